@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -90,12 +91,13 @@ func (s ColumnSet) SubsetOf(o ColumnSet) bool {
 	return true
 }
 
-// IDGen allocates unique column IDs. The zero value is ready to use. One
-// IDGen serves a whole query (including its subqueries and rewrites).
-type IDGen struct{ next ColumnID }
+// IDGen allocates unique column IDs. The zero value is ready to use. A
+// session shares one IDGen across all its queries and DataFrames (so plans
+// built separately can be combined); it is safe for concurrent use.
+type IDGen struct{ next atomic.Int32 }
 
 // New returns a fresh ID.
-func (g *IDGen) New() ColumnID { g.next++; return g.next }
+func (g *IDGen) New() ColumnID { return ColumnID(g.next.Add(1)) }
 
 // NewColumn returns a column with a fresh ID.
 func (g *IDGen) NewColumn(name, table string, typ arrow.DataType, nullable bool) Column {
