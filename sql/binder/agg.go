@@ -1,0 +1,307 @@
+package binder
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/types"
+)
+
+// exprKey identifies an expression structurally (column IDs included), to
+// match SELECT expressions against GROUP BY expressions and to share equal
+// aggregate and window calls.
+func exprKey(e plan.Expr) string { return e.String() + "::" + e.Type().String() }
+
+// aggCtx collects the group keys and aggregate calls of one SELECT; it
+// becomes one plan.Aggregate over input.
+type aggCtx struct {
+	input     plan.Node
+	ids       plan.ColumnSet
+	groups    []plan.Expr
+	groupCols []plan.Column
+	groupIdx  map[string]int
+	aggs      []*plan.AggCall
+	aggCols   []plan.Column
+	aggIdx    map[string]int
+}
+
+func (a *aggCtx) inputIDs() plan.ColumnSet {
+	if a.ids == nil {
+		a.ids = a.input.Schema().IDs()
+	}
+	return a.ids
+}
+
+// usesInput reports whether e reads a column of the aggregate's input.
+func (a *aggCtx) usesInput(e plan.Expr) bool {
+	for id := range plan.ReferencedColumns(e) {
+		if a.inputIDs().Has(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *aggCtx) addGroup(e plan.Expr, ids *plan.IDGen, name string) {
+	if a.groupIdx == nil {
+		a.groupIdx = map[string]int{}
+	}
+	k := exprKey(e)
+	if _, ok := a.groupIdx[k]; ok {
+		return
+	}
+	if r, ok := e.(*plan.ColRef); ok {
+		name = r.Name
+	}
+	a.groupIdx[k] = len(a.groups)
+	a.groups = append(a.groups, e)
+	a.groupCols = append(a.groupCols, ids.NewColumn(name, "", e.Type(), e.Nullable()))
+}
+
+// matchGroup returns a reference to the group column computing e.
+func (a *aggCtx) matchGroup(e plan.Expr) (plan.Expr, bool) {
+	if plan.HasSubquery(e) {
+		return nil, false
+	}
+	i, ok := a.groupIdx[exprKey(e)]
+	if !ok {
+		return nil, false
+	}
+	return a.groupCols[i].Ref(), true
+}
+
+func aggKey(c *plan.AggCall) string { return c.String() + "::" + c.Typ.String() }
+
+// addAgg registers call (sharing an equal one) and returns a reference to
+// its output column.
+func (a *aggCtx) addAgg(call *plan.AggCall, ids *plan.IDGen, name string) plan.Expr {
+	if a.aggIdx == nil {
+		a.aggIdx = map[string]int{}
+	}
+	k := aggKey(call)
+	if i, ok := a.aggIdx[k]; ok {
+		return a.aggCols[i].Ref()
+	}
+	// Subqueries print alike ("<subquery>"): never share calls holding one.
+	if !plan.HasSubquery(call) {
+		a.aggIdx[k] = len(a.aggs)
+	}
+	a.aggs = append(a.aggs, call)
+	col := ids.NewColumn(name, "", call.Typ, call.Nullable())
+	a.aggCols = append(a.aggCols, col)
+	return col.Ref()
+}
+
+func (a *aggCtx) build(input plan.Node) *plan.Aggregate {
+	out := append(append(plan.Schema{}, a.groupCols...), a.aggCols...)
+	return &plan.Aggregate{Input: input, GroupBy: a.groups, Aggs: a.aggs, Out: out}
+}
+
+// winCtx collects the window calls of one SELECT; it becomes one
+// plan.Window above the aggregation.
+type winCtx struct {
+	funcs []*plan.WindowCall
+	cols  []plan.Column
+	idx   map[string]int
+}
+
+func windowKey(w *plan.WindowCall) string {
+	k := w.String() + "::" + w.Typ.String()
+	if w.Frame != nil {
+		k += fmt.Sprintf("::%v", *w.Frame)
+	}
+	return k
+}
+
+func (w *winCtx) add(call *plan.WindowCall, ids *plan.IDGen, name string) plan.Expr {
+	if w.idx == nil {
+		w.idx = map[string]int{}
+	}
+	k := windowKey(call)
+	if i, ok := w.idx[k]; ok {
+		return w.cols[i].Ref()
+	}
+	hasSub := false
+	for _, e := range append(append([]plan.Expr(nil), call.Args...), call.PartitionBy...) {
+		hasSub = hasSub || plan.HasSubquery(e)
+	}
+	for _, k := range call.OrderBy {
+		hasSub = hasSub || plan.HasSubquery(k.E)
+	}
+	if !hasSub {
+		w.idx[k] = len(w.funcs)
+	}
+	w.funcs = append(w.funcs, call)
+	nullable := true
+	switch call.Func {
+	case "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "count", "count_star":
+		nullable = false
+	}
+	col := ids.NewColumn(name, "", call.Typ, nullable)
+	w.cols = append(w.cols, col)
+	return col.Ref()
+}
+
+func (w *winCtx) build(input plan.Node) *plan.Window {
+	out := append(append(plan.Schema{}, input.Schema()...), w.cols...)
+	return &plan.Window{Input: input, Funcs: w.funcs, Out: out}
+}
+
+// bindWindowCall binds f(...) OVER (...) and returns a reference to the
+// Window output column.
+func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error) {
+	name := funcName(fc)
+	if ctx.win == nil {
+		return nil, b.errf(fc.At, "window functions are not allowed in %s: %s", ctx.clause, fc.String())
+	}
+	spec, err := b.resolveWindow(fc.Over, ctx.windows)
+	if err != nil {
+		return nil, err
+	}
+	argCtx := &exprCtx{sc: ctx.sc, agg: ctx.agg, clause: "window function arguments", windows: ctx.windows, env: ctx.env}
+	call := &plan.WindowCall{}
+	if canon, ok := types.AggregateName(name); ok {
+		if fc.Distinct {
+			return nil, b.errf(fc.At, "DISTINCT is not supported in window aggregate %s", name)
+		}
+		if fc.Filter != nil {
+			return nil, b.errf(fc.At, "FILTER is not supported in window aggregate %s", name)
+		}
+		if fc.Star {
+			if canon != "count" {
+				return nil, b.errf(fc.At, "%s(*) is not supported", name)
+			}
+			canon = "count_star"
+		} else if len(fc.Args) != 1 {
+			return nil, b.errf(fc.At, "aggregate %s takes one argument, got %d", name, len(fc.Args))
+		}
+		name = canon
+	} else if !types.IsWindowFunction(name) {
+		return nil, b.errf(fc.At, "unknown window function %s", name)
+	} else if fc.Distinct || fc.Star || fc.Filter != nil {
+		return nil, b.errf(fc.At, "invalid call of window function %s", fc.String())
+	}
+	call.Func = name
+	argTypes := make([]arrow.DataType, len(fc.Args))
+	for i, a := range fc.Args {
+		e, err := b.bindExpr(a, argCtx)
+		if err != nil {
+			return nil, err
+		}
+		call.Args = append(call.Args, e)
+		argTypes[i] = e.Type()
+	}
+	t, err := types.WindowFunctionType(name, argTypes)
+	if err != nil {
+		return nil, b.errf(fc.At, "%s: %v", fc.String(), err)
+	}
+	call.Typ = t
+	if (name == "lag" || name == "lead") && len(call.Args) == 3 {
+		if call.Args[2], err = b.castTo(call.Args[2], t, fc.Args[2].Pos()); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range spec.PartitionBy {
+		e, err := b.bindExpr(p, argCtx)
+		if err != nil {
+			return nil, err
+		}
+		call.PartitionBy = append(call.PartitionBy, e)
+	}
+	for _, o := range spec.OrderBy {
+		e, err := b.bindExpr(o.Expr, argCtx)
+		if err != nil {
+			return nil, err
+		}
+		call.OrderBy = append(call.OrderBy, sortKey(e, o))
+	}
+	if spec.Frame != nil {
+		if call.Frame, err = b.bindFrame(spec.Frame); err != nil {
+			return nil, err
+		}
+	}
+	return ctx.win.add(call, b.ids, outputName(fc, "")), nil
+}
+
+// sortKey applies DuckDB's defaults: ASC, and NULLS LAST for both
+// directions (DuckDB 1.x; PostgreSQL would put NULLs first for DESC).
+func sortKey(e plan.Expr, o *ast.OrderItem) plan.SortKey {
+	k := plan.SortKey{E: e, Desc: o.Desc}
+	if o.NullsFirst != nil {
+		k.NullsFirst = *o.NullsFirst
+	}
+	return k
+}
+
+// resolveWindow merges a window reference (OVER w, OVER (w ORDER BY ...))
+// with its WINDOW clause definition.
+func (b *Binder) resolveWindow(spec *ast.WindowSpec, defs map[string]*ast.WindowSpec) (*ast.WindowSpec, error) {
+	if spec.Name == "" {
+		return spec, nil
+	}
+	base, ok := defs[strings.ToLower(spec.Name)]
+	if !ok {
+		var names []string
+		for n := range defs {
+			names = append(names, n)
+		}
+		return nil, b.errf(spec.At, "unknown window %s%s", spec.Name, suggest(spec.Name, names))
+	}
+	base, err := b.resolveWindow(base, defs)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.PartitionBy) > 0 {
+		return nil, b.errf(spec.At, "cannot override PARTITION BY of window %s", spec.Name)
+	}
+	m := *base
+	if len(spec.OrderBy) > 0 {
+		if len(base.OrderBy) > 0 {
+			return nil, b.errf(spec.At, "cannot override ORDER BY of window %s", spec.Name)
+		}
+		m.OrderBy = spec.OrderBy
+	}
+	if spec.Frame != nil {
+		m.Frame = spec.Frame
+	}
+	return &m, nil
+}
+
+func (b *Binder) bindFrame(f *ast.Frame) (*plan.WindowFrame, error) {
+	if f.Unit == ast.FrameGroups {
+		return nil, b.errf(f.At, "GROUPS frames are not supported")
+	}
+	out := &plan.WindowFrame{Rows: f.Unit == ast.FrameRows}
+	var err error
+	if out.Start, err = b.bindFrameBound(f.Start, out.Rows); err != nil {
+		return nil, err
+	}
+	if out.End, err = b.bindFrameBound(f.End, out.Rows); err != nil {
+		return nil, err
+	}
+	if out.Start.Kind > out.End.Kind || out.Start.Kind == plan.UnboundedFollowing || out.End.Kind == plan.UnboundedPreceding {
+		return nil, b.errf(f.At, "invalid window frame: start is after end")
+	}
+	return out, nil
+}
+
+func (b *Binder) bindFrameBound(fb ast.FrameBound, rows bool) (plan.FrameBound, error) {
+	out := plan.FrameBound{Kind: plan.FrameBoundKind(fb.Kind)}
+	if fb.Kind == ast.Preceding || fb.Kind == ast.Following {
+		if fb.Offset == nil {
+			return out, b.errf(fb.At, "frame bound needs an offset")
+		}
+		if _, ok := fb.Offset.(*ast.IntervalLit); ok {
+			return out, b.errf(fb.At, "RANGE frames with INTERVAL offsets are not supported")
+		}
+		n, err := b.constInt(fb.Offset, "window frame offset")
+		if err != nil {
+			return out, err
+		}
+		out.Offset = n
+	}
+	return out, nil
+}

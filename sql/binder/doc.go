@@ -1,0 +1,19 @@
+// Package binder does semantic analysis: it turns a parsed SQL query
+// (package sql/ast) into a typed logical plan (package plan).
+//
+// It resolves table and column names against a Catalog and the query's own
+// scopes (FROM items, CTEs, derived tables, outer queries for correlated
+// subqueries), checks and coerces types with the rules of package types
+// (inserting casts, preferring to cast a literal over a column), folds
+// literal-only arithmetic (date '1998-12-01' - interval '90' day becomes a
+// date literal), separates aggregates into one Aggregate node and window
+// functions into one Window node, and names output columns as DuckDB does.
+//
+// It owns no execution and no optimization: subqueries stay as
+// plan.Subquery expressions where they appear (the optimizer decorrelates
+// them), comma joins are Cross joins with the WHERE clause above them, and
+// every view or CTE reference is a fresh plan.Clone of its plan.
+//
+// Errors are *Error values carrying the SQL position of the offending
+// construct; they render with a caret under it.
+package binder
