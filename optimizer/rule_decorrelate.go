@@ -1,0 +1,523 @@
+package optimizer
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/flint-engine/flint/plan"
+)
+
+// Decorrelate replaces every Subquery expression by a join:
+//
+//   - [NOT] EXISTS (q) as a WHERE conjunct → Semi / Anti join of the
+//     filter's input with q, the correlation predicates of q (equalities and
+//     others, e.g. TPC-H Q21's l2.l_suppkey <> l1.l_suppkey) pulled out of
+//     q's filters into the join condition;
+//   - x IN (q) → Semi join on x = q's column (+ correlation);
+//     x NOT IN (q) → null-aware Anti join on the same condition;
+//   - scalar subqueries anywhere in a Filter or Project expression → Left
+//     join (so an empty result gives NULL) of the input with q and a
+//     reference to q's column. A correlated q must be a scalar aggregate:
+//     its correlation equalities become GROUP BY keys and the Left join's
+//     condition (TPC-H Q2, Q17, Q20). The count bug is handled: when q's
+//     value over an empty group is not NULL (COUNT gives 0), the reference
+//     becomes CASE WHEN key IS NULL THEN <empty value> ELSE value END.
+//
+// Subquery plans are decorrelated first, so nesting (Q20) works from the
+// inside out. Unsupported shapes (EXISTS/IN under OR or in SELECT,
+// correlated scalar subqueries without an aggregate, correlation under a
+// LIMIT or outer join) fail with an error naming the shape. A scalar
+// subquery returning more than one row is not detected (it multiplies rows).
+type Decorrelate struct{}
+
+func (Decorrelate) Name() string { return "decorrelate_subqueries" }
+
+func (Decorrelate) Apply(n plan.Node, ctx *Context) (plan.Node, bool, error) {
+	if !planHasSubquery(n) {
+		return n, false, nil
+	}
+	out, err := decorrelatePlan(n, ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+func planHasSubquery(n plan.Node) bool {
+	found := false
+	plan.WalkPlan(n, func(x plan.Node) bool {
+		if hasSubquery(x.Exprs()...) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// transformPlanErr is plan.TransformPlan with an error-returning callback.
+func transformPlanErr(n plan.Node, fn func(plan.Node) (plan.Node, error)) (plan.Node, error) {
+	children := n.Children()
+	if len(children) > 0 {
+		nc := make([]plan.Node, len(children))
+		changed := false
+		for i, c := range children {
+			x, err := transformPlanErr(c, fn)
+			if err != nil {
+				return nil, err
+			}
+			nc[i] = x
+			changed = changed || x != c
+		}
+		if changed {
+			n = n.WithChildren(nc)
+		}
+	}
+	return fn(n)
+}
+
+func decorrelatePlan(n plan.Node, ctx *Context) (plan.Node, error) {
+	return transformPlanErr(n, func(x plan.Node) (plan.Node, error) {
+		if !hasSubquery(x.Exprs()...) {
+			return x, nil
+		}
+		switch x := x.(type) {
+		case *plan.Filter:
+			return decorrelateFilter(x, ctx)
+		case *plan.Project:
+			return decorrelateProject(x, ctx)
+		}
+		return nil, fmt.Errorf("subquery in %s not supported yet (only in WHERE/HAVING and SELECT)", nodeKind(x))
+	})
+}
+
+func nodeKind(n plan.Node) string {
+	switch n.(type) {
+	case *plan.Join:
+		return "a join condition"
+	case *plan.Aggregate:
+		return "an aggregate"
+	case *plan.Sort:
+		return "ORDER BY"
+	case *plan.Window:
+		return "a window function"
+	case *plan.Scan:
+		return "a scan filter"
+	case *plan.Values:
+		return "VALUES"
+	}
+	return fmt.Sprintf("%T", n)
+}
+
+// asSemiSubquery recognises [NOT] EXISTS / [NOT] IN conjuncts.
+func asSemiSubquery(e plan.Expr) (*plan.Subquery, bool, bool) {
+	neg := false
+	for {
+		u, ok := e.(*plan.Unary)
+		if !ok || u.Op != plan.OpNot {
+			break
+		}
+		neg = !neg
+		e = u.E
+	}
+	sq, ok := e.(*plan.Subquery)
+	if !ok || sq.Kind == plan.SubScalar {
+		return nil, false, false
+	}
+	return sq, sq.Negated != neg, true
+}
+
+func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
+	input := f.Input
+	var keep []plan.Expr
+	for _, c := range plan.SplitConjuncts(f.Cond) {
+		if !hasSubquery(c) {
+			keep = append(keep, c)
+			continue
+		}
+		if sq, neg, ok := asSemiSubquery(c); ok && !hasSubquery(sq.E) {
+			j, err := semiJoin(input, sq, neg, ctx)
+			if err != nil {
+				return nil, err
+			}
+			input = j
+			continue
+		}
+		e, in, err := replaceScalarSubqueries(c, input, ctx, "WHERE")
+		if err != nil {
+			return nil, err
+		}
+		input = in
+		keep = append(keep, e)
+	}
+	var out plan.Node = input
+	if len(keep) > 0 {
+		out = &plan.Filter{Input: input, Cond: plan.And(keep...)}
+	}
+	return projectTo(out, f.Schema()), nil
+}
+
+func decorrelateProject(p *plan.Project, ctx *Context) (plan.Node, error) {
+	input := p.Input
+	projs := make([]plan.Expr, len(p.Projections))
+	for i, e := range p.Projections {
+		if !hasSubquery(e) {
+			projs[i] = e
+			continue
+		}
+		ne, in, err := replaceScalarSubqueries(e, input, ctx, "SELECT")
+		if err != nil {
+			return nil, err
+		}
+		projs[i], input = ne, in
+	}
+	return &plan.Project{Input: input, Projections: projs, Out: p.Out}, nil
+}
+
+// semiJoin turns [NOT] EXISTS / [NOT] IN into a Semi / Anti join.
+func semiJoin(input plan.Node, sq *plan.Subquery, negated bool, ctx *Context) (plan.Node, error) {
+	sub, err := decorrelatePlan(sq.Plan, ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cond []plan.Expr
+	if sq.Kind == plan.SubIn {
+		if len(sub.Schema()) == 0 {
+			return nil, fmt.Errorf("IN subquery returns no column")
+		}
+		cond = append(cond, plan.Eq(sq.E, sub.Schema()[0].Ref()))
+	} else {
+		// EXISTS ignores the SELECT list: drop projections (and ordering).
+		sub = stripProjections(sub)
+	}
+	outer := outerRefs(sub)
+	if len(outer) > 0 {
+		var preds []plan.Expr
+		sub, preds, err = pullCorrelated(sub, outer, ctx)
+		if err != nil {
+			return nil, err
+		}
+		cond = append(cond, preds...)
+	}
+	j := &plan.Join{Left: input, Right: sub, Type: plan.JoinSemi, Cond: plan.And(cond...)}
+	if negated {
+		j.Type = plan.JoinAnti
+		j.NullAware = sq.Kind == plan.SubIn
+	}
+	return j, nil
+}
+
+func stripProjections(n plan.Node) plan.Node {
+	for {
+		switch x := n.(type) {
+		case *plan.Project:
+			if hasSubquery(x.Projections...) {
+				return n
+			}
+			n = x.Input
+		case *plan.Sort:
+			if x.Limit >= 0 {
+				return n
+			}
+			n = x.Input
+		default:
+			return n
+		}
+	}
+}
+
+// replaceScalarSubqueries joins every scalar subquery of e to input and
+// replaces it by a column reference.
+func replaceScalarSubqueries(e plan.Expr, input plan.Node, ctx *Context, where string) (plan.Expr, plan.Node, error) {
+	var firstErr error
+	out := plan.TransformExpr(e, func(x plan.Expr) plan.Expr {
+		sq, ok := x.(*plan.Subquery)
+		if !ok || firstErr != nil {
+			return x
+		}
+		if sq.Kind != plan.SubScalar {
+			if where == "SELECT" {
+				firstErr = fmt.Errorf("EXISTS/IN subquery in the SELECT list not supported yet: %s", sq)
+			} else {
+				firstErr = fmt.Errorf("EXISTS/IN subquery under OR or inside an expression not supported yet: %s", sq)
+			}
+			return x
+		}
+		ref, in, err := scalarJoin(input, sq, ctx)
+		if err != nil {
+			firstErr = err
+			return x
+		}
+		input = in
+		return ref
+	})
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	return out, input, nil
+}
+
+func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, plan.Node, error) {
+	sub, err := decorrelatePlan(sq.Plan, ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sub.Schema()) == 0 {
+		return nil, nil, fmt.Errorf("scalar subquery returns no column")
+	}
+	val := sub.Schema()[0]
+	ref := &plan.ColRef{ID: val.ID, Name: val.Name, Typ: val.Type, Null: true}
+	outer := outerRefs(sub)
+	if len(outer) == 0 {
+		return ref, &plan.Join{Left: input, Right: sub, Type: plan.JoinLeft}, nil
+	}
+	if !isScalarAggregate(sub) {
+		return nil, nil, fmt.Errorf("correlated scalar subquery without an aggregate not supported yet (it could return several rows)")
+	}
+	empty := emptyGroupValue(sub, val.ID)
+	pulled, preds, err := pullCorrelated(sub, outer, ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	j := &plan.Join{Left: input, Right: pulled, Type: plan.JoinLeft, Cond: plan.And(preds...)}
+	var result plan.Expr = ref
+	if empty != nil && empty.Value != nil {
+		// Count bug: no matching group must give COUNT's 0, not NULL. The
+		// group key is non-null exactly when a group matched.
+		key := groupKeyOf(preds, pulled.Schema().IDs())
+		if key == nil {
+			return nil, nil, fmt.Errorf("correlated COUNT subquery: cannot find the correlation key")
+		}
+		result = &plan.Case{
+			Whens: []plan.When{{Cond: &plan.Unary{Op: plan.OpIsNull, E: key}, Value: empty}},
+			Else:  ref, Typ: val.Type,
+		}
+	}
+	return result, j, nil
+}
+
+func groupKeyOf(preds []plan.Expr, inner plan.ColumnSet) plan.Expr {
+	for _, p := range preds {
+		b, ok := p.(*plan.Binary)
+		if !ok {
+			continue
+		}
+		for _, side := range []plan.Expr{b.L, b.R} {
+			if r, ok := side.(*plan.ColRef); ok && inner.Has(r.ID) {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// isScalarAggregate reports whether n is (projections and filters over) an
+// Aggregate without GROUP BY, which yields at most one row.
+func isScalarAggregate(n plan.Node) bool {
+	for {
+		switch x := n.(type) {
+		case *plan.Project:
+			n = x.Input
+		case *plan.Filter:
+			n = x.Input
+		case *plan.Aggregate:
+			return len(x.GroupBy) == 0
+		default:
+			return false
+		}
+	}
+}
+
+// emptyGroupValue is the value column id of n takes when its aggregate
+// sees no rows (COUNT → 0, other aggregates → NULL), or nil if unknown.
+func emptyGroupValue(n plan.Node, id plan.ColumnID) *plan.Literal {
+	switch x := n.(type) {
+	case *plan.Aggregate:
+		i := x.Out.Index(id)
+		if i < len(x.GroupBy) {
+			return nil
+		}
+		a := x.Aggs[i-len(x.GroupBy)]
+		if a.Func == "count" || a.Func == "count_star" {
+			return &plan.Literal{Value: int64(0), Typ: a.Typ}
+		}
+		return nullOf(a.Typ)
+	case *plan.Project:
+		i := x.Out.Index(id)
+		if i < 0 {
+			return nil
+		}
+		m := map[plan.ColumnID]plan.Expr{}
+		for rid := range refs(x.Projections[i]) {
+			v := emptyGroupValue(x.Input, rid)
+			if v == nil {
+				return nil
+			}
+			m[rid] = v
+		}
+		if l, ok := FoldExpr(plan.ReplaceColumns(x.Projections[i], m)).(*plan.Literal); ok {
+			return l
+		}
+	}
+	return nil
+}
+
+func touches(e plan.Expr, set plan.ColumnSet) bool {
+	for id := range refs(e) {
+		if set.Has(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func nodeTouches(n plan.Node, set plan.ColumnSet) bool {
+	found := false
+	plan.WalkPlan(n, func(x plan.Node) bool {
+		for _, e := range x.Exprs() {
+			if touches(e, set) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// pullCorrelated removes the predicates of n that reference outer columns
+// and returns them, rewritten over n's (possibly widened) output columns.
+func pullCorrelated(n plan.Node, outer plan.ColumnSet, ctx *Context) (plan.Node, []plan.Expr, error) {
+	if !nodeTouches(n, outer) {
+		return n, nil, nil
+	}
+	switch x := n.(type) {
+	case *plan.Filter:
+		in, preds, err := pullCorrelated(x.Input, outer, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		var keep []plan.Expr
+		for _, c := range plan.SplitConjuncts(x.Cond) {
+			if touches(c, outer) {
+				preds = append(preds, c)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			return in, preds, nil
+		}
+		return &plan.Filter{Input: in, Cond: plan.And(keep...)}, preds, nil
+	case *plan.Project:
+		for _, e := range x.Projections {
+			if touches(e, outer) {
+				return nil, nil, fmt.Errorf("outer column referenced in the SELECT list of a correlated subquery not supported yet: %s", e)
+			}
+		}
+		in, preds, err := pullCorrelated(x.Input, outer, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := &plan.Project{Input: in, Projections: append([]plan.Expr(nil), x.Projections...), Out: append(plan.Schema(nil), x.Out...)}
+		have := p.Out.IDs()
+		inSchema := in.Schema()
+		for _, id := range sortedIDs(refsAll(preds)) {
+			if outer.Has(id) || have.Has(id) {
+				continue
+			}
+			if i := inSchema.Index(id); i >= 0 {
+				p.Projections = append(p.Projections, inSchema[i].Ref())
+				p.Out = append(p.Out, inSchema[i])
+				have[id] = struct{}{}
+			}
+		}
+		return p, preds, nil
+	case *plan.Aggregate:
+		in, preds, err := pullCorrelated(x.Input, outer, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(preds) == 0 {
+			return &plan.Aggregate{Input: in, GroupBy: x.GroupBy, Aggs: x.Aggs, Out: x.Out}, nil, nil
+		}
+		if len(x.GroupBy) > 0 {
+			return nil, nil, fmt.Errorf("correlated subquery with GROUP BY not supported yet")
+		}
+		var groups []plan.Expr
+		var gcols plan.Schema
+		var out []plan.Expr
+		for _, p := range preds {
+			b, ok := p.(*plan.Binary)
+			if !ok || b.Op != plan.OpEq {
+				return nil, nil, fmt.Errorf("correlated predicate %s under an aggregate must be an equality", p)
+			}
+			innerSide, outerSide := b.L, b.R
+			if touches(innerSide, outer) {
+				innerSide, outerSide = outerSide, innerSide
+			}
+			if touches(innerSide, outer) || !refs(outerSide).SubsetOf(outer) {
+				return nil, nil, fmt.Errorf("correlated predicate %s under an aggregate must compare an outer and an inner expression", p)
+			}
+			var g plan.Column
+			found := false
+			for i, ge := range groups {
+				if ge.String() == innerSide.String() {
+					g, found = gcols[i], true
+				}
+			}
+			if !found {
+				name := "corr_key"
+				if r, ok := innerSide.(*plan.ColRef); ok {
+					name = r.Name
+				}
+				g = ctx.IDs.NewColumn(name, "", innerSide.Type(), innerSide.Nullable())
+				groups = append(groups, innerSide)
+				gcols = append(gcols, g)
+			}
+			out = append(out, &plan.Binary{Op: plan.OpEq, L: outerSide, R: g.Ref(), Typ: arrow.FixedWidthTypes.Boolean})
+		}
+		return &plan.Aggregate{Input: in, GroupBy: groups, Aggs: x.Aggs, Out: append(gcols, x.Out...)}, out, nil
+	case *plan.Join:
+		if x.Cond != nil && touches(x.Cond, outer) && x.Type != plan.JoinInner && x.Type != plan.JoinCross {
+			return nil, nil, fmt.Errorf("outer column in the condition of a %s join inside a subquery not supported yet", x.Type)
+		}
+		if nodeTouches(x.Right, outer) && x.Type != plan.JoinInner && x.Type != plan.JoinCross {
+			return nil, nil, fmt.Errorf("correlation inside the right input of a %s join in a subquery not supported yet", x.Type)
+		}
+		if nodeTouches(x.Left, outer) && (x.Type == plan.JoinRight || x.Type == plan.JoinFull) {
+			return nil, nil, fmt.Errorf("correlation inside the left input of a %s join in a subquery not supported yet", x.Type)
+		}
+		l, lp, err := pullCorrelated(x.Left, outer, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, rp, err := pullCorrelated(x.Right, outer, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		preds := append(lp, rp...)
+		var keep []plan.Expr
+		for _, c := range plan.SplitConjuncts(x.Cond) {
+			if touches(c, outer) {
+				preds = append(preds, c)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		j := &plan.Join{Left: l, Right: r, Type: x.Type, Cond: plan.And(keep...), NullAware: x.NullAware}
+		if (j.Type == plan.JoinSemi || j.Type == plan.JoinAnti) && len(rp) > 0 {
+			return nil, nil, fmt.Errorf("correlation inside a nested semi/anti join not supported yet")
+		}
+		return j, preds, nil
+	case *plan.Sort:
+		if x.Limit >= 0 {
+			return nil, nil, fmt.Errorf("correlated subquery with ORDER BY ... LIMIT not supported yet")
+		}
+		in, preds, err := pullCorrelated(x.Input, outer, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &plan.Sort{Input: in, Keys: x.Keys, Limit: x.Limit}, preds, nil
+	}
+	return nil, nil, fmt.Errorf("correlated subquery through %T not supported yet", n)
+}

@@ -1,0 +1,29 @@
+package optimizer
+
+// batch is a list of rules run in order, once or until nothing changes.
+type batch struct {
+	rules      []Rule
+	fixedPoint bool
+}
+
+// pipeline is the rule order of Optimize.
+//
+//  1. Fold constants so later rules see literal TRUE/FALSE.
+//  2. Decorrelate subqueries into joins (needs the WHERE conjuncts still
+//     sitting in the Filter the binder produced).
+//  3. Push predicates down: WHERE equalities land in join conditions and
+//     turn comma joins into inner joins; outer joins whose nulls a WHERE
+//     predicate rejects become inner joins.
+//  4. Reorder inner-join graphs by estimated row counts (after pushdown,
+//     so scan filters are known), then push again for the conditions the
+//     reorder placed.
+//  5. Top-N, simplification and column pruning last, on the final shape.
+func pipeline() []batch {
+	return []batch{
+		{rules: []Rule{FoldConstants{}, Decorrelate{}}},
+		{rules: []Rule{FoldConstants{}, PushDownFilters{}, Simplify{}}, fixedPoint: true},
+		{rules: []Rule{ReorderJoins{}}},
+		{rules: []Rule{PushDownFilters{}, TopN{}, Simplify{}}, fixedPoint: true},
+		{rules: []Rule{PruneColumns{}, Simplify{}}},
+	}
+}
