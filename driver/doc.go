@@ -1,0 +1,9 @@
+// Package driver schedules a query's stages. A stage starts when every stage
+// it reads has finished; its tasks (one per scan split group or per
+// partition) run on a fixed number of slots, and the exchange data a stage
+// read is dropped once its last consumer finishes.
+//
+// Local mode runs tasks on in-process slots through executor.Run; cluster
+// mode (a later step) hands the same executor.Task descriptions to executor
+// processes over gRPC.
+package driver

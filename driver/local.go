@@ -1,0 +1,198 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/physical"
+	"github.com/flint-engine/flint/shuffle"
+)
+
+// Local runs stage plans on in-process executor slots.
+type Local struct {
+	// Slots is the number of tasks that run at once (default: all cores).
+	Slots int
+	// SplitsPerSlot asks scans for this many splits per slot, so that fast
+	// and slow tasks even out (default 4).
+	SplitsPerSlot int
+	// Sources caches opened tables across queries.
+	Sources *executor.SourceCache
+}
+
+// NewLocal returns a local driver with slots task slots (0: all cores).
+func NewLocal(slots int) *Local {
+	if slots <= 0 {
+		slots = runtime.GOMAXPROCS(0)
+	}
+	return &Local{Slots: slots, SplitsPerSlot: 4, Sources: executor.NewSourceCache()}
+}
+
+// Execute runs every stage of sp and returns the final stage's output in
+// task order. The caller owns the batches.
+func (d *Local) Execute(ctx context.Context, sp *physical.StagePlan) ([]arrow.RecordBatch, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	store := shuffle.NewMemoryStore()
+	defer store.Close()
+	env := executor.NewEnv(store, d.Sources)
+	defer env.Close()
+
+	s := &schedule{d: d, env: env, sp: sp, slots: make(chan struct{}, d.Slots),
+		done: make([]chan struct{}, len(sp.Stages)), cancel: cancel}
+	consumers := make([]int, len(sp.Stages))
+	for i, st := range sp.Stages {
+		s.done[i] = make(chan struct{})
+		for _, in := range st.Inputs {
+			consumers[in]++
+		}
+	}
+	s.consumers = consumers
+	var wg sync.WaitGroup
+	for _, st := range sp.Stages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runStage(ctx, st)
+		}()
+	}
+	wg.Wait()
+	if s.err != nil {
+		releaseAll(s.result)
+		return nil, s.err
+	}
+	return s.result, nil
+}
+
+type schedule struct {
+	d      *Local
+	env    *executor.Env
+	sp     *physical.StagePlan
+	slots  chan struct{}
+	done   []chan struct{}
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	err       error
+	result    []arrow.RecordBatch
+	consumers []int
+}
+
+func (s *schedule) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
+	defer close(s.done[st.ID])
+	for _, in := range st.Inputs {
+		select {
+		case <-s.done[in]:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	tasks, err := s.tasks(ctx, st)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	results := make([][]arrow.RecordBatch, len(tasks))
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-s.slots }()
+			out, err := executor.Run(ctx, s.env, t)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.fail(err)
+				}
+				return
+			}
+			results[i] = out
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		for _, r := range results {
+			releaseAll(r)
+		}
+		return
+	}
+	if st.Output == nil {
+		s.mu.Lock()
+		for _, r := range results {
+			s.result = append(s.result, r...)
+		}
+		s.mu.Unlock()
+	}
+	// Drop inputs nobody else will read.
+	s.mu.Lock()
+	var drop []int
+	for _, in := range st.Inputs {
+		s.consumers[in]--
+		if s.consumers[in] == 0 {
+			drop = append(drop, in)
+		}
+	}
+	s.mu.Unlock()
+	for _, in := range drop {
+		s.env.Store.Drop(in)
+	}
+}
+
+// tasks lists the tasks of a stage: one per scan split, or one per
+// partition of its exchange inputs.
+func (s *schedule) tasks(ctx context.Context, st *physical.Stage) ([]executor.Task, error) {
+	if st.Scan == nil {
+		tasks := make([]executor.Task, st.Tasks)
+		for i := range tasks {
+			tasks[i] = executor.Task{Stage: st, Index: i}
+		}
+		return tasks, nil
+	}
+	src, err := s.env.Sources.Open(ctx, st.Scan.Source)
+	if err != nil {
+		return nil, err
+	}
+	splits, err := src.Splits(ctx, st.Scan.Prune, s.d.Slots*s.d.SplitsPerSlot)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", st.Scan.Source.Name, err)
+	}
+	if len(splits) == 0 {
+		// Still run one task: stages above may need to produce a row
+		// (a global aggregate over nothing).
+		return []executor.Task{{Stage: st}}, nil
+	}
+	tasks := make([]executor.Task, len(splits))
+	for i, sp := range splits {
+		tasks[i] = executor.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
+	}
+	return tasks, nil
+}
+
+func releaseAll(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}

@@ -1,0 +1,451 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/physical"
+	"github.com/flint-engine/flint/plan"
+)
+
+// Task is one partition of one stage.
+type Task struct {
+	Stage *physical.Stage
+	// Index is the partition this task computes; it selects which
+	// partition of hash and round-robin exchanges the task reads.
+	Index int
+	// Splits are the scan splits of this task (scan stages only).
+	Splits []connectors.Split
+}
+
+type builder struct {
+	ctx  context.Context
+	env  *Env
+	task Task
+}
+
+func (b *builder) build(n physical.Node) (op exec.Operator, err error) {
+	switch n := n.(type) {
+	case *physical.Scan:
+		return b.buildScan(n)
+	case *physical.Values:
+		return b.buildValues(n)
+	case *physical.Exchange:
+		return b.exchangeSource(n, b.readPartition(n))
+	case *physical.Filter:
+		in, err := b.build(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		cond, err := CompileExpr(n.Cond, n.Input.Schema())
+		if err != nil {
+			in.Close()
+			return nil, err
+		}
+		return exec.NewFilter(in, cond), nil
+	case *physical.Project:
+		in, err := b.build(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		exprs := make([]exec.Expr, len(n.Exprs))
+		names := make([]string, len(n.Exprs))
+		for i, e := range n.Exprs {
+			if exprs[i], err = CompileExpr(e, n.Input.Schema()); err != nil {
+				in.Close()
+				return nil, err
+			}
+			names[i] = n.Out[i].Name
+		}
+		return exec.NewProject(in, exprs, names), nil
+	case *physical.HashAgg:
+		return b.buildAgg(n)
+	case *physical.HashJoin:
+		return b.buildHashJoin(n)
+	case *physical.NestedLoopJoin:
+		return b.buildNLJoin(n)
+	case *physical.Sort:
+		in, err := b.build(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		keys := sortKeys(n.Keys, n.Input.Schema())
+		if n.Limit >= 0 {
+			return exec.NewTopN(in, keys, n.Limit), nil
+		}
+		return exec.NewSort(in, keys), nil
+	case *physical.MergeSorted:
+		ex, ok := n.Input.(*physical.Exchange)
+		if !ok {
+			return nil, fmt.Errorf("internal error: MergeSorted over %T, want an exchange", n.Input)
+		}
+		inputs, err := b.exchangeStreams(ex, 0)
+		if err != nil {
+			return nil, err
+		}
+		var op exec.Operator = exec.NewMergeSorted(inputs, sortKeys(n.Keys, n.Input.Schema()))
+		if n.Limit >= 0 {
+			op = exec.NewLimit(op, 0, n.Limit)
+		}
+		return op, nil
+	case *physical.Limit:
+		in, err := b.build(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewLimit(in, n.Offset, n.Count), nil
+	case *physical.Union:
+		inputs := make([]exec.Operator, 0, len(n.Inputs))
+		for _, c := range n.Inputs {
+			op, err := b.build(c)
+			if err != nil {
+				closeAll(inputs)
+				return nil, err
+			}
+			inputs = append(inputs, op)
+		}
+		return exec.NewUnion(inputs...)
+	case *physical.Window:
+		return b.buildWindow(n)
+	}
+	return nil, fmt.Errorf("internal error: no operator for physical node %T", n)
+}
+
+func closeAll(ops []exec.Operator) {
+	for _, op := range ops {
+		op.Close()
+	}
+}
+
+func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
+	src, err := b.env.Sources.Open(b.ctx, n.Source)
+	if err != nil {
+		return nil, err
+	}
+	full := src.Schema()
+	fields := make([]arrow.Field, len(n.Cols))
+	for i, c := range n.Cols {
+		if c < 0 || c >= full.NumFields() {
+			return nil, fmt.Errorf("table %s: column %d out of range", n.Source.Name, c)
+		}
+		f := full.Field(c)
+		fields[i] = arrow.Field{Name: n.Out[i].Name, Type: f.Type, Nullable: f.Nullable}
+	}
+	var op exec.Operator = exec.NewScan(src, b.task.Splits, n.Cols, arrow.NewSchema(fields, nil))
+	if n.Filter != nil {
+		cond, err := CompileExpr(n.Filter, n.Out)
+		if err != nil {
+			return nil, err
+		}
+		op = exec.NewFilter(op, cond)
+	}
+	return op, nil
+}
+
+func (b *builder) buildValues(n *physical.Values) (exec.Operator, error) {
+	schema := n.Out.Arrow()
+	empty := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
+	defer empty.Release()
+	cols := make([]arrow.Array, len(n.Out))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	mem := exec.Allocator(b.ctx)
+	for j := range n.Out {
+		parts := make([]arrow.Array, 0, len(n.Rows))
+		for _, row := range n.Rows {
+			e, err := CompileExpr(row[j], nil)
+			if err != nil {
+				releaseArrays(parts)
+				return nil, err
+			}
+			if e.DataType().ID() != n.Out[j].Type.ID() {
+				cast, err := CompileExpr(&plan.Cast{E: row[j], To: n.Out[j].Type}, nil)
+				if err != nil {
+					releaseArrays(parts)
+					return nil, err
+				}
+				e = cast
+			}
+			a, err := e.Eval(b.ctx, empty)
+			if err != nil {
+				releaseArrays(parts)
+				return nil, err
+			}
+			parts = append(parts, a)
+		}
+		var err error
+		if len(parts) == 0 {
+			cols[j] = array.MakeArrayOfNull(mem, n.Out[j].Type, 0)
+		} else {
+			cols[j], err = array.Concatenate(parts, mem)
+		}
+		releaseArrays(parts)
+		if err != nil {
+			return nil, err
+		}
+	}
+	batch := array.NewRecordBatch(schema, cols, int64(len(n.Rows)))
+	defer batch.Release()
+	return exec.NewBatchSource(schema, []arrow.RecordBatch{batch}), nil
+}
+
+func releaseArrays(as []arrow.Array) {
+	for _, a := range as {
+		a.Release()
+	}
+}
+
+// readPartition is the exchange partition this task reads.
+func (b *builder) readPartition(ex *physical.Exchange) int {
+	switch ex.Kind {
+	case physical.ExchangeHash, physical.ExchangeRoundRobin:
+		return b.task.Index
+	}
+	return 0
+}
+
+// exchangeStreams returns one source per producer task of the partition.
+func (b *builder) exchangeStreams(ex *physical.Exchange, partition int) ([]exec.Operator, error) {
+	schema, ok := b.env.ExchangeSchema(ex.ID)
+	if !ok {
+		return nil, fmt.Errorf("internal error: exchange %d has no recorded schema (producer stage did not run)", ex.ID)
+	}
+	groups, err := b.env.Store.Read(b.ctx, ex.ID, partition)
+	if err != nil {
+		return nil, err
+	}
+	ops := make([]exec.Operator, len(groups))
+	for i, g := range groups {
+		ops[i] = exec.NewBatchSource(schema, g)
+		for _, batch := range g {
+			batch.Release() // the source retained them
+		}
+	}
+	return ops, nil
+}
+
+// exchangeSource reads one partition of an exchange as a single stream.
+func (b *builder) exchangeSource(ex *physical.Exchange, partition int) (exec.Operator, error) {
+	schema, ok := b.env.ExchangeSchema(ex.ID)
+	if !ok {
+		return nil, fmt.Errorf("internal error: exchange %d has no recorded schema (producer stage did not run)", ex.ID)
+	}
+	groups, err := b.env.Store.Read(b.ctx, ex.ID, partition)
+	if err != nil {
+		return nil, err
+	}
+	var all []arrow.RecordBatch
+	for _, g := range groups {
+		all = append(all, g...)
+	}
+	op := exec.NewBatchSource(schema, all)
+	for _, batch := range all {
+		batch.Release()
+	}
+	return op, nil
+}
+
+func columnIndexes(refs []*plan.ColRef, schema plan.Schema) []int {
+	out := make([]int, len(refs))
+	for i, r := range refs {
+		out[i] = schema.Index(r.ID)
+	}
+	return out
+}
+
+func sortKeys(keys []physical.SortKey, schema plan.Schema) []exec.SortKey {
+	out := make([]exec.SortKey, len(keys))
+	for i, k := range keys {
+		out[i] = exec.SortKey{Col: schema.Index(k.Col.ID), Desc: k.Desc, NullsFirst: k.NullsFirst}
+	}
+	return out
+}
+
+var aggFuncs = map[string]exec.AggFunc{
+	"count": exec.AggCount, "count_star": exec.AggCountStar, "sum": exec.AggSum, "avg": exec.AggAvg,
+	"mean": exec.AggAvg, "min": exec.AggMin, "max": exec.AggMax,
+	"stddev_samp": exec.AggStddevSamp, "stddev": exec.AggStddevSamp, "stddev_pop": exec.AggStddevPop,
+	"var_samp": exec.AggVarSamp, "variance": exec.AggVarSamp, "var_pop": exec.AggVarPop,
+	"bool_and": exec.AggBoolAnd, "bool_or": exec.AggBoolOr, "first": exec.AggFirst, "any_value": exec.AggFirst,
+}
+
+func (b *builder) buildAgg(n *physical.HashAgg) (exec.Operator, error) {
+	in, err := b.build(n.Input)
+	if err != nil {
+		return nil, err
+	}
+	inSchema := n.Input.Schema()
+	mode := map[physical.AggMode]exec.AggMode{physical.AggSingle: exec.AggSingle,
+		physical.AggPartial: exec.AggPartial, physical.AggFinal: exec.AggFinal}[n.Mode]
+	groups := columnIndexes(n.Groups, inSchema)
+	if n.Mode == physical.AggFinal {
+		for i := range groups {
+			groups[i] = i
+		}
+	}
+	specs := make([]exec.AggSpec, len(n.Aggs))
+	for i, a := range n.Aggs {
+		f, ok := aggFuncs[a.Func]
+		if !ok {
+			in.Close()
+			return nil, fmt.Errorf("aggregate function %s is not supported", a.Func)
+		}
+		arg := -1
+		if len(a.Args) > 0 && n.Mode != physical.AggFinal {
+			arg = inSchema.Index(a.Args[0].(*plan.ColRef).ID)
+		}
+		name := fmt.Sprintf("agg%d", i)
+		if n.Mode != physical.AggPartial {
+			name = n.Out[len(n.Groups)+i].Name
+		}
+		specs[i] = exec.AggSpec{Func: f, Arg: arg, Distinct: a.Distinct, Name: name}
+	}
+	op, err := exec.NewHashAggregate(in, groups, specs, mode)
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	return op, nil
+}
+
+var joinTypes = map[plan.JoinType]exec.JoinType{
+	plan.JoinInner: exec.JoinInner, plan.JoinLeft: exec.JoinLeft, plan.JoinRight: exec.JoinRight,
+	plan.JoinFull: exec.JoinFull, plan.JoinSemi: exec.JoinSemi, plan.JoinAnti: exec.JoinAnti,
+	plan.JoinCross: exec.JoinInner,
+}
+
+// outColumns splits a join's output columns into positions of the left and
+// right inputs.
+func outColumns(out, left, right plan.Schema) (l, r []int, err error) {
+	l, r = []int{}, []int{}
+	for _, c := range out {
+		if i := left.Index(c.ID); i >= 0 {
+			l = append(l, i)
+		} else if i := right.Index(c.ID); i >= 0 {
+			r = append(r, i)
+		} else {
+			return nil, nil, fmt.Errorf("internal error: join output column %s comes from neither input", c)
+		}
+	}
+	return l, r, nil
+}
+
+func (b *builder) buildHashJoin(n *physical.HashJoin) (exec.Operator, error) {
+	ls, rs := n.Left.Schema(), n.Right.Schema()
+	spec := exec.HashJoinSpec{Type: joinTypes[n.Type], LeftKeys: columnIndexes(n.LeftKeys, ls),
+		RightKeys: columnIndexes(n.RightKeys, rs), NullAwareAnti: n.NullAware}
+	var err error
+	if spec.LeftOut, spec.RightOut, err = outColumns(n.Out, ls, rs); err != nil {
+		return nil, err
+	}
+	if n.Type == plan.JoinSemi || n.Type == plan.JoinAnti {
+		spec.RightOut = nil
+	}
+	if n.Residual != nil {
+		both := append(append(plan.Schema{}, ls...), rs...)
+		if spec.Residual, err = CompileExpr(n.Residual, both); err != nil {
+			return nil, err
+		}
+	}
+	left, err := b.build(n.Left)
+	if err != nil {
+		return nil, err
+	}
+	if ex, ok := n.Right.(*physical.Exchange); ok && n.Broadcast && ex.Kind == physical.ExchangeBroadcast {
+		table, err := b.env.joinTable(b.ctx, ex.ID, func() (*exec.JoinTable, error) {
+			right, err := b.build(n.Right)
+			if err != nil {
+				return nil, err
+			}
+			return exec.BuildJoinTable(b.ctx, right, spec)
+		})
+		if err != nil {
+			left.Close()
+			return nil, err
+		}
+		op, err := exec.NewHashJoinProbe(left, table, spec)
+		if err != nil {
+			left.Close()
+		}
+		return op, err
+	}
+	right, err := b.build(n.Right)
+	if err != nil {
+		left.Close()
+		return nil, err
+	}
+	op, err := exec.NewHashJoin(left, right, spec)
+	if err != nil {
+		left.Close()
+		right.Close()
+	}
+	return op, err
+}
+
+func (b *builder) buildNLJoin(n *physical.NestedLoopJoin) (exec.Operator, error) {
+	ls, rs := n.Left.Schema(), n.Right.Schema()
+	spec := exec.NLJoinSpec{Type: joinTypes[n.Type]}
+	both := append(append(plan.Schema{}, ls...), rs...)
+	if n.Cond != nil {
+		var err error
+		if spec.Cond, err = CompileExpr(n.Cond, both); err != nil {
+			return nil, err
+		}
+	}
+	left, err := b.build(n.Left)
+	if err != nil {
+		return nil, err
+	}
+	right, err := b.build(n.Right)
+	if err != nil {
+		left.Close()
+		return nil, err
+	}
+	op, err := exec.NewNestedLoopJoin(left, right, spec)
+	if err != nil {
+		left.Close()
+		right.Close()
+		return nil, err
+	}
+	// The operator emits every left (and for non-semi joins right) column;
+	// keep those the plan asks for.
+	produced := ls
+	if n.Type != plan.JoinSemi && n.Type != plan.JoinAnti {
+		produced = both
+	}
+	return project(op, produced, n.Out)
+}
+
+// project narrows op (whose columns are described by have) to want.
+func project(op exec.Operator, have, want plan.Schema) (exec.Operator, error) {
+	if len(have) == len(want) {
+		same := true
+		for i := range have {
+			same = same && have[i].ID == want[i].ID
+		}
+		if same {
+			return op, nil
+		}
+	}
+	exprs := make([]exec.Expr, len(want))
+	names := make([]string, len(want))
+	for i, c := range want {
+		e, err := CompileExpr(c.Ref(), have)
+		if err != nil {
+			op.Close()
+			return nil, err
+		}
+		exprs[i], names[i] = e, c.Name
+	}
+	return exec.NewProject(op, exprs, names), nil
+}

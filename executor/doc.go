@@ -1,0 +1,10 @@
+// Package executor runs tasks: it turns one stage of a physical plan into a
+// tree of vectorized exec operators for one partition, drains it, and
+// delivers the output either to the exchange the stage feeds (split by
+// partition) or, for the final stage, back to the caller.
+//
+// The same code runs inside local mode's in-process slots and, later, inside
+// executor processes; everything a task needs arrives in a Task and an Env.
+// It imports physical, exec, exec/expr, connectors and shuffle, and must
+// not import the driver.
+package executor

@@ -1,0 +1,129 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/physical"
+)
+
+// Run executes one task. For the final stage it returns the result
+// batches (owned by the caller); otherwise it commits the task's output,
+// split by partition, to the stage's exchange in env.Store and returns nil.
+// A panic inside an operator is turned into an error naming the stage.
+func Run(ctx context.Context, env *Env, t Task) (result []arrow.RecordBatch, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			releaseBatches(result)
+			result = nil
+			err = fmt.Errorf("internal error in stage %d task %d: %v\n%s", t.Stage.ID, t.Index, r, debug.Stack())
+		}
+	}()
+	b := &builder{ctx: ctx, env: env, task: t}
+	op, err := b.build(t.Stage.Root)
+	if err != nil {
+		return nil, fmt.Errorf("stage %d: %w", t.Stage.ID, err)
+	}
+	defer op.Close()
+	out := t.Stage.Output
+	if out != nil {
+		env.SetExchangeSchema(t.Stage.ID, op.Schema())
+	}
+	if err := op.Open(ctx); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return drain(ctx, op)
+	}
+	parts, err := partitionOutput(ctx, op, out, t)
+	if err != nil {
+		return nil, err
+	}
+	return nil, env.Store.Put(ctx, t.Stage.ID, t.Index, parts)
+}
+
+func drain(ctx context.Context, op exec.Operator) ([]arrow.RecordBatch, error) {
+	var out []arrow.RecordBatch
+	for {
+		b, err := op.Next(ctx)
+		if err != nil {
+			releaseBatches(out)
+			return nil, err
+		}
+		if b == nil {
+			return out, nil
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		out = append(out, b)
+	}
+}
+
+func partitionOutput(ctx context.Context, op exec.Operator, out *physical.Exchange, t Task) ([][]arrow.RecordBatch, error) {
+	n := out.Partitions
+	if out.Kind == physical.ExchangeSingle || out.Kind == physical.ExchangeBroadcast || n <= 0 {
+		n = 1
+	}
+	parts := make([][]arrow.RecordBatch, n)
+	fail := func(err error) ([][]arrow.RecordBatch, error) {
+		for _, p := range parts {
+			releaseBatches(p)
+		}
+		return nil, err
+	}
+	keys := columnIndexes(out.Keys, t.Stage.Root.Schema())
+	for _, k := range keys {
+		if k < 0 {
+			return fail(fmt.Errorf("internal error: stage %d: exchange key not in output", t.Stage.ID))
+		}
+	}
+	rr := t.Index
+	for {
+		b, err := op.Next(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if b == nil {
+			return parts, nil
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		switch {
+		case n == 1:
+			parts[0] = append(parts[0], b)
+		case out.Kind == physical.ExchangeRoundRobin:
+			parts[rr%n] = append(parts[rr%n], b)
+			rr++
+		default:
+			split, err := exec.HashPartition(ctx, b, keys, n)
+			b.Release()
+			if err != nil {
+				return fail(err)
+			}
+			for p, pb := range split {
+				if pb == nil {
+					continue
+				}
+				if pb.NumRows() == 0 {
+					pb.Release()
+					continue
+				}
+				parts[p] = append(parts[p], pb)
+			}
+		}
+	}
+}
+
+func releaseBatches(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}

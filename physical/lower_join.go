@@ -1,0 +1,202 @@
+package physical
+
+import (
+	"github.com/flint-engine/flint/plan"
+)
+
+// lowerJoin picks a hash join when the condition has equalities between the
+// two sides (the rest becomes a residual) and a nested-loop join otherwise.
+// The right child is the build side; it is broadcast when small enough and
+// the join type allows, otherwise both sides are shuffled on the keys.
+func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
+	left, ld, err := l.lower(n.Left)
+	if err != nil {
+		return nil, ld, err
+	}
+	right, rd, err := l.lower(n.Right)
+	if err != nil {
+		return nil, rd, err
+	}
+	out := n.Schema()
+	lIDs, rIDs := n.Left.Schema().IDs(), n.Right.Schema().IDs()
+	var lkeys, rkeys, residual []plan.Expr
+	for _, c := range plan.SplitConjuncts(n.Cond) {
+		if b, ok := c.(*plan.Binary); ok && b.Op == plan.OpEq {
+			lr, rr := plan.ReferencedColumns(b.L), plan.ReferencedColumns(b.R)
+			if len(lr) > 0 && len(rr) > 0 {
+				if lr.SubsetOf(lIDs) && rr.SubsetOf(rIDs) {
+					lkeys, rkeys = append(lkeys, b.L), append(rkeys, b.R)
+					continue
+				}
+				if lr.SubsetOf(rIDs) && rr.SubsetOf(lIDs) {
+					lkeys, rkeys = append(lkeys, b.R), append(rkeys, b.L)
+					continue
+				}
+			}
+		}
+		residual = append(residual, c)
+	}
+	if len(lkeys) == 0 {
+		return l.lowerNestedLoop(n, left, ld, right, rd, out)
+	}
+	left, lrefs := l.materialize(left, lkeys)
+	right, rrefs := l.materialize(right, rkeys)
+	j := &HashJoin{Type: n.Type, LeftKeys: lrefs, RightKeys: rrefs, Residual: plan.And(residual...),
+		NullAware: n.NullAware, Out: out}
+	broadcastable := n.Type == plan.JoinInner || n.Type == plan.JoinLeft || n.Type == plan.JoinSemi || n.Type == plan.JoinAnti
+	switch {
+	case ld.kind == distSingle && rd.kind == distSingle:
+		j.Left, j.Right = left, right
+		return j, ld, nil
+	case broadcastable && (n.NullAware || l.small(n.Right)):
+		j.Left, j.Right, j.Broadcast = left, &Exchange{Input: right, Kind: ExchangeBroadcast}, true
+		return j, ld, nil
+	}
+	d := distribution{kind: distHash, n: l.opts.Partitions}
+	for _, k := range lrefs {
+		d.keys = append(d.keys, k.ID)
+	}
+	if !sameKeys(ld, lrefs, l.opts.Partitions) {
+		left = &Exchange{Input: left, Kind: ExchangeHash, Keys: lrefs, Partitions: l.opts.Partitions}
+	}
+	if !sameKeys(rd, rrefs, l.opts.Partitions) {
+		right = &Exchange{Input: right, Kind: ExchangeHash, Keys: rrefs, Partitions: l.opts.Partitions}
+	}
+	j.Left, j.Right = left, right
+	if n.Type == plan.JoinRight || n.Type == plan.JoinFull {
+		// Unmatched right rows carry NULL left keys: the output is no longer
+		// placed by the left key.
+		d = distribution{kind: distAny}
+	}
+	return j, d, nil
+}
+
+func (l *lowerer) small(n plan.Node) bool {
+	return l.opts.Estimate != nil && l.opts.Estimate(n) <= l.opts.BroadcastRows
+}
+
+func (l *lowerer) lowerNestedLoop(n *plan.Join, left Node, ld distribution, right Node, rd distribution, out plan.Schema) (Node, distribution, error) {
+	typ := n.Type
+	if typ == plan.JoinCross {
+		typ = plan.JoinInner
+	}
+	j := &NestedLoopJoin{Type: typ, Cond: n.Cond, Out: out}
+	switch {
+	case ld.kind == distSingle && rd.kind == distSingle:
+		j.Left, j.Right = left, right
+		return j, ld, nil
+	case typ == plan.JoinInner || typ == plan.JoinLeft || typ == plan.JoinSemi || typ == plan.JoinAnti:
+		j.Left, j.Right = left, &Exchange{Input: right, Kind: ExchangeBroadcast}
+		return j, ld, nil
+	}
+	if ld.kind != distSingle {
+		left = &Exchange{Input: left, Kind: ExchangeSingle, Partitions: 1}
+	}
+	if rd.kind != distSingle {
+		right = &Exchange{Input: right, Kind: ExchangeSingle, Partitions: 1}
+	}
+	j.Left, j.Right = left, right
+	return j, distribution{kind: distSingle}, nil
+}
+
+func (l *lowerer) lowerSort(n *plan.Sort) (Node, distribution, error) {
+	in, d, err := l.lower(n.Input)
+	if err != nil {
+		return nil, d, err
+	}
+	want := in.Schema()
+	exprs := make([]plan.Expr, len(n.Keys))
+	for i, k := range n.Keys {
+		exprs[i] = k.E
+	}
+	in, refs := l.materialize(in, exprs)
+	keys := make([]SortKey, len(n.Keys))
+	for i, k := range n.Keys {
+		keys[i] = SortKey{Col: refs[i], Desc: k.Desc, NullsFirst: k.NullsFirst}
+	}
+	var out Node
+	if d.kind == distSingle {
+		out = &Sort{Input: in, Keys: keys, Limit: n.Limit}
+	} else {
+		sorted := &Sort{Input: in, Keys: keys, Limit: n.Limit}
+		ex := &Exchange{Input: sorted, Kind: ExchangeSingle, Partitions: 1}
+		out = &MergeSorted{Input: ex, Keys: keys, Limit: n.Limit}
+	}
+	return restrict(out, want), distribution{kind: distSingle}, nil
+}
+
+func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
+	in, d, err := l.lower(n.Input)
+	if err != nil {
+		return nil, d, err
+	}
+	// All functions share one distribution: partition by the keys common to
+	// every function's PARTITION BY, or gather when there are none.
+	var exprs []plan.Expr
+	for _, f := range n.Funcs {
+		for _, a := range f.Args {
+			if _, ok := a.(*plan.Literal); !ok {
+				exprs = append(exprs, a)
+			}
+		}
+		exprs = append(exprs, f.PartitionBy...)
+		for _, k := range f.OrderBy {
+			exprs = append(exprs, k.E)
+		}
+	}
+	in, refs := l.materialize(in, exprs)
+	funcs := make([]*plan.WindowCall, len(n.Funcs))
+	i := 0
+	next := func() plan.Expr { r := refs[i]; i++; return r }
+	for fi, f := range n.Funcs {
+		nf := *f
+		nf.Args = make([]plan.Expr, len(f.Args))
+		for j, a := range f.Args {
+			if _, ok := a.(*plan.Literal); ok {
+				nf.Args[j] = a // offsets and defaults stay constants
+			} else {
+				nf.Args[j] = next()
+			}
+		}
+		nf.PartitionBy = make([]plan.Expr, len(f.PartitionBy))
+		for j := range f.PartitionBy {
+			nf.PartitionBy[j] = next()
+		}
+		nf.OrderBy = make([]plan.SortKey, len(f.OrderBy))
+		for j, k := range f.OrderBy {
+			nf.OrderBy[j] = plan.SortKey{E: next(), Desc: k.Desc, NullsFirst: k.NullsFirst}
+		}
+		funcs[fi] = &nf
+	}
+	var common []*plan.ColRef
+	if len(funcs) > 0 {
+		for _, p := range funcs[0].PartitionBy {
+			r := p.(*plan.ColRef)
+			inAll := true
+			for _, f := range funcs[1:] {
+				found := false
+				for _, q := range f.PartitionBy {
+					if q.(*plan.ColRef).ID == r.ID {
+						found = true
+					}
+				}
+				inAll = inAll && found
+			}
+			if inAll {
+				common = append(common, r)
+			}
+		}
+	}
+	nd := d
+	ids := make([]plan.ColumnID, len(common))
+	for j, c := range common {
+		ids[j] = c.ID
+	}
+	if d.kind != distSingle && !(d.kind == distHash && keysCovered(d.keys, ids)) {
+		in, nd = l.exchangeOn(in, common)
+	}
+	winOut := append(plan.Schema{}, in.Schema()...)
+	winOut = append(winOut, n.Out[len(n.Input.Schema()):]...)
+	w := &Window{Input: in, Funcs: funcs, Out: winOut}
+	return restrict(w, n.Out), nd, nil
+}
