@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/tpch"
+)
+
+func newBenchCmd() *cobra.Command {
+	bench := &cobra.Command{Use: "bench", Short: "Benchmarks"}
+	tp := &cobra.Command{Use: "tpch", Short: "TPC-H data generation and queries"}
+	bench.AddCommand(tp)
+
+	var sf int
+	var out string
+	gen := &cobra.Command{
+		Use:   "gen",
+		Short: "Write TPC-H tables as Parquet (DECIMAL(15,2) money, DATE dates)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sf <= 0 {
+				return usagef("--sf must be a positive whole number")
+			}
+			if out == "" {
+				return usagef("--out DIR is required")
+			}
+			start := time.Now()
+			if err := tpch.Generate(cmd.Context(), sf, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "generated TPC-H SF%d in %s (%.1fs)\n", sf, out, time.Since(start).Seconds())
+			return nil
+		},
+	}
+	gen.Flags().IntVar(&sf, "sf", 1, "scale factor (whole number)")
+	gen.Flags().StringVar(&out, "out", "", "output directory")
+
+	var sfl sessionFlags
+	var queries string
+	var repeat int
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Time the 22 TPC-H queries in local mode",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sfl.tablesDir == "" {
+				return usagef("--tables DIR (with the TPC-H Parquet files) is required")
+			}
+			qs, err := parseQueryList(queries)
+			if err != nil {
+				return usageError{err}
+			}
+			ctx := cmd.Context()
+			s, err := sfl.open(ctx)
+			if err != nil {
+				return err
+			}
+			return runTPCH(ctx, s, qs, repeat, cmd.OutOrStdout(), false)
+		},
+	}
+	sfl.register(run)
+	run.Flags().StringVar(&queries, "queries", "1-22", "queries to run, e.g. 1,3,5-7")
+	run.Flags().IntVar(&repeat, "repeat", 1, "runs per query (the fastest is reported)")
+	tp.AddCommand(gen, run)
+	return bench
+}
+
+func parseQueryList(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, fmt.Errorf("bad query list %q", s)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				return nil, fmt.Errorf("bad query list %q", s)
+			}
+		}
+		for q := a; q <= b; q++ {
+			if q < 1 || q > 22 {
+				return nil, fmt.Errorf("TPC-H has queries 1 to 22, got %d", q)
+			}
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+// runTPCH runs the queries and prints a line per query with its time and
+// row count; with show it also prints each result.
+func runTPCH(ctx context.Context, s *flint.Session, qs []int, repeat int, w io.Writer, show bool) error {
+	var logSum float64
+	total := time.Duration(0)
+	for _, q := range qs {
+		best := time.Duration(math.MaxInt64)
+		var rows int64
+		for r := 0; r < max(repeat, 1); r++ {
+			start := time.Now()
+			df := s.SQL(ctx, tpch.Query(q))
+			if show && r == 0 {
+				fmt.Fprintf(w, "-- Q%d\n", q)
+				if err := df.Show(ctx, w, 10); err != nil {
+					return fmt.Errorf("Q%d: %w", q, err)
+				}
+			}
+			n, err := df.Count(ctx)
+			if err != nil {
+				return fmt.Errorf("Q%d: %w", q, err)
+			}
+			rows = n
+			best = min(best, time.Since(start))
+		}
+		total += best
+		logSum += math.Log(best.Seconds())
+		fmt.Fprintf(w, "Q%02d  %8.3fs  %6d rows\n", q, best.Seconds(), rows)
+	}
+	fmt.Fprintf(w, "total %.3fs, geometric mean %.3fs over %d queries\n", total.Seconds(), math.Exp(logSum/float64(len(qs))), len(qs))
+	return nil
+}
+
+func newDemoCmd() *cobra.Command {
+	var sf int
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Generate TPC-H data (once) and run the 22 queries in local mode",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if dir == "" {
+				cache, err := os.UserCacheDir()
+				if err != nil {
+					cache = os.TempDir()
+				}
+				dir = filepath.Join(cache, "flint", fmt.Sprintf("tpch-sf%d", sf))
+			}
+			if _, err := os.Stat(filepath.Join(dir, "lineitem.parquet")); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "generating TPC-H SF%d into %s ...\n", sf, dir)
+				start := time.Now()
+				if err := tpch.Generate(ctx, sf, dir); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "generated in %.1fs\n", time.Since(start).Seconds())
+			}
+			s, err := flint.NewSession(ctx)
+			if err != nil {
+				return err
+			}
+			if err := registerDir(ctx, s, dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "TPC-H SF%d, local mode, %d slots\n", sf, runtime.GOMAXPROCS(0))
+			all := make([]int, 22)
+			for i := range all {
+				all[i] = i + 1
+			}
+			return runTPCH(ctx, s, all, 1, cmd.OutOrStdout(), true)
+		},
+	}
+	cmd.Flags().IntVar(&sf, "sf", 1, "TPC-H scale factor")
+	cmd.Flags().StringVar(&dir, "dir", "", "data directory (default: the user cache dir)")
+	return cmd
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/spf13/cobra"
+
+	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/output"
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/sql/parser"
+)
+
+type sessionFlags struct {
+	tables     []string
+	tablesDir  string
+	slots      int
+	partitions int
+	batchSize  int
+}
+
+func (f *sessionFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.tables, "table", nil, "register a table: NAME=PATH (file, directory or glob; repeatable)")
+	cmd.Flags().StringVar(&f.tablesDir, "tables", "", "register every NAME.parquet, NAME.csv, NAME.json or NAME/ in DIR as table NAME")
+	cmd.Flags().IntVar(&f.slots, "slots", 0, "tasks run at once (default: all cores)")
+	cmd.Flags().IntVar(&f.partitions, "partitions", 0, "shuffle partitions (default: 2 × slots)")
+	cmd.Flags().IntVar(&f.batchSize, "batch-size", 0, "rows per batch (default 8192)")
+}
+
+func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
+	var opts []flint.Option
+	if f.slots < 0 || f.partitions < 0 || f.batchSize < 0 {
+		return nil, usagef("--slots, --partitions and --batch-size must be positive")
+	}
+	if f.slots > 0 {
+		opts = append(opts, flint.WithSlots(f.slots))
+	}
+	if f.partitions > 0 {
+		opts = append(opts, flint.WithPartitions(f.partitions))
+	}
+	if f.batchSize > 0 {
+		opts = append(opts, flint.WithBatchSize(f.batchSize))
+	}
+	s, err := flint.NewSession(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if f.tablesDir != "" {
+		if err := registerDir(ctx, s, f.tablesDir); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range f.tables {
+		name, path, ok := strings.Cut(t, "=")
+		if !ok || name == "" || path == "" {
+			return nil, usagef("--table wants NAME=PATH, got %q", t)
+		}
+		if err := s.RegisterTable(ctx, name, "", path, nil); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// registerDir registers NAME.parquet / NAME.csv / NAME.json files and NAME/
+// directories of dir.
+func registerDir(ctx context.Context, s *flint.Session, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("--tables: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if !e.IsDir() {
+			format, err := flint.InferFormat(name)
+			if err != nil {
+				continue
+			}
+			base := name[:strings.Index(name, ".")]
+			if err := s.RegisterTable(ctx, base, format, path, nil); err != nil {
+				return err
+			}
+			n++
+			continue
+		}
+		if _, err := flint.InferFormat(path); err != nil {
+			continue
+		}
+		if err := s.RegisterTable(ctx, name, "", path, nil); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("--tables %s: no .parquet, .csv or .json tables found", dir)
+	}
+	return nil
+}
+
+func newSQLCmd() *cobra.Command {
+	var sf sessionFlags
+	var exprSQL, file, format, out string
+	cmd := &cobra.Command{
+		Use:   "sql",
+		Short: "Run SQL statements in local mode",
+		Example: `  flint sql --tables ./tpch -e "select count(*) from lineitem"
+  flint sql --table t=data/*.parquet -f query.sql --format csv --output result.csv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (exprSQL == "") == (file == "") {
+				return usagef("give exactly one of -e SQL or -f FILE")
+			}
+			text := exprSQL
+			if file != "" {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			}
+			f := output.Table
+			if format != "" {
+				var err error
+				if f, err = output.ParseFormat(format); err != nil {
+					return usageError{err}
+				}
+			} else if out != "" || !isTerminal(os.Stdout) {
+				f = output.CSV
+			}
+			ctx := cmd.Context()
+			s, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return runSQL(ctx, s, text, f, out, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVarP(&exprSQL, "execute", "e", "", "SQL to run")
+	cmd.Flags().StringVarP(&file, "file", "f", "", "file with SQL to run")
+	cmd.Flags().StringVar(&format, "format", "", "output format: table, csv or json (default: table on a terminal, else csv)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write results to PATH instead of stdout")
+	sf.register(cmd)
+	return cmd
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runSQL runs each statement; query results are printed (or written to
+// out, replacing it atomically once everything succeeded).
+func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format, out string, stdout io.Writer) error {
+	stmts, err := parser.Parse(text)
+	if err != nil {
+		return err
+	}
+	type result struct {
+		schema  *arrow.Schema
+		batches []arrow.RecordBatch
+	}
+	var results []result
+	defer func() {
+		for _, r := range results {
+			for _, b := range r.batches {
+				b.Release()
+			}
+		}
+	}()
+	// Each statement is run through the session one at a time, so DDL takes
+	// effect before later queries are bound.
+	for _, st := range stmts {
+		df := s.SQL(ctx, statementText(text, st, stmts))
+		if err := df.Err(); err != nil {
+			return err
+		}
+		switch st.(type) {
+		case *ast.Query, *ast.Explain:
+			schema, batches, err := df.CollectWithSchema(ctx)
+			if err != nil {
+				return err
+			}
+			results = append(results, result{schema, batches})
+		}
+	}
+	w := stdout
+	var tmp *os.File
+	if out != "" {
+		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		w = tmp
+	}
+	for _, r := range results {
+		if err := output.Write(w, f, r.schema, r.batches); err != nil {
+			return err
+		}
+	}
+	if tmp != nil {
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		return os.Rename(tmp.Name(), out)
+	}
+	return nil
+}
+
+// statementText returns the source of one statement of a script, so that
+// error carets point into the text the user wrote.
+func statementText(text string, st ast.Statement, all []ast.Statement) string {
+	if len(all) == 1 {
+		return text
+	}
+	start := st.Pos().Offset
+	end := len(text)
+	for i, s := range all {
+		if s == st && i+1 < len(all) {
+			end = all[i+1].Pos().Offset
+		}
+	}
+	if start < 0 || start > end || end > len(text) {
+		return text
+	}
+	// Keep the statement at its original line/column by padding with the
+	// preceding text's newlines.
+	prefix := strings.Repeat("\n", strings.Count(text[:start], "\n"))
+	lineStart := strings.LastIndex(text[:start], "\n") + 1
+	return prefix + strings.Repeat(" ", start-lineStart) + strings.TrimRight(strings.TrimSpace(text[start:end]), ";")
+}

@@ -1,0 +1,217 @@
+package flint
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/optimizer"
+	"github.com/flint-engine/flint/physical"
+	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/sql/binder"
+	"github.com/flint-engine/flint/sql/parser"
+)
+
+// compiled is a query ready to run, with every intermediate form kept for
+// EXPLAIN.
+type compiled struct {
+	logical   plan.Node
+	optimized plan.Node
+	physical  physical.Node
+	stages    *physical.StagePlan
+}
+
+func (s *Session) compile(n plan.Node) (*compiled, error) {
+	opt, err := optimizer.Optimize(n, &s.ids)
+	if err != nil {
+		return nil, err
+	}
+	phys, err := physical.Plan(opt, &s.ids, physical.Options{
+		Partitions:    s.cfg.partitions,
+		BroadcastRows: s.cfg.broadcastRows,
+		Estimate:      optimizer.EstimateRows,
+	})
+	if err != nil {
+		return nil, err
+	}
+	stages, err := physical.Cut(phys)
+	if err != nil {
+		return nil, err
+	}
+	return &compiled{logical: n, optimized: opt, physical: phys, stages: stages}, nil
+}
+
+// run executes a logical plan and returns its result batches with the
+// plan's column names.
+func (s *Session) run(ctx context.Context, n plan.Node) (*arrow.Schema, []arrow.RecordBatch, error) {
+	c, err := s.compile(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx = exec.WithBatchSize(exec.WithAllocator(ctx, s.cfg.mem), s.cfg.batchSize)
+	batches, err := s.local.Execute(ctx, c.stages)
+	if err != nil {
+		return nil, nil, err
+	}
+	schema := schemaOf(n, batches)
+	for i, b := range batches {
+		if int(b.NumCols()) != schema.NumFields() {
+			for _, b := range batches {
+				b.Release()
+			}
+			return nil, nil, fmt.Errorf("internal error: result has %d columns, plan has %d", b.NumCols(), schema.NumFields())
+		}
+		nb := array.NewRecordBatch(schema, b.Columns(), b.NumRows())
+		b.Release()
+		batches[i] = nb
+	}
+	return schema, batches, nil
+}
+
+// explain renders the logical, optimized and physical plans and stages.
+func (c *compiled) explain() string {
+	var b strings.Builder
+	b.WriteString("== Logical plan ==\n")
+	b.WriteString(plan.Format(c.logical))
+	b.WriteString("\n== Optimized plan ==\n")
+	b.WriteString(plan.Format(c.optimized))
+	b.WriteString("\n== Physical plan ==\n")
+	b.WriteString(physical.Format(c.physical))
+	b.WriteString("\n== Stages ==\n")
+	b.WriteString(c.stages.Format())
+	return b.String()
+}
+
+// SQL parses and runs one or more SQL statements. Statements such as
+// CREATE EXTERNAL TABLE take effect immediately; the DataFrame of the last
+// statement is returned (queries are lazy, as any DataFrame).
+func (s *Session) SQL(ctx context.Context, query string) *DataFrame {
+	stmts, err := parser.Parse(query)
+	if err != nil {
+		return s.errFrame(err)
+	}
+	if len(stmts) == 0 {
+		return s.errFrame(fmt.Errorf("no SQL statement given"))
+	}
+	var df *DataFrame
+	for _, st := range stmts {
+		df = s.statement(ctx, query, st)
+		if df.err != nil {
+			return df
+		}
+	}
+	return df
+}
+
+func (s *Session) statement(ctx context.Context, sql string, st ast.Statement) *DataFrame {
+	switch st := st.(type) {
+	case *ast.Query:
+		n, err := binder.New(s, &s.ids).BindQuery(sql, st)
+		if err != nil {
+			return s.errFrame(err)
+		}
+		return s.frame(n)
+	case *ast.Explain:
+		inner := s.statement(ctx, sql, st.Stmt)
+		if inner.err != nil {
+			return inner
+		}
+		if inner.plan == nil {
+			return s.errFrame(fmt.Errorf("EXPLAIN needs a query"))
+		}
+		text, err := inner.Explain()
+		if err != nil {
+			return s.errFrame(err)
+		}
+		return s.textFrame("plan", text)
+	case *ast.CreateExternalTable:
+		name := strings.Join(st.Name, ".")
+		if st.IfNotExists {
+			if _, _, ok := s.LookupTable(name); ok {
+				return s.emptyFrame()
+			}
+		}
+		if len(st.Columns) > 0 && st.Format != "CSV" && st.Format != "JSON" {
+			return s.errFrame(fmt.Errorf("table %s: a column list is only supported for CSV and JSON tables", name))
+		}
+		opts := map[string]string{}
+		for k, v := range st.Options {
+			opts[k] = v
+		}
+		if len(st.Columns) > 0 {
+			defs := make([]string, len(st.Columns))
+			for i, c := range st.Columns {
+				defs[i] = c.Name + " " + c.Type.String()
+			}
+			opts["schema"] = strings.Join(defs, ", ")
+		}
+		if err := s.RegisterTable(ctx, name, strings.ToLower(st.Format), st.Location, opts); err != nil {
+			return s.errFrame(err)
+		}
+		return s.emptyFrame()
+	case *ast.CreateView:
+		n, err := binder.New(s, &s.ids).BindQuery(sql, st.Query)
+		if err != nil {
+			return s.errFrame(err)
+		}
+		if len(st.Columns) > 0 {
+			if n, err = renameColumns(n, st.Columns); err != nil {
+				return s.errFrame(err)
+			}
+		}
+		if err := s.registerView(strings.Join(st.Name, "."), n, st.OrReplace); err != nil {
+			return s.errFrame(err)
+		}
+		return s.emptyFrame()
+	case *ast.DropTable:
+		for _, n := range st.Names {
+			if err := s.drop(strings.Join(n, "."), st.IfExists); err != nil {
+				return s.errFrame(err)
+			}
+		}
+		return s.emptyFrame()
+	case *ast.DropView:
+		for _, n := range st.Names {
+			if err := s.drop(strings.Join(n, "."), st.IfExists); err != nil {
+				return s.errFrame(err)
+			}
+		}
+		return s.emptyFrame()
+	}
+	return s.errFrame(fmt.Errorf("statement not supported yet: %s", st))
+}
+
+func renameColumns(n plan.Node, names []string) (plan.Node, error) {
+	cols := n.Schema()
+	if len(names) != len(cols) {
+		return nil, fmt.Errorf("view has %d columns but %d names were given", len(cols), len(names))
+	}
+	out := make(plan.Schema, len(cols))
+	exprs := make([]plan.Expr, len(cols))
+	for i, c := range cols {
+		exprs[i] = c.Ref()
+		c.Name = names[i]
+		out[i] = c
+	}
+	return &plan.Project{Input: n, Projections: exprs, Out: out}, nil
+}
+
+// emptyFrame is the result of a statement that returns no rows.
+func (s *Session) emptyFrame() *DataFrame {
+	return s.frame(&plan.Values{})
+}
+
+// textFrame returns one string column with a row per line of text.
+func (s *Session) textFrame(column, text string) *DataFrame {
+	col := s.ids.NewColumn(column, "", arrow.BinaryTypes.String, false)
+	var rows [][]plan.Expr
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		rows = append(rows, []plan.Expr{&plan.Literal{Value: line, Typ: arrow.BinaryTypes.String}})
+	}
+	return s.frame(&plan.Values{Rows: rows, Out: plan.Schema{col}})
+}

@@ -1,0 +1,288 @@
+package flint
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/driver"
+	"github.com/flint-engine/flint/plan"
+)
+
+// Option configures a Session.
+type Option func(*config)
+
+type config struct {
+	slots         int
+	partitions    int
+	batchSize     int
+	broadcastRows float64
+	mem           memory.Allocator
+}
+
+// WithSlots sets how many tasks run at once in local mode (default: the
+// number of cores).
+func WithSlots(n int) Option { return func(c *config) { c.slots = n } }
+
+// WithPartitions sets the number of partitions shuffles produce (default:
+// twice the slots).
+func WithPartitions(n int) Option { return func(c *config) { c.partitions = n } }
+
+// WithBatchSize sets the number of rows per Arrow batch operators aim for.
+func WithBatchSize(n int) Option { return func(c *config) { c.batchSize = n } }
+
+// WithBroadcastThreshold sets the estimated row count at or below which
+// the build side of a join is broadcast instead of shuffled.
+func WithBroadcastThreshold(rows float64) Option { return func(c *config) { c.broadcastRows = rows } }
+
+// WithAllocator makes every Arrow buffer of the session's queries come from
+// mem (tests use a checked allocator).
+func WithAllocator(mem memory.Allocator) Option { return func(c *config) { c.mem = mem } }
+
+// Session is the entry point: it owns the catalog and runs queries. It is
+// safe for concurrent use.
+type Session struct {
+	cfg   config
+	ids   plan.IDGen
+	local *driver.Local
+
+	mu     sync.RWMutex
+	tables map[string]*plan.TableSource
+	views  map[string]plan.Node
+}
+
+// NewSession starts a session in local mode.
+func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
+	cfg := config{slots: runtime.GOMAXPROCS(0), batchSize: 8192, broadcastRows: 1_000_000, mem: memory.DefaultAllocator}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.slots <= 0 {
+		return nil, fmt.Errorf("flint: slots must be positive, got %d", cfg.slots)
+	}
+	if cfg.partitions <= 0 {
+		cfg.partitions = 2 * cfg.slots
+	}
+	if cfg.batchSize <= 0 {
+		return nil, fmt.Errorf("flint: batch size must be positive, got %d", cfg.batchSize)
+	}
+	return &Session{cfg: cfg, local: driver.NewLocal(cfg.slots),
+		tables: map[string]*plan.TableSource{}, views: map[string]plan.Node{}}, nil
+}
+
+// Close releases the session's resources.
+func (s *Session) Close() error { return nil }
+
+// RegisterTable makes the files at location (a file, directory or glob)
+// queryable as name. format is "parquet", "csv" or "json"; empty means
+// infer it from the file names.
+func (s *Session) RegisterTable(ctx context.Context, name, format, location string, opts map[string]string) error {
+	src, err := s.openSource(ctx, name, format, location, opts)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(name)
+	delete(s.views, key)
+	s.tables[key] = src
+	return nil
+}
+
+func (s *Session) openSource(ctx context.Context, name, format, location string, opts map[string]string) (*plan.TableSource, error) {
+	if format == "" {
+		f, err := InferFormat(location)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", name, err)
+		}
+		format = f
+	}
+	format = strings.ToLower(format)
+	if format == "ndjson" {
+		format = "json"
+	}
+	src, err := connectors.Open(ctx, connectors.Format(format), location, opts)
+	if err != nil {
+		return nil, err
+	}
+	ts := &plan.TableSource{Name: name, Format: format, Location: location, Options: opts,
+		Schema: src.Schema(), RowCount: src.Stats().RowCount}
+	s.local.Sources.Put(ts, src)
+	return ts, nil
+}
+
+// InferFormat guesses a table's format from its location: the extension of
+// a file or glob, or of the files inside a directory.
+func InferFormat(location string) (string, error) {
+	if f := formatOfName(location); f != "" {
+		return f, nil
+	}
+	matches, _ := filepath.Glob(filepath.Join(location, "*"))
+	sub, _ := filepath.Glob(filepath.Join(location, "*", "*"))
+	for _, m := range append(matches, sub...) {
+		if f := formatOfName(m); f != "" {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("cannot tell the format of %s: name it with .parquet, .csv or .json, or give the format", location)
+}
+
+func formatOfName(p string) string {
+	p = strings.ToLower(p)
+	p = strings.TrimSuffix(strings.TrimSuffix(p, ".gz"), ".zst")
+	switch {
+	case strings.HasSuffix(p, ".parquet"), strings.HasSuffix(p, ".pq"):
+		return "parquet"
+	case strings.HasSuffix(p, ".csv"), strings.HasSuffix(p, ".tsv"):
+		return "csv"
+	case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".ndjson"), strings.HasSuffix(p, ".jsonl"):
+		return "json"
+	}
+	return ""
+}
+
+// LookupTable implements the binder's catalog.
+func (s *Session) LookupTable(name string) (*plan.TableSource, plan.Node, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	key := strings.ToLower(name)
+	if t, ok := s.tables[key]; ok {
+		return t, nil, true
+	}
+	if v, ok := s.views[key]; ok {
+		return nil, v, true
+	}
+	return nil, nil, false
+}
+
+// TableNames implements the binder's catalog: every table and view name.
+func (s *Session) TableNames() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var names []string
+	for n := range s.tables {
+		names = append(names, n)
+	}
+	for n := range s.views {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *Session) registerView(name string, n plan.Node, replace bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(name)
+	if !replace {
+		if _, ok := s.tables[key]; ok {
+			return fmt.Errorf("table %s already exists", name)
+		}
+		if _, ok := s.views[key]; ok {
+			return fmt.Errorf("view %s already exists", name)
+		}
+	}
+	delete(s.tables, key)
+	s.views[key] = n
+	return nil
+}
+
+func (s *Session) drop(name string, ifExists bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(name)
+	_, t := s.tables[key]
+	_, v := s.views[key]
+	if !t && !v && !ifExists {
+		return fmt.Errorf("table %s does not exist", name)
+	}
+	delete(s.tables, key)
+	delete(s.views, key)
+	return nil
+}
+
+// Table returns a DataFrame over a registered table or view.
+func (s *Session) Table(name string) *DataFrame {
+	t, v, ok := s.LookupTable(name)
+	switch {
+	case !ok:
+		return s.errFrame(fmt.Errorf("table %s does not exist", name))
+	case t != nil:
+		return s.frame(s.scanAll(t, name))
+	}
+	n, _ := plan.Clone(v, &s.ids)
+	return s.frame(n)
+}
+
+func (s *Session) scanAll(t *plan.TableSource, alias string) plan.Node {
+	sc := &plan.Scan{Source: t}
+	for i, f := range t.Schema.Fields() {
+		sc.Cols = append(sc.Cols, i)
+		sc.Out = append(sc.Out, s.ids.NewColumn(f.Name, alias, f.Type, f.Nullable))
+	}
+	return sc
+}
+
+// ReadParquet returns a DataFrame over Parquet files (files, directories or
+// globs; all must share one schema).
+func (s *Session) ReadParquet(ctx context.Context, paths ...string) *DataFrame {
+	return s.read(ctx, "parquet", nil, paths)
+}
+
+// ReadCSV returns a DataFrame over CSV files; opts are the CSV options
+// (header, delimiter, null, schema, ...).
+func (s *Session) ReadCSV(ctx context.Context, opts map[string]string, paths ...string) *DataFrame {
+	return s.read(ctx, "csv", opts, paths)
+}
+
+// ReadJSON returns a DataFrame over newline-delimited JSON files.
+func (s *Session) ReadJSON(ctx context.Context, opts map[string]string, paths ...string) *DataFrame {
+	return s.read(ctx, "json", opts, paths)
+}
+
+func (s *Session) read(ctx context.Context, format string, opts map[string]string, paths []string) *DataFrame {
+	if len(paths) == 0 {
+		return s.errFrame(fmt.Errorf("read %s: no path given", format))
+	}
+	var df *DataFrame
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		t, err := s.openSource(ctx, name, format, p, opts)
+		if err != nil {
+			return s.errFrame(err)
+		}
+		part := s.frame(s.scanAll(t, name))
+		if df == nil {
+			df = part
+		} else {
+			df = df.Union(part)
+		}
+	}
+	return df
+}
+
+func (s *Session) frame(n plan.Node) *DataFrame { return &DataFrame{s: s, plan: n} }
+
+func (s *Session) errFrame(err error) *DataFrame { return &DataFrame{s: s, err: err} }
+
+// schemaOf builds the Arrow schema of a result from the plan's names and
+// the produced column types.
+func schemaOf(n plan.Node, batches []arrow.RecordBatch) *arrow.Schema {
+	cols := n.Schema()
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
+		if len(batches) > 0 && i < int(batches[0].NumCols()) {
+			fields[i].Type = batches[0].Column(i).DataType()
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}

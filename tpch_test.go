@@ -1,0 +1,74 @@
+package flint_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/resultcmp"
+	"github.com/flint-engine/flint/tpch"
+)
+
+// configurations every correctness test runs under: several slots with
+// more partitions than slots, a single slot, and tiny batches.
+var configs = []struct {
+	name string
+	opts []flint.Option
+}{
+	{"local", []flint.Option{flint.WithSlots(2)}},
+	{"one-slot", []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
+	{"partitions-3", []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
+	{"tiny-batches", []flint.Option{flint.WithSlots(2), flint.WithBatchSize(7)}},
+}
+
+// TestTPCH runs the 22 TPC-H queries on the committed sample data and
+// compares each result with the answer DuckDB produced for the same files
+// (testdata/tpch/answers/sample, written by tools/duckref).
+func TestTPCH(t *testing.T) {
+	const dir = "testdata/tpch/sf-sample"
+	for _, cfg := range configs {
+		t.Run(cfg.name, func(t *testing.T) {
+			if cfg.name == "tiny-batches" && testing.Short() {
+				t.Skip("tiny batches are slow")
+			}
+			ctx := context.Background()
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			s, err := flint.NewSession(ctx, append(cfg.opts, flint.WithAllocator(mem))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, table := range tpch.Tables {
+				if err := s.RegisterTable(ctx, table, "parquet", filepath.Join(dir, table+".parquet"), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for q := 1; q <= 22; q++ {
+				t.Run(fmt.Sprintf("q%02d", q), func(t *testing.T) {
+					want, err := os.Open(fmt.Sprintf("testdata/tpch/answers/sample/q%02d.csv", q))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer want.Close()
+					got, err := s.SQL(ctx, tpch.Query(q)).Collect(ctx)
+					if err != nil {
+						t.Fatalf("Q%d: %v", q, err)
+					}
+					defer func() {
+						for _, b := range got {
+							b.Release()
+						}
+					}()
+					if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
+						t.Errorf("Q%d: %v", q, err)
+					}
+				})
+			}
+			mem.AssertSize(t, 0)
+		})
+	}
+}
