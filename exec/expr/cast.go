@@ -1,0 +1,756 @@
+package expr
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/types"
+)
+
+type castExpr struct {
+	e  exec.Expr
+	to arrow.DataType
+}
+
+// Cast converts e to type to (any cast types.CanCast allows). Strings are
+// parsed (errors name the value and row); decimal rescaling rounds half
+// away from zero; a decimal → decimal cast with the same scale and no
+// smaller precision shares the input buffers; overflow is an error.
+func Cast(e exec.Expr, to arrow.DataType) (exec.Expr, error) {
+	from := e.DataType()
+	if arrow.TypeEqual(from, to) {
+		return e, nil
+	}
+	if !types.CanCast(from, to) {
+		return nil, fmt.Errorf("cannot cast %s from %s to %s", e, types.TypeName(from), types.TypeName(to))
+	}
+	return foldIfConst(&castExpr{e: e, to: to}, e)
+}
+
+func (c *castExpr) DataType() arrow.DataType { return c.to }
+func (c *castExpr) String() string {
+	return fmt.Sprintf("CAST(%s AS %s)", c.e, types.TypeName(c.to))
+}
+
+func (c *castExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	a, err := c.e.Eval(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Release()
+	out, err := castArray(exec.Allocator(ctx), a, c.to)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	return out, nil
+}
+
+// castArray converts a to type to.
+func castArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	from := a.DataType()
+	n := a.Len()
+	if arrow.TypeEqual(from, to) {
+		a.Retain()
+		return a, nil
+	}
+	if from.ID() == arrow.NULL {
+		return nullArray(mem, to, n), nil
+	}
+	if to.ID() == arrow.STRING {
+		return castToString(mem, a)
+	}
+	if from.ID() == arrow.STRING {
+		return castFromString(mem, a, to)
+	}
+	valid, vb := andValidity(mem, n, a)
+	buf, err := castFixed(mem, a, to, vb)
+	if err != nil {
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, err
+	}
+	if buf == nil { // shared buffers
+		d := a.Data()
+		if valid != nil {
+			valid.Release()
+		}
+		nd := array.NewData(to, n, d.Buffers(), nil, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	}
+	return makeArray(to, n, -1, valid, buf), nil
+}
+
+func castErr(v any, from, to arrow.DataType, row int) error {
+	return fmt.Errorf("value %v (%s) out of range for %s at row %d", v, types.TypeName(from), types.TypeName(to), row)
+}
+
+// castFixed converts between fixed-width types. It returns a nil buffer
+// when the input buffers can be shared as is.
+func castFixed(mem memory.Allocator, a arrow.Array, to arrow.DataType, valid []byte) (*memory.Buffer, error) {
+	from := a.DataType()
+	f, t := from.ID(), to.ID()
+	switch {
+	case types.IsInteger(from) || f == arrow.BOOL:
+		var in []int64
+		if f == arrow.BOOL {
+			bits, off := boolBits(a)
+			in = make([]int64, a.Len())
+			for i := range in {
+				if bitutil.BitIsSet(bits, off+i) {
+					in[i] = 1
+				}
+			}
+		} else {
+			in = intsAsI64(a)
+		}
+		return castFromI64(mem, in, from, to, valid)
+	case types.IsFloat(from):
+		var in []float64
+		if f == arrow.FLOAT32 {
+			in32 := values[float32](a)
+			in = make([]float64, len(in32))
+			for i, v := range in32 {
+				in[i] = float64(v)
+			}
+		} else {
+			in = values[float64](a)
+		}
+		return castFromF64(mem, in, from, to, valid)
+	case f == arrow.DECIMAL128:
+		return castFromDecimal(mem, a, to, valid)
+	case f == arrow.DATE32 && t == arrow.TIMESTAMP:
+		in := values[int32](a)
+		buf, out := allocFixed[int64](mem, len(in))
+		for i, v := range in {
+			out[i] = int64(v) * types.MicrosPerDay
+		}
+		return buf, nil
+	case f == arrow.TIMESTAMP && t == arrow.DATE32:
+		in := values[int64](a)
+		buf, out := allocFixed[int32](mem, len(in))
+		for i, v := range in {
+			out[i] = int32(floorDiv(v, types.MicrosPerDay))
+		}
+		return buf, nil
+	}
+	return nil, fmt.Errorf("no cast from %s to %s", types.TypeName(from), types.TypeName(to))
+}
+
+func intsAsI64(a arrow.Array) []int64 {
+	switch a.DataType().ID() {
+	case arrow.INT64:
+		return values[int64](a)
+	case arrow.INT32:
+		return widen(values[int32](a))
+	case arrow.INT16:
+		return widen(values[int16](a))
+	case arrow.INT8:
+		return widen(values[int8](a))
+	}
+	return nil
+}
+
+func widen[T int8 | int16 | int32](in []T) []int64 {
+	out := make([]int64, len(in))
+	for i, v := range in {
+		out[i] = int64(v)
+	}
+	return out
+}
+
+func narrowInts[T int8 | int16 | int32 | int64](mem memory.Allocator, in []int64, valid []byte, from, to arrow.DataType) (*memory.Buffer, error) {
+	lo, hi := intRange(to.ID())
+	buf, out := allocFixed[T](mem, len(in))
+	for i, v := range in {
+		if (v < lo || v > hi) && isValid(valid, 0, i) {
+			buf.Release()
+			return nil, castErr(v, from, to, i)
+		}
+		out[i] = T(v)
+	}
+	return buf, nil
+}
+
+func castFromI64(mem memory.Allocator, in []int64, from, to arrow.DataType, valid []byte) (*memory.Buffer, error) {
+	switch to.ID() {
+	case arrow.INT8:
+		return narrowInts[int8](mem, in, valid, from, to)
+	case arrow.INT16:
+		return narrowInts[int16](mem, in, valid, from, to)
+	case arrow.INT32:
+		return narrowInts[int32](mem, in, valid, from, to)
+	case arrow.INT64:
+		buf, out := allocFixed[int64](mem, len(in))
+		copy(out, in)
+		return buf, nil
+	case arrow.FLOAT32:
+		buf, out := allocFixed[float32](mem, len(in))
+		for i, v := range in {
+			out[i] = float32(v)
+		}
+		return buf, nil
+	case arrow.FLOAT64:
+		buf, out := allocFixed[float64](mem, len(in))
+		for i, v := range in {
+			out[i] = float64(v)
+		}
+		return buf, nil
+	case arrow.BOOL:
+		buf, out := allocBits(mem, len(in))
+		for i, v := range in {
+			out[i>>3] |= b2u(v != 0) << (i & 7)
+		}
+		return buf, nil
+	case arrow.DECIMAL128:
+		p, s := types.DecimalParams(to)
+		mul := decimal128.GetScaleMultiplier(int(s))
+		buf, out := allocFixed[decimal128.Num](mem, len(in))
+		m64, mok := int64(mul.LowBits()), fits64(mul)
+		for i, v := range in {
+			if r, ok := mul64(v, m64); mok && ok && fitsPrec64(r, p) {
+				out[i] = decFromI64(r)
+				continue
+			}
+			if !isValid(valid, 0, i) {
+				out[i] = decimal128.Num{}
+				continue
+			}
+			b := new(big.Int).Mul(big.NewInt(v), mul.BigInt())
+			if b.CmpAbs(decimal128.GetMaxValue(p).BigInt()) > 0 {
+				buf.Release()
+				return nil, castErr(v, from, to, i)
+			}
+			r := decimal128.FromBigInt(b)
+			out[i] = r
+		}
+		return buf, nil
+	}
+	return nil, fmt.Errorf("no cast from %s to %s", types.TypeName(from), types.TypeName(to))
+}
+
+var pow10i64 = func() [19]int64 {
+	var p [19]int64
+	p[0] = 1
+	for i := 1; i < 19; i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// fitsPrec64 reports whether |v| < 10^p.
+func fitsPrec64(v int64, p int32) bool {
+	if p >= 19 {
+		return true
+	}
+	lim := pow10i64[p]
+	return v < lim && v > -lim
+}
+
+func castFromF64(mem memory.Allocator, in []float64, from, to arrow.DataType, valid []byte) (*memory.Buffer, error) {
+	switch to.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
+		lo, hi := intRange(to.ID())
+		ints := make([]int64, len(in))
+		for i, v := range in {
+			r := math.Round(v) // half away from zero, like DuckDB
+			if !(r >= float64(lo) && r < -float64(lo)) || (to.ID() != arrow.INT64 && r > float64(hi)) {
+				if isValid(valid, 0, i) {
+					return nil, castErr(v, from, to, i)
+				}
+				r = 0
+			}
+			ints[i] = int64(r)
+		}
+		return castFromI64(mem, ints, from, to, valid)
+	case arrow.FLOAT32:
+		buf, out := allocFixed[float32](mem, len(in))
+		for i, v := range in {
+			out[i] = float32(v)
+		}
+		return buf, nil
+	case arrow.FLOAT64:
+		buf, out := allocFixed[float64](mem, len(in))
+		copy(out, in)
+		return buf, nil
+	case arrow.BOOL:
+		buf, out := allocBits(mem, len(in))
+		for i, v := range in {
+			out[i>>3] |= b2u(v != 0) << (i & 7)
+		}
+		return buf, nil
+	case arrow.DECIMAL128:
+		p, s := types.DecimalParams(to)
+		scale := math.Pow10(int(s))
+		buf, out := allocFixed[decimal128.Num](mem, len(in))
+		for i, v := range in {
+			if !isValid(valid, 0, i) {
+				out[i] = decimal128.Num{}
+				continue
+			}
+			x := math.Round(v * scale)
+			if math.Abs(x) < 1<<53 && fitsPrec64(int64(x), p) {
+				out[i] = decFromI64(int64(x))
+				continue
+			}
+			r, err := decimal128.FromFloat64(v, p, s)
+			if err != nil || math.IsNaN(v) || !r.FitsInPrecision(p) {
+				buf.Release()
+				return nil, castErr(v, from, to, i)
+			}
+			out[i] = r
+		}
+		return buf, nil
+	}
+	return nil, fmt.Errorf("no cast from %s to %s", types.TypeName(from), types.TypeName(to))
+}
+
+// rescaleDec changes the scale of v by delta (positive: multiply), rounding
+// half away from zero when reducing. ok is false on 128-bit overflow.
+func rescaleDec(v decimal128.Num, delta int32) (decimal128.Num, bool) {
+	switch {
+	case delta == 0:
+		return v, true
+	case delta > 0:
+		if fits64(v) && delta <= 18 {
+			if r, ok := mul64(int64(v.LowBits()), pow10i64[delta]); ok {
+				return decFromI64(r), true
+			}
+		}
+		b := new(big.Int).Mul(v.BigInt(), decimal128.GetScaleMultiplier(int(delta)).BigInt())
+		if b.CmpAbs(bigMax38) > 0 {
+			return v, false
+		}
+		return decimal128.FromBigInt(b), true
+	default:
+		k := -delta
+		if fits64(v) && k <= 18 {
+			x, d := int64(v.LowBits()), pow10i64[k]
+			q, r := x/d, x%d
+			if r >= (d+1)/2 {
+				q++
+			} else if -r >= (d+1)/2 {
+				q--
+			}
+			return decFromI64(q), true
+		}
+		if k > 38 {
+			return decimal128.Num{}, true
+		}
+		return v.ReduceScaleBy(k, true), true
+	}
+}
+
+func castFromDecimal(mem memory.Allocator, a arrow.Array, to arrow.DataType, valid []byte) (*memory.Buffer, error) {
+	from := a.DataType()
+	p1, s1 := types.DecimalParams(from)
+	in := values[decimal128.Num](a)
+	switch to.ID() {
+	case arrow.DECIMAL128:
+		p2, s2 := types.DecimalParams(to)
+		if s1 == s2 && p2 >= p1 {
+			return nil, nil // same representation: share buffers
+		}
+		buf, out := allocFixed[decimal128.Num](mem, len(in))
+		for i, v := range in {
+			r, ok := rescaleDec(v, s2-s1)
+			if (!ok || !r.FitsInPrecision(p2)) && isValid(valid, 0, i) {
+				buf.Release()
+				return nil, castErr(v.ToString(s1), from, to, i)
+			}
+			out[i] = r
+		}
+		return buf, nil
+	case arrow.FLOAT32, arrow.FLOAT64:
+		f := make([]float64, len(in))
+		div := math.Pow10(int(s1))
+		for i, v := range in {
+			if fits64(v) && int64(v.LowBits()) < 1<<53 && int64(v.LowBits()) > -(1<<53) {
+				f[i] = float64(int64(v.LowBits())) / div
+			} else {
+				f[i] = v.ToFloat64(s1)
+			}
+		}
+		return castFromF64(mem, f, from, to, valid)
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.BOOL:
+		ints := make([]int64, len(in))
+		for i, v := range in {
+			r, _ := rescaleDec(v, -s1)
+			if !fits64(r) {
+				if isValid(valid, 0, i) {
+					return nil, castErr(v.ToString(s1), from, to, i)
+				}
+				continue
+			}
+			ints[i] = int64(r.LowBits())
+		}
+		return castFromI64(mem, ints, from, to, valid)
+	}
+	return nil, fmt.Errorf("no cast from %s to %s", types.TypeName(from), types.TypeName(to))
+}
+
+// ---- to string ----
+
+func formatDate(days int64) string {
+	return string(appendDate(nil, days))
+}
+
+func appendDate(b []byte, days int64) []byte {
+	y, m, d := types.CivilFromDays(days)
+	if y < 0 {
+		b = append(b, '-')
+		y = -y
+	}
+	b = appendPadded(b, int64(y), 4)
+	b = append(b, '-')
+	b = appendPadded(b, int64(m), 2)
+	b = append(b, '-')
+	return appendPadded(b, int64(d), 2)
+}
+
+func appendPadded(b []byte, v int64, width int) []byte {
+	s := strconv.FormatInt(v, 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+func formatTimestamp(us int64) string { return string(appendTimestamp(nil, us)) }
+
+func appendTimestamp(b []byte, us int64) []byte {
+	day := floorDiv(us, types.MicrosPerDay)
+	rem := us - day*types.MicrosPerDay
+	b = appendDate(b, day)
+	b = append(b, ' ')
+	return appendTime(b, rem)
+}
+
+func appendTime(b []byte, us int64) []byte {
+	secs := us / 1_000_000
+	frac := us % 1_000_000
+	b = appendPadded(b, secs/3600, 2)
+	b = append(b, ':')
+	b = appendPadded(b, secs/60%60, 2)
+	b = append(b, ':')
+	b = appendPadded(b, secs%60, 2)
+	if frac != 0 {
+		f := []byte(fmt.Sprintf("%06d", frac))
+		for len(f) > 0 && f[len(f)-1] == '0' {
+			f = f[:len(f)-1]
+		}
+		b = append(b, '.')
+		b = append(b, f...)
+	}
+	return b
+}
+
+func appendDecimal(b []byte, v decimal128.Num, scale int32) []byte {
+	if !fits64(v) || int64(v.LowBits()) == math.MinInt64 {
+		return append(b, v.ToString(scale)...)
+	}
+	x := int64(v.LowBits())
+	if x < 0 {
+		b = append(b, '-')
+		x = -x
+	}
+	if scale == 0 {
+		return strconv.AppendInt(b, x, 10)
+	}
+	var digits [24]byte
+	ds := strconv.AppendInt(digits[:0], x, 10)
+	for len(ds) <= int(scale) {
+		ds = append([]byte{'0'}, ds...)
+	}
+	cut := len(ds) - int(scale)
+	b = append(b, ds[:cut]...)
+	b = append(b, '.')
+	return append(b, ds[cut:]...)
+}
+
+func appendFloat(b []byte, v float64, bitSize int) []byte {
+	switch {
+	case math.IsInf(v, 1):
+		return append(b, "inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-inf"...)
+	case math.IsNaN(v):
+		return append(b, "nan"...)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, v, 'g', -1, bitSize)
+	if !strings.ContainsAny(string(b[start:]), ".e") {
+		b = append(b, ".0"...)
+	}
+	return b
+}
+
+func appendInterval(b []byte, iv arrow.MonthDayNanoInterval) []byte {
+	parts := 0
+	add := func(v int64, unit string) {
+		if v == 0 {
+			return
+		}
+		if parts > 0 {
+			b = append(b, ' ')
+		}
+		parts++
+		b = strconv.AppendInt(b, v, 10)
+		b = append(b, ' ')
+		b = append(b, unit...)
+		if v != 1 && v != -1 {
+			b = append(b, 's')
+		}
+	}
+	add(int64(iv.Months/12), "year")
+	add(int64(iv.Months%12), "month")
+	add(int64(iv.Days), "day")
+	if iv.Nanoseconds != 0 || parts == 0 {
+		if parts > 0 {
+			b = append(b, ' ')
+		}
+		us := iv.Nanoseconds / 1000
+		if us < 0 {
+			b = append(b, '-')
+			us = -us
+		}
+		b = appendTime(b, us)
+	}
+	return b
+}
+
+func castToString(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	n := a.Len()
+	valid, vb := andValidity(mem, n, a)
+	sb := newStrBuilder(n, n*8)
+	var scratch []byte
+	emit := func(i int, f func([]byte) []byte) {
+		if !isValid(vb, 0, i) {
+			sb.end()
+			return
+		}
+		scratch = f(scratch[:0])
+		sb.appendBytes(scratch)
+	}
+	switch a.DataType().ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
+		in := intsAsI64(a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return strconv.AppendInt(b, in[i], 10) })
+		}
+	case arrow.FLOAT32:
+		in := values[float32](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return appendFloat(b, float64(in[i]), 32) })
+		}
+	case arrow.FLOAT64:
+		in := values[float64](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return appendFloat(b, in[i], 64) })
+		}
+	case arrow.DECIMAL128:
+		_, s := types.DecimalParams(a.DataType())
+		in := values[decimal128.Num](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return appendDecimal(b, in[i], s) })
+		}
+	case arrow.BOOL:
+		bits, off := boolBits(a)
+		for i := 0; i < n; i++ {
+			emit(i, func(b []byte) []byte {
+				if bitutil.BitIsSet(bits, off+i) {
+					return append(b, "true"...)
+				}
+				return append(b, "false"...)
+			})
+		}
+	case arrow.DATE32:
+		in := values[int32](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return appendDate(b, int64(in[i])) })
+		}
+	case arrow.TIMESTAMP:
+		in := values[int64](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return appendTimestamp(b, in[i]) })
+		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		in := values[arrow.MonthDayNanoInterval](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return appendInterval(b, in[i]) })
+		}
+	default:
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, fmt.Errorf("no cast from %s to VARCHAR", types.TypeName(a.DataType()))
+	}
+	return sb.finish(mem, valid), nil
+}
+
+// ---- from string ----
+
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "t", "1", "yes", "y", "on":
+		return true, true
+	case "false", "f", "0", "no", "n", "off":
+		return false, true
+	}
+	return false, false
+}
+
+func castFromString(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	n := a.Len()
+	offs, data := strData(a)
+	valid, vb := andValidity(mem, n, a)
+	bad := func(i int, s string, err error) error {
+		if valid != nil {
+			valid.Release()
+		}
+		msg := fmt.Sprintf("could not convert string %q to %s at row %d", s, types.TypeName(to), i)
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	str := func(i int) string { return strings.TrimSpace(string(data[offs[i]:offs[i+1]])) }
+	var buf *memory.Buffer
+	switch to.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
+		ints := make([]int64, n)
+		for i := range ints {
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			v, err := strconv.ParseInt(str(i), 10, 64)
+			if err != nil {
+				// DuckDB accepts "1.6" for integers, rounding.
+				f, ferr := strconv.ParseFloat(str(i), 64)
+				if ferr != nil || math.Abs(f) > 9e18 {
+					return nil, bad(i, str(i), nil)
+				}
+				v = int64(math.Round(f))
+			}
+			ints[i] = v
+		}
+		b, err := castFromI64(mem, ints, types.Int64, to, vb)
+		if err != nil {
+			if valid != nil {
+				valid.Release()
+			}
+			return nil, err
+		}
+		buf = b
+	case arrow.FLOAT32, arrow.FLOAT64:
+		fs := make([]float64, n)
+		for i := range fs {
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			v, err := strconv.ParseFloat(str(i), 64)
+			if err != nil {
+				return nil, bad(i, str(i), nil)
+			}
+			fs[i] = v
+		}
+		buf, _ = castFromF64(mem, fs, types.Float64, to, vb)
+	case arrow.DECIMAL128:
+		p, s := types.DecimalParams(to)
+		var out []decimal128.Num
+		buf, out = allocFixed[decimal128.Num](mem, n)
+		for i := range out {
+			out[i] = decimal128.Num{}
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			v, _, sc, err := types.ParseDecimalLiteral(str(i))
+			if err != nil {
+				buf.Release()
+				return nil, bad(i, str(i), nil)
+			}
+			r, ok := rescaleDec(v, s-sc)
+			if !ok || !r.FitsInPrecision(p) {
+				buf.Release()
+				return nil, bad(i, str(i), fmt.Errorf("out of range"))
+			}
+			out[i] = r
+		}
+	case arrow.BOOL:
+		var out []byte
+		buf, out = allocBits(mem, n)
+		for i := 0; i < n; i++ {
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			v, ok := parseBool(str(i))
+			if !ok {
+				buf.Release()
+				return nil, bad(i, str(i), nil)
+			}
+			out[i>>3] |= b2u(v) << (i & 7)
+		}
+	case arrow.DATE32:
+		var out []int32
+		buf, out = allocFixed[int32](mem, n)
+		for i := range out {
+			out[i] = 0
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			d, err := types.ParseDate(str(i))
+			if err != nil {
+				buf.Release()
+				return nil, bad(i, str(i), err)
+			}
+			out[i] = int32(d)
+		}
+	case arrow.TIMESTAMP:
+		var out []int64
+		buf, out = allocFixed[int64](mem, n)
+		for i := range out {
+			out[i] = 0
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			t, err := types.ParseTimestamp(str(i))
+			if err != nil {
+				buf.Release()
+				return nil, bad(i, str(i), err)
+			}
+			out[i] = int64(t)
+		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		var out []arrow.MonthDayNanoInterval
+		buf, out = allocFixed[arrow.MonthDayNanoInterval](mem, n)
+		for i := range out {
+			out[i] = arrow.MonthDayNanoInterval{}
+			if !isValid(vb, 0, i) {
+				continue
+			}
+			iv, err := types.ParseInterval(str(i), "")
+			if err != nil {
+				buf.Release()
+				return nil, bad(i, str(i), err)
+			}
+			out[i] = iv
+		}
+	default:
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, fmt.Errorf("no cast from VARCHAR to %s", types.TypeName(to))
+	}
+	return makeArray(to, n, -1, valid, buf), nil
+}
