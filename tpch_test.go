@@ -30,7 +30,25 @@ var configs = []struct {
 // compares each result with the answer DuckDB produced for the same files
 // (testdata/tpch/answers/sample, written by tools/duckref).
 func TestTPCH(t *testing.T) {
-	const dir = "testdata/tpch/sf-sample"
+	runTPCH(t, "testdata/tpch/sf-sample", "testdata/tpch/answers/sample", configs)
+}
+
+// TestTPCHSF1 checks the 22 queries at scale factor 1 against DuckDB's
+// committed SF1 answers when FLINT_TPCH_SF1 names a directory holding the
+// SF1 Parquet files (flint bench tpch gen --sf 1 --out DIR). CI skips it:
+// it needs 300 MB of data and a minute of CPU.
+func TestTPCHSF1(t *testing.T) {
+	dir := os.Getenv("FLINT_TPCH_SF1")
+	if dir == "" {
+		t.Skip("set FLINT_TPCH_SF1 to a directory of TPC-H SF1 Parquet files")
+	}
+	runTPCH(t, dir, "testdata/tpch/answers/sf1", configs[:1])
+}
+
+func runTPCH(t *testing.T, dir, answers string, configs []struct {
+	name string
+	opts []flint.Option
+}) {
 	for _, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
 			if cfg.name == "tiny-batches" && testing.Short() {
@@ -49,7 +67,7 @@ func TestTPCH(t *testing.T) {
 			}
 			for q := 1; q <= 22; q++ {
 				t.Run(fmt.Sprintf("q%02d", q), func(t *testing.T) {
-					want, err := os.Open(fmt.Sprintf("testdata/tpch/answers/sample/q%02d.csv", q))
+					want, err := os.Open(filepath.Join(answers, fmt.Sprintf("q%02d.csv", q)))
 					if err != nil {
 						t.Fatal(err)
 					}
