@@ -23,7 +23,7 @@ func newBenchCmd() *cobra.Command {
 	tp := &cobra.Command{Use: "tpch", Short: "TPC-H data generation and queries"}
 	bench.AddCommand(tp)
 
-	var sf int
+	var sf float64
 	var out string
 	gen := &cobra.Command{
 		Use:   "gen",
@@ -31,20 +31,20 @@ func newBenchCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if sf <= 0 {
-				return usagef("--sf must be a positive whole number")
+				return usagef("--sf must be positive (a whole number, or a fraction such as 0.1)")
 			}
 			if out == "" {
 				return usagef("--out DIR is required")
 			}
 			start := time.Now()
-			if err := tpch.Generate(cmd.Context(), sf, out); err != nil {
+			if err := tpch.GenerateScale(cmd.Context(), sf, out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "generated TPC-H SF%d in %s (%.1fs)\n", sf, out, time.Since(start).Seconds())
+			fmt.Fprintf(cmd.ErrOrStderr(), "generated TPC-H SF%g in %s (%.1fs)\n", sf, out, time.Since(start).Seconds())
 			return nil
 		},
 	}
-	gen.Flags().IntVar(&sf, "sf", 1, "scale factor (whole number)")
+	gen.Flags().Float64Var(&sf, "sf", 1, "scale factor (a whole number, or a fraction such as 0.1)")
 	gen.Flags().StringVar(&out, "out", "", "output directory")
 
 	var sfl sessionFlags
@@ -135,7 +135,7 @@ func runTPCH(ctx context.Context, s *flint.Session, qs []int, repeat int, w io.W
 }
 
 func newDemoCmd() *cobra.Command {
-	var sf int
+	var sf float64
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -148,12 +148,12 @@ func newDemoCmd() *cobra.Command {
 				if err != nil {
 					cache = os.TempDir()
 				}
-				dir = filepath.Join(cache, "flint", fmt.Sprintf("tpch-sf%d", sf))
+				dir = filepath.Join(cache, "flint", fmt.Sprintf("tpch-sf%g", sf))
 			}
 			if _, err := os.Stat(filepath.Join(dir, "lineitem.parquet")); err != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "generating TPC-H SF%d into %s ...\n", sf, dir)
+				fmt.Fprintf(cmd.ErrOrStderr(), "generating TPC-H SF%g into %s ...\n", sf, dir)
 				start := time.Now()
-				if err := tpch.Generate(ctx, sf, dir); err != nil {
+				if err := tpch.GenerateScale(ctx, sf, dir); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "generated in %.1fs\n", time.Since(start).Seconds())
@@ -165,7 +165,7 @@ func newDemoCmd() *cobra.Command {
 			if err := registerDir(ctx, s, dir); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "TPC-H SF%d, local mode, %d slots\n", sf, runtime.GOMAXPROCS(0))
+			fmt.Fprintf(cmd.OutOrStdout(), "TPC-H SF%g, local mode, %d slots\n", sf, runtime.GOMAXPROCS(0))
 			all := make([]int, 22)
 			for i := range all {
 				all[i] = i + 1
@@ -173,7 +173,7 @@ func newDemoCmd() *cobra.Command {
 			return runTPCH(ctx, s, all, 1, cmd.OutOrStdout(), true)
 		},
 	}
-	cmd.Flags().IntVar(&sf, "sf", 1, "TPC-H scale factor")
+	cmd.Flags().Float64Var(&sf, "sf", 1, "TPC-H scale factor")
 	cmd.Flags().StringVar(&dir, "dir", "", "data directory (default: the user cache dir)")
 	return cmd
 }

@@ -1,0 +1,30 @@
+# Flint developer targets. The README's two commands need none of these.
+GO ?= go
+SF ?= 1
+BENCH_DIR ?= $(HOME)/.cache/flint/tpch-sf$(SF)
+
+.PHONY: demo test build bench bench-data proto fuzz
+
+build:
+	$(GO) build -o bin/flint ./cmd/flint
+
+demo:
+	$(GO) run ./cmd/flint demo --sf $(SF)
+
+test:
+	$(GO) test ./...
+
+# bench: the 22 TPC-H queries at scale SF, each as a whole flint process,
+# next to DuckDB (2 threads) on the same files; prints times and ratios.
+bench: build bench-data
+	./scripts/bench-tpch.sh $(BENCH_DIR)
+
+bench-data:
+	@test -f $(BENCH_DIR)/lineitem.parquet || $(GO) run ./cmd/flint bench tpch gen --sf $(SF) --out $(BENCH_DIR)
+
+# Operator micro-benchmarks; compare commits with benchstat over -count=10.
+bench-ops:
+	$(GO) test ./exec/... -run '^$$' -bench . -benchmem -count=10 | tee bench-ops.txt
+
+fuzz:
+	$(GO) test ./sql/parser -run '^$$' -fuzz FuzzParse -fuzztime 60s
