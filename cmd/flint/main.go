@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -53,6 +54,28 @@ func newRoot() *cobra.Command {
 	}
 	// Flag parsing problems are usage errors.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	var cpuProfile string
+	var stopProfile func()
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to FILE")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return nil
+	}
+	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+		if stopProfile != nil {
+			stopProfile()
+		}
+	}
 	root.AddCommand(newSQLCmd(), newBenchCmd(), newDemoCmd())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
