@@ -1,0 +1,158 @@
+package exec
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// aggBenchCycle replays a few distinct batches until total rows were
+// produced, so benchmarks over millions of rows stay small in memory.
+type aggBenchCycle struct {
+	schema  *arrow.Schema
+	batches []arrow.RecordBatch
+	total   int64
+	emitted int64
+	i       int
+}
+
+func (c *aggBenchCycle) Schema() *arrow.Schema          { return c.schema }
+func (c *aggBenchCycle) Open(ctx context.Context) error { c.emitted, c.i = 0, 0; return nil }
+func (c *aggBenchCycle) Close() error                   { return nil }
+func (c *aggBenchCycle) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if c.emitted >= c.total {
+		return nil, nil
+	}
+	b := c.batches[c.i%len(c.batches)]
+	c.i++
+	if rem := c.total - c.emitted; rem < b.NumRows() {
+		c.emitted += rem
+		return b.NewSlice(0, rem), nil
+	}
+	c.emitted += b.NumRows()
+	b.Retain()
+	return b, nil
+}
+
+func (c *aggBenchCycle) release() {
+	for _, b := range c.batches {
+		b.Release()
+	}
+}
+
+// BenchmarkHashAggQ1 is shaped like TPC-H Q1: ~6M rows grouped by two
+// low-cardinality string columns (4 groups) with four decimal sums, an
+// average and a count.
+func BenchmarkHashAggQ1(b *testing.B) {
+	const rows = 6_000_000
+	mem := memory.NewGoAllocator()
+	dec := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "l_returnflag", Type: arrow.BinaryTypes.String},
+		{Name: "l_linestatus", Type: arrow.BinaryTypes.String},
+		{Name: "l_quantity", Type: dec},
+		{Name: "l_extendedprice", Type: dec},
+		{Name: "disc_price", Type: dec},
+		{Name: "charge", Type: dec},
+	}, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := &aggBenchCycle{schema: schema, total: rows}
+	defer src.release()
+	flags := []string{"A", "N", "R"}
+	for range 32 {
+		rb := array.NewRecordBuilder(mem, schema)
+		for range DefaultBatchSize {
+			f := flags[rng.IntN(3)]
+			rb.Field(0).(*array.StringBuilder).Append(f)
+			st := "F"
+			if f == "N" && rng.IntN(2) == 0 {
+				st = "O"
+			}
+			rb.Field(1).(*array.StringBuilder).Append(st)
+			for c := 2; c < 6; c++ {
+				rb.Field(c).(*array.Decimal128Builder).Append(decimal128.FromI64(rng.Int64N(10_000_000)))
+			}
+		}
+		src.batches = append(src.batches, rb.NewRecordBatch())
+		rb.Release()
+	}
+	aggs := []AggSpec{
+		{Func: AggSum, Arg: 2, Name: "sum_qty"},
+		{Func: AggSum, Arg: 3, Name: "sum_base_price"},
+		{Func: AggSum, Arg: 4, Name: "sum_disc_price"},
+		{Func: AggSum, Arg: 5, Name: "sum_charge"},
+		{Func: AggAvg, Arg: 2, Name: "avg_qty"},
+		{Func: AggCountStar, Arg: -1, Name: "count_order"},
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		op, err := NewHashAggregate(src, []int{0, 1}, aggs, AggSingle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := aggBenchDrain(b, ctx, op)
+		if out != 4 {
+			b.Fatalf("got %d groups, want 4", out)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+}
+
+// BenchmarkHashAggInt64Key groups 6M rows by an int64 key with 100k
+// distinct values and one decimal sum.
+func BenchmarkHashAggInt64Key(b *testing.B) {
+	const rows = 6_000_000
+	mem := memory.NewGoAllocator()
+	dec := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: dec}}, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	src := &aggBenchCycle{schema: schema, total: rows}
+	defer src.release()
+	for range 32 {
+		rb := array.NewRecordBuilder(mem, schema)
+		for range DefaultBatchSize {
+			rb.Field(0).(*array.Int64Builder).Append(rng.Int64N(100_000))
+			rb.Field(1).(*array.Decimal128Builder).Append(decimal128.FromI64(rng.Int64N(1_000_000)))
+		}
+		src.batches = append(src.batches, rb.NewRecordBatch())
+		rb.Release()
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		op, err := NewHashAggregate(src, []int{0}, []AggSpec{{Func: AggSum, Arg: 1, Name: "s"}}, AggSingle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		aggBenchDrain(b, ctx, op)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+}
+
+func aggBenchDrain(b *testing.B, ctx context.Context, op Operator) int64 {
+	if err := op.Open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for {
+		rb, err := op.Next(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rb == nil {
+			break
+		}
+		n += rb.NumRows()
+		rb.Release()
+	}
+	if err := op.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,918 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/flint-engine/flint/exec/hashing"
+)
+
+// JoinType is the kind of a hash join. The left input is the probe side.
+type JoinType int
+
+// Join types.
+const (
+	JoinInner JoinType = iota
+	JoinLeft           // all left rows; unmatched ones with NULL right columns
+	JoinRight          // all right rows; unmatched ones with NULL left columns
+	JoinFull           // both
+	JoinSemi           // left rows with at least one match (left columns only)
+	JoinAnti           // left rows without a match (left columns only)
+)
+
+var joinTypeNames = [...]string{"inner", "left", "right", "full", "semi", "anti"}
+
+func (t JoinType) String() string {
+	if t >= 0 && int(t) < len(joinTypeNames) {
+		return joinTypeNames[t]
+	}
+	return fmt.Sprintf("JoinType(%d)", int(t))
+}
+
+// HashJoinSpec describes an equi-join; the RIGHT input is always the build
+// side.
+type HashJoinSpec struct {
+	Type JoinType
+	// LeftKeys[i] = RightKeys[i] are the equality conditions; both sides'
+	// key columns must have identical types. NULL keys never match.
+	LeftKeys, RightKeys []int
+	// Residual, if set, is evaluated on a batch of [all left columns..., all
+	// right columns...] for candidate pairs; pairs where it is false or
+	// NULL do not match.
+	Residual Expr
+	// NullAwareAnti gives JoinAnti SQL NOT IN semantics: if the right side
+	// has a row with a NULL key no left row qualifies, and a left row with a
+	// NULL key qualifies only when the right side is empty. With a Residual,
+	// "the right side" means the right rows passing the residual for that
+	// left row.
+	NullAwareAnti bool
+	// LeftOut and RightOut list the emitted columns (nil = all). Semi and
+	// anti joins emit only LeftOut.
+	LeftOut, RightOut []int
+}
+
+// JoinTable is the build side of a hash join: the right input's columns
+// concatenated, and a key table mapping each distinct non-NULL key to the
+// build rows holding it. It is immutable after BuildJoinTable and safe for
+// concurrent probes; Release frees it once no probe uses it.
+type JoinTable struct {
+	keyCols  []int
+	schema   *arrow.Schema
+	cols     []arrow.Array
+	numRows  int
+	keys     *hashing.Table
+	start    []int32 // rows of key g: rows[start[g]:start[g+1]]
+	rows     []int32
+	nullRows []int32 // build rows with a NULL in some key column
+	// unique: every key has one build row, uniqueRow[g] (-1: no key g).
+	unique    bool
+	uniqueRow []int32
+	// dense: single integer key spanning few values; key ids are k-denseMin
+	// and keys is nil.
+	dense    bool
+	denseMin int64
+}
+
+// NumRows is the number of build rows.
+func (t *JoinTable) NumRows() int { return t.numRows }
+
+// Release frees the build columns. The table must not be probed after.
+func (t *JoinTable) Release() {
+	for _, c := range t.cols {
+		c.Release()
+	}
+	t.cols = nil
+}
+
+// hjInsertChunk bounds the scratch memory of one Table.Insert call.
+const hjInsertChunk = 1 << 16
+
+// BuildJoinTable opens right, reads it to the end, closes it and builds the
+// join table on spec.RightKeys.
+func BuildJoinTable(ctx context.Context, right Operator, spec HashJoinSpec) (*JoinTable, error) {
+	if err := hjCheckKeys(nil, right.Schema(), spec.RightKeys, spec.RightKeys); err != nil {
+		return nil, err
+	}
+	if err := right.Open(ctx); err != nil {
+		right.Close()
+		return nil, err
+	}
+	t, err := hjBuild(ctx, right, spec.RightKeys)
+	if cerr := right.Close(); cerr != nil && err == nil {
+		t.Release()
+		return nil, cerr
+	}
+	return t, err
+}
+
+// hjBuild drains an opened operator into a JoinTable.
+func hjBuild(ctx context.Context, right Operator, keyCols []int) (*JoinTable, error) {
+	mem := Allocator(ctx)
+	schema := right.Schema()
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	n := 0
+	for {
+		b, err := right.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			break
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		n += int(b.NumRows())
+		batches = append(batches, b)
+	}
+	if n > 1<<31-1 {
+		return nil, fmt.Errorf("hash join: build side has %d rows, more than a table holds", n)
+	}
+	t := &JoinTable{schema: schema, numRows: n, keyCols: slices.Clone(keyCols)}
+	for c := 0; c < schema.NumFields(); c++ {
+		var col arrow.Array
+		switch len(batches) {
+		case 0:
+			col = array.MakeArrayOfNull(mem, schema.Field(c).Type, 0)
+		case 1:
+			col = batches[0].Column(c)
+			col.Retain()
+		default:
+			parts := make([]arrow.Array, len(batches))
+			for i, b := range batches {
+				parts[i] = b.Column(c)
+			}
+			var err error
+			if col, err = array.Concatenate(parts, mem); err != nil {
+				t.Release()
+				return nil, fmt.Errorf("hash join: build column %q: %w", schema.Field(c).Name, err)
+			}
+		}
+		t.cols = append(t.cols, col)
+	}
+	keyTypes := make([]arrow.DataType, len(keyCols))
+	keys := make([]arrow.Array, len(keyCols))
+	for i, c := range keyCols {
+		keyTypes[i] = schema.Field(c).Type
+		keys[i] = t.cols[c]
+	}
+	var err error
+	if t.keys, err = hashing.NewTable(keyTypes); err != nil {
+		t.Release()
+		return nil, fmt.Errorf("hash join: %w", err)
+	}
+	if n == 0 {
+		t.start = []int32{0}
+		return t, nil
+	}
+	hashes := make([]uint64, n)
+	if err := hashing.HashColumns(keys, hashes); err != nil {
+		t.Release()
+		return nil, fmt.Errorf("hash join: build keys: %w", err)
+	}
+	sel := make([]int32, 0, n)
+	var valids []hashing.Validity
+	for _, k := range keys {
+		if v, ok := hashing.ValidityOf(k); ok {
+			valids = append(valids, v)
+		}
+	}
+	for r := 0; r < n; r++ {
+		null := false
+		for _, v := range valids {
+			if !v.Valid(r) {
+				null = true
+				break
+			}
+		}
+		if null {
+			t.nullRows = append(t.nullRows, int32(r))
+		} else {
+			sel = append(sel, int32(r))
+		}
+	}
+	if len(keyCols) == 1 && hashing.IsIntKey(keyTypes[0]) && len(sel) > 0 {
+		var scratch []int64
+		if hjBuildDense(t, hashing.IntValues(keys[0], &scratch), sel) {
+			return t, nil
+		}
+	}
+	ids := make([]uint32, n)
+	t.keys.Reserve(len(sel))
+	for i := 0; i < len(sel); i += hjInsertChunk {
+		if err := ctx.Err(); err != nil {
+			t.Release()
+			return nil, err
+		}
+		t.keys.Insert(keys, hashes, sel[i:min(i+hjInsertChunk, len(sel))], ids)
+	}
+	// Group build rows by key id (counting sort, stable in row order).
+	g := t.keys.Len()
+	t.start = make([]int32, g+1)
+	for _, r := range sel {
+		t.start[ids[r]+1]++
+	}
+	for i := 1; i <= g; i++ {
+		t.start[i] += t.start[i-1]
+	}
+	fill := make([]int32, g)
+	copy(fill, t.start[:g])
+	t.rows = make([]int32, len(sel))
+	for _, r := range sel {
+		id := ids[r]
+		t.rows[fill[id]] = r
+		fill[id]++
+	}
+	t.unique = g == len(sel)
+	if t.unique {
+		t.uniqueRow = t.rows
+	}
+	return t, nil
+}
+
+// hjBuildDense indexes build rows directly by key offset when the non-NULL
+// integer keys span few values (TPC-H keys are 1..N): no hashing, and the
+// index is a fraction of a hash table's size.
+func hjBuildDense(t *JoinTable, vals []int64, sel []int32) bool {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, r := range sel {
+		lo, hi = min(lo, vals[r]), max(hi, vals[r])
+	}
+	if hi-lo < 0 || uint64(hi-lo) >= uint64(max(1<<16, 4*len(sel))) {
+		return false
+	}
+	span := int(hi-lo) + 1
+	t.dense, t.denseMin = true, lo
+	t.keys = nil
+	t.start = make([]int32, span+1)
+	for _, r := range sel {
+		t.start[vals[r]-lo+1]++
+	}
+	t.unique = true
+	for i := 1; i <= span; i++ {
+		if t.start[i] > 1 {
+			t.unique = false
+		}
+		t.start[i] += t.start[i-1]
+	}
+	t.rows = make([]int32, len(sel))
+	fill := make([]int32, span)
+	copy(fill, t.start[:span])
+	for _, r := range sel {
+		off := vals[r] - lo
+		t.rows[fill[off]] = r
+		fill[off]++
+	}
+	if t.unique {
+		t.uniqueRow = make([]int32, span)
+		for i := range t.uniqueRow {
+			t.uniqueRow[i] = -1
+		}
+		for _, r := range sel {
+			t.uniqueRow[vals[r]-lo] = r
+		}
+	}
+	return true
+}
+
+// find maps probe keys to key ids (-1: no match or NULL key).
+func (t *JoinTable) find(keys []arrow.Array, hashes []uint64, gids []int32, sc *hashing.Scratch, ints *[]int64) error {
+	if !t.dense {
+		if err := hashing.HashColumns(keys, hashes); err != nil {
+			return err
+		}
+		t.keys.Find(keys, hashes, gids, sc)
+		return nil
+	}
+	vals := hashing.IntValues(keys[0], ints)[:len(gids)]
+	span := uint64(len(t.start) - 1)
+	start, base := t.start, t.denseMin
+	for r, k := range vals {
+		gids[r] = -1
+		if off := uint64(k - base); k >= base && off < span && start[off+1] > start[off] {
+			gids[r] = int32(off)
+		}
+	}
+	if v, ok := hashing.ValidityOf(keys[0]); ok {
+		for r := range gids {
+			if !v.Valid(r) {
+				gids[r] = -1
+			}
+		}
+	}
+	return nil
+}
+
+func hjTypesMatch(a, b arrow.DataType) bool {
+	if a.ID() == arrow.DECIMAL128 && b.ID() == arrow.DECIMAL128 {
+		return a.(*arrow.Decimal128Type).Scale == b.(*arrow.Decimal128Type).Scale
+	}
+	return arrow.TypeEqual(a, b)
+}
+
+// hjCheckKeys validates key columns; left may be nil (build-only check).
+func hjCheckKeys(left, right *arrow.Schema, leftKeys, rightKeys []int) error {
+	if len(rightKeys) == 0 || len(leftKeys) != len(rightKeys) {
+		return fmt.Errorf("hash join: need the same non-zero number of left and right keys (got %d and %d)", len(leftKeys), len(rightKeys))
+	}
+	for i, rk := range rightKeys {
+		if rk < 0 || rk >= right.NumFields() {
+			return fmt.Errorf("hash join: right key %d: column %d out of range (right has %d columns)", i, rk, right.NumFields())
+		}
+		rt := right.Field(rk).Type
+		if !hashing.SupportedKeyType(rt) {
+			return fmt.Errorf("hash join: right key column %q: unsupported key type %s", right.Field(rk).Name, rt)
+		}
+		if left == nil {
+			continue
+		}
+		lk := leftKeys[i]
+		if lk < 0 || lk >= left.NumFields() {
+			return fmt.Errorf("hash join: left key %d: column %d out of range (left has %d columns)", i, lk, left.NumFields())
+		}
+		if lt := left.Field(lk).Type; !hjTypesMatch(lt, rt) {
+			return fmt.Errorf("hash join: key %d: left column %q is %s but right column %q is %s", i, left.Field(lk).Name, lt, right.Field(rk).Name, rt)
+		}
+	}
+	return nil
+}
+
+func hjOutCols(out []int, s *arrow.Schema, side string) ([]int, error) {
+	if out == nil {
+		out = make([]int, s.NumFields())
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	for _, c := range out {
+		if c < 0 || c >= s.NumFields() {
+			return nil, fmt.Errorf("hash join: %s output column %d out of range (%s has %d columns)", side, c, side, s.NumFields())
+		}
+	}
+	return out, nil
+}
+
+// hjProbe is the probe side shared by the hash join operators.
+type hjProbe struct {
+	spec       HashJoinSpec
+	left       Operator
+	table      *JoinTable
+	schema     *arrow.Schema
+	pairSchema *arrow.Schema
+	leftOut    []int
+	rightOut   []int
+
+	// per probe batch
+	batch    arrow.RecordBatch
+	keyCols  []arrow.Array
+	hashes   []uint64
+	gids     []int32
+	keyNull  []bool // only for null-aware anti joins
+	scratch  hashing.Scratch
+	ints     []int64
+	row, pos int
+	matched  []bool
+	inTail   bool
+	tail     []int32
+	tailPos  int
+	allRows  []int32
+
+	// right/full joins
+	trackBuild   bool
+	buildMatched []bool
+	buildDone    bool
+	buildTail    []int32
+	buildPos     int
+
+	pIdx, bIdx []int32
+	leftDone   bool
+}
+
+func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*hjProbe, error) {
+	ls := left.Schema()
+	if spec.Type < JoinInner || spec.Type > JoinAnti {
+		return nil, fmt.Errorf("hash join: unknown join type %d", int(spec.Type))
+	}
+	if err := hjCheckKeys(ls, rightSchema, spec.LeftKeys, spec.RightKeys); err != nil {
+		return nil, err
+	}
+	if spec.NullAwareAnti && spec.Type != JoinAnti {
+		return nil, fmt.Errorf("hash join: NullAwareAnti needs an anti join, got %s", spec.Type)
+	}
+	if spec.Residual != nil && spec.Residual.DataType().ID() != arrow.BOOL {
+		return nil, fmt.Errorf("hash join: residual %s is %s, not boolean", spec.Residual, spec.Residual.DataType())
+	}
+	p := &hjProbe{spec: spec, left: left}
+	var err error
+	if p.leftOut, err = hjOutCols(spec.LeftOut, ls, "left"); err != nil {
+		return nil, err
+	}
+	semiAnti := spec.Type == JoinSemi || spec.Type == JoinAnti
+	if semiAnti {
+		p.rightOut = nil
+	} else if p.rightOut, err = hjOutCols(spec.RightOut, rightSchema, "right"); err != nil {
+		return nil, err
+	}
+	var fields []arrow.Field
+	for _, c := range p.leftOut {
+		f := ls.Field(c)
+		if spec.Type == JoinRight || spec.Type == JoinFull {
+			f.Nullable = true
+		}
+		fields = append(fields, f)
+	}
+	for _, c := range p.rightOut {
+		f := rightSchema.Field(c)
+		if spec.Type == JoinLeft || spec.Type == JoinFull {
+			f.Nullable = true
+		}
+		fields = append(fields, f)
+	}
+	p.schema = arrow.NewSchema(fields, nil)
+	pf := append(append([]arrow.Field{}, ls.Fields()...), rightSchema.Fields()...)
+	p.pairSchema = arrow.NewSchema(pf, nil)
+	p.trackBuild = spec.Type == JoinRight || spec.Type == JoinFull
+	return p, nil
+}
+
+func (p *hjProbe) reset(t *JoinTable) {
+	p.table = t
+	p.releaseBatch()
+	p.leftDone, p.buildDone = false, false
+	p.buildTail, p.buildPos = nil, 0
+	if p.trackBuild {
+		p.buildMatched = make([]bool, t.numRows)
+	}
+}
+
+func (p *hjProbe) releaseBatch() {
+	if p.batch != nil {
+		p.batch.Release()
+		p.batch = nil
+	}
+}
+
+func (p *hjProbe) startBatch(b arrow.RecordBatch) error {
+	p.batch = b
+	n := int(b.NumRows())
+	p.keyCols = p.keyCols[:0]
+	for _, c := range p.spec.LeftKeys {
+		p.keyCols = append(p.keyCols, b.Column(c))
+	}
+	if cap(p.hashes) < n {
+		p.hashes = make([]uint64, n)
+		p.gids = make([]int32, n)
+		p.matched = make([]bool, n)
+	}
+	p.hashes, p.gids, p.matched = p.hashes[:n], p.gids[:n], p.matched[:n]
+	clear(p.matched)
+	if err := p.table.find(p.keyCols, p.hashes, p.gids, &p.scratch, &p.ints); err != nil {
+		return fmt.Errorf("hash join: probe keys: %w", err)
+	}
+	if p.spec.NullAwareAnti {
+		p.keyNull = aggGrow(p.keyNull[:0], n)
+		for _, k := range p.keyCols {
+			if v, ok := hashing.ValidityOf(k); ok {
+				for i := range n {
+					if !v.Valid(i) {
+						p.keyNull[i] = true
+					}
+				}
+			}
+		}
+	}
+	p.row, p.pos, p.inTail, p.tail, p.tailPos = 0, 0, false, p.tail[:0], 0
+	if p.spec.Residual == nil && (p.spec.Type == JoinSemi || p.spec.Type == JoinAnti) {
+		for i, g := range p.gids {
+			p.matched[i] = g >= 0
+		}
+		p.startTail()
+	}
+	return nil
+}
+
+// lists returns the candidate build rows of probe row r.
+func (p *hjProbe) lists(r int) (a, b []int32) {
+	t := p.table
+	if p.spec.NullAwareAnti && p.spec.Residual != nil && t.numRows > 0 {
+		if p.keyNull[r] {
+			if p.allRows == nil {
+				p.allRows = make([]int32, t.numRows)
+				for i := range p.allRows {
+					p.allRows[i] = int32(i)
+				}
+			}
+			return p.allRows, nil
+		}
+		b = t.nullRows
+	}
+	if g := p.gids[r]; g >= 0 {
+		a = t.rows[t.start[g]:t.start[g+1]]
+	}
+	return a, b
+}
+
+// nextPairs fills pIdx/bIdx with up to limit candidate pairs.
+func (p *hjProbe) nextPairs(limit int) {
+	p.pIdx, p.bIdx = p.pIdx[:0], p.bIdx[:0]
+	n := len(p.gids)
+	if p.table.unique && !p.spec.NullAwareAnti {
+		// At most one match per probe row: no per-row list handling.
+		rows := p.table.uniqueRow
+		for ; p.row < n && len(p.pIdx) < limit; p.row++ {
+			if g := p.gids[p.row]; g >= 0 {
+				p.pIdx = append(p.pIdx, int32(p.row))
+				p.bIdx = append(p.bIdx, rows[g])
+			}
+		}
+		return
+	}
+	for p.row < n && len(p.pIdx) < limit {
+		r := p.row
+		if p.spec.NullAwareAnti || p.gids[r] >= 0 {
+			a, b := p.lists(r)
+			total := len(a) + len(b)
+			for p.pos < total && len(p.pIdx) < limit {
+				var src []int32
+				if p.pos < len(a) {
+					src = a[p.pos:]
+				} else {
+					src = b[p.pos-len(a):]
+				}
+				take := min(len(src), limit-len(p.pIdx))
+				p.bIdx = append(p.bIdx, src[:take]...)
+				for range take {
+					p.pIdx = append(p.pIdx, int32(r))
+				}
+				p.pos += take
+			}
+			if p.pos < total {
+				return
+			}
+		}
+		p.row++
+		p.pos = 0
+	}
+}
+
+// filterResidual keeps only pairs passing the residual.
+func (p *hjProbe) filterResidual(ctx context.Context) error {
+	mem := Allocator(ctx)
+	nl := int(p.batch.NumCols())
+	cols := make([]arrow.Array, 0, p.pairSchema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for c := 0; c < nl; c++ {
+		a, err := hashing.Take(mem, p.batch.Column(c), p.pIdx)
+		if err != nil {
+			return fmt.Errorf("hash join: %w", err)
+		}
+		cols = append(cols, a)
+	}
+	for _, col := range p.table.cols {
+		a, err := hashing.Take(mem, col, p.bIdx)
+		if err != nil {
+			return fmt.Errorf("hash join: %w", err)
+		}
+		cols = append(cols, a)
+	}
+	rb := array.NewRecordBatch(p.pairSchema, cols, int64(len(p.pIdx)))
+	defer rb.Release()
+	res, err := p.spec.Residual.Eval(ctx, rb)
+	if err != nil {
+		return fmt.Errorf("hash join: residual %s: %w", p.spec.Residual, err)
+	}
+	defer res.Release()
+	ba, ok := res.(*array.Boolean)
+	if !ok || ba.Len() != len(p.pIdx) {
+		return fmt.Errorf("hash join: residual %s returned %s of %d rows for %d pairs", p.spec.Residual, res.DataType(), res.Len(), len(p.pIdx))
+	}
+	k := 0
+	for i := range p.pIdx {
+		if ba.IsValid(i) && ba.Value(i) {
+			p.pIdx[k], p.bIdx[k] = p.pIdx[i], p.bIdx[i]
+			k++
+		}
+	}
+	p.pIdx, p.bIdx = p.pIdx[:k], p.bIdx[:k]
+	return nil
+}
+
+func (p *hjProbe) startTail() {
+	p.inTail = true
+	p.tail, p.tailPos = p.tail[:0], 0
+	t := p.spec.Type
+	switch t {
+	case JoinLeft, JoinFull:
+		for i, m := range p.matched {
+			if !m {
+				p.tail = append(p.tail, int32(i))
+			}
+		}
+	case JoinSemi:
+		for i, m := range p.matched {
+			if m {
+				p.tail = append(p.tail, int32(i))
+			}
+		}
+	case JoinAnti:
+		tb := p.table
+		naaj := p.spec.NullAwareAnti && tb.numRows > 0
+		if naaj && p.spec.Residual == nil && len(tb.nullRows) > 0 {
+			return
+		}
+		for i, m := range p.matched {
+			if m || (naaj && p.spec.Residual == nil && p.keyNull[i]) {
+				continue
+			}
+			p.tail = append(p.tail, int32(i))
+		}
+	}
+}
+
+// output gathers LeftOut by lIdx and RightOut by rIdx (-1 = NULL); lIdx nil
+// means all-NULL left columns.
+func (p *hjProbe) output(ctx context.Context, lIdx, rIdx []int32, n int) (arrow.RecordBatch, error) {
+	mem := Allocator(ctx)
+	cols := make([]arrow.Array, 0, p.schema.NumFields())
+	fail := func(err error) (arrow.RecordBatch, error) {
+		for _, c := range cols {
+			c.Release()
+		}
+		return nil, fmt.Errorf("hash join: %w", err)
+	}
+	for _, c := range p.leftOut {
+		var a arrow.Array
+		if lIdx == nil {
+			a = array.MakeArrayOfNull(mem, p.left.Schema().Field(c).Type, n)
+		} else {
+			var err error
+			if a, err = hashing.Take(mem, p.batch.Column(c), lIdx); err != nil {
+				return fail(err)
+			}
+		}
+		cols = append(cols, a)
+	}
+	for _, c := range p.rightOut {
+		a, err := hashing.Take(mem, p.table.cols[c], rIdx)
+		if err != nil {
+			return fail(err)
+		}
+		cols = append(cols, a)
+	}
+	rb := array.NewRecordBatch(p.schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rb, nil
+}
+
+// next produces the next output batch; (nil, nil) at end.
+func (p *hjProbe) next(ctx context.Context) (arrow.RecordBatch, error) {
+	limit := BatchSize(ctx)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if p.batch == nil {
+			if p.leftDone {
+				return p.nextBuildTail(ctx, limit)
+			}
+			b, err := p.left.Next(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if b == nil {
+				p.leftDone = true
+				continue
+			}
+			if b.NumRows() == 0 {
+				b.Release()
+				continue
+			}
+			if err := p.startBatch(b); err != nil {
+				return nil, err
+			}
+		}
+		if !p.inTail {
+			p.nextPairs(limit)
+			done := p.row >= len(p.gids)
+			var out arrow.RecordBatch
+			if len(p.pIdx) > 0 {
+				if p.spec.Residual != nil {
+					if err := p.filterResidual(ctx); err != nil {
+						return nil, err
+					}
+				}
+				for _, r := range p.pIdx {
+					p.matched[r] = true
+				}
+				if p.trackBuild {
+					for _, r := range p.bIdx {
+						p.buildMatched[r] = true
+					}
+				}
+				if p.spec.Type != JoinSemi && p.spec.Type != JoinAnti && len(p.pIdx) > 0 {
+					var err error
+					if out, err = p.output(ctx, p.pIdx, p.bIdx, len(p.pIdx)); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if done {
+				p.startTail() // after this chunk's matches are recorded
+			}
+			if out != nil {
+				return out, nil
+			}
+			continue
+		}
+		if p.tailPos >= len(p.tail) {
+			p.releaseBatch()
+			continue
+		}
+		chunk := p.tail[p.tailPos:min(p.tailPos+limit, len(p.tail))]
+		p.tailPos += len(chunk)
+		if p.spec.Type == JoinSemi || p.spec.Type == JoinAnti {
+			if len(chunk) == int(p.batch.NumRows()) {
+				// Every probe row qualifies (tail rows are ascending and
+				// distinct): pass the columns through without copying.
+				cols := make([]arrow.Array, len(p.leftOut))
+				for i, c := range p.leftOut {
+					cols[i] = p.batch.Column(c)
+				}
+				return array.NewRecordBatch(p.schema, cols, p.batch.NumRows()), nil
+			}
+			return p.output(ctx, chunk, nil, len(chunk))
+		}
+		p.bIdx = aggGrow(p.bIdx[:0], len(chunk))
+		for i := range p.bIdx {
+			p.bIdx[i] = -1
+		}
+		return p.output(ctx, chunk, p.bIdx, len(chunk))
+	}
+}
+
+func (p *hjProbe) nextBuildTail(ctx context.Context, limit int) (arrow.RecordBatch, error) {
+	if !p.trackBuild {
+		return nil, nil
+	}
+	if !p.buildDone {
+		p.buildDone = true
+		for r, m := range p.buildMatched {
+			if !m {
+				p.buildTail = append(p.buildTail, int32(r))
+			}
+		}
+	}
+	if p.buildPos >= len(p.buildTail) {
+		return nil, nil
+	}
+	chunk := p.buildTail[p.buildPos:min(p.buildPos+limit, len(p.buildTail))]
+	p.buildPos += len(chunk)
+	return p.output(ctx, nil, chunk, len(chunk))
+}
+
+// hashJoin implements NewHashJoin.
+type hashJoin struct {
+	left, right Operator
+	probe       *hjProbe
+	table       *JoinTable
+	opened      bool
+}
+
+var _ Operator = (*hashJoin)(nil)
+
+// NewHashJoin joins left (probe) with right (build) on equal keys.
+// Output: LeftOut columns then RightOut columns (semi/anti: LeftOut only);
+// for left/full joins the right columns become nullable, for right/full the
+// left columns. Output batches hold at most exec.BatchSize(ctx) rows.
+func NewHashJoin(left, right Operator, spec HashJoinSpec) (Operator, error) {
+	p, err := newHJProbe(left, right.Schema(), spec)
+	if err != nil {
+		return nil, err
+	}
+	return &hashJoin{left: left, right: right, probe: p}, nil
+}
+
+// Schema implements Operator.
+func (j *hashJoin) Schema() *arrow.Schema { return j.probe.schema }
+
+// Open implements Operator: it opens both inputs and builds the table from
+// the whole right input.
+func (j *hashJoin) Open(ctx context.Context) error {
+	j.opened = true
+	if err := j.right.Open(ctx); err != nil {
+		return err
+	}
+	if err := j.left.Open(ctx); err != nil {
+		return err
+	}
+	t, err := hjBuild(ctx, j.right, j.probe.spec.RightKeys)
+	if err != nil {
+		return err
+	}
+	if j.table != nil {
+		j.table.Release()
+	}
+	j.table = t
+	j.probe.reset(t)
+	return nil
+}
+
+// Next implements Operator.
+func (j *hashJoin) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if j.table == nil {
+		return nil, fmt.Errorf("hash join: Next before Open")
+	}
+	return j.probe.next(ctx)
+}
+
+// Close implements Operator.
+func (j *hashJoin) Close() error {
+	j.probe.releaseBatch()
+	if j.table != nil {
+		j.table.Release()
+		j.table = nil
+	}
+	if !j.opened {
+		return nil
+	}
+	j.opened = false
+	err := j.left.Close()
+	if rerr := j.right.Close(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// hashJoinProbe implements NewHashJoinProbe.
+type hashJoinProbe struct {
+	probe  *hjProbe
+	table  *JoinTable
+	opened bool
+}
+
+var _ Operator = (*hashJoinProbe)(nil)
+
+// NewHashJoinProbe probes a shared, prebuilt table (broadcast join) with
+// left. Only join types that need no build-side match tracking are allowed:
+// inner, left, semi and anti. The caller keeps ownership of table and
+// releases it after every probe is closed.
+func NewHashJoinProbe(left Operator, table *JoinTable, spec HashJoinSpec) (Operator, error) {
+	switch spec.Type {
+	case JoinInner, JoinLeft, JoinSemi, JoinAnti:
+	default:
+		return nil, fmt.Errorf("hash join probe: %s join needs build-side match tracking; use NewHashJoin", spec.Type)
+	}
+	if table == nil {
+		return nil, fmt.Errorf("hash join probe: nil table")
+	}
+	if !slices.Equal(table.keyCols, spec.RightKeys) {
+		return nil, fmt.Errorf("hash join probe: table was built on right columns %v, spec says %v", table.keyCols, spec.RightKeys)
+	}
+	p, err := newHJProbe(left, table.schema, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &hashJoinProbe{probe: p, table: table}, nil
+}
+
+// Schema implements Operator.
+func (j *hashJoinProbe) Schema() *arrow.Schema { return j.probe.schema }
+
+// Open implements Operator.
+func (j *hashJoinProbe) Open(ctx context.Context) error {
+	j.opened = true
+	j.probe.reset(j.table)
+	return j.probe.left.Open(ctx)
+}
+
+// Next implements Operator.
+func (j *hashJoinProbe) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	return j.probe.next(ctx)
+}
+
+// Close implements Operator.
+func (j *hashJoinProbe) Close() error {
+	j.probe.releaseBatch()
+	if !j.opened {
+		return nil
+	}
+	j.opened = false
+	return j.probe.left.Close()
+}
