@@ -1,0 +1,70 @@
+// Package connectors is the scan side of the engine: it turns a location
+// (file, directory or glob) in some file format into a Source with a schema,
+// size statistics, parallel Splits, and a RecordReader per split that yields
+// Arrow record batches of the projected columns.
+//
+// It owns file formats (Parquet, CSV, NDJSON), schema inference, row-group
+// pruning and projection pushdown. It does not own the exec scan operator
+// (exec/scan.go builds on this API), exact filtering (Predicates are only
+// hints for skipping data) or storage access (all bytes are read through
+// package connectors/fs, so S3 can be added behind the same interface).
+//
+// # Engine types
+//
+// Batches use only the engine's types: Int8..Int64, Float32/64, Boolean,
+// String (utf8, int32 offsets), Decimal128 (precision ≤ 38), Date32 and
+// Timestamp(µs, no time zone). Parquet columns are converted on read:
+// unsigned ints widen to the next signed type (uint64 to int64, failing on
+// overflow), Float16 to Float32, Decimal32/64/256 to Decimal128, timestamps of
+// any unit or zone to µs (finer units are truncated), LargeString and
+// dictionary-encoded strings to String. Nested Parquet/JSON types (struct,
+// list) are passed through.
+//
+// # Options
+//
+// Open takes a map of options; unknown keys are an error.
+//
+//	header       CSV: first line holds column names (default "true").
+//	delimiter    CSV: field separator, one byte; "\t" or "tab" for tab (default ",").
+//	quote        CSV: quote character (default `"`). A doubled quote inside
+//	             a quoted field is a literal quote; quoted fields may span lines.
+//	null         CSV: unquoted field text that means NULL (default "", so an
+//	             empty unquoted field is NULL while "" quoted is an empty string).
+//	schema       CSV/JSON: explicit schema, e.g. "a INT, b DECIMAL(15,2), c DATE"
+//	             (see ParseSchema); disables inference. Not allowed for Parquet.
+//	infer_rows   CSV/JSON: rows of the first file sampled for inference (default 1000).
+//	compression  CSV/JSON: auto (by extension .gz/.zst, the default), none, gzip, zstd.
+//	             Compressed files are read whole (one split each).
+//	min_split_bytes  CSV/JSON: smallest byte range per split (default 8 MiB).
+//	min_split_rows   Parquet: smallest row range when a file has fewer row
+//	             groups than the requested splits and row groups are cut
+//	             (default 65536).
+//
+// # CSV inference
+//
+// Each column gets the first type of boolean, BIGINT, DECIMAL(18,s), DOUBLE,
+// DATE (YYYY-MM-DD), TIMESTAMP (YYYY-MM-DD[ T]hh:mm[:ss[.f]][Z]) or VARCHAR
+// that parses every non-null sampled value. DECIMAL(18,s) is chosen only when
+// all values are plain decimal literals whose fractional parts all have the
+// same length s > 0 (integers allowed) and fit 18 digits: prices stay exact
+// and fit int64 kernels. Later rows that do not fit the inferred type fail
+// with an error naming the file, line and column; give a schema then.
+// Header names are trimmed of spaces; empty or repeated names become
+// columnN or name_1. Empty lines are skipped. Byte-range splitting of CSV
+// assumes quoted fields hold no newlines.
+//
+// # JSON
+//
+// NDJSON: one object per line; empty lines are skipped. Inference maps
+// integers to BIGINT, other numbers to DOUBLE, strings to VARCHAR, booleans
+// to BOOLEAN, objects to STRUCT and arrays to LIST; fields keep the order in
+// which they are first seen; conflicting types become VARCHAR (and then fail
+// to read if a non-string value appears — give a schema then).
+//
+// # Errors
+//
+// Every error names the file and, where known, the line (or byte offset of
+// the record when reading a split that starts mid-file) and the column.
+// Corrupt inputs produce errors, never panics: panics inside third-party
+// decoders are recovered and reported as errors.
+package connectors

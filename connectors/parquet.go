@@ -1,0 +1,452 @@
+package connectors
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/flint-engine/flint/connectors/fs"
+)
+
+// parquetFile is what Open learns from one footer.
+type parquetFile struct {
+	info fs.FileInfo
+	md   *metadata.FileMetaData
+	// leaves[i] are the parquet leaf column indices of top-level field i.
+	leaves [][]int
+	// fileTypes[i] is the Arrow type pqarrow decodes field i to.
+	fileTypes []arrow.DataType
+}
+
+type parquetSource struct {
+	base
+	files    []*parquetFile
+	byPath   map[string]*parquetFile
+	rowCount int64
+	flat     bool // no nested columns: row-range splits are allowed
+}
+
+var _ Source = (*parquetSource)(nil)
+
+func openParquet(ctx context.Context, b base) (*parquetSource, error) {
+	s := &parquetSource{base: b, byPath: map[string]*parquetFile{}}
+	var nullable []bool
+	for _, fi := range b.files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pf, sc, err := readParquetFooter(ctx, b.fsys, fi)
+		if err != nil {
+			return nil, err
+		}
+		if s.schema == nil {
+			s.schema = sc
+			nullable = make([]bool, sc.NumFields())
+		} else if err := checkCompatible(s.schema, sc, s.files[0].info.Path, fi.Path); err != nil {
+			return nil, err
+		}
+		for i := range nullable {
+			nullable[i] = nullable[i] || sc.Field(i).Nullable
+		}
+		s.files = append(s.files, pf)
+		s.byPath[fi.Path] = pf
+		s.rowCount += pf.md.NumRows
+	}
+	fields := s.schema.Fields()
+	for i := range fields {
+		fields[i].Nullable = nullable[i]
+	}
+	s.schema = arrow.NewSchema(fields, nil)
+	s.flat = true
+	for _, f := range fields {
+		s.flat = s.flat && !arrow.IsNested(f.Type.ID())
+	}
+	return s, nil
+}
+
+func checkCompatible(want, got *arrow.Schema, firstPath, path string) error {
+	if want.NumFields() != got.NumFields() {
+		return fmt.Errorf("parquet %s: has %d columns, but %s has %d", path, got.NumFields(), firstPath, want.NumFields())
+	}
+	for i := 0; i < want.NumFields(); i++ {
+		w, g := want.Field(i), got.Field(i)
+		if w.Name != g.Name {
+			return fmt.Errorf("parquet %s: column %d is named %q, but %q in %s", path, i, g.Name, w.Name, firstPath)
+		}
+		if !arrow.TypeEqual(w.Type, g.Type) {
+			return fmt.Errorf("parquet %s: column %q has type %s, expected %s (as in %s)", path, g.Name, g.Type, w.Type, firstPath)
+		}
+	}
+	return nil
+}
+
+// readParquetFooter parses and sanity-checks one footer and derives the
+// engine schema of the file.
+func readParquetFooter(ctx context.Context, fsys fs.FS, fi fs.FileInfo) (pf *parquetFile, sc *arrow.Schema, err error) {
+	defer recoverErr(&err, "parquet %s", fi.Path)
+	f, err := fsys.Open(ctx, fi.Path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parquet: %w", err)
+	}
+	defer f.Close()
+	rdr, err := file.NewParquetReader(io.NewSectionReader(f, 0, f.Size()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
+	}
+	md := rdr.MetaData()
+	rdr.Close()
+	fi.Size = f.Size()
+	pf = &parquetFile{info: fi, md: md}
+	if err := validateFooter(md, f.Size()); err != nil {
+		return nil, nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
+	}
+	props := pqarrow.ArrowReadProperties{}
+	man, err := pqarrow.NewSchemaManifest(md.Schema, md.KeyValueMetadata(), &props)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parquet %s: schema: %w", fi.Path, err)
+	}
+	fields := make([]arrow.Field, len(man.Fields))
+	for i := range man.Fields {
+		mf := &man.Fields[i]
+		pf.leaves = append(pf.leaves, collectLeaves(mf, nil))
+		pf.fileTypes = append(pf.fileTypes, mf.Field.Type)
+		et, err := engineType(mf.Field.Type)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parquet %s: column %q: %w", fi.Path, mf.Field.Name, err)
+		}
+		fields[i] = arrow.Field{Name: mf.Field.Name, Type: et, Nullable: mf.Field.Nullable}
+	}
+	return pf, arrow.NewSchema(fields, nil), nil
+}
+
+func collectLeaves(f *pqarrow.SchemaField, out []int) []int {
+	if f.IsLeaf() {
+		return append(out, f.ColIndex)
+	}
+	for i := range f.Children {
+		out = collectLeaves(&f.Children[i], out)
+	}
+	return out
+}
+
+// validateFooter rejects footers whose column chunks point outside the file,
+// so a corrupt footer cannot make the decoder allocate absurd buffers.
+func validateFooter(md *metadata.FileMetaData, size int64) error {
+	if md.NumRows < 0 {
+		return fmt.Errorf("corrupt footer: negative row count %d", md.NumRows)
+	}
+	var total int64
+	for rg := 0; rg < md.NumRowGroups(); rg++ {
+		r := md.RowGroup(rg)
+		if r.NumRows() < 0 {
+			return fmt.Errorf("corrupt footer: row group %d has negative row count", rg)
+		}
+		total += r.NumRows()
+		if r.NumColumns() != md.NumColumns() {
+			return fmt.Errorf("corrupt footer: row group %d has %d columns, schema has %d", rg, r.NumColumns(), md.NumColumns())
+		}
+		for c := 0; c < r.NumColumns(); c++ {
+			cc, err := r.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("row group %d column %d: %w", rg, c, err)
+			}
+			// Checked here because arrow-go leaks page buffers when it
+			// meets an unknown codec while opening a column.
+			if _, err := compress.GetCodec(cc.Compression()); err != nil {
+				return fmt.Errorf("row group %d column %s: unsupported compression: %w", rg, cc.PathInSchema(), err)
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+				start = cc.DictionaryPageOffset()
+			}
+			n := cc.TotalCompressedSize()
+			if start < 0 || n < 0 || start > size || n > size-start {
+				return fmt.Errorf("corrupt footer: row group %d column %d chunk [%d, +%d) lies outside the file (%d bytes)", rg, c, start, n, size)
+			}
+		}
+	}
+	if total != md.NumRows {
+		return fmt.Errorf("corrupt footer: row groups hold %d rows, footer says %d", total, md.NumRows)
+	}
+	return nil
+}
+
+func (s *parquetSource) Stats() Stats {
+	return Stats{RowCount: s.rowCount, TotalBytes: s.totalBytes()}
+}
+
+// Splits implements Source. Row groups whose statistics refute preds are
+// dropped; the rest give one split per row group, several consecutive row
+// groups of one file per split when there are more than 4×targetSplits of
+// them, or row ranges of at least min_split_rows rows when there are fewer
+// than targetSplits (flat schemas).
+func (s *parquetSource) Splits(ctx context.Context, preds []Predicate, targetSplits int) (splits []Split, err error) {
+	defer recoverErr(&err, "parquet %s", s.location)
+	if targetSplits < 1 {
+		targetSplits = 1
+	}
+	for _, p := range preds {
+		if p.Column < 0 || p.Column >= s.schema.NumFields() {
+			return nil, fmt.Errorf("parquet %s: predicate column %d out of range", s.location, p.Column)
+		}
+	}
+	type rgRef struct {
+		f  *parquetFile
+		rg int
+	}
+	var keep []rgRef
+	for _, f := range s.files {
+		for rg := 0; rg < f.md.NumRowGroups(); rg++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if f.md.RowGroup(rg).NumRows() == 0 {
+				continue
+			}
+			if s.canSkip(f, rg, preds) {
+				continue
+			}
+			keep = append(keep, rgRef{f, rg})
+		}
+	}
+	// Few row groups: cut the largest into row ranges so that every core
+	// gets work (flat schemas only; seeking nested readers is not needed).
+	if len(keep) > 0 && len(keep) < targetSplits && s.flat {
+		pieces := (targetSplits + len(keep) - 1) / len(keep)
+		for _, k := range keep {
+			n := k.f.md.RowGroup(k.rg).NumRows()
+			np := int64(max(1, min(int64(pieces), n/s.opts.minSplitRows)))
+			step := (n + np - 1) / np
+			for off := int64(0); off < n; off += step {
+				cnt := min(step, n-off)
+				splits = append(splits, Split{Path: k.f.info.Path, RowGroups: []int{k.rg}, Offset: off, Length: cnt, Rows: cnt})
+			}
+		}
+		return splits, nil
+	}
+	per := max(1, len(keep)/(4*targetSplits))
+	for i := 0; i < len(keep); {
+		f := keep[i].f
+		sp := Split{Path: f.info.Path, Length: -1}
+		for ; i < len(keep) && keep[i].f == f && len(sp.RowGroups) < per; i++ {
+			sp.RowGroups = append(sp.RowGroups, keep[i].rg)
+			sp.Rows += f.md.RowGroup(keep[i].rg).NumRows()
+		}
+		splits = append(splits, sp)
+	}
+	return splits, nil
+}
+
+func (s *parquetSource) fileFor(ctx context.Context, path string) (*parquetFile, error) {
+	if f, ok := s.byPath[path]; ok {
+		return f, nil
+	}
+	fi, err := s.fsys.Stat(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	f, sc, err := readParquetFooter(ctx, s.fsys, fi)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCompatible(s.schema, sc, s.files[0].info.Path, path); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Open implements Source.
+func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, batchSize int) (rr RecordReader, err error) {
+	defer recoverErr(&err, "parquet %s", split.Path)
+	columns, err = s.checkColumns(columns)
+	if err != nil {
+		return nil, err
+	}
+	if batchSize <= 0 {
+		return nil, fmt.Errorf("parquet %s: batch size %d must be positive", split.Path, batchSize)
+	}
+	pf, err := s.fileFor(ctx, split.Path)
+	if err != nil {
+		return nil, err
+	}
+	rowGroups := split.RowGroups
+	if rowGroups == nil {
+		rowGroups = make([]int, pf.md.NumRowGroups())
+		for i := range rowGroups {
+			rowGroups[i] = i
+		}
+	}
+	var rows int64
+	for _, rg := range rowGroups {
+		if rg < 0 || rg >= pf.md.NumRowGroups() {
+			return nil, fmt.Errorf("parquet %s: split names row group %d, file has %d", split.Path, rg, pf.md.NumRowGroups())
+		}
+		rows += pf.md.RowGroup(rg).NumRows()
+	}
+	if split.Offset < 0 || split.Offset > rows {
+		return nil, fmt.Errorf("parquet %s: split row offset %d outside the %d rows of row groups %v", split.Path, split.Offset, rows, rowGroups)
+	}
+	skip := split.Offset
+	rows -= skip
+	if split.Length >= 0 {
+		rows = min(rows, split.Length)
+	}
+	mem := compute.GetAllocator(ctx)
+	r := &parquetReader{
+		path: split.Path, mem: mem, remaining: rows, batchSize: int64(batchSize),
+		schema: projectSchema(s.schema, columns),
+	}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	if len(columns) == 0 || rows == 0 {
+		return r, nil
+	}
+	r.f, err = s.fsys.Open(ctx, split.Path)
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	props := parquet.NewReaderProperties(mem)
+	r.pf, err = file.NewParquetReader(io.NewSectionReader(r.f, 0, r.f.Size()), file.WithReadProps(props), file.WithMetadata(pf.md))
+	if err != nil {
+		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
+	}
+	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchSize)}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
+	}
+	slot := map[int]int{}
+	for _, c := range columns {
+		if j, ok := slot[c]; ok {
+			r.outSlot = append(r.outSlot, j)
+			continue
+		}
+		leaves := map[int]bool{}
+		for _, l := range pf.leaves[c] {
+			leaves[l] = true
+		}
+		cr, err := fr.GetFieldReader(ctx, c, leaves, rowGroups)
+		if err != nil {
+			return nil, fmt.Errorf("parquet %s: column %q: %w", split.Path, s.schema.Field(c).Name, err)
+		}
+		if skip > 0 {
+			if err := cr.SeekToRow(skip); err != nil {
+				cr.Release()
+				return nil, fmt.Errorf("parquet %s: column %q: seeking to row %d: %w", split.Path, s.schema.Field(c).Name, skip, err)
+			}
+		}
+		slot[c] = len(r.readers)
+		r.outSlot = append(r.outSlot, len(r.readers))
+		r.readers = append(r.readers, cr)
+		r.names = append(r.names, s.schema.Field(c).Name)
+		r.types = append(r.types, s.schema.Field(c).Type)
+	}
+	return r, nil
+}
+
+// parquetReader decodes the projected columns of a split batch by batch.
+// Each distinct column has its own pqarrow column reader, which walks the
+// split's row groups and decodes only that column's pages.
+type parquetReader struct {
+	path      string
+	mem       memory.Allocator
+	f         fs.File
+	pf        *file.Reader
+	readers   []*pqarrow.ColumnReader
+	names     []string
+	types     []arrow.DataType // engine type per reader
+	outSlot   []int            // output column -> reader index
+	schema    *arrow.Schema
+	batchSize int64
+	remaining int64
+	closed    bool
+}
+
+func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err error) {
+	if r.closed || r.remaining <= 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	defer recoverErr(&err, "parquet %s", r.path)
+	n := min(r.batchSize, r.remaining)
+	cols := make([]arrow.Array, len(r.readers))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, cr := range r.readers {
+		ch, err := cr.NextBatch(n)
+		if err != nil {
+			return nil, fmt.Errorf("parquet %s: column %q: %w", r.path, r.names[i], err)
+		}
+		arr, err := singleChunk(ch, r.mem)
+		ch.Release()
+		if err != nil {
+			return nil, fmt.Errorf("parquet %s: column %q: %w", r.path, r.names[i], err)
+		}
+		if int64(arr.Len()) != n {
+			arr.Release()
+			return nil, fmt.Errorf("parquet %s: column %q: decoded %d rows, expected %d (corrupt file?)", r.path, r.names[i], arr.Len(), n)
+		}
+		cols[i], err = toEngine(ctx, arr, r.types[i])
+		if err != nil {
+			return nil, fmt.Errorf("parquet %s: column %q: converting to %s: %w", r.path, r.names[i], r.types[i], err)
+		}
+	}
+	out := make([]arrow.Array, len(r.outSlot))
+	for i, j := range r.outSlot {
+		out[i] = cols[j]
+	}
+	r.remaining -= n
+	return array.NewRecordBatch(r.schema, out, n), nil
+}
+
+func singleChunk(ch *arrow.Chunked, mem memory.Allocator) (arrow.Array, error) {
+	chunks := ch.Chunks()
+	switch len(chunks) {
+	case 0:
+		return array.MakeArrayOfNull(mem, ch.DataType(), 0), nil
+	case 1:
+		chunks[0].Retain()
+		return chunks[0], nil
+	}
+	return array.Concatenate(chunks, mem)
+}
+
+func (r *parquetReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	for _, cr := range r.readers {
+		cr.Release()
+	}
+	r.readers = nil
+	var err error
+	if r.pf != nil {
+		// The file.Reader does not own r.f's lifetime beyond Close of the
+		// section reader; closing it releases its buffers.
+		_ = r.pf.Close()
+	}
+	if r.f != nil {
+		err = r.f.Close()
+	}
+	return err
+}
