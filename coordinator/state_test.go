@@ -1,0 +1,317 @@
+package coordinator
+
+import (
+	"fmt"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// log applies events to a state, failing the test on errors, and keeps
+// them for replay.
+type log struct {
+	t      *testing.T
+	s      *State
+	events []Event
+}
+
+func newLog(t *testing.T) *log { return &log{t: t, s: NewState()} }
+
+func (l *log) apply(ev Event) Result {
+	l.t.Helper()
+	res, err := l.s.Apply(ev)
+	if err != nil {
+		l.t.Fatalf("apply %#v: %v", ev, err)
+	}
+	l.events = append(l.events, ev)
+	checkInvariants(l.t, l.s)
+	return res
+}
+
+// schedule applies one round of Plan's proposals.
+func (l *log) schedule(tasksPerUnknownStage int) []TaskStarted {
+	p := Plan(l.s)
+	for _, ref := range p.NeedTasks {
+		l.apply(StageTasksSet{Job: ref.Job, Stage: ref.Stage, Tasks: tasksPerUnknownStage})
+	}
+	if len(p.NeedTasks) > 0 {
+		p = Plan(l.s)
+	}
+	for _, st := range p.Start {
+		l.apply(st)
+	}
+	return p.Start
+}
+
+func checkInvariants(t *testing.T, s *State) {
+	t.Helper()
+	running := map[string]int{}
+	for _, j := range s.Jobs {
+		for _, st := range j.Stages {
+			for _, task := range st.Tasks {
+				if task.Status == Running {
+					if j.Status.Done() {
+						t.Fatalf("job %s is %s but task %d/%d is running", j.ID, j.Status, st.ID, task.Index)
+					}
+					running[task.Executor]++
+					if !s.Executors[task.Executor].Alive {
+						t.Fatalf("task %d/%d runs on dead executor %s", st.ID, task.Index, task.Executor)
+					}
+				}
+			}
+		}
+	}
+	for id, e := range s.Executors {
+		if e.Running != running[id] {
+			t.Fatalf("executor %s counts %d running tasks, state has %d", id, e.Running, running[id])
+		}
+		if e.Running > e.Slots {
+			t.Fatalf("executor %s runs %d tasks on %d slots", id, e.Running, e.Slots)
+		}
+	}
+}
+
+func twoStageJob(id string) JobSubmitted {
+	return JobSubmitted{ID: id, MaxAttempts: 4, Stages: []StageSpec{
+		{ID: 0, Tasks: -1},
+		{ID: 1, Inputs: []int{0}, Tasks: 2},
+		{ID: 2, Inputs: []int{1}, Tasks: 1},
+	}}
+}
+
+func TestHappyPath(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Addr: "a1", Slots: 2})
+	l.apply(ExecutorRegistered{ID: "e2", Addr: "a2", Slots: 2})
+	l.apply(twoStageJob("j1"))
+	var finished []string
+	for round := 0; round < 10; round++ {
+		started := l.schedule(4)
+		for _, st := range started {
+			res := l.apply(TaskSucceeded{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+			finished = append(finished, res.Finished...)
+		}
+	}
+	j, _ := l.s.Job("j1")
+	if j.Status != StatusSucceeded || !reflect.DeepEqual(finished, []string{"j1"}) {
+		t.Fatalf("job status %s, finished %v", j.Status, finished)
+	}
+	if n := len(j.Stages[0].Tasks); n != 4 {
+		t.Fatalf("stage 0 has %d tasks, want 4", n)
+	}
+}
+
+func TestStageWaitsForInputs(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 8})
+	l.apply(twoStageJob("j1"))
+	started := l.schedule(3)
+	for _, st := range started {
+		if st.Stage != 0 {
+			t.Fatalf("stage %d started before its input finished", st.Stage)
+		}
+	}
+	if _, err := l.s.Apply(TaskStarted{Job: "j1", Stage: 1, Task: 0, Attempt: 1, Executor: "e1"}); err == nil {
+		t.Fatal("starting a task whose inputs are incomplete must fail")
+	}
+}
+
+func TestRetryThenFail(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 3, Stages: []StageSpec{{ID: 0, Tasks: 1}}})
+	for attempt := 1; attempt <= 3; attempt++ {
+		started := l.schedule(1)
+		if len(started) != 1 || started[0].Attempt != attempt {
+			t.Fatalf("attempt %d: started %v", attempt, started)
+		}
+		res := l.apply(TaskFailed{Job: "j", Stage: 0, Task: 0, Attempt: attempt, Err: "boom"})
+		if attempt < 3 && len(res.Finished) > 0 {
+			t.Fatalf("job finished after %d failures", attempt)
+		}
+	}
+	j, _ := l.s.Job("j")
+	if j.Status != StatusFailed || !strings.Contains(j.Error, "after 3 attempts: boom") {
+		t.Fatalf("status %s, error %q", j.Status, j.Error)
+	}
+	if p := Plan(l.s); len(p.Start) != 0 {
+		t.Fatalf("a failed job must not be scheduled: %v", p.Start)
+	}
+}
+
+func TestExecutorLostRecomputesMapOutput(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	l.apply(ExecutorRegistered{ID: "e2", Slots: 1})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 2, Stages: []StageSpec{{ID: 0, Tasks: 2}, {ID: 1, Inputs: []int{0}, Tasks: 2}}})
+	maps := l.schedule(1)
+	for _, st := range maps {
+		l.apply(TaskSucceeded{Job: "j", Stage: 0, Task: st.Task, Attempt: st.Attempt})
+	}
+	reduces := l.schedule(1)
+	if len(reduces) != 2 {
+		t.Fatalf("want both reducers started, got %v", reduces)
+	}
+	// e1 dies: its reducer and its map output (still needed) are redone.
+	l.apply(ExecutorLost{ID: "e1"})
+	j, _ := l.s.Job("j")
+	var lostMap int
+	for _, m := range maps {
+		if m.Executor == "e1" {
+			lostMap = m.Task
+		}
+	}
+	if got := j.Stages[0].Tasks[lostMap].Status; got != Pending {
+		t.Fatalf("map task on the lost executor is %s, want pending", got)
+	}
+	// A late report from the dead executor's reducer is ignored.
+	for _, r := range reduces {
+		if r.Executor == "e1" {
+			res := l.apply(TaskSucceeded{Job: "j", Stage: 1, Task: r.Task, Attempt: r.Attempt})
+			if !res.Stale {
+				t.Fatal("late success from a lost attempt must be stale")
+			}
+		}
+	}
+	// The surviving reducer finishes; the map is recomputed on e2, then
+	// the other reducer reruns with a new attempt number.
+	for _, r := range reduces {
+		if r.Executor == "e2" {
+			l.apply(TaskSucceeded{Job: "j", Stage: 1, Task: r.Task, Attempt: r.Attempt})
+		}
+	}
+	for round := 0; round < 5 && !j.Status.Done(); round++ {
+		for _, st := range l.schedule(1) {
+			if st.Executor != "e2" {
+				t.Fatalf("scheduled on %s, only e2 is alive", st.Executor)
+			}
+			if st.Stage == 1 && st.Attempt != 2 {
+				t.Fatalf("rerun reducer has attempt %d, want 2", st.Attempt)
+			}
+			l.apply(TaskSucceeded{Job: "j", Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+		}
+	}
+	if j.Status != StatusSucceeded {
+		t.Fatalf("job %s: %s", j.Status, j.Error)
+	}
+	if j.Stages[1].Tasks[0].Failures+j.Stages[1].Tasks[1].Failures != 0 {
+		t.Fatal("losing an executor must not count as a task failure")
+	}
+}
+
+func TestFetchFailureRerunsOnlyThatMapTask(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 4})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 3}, {ID: 1, Inputs: []int{0}, Tasks: 1}}})
+	for _, st := range l.schedule(1) {
+		l.apply(TaskSucceeded{Job: "j", Stage: 0, Task: st.Task, Attempt: st.Attempt})
+	}
+	r := l.schedule(1)[0]
+	l.apply(TaskFailed{Job: "j", Stage: 1, Task: 0, Attempt: r.Attempt, Err: "fetch", Fetch: &FetchFailure{Stage: 0, Task: 1, Executor: "e1"}})
+	j, _ := l.s.Job("j")
+	if j.Status.Done() {
+		t.Fatalf("a fetch failure must not fail the job (MaxAttempts 1): %s", j.Error)
+	}
+	next := l.schedule(1)
+	if len(next) != 1 || next[0].Stage != 0 || next[0].Task != 1 || next[0].Attempt != 2 {
+		t.Fatalf("want only map task 1 rerun, got %v", next)
+	}
+}
+
+func TestIdempotentSubmitAndCancel(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 2})
+	sub := JobSubmitted{ID: "j1", Key: "nightly-2026-11-26", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 4}}}
+	l.apply(sub)
+	sub.ID = "j2"
+	if res := l.apply(sub); !res.Stale {
+		t.Fatal("a second submit with the same key must be ignored")
+	}
+	if _, ok := l.s.Job("j2"); ok {
+		t.Fatal("duplicate job was created")
+	}
+	l.schedule(1)
+	if e := l.s.Executors["e1"]; e.Running != 2 {
+		t.Fatalf("running %d, want 2", e.Running)
+	}
+	res := l.apply(JobCancelled{Job: "j1", Reason: "user"})
+	if len(res.Finished) != 1 || l.s.Executors["e1"].Running != 0 {
+		t.Fatalf("cancel must finish the job and free its slots: %+v running=%d", res, l.s.Executors["e1"].Running)
+	}
+}
+
+func TestStuckWithoutExecutors(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	l.apply(JobSubmitted{ID: "j", Stages: []StageSpec{{ID: 0, Tasks: 1}}})
+	l.schedule(1)
+	l.apply(ExecutorLost{ID: "e1"})
+	if p := Plan(l.s); !reflect.DeepEqual(p.Stuck, []string{"j"}) {
+		t.Fatalf("stuck = %v", p.Stuck)
+	}
+	l.apply(JobAborted{Job: "j", Err: "no executors left"})
+	if j, _ := l.s.Job("j"); j.Status != StatusFailed {
+		t.Fatal("abort must fail the job")
+	}
+}
+
+// TestSimulation drives random jobs through random successes, failures,
+// fetch failures, executor losses and re-registrations, checking the
+// invariants after every event, that every job ends, and that replaying
+// the event log reproduces the state exactly (determinism).
+func TestSimulation(t *testing.T) {
+	for seed := int64(1); seed <= 30; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewSource(seed))
+			l := newLog(t)
+			for i := 0; i < 3; i++ {
+				l.apply(ExecutorRegistered{ID: fmt.Sprintf("e%d", i), Slots: 1 + rng.Intn(3)})
+			}
+			for i := 0; i < 3; i++ {
+				l.apply(twoStageJob(fmt.Sprintf("j%d", i)))
+			}
+			var running []TaskStarted
+			for step := 0; step < 2000; step++ {
+				running = append(running, l.schedule(1+rng.Intn(4))...)
+				if len(running) == 0 {
+					break
+				}
+				i := rng.Intn(len(running))
+				st := running[i]
+				running = append(running[:i], running[i+1:]...)
+				switch r := rng.Intn(20); {
+				case r < 14:
+					l.apply(TaskSucceeded{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+				case r < 16:
+					l.apply(TaskFailed{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt, Err: "flaky"})
+				case r < 17 && st.Stage > 0:
+					l.apply(TaskFailed{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt, Err: "fetch",
+						Fetch: &FetchFailure{Stage: st.Stage - 1, Task: 0}})
+				case r < 18:
+					l.apply(ExecutorLost{ID: st.Executor})
+					l.apply(ExecutorRegistered{ID: st.Executor, Slots: 2})
+				default:
+					// the report is lost; the attempt is retried after the
+					// executor is declared lost
+					l.apply(ExecutorLost{ID: st.Executor})
+					l.apply(ExecutorRegistered{ID: st.Executor, Slots: 1})
+				}
+			}
+			for _, id := range l.s.JobIDs() {
+				if j := l.s.Jobs[id]; !j.Status.Done() {
+					t.Fatalf("job %s never finished", id)
+				}
+			}
+			replay := NewState()
+			for _, ev := range l.events {
+				if _, err := replay.Apply(ev); err != nil {
+					t.Fatalf("replay: %v", err)
+				}
+			}
+			if !reflect.DeepEqual(replay, l.s) {
+				t.Fatal("replaying the event log gave a different state")
+			}
+		})
+	}
+}
