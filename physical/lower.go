@@ -298,11 +298,15 @@ func (l *lowerer) lowerAggregate(n *plan.Aggregate) (Node, distribution, error) 
 	}
 	in = restrict(in, need)
 
-	groupIDs := make([]plan.ColumnID, len(groups))
-	for i, g := range groups {
-		groupIDs[i] = g.ID
+	// The input is already placed by the group key when its hash keys are
+	// among the columns the group expressions read unchanged.
+	var sourceIDs []plan.ColumnID
+	for _, g := range n.GroupBy {
+		if r, ok := g.(*plan.ColRef); ok {
+			sourceIDs = append(sourceIDs, r.ID)
+		}
 	}
-	single := d.kind == distSingle || (d.kind == distHash && len(groups) > 0 && keysCovered(d.keys, groupIDs))
+	single := d.kind == distSingle || (d.kind == distHash && len(groups) > 0 && keysCovered(d.keys, sourceIDs))
 	if single {
 		return &HashAgg{Input: in, Mode: AggSingle, Groups: groups, Aggs: aggs, Out: n.Out}, d, nil
 	}

@@ -1,0 +1,188 @@
+package physical_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/optimizer"
+	"github.com/flint-engine/flint/physical"
+	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/sql/binder"
+	"github.com/flint-engine/flint/sql/parser"
+	"github.com/flint-engine/flint/tpch"
+)
+
+type catalog map[string]*plan.TableSource
+
+func (c catalog) LookupTable(name string) (*plan.TableSource, plan.Node, bool) {
+	t, ok := c[strings.ToLower(name)]
+	return t, nil, ok
+}
+
+func (c catalog) TableNames() []string {
+	var out []string
+	for n := range c {
+		out = append(out, n)
+	}
+	return out
+}
+
+func tpchCatalog(t *testing.T) catalog {
+	t.Helper()
+	cat := catalog{}
+	for _, name := range tpch.Tables {
+		path := filepath.Join("..", "testdata", "tpch", "sf-sample", name+".parquet")
+		src, err := connectors.Open(context.Background(), connectors.Parquet, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat[name] = &plan.TableSource{Name: name, Format: "parquet", Location: path, Schema: src.Schema(), RowCount: src.Stats().RowCount}
+	}
+	return cat
+}
+
+// lower binds, optimizes and lowers sql, and returns the physical plan
+// text and the stage plan.
+func lower(t *testing.T, cat catalog, sql string, opts physical.Options) (string, *physical.StagePlan) {
+	t.Helper()
+	q, err := parser.ParseQuery(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids plan.IDGen
+	n, err := binder.New(cat, &ids).BindQuery(sql, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err = optimizer.Optimize(n, &ids); err != nil {
+		t.Fatal(err)
+	}
+	if opts.Estimate == nil {
+		opts.Estimate = optimizer.EstimateRows
+	}
+	p, err := physical.Plan(n, &ids, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := physical.Cut(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStages(t, sp)
+	return physical.Format(p), sp
+}
+
+// checkStages verifies the stage DAG: inputs come earlier, each stage but
+// the last feeds an exchange, and every exchange a stage reads is the
+// output of the stage it names.
+func checkStages(t *testing.T, sp *physical.StagePlan) {
+	t.Helper()
+	for i, s := range sp.Stages {
+		if s.ID != i {
+			t.Fatalf("stage at position %d has ID %d", i, s.ID)
+		}
+		for _, in := range s.Inputs {
+			if in >= s.ID {
+				t.Fatalf("stage %d reads stage %d, which does not run before it", s.ID, in)
+			}
+			if sp.Stages[in].Output == nil || sp.Stages[in].Output.ID != in {
+				t.Fatalf("stage %d reads stage %d, whose output exchange is not marked with its ID", s.ID, in)
+			}
+		}
+		if (s.Output == nil) != (i == len(sp.Stages)-1) {
+			t.Fatalf("stage %d: only the last stage may return the result", s.ID)
+		}
+		if s.Scan == nil && s.Tasks <= 0 {
+			t.Fatalf("stage %d has %d tasks", s.ID, s.Tasks)
+		}
+	}
+}
+
+func count(s, sub string) int { return strings.Count(s, sub) }
+
+func TestTwoPhaseAggregation(t *testing.T) {
+	cat := tpchCatalog(t)
+	p, sp := lower(t, cat, "select l_returnflag, sum(l_quantity) from lineitem group by l_returnflag", physical.Options{Partitions: 4})
+	if count(p, "HashAggregate(partial)") != 1 || count(p, "HashAggregate(final)") != 1 || count(p, "Exchange hash") != 1 {
+		t.Fatalf("want partial -> hash exchange -> final:\n%s", p)
+	}
+	if len(sp.Stages) != 2 || sp.Stages[1].Tasks != 4 {
+		t.Fatalf("want a scan stage and a 4-task final stage:\n%s", sp.Format())
+	}
+	// A global aggregate gathers into one task instead of hashing.
+	p, _ = lower(t, cat, "select count(*) from lineitem", physical.Options{Partitions: 4})
+	if count(p, "Exchange single") != 1 || count(p, "Exchange hash") != 0 {
+		t.Fatalf("global aggregate must gather:\n%s", p)
+	}
+	// DISTINCT aggregates cannot be split into phases.
+	p, _ = lower(t, cat, "select l_returnflag, count(distinct l_suppkey) from lineitem group by 1", physical.Options{Partitions: 4})
+	if count(p, "HashAggregate(single)") != 1 || count(p, "partial") != 0 {
+		t.Fatalf("distinct aggregate must run in one phase after a shuffle:\n%s", p)
+	}
+}
+
+func TestJoinDistribution(t *testing.T) {
+	cat := tpchCatalog(t)
+	q := "select n_name, count(*) from customer join nation on c_nationkey = n_nationkey group by n_name"
+	p, _ := lower(t, cat, q, physical.Options{Partitions: 4, BroadcastRows: 1000})
+	if count(p, "HashJoin Inner broadcast") != 1 || count(p, "Exchange broadcast") != 1 {
+		t.Fatalf("a 25-row build side must be broadcast:\n%s", p)
+	}
+	p, _ = lower(t, cat, q, physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "HashJoin Inner partitioned") != 1 || count(p, "Exchange broadcast") != 0 {
+		t.Fatalf("with broadcast disabled both sides must be shuffled:\n%s", p)
+	}
+	// The join output is hash-placed on the key: grouping by it needs no
+	// second shuffle.
+	p, _ = lower(t, cat, "select c_nationkey, count(*) from customer join nation on c_nationkey = n_nationkey group by c_nationkey",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "Exchange hash") != 2 || count(p, "HashAggregate(single)") != 1 {
+		t.Fatalf("aggregate on the join key must reuse the join's partitioning:\n%s", p)
+	}
+}
+
+func TestRightAndNullAwareJoins(t *testing.T) {
+	cat := tpchCatalog(t)
+	// NOT IN must see the whole build side (a NULL anywhere empties the
+	// result), so it is broadcast even when broadcasting is disabled.
+	p, _ := lower(t, cat, "select count(*) from orders where o_custkey not in (select c_custkey from customer)",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "null-aware") != 1 || count(p, "Exchange broadcast") != 1 {
+		t.Fatalf("null-aware anti join must be broadcast:\n%s", p)
+	}
+	// A full outer join cannot be broadcast.
+	p, _ = lower(t, cat, "select count(*) from nation full join region on n_regionkey = r_regionkey",
+		physical.Options{Partitions: 4, BroadcastRows: 1e9})
+	if count(p, "Exchange broadcast") != 0 || count(p, "HashJoin Full partitioned") != 1 {
+		t.Fatalf("full join must be partitioned:\n%s", p)
+	}
+}
+
+func TestSortAndTopN(t *testing.T) {
+	cat := tpchCatalog(t)
+	p, sp := lower(t, cat, "select o_orderkey from orders order by o_totalprice desc limit 5", physical.Options{Partitions: 4})
+	if count(p, "TopN 5") != 1 || count(p, "MergeSorted") != 1 || count(p, "Exchange single") != 1 {
+		t.Fatalf("want per-partition top-N merged after a gather:\n%s", p)
+	}
+	if last := sp.Final(); last.Tasks != 1 {
+		t.Fatalf("the merge stage must be one task, has %d", last.Tasks)
+	}
+}
+
+// TestTPCHStages cuts every TPC-H plan and checks the stage DAG, and that
+// no plan contains a cross product (a nested-loop join without a
+// condition; Q7's OR between two filtered nation rows is a theta join).
+func TestTPCHStages(t *testing.T) {
+	cat := tpchCatalog(t)
+	for q := 1; q <= 22; q++ {
+		p, _ := lower(t, cat, tpch.Query(q), physical.Options{Partitions: 4, BroadcastRows: 1e6})
+		for _, line := range strings.Split(p, "\n") {
+			if strings.TrimSpace(line) == "NestedLoopJoin Inner" {
+				t.Errorf("Q%d has a cross product:\n%s", q, p)
+			}
+		}
+	}
+}
