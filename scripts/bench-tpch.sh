@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the 22 TPC-H queries as whole flint processes (local mode, all
-# cores) next to DuckDB with 2 threads on the same Parquet files, and
-# prints per-query wall time, the Flint/DuckDB ratio and Flint's peak RSS.
+# cores; best of RUNS, default 3) next to DuckDB with 2 threads on the same
+# Parquet files (best of RUNS inside one process), and prints per-query
+# wall time, the Flint/DuckDB ratio and Flint's peak RSS.
 #
 # usage: scripts/bench-tpch.sh DIR   (DIR holds <table>.parquet; see `make bench`)
 set -euo pipefail
@@ -15,7 +16,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # DuckDB: per-query wall time measured inside one process (best of 3).
-"$root/bin/duckref" bench --dir "$dir" --threads 2 --runs 3 > "$tmp/duck.tsv"
+runs=${RUNS:-3}
+"$root/bin/duckref" bench --dir "$dir" --threads 2 --runs "$runs" > "$tmp/duck.tsv"
 
 printf "%-5s %10s %10s %8s %10s\n" query flint_s duckdb_s ratio peak_MiB
 awk_prog='
@@ -25,8 +27,13 @@ awk_prog='
         printf "geometric mean of flint/duckdb: %.2f   max ratio: %.2f   max peak RSS: %.0f MiB\n", exp(s/n), mx, mem/1024 }'
 for q in $(seq 1 22); do
   qq=$(printf "q%02d" "$q")
-  /usr/bin/time -f "%e %M" -o "$tmp/time" "$root/bin/flint" sql --tables "$dir" -f "$root/tpch/queries/$qq.sql" --format csv > /dev/null
-  read -r secs rss < "$tmp/time"
+  secs=; rss=0
+  for r in $(seq 1 "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$root/bin/flint" sql --tables "$dir" -f "$root/tpch/queries/$qq.sql" --format csv > /dev/null
+    read -r s m < "$tmp/time"
+    if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN{exit !(a<b)}'; then secs=$s; fi
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
   duck=$(awk -v q="$qq" '$1==q {print $2}' "$tmp/duck.tsv")
   echo "$qq $secs $duck $rss"
 done | awk "$awk_prog"
