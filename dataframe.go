@@ -1,17 +1,24 @@
 package flint
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/flint-engine/flint/internal/output"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/binder"
+	"github.com/flint-engine/flint/types"
 )
 
 // DataFrame is a lazy query. Methods return new DataFrames and never run
@@ -68,6 +75,9 @@ func (df *DataFrame) Filter(cond Column) *DataFrame {
 	e, err := df.bind(cond)
 	if err != nil {
 		return df.s.errFrame(fmt.Errorf("filter %s: %w", cond, err))
+	}
+	if id := e.Type().ID(); id != arrow.BOOL && id != arrow.NULL {
+		return df.s.errFrame(fmt.Errorf("filter %s: the condition must be BOOLEAN, but it is %s", cond, types.TypeName(e.Type())))
 	}
 	return df.s.frame(&plan.Filter{Input: df.plan, Cond: e})
 }
@@ -203,7 +213,27 @@ func (g *GroupedData) Agg(aggs ...Column) *DataFrame {
 		exprs[i], aliases[i] = a.e, a.alias
 	}
 	n, err := binder.New(df.s, &df.s.ids).BindAggregate("", df.plan, keys, exprs, aliases)
-	return df.with(n, err)
+	if err != nil {
+		return df.s.errFrame(err)
+	}
+	// The binder names key columns after their expressions; apply the
+	// keys' aliases (the output starts with the keys, in order).
+	renamed := false
+	out := n.Schema()
+	exprsOut := make([]plan.Expr, len(out))
+	cols := make(plan.Schema, len(out))
+	for i, c := range out {
+		exprsOut[i] = c.Ref()
+		if i < len(g.keys) && g.keys[i].alias != "" && g.keys[i].alias != c.Name {
+			c.Name = g.keys[i].alias
+			renamed = true
+		}
+		cols[i] = c
+	}
+	if renamed {
+		n = &plan.Project{Input: n, Projections: exprsOut, Out: cols}
+	}
+	return df.s.frame(n)
 }
 
 // JoinType names a join: "inner", "left", "right", "full", "semi", "anti",
@@ -406,6 +436,25 @@ func (df *DataFrame) Union(other *DataFrame) *DataFrame {
 	return df.s.frame(&plan.Union{Inputs: []plan.Node{df.plan, right}, Out: out})
 }
 
+// Alias names the DataFrame for qualified column references: after
+// a := df.Alias("a"), Col("a.x") is a's column x. It tells the two sides of
+// a self-join apart, e.g.
+//
+//	p.Alias("a").Join(p.Alias("b"), Col("a.boss").Eq(Col("b.id")), "inner")
+func (df *DataFrame) Alias(name string) *DataFrame {
+	if df.err != nil {
+		return df
+	}
+	in := df.plan.Schema()
+	exprs := make([]plan.Expr, len(in))
+	out := make(plan.Schema, len(in))
+	for i, c := range in {
+		exprs[i] = c.Ref()
+		out[i] = df.s.ids.NewColumn(c.Name, name, c.Type, c.Nullable)
+	}
+	return df.s.frame(&plan.Project{Input: df.plan, Projections: exprs, Out: out})
+}
+
 // CreateTempView registers the DataFrame as a view usable from SQL.
 func (df *DataFrame) CreateTempView(name string) error {
 	if df.err != nil {
@@ -468,4 +517,79 @@ func (df *DataFrame) Explain() (string, error) {
 		return "", err
 	}
 	return c.explain(), nil
+}
+
+// parquetRowGroupRows bounds the rows per row group WriteParquet writes.
+const parquetRowGroupRows = 1 << 20
+
+// WriteParquet runs the query and writes its result to one Parquet file at
+// path (Snappy, statistics on, the Arrow schema stored so types read back
+// unchanged). The file is written under a temporary name in the same
+// directory and renamed over path only when complete: path never holds a
+// half-written file, and on error it is left as it was.
+func (df *DataFrame) WriteParquet(ctx context.Context, path string) error {
+	schema, batches, err := df.CollectWithSchema(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write parquet %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write parquet %s: %w", path, err)
+	}
+	mem := df.s.cfg.mem
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(mem),
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithStats(true),
+		parquet.WithMaxRowGroupLength(parquetRowGroupRows),
+		parquet.WithCreatedBy("flint"))
+	bw := bufio.NewWriterSize(f, 1<<20)
+	fw, err := pqarrow.NewFileWriter(schema, bw, props,
+		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
+	if err != nil {
+		return fail(err)
+	}
+	for _, b := range batches {
+		if err := ctx.Err(); err != nil {
+			fw.Close()
+			return fail(err)
+		}
+		if err := fw.WriteBuffered(b); err != nil {
+			fw.Close()
+			return fail(err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write parquet %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write parquet %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write parquet %s: %w", path, err)
+	}
+	return nil
 }

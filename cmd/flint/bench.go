@@ -143,6 +143,9 @@ func newDemoCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if !(sf > 0) {
+				return usagef("--sf must be positive (a whole number, or a fraction such as 0.1)")
+			}
 			if dir == "" {
 				cache, err := os.UserCacheDir()
 				if err != nil {

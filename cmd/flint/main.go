@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -76,6 +77,20 @@ func newRoot() *cobra.Command {
 			stopProfile()
 		}
 	}
+	// A runnable root with its own argument check makes an unknown
+	// subcommand a usage error (cobra's built-in check returns a plain
+	// error before any Args validation runs).
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError{errors.New(msg)}
+	}
+	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.AddCommand(newSQLCmd(), newBenchCmd(), newDemoCmd())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)

@@ -76,6 +76,15 @@ func registerDir(ctx context.Context, s *flint.Session, dir string) error {
 		return fmt.Errorf("--tables: %w", err)
 	}
 	n := 0
+	seen := map[string]string{} // table name -> entry it came from
+	claim := func(table, entry string) error {
+		key := strings.ToLower(table)
+		if prev, ok := seen[key]; ok {
+			return fmt.Errorf("--tables %s: both %s and %s would be table %s; use --table NAME=PATH for one of them", dir, prev, entry, table)
+		}
+		seen[key] = entry
+		return nil
+	}
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
@@ -88,6 +97,9 @@ func registerDir(ctx context.Context, s *flint.Session, dir string) error {
 				continue
 			}
 			base := name[:strings.Index(name, ".")]
+			if err := claim(base, name); err != nil {
+				return err
+			}
 			if err := s.RegisterTable(ctx, base, format, path, nil); err != nil {
 				return err
 			}
@@ -96,6 +108,9 @@ func registerDir(ctx context.Context, s *flint.Session, dir string) error {
 		}
 		if _, err := flint.InferFormat(path); err != nil {
 			continue
+		}
+		if err := claim(name, name+"/"); err != nil {
+			return err
 		}
 		if err := s.RegisterTable(ctx, name, "", path, nil); err != nil {
 			return err
@@ -170,6 +185,7 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 	type result struct {
 		schema  *arrow.Schema
 		batches []arrow.RecordBatch
+		explain bool // EXPLAIN text: printed as plain lines unless f is JSON
 	}
 	var results []result
 	defer func() {
@@ -192,7 +208,8 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 			if err != nil {
 				return err
 			}
-			results = append(results, result{schema, batches})
+			_, isExplain := st.(*ast.Explain)
+			results = append(results, result{schema, batches, isExplain})
 		}
 	}
 	w := stdout
@@ -206,6 +223,12 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 		w = tmp
 	}
 	for _, r := range results {
+		if r.explain && f != output.JSON {
+			if err := writeLines(w, r.batches); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := output.Write(w, f, r.schema, r.batches); err != nil {
 			return err
 		}
@@ -217,6 +240,25 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 		return os.Rename(tmp.Name(), out)
 	}
 	return nil
+}
+
+// writeLines prints the first column of batches one value per line: EXPLAIN
+// output stays readable instead of being CSV-quoted or boxed in a table.
+func writeLines(w io.Writer, batches []arrow.RecordBatch) error {
+	var sb strings.Builder
+	for _, b := range batches {
+		if b.NumCols() == 0 {
+			continue
+		}
+		col := b.Column(0)
+		for i := 0; i < col.Len(); i++ {
+			v, _ := output.Value(col, i)
+			sb.WriteString(v)
+			sb.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
 }
 
 // statementText returns the source of one statement of a script, so that

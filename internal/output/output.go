@@ -56,7 +56,9 @@ func Write(w io.Writer, f Format, schema *arrow.Schema, batches []arrow.RecordBa
 
 // Value formats row i of a column; ok is false for NULL.
 func Value(a arrow.Array, i int) (s string, ok bool) {
-	if a.IsNull(i) {
+	// An untyped NULL column (SELECT NULL) is an arrow Null array, whose
+	// IsNull reports false because it has no validity bitmap.
+	if a.DataType().ID() == arrow.NULL || a.IsNull(i) {
 		return "", false
 	}
 	switch a := a.(type) {
