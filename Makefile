@@ -28,3 +28,11 @@ bench-ops:
 
 fuzz:
 	$(GO) test ./sql/parser -run '^$$' -fuzz FuzzParse -fuzztime 60s
+
+# proto: regenerate proto/flintpb from proto/flint/v1/*.proto. Needs protoc
+# (Debian: protobuf-compiler) and protoc-gen-go at the go.mod protobuf
+# version: go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+proto:
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" protoc -I proto \
+		--go_out=. --go_opt=module=github.com/flint-engine/flint \
+		proto/flint/v1/plan.proto proto/flint/v1/physical.proto

@@ -1,0 +1,145 @@
+package wire_test
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// structEqual compares two decoded-or-original values field by field (an
+// independent reference: it knows nothing of the wire format). It treats
+// nil and empty slices and maps alike, compares Arrow types with
+// arrow.TypeEqual and schemas with Equal, and checks pointer identity as a
+// bijection: two places sharing one pointer in a must share one in b, and
+// distinct pointers in a must stay distinct in b. It returns the first
+// difference, naming its path, or "".
+func structEqual(a, b any) string {
+	c := &comparer{fwd: map[uintptr]uintptr{}, back: map[uintptr]uintptr{}}
+	c.eq(reflect.ValueOf(a), reflect.ValueOf(b), "")
+	return c.diff
+}
+
+type comparer struct {
+	fwd, back map[uintptr]uintptr
+	diff      string
+}
+
+var (
+	dataTypeT = reflect.TypeOf((*arrow.DataType)(nil)).Elem()
+	schemaT   = reflect.TypeOf((*arrow.Schema)(nil))
+)
+
+func (c *comparer) fail(path, format string, args ...any) {
+	if c.diff == "" {
+		c.diff = path + ": " + fmt.Sprintf(format, args...)
+	}
+}
+
+func (c *comparer) eq(a, b reflect.Value, path string) {
+	if c.diff != "" {
+		return
+	}
+	if a.IsValid() != b.IsValid() {
+		c.fail(path, "one side invalid")
+		return
+	}
+	if !a.IsValid() {
+		return
+	}
+	if a.Type() != b.Type() {
+		c.fail(path, "types %s and %s", a.Type(), b.Type())
+		return
+	}
+	switch a.Kind() {
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() != b.IsNil() {
+				c.fail(path, "nil vs non-nil")
+			}
+			return
+		}
+		if a.Type().Implements(dataTypeT) || a.Elem().Type().Implements(dataTypeT) {
+			x, okx := a.Elem().Interface().(arrow.DataType)
+			y, oky := b.Elem().Interface().(arrow.DataType)
+			if okx && oky {
+				if !arrow.TypeEqual(x, y) {
+					c.fail(path, "data types %s and %s", x, y)
+				}
+				return
+			}
+		}
+		c.eq(a.Elem(), b.Elem(), path)
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() != b.IsNil() {
+				c.fail(path, "nil vs non-nil pointer")
+			}
+			return
+		}
+		if a.Type() == schemaT {
+			if !a.Interface().(*arrow.Schema).Equal(b.Interface().(*arrow.Schema)) {
+				c.fail(path, "schemas %s and %s", a.Interface(), b.Interface())
+			}
+			return
+		}
+		if a.Type().Implements(dataTypeT) {
+			if !arrow.TypeEqual(a.Interface().(arrow.DataType), b.Interface().(arrow.DataType)) {
+				c.fail(path, "data types %s and %s", a.Interface(), b.Interface())
+			}
+			return
+		}
+		pa, pb := a.Pointer(), b.Pointer()
+		if m, ok := c.fwd[pa]; ok {
+			if m != pb {
+				c.fail(path, "a shared pointer (%s) is not shared after decoding", a.Type())
+			}
+			return
+		}
+		if _, ok := c.back[pb]; ok {
+			c.fail(path, "distinct pointers (%s) became one", a.Type())
+			return
+		}
+		c.fwd[pa], c.back[pb] = pb, pa
+		c.eq(a.Elem(), b.Elem(), path)
+	case reflect.Struct:
+		t := a.Type()
+		for i := 0; i < t.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				if t.Comparable() {
+					if !a.Equal(b) {
+						c.fail(path, "values %v and %v", a, b)
+					}
+				} else {
+					c.fail(path, "cannot compare %s", t)
+				}
+				return
+			}
+		}
+		for i := 0; i < t.NumField(); i++ {
+			c.eq(a.Field(i), b.Field(i), path+"."+t.Field(i).Name)
+		}
+	case reflect.Slice, reflect.Array:
+		if a.Len() != b.Len() {
+			c.fail(path, "lengths %d and %d", a.Len(), b.Len())
+			return
+		}
+		for i := 0; i < a.Len(); i++ {
+			c.eq(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			c.fail(path, "map sizes %d and %d", a.Len(), b.Len())
+			return
+		}
+		for _, k := range a.MapKeys() {
+			c.eq(a.MapIndex(k), b.MapIndex(k), fmt.Sprintf("%s[%v]", path, k))
+		}
+	case reflect.Func, reflect.Chan:
+		c.fail(path, "unexpected %s", a.Kind())
+	default:
+		if !a.Equal(b) {
+			c.fail(path, "values %v and %v", a, b)
+		}
+	}
+}
