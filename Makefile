@@ -31,8 +31,11 @@ fuzz:
 
 # proto: regenerate proto/flintpb from proto/flint/v1/*.proto. Needs protoc
 # (Debian: protobuf-compiler) and protoc-gen-go at the go.mod protobuf
-# version: go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+# version and protoc-gen-go-grpc:
+#   go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+#   go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
 proto:
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" protoc -I proto \
 		--go_out=. --go_opt=module=github.com/flint-engine/flint \
-		proto/flint/v1/plan.proto proto/flint/v1/physical.proto
+		--go-grpc_out=. --go-grpc_opt=module=github.com/flint-engine/flint \
+		proto/flint/v1/plan.proto proto/flint/v1/physical.proto proto/flint/v1/service.proto
