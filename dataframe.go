@@ -516,7 +516,7 @@ func (df *DataFrame) Explain() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.explain(), nil
+	return c.Explain(), nil
 }
 
 // parquetRowGroupRows bounds the rows per row group WriteParquet writes.

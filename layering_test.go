@@ -19,6 +19,7 @@ var forbidden = map[string][]string{
 	"exec":        {"plan", "sql/", "optimizer", "physical", "executor", "driver"},
 	"connectors":  {"plan", "sql/", "optimizer", "physical", "exec", "executor", "driver"},
 	"executor":    {"sql/", "optimizer", "driver"},
+	"planner":     {"sql/", "exec", "executor", "driver"},
 	"coordinator": {"plan", "sql/", "optimizer", "physical", "exec", "executor", "driver", "connectors"},
 }
 

@@ -9,41 +9,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flint-engine/flint/exec"
-	"github.com/flint-engine/flint/optimizer"
-	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/planner"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/binder"
 	"github.com/flint-engine/flint/sql/parser"
 )
 
-// compiled is a query ready to run, with every intermediate form kept for
-// EXPLAIN.
-type compiled struct {
-	logical   plan.Node
-	optimized plan.Node
-	physical  physical.Node
-	stages    *physical.StagePlan
-}
-
-func (s *Session) compile(n plan.Node) (*compiled, error) {
-	opt, err := optimizer.Optimize(n, &s.ids)
-	if err != nil {
-		return nil, err
-	}
-	phys, err := physical.Plan(opt, &s.ids, physical.Options{
-		Partitions:    s.cfg.partitions,
-		BroadcastRows: s.cfg.broadcastRows,
-		Estimate:      optimizer.EstimateRows,
-	})
-	if err != nil {
-		return nil, err
-	}
-	stages, err := physical.Cut(phys)
-	if err != nil {
-		return nil, err
-	}
-	return &compiled{logical: n, optimized: opt, physical: phys, stages: stages}, nil
+func (s *Session) compile(n plan.Node) (*planner.Compiled, error) {
+	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.cfg.broadcastRows})
 }
 
 // run executes a logical plan and returns its result batches with the
@@ -54,7 +28,7 @@ func (s *Session) run(ctx context.Context, n plan.Node) (*arrow.Schema, []arrow.
 		return nil, nil, err
 	}
 	ctx = exec.WithBatchSize(exec.WithAllocator(ctx, s.cfg.mem), s.cfg.batchSize)
-	batches, err := s.local.Execute(ctx, c.stages)
+	batches, err := s.local.Execute(ctx, c.Stages)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,20 +45,6 @@ func (s *Session) run(ctx context.Context, n plan.Node) (*arrow.Schema, []arrow.
 		batches[i] = nb
 	}
 	return schema, batches, nil
-}
-
-// explain renders the logical, optimized and physical plans and stages.
-func (c *compiled) explain() string {
-	var b strings.Builder
-	b.WriteString("== Logical plan ==\n")
-	b.WriteString(plan.Format(c.logical))
-	b.WriteString("\n== Optimized plan ==\n")
-	b.WriteString(plan.Format(c.optimized))
-	b.WriteString("\n== Physical plan ==\n")
-	b.WriteString(physical.Format(c.physical))
-	b.WriteString("\n== Stages ==\n")
-	b.WriteString(c.stages.Format())
-	return b.String()
 }
 
 // SQL parses and runs one or more SQL statements. Statements such as

@@ -99,6 +99,17 @@ type IDGen struct{ next atomic.Int32 }
 // New returns a fresh ID.
 func (g *IDGen) New() ColumnID { return ColumnID(g.next.Add(1)) }
 
+// Reserve makes sure IDs handed out from now on are above id (for plans
+// decoded from the wire, whose IDs were allocated by another process).
+func (g *IDGen) Reserve(id ColumnID) {
+	for {
+		cur := g.next.Load()
+		if cur >= int32(id) || g.next.CompareAndSwap(cur, int32(id)) {
+			return
+		}
+	}
+}
+
 // NewColumn returns a column with a fresh ID.
 func (g *IDGen) NewColumn(name, table string, typ arrow.DataType, nullable bool) Column {
 	return Column{ID: g.New(), Name: name, Table: table, Type: typ, Nullable: nullable}
