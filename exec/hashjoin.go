@@ -22,9 +22,16 @@ const (
 	JoinFull           // both
 	JoinSemi           // left rows with at least one match (left columns only)
 	JoinAnti           // left rows without a match (left columns only)
+	// JoinRightSemi and JoinRightAnti keep BUILD rows with (without) a
+	// match, right columns only: a semi or anti join whose preserved side
+	// is the smaller one builds on it and probes with the larger side.
+	// They need build-side match tracking, so they cannot probe a shared
+	// broadcast table.
+	JoinRightSemi
+	JoinRightAnti
 )
 
-var joinTypeNames = [...]string{"inner", "left", "right", "full", "semi", "anti"}
+var joinTypeNames = [...]string{"inner", "left", "right", "full", "semi", "anti", "right semi", "right anti"}
 
 func (t JoinType) String() string {
 	if t >= 0 && int(t) < len(joinTypeNames) {
@@ -76,6 +83,9 @@ type JoinTable struct {
 	dense    bool
 	denseMin int64
 }
+
+// numKeys is the number of key ids (distinct keys, or the dense span).
+func (t *JoinTable) numKeys() int { return len(t.start) - 1 }
 
 // NumRows is the number of build rows.
 func (t *JoinTable) NumRows() int { return t.numRows }
@@ -388,9 +398,12 @@ type hjProbe struct {
 	tailPos  int
 	allRows  []int32
 
-	// right/full joins
+	// right/full joins and right semi/anti joins
 	trackBuild   bool
 	buildMatched []bool
+	// keyMatched marks build keys hit by some probe row: right semi/anti
+	// joins without a residual need no per-pair work.
+	keyMatched []bool
 	buildDone    bool
 	buildTail    []int32
 	buildPos     int
@@ -401,7 +414,7 @@ type hjProbe struct {
 
 func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*hjProbe, error) {
 	ls := left.Schema()
-	if spec.Type < JoinInner || spec.Type > JoinAnti {
+	if spec.Type < JoinInner || spec.Type > JoinRightAnti {
 		return nil, fmt.Errorf("hash join: unknown join type %d", int(spec.Type))
 	}
 	if err := hjCheckKeys(ls, rightSchema, spec.LeftKeys, spec.RightKeys); err != nil {
@@ -415,7 +428,10 @@ func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*h
 	}
 	p := &hjProbe{spec: spec, left: left}
 	var err error
-	if p.leftOut, err = hjOutCols(spec.LeftOut, ls, "left"); err != nil {
+	rightSemiAnti := spec.Type == JoinRightSemi || spec.Type == JoinRightAnti
+	if rightSemiAnti {
+		p.leftOut = nil
+	} else if p.leftOut, err = hjOutCols(spec.LeftOut, ls, "left"); err != nil {
 		return nil, err
 	}
 	semiAnti := spec.Type == JoinSemi || spec.Type == JoinAnti
@@ -442,7 +458,7 @@ func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*h
 	p.schema = arrow.NewSchema(fields, nil)
 	pf := append(append([]arrow.Field{}, ls.Fields()...), rightSchema.Fields()...)
 	p.pairSchema = arrow.NewSchema(pf, nil)
-	p.trackBuild = spec.Type == JoinRight || spec.Type == JoinFull
+	p.trackBuild = spec.Type == JoinRight || spec.Type == JoinFull || rightSemiAnti
 	return p, nil
 }
 
@@ -454,6 +470,14 @@ func (p *hjProbe) reset(t *JoinTable) {
 	if p.trackBuild {
 		p.buildMatched = make([]bool, t.numRows)
 	}
+	p.keyMatched = nil
+	if p.rightSemiAntiNoResidual() {
+		p.keyMatched = make([]bool, t.numKeys())
+	}
+}
+
+func (p *hjProbe) rightSemiAntiNoResidual() bool {
+	return (p.spec.Type == JoinRightSemi || p.spec.Type == JoinRightAnti) && p.spec.Residual == nil
 }
 
 func (p *hjProbe) releaseBatch() {
@@ -493,6 +517,17 @@ func (p *hjProbe) startBatch(b arrow.RecordBatch) error {
 		}
 	}
 	p.row, p.pos, p.inTail, p.tail, p.tailPos = 0, 0, false, p.tail[:0], 0
+	if p.rightSemiAntiNoResidual() {
+		km := p.keyMatched
+		for _, g := range p.gids {
+			if g >= 0 {
+				km[g] = true
+			}
+		}
+		p.row = n
+		p.startTail() // empty: probe rows are never emitted
+		return nil
+	}
 	if p.spec.Residual == nil && (p.spec.Type == JoinSemi || p.spec.Type == JoinAnti) {
 		for i, g := range p.gids {
 			p.matched[i] = g >= 0
@@ -726,7 +761,7 @@ func (p *hjProbe) next(ctx context.Context) (arrow.RecordBatch, error) {
 						p.buildMatched[r] = true
 					}
 				}
-				if p.spec.Type != JoinSemi && p.spec.Type != JoinAnti && len(p.pIdx) > 0 {
+				if !p.noPairOutput() && len(p.pIdx) > 0 {
 					var err error
 					if out, err = p.output(ctx, p.pIdx, p.bIdx, len(p.pIdx)); err != nil {
 						return nil, err
@@ -773,8 +808,12 @@ func (p *hjProbe) nextBuildTail(ctx context.Context, limit int) (arrow.RecordBat
 	}
 	if !p.buildDone {
 		p.buildDone = true
+		if p.keyMatched != nil {
+			p.markKeyRows()
+		}
+		want := p.spec.Type == JoinRightSemi // emit matched rows; others emit unmatched
 		for r, m := range p.buildMatched {
-			if !m {
+			if m == want {
 				p.buildTail = append(p.buildTail, int32(r))
 			}
 		}
@@ -785,6 +824,28 @@ func (p *hjProbe) nextBuildTail(ctx context.Context, limit int) (arrow.RecordBat
 	chunk := p.buildTail[p.buildPos:min(p.buildPos+limit, len(p.buildTail))]
 	p.buildPos += len(chunk)
 	return p.output(ctx, nil, chunk, len(chunk))
+}
+
+// noPairOutput reports join types that emit nothing per matching pair.
+func (p *hjProbe) noPairOutput() bool {
+	switch p.spec.Type {
+	case JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti:
+		return true
+	}
+	return false
+}
+
+// markKeyRows turns keyMatched into buildMatched.
+func (p *hjProbe) markKeyRows() {
+	t := p.table
+	for g, m := range p.keyMatched {
+		if !m {
+			continue
+		}
+		for _, r := range t.rows[t.start[g]:t.start[g+1]] {
+			p.buildMatched[r] = true
+		}
+	}
 }
 
 // hashJoin implements NewHashJoin.

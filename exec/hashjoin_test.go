@@ -97,7 +97,7 @@ func hjtReference(left, right [][]any, spec HashJoinSpec) [][]any {
 			if match(l, r) {
 				found = true
 				rmatched[j] = true
-				if spec.Type != JoinSemi && spec.Type != JoinAnti {
+				if spec.Type <= JoinFull {
 					out = append(out, append(append([]any{}, l...), r...))
 				}
 			}
@@ -136,6 +136,13 @@ func hjtReference(left, right [][]any, spec HashJoinSpec) [][]any {
 			}
 		}
 	}
+	if spec.Type == JoinRightSemi || spec.Type == JoinRightAnti {
+		for j, r := range right {
+			if rmatched[j] == (spec.Type == JoinRightSemi) {
+				out = append(out, r)
+			}
+		}
+	}
 	return out
 }
 
@@ -149,7 +156,7 @@ func TestHashJoin(t *testing.T) {
 	// "k" uses the dense index, "kspread" the integer hash table, the
 	// others the generic key table.
 	keysets := map[string][2][]int{"k": {{0}, {0}}, "kspread": {{0}, {0}}, "k_k2": {{0, 1}, {0, 1}}, "d": {{3}, {3}}}
-	for _, jt := range []JoinType{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti} {
+	for _, jt := range []JoinType{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti} {
 		for _, naaj := range []bool{false, true} {
 			if naaj && jt != JoinAnti {
 				continue

@@ -348,7 +348,14 @@ func (b *builder) buildHashJoin(n *physical.HashJoin) (exec.Operator, error) {
 	if spec.LeftOut, spec.RightOut, err = outColumns(n.Out, ls, rs); err != nil {
 		return nil, err
 	}
-	if n.Type == plan.JoinSemi || n.Type == plan.JoinAnti {
+	switch {
+	case n.KeepBuild && n.Type == plan.JoinSemi:
+		spec.Type, spec.LeftOut = exec.JoinRightSemi, nil
+	case n.KeepBuild && n.Type == plan.JoinAnti:
+		spec.Type, spec.LeftOut = exec.JoinRightAnti, nil
+	case n.KeepBuild:
+		return nil, fmt.Errorf("internal error: %s join cannot keep its build side", n.Type)
+	case n.Type == plan.JoinSemi || n.Type == plan.JoinAnti:
 		spec.RightOut = nil
 	}
 	if n.Residual != nil {

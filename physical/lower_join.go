@@ -56,6 +56,18 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	for _, k := range lrefs {
 		d.keys = append(d.keys, k.ID)
 	}
+	if l.keepBuild(n) {
+		// Build on the smaller, preserved side; the output rows are build
+		// rows, still placed by the preserved side's keys (d).
+		if !sameKeys(ld, lrefs, l.opts.Partitions) {
+			left = &Exchange{Input: left, Kind: ExchangeHash, Keys: lrefs, Partitions: l.opts.Partitions}
+		}
+		if !sameKeys(rd, rrefs, l.opts.Partitions) {
+			right = &Exchange{Input: right, Kind: ExchangeHash, Keys: rrefs, Partitions: l.opts.Partitions}
+		}
+		j.Left, j.Right, j.LeftKeys, j.RightKeys, j.KeepBuild = right, left, rrefs, lrefs, true
+		return j, d, nil
+	}
 	if !sameKeys(ld, lrefs, l.opts.Partitions) {
 		left = &Exchange{Input: left, Kind: ExchangeHash, Keys: lrefs, Partitions: l.opts.Partitions}
 	}
@@ -69,6 +81,16 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 		d = distribution{kind: distAny}
 	}
 	return j, d, nil
+}
+
+// keepBuild reports whether a partitioned semi or anti join should build
+// on its preserved (left) side: when that side is estimated at less than
+// half the other. NOT IN (null-aware) keeps the usual shape.
+func (l *lowerer) keepBuild(n *plan.Join) bool {
+	if (n.Type != plan.JoinSemi && n.Type != plan.JoinAnti) || n.NullAware || l.opts.Estimate == nil {
+		return false
+	}
+	return 2*l.opts.Estimate(n.Left) < l.opts.Estimate(n.Right)
 }
 
 func (l *lowerer) small(n plan.Node) bool {

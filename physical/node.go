@@ -73,6 +73,12 @@ type HashAgg struct {
 // HashJoin joins Left (probe) with Right (build) on equal keys; Residual is
 // checked on candidate pairs. Broadcast means the right side arrives whole
 // to every task through a broadcast exchange and is built once per process.
+//
+// KeepBuild marks a semi or anti join built on its preserved side: the
+// plan's left (preserved) input is Right (the build side) and the plan's
+// right input is Left (the probe side); the output is the build rows that
+// found (semi) or did not find (anti) a match. Lowering picks it when the
+// preserved side is the smaller one, so the hash table holds the small side.
 type HashJoin struct {
 	Left, Right         Node
 	Type                plan.JoinType
@@ -80,6 +86,7 @@ type HashJoin struct {
 	Residual            plan.Expr
 	NullAware           bool
 	Broadcast           bool
+	KeepBuild           bool
 	Out                 plan.Schema
 }
 
@@ -233,6 +240,9 @@ func (n *HashJoin) String() string {
 		keys[i] = n.LeftKeys[i].String() + " = " + n.RightKeys[i].String()
 	}
 	s := fmt.Sprintf("HashJoin %s", n.Type)
+	if n.KeepBuild {
+		s += " (build preserved)"
+	}
 	if n.Broadcast {
 		s += " broadcast"
 	} else {

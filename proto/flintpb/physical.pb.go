@@ -586,16 +586,18 @@ func (x *PhysHashAgg) GetOut() *Schema {
 }
 
 type PhysHashJoin struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Left          int32                  `protobuf:"varint,1,opt,name=left,proto3" json:"left,omitempty"`
-	Right         int32                  `protobuf:"varint,2,opt,name=right,proto3" json:"right,omitempty"`
-	Type          JoinType               `protobuf:"varint,3,opt,name=type,proto3,enum=flint.v1.JoinType" json:"type,omitempty"`
-	LeftKeys      []*ColRef              `protobuf:"bytes,4,rep,name=left_keys,json=leftKeys,proto3" json:"left_keys,omitempty"`
-	RightKeys     []*ColRef              `protobuf:"bytes,5,rep,name=right_keys,json=rightKeys,proto3" json:"right_keys,omitempty"`
-	Residual      *Expr                  `protobuf:"bytes,6,opt,name=residual,proto3" json:"residual,omitempty"` // absent: none
-	NullAware     bool                   `protobuf:"varint,7,opt,name=null_aware,json=nullAware,proto3" json:"null_aware,omitempty"`
-	Broadcast     bool                   `protobuf:"varint,8,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
-	Out           *Schema                `protobuf:"bytes,9,opt,name=out,proto3" json:"out,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Left      int32                  `protobuf:"varint,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right     int32                  `protobuf:"varint,2,opt,name=right,proto3" json:"right,omitempty"`
+	Type      JoinType               `protobuf:"varint,3,opt,name=type,proto3,enum=flint.v1.JoinType" json:"type,omitempty"`
+	LeftKeys  []*ColRef              `protobuf:"bytes,4,rep,name=left_keys,json=leftKeys,proto3" json:"left_keys,omitempty"`
+	RightKeys []*ColRef              `protobuf:"bytes,5,rep,name=right_keys,json=rightKeys,proto3" json:"right_keys,omitempty"`
+	Residual  *Expr                  `protobuf:"bytes,6,opt,name=residual,proto3" json:"residual,omitempty"` // absent: none
+	NullAware bool                   `protobuf:"varint,7,opt,name=null_aware,json=nullAware,proto3" json:"null_aware,omitempty"`
+	Broadcast bool                   `protobuf:"varint,8,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
+	Out       *Schema                `protobuf:"bytes,9,opt,name=out,proto3" json:"out,omitempty"`
+	// keep_build: a semi/anti join built on its preserved side (physical.HashJoin.KeepBuild).
+	KeepBuild     bool `protobuf:"varint,10,opt,name=keep_build,json=keepBuild,proto3" json:"keep_build,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -691,6 +693,13 @@ func (x *PhysHashJoin) GetOut() *Schema {
 		return x.Out
 	}
 	return nil
+}
+
+func (x *PhysHashJoin) GetKeepBuild() bool {
+	if x != nil {
+		return x.KeepBuild
+	}
+	return false
 }
 
 type PhysNestedLoopJoin struct {
@@ -1896,7 +1905,7 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"\x04mode\x18\x02 \x01(\x0e2\x11.flint.v1.AggModeR\x04mode\x12(\n" +
 	"\x06groups\x18\x03 \x03(\v2\x10.flint.v1.ColRefR\x06groups\x12%\n" +
 	"\x04aggs\x18\x04 \x03(\v2\x11.flint.v1.AggCallR\x04aggs\x12\"\n" +
-	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xcd\x02\n" +
+	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xec\x02\n" +
 	"\fPhysHashJoin\x12\x12\n" +
 	"\x04left\x18\x01 \x01(\x05R\x04left\x12\x14\n" +
 	"\x05right\x18\x02 \x01(\x05R\x05right\x12&\n" +
@@ -1908,7 +1917,10 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"\n" +
 	"null_aware\x18\a \x01(\bR\tnullAware\x12\x1c\n" +
 	"\tbroadcast\x18\b \x01(\bR\tbroadcast\x12\"\n" +
-	"\x03out\x18\t \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xae\x01\n" +
+	"\x03out\x18\t \x01(\v2\x10.flint.v1.SchemaR\x03out\x12\x1d\n" +
+	"\n" +
+	"keep_build\x18\n" +
+	" \x01(\bR\tkeepBuild\"\xae\x01\n" +
 	"\x12PhysNestedLoopJoin\x12\x12\n" +
 	"\x04left\x18\x01 \x01(\x05R\x04left\x12\x14\n" +
 	"\x05right\x18\x02 \x01(\x05R\x05right\x12&\n" +
