@@ -14,14 +14,18 @@ type batch struct {
 //  3. Push predicates down: WHERE equalities land in join conditions and
 //     turn comma joins into inner joins; outer joins whose nulls a WHERE
 //     predicate rejects become inner joins.
-//  4. Reorder inner-join graphs by estimated row counts (after pushdown,
+//  4. Semi-join reduction of aggregates joined on a group key (needs the
+//     scan filters in place; before reordering, which should see the
+//     reduced estimates).
+//  5. Reorder inner-join graphs by estimated row counts (after pushdown,
 //     so scan filters are known), then push again for the conditions the
 //     reorder placed.
-//  5. Top-N, simplification and column pruning last, on the final shape.
+//  6. Top-N, simplification and column pruning last, on the final shape.
 func pipeline() []batch {
 	return []batch{
 		{rules: []Rule{FoldConstants{}, Decorrelate{}}},
 		{rules: []Rule{FoldConstants{}, PushDownFilters{}, Simplify{}}, fixedPoint: true},
+		{rules: []Rule{ReduceAggregateInput{}}},
 		{rules: []Rule{ReorderJoins{}}},
 		{rules: []Rule{PushDownFilters{}, TopN{}, Simplify{}}, fixedPoint: true},
 		{rules: []Rule{PruneColumns{}, Simplify{}}},
