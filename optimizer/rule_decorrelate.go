@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/types"
 )
 
 // Decorrelate replaces every Subquery expression by a join:
@@ -269,6 +270,11 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 	ref := &plan.ColRef{ID: val.ID, Name: val.Name, Typ: val.Type, Null: true}
 	outer := outerRefs(sub)
 	if len(outer) == 0 {
+		if !isScalarAggregate(sub) {
+			// It could return several rows: count them and fail at run
+			// time if there is more than one, as SQL requires.
+			ref, sub = singleRow(sub, val, ctx)
+		}
 		return ref, &plan.Join{Left: input, Right: sub, Type: plan.JoinLeft}, nil
 	}
 	if !isScalarAggregate(sub) {
@@ -294,6 +300,26 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 		}
 	}
 	return result, j, nil
+}
+
+// singleRow wraps an uncorrelated scalar subquery's plan so that it yields
+// exactly one row: its value (NULL when it has no row), or a run-time error
+// when it has more than one.
+//
+//	Project single_row_value(count(*), first(val))
+//	  Aggregate group=[] aggs=[count(*), first(val)]
+func singleRow(sub plan.Node, val plan.Column, ctx *Context) (*plan.ColRef, plan.Node) {
+	in := &plan.ColRef{ID: val.ID, Name: val.Name, Typ: val.Type, Null: val.Nullable}
+	cnt := ctx.IDs.NewColumn("count_star()", "", arrow.PrimitiveTypes.Int64, false)
+	first := ctx.IDs.NewColumn("first("+val.Name+")", "", val.Type, true)
+	agg := &plan.Aggregate{Input: sub, Aggs: []*plan.AggCall{
+		{Func: "count_star", Typ: arrow.PrimitiveTypes.Int64},
+		{Func: "first", Args: []plan.Expr{in}, Typ: val.Type},
+	}, Out: plan.Schema{cnt, first}}
+	out := ctx.IDs.NewColumn(val.Name, "", val.Type, true)
+	p := &plan.Project{Input: agg, Out: plan.Schema{out}, Projections: []plan.Expr{&plan.Func{
+		Name: types.SingleRowValue, Args: []plan.Expr{cnt.Ref(), first.Ref()}, Typ: val.Type}}}
+	return out.Ref(), p
 }
 
 func groupKeyOf(preds []plan.Expr, inner plan.ColumnSet) plan.Expr {

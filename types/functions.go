@@ -97,6 +97,13 @@ func argErr(name string, args []arrow.DataType) error {
 // fixed builds a rule with a fixed parameter list (the trailing optional
 // ones may be omitted down to minArgs); every argument must implicitly cast
 // to its parameter (strings accept only strings and NULL).
+// SingleRowValue names the function that passes a scalar subquery's value
+// through and fails when the subquery produced more than one row.
+const SingleRowValue = "single_row_value"
+
+// ErrSubqueryRows is the message of SingleRowValue's error.
+const ErrSubqueryRows = "more than one row returned by a subquery used as an expression"
+
 func fixed(result arrow.DataType, minArgs int, params ...arrow.DataType) funcRule {
 	return func(name string, args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 		if len(args) < minArgs || len(args) > len(params) {
@@ -240,6 +247,15 @@ func init() {
 		"left":             fixed(S, 2, S, I),
 		"right":            fixed(S, 2, S, I),
 		"coalesce":         superRule(1, 0),
+		// single_row_value(row_count, value) is value, or an error when
+		// row_count > 1: the decorrelator's check that a scalar subquery
+		// yields at most one row.
+		SingleRowValue: func(n string, a []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+			if len(a) != 2 || !ImplicitCast(a[0], arrow.PrimitiveTypes.Int64) {
+				return nil, nil, argErr(n, a)
+			}
+			return a[1], []arrow.DataType{arrow.PrimitiveTypes.Int64, a[1]}, nil
+		},
 		"ifnull":           superRule(2, 2),
 		"nullif":           superRule(2, 2),
 		"greatest":         superRule(1, 0),

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flint-engine/flint/exec"
@@ -387,6 +389,23 @@ func (f *funcExpr) bind() error {
 				}
 			}
 			return mergeRows(k.mem, k.f.result, k.n, pick, srcs)
+		}
+	case types.SingleRowValue:
+		f.ownNulls = true
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			srcs, release := k.materialized()
+			defer release()
+			cnt, ok := srcs[0].(*array.Int64)
+			if !ok {
+				return nil, fmt.Errorf("%s: row count is %s, not BIGINT", types.SingleRowValue, srcs[0].DataType())
+			}
+			pick := make([]int32, k.n)
+			for i := range pick {
+				if cnt.IsValid(i) && cnt.Value(i) > 1 {
+					return nil, errors.New(types.ErrSubqueryRows)
+				}
+			}
+			return mergeRows(k.mem, k.f.result, k.n, pick, srcs[1:])
 		}
 	case "nullif":
 		f.ownNulls = true
