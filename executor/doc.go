@@ -3,8 +3,10 @@
 // delivers the output either to the exchange the stage feeds (split by
 // partition) or, for the final stage, back to the caller.
 //
-// The same code runs inside local mode's in-process slots and, later, inside
-// executor processes; everything a task needs arrives in a Task and an Env.
+// The same code runs inside local mode's in-process slots and inside
+// executor processes (package executor/service, which gives each attempt
+// its own Store through Env.WithStore); everything a task needs arrives in
+// a Task and an Env.
 // It imports physical, exec, exec/expr, connectors and shuffle, and must
 // not import the driver.
 package executor

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,10 +19,20 @@ import (
 // Env is what the tasks of one query share inside one process: the shuffle
 // store, opened table sources, the output schemas of exchanges, and hash
 // tables of broadcast joins (built once per process, probed by every task).
+//
+// An executor process that needs a different Store per task (cluster mode:
+// each attempt writes attempt-named files and reads its own input
+// locations) runs every task of a job on a view from WithStore; the views
+// share the job's schemas and broadcast tables.
 type Env struct {
 	Store   shuffle.Store
 	Sources *SourceCache
 
+	shared *envShared
+}
+
+// envShared is the part of an Env its WithStore views share.
+type envShared struct {
 	mu        sync.Mutex
 	schemas   map[int]*arrow.Schema
 	broadcast map[int]*broadcastTable
@@ -29,21 +40,31 @@ type Env struct {
 
 // NewEnv returns an Env over store and sources.
 func NewEnv(store shuffle.Store, sources *SourceCache) *Env {
-	return &Env{Store: store, Sources: sources, schemas: map[int]*arrow.Schema{}, broadcast: map[int]*broadcastTable{}}
+	return &Env{Store: store, Sources: sources,
+		shared: &envShared{schemas: map[int]*arrow.Schema{}, broadcast: map[int]*broadcastTable{}}}
 }
 
-// SetExchangeSchema records the Arrow schema of the batches a stage writes.
+// WithStore returns a view of e that reads and writes exchanges through
+// store and shares everything else with e (sources, exchange schemas,
+// broadcast join tables). Close the Env NewEnv returned, not its views,
+// once no task uses any of them.
+func (e *Env) WithStore(store shuffle.Store) *Env {
+	return &Env{Store: store, Sources: e.Sources, shared: e.shared}
+}
+
+// SetExchangeSchema records the Arrow schema of the batches a stage writes
+// (for the final stage, of its result).
 func (e *Env) SetExchangeSchema(exchange int, s *arrow.Schema) {
-	e.mu.Lock()
-	e.schemas[exchange] = s
-	e.mu.Unlock()
+	e.shared.mu.Lock()
+	e.shared.schemas[exchange] = s
+	e.shared.mu.Unlock()
 }
 
 // ExchangeSchema returns the recorded schema of an exchange.
 func (e *Env) ExchangeSchema(exchange int) (*arrow.Schema, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, ok := e.schemas[exchange]
+	e.shared.mu.Lock()
+	defer e.shared.mu.Unlock()
+	s, ok := e.shared.schemas[exchange]
 	return s, ok
 }
 
@@ -54,27 +75,47 @@ type broadcastTable struct {
 }
 
 // joinTable builds (once) and returns the hash table of a broadcast join.
+//
+// A failed build is not kept: in cluster mode the build side may be
+// unreadable for a while (a lost map output, reported as a fetch failure
+// and recomputed), and a later task must be able to build it again. Tasks
+// that waited on a build cancelled by its own task's context retry it
+// rather than fail with someone else's cancellation.
 func (e *Env) joinTable(ctx context.Context, exchange int, build func() (*exec.JoinTable, error)) (*exec.JoinTable, error) {
-	e.mu.Lock()
-	bt := e.broadcast[exchange]
-	if bt == nil {
-		bt = &broadcastTable{}
-		e.broadcast[exchange] = bt
+	sh := e.shared
+	for try := 0; ; try++ {
+		sh.mu.Lock()
+		bt := sh.broadcast[exchange]
+		if bt == nil {
+			bt = &broadcastTable{}
+			sh.broadcast[exchange] = bt
+		}
+		sh.mu.Unlock()
+		bt.once.Do(func() { bt.table, bt.err = build() })
+		if bt.err == nil {
+			return bt.table, nil
+		}
+		sh.mu.Lock()
+		if sh.broadcast[exchange] == bt {
+			delete(sh.broadcast, exchange)
+		}
+		sh.mu.Unlock()
+		cancelled := errors.Is(bt.err, context.Canceled) || errors.Is(bt.err, context.DeadlineExceeded)
+		if !cancelled || ctx.Err() != nil || try == 3 {
+			return nil, bt.err
+		}
 	}
-	e.mu.Unlock()
-	bt.once.Do(func() { bt.table, bt.err = build() })
-	return bt.table, bt.err
 }
 
 // Close releases broadcast hash tables.
 func (e *Env) Close() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for id, bt := range e.broadcast {
+	e.shared.mu.Lock()
+	defer e.shared.mu.Unlock()
+	for id, bt := range e.shared.broadcast {
 		if bt.table != nil {
 			bt.table.Release()
 		}
-		delete(e.broadcast, id)
+		delete(e.shared.broadcast, id)
 	}
 }
 

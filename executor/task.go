@@ -14,6 +14,8 @@ import (
 // Run executes one task. For the final stage it returns the result
 // batches (owned by the caller); otherwise it commits the task's output,
 // split by partition, to the stage's exchange in env.Store and returns nil.
+// Either way the Arrow schema of its output is recorded in env under the
+// stage's ID (env.ExchangeSchema), also when there are no rows.
 // A panic inside an operator is turned into an error naming the stage.
 func Run(ctx context.Context, env *Env, t Task) (result []arrow.RecordBatch, err error) {
 	defer func() {
@@ -30,9 +32,7 @@ func Run(ctx context.Context, env *Env, t Task) (result []arrow.RecordBatch, err
 	}
 	defer op.Close()
 	out := t.Stage.Output
-	if out != nil {
-		env.SetExchangeSchema(t.Stage.ID, op.Schema())
-	}
+	env.SetExchangeSchema(t.Stage.ID, op.Schema())
 	if err := op.Open(ctx); err != nil {
 		return nil, err
 	}

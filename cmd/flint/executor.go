@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flint-engine/flint/executor/service"
+)
+
+func newExecutorCmd() *cobra.Command {
+	var cfg service.Config
+	cmd := &cobra.Command{
+		Use:   "executor --driver HOST:PORT --listen HOST:PORT",
+		Short: "Run a cluster executor: it registers with the driver and runs its tasks",
+		Long: `Run a cluster executor until interrupted (SIGINT or SIGTERM).
+
+The executor registers with the driver (retrying while the driver is
+unreachable) and sends it heartbeats, runs the task attempts the driver
+sends on --slots slots, keeps their shuffle output under --work-dir and
+serves it to other executors over Arrow Flight on the --listen address.
+Table files must be readable at the same paths as on the driver.
+
+The work dir must belong to this executor alone: what earlier runs left
+there is removed at start. By default a fresh folder under the system temp
+dir is used and removed at exit.`,
+		Example: `  flint executor --driver 10.0.0.1:7070 --listen 0.0.0.0:7071 --advertise 10.0.0.2:7071
+  flint executor --driver 127.0.0.1:7070 --listen 127.0.0.1:0 --slots 4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.Driver == "" || cfg.Listen == "" {
+				return usagef("flint executor needs --driver HOST:PORT and --listen HOST:PORT")
+			}
+			if cfg.Slots < 0 {
+				return usagef("--slots must be positive")
+			}
+			if cfg.WorkDir == "" {
+				dir, err := os.MkdirTemp("", "flint-executor-")
+				if err != nil {
+					return fmt.Errorf("work dir: %w", err)
+				}
+				defer os.RemoveAll(dir)
+				cfg.WorkDir = dir
+			}
+			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
+			defer stop()
+			return service.Run(ctx, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Driver, "driver", "", "the driver's HOST:PORT")
+	f.StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve tasks and shuffle data on (port 0: any free port)")
+	f.StringVar(&cfg.Advertise, "advertise", "", "HOST:PORT the driver and other executors reach this one at (default: the listen address; an unspecified host becomes the host name)")
+	f.IntVar(&cfg.Slots, "slots", 0, "tasks run at once (default: all cores)")
+	f.StringVar(&cfg.WorkDir, "work-dir", "", "folder for shuffle files, used by this executor alone (default: a new folder under the temp dir)")
+	f.DurationVar(&cfg.StopTimeout, "stop-timeout", 10*time.Second, "on interrupt, let running tasks finish for this long before cancelling them")
+	return cmd
+}
