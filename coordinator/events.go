@@ -55,20 +55,25 @@ type TaskSucceeded struct {
 	Attempt     int
 }
 
-// FetchFailure names a map output a task could not read.
+// FetchFailure names a map output a task could not read. Executor and
+// Attempt, when set (non-empty, positive), name the output that failed: a
+// report about an output that has since been replaced by another attempt
+// or moved to another executor leaves the newer output alone.
 type FetchFailure struct {
 	Stage, Task int
 	Executor    string
+	Attempt     int
 }
 
 // TaskFailed reports a failed attempt. With Fetch set the failure is not
-// the task's fault: the named map output is lost and is recomputed.
+// the task's fault: the named map outputs are lost and are recomputed, and
+// the attempt does not count against the task's MaxAttempts.
 type TaskFailed struct {
 	Job         string
 	Stage, Task int
 	Attempt     int
 	Err         string
-	Fetch       *FetchFailure
+	Fetch       []FetchFailure
 }
 
 // JobCancelled stops a job (user cancel).
@@ -84,6 +89,10 @@ type JobAborted struct {
 	Err string
 }
 
+// JobForgotten removes a finished job, and its idempotency key, from the
+// state (the driver keeps finished jobs for a bounded time only).
+type JobForgotten struct{ Job string }
+
 func (ExecutorRegistered) event() {}
 func (ExecutorLost) event()       {}
 func (JobSubmitted) event()       {}
@@ -93,6 +102,7 @@ func (TaskSucceeded) event()      {}
 func (TaskFailed) event()         {}
 func (JobCancelled) event()       {}
 func (JobAborted) event()         {}
+func (JobForgotten) event()       {}
 
 // Result tells the caller what an applied event did.
 type Result struct {
@@ -155,6 +165,21 @@ func (s *State) Apply(ev Event) (Result, error) {
 		return s.finish(ev.Job, StatusCancelled, "cancelled: "+ev.Reason)
 	case JobAborted:
 		return s.finish(ev.Job, StatusFailed, ev.Err)
+	case JobForgotten:
+		j, ok := s.Jobs[ev.Job]
+		if !ok {
+			return Result{}, fmt.Errorf("unknown job %s", ev.Job)
+		}
+		if !j.Status.Done() {
+			return Result{}, fmt.Errorf("job %s is still running", ev.Job)
+		}
+		delete(s.Jobs, ev.Job)
+		for k, id := range s.Keys {
+			if id == ev.Job {
+				delete(s.Keys, k)
+			}
+		}
+		return Result{}, nil
 	}
 	return Result{}, fmt.Errorf("unknown event %T", ev)
 }
@@ -275,19 +300,23 @@ func (s *State) fail(ev TaskFailed) (Result, error) {
 	}
 	s.release(t.Executor)
 	t.LastErr = ev.Err
-	if ev.Fetch != nil {
-		// Not this task's fault: rerun it once the lost map output has been
-		// recomputed.
+	if len(ev.Fetch) > 0 {
+		// Not this task's fault: rerun it once the lost map outputs have
+		// been recomputed.
 		t.Status, t.Executor = Pending, ""
-		if f := ev.Fetch; f.Stage >= 0 && f.Stage < len(j.Stages) && f.Task >= 0 && f.Task < len(j.Stages[f.Stage].Tasks) {
+		for _, f := range ev.Fetch {
+			if f.Stage < 0 || f.Stage >= len(j.Stages) || f.Task < 0 || f.Task >= len(j.Stages[f.Stage].Tasks) {
+				continue
+			}
 			m := j.Stages[f.Stage].Tasks[f.Task]
-			if m.Status == Succeeded && (f.Executor == "" || m.Executor == f.Executor) {
+			if m.Status == Succeeded && (f.Executor == "" || m.Executor == f.Executor) && (f.Attempt <= 0 || m.Attempt == f.Attempt) {
 				m.Status, m.Executor = Pending, ""
 			}
 		}
 		return Result{}, nil
 	}
 	t.Failures++
+	t.FailedOn = t.Executor
 	if t.Failures >= j.MaxAttempts {
 		t.Status = Failed
 		return s.finish(j.ID, StatusFailed, fmt.Sprintf("stage %d task %d failed after %d attempts: %s", ev.Stage, ev.Task, t.Failures, ev.Err))

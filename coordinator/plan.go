@@ -18,7 +18,10 @@ type Proposal struct {
 
 // Plan proposes assignments for pending tasks whose stage inputs are
 // complete, filling free executor slots. Jobs are served in ID order and
-// stages in order, so earlier stages (and earlier jobs) go first. A task
+// stages in order, so earlier stages (and earlier jobs) go first. A retried
+// task is not placed on the executor its last attempt failed on while
+// another executor is alive, even if it has to wait for a slot there (the
+// failure may be the machine's: a full disk, a bad library); then a task
 // prefers the executor holding most of its stage's input outputs
 // (locality), then the one with the most free slots. Plan does not change
 // the state.
@@ -57,7 +60,11 @@ func Plan(s *State) Proposal {
 				if local == nil {
 					local = holders(j, st)
 				}
-				best := pick(s, free, local)
+				avoid := t.FailedOn
+				if e, ok := s.Executors[avoid]; ok && e.Alive && alive == 1 {
+					avoid = "" // the only executor left: better there than nowhere
+				}
+				best := pick(s, free, local, avoid)
 				if best == "" {
 					continue
 				}
@@ -85,10 +92,10 @@ func holders(j *Job, st *Stage) map[string]int {
 	return m
 }
 
-func pick(s *State, free map[string]int, local map[string]int) string {
+func pick(s *State, free map[string]int, local map[string]int, avoid string) string {
 	best := ""
 	for _, id := range s.ExecutorIDs() {
-		if free[id] <= 0 {
+		if free[id] <= 0 || id == avoid {
 			continue
 		}
 		if best == "" || local[id] > local[best] || (local[id] == local[best] && free[id] > free[best]) {

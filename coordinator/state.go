@@ -111,6 +111,9 @@ type Task struct {
 	// successful one.
 	Executor string
 	LastErr  string
+	// FailedOn is the executor of the last attempt that failed by its own
+	// fault; Plan places the retry elsewhere when it can.
+	FailedOn string
 }
 
 // NewState returns an empty state.

@@ -208,7 +208,7 @@ func TestFetchFailureRerunsOnlyThatMapTask(t *testing.T) {
 		l.apply(TaskSucceeded{Job: "j", Stage: 0, Task: st.Task, Attempt: st.Attempt})
 	}
 	r := l.schedule(1)[0]
-	l.apply(TaskFailed{Job: "j", Stage: 1, Task: 0, Attempt: r.Attempt, Err: "fetch", Fetch: &FetchFailure{Stage: 0, Task: 1, Executor: "e1"}})
+	l.apply(TaskFailed{Job: "j", Stage: 1, Task: 0, Attempt: r.Attempt, Err: "fetch", Fetch: []FetchFailure{{Stage: 0, Task: 1, Executor: "e1"}}})
 	j, _ := l.s.Job("j")
 	if j.Status.Done() {
 		t.Fatalf("a fetch failure must not fail the job (MaxAttempts 1): %s", j.Error)
@@ -216,6 +216,88 @@ func TestFetchFailureRerunsOnlyThatMapTask(t *testing.T) {
 	next := l.schedule(1)
 	if len(next) != 1 || next[0].Stage != 0 || next[0].Task != 1 || next[0].Attempt != 2 {
 		t.Fatalf("want only map task 1 rerun, got %v", next)
+	}
+}
+
+func TestFetchFailureOfSeveralOutputs(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 4})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 3}, {ID: 1, Inputs: []int{0}, Tasks: 1}}})
+	for _, st := range l.schedule(1) {
+		l.apply(TaskSucceeded{Job: "j", Stage: 0, Task: st.Task, Attempt: st.Attempt})
+	}
+	r := l.schedule(1)[0]
+	l.apply(TaskFailed{Job: "j", Stage: 1, Task: 0, Attempt: r.Attempt, Err: "fetch", Fetch: []FetchFailure{
+		{Stage: 0, Task: 0, Executor: "e1", Attempt: 1},
+		{Stage: 0, Task: 2, Executor: "e1", Attempt: 1},
+		{Stage: 0, Task: 1, Executor: "e1", Attempt: 7}, // names an attempt that is not the current output
+	}})
+	var rerun []int
+	for _, st := range l.schedule(1) {
+		if st.Stage != 0 {
+			t.Fatalf("reducer started before its lost inputs were recomputed: %v", st)
+		}
+		rerun = append(rerun, st.Task)
+	}
+	if !reflect.DeepEqual(rerun, []int{0, 2}) {
+		t.Fatalf("rerun map tasks %v, want [0 2]", rerun)
+	}
+}
+
+func TestRetryAvoidsFailedExecutor(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 2})
+	l.apply(ExecutorRegistered{ID: "e2", Slots: 1})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 4, Stages: []StageSpec{{ID: 0, Tasks: 2}}})
+	first := l.schedule(1)
+	if len(first) != 2 || first[0].Executor != "e1" || first[1].Executor != "e1" {
+		t.Fatalf("first attempts %v, want both on e1 (most free slots)", first)
+	}
+	l.apply(TaskFailed{Job: "j", Stage: 0, Task: 0, Attempt: 1, Err: "disk full"})
+	if got := l.schedule(1); len(got) != 1 || got[0].Task != 0 || got[0].Executor != "e2" {
+		t.Fatalf("retry %v, want task 0 on e2 (not the executor that failed)", got)
+	}
+	// e2 is busy now: task 1's retry waits for it although e1 has room.
+	l.apply(TaskFailed{Job: "j", Stage: 0, Task: 1, Attempt: 1, Err: "disk full"})
+	if got := l.schedule(1); len(got) != 0 {
+		t.Fatalf("retry %v went back to the executor that failed while another is alive", got)
+	}
+	l.apply(TaskSucceeded{Job: "j", Stage: 0, Task: 0, Attempt: 2})
+	second := l.schedule(1)
+	if len(second) != 1 || second[0].Task != 1 || second[0].Executor != "e2" || second[0].Attempt != 2 {
+		t.Fatalf("retry %v, want attempt 2 of task 1 on e2", second)
+	}
+	// Task 1 fails on e2 too, and e2 goes away: the only executor left is
+	// used rather than waiting forever.
+	l.apply(TaskFailed{Job: "j", Stage: 0, Task: 1, Attempt: 2, Err: "flaky"})
+	l.apply(ExecutorLost{ID: "e2"})
+	third := l.schedule(1)
+	if len(third) != 1 || third[0].Executor != "e1" || third[0].Attempt != 3 {
+		t.Fatalf("retry after losing e2: %v, want attempt 3 on e1", third)
+	}
+	if j, _ := l.s.Job("j"); j.Stages[0].Tasks[1].Failures != 2 {
+		t.Fatalf("failures = %d, want 2", j.Stages[0].Tasks[1].Failures)
+	}
+}
+
+func TestJobForgotten(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	l.apply(JobSubmitted{ID: "j1", Key: "k", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 1}}})
+	if _, err := l.s.Apply(JobForgotten{Job: "j1"}); err == nil {
+		t.Fatal("forgetting a running job must fail")
+	}
+	l.apply(JobCancelled{Job: "j1", Reason: "user"})
+	l.apply(JobForgotten{Job: "j1"})
+	if _, ok := l.s.Job("j1"); ok || len(l.s.Keys) != 0 {
+		t.Fatalf("job or key still present: keys %v", l.s.Keys)
+	}
+	// The key can be used again.
+	if res := l.apply(JobSubmitted{ID: "j2", Key: "k", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 1}}}); res.Stale {
+		t.Fatal("a forgotten job's key must be free again")
+	}
+	if _, err := l.s.Apply(JobForgotten{Job: "nope"}); err == nil {
+		t.Fatal("forgetting an unknown job must fail")
 	}
 }
 
@@ -287,7 +369,7 @@ func TestSimulation(t *testing.T) {
 					l.apply(TaskFailed{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt, Err: "flaky"})
 				case r < 17 && st.Stage > 0:
 					l.apply(TaskFailed{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt, Err: "fetch",
-						Fetch: &FetchFailure{Stage: st.Stage - 1, Task: 0}})
+						Fetch: []FetchFailure{{Stage: st.Stage - 1, Task: 0}}})
 				case r < 18:
 					l.apply(ExecutorLost{ID: st.Executor})
 					l.apply(ExecutorRegistered{ID: st.Executor, Slots: 2})

@@ -4,6 +4,6 @@
 // read is dropped once its last consumer finishes.
 //
 // Local mode runs tasks on in-process slots through executor.Run; cluster
-// mode (a later step) hands the same executor.Task descriptions to executor
-// processes over gRPC.
+// mode (package driver/cluster, the driver process) hands the same
+// executor.Task descriptions to executor processes over gRPC.
 package driver

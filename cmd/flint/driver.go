@@ -1,0 +1,42 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flint-engine/flint/driver/cluster"
+)
+
+func newDriverCmd() *cobra.Command {
+	var cfg cluster.Config
+	cmd := &cobra.Command{
+		Use:   "driver --listen HOST:PORT",
+		Short: "Run the cluster driver: executors register with it, clients submit jobs to it",
+		Long: `Run the cluster driver until interrupted.
+
+Executors (flint executor --driver HOST:PORT) register with the driver and
+heartbeat; clients (flint sql --driver HOST:PORT, the Go API with
+flint.WithDriver) submit jobs. The driver plans each job, splits its table
+scans (the table files must be readable at the same paths by the driver and
+every executor), schedules its tasks on the executors' slots, reruns the
+work of executors that are lost, and keeps finished results for 10 minutes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.Listen == "" {
+				return usagef("flint driver needs --listen HOST:PORT")
+			}
+			if cfg.HeartbeatTimeout < 0 || cfg.NoExecutorTimeout < 0 {
+				return usagef("--heartbeat-timeout and --no-executor-timeout must be positive")
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			return cluster.Run(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve on (port 0: any free port)")
+	cmd.Flags().DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 5*time.Second, "declare an executor lost after this long without a heartbeat")
+	cmd.Flags().DurationVar(&cfg.NoExecutorTimeout, "no-executor-timeout", 0, "fail a job that has had no live executor for this long (default: 2 × heartbeat timeout)")
+	return cmd
+}

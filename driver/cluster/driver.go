@@ -1,0 +1,287 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/flint-engine/flint/coordinator"
+	pb "github.com/flint-engine/flint/proto/flintpb"
+	"github.com/flint-engine/flint/shuffle"
+)
+
+// Config configures a driver. Zero fields take the defaults.
+type Config struct {
+	// Listen is the HOST:PORT the Driver service binds (port 0: any).
+	Listen string
+	// HeartbeatInterval is how often executors are asked to heartbeat
+	// (default 500ms).
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout declares an executor lost after that long without a
+	// heartbeat (default 5s).
+	HeartbeatTimeout time.Duration
+	// NoExecutorTimeout fails a job that has had work but no live executor
+	// for that long (default 2 x HeartbeatTimeout).
+	NoExecutorTimeout time.Duration
+	// SplitsPerSlot asks scans for this many splits per executor slot
+	// (default 4, as local mode).
+	SplitsPerSlot int
+	// ResultTTL and MaxFinishedJobs bound how long, and how many, finished
+	// jobs (with their results) are kept for Status and Results (defaults
+	// 10 minutes and 100).
+	ResultTTL       time.Duration
+	MaxFinishedJobs int
+	// Logger receives executor and job lifecycle logs (default
+	// slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 500 * time.Millisecond
+	}
+	if c.HeartbeatTimeout <= 0 {
+		c.HeartbeatTimeout = 5 * time.Second
+	}
+	if c.NoExecutorTimeout <= 0 {
+		c.NoExecutorTimeout = 2 * c.HeartbeatTimeout
+	}
+	if c.SplitsPerSlot <= 0 {
+		c.SplitsPerSlot = 4
+	}
+	if c.ResultTTL <= 0 {
+		c.ResultTTL = 10 * time.Minute
+	}
+	if c.MaxFinishedJobs <= 0 {
+		c.MaxFinishedJobs = 100
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Defaults of jobs whose options leave them open (as local mode).
+const (
+	defaultBroadcastRows = 1_000_000
+	defaultMaxAttempts   = 4
+	// resultChunkSize is the size of the ResultChunk messages Results sends.
+	resultChunkSize = 1 << 20
+	// endJobTimeout bounds one EndJob call.
+	endJobTimeout = 10 * time.Second
+	// maxTaskEvents bounds the task events a job keeps for Watch; status
+	// events are always kept.
+	maxTaskEvents = 100_000
+)
+
+// Driver implements flintpb.DriverServer. Create it with Start.
+type Driver struct {
+	pb.UnimplementedDriverServer
+
+	cfg  Config
+	log  *slog.Logger
+	grpc *grpc.Server
+	lis  net.Listener
+
+	// ctx is cancelled by Stop; jobs' contexts derive from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// endCtx bounds EndJob calls; Stop cancels it after a grace period so
+	// that the jobs it aborts are still cleaned up on live executors.
+	endCtx    context.Context
+	endCancel context.CancelFunc
+	// wg counts every goroutine the driver starts (attempts, split
+	// computation, result encoding, EndJob calls, the monitor).
+	wg sync.WaitGroup
+	// serveDone is closed when grpc.Serve has returned serveErr.
+	serveDone chan struct{}
+	serveErr  error
+	stopOnce  sync.Once
+
+	mu       sync.Mutex
+	state    *coordinator.State
+	execs    map[string]*executorConn // live executors
+	jobs     map[string]*job          // running and retained finished jobs
+	attempts map[attemptKey]*attempt  // attempts whose RunTask is in flight
+	// jobPrefix starts every job ID: the driver's start time and a random
+	// part, so that IDs (which name shuffle directories on executors) do
+	// not repeat across driver restarts; a sequence number follows.
+	jobPrefix string
+	seq       int
+	closed    bool
+}
+
+// attemptKey names one attempt, with the coordinator's attempt number.
+type attemptKey struct {
+	job                  string
+	stage, task, attempt int
+}
+
+type attempt struct {
+	executor string
+	cancel   context.CancelFunc
+}
+
+// Start binds cfg.Listen and serves the Driver service until Stop.
+func Start(cfg Config) (*Driver, error) {
+	cfg.setDefaults()
+	if cfg.Listen == "" {
+		return nil, errors.New("driver: no listen address")
+	}
+	lis, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("driver: listen on %s: %w", cfg.Listen, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	endCtx, endCancel := context.WithCancel(context.Background())
+	d := &Driver{cfg: cfg, log: cfg.Logger, lis: lis, ctx: ctx, cancel: cancel, endCtx: endCtx, endCancel: endCancel,
+		serveDone: make(chan struct{}),
+		state:     coordinator.NewState(), execs: map[string]*executorConn{}, jobs: map[string]*job{},
+		attempts:  map[attemptKey]*attempt{},
+		jobPrefix: fmt.Sprintf("job-%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.Uint32()&0xffff)}
+	d.grpc = grpc.NewServer(shuffle.ServerOptions()...)
+	pb.RegisterDriverServer(d.grpc, d)
+	go func() {
+		d.serveErr = d.grpc.Serve(lis)
+		close(d.serveDone)
+	}()
+	d.wg.Add(1)
+	go d.monitor()
+	return d, nil
+}
+
+// Addr is the address the driver serves on.
+func (d *Driver) Addr() string { return d.lis.Addr().String() }
+
+// Run starts a driver and serves until ctx is cancelled or serving fails,
+// then stops it.
+func Run(ctx context.Context, cfg Config) error {
+	d, err := Start(cfg)
+	if err != nil {
+		return err
+	}
+	d.log.Info("driver listening", "addr", d.Addr(), "heartbeat_timeout", d.cfg.HeartbeatTimeout,
+		"no_executor_timeout", d.cfg.NoExecutorTimeout)
+	select {
+	case <-ctx.Done():
+	case <-d.serveDone:
+	}
+	d.Stop()
+	if d.serveErr != nil && !errors.Is(d.serveErr, grpc.ErrServerStopped) {
+		return fmt.Errorf("driver: serve: %w", d.serveErr)
+	}
+	return nil
+}
+
+// Stop fails the running jobs ("driver shutting down"), tells executors to
+// drop them, stops serving and waits for every goroutine the driver
+// started. Idempotent.
+func (d *Driver) Stop() {
+	d.stopOnce.Do(func() {
+		d.mu.Lock()
+		d.closed = true
+		for _, id := range d.state.JobIDs() {
+			if j := d.state.Jobs[id]; !j.Status.Done() {
+				d.applyLocked(coordinator.JobAborted{Job: id, Err: "driver shutting down"})
+			}
+		}
+		d.mu.Unlock()
+		// Watchers of the aborted jobs have their final status now; give
+		// streams a moment to drain, then cut them.
+		stopped := make(chan struct{})
+		go func() { d.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(2 * time.Second):
+			d.grpc.Stop()
+			<-stopped
+		}
+		d.cancel()
+		grace := time.AfterFunc(2*time.Second, d.endCancel)
+		d.wg.Wait()
+		grace.Stop()
+		d.endCancel()
+		d.mu.Lock()
+		for id, e := range d.execs {
+			e.close()
+			delete(d.execs, id)
+		}
+		d.mu.Unlock()
+		<-d.serveDone
+	})
+}
+
+// applyLocked applies ev to the state and reacts to what it did: jobs that
+// ended are finished. It does not schedule. d.mu must be held.
+func (d *Driver) applyLocked(ev coordinator.Event) (coordinator.Result, error) {
+	res, err := d.state.Apply(ev)
+	if err != nil {
+		return res, err
+	}
+	for _, id := range res.Finished {
+		if j := d.jobs[id]; j != nil {
+			d.jobEndedLocked(j)
+		}
+	}
+	return res, nil
+}
+
+// monitor declares executors lost after the heartbeat timeout, fails jobs
+// past their deadline or without executors for too long, and drops old
+// finished jobs.
+func (d *Driver) monitor() {
+	defer d.wg.Done()
+	tick := min(max(d.cfg.HeartbeatTimeout/10, 10*time.Millisecond), 250*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case now := <-t.C:
+			d.mu.Lock()
+			d.checkLocked(now)
+			d.mu.Unlock()
+		}
+	}
+}
+
+func (d *Driver) checkLocked(now time.Time) {
+	if d.closed {
+		return
+	}
+	changed := false
+	for _, id := range d.state.ExecutorIDs() {
+		e := d.execs[id]
+		if e != nil && now.Sub(e.lastSeen) > d.cfg.HeartbeatTimeout {
+			d.loseExecutorLocked(id, fmt.Sprintf("no heartbeat for %s", now.Sub(e.lastSeen).Round(time.Millisecond)))
+			changed = true
+		}
+	}
+	for _, id := range d.state.JobIDs() {
+		j, cj := d.jobs[id], d.state.Jobs[id]
+		if j == nil || cj.Status.Done() {
+			continue
+		}
+		switch {
+		case !j.deadline.IsZero() && now.After(j.deadline):
+			d.applyLocked(coordinator.JobAborted{Job: id, Err: fmt.Sprintf("deadline exceeded after %s", j.deadline.Sub(j.submitted))})
+			changed = true
+		case !j.stuckSince.IsZero() && now.Sub(j.stuckSince) > d.cfg.NoExecutorTimeout:
+			d.applyLocked(coordinator.JobAborted{Job: id, Err: fmt.Sprintf(
+				"no executors available: no live executor for %s (start executors with flint executor --driver %s)",
+				now.Sub(j.stuckSince).Round(time.Millisecond), d.Addr())})
+			changed = true
+		}
+	}
+	d.evictLocked(now)
+	if changed {
+		d.scheduleLocked()
+	}
+}
