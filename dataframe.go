@@ -28,6 +28,9 @@ type DataFrame struct {
 	s    *Session
 	plan plan.Node
 	err  error
+	// local runs the frame in-process even in a cluster session (the
+	// EXPLAIN text frame).
+	local bool
 }
 
 // Err reports an error recorded while building the DataFrame.
@@ -476,7 +479,7 @@ func (df *DataFrame) CollectWithSchema(ctx context.Context) (*arrow.Schema, []ar
 	if df.err != nil {
 		return nil, nil, df.err
 	}
-	return df.s.run(ctx, df.plan)
+	return df.s.runWhere(ctx, df.plan, df.s.remote != nil && !df.local)
 }
 
 // Count runs the query and returns its number of rows.

@@ -15,11 +15,17 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/clustertest"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/tpch"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		clustertest.RemoveBinary()
+		os.Exit(code)
+	}))
+}
 
 const cliData = "testdata/cli/"
 

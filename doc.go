@@ -2,9 +2,12 @@
 // engine built on Apache Arrow.
 //
 // A Session holds the catalog of tables and views and runs queries, either
-// in local mode (stages run on in-process executor slots) or, later, on a
-// cluster. DataFrames are lazy: each call builds a logical plan; Collect,
+// in local mode (stages run on in-process executor slots) or on a cluster
+// (WithDriver: the bound plan goes to a `flint driver`, which plans it the
+// same way and runs it on `flint executor` processes; EXPLAIN stays
+// local). DataFrames are lazy: each call builds a logical plan; Collect,
 // Count, Show and the writers optimize it, cut it into stages and run it.
+// DataFrame.Submit starts a cluster job without waiting for it.
 // SQL and DataFrames mix freely: a DataFrame can be registered as a view
 // and queried with SQL, and SQL returns a DataFrame.
 //

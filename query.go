@@ -23,14 +23,26 @@ func (s *Session) compile(n plan.Node) (*planner.Compiled, error) {
 // run executes a logical plan and returns its result batches with the
 // plan's column names.
 func (s *Session) run(ctx context.Context, n plan.Node) (*arrow.Schema, []arrow.RecordBatch, error) {
-	c, err := s.compile(n)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctx = exec.WithBatchSize(exec.WithAllocator(ctx, s.cfg.mem), s.cfg.batchSize)
-	batches, err := s.local.Execute(ctx, c.Stages)
-	if err != nil {
-		return nil, nil, err
+	return s.runWhere(ctx, n, s.remote != nil)
+}
+
+// runWhere is run on the cluster (onCluster) or in-process.
+func (s *Session) runWhere(ctx context.Context, n plan.Node, onCluster bool) (*arrow.Schema, []arrow.RecordBatch, error) {
+	var batches []arrow.RecordBatch
+	if onCluster {
+		var err error
+		if batches, err = s.runRemote(ctx, n); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		c, err := s.compile(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		ctx = exec.WithBatchSize(exec.WithAllocator(ctx, s.cfg.mem), s.cfg.batchSize)
+		if batches, err = s.local.Execute(ctx, c.Stages); err != nil {
+			return nil, nil, err
+		}
 	}
 	schema := schemaOf(n, batches)
 	for i, b := range batches {
@@ -173,5 +185,7 @@ func (s *Session) textFrame(column, text string) *DataFrame {
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		rows = append(rows, []plan.Expr{&plan.Literal{Value: line, Typ: arrow.BinaryTypes.String}})
 	}
-	return s.frame(&plan.Values{Rows: rows, Out: plan.Schema{col}})
+	df := s.frame(&plan.Values{Rows: rows, Out: plan.Schema{col}})
+	df.local = true // EXPLAIN text: no need to ship it to a cluster
+	return df
 }

@@ -26,6 +26,8 @@ type config struct {
 	batchSize     int
 	broadcastRows float64
 	mem           memory.Allocator
+	driver        string // cluster driver address; "" for local mode
+	partitionsSet bool   // partitions given by WithPartitions, not defaulted
 }
 
 // WithSlots sets how many tasks run at once in local mode (default: the
@@ -53,13 +55,17 @@ type Session struct {
 	cfg   config
 	ids   plan.IDGen
 	local *driver.Local
+	// remote is the cluster driver connection (WithDriver), nil in local
+	// mode.
+	remote *remote
 
 	mu     sync.RWMutex
 	tables map[string]*plan.TableSource
 	views  map[string]plan.Node
 }
 
-// NewSession starts a session in local mode.
+// NewSession starts a session: in local mode, or on a cluster with
+// WithDriver.
 func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	cfg := config{slots: runtime.GOMAXPROCS(0), batchSize: 8192, broadcastRows: 1_000_000, mem: memory.DefaultAllocator}
 	for _, o := range opts {
@@ -70,16 +76,31 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	}
 	if cfg.partitions <= 0 {
 		cfg.partitions = 2 * cfg.slots
+	} else {
+		cfg.partitionsSet = true
 	}
 	if cfg.batchSize <= 0 {
 		return nil, fmt.Errorf("flint: batch size must be positive, got %d", cfg.batchSize)
 	}
-	return &Session{cfg: cfg, local: driver.NewLocal(cfg.slots),
-		tables: map[string]*plan.TableSource{}, views: map[string]plan.Node{}}, nil
+	s := &Session{cfg: cfg, local: driver.NewLocal(cfg.slots),
+		tables: map[string]*plan.TableSource{}, views: map[string]plan.Node{}}
+	if cfg.driver != "" {
+		r, err := dialDriver(cfg.driver)
+		if err != nil {
+			return nil, err
+		}
+		s.remote = r
+	}
+	return s, nil
 }
 
-// Close releases the session's resources.
-func (s *Session) Close() error { return nil }
+// Close releases the session's resources (the driver connection).
+func (s *Session) Close() error {
+	if s.remote != nil {
+		return s.remote.close()
+	}
+	return nil
+}
 
 // RegisterTable makes the files at location (a file, directory or glob)
 // queryable as name. format is "parquet", "csv" or "json"; empty means

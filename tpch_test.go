@@ -10,20 +10,28 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/clustertest"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/tpch"
 )
 
 // configurations every correctness test runs under: several slots with
-// more partitions than slots, a single slot, and tiny batches.
-var configs = []struct {
+// more partitions than slots, a single slot, tiny batches, and a cluster
+// of a driver and three executor processes (skipped with -short).
+var configs = []tpchConfig{
+	{name: "local", opts: []flint.Option{flint.WithSlots(2)}},
+	{name: "one-slot", opts: []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
+	{name: "partitions-3", opts: []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
+	{name: "tiny-batches", opts: []flint.Option{flint.WithSlots(2), flint.WithBatchSize(7)}},
+	{name: "cluster", executors: 3},
+}
+
+type tpchConfig struct {
 	name string
 	opts []flint.Option
-}{
-	{"local", []flint.Option{flint.WithSlots(2)}},
-	{"one-slot", []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
-	{"partitions-3", []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
-	{"tiny-batches", []flint.Option{flint.WithSlots(2), flint.WithBatchSize(7)}},
+	// executors > 0 runs the queries on a cluster of that many executor
+	// processes (package internal/clustertest).
+	executors int
 }
 
 // TestTPCH runs the 22 TPC-H queries on the committed sample data and
@@ -45,21 +53,27 @@ func TestTPCHSF1(t *testing.T) {
 	runTPCH(t, dir, "testdata/tpch/answers/sf1", configs[:1])
 }
 
-func runTPCH(t *testing.T, dir, answers string, configs []struct {
-	name string
-	opts []flint.Option
-}) {
+func runTPCH(t *testing.T, dir, answers string, configs []tpchConfig) {
 	for _, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
 			if cfg.name == "tiny-batches" && testing.Short() {
 				t.Skip("tiny batches are slow")
 			}
+			opts := append([]flint.Option(nil), cfg.opts...)
+			if cfg.executors > 0 {
+				if testing.Short() {
+					t.Skip("the cluster configuration starts OS processes")
+				}
+				c := clustertest.Start(t, clustertest.Options{Executors: cfg.executors})
+				opts = append(opts, flint.WithDriver(c.Addr()))
+			}
 			ctx := context.Background()
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			s, err := flint.NewSession(ctx, append(cfg.opts, flint.WithAllocator(mem))...)
+			s, err := flint.NewSession(ctx, append(opts, flint.WithAllocator(mem))...)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer s.Close()
 			for _, table := range tpch.Tables {
 				if err := s.RegisterTable(ctx, table, "parquet", filepath.Join(dir, table+".parquet"), nil); err != nil {
 					t.Fatal(err)

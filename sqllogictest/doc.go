@@ -1,7 +1,8 @@
 // Package sqllogictest runs Flint's SQL correctness corpus: the .slt files
 // in testdata/slt (format: package sqllogictest/slt), each executed against
 // a fresh Flint session under every configuration of Configs (local,
-// one-slot, partitions-3, tiny-batches). A failing record is reported as
+// one-slot, partitions-3, tiny-batches, and cluster: a driver and three
+// executor processes, skipped with -short). A failing record is reported as
 // file:line with the SQL, the expected and the produced rows; every
 // session uses a checked allocator that must end empty.
 //

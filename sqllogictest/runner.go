@@ -29,16 +29,22 @@ type Config struct {
 	Rewrite bool
 	// Timeout bounds each record (default 60s).
 	Timeout time.Duration
+	// Executors > 0 makes it a cluster configuration: its files run on a
+	// driver and that many executor processes, whose driver Options must
+	// name (WithDriver; TestSLT starts the cluster).
+	Executors int
 }
 
 // Configs are the standard configurations: several slots, one slot and
 // one partition, more partitions than slots with shuffled (never
-// broadcast) joins, and tiny batches.
+// broadcast) joins, tiny batches, and a cluster of three executor
+// processes with tiny batches too.
 var Configs = []Config{
 	{Name: "local", Options: []flint.Option{flint.WithSlots(2)}},
 	{Name: "one-slot", Options: []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
 	{Name: "partitions-3", Options: []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
 	{Name: "tiny-batches", Options: []flint.Option{flint.WithSlots(2), flint.WithBatchSize(3)}},
+	{Name: "cluster", Options: []flint.Option{flint.WithBatchSize(5)}, Executors: 3},
 }
 
 // Run executes the .slt file at path against a fresh session configured

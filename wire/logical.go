@@ -448,3 +448,35 @@ func decodeLogicalNode(p *pb.LogicalNode) (plan.Node, error) {
 	}
 	return nil, errors.New("plan node has no kind set")
 }
+
+// MaxColumnID returns the highest column ID n produces or refers to,
+// subquery plans included. A process that decodes a plan calls
+// IDGen.Reserve with it before planning, so that the IDs the optimizer and
+// the physical planner hand out never collide with the client's.
+func MaxColumnID(n plan.Node) plan.ColumnID {
+	var top plan.ColumnID
+	var walk func(plan.Node)
+	walk = func(n plan.Node) {
+		plan.WalkPlan(n, func(n plan.Node) bool {
+			for _, c := range n.Schema() {
+				top = max(top, c.ID)
+			}
+			for _, e := range n.Exprs() {
+				plan.WalkExpr(e, func(e plan.Expr) bool {
+					switch e := e.(type) {
+					case *plan.ColRef:
+						top = max(top, e.ID)
+					case *plan.Subquery:
+						walk(e.Plan)
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+	if n != nil {
+		walk(n)
+	}
+	return top
+}

@@ -246,7 +246,7 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 		}
 		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_HashJoin{HashJoin: &pb.PhysHashJoin{Left: l, Right: r,
 			Type: pb.JoinType(n.Type), LeftKeys: lk, RightKeys: rk, Residual: res, NullAware: n.NullAware,
-			Broadcast: n.Broadcast, Out: out}}}), nil
+			Broadcast: n.Broadcast, KeepBuild: n.KeepBuild, Out: out}}}), nil
 	case *physical.NestedLoopJoin:
 		if n.Type < plan.JoinInner || n.Type > plan.JoinCross {
 			return 0, fmt.Errorf("NestedLoopJoin: unknown join type %d", n.Type)
@@ -559,7 +559,7 @@ func (d *nodeDecoder) node(p *pb.PhysicalNode) (physical.Node, error) {
 			return nil, fmt.Errorf("HashJoin: %w", err)
 		}
 		return &physical.HashJoin{Left: l, Right: r, Type: typ, LeftKeys: lk, RightKeys: rk, Residual: res,
-			NullAware: j.GetNullAware(), Broadcast: j.GetBroadcast(), Out: out}, nil
+			NullAware: j.GetNullAware(), Broadcast: j.GetBroadcast(), KeepBuild: j.GetKeepBuild(), Out: out}, nil
 	case *pb.PhysicalNode_NestedLoopJoin:
 		j := k.NestedLoopJoin
 		typ, err := decodeJoinType(j.GetType())
@@ -730,9 +730,15 @@ func (e *nodeEncoder) stage(s *physical.Stage) (*pb.Stage, error) {
 		if s.Output.Input != s.Root {
 			return nil, fmt.Errorf("stage %d: output exchange does not read the stage root", s.ID)
 		}
-		i, err := e.exchange(s.Output, false)
-		if err != nil {
-			return nil, fmt.Errorf("stage %d output: %w", s.ID, err)
+		// The output exchange is usually already in the table as a leaf of
+		// a consumer stage encoded earlier (or of the plan root): reuse that
+		// entry so both places decode to one Exchange again.
+		i, ok := e.index[s.Output]
+		if !ok {
+			var err error
+			if i, err = e.exchange(s.Output, false); err != nil {
+				return nil, fmt.Errorf("stage %d output: %w", s.ID, err)
+			}
 		}
 		p.Output = &i
 	}

@@ -91,7 +91,8 @@ func newRoot() *cobra.Command {
 		return usageError{errors.New(msg)}
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
-	root.AddCommand(newSQLCmd(), newBenchCmd(), newDemoCmd())
+	root.AddCommand(newSQLCmd(), newBenchCmd(), newDemoCmd(), newDriverCmd(), newExecutorCmd(),
+		newSubmitCmd(), newStatusCmd(), newCancelCmd())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}

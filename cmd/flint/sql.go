@@ -23,6 +23,7 @@ type sessionFlags struct {
 	slots      int
 	partitions int
 	batchSize  int
+	driver     string
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.slots, "slots", 0, "tasks run at once (default: all cores)")
 	cmd.Flags().IntVar(&f.partitions, "partitions", 0, "shuffle partitions (default: 2 × slots)")
 	cmd.Flags().IntVar(&f.batchSize, "batch-size", 0, "rows per batch (default 8192)")
+	cmd.Flags().StringVar(&f.driver, "driver", os.Getenv(driverEnv), "run queries on the cluster of the driver at HOST:PORT (default $"+driverEnv+")")
 }
 
 func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
@@ -46,6 +48,9 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 	}
 	if f.batchSize > 0 {
 		opts = append(opts, flint.WithBatchSize(f.batchSize))
+	}
+	if f.driver != "" {
+		opts = append(opts, flint.WithDriver(f.driver))
 	}
 	s, err := flint.NewSession(ctx, opts...)
 	if err != nil {
@@ -128,7 +133,7 @@ func newSQLCmd() *cobra.Command {
 	var exprSQL, file, format, out string
 	cmd := &cobra.Command{
 		Use:   "sql",
-		Short: "Run SQL statements in local mode",
+		Short: "Run SQL statements, in-process or on a cluster (--driver)",
 		Example: `  flint sql --tables ./tpch -e "select count(*) from lineitem"
   flint sql --table t=data/*.parquet -f query.sql --format csv --output result.csv`,
 		Args: cobra.NoArgs,

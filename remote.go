@@ -1,0 +1,393 @@
+package flint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/flint-engine/flint/plan"
+	pb "github.com/flint-engine/flint/proto/flintpb"
+	"github.com/flint-engine/flint/shuffle"
+	"github.com/flint-engine/flint/wire"
+)
+
+// WithDriver runs the session's queries on a cluster: the bound plan of
+// every query is sent to the driver at addr (host:port), which plans and
+// runs it on its executors. The catalog stays in the session (tables are
+// opened here to learn their schemas; executors read the same paths, so
+// relative paths are sent absolute and must name files the executors can
+// reach). EXPLAIN is planned locally, by the same planner the driver uses.
+func WithDriver(addr string) Option { return func(c *config) { c.driver = addr } }
+
+// remote is a session's connection to a cluster driver.
+type remote struct {
+	addr   string
+	conn   *grpc.ClientConn
+	client pb.DriverClient
+}
+
+func dialDriver(addr string) (*remote, error) {
+	if addr == "" {
+		return nil, errors.New("flint: empty driver address")
+	}
+	conn, err := grpc.NewClient(addr, shuffle.DialOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("flint: driver %s: %w", addr, err)
+	}
+	return &remote{addr: addr, conn: conn, client: pb.NewDriverClient(conn)}, nil
+}
+
+func (r *remote) close() error { return r.conn.Close() }
+
+// rpcError turns a gRPC error into a Go error carrying the driver's
+// message (and naming the driver when it could not be reached).
+func (r *remote) rpcError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("%s: driver %s: %w", what, r.addr, err)
+	}
+	switch st.Code() {
+	case codes.Canceled:
+		return fmt.Errorf("%s: %w", what, context.Canceled)
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%s: %w", what, context.DeadlineExceeded)
+	case codes.Unavailable:
+		return fmt.Errorf("%s: driver %s unavailable: %s", what, r.addr, st.Message())
+	}
+	if what == "submit" {
+		// The driver's message already says what was refused (and may be a
+		// planning error the user expects as in local mode).
+		return errors.New(st.Message())
+	}
+	return fmt.Errorf("%s: %s", what, st.Message())
+}
+
+// JobError is a cluster job that did not succeed: it failed (the message
+// is the driver's) or was cancelled.
+type JobError struct {
+	JobID   string
+	State   string // "failed" or "cancelled"
+	Message string
+}
+
+func (e *JobError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("job %s %s", e.JobID, e.State)
+	}
+	return e.Message
+}
+
+// SubmitOptions are the job-level settings of Session.Submit.
+type SubmitOptions struct {
+	// Name labels the job for humans (status, driver logs).
+	Name string
+	// IdempotencyKey: a second Submit with the same key returns the first
+	// job's ID instead of starting another job.
+	IdempotencyKey string
+	// Deadline, when positive, fails the job that long after submission.
+	Deadline time.Duration
+}
+
+// Submit sends the DataFrame's query to the session's driver (WithDriver)
+// and returns the job ID at once, without waiting for the job. existing is
+// true when opts.IdempotencyKey matched an earlier job.
+func (df *DataFrame) Submit(ctx context.Context, opts SubmitOptions) (jobID string, existing bool, err error) {
+	if df.err != nil {
+		return "", false, df.err
+	}
+	if df.s.remote == nil {
+		return "", false, errors.New("flint: Submit needs a session with a driver (WithDriver)")
+	}
+	return df.s.submit(ctx, df.plan, opts)
+}
+
+func (s *Session) submit(ctx context.Context, n plan.Node, o SubmitOptions) (string, bool, error) {
+	if o.Deadline < 0 {
+		return "", false, fmt.Errorf("flint: negative job deadline %s", o.Deadline)
+	}
+	req, err := s.submitRequest(n)
+	if err != nil {
+		return "", false, err
+	}
+	req.Name, req.IdempotencyKey, req.DeadlineMs = o.Name, o.IdempotencyKey, o.Deadline.Milliseconds()
+	if o.Deadline > 0 && req.DeadlineMs == 0 {
+		req.DeadlineMs = 1
+	}
+	resp, err := s.remote.client.Submit(ctx, req)
+	if err != nil {
+		return "", false, s.remote.rpcError("submit", err)
+	}
+	return resp.GetJobId(), resp.GetExisting(), nil
+}
+
+// submitRequest encodes a bound plan, with table locations made absolute,
+// and the session's planning options.
+func (s *Session) submitRequest(n plan.Node) (*pb.SubmitRequest, error) {
+	p, err := wire.EncodeLogical(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := absoluteLocations(p.ProtoReflect()); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(n.Schema()))
+	for _, c := range n.Schema() {
+		names = append(names, c.Name)
+	}
+	opts := &pb.JobOptions{BatchSize: int32(s.cfg.batchSize), BroadcastRows: s.cfg.broadcastRows}
+	if s.cfg.partitionsSet {
+		opts.Partitions = int32(s.cfg.partitions)
+	}
+	if opts.BroadcastRows == 0 {
+		// 0 means "the driver's default" on the wire; the smallest positive
+		// threshold broadcasts exactly what 0 does (estimates of no rows).
+		opts.BroadcastRows = math.SmallestNonzeroFloat64
+	}
+	return &pb.SubmitRequest{Plan: p, OutputNames: names, Options: opts}, nil
+}
+
+// absoluteLocations rewrites the location of every TableSource in m (scans
+// anywhere in the plan, subqueries included) that is a relative local path
+// into an absolute one, so executors with other working directories read
+// the same files.
+func absoluteLocations(m protoreflect.Message) error {
+	if ts, ok := m.Interface().(*pb.TableSource); ok {
+		loc := ts.GetLocation()
+		if loc != "" && !strings.Contains(loc, "://") && !filepath.IsAbs(loc) {
+			abs, err := filepath.Abs(loc)
+			if err != nil {
+				return fmt.Errorf("table %s: %w", ts.GetName(), err)
+			}
+			ts.Location = abs
+		}
+		return nil
+	}
+	var err error
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Message() == nil {
+			return true
+		}
+		switch {
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len() && err == nil; i++ {
+				err = absoluteLocations(l.Get(i).Message())
+			}
+		case fd.IsMap():
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				err = absoluteLocations(mv.Message())
+				return err == nil
+			})
+		default:
+			err = absoluteLocations(v.Message())
+		}
+		return err == nil
+	})
+	return err
+}
+
+const (
+	// cancelTimeout bounds the Cancel call made when a query's context
+	// ends.
+	cancelTimeout = 5 * time.Second
+	// submitTimeout bounds a query's Submit call, which its context does
+	// not cancel.
+	submitTimeout = 30 * time.Second
+)
+
+// runRemote runs a plan on the cluster and returns the result batches as
+// run does: named after the plan's columns, empty batches dropped.
+func (s *Session) runRemote(ctx context.Context, n plan.Node) ([]arrow.RecordBatch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Submit is not cut short by ctx: a job the driver created while the
+	// call was being cancelled would run on with nobody to cancel it.
+	// Once the job ID is known, a cancelled ctx cancels the job.
+	sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
+	id, _, err := s.submit(sctx, n, SubmitOptions{})
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		s.remote.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
+		return nil, ctx.Err()
+	}
+	st, err := s.waitJob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		return nil, jobError(st)
+	}
+	return s.fetchResults(ctx, id)
+}
+
+func jobError(st *pb.JobStatus) error {
+	state := strings.ToLower(strings.TrimPrefix(st.GetState().String(), "JOB_STATE_"))
+	return &JobError{JobID: st.GetJobId(), State: state, Message: st.GetError()}
+}
+
+// waitJob watches the job until a final status; when ctx ends first it
+// asks the driver to cancel the job and returns ctx's error. A Watch
+// stream that breaks without a final status is followed by a Status call
+// (and a new Watch while the job runs).
+func (s *Session) waitJob(ctx context.Context, id string) (*pb.JobStatus, error) {
+	r := s.remote
+	for {
+		st, err := r.watch(ctx, id)
+		if ctx.Err() != nil {
+			r.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			return nil, r.rpcError("job "+id, err)
+		}
+		if st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+			return st, nil
+		}
+		// The stream ended early: ask once, and watch again if it runs.
+		if st, err = r.client.Status(ctx, &pb.StatusRequest{JobId: id}); err != nil {
+			if ctx.Err() != nil {
+				r.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
+				return nil, ctx.Err()
+			}
+			return nil, r.rpcError("job "+id, err)
+		}
+		if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// watch reads the job's event stream and returns the last status seen; a
+// clean end of the stream returns nil error.
+func (r *remote) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	stream, err := r.client.Watch(ctx, &pb.WatchRequest{JobId: id})
+	if err != nil {
+		return nil, err
+	}
+	var last *pb.JobStatus
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return last, nil
+		}
+		if err != nil {
+			return last, err
+		}
+		if st := ev.GetStatus(); st != nil {
+			last = st
+			if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+				return last, nil
+			}
+		}
+	}
+}
+
+// cancel asks the driver to cancel a job, on a context of its own (the
+// query's has ended). Failure is ignored: the job may have finished.
+func (r *remote) cancel(id, reason string) {
+	ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
+	defer stop()
+	r.client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason})
+}
+
+// fetchResults reads a finished job's result stream (one Arrow IPC
+// stream cut into chunks) into batches from the session's allocator.
+func (s *Session) fetchResults(ctx context.Context, id string) (batches []arrow.RecordBatch, err error) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	stream, err := s.remote.client.Results(ctx, &pb.ResultsRequest{JobId: id})
+	if err != nil {
+		return nil, s.remote.rpcError("results of job "+id, err)
+	}
+	cr := &chunkReader{recv: stream.Recv}
+	rd, err := ipc.NewReader(cr, ipc.WithAllocator(s.cfg.mem))
+	if err != nil {
+		if cr.err != nil {
+			return nil, s.remote.rpcError("results of job "+id, cr.err)
+		}
+		return nil, fmt.Errorf("results of job %s: %w", id, err)
+	}
+	defer rd.Release()
+	defer func() {
+		if err != nil {
+			releaseBatches(batches)
+			batches = nil
+		}
+	}()
+	for rd.Next() {
+		b := rd.RecordBatch()
+		if b.NumRows() == 0 {
+			continue
+		}
+		b.Retain()
+		batches = append(batches, b)
+	}
+	if cr.err != nil {
+		return nil, s.remote.rpcError("results of job "+id, cr.err)
+	}
+	if err := rd.Err(); err != nil {
+		return nil, fmt.Errorf("results of job %s: %w", id, err)
+	}
+	return batches, nil
+}
+
+// chunkReader is an io.Reader over a stream of ResultChunks. A stream
+// error other than the end is kept in err (and ends the reading).
+type chunkReader struct {
+	recv func() (*pb.ResultChunk, error)
+	buf  []byte
+	err  error
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	for len(c.buf) == 0 {
+		if c.err != nil {
+			return 0, io.EOF
+		}
+		ch, err := c.recv()
+		if err != nil {
+			if err != io.EOF {
+				c.err = err
+			}
+			return 0, io.EOF
+		}
+		c.buf = ch.GetData()
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+func releaseBatches(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}
