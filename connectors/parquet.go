@@ -94,12 +94,16 @@ func checkCompatible(want, got *arrow.Schema, firstPath, path string) error {
 // engine schema of the file.
 func readParquetFooter(ctx context.Context, fsys fs.FS, fi fs.FileInfo) (pf *parquetFile, sc *arrow.Schema, err error) {
 	defer recoverErr(&err, "parquet %s", fi.Path)
-	f, err := fsys.Open(ctx, fi.Path)
+	f, err := fs.OpenSized(ctx, fsys, fi.Path, fi.Size)
 	if err != nil {
 		return nil, nil, fmt.Errorf("parquet: %w", err)
 	}
 	defer f.Close()
-	rdr, err := file.NewParquetReader(io.NewSectionReader(f, 0, f.Size()))
+	var ra io.ReaderAt = f
+	if !fs.IsLocal(fsys) {
+		ra = newTailReader(f)
+	}
+	rdr, err := file.NewParquetReader(io.NewSectionReader(ra, 0, f.Size()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
 	}
@@ -314,12 +318,34 @@ func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, ba
 	if len(columns) == 0 || rows == 0 {
 		return r, nil
 	}
-	r.f, err = s.fsys.Open(ctx, split.Path)
-	if err != nil {
-		return nil, fmt.Errorf("parquet: %w", err)
+	var ra io.ReaderAt
+	if fs.IsLocal(s.fsys) {
+		if r.f, err = s.fsys.Open(ctx, split.Path); err != nil {
+			return nil, fmt.Errorf("parquet: %w", err)
+		}
+		ra = r.f
+	} else {
+		// Object store: fetch the projected column chunks ahead, several
+		// at a time (see prefetch.go). Closing the reader cancels fctx and
+		// with it the requests in flight.
+		var leaves []int
+		for _, c := range columns {
+			leaves = append(leaves, pf.leaves[c]...)
+		}
+		ranges, err := parquetChunkRanges(pf, leaves, rowGroups)
+		if err != nil {
+			return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
+		}
+		fctx, cancel := context.WithCancel(ctx)
+		if r.f, err = fs.OpenSized(fctx, s.fsys, split.Path, pf.info.Size); err != nil {
+			cancel()
+			return nil, fmt.Errorf("parquet: %w", err)
+		}
+		r.prefetch = newPrefetcher(r.f, ranges, cancel)
+		ra = r.prefetch
 	}
 	props := parquet.NewReaderProperties(mem)
-	r.pf, err = file.NewParquetReader(io.NewSectionReader(r.f, 0, r.f.Size()), file.WithReadProps(props), file.WithMetadata(pf.md))
+	r.pf, err = file.NewParquetReader(io.NewSectionReader(ra, 0, r.f.Size()), file.WithReadProps(props), file.WithMetadata(pf.md))
 	if err != nil {
 		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
 	}
@@ -363,6 +389,7 @@ type parquetReader struct {
 	path      string
 	mem       memory.Allocator
 	f         fs.File
+	prefetch  *prefetcher // object stores only
 	pf        *file.Reader
 	readers   []*pqarrow.ColumnReader
 	names     []string
@@ -444,6 +471,9 @@ func (r *parquetReader) Close() error {
 		// The file.Reader does not own r.f's lifetime beyond Close of the
 		// section reader; closing it releases its buffers.
 		_ = r.pf.Close()
+	}
+	if r.prefetch != nil {
+		r.prefetch.Close()
 	}
 	if r.f != nil {
 		err = r.f.Close()

@@ -4,7 +4,8 @@
 //
 // The interface is shaped for object stores: files are read with ReadAt
 // (ranged GETs), sizes come from Stat/List (HEAD/LIST), and listing is
-// always recursive under a prefix so a paginated LIST maps onto it. Only the
-// local implementation exists today; an S3 implementation will register
-// itself for the "s3://" scheme via Register.
+// always recursive under a prefix so a paginated LIST maps onto it. Local
+// is built in; package connectors/s3 registers itself for "s3://" via
+// Register (package connectors does so on import). This package must not
+// import any implementation but Local.
 package fs

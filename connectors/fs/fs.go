@@ -47,6 +47,30 @@ type FS interface {
 	List(ctx context.Context, dir string) ([]FileInfo, error)
 }
 
+// SizedOpener is implemented by filesystems that can open a file whose size
+// the caller already knows (from Stat or List) more cheaply than Open: an
+// object store then skips the HEAD request Open needs.
+type SizedOpener interface {
+	OpenSized(ctx context.Context, path string, size int64) (File, error)
+}
+
+// OpenSized opens path with fsys, handing size to a SizedOpener so it need
+// not ask the store again. size must come from a Stat or List of the same
+// path.
+func OpenSized(ctx context.Context, fsys FS, path string, size int64) (File, error) {
+	if so, ok := fsys.(SizedOpener); ok && size >= 0 {
+		return so.OpenSized(ctx, path, size)
+	}
+	return fsys.Open(ctx, path)
+}
+
+// IsLocal reports whether fsys is the local filesystem, where a ReadAt is
+// cheap and callers need not batch or prefetch reads.
+func IsLocal(fsys FS) bool {
+	_, ok := fsys.(Local)
+	return ok
+}
+
 var (
 	mu      sync.RWMutex
 	schemes = map[string]FS{}
@@ -78,6 +102,23 @@ func For(location string) (FS, error) {
 	return nil, fmt.Errorf("location %q: unsupported scheme %q", location, scheme)
 }
 
+// parentDir is path.Dir that keeps a "scheme://" prefix intact and does not
+// go above the bucket (or host) of a scheme location.
+func parentDir(p string) (string, bool) {
+	scheme, rest, ok := strings.Cut(p, "://")
+	if !ok {
+		return path.Dir(p), true
+	}
+	i := strings.LastIndex(rest, "/")
+	switch {
+	case i < 0:
+		return "", false
+	case i == 0: // file:///x
+		return scheme + ":///", true
+	}
+	return scheme + "://" + rest[:i], true
+}
+
 // HasMeta reports whether p contains glob metacharacters.
 func HasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
 
@@ -95,7 +136,11 @@ func Resolve(ctx context.Context, fsys FS, location string, keep func(path strin
 	if HasMeta(location) {
 		dir := location
 		for HasMeta(dir) {
-			dir = path.Dir(dir)
+			parent, ok := parentDir(dir)
+			if !ok {
+				return nil, fmt.Errorf("location %q: a glob needs a directory or bucket without wildcards above it", location)
+			}
+			dir = parent
 		}
 		all, err := fsys.List(ctx, dir)
 		if err != nil {

@@ -39,6 +39,7 @@ func TestResolveAndRead(t *testing.T) {
 		{dir + "/c.csv", []string{"c.csv"}},
 		{dir + "/a/b/w.txt", []string{"a/b/w.txt"}}, // an explicit file is kept whatever its extension
 		{"file://" + dir + "/a/x.csv", []string{"a/x.csv"}},
+		{"file://" + dir + "/a/*.csv", []string{"a/x.csv", "a/y.csv"}},
 	}
 	for _, tc := range cases {
 		got, err := Resolve(ctx, fsys, tc.loc, isCSV)
