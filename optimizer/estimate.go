@@ -11,6 +11,9 @@ const (
 	selEq      = 0.1
 	selNotEq   = 0.9
 	selRange   = 0.3
+	// selBetween is a range bounded on both sides (x >= a AND x < b): the
+	// two bounds are not independent, so it is one guess, not selRange².
+	selBetween = 0.25
 	selLike    = 0.25
 	selIsNull  = 0.1
 	selDefault = 0.5
@@ -206,10 +209,66 @@ func (e *estimator) exprDomain(x plan.Expr) (float64, bool) {
 
 func selectivityAll(preds []plan.Expr) float64 {
 	s := 1.0
+	// Lower and upper bounds of the same column pair up into one
+	// two-sided range.
+	lower, upper := map[plan.ColumnID]int{}, map[plan.ColumnID]int{}
 	for _, p := range preds {
+		if id, dir, ok := boundOf(p); ok {
+			if dir > 0 {
+				lower[id]++
+			} else {
+				upper[id]++
+			}
+		}
+	}
+	usedL, usedU := map[plan.ColumnID]int{}, map[plan.ColumnID]int{}
+	for _, p := range preds {
+		if id, dir, ok := boundOf(p); ok {
+			pairs := min(lower[id], upper[id])
+			// The lower bound of a pair carries its selectivity, the
+			// upper one none.
+			if dir > 0 && usedL[id] < pairs {
+				usedL[id]++
+				s *= selBetween
+				continue
+			}
+			if dir < 0 && usedU[id] < pairs {
+				usedU[id]++
+				continue
+			}
+		}
 		s *= selectivity(p)
 	}
 	return s
+}
+
+// boundOf recognises col >= / > literal (dir 1) and col <= / < literal
+// (dir -1), either way round.
+func boundOf(p plan.Expr) (plan.ColumnID, int, bool) {
+	b, ok := p.(*plan.Binary)
+	if !ok {
+		return 0, 0, false
+	}
+	dir := 0
+	switch b.Op {
+	case plan.OpGt, plan.OpGtEq:
+		dir = 1
+	case plan.OpLt, plan.OpLtEq:
+		dir = -1
+	default:
+		return 0, 0, false
+	}
+	l, lok := b.L.(*plan.ColRef)
+	_, rlit := b.R.(*plan.Literal)
+	if lok && rlit {
+		return l.ID, dir, true
+	}
+	r, rok := b.R.(*plan.ColRef)
+	_, llit := b.L.(*plan.Literal)
+	if rok && llit {
+		return r.ID, -dir, true
+	}
+	return 0, 0, false
 }
 
 // selectivity guesses the fraction of rows a predicate keeps.

@@ -17,8 +17,10 @@ const maxJoinLeaves = 64
 // greedy, left-deep, starting from the relation with the most estimated
 // rows (the fact table, probed) and repeatedly adding the relation
 // connected by a predicate that gives the smallest estimated intermediate
-// result; a relation without a join predicate to the current set is only
-// added when nothing else is possible. Each predicate becomes part of the
+// result. Relations joined by an equality come first; one joined only by
+// other predicates waits until no equality joins anything, and one without
+// any join predicate to the current set is only added when nothing else is
+// possible. Each predicate becomes part of the
 // condition of the lowest join that sees all its columns, so comma joins
 // never stay cross products when a WHERE equality connects them. The
 // smaller input of each join is put on the right, the hash build side; a
@@ -206,23 +208,23 @@ func buildJoinTree(leaves []plan.Node, preds []plan.Expr, est *estimator) plan.N
 	for added := 1; added < len(leaves); added++ {
 		best, bestRows := -1, 0.0
 		var bestConds []plan.Expr
-		for connectedOnly := true; best < 0; connectedOnly = false {
+		// Tiers: relations joined by an equality (a hash join), then by
+		// any predicate (a nested-loop join, whose selectivity guesses are
+		// the least reliable), then anything (a cross product).
+		for tier := 0; best < 0 && tier < 3; tier++ {
 			for i := range leaves {
 				bit := uint64(1) << uint(i)
 				if set&bit != 0 {
 					continue
 				}
 				es := candidateConds(set, i)
-				if connectedOnly && len(es) == 0 {
+				if (tier == 0 && !hasEquality(es)) || (tier == 1 && len(es) == 0) {
 					continue
 				}
 				r := est.joinRows(curRows, rows[i], es)
 				if best < 0 || r < bestRows || (r == bestRows && rows[i] < rows[best]) {
 					best, bestRows, bestConds = i, r, es
 				}
-			}
-			if !connectedOnly {
-				break
 			}
 		}
 		bit := uint64(1) << uint(best)
@@ -252,6 +254,16 @@ func buildJoinTree(leaves []plan.Node, preds []plan.Expr, est *estimator) plan.N
 		}
 	}
 	return cur
+}
+
+// hasEquality reports whether some predicate is a column equality.
+func hasEquality(es []plan.Expr) bool {
+	for _, e := range es {
+		if _, _, ok := columnEquality(e); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // columnEquality recognises col = col of the same type.

@@ -137,3 +137,30 @@ func TestReorderFlipsOuterJoinBuildSide(t *testing.T) {
 		t.Errorf("flipped a left join that already builds on the smaller side")
 	}
 }
+
+// A two-sided range on one column is one guess, not the product of two.
+func TestSelectivityPairsRangeBounds(t *testing.T) {
+	b := newBuilder(t)
+	l := b.scan("lineitem", "")
+	d := b.col(l, "l_shipdate")
+	q := b.col(l, "l_quantity")
+	lo := bin(plan.OpGtEq, d, date("1995-01-01"))
+	hi := bin(plan.OpLtEq, d, date("1996-12-31"))
+	flipped := bin(plan.OpGt, date("1996-12-31"), d) // literal on the left: an upper bound
+	cases := []struct {
+		name  string
+		preds []plan.Expr
+		want  float64
+	}{
+		{"between", []plan.Expr{lo, hi}, selBetween},
+		{"between, literal first", []plan.Expr{flipped, lo}, selBetween},
+		{"one side", []plan.Expr{lo}, selRange},
+		{"bounds on different columns", []plan.Expr{lo, bin(plan.OpLt, q, dec(2400, 15, 2))}, selRange * selRange},
+		{"three bounds", []plan.Expr{lo, hi, lo}, selBetween * selRange},
+	}
+	for _, c := range cases {
+		if got := selectivityAll(c.preds); got != c.want {
+			t.Errorf("%s: selectivity %v, want %v", c.name, got, c.want)
+		}
+	}
+}
