@@ -8,9 +8,9 @@ import (
 
 // Selectivity guesses (no column statistics yet).
 const (
-	selEq      = 0.1
-	selNotEq   = 0.9
-	selRange   = 0.3
+	selEq    = 0.1
+	selNotEq = 0.9
+	selRange = 0.3
 	// selBetween is a range bounded on both sides (x >= a AND x < b): the
 	// two bounds are not independent, so it is one guess, not selRange².
 	selBetween = 0.25
