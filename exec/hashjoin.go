@@ -404,9 +404,9 @@ type hjProbe struct {
 	// keyMatched marks build keys hit by some probe row: right semi/anti
 	// joins without a residual need no per-pair work.
 	keyMatched []bool
-	buildDone    bool
-	buildTail    []int32
-	buildPos     int
+	buildDone  bool
+	buildTail  []int32
+	buildPos   int
 
 	pIdx, bIdx []int32
 	leftDone   bool

@@ -256,10 +256,10 @@ func init() {
 			}
 			return a[1], []arrow.DataType{arrow.PrimitiveTypes.Int64, a[1]}, nil
 		},
-		"ifnull":           superRule(2, 2),
-		"nullif":           superRule(2, 2),
-		"greatest":         superRule(1, 0),
-		"least":            superRule(1, 0),
+		"ifnull":   superRule(2, 2),
+		"nullif":   superRule(2, 2),
+		"greatest": superRule(1, 0),
+		"least":    superRule(1, 0),
 		"abs": func(n string, a []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 			return numericUnary(n, a, false)
 		},
