@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -27,6 +28,12 @@ func (e usageError) Error() string { return e.err.Error() }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
+	// Query execution allocates many short-lived Arrow buffers; collecting
+	// at 200% instead of Go's default 100% saves 5-20% CPU on TPC-H at SF1
+	// for about a third more peak heap. GOGC still overrides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	// SIGTERM is how orchestrators and container runtimes ask a process to
 	// stop: treat it like Ctrl-C (cancel running work, shut down cleanly).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
