@@ -3,7 +3,7 @@ GO ?= go
 SF ?= 1
 BENCH_DIR ?= $(HOME)/.cache/flint/tpch-sf$(SF)
 
-.PHONY: demo test build bench bench-data proto fuzz
+.PHONY: demo test build bench bench-cluster bench-data bench-s3 proto fuzz
 
 build:
 	$(GO) build -o bin/flint ./cmd/flint
@@ -18,6 +18,18 @@ test:
 # next to DuckDB (2 threads) on the same files; prints times and ratios.
 bench: build bench-data
 	./scripts/bench-tpch.sh $(BENCH_DIR)
+
+# bench-s3: the 22 queries over s3:// (a local versitygw) next to local
+# files, and a full lineitem scan in MB/s (Flint local, Flint S3, DuckDB).
+bench-s3: bench-data
+	./scripts/bench-s3.sh $(BENCH_DIR)
+
+# bench-cluster: the 22 TPC-H queries at scale SF through a driver and two
+# 1-slot executors on this machine (flint sql --driver) next to local mode
+# with 2 slots, as whole processes; prints times and the cluster/local
+# ratio and checks both print the same results.
+bench-cluster: build bench-data
+	./scripts/bench-cluster.sh $(BENCH_DIR)
 
 bench-data:
 	@test -f $(BENCH_DIR)/lineitem.parquet || $(GO) run ./cmd/flint bench tpch gen --sf $(SF) --out $(BENCH_DIR)
