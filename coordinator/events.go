@@ -348,7 +348,11 @@ func (s *State) finish(job string, status JobStatus, msg string) (Result, error)
 
 // loseExecutor marks an executor dead: its running attempts go back to
 // pending, and finished map outputs it held are recomputed if a stage that
-// is not complete yet still needs them.
+// is not complete yet still needs them. Attempts running elsewhere that
+// read one of those outputs go back to pending too, without counting a
+// failure: they could only fail to fetch it, or, when the executor hangs
+// rather than dies, wait for it forever. (One that had already read
+// everything is redone needlessly; nothing tells the state which did.)
 func (s *State) loseExecutor(id string) Result {
 	e := s.Executors[id]
 	e.Alive, e.Running = false, 0
@@ -366,6 +370,7 @@ func (s *State) loseExecutor(id string) Result {
 				}
 			}
 		}
+		lostOutput := make([]bool, len(j.Stages))
 		for _, st := range j.Stages {
 			for _, t := range st.Tasks {
 				if t.Executor != id {
@@ -375,6 +380,22 @@ func (s *State) loseExecutor(id string) Result {
 				case t.Status == Running:
 					t.Status, t.Executor = Pending, ""
 				case t.Status == Succeeded && needed[st.ID]:
+					t.Status, t.Executor = Pending, ""
+					lostOutput[st.ID] = true
+				}
+			}
+		}
+		for _, st := range j.Stages {
+			reads := false
+			for _, in := range st.Inputs {
+				reads = reads || lostOutput[in]
+			}
+			if !reads {
+				continue
+			}
+			for _, t := range st.Tasks {
+				if t.Status == Running {
+					s.release(t.Executor)
 					t.Status, t.Executor = Pending, ""
 				}
 			}

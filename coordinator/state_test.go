@@ -174,12 +174,22 @@ func TestExecutorLostRecomputesMapOutput(t *testing.T) {
 			}
 		}
 	}
-	// The surviving reducer finishes; the map is recomputed on e2, then
-	// the other reducer reruns with a new attempt number.
+	// The reducer on e2 reads the lost output too: it went back to
+	// pending (a hung e1 would make it wait forever), so its report is
+	// stale as well. The map is recomputed on e2, then both reducers rerun
+	// with a new attempt number.
 	for _, r := range reduces {
 		if r.Executor == "e2" {
-			l.apply(TaskSucceeded{Job: "j", Stage: 1, Task: r.Task, Attempt: r.Attempt})
+			if got := j.Stages[1].Tasks[r.Task].Status; got != Pending {
+				t.Fatalf("reducer on e2 reading the lost output is %s, want pending", got)
+			}
+			if res := l.apply(TaskSucceeded{Job: "j", Stage: 1, Task: r.Task, Attempt: r.Attempt}); !res.Stale {
+				t.Fatal("the report of a reducer sent back to pending must be stale")
+			}
 		}
+	}
+	if n := l.s.Executors["e2"].Running; n != 0 {
+		t.Fatalf("e2 counts %d running tasks, want 0", n)
 	}
 	for round := 0; round < 5 && !j.Status.Done(); round++ {
 		for _, st := range l.schedule(1) {
@@ -197,6 +207,41 @@ func TestExecutorLostRecomputesMapOutput(t *testing.T) {
 	}
 	if j.Stages[1].Tasks[0].Failures+j.Stages[1].Tasks[1].Failures != 0 {
 		t.Fatal("losing an executor must not count as a task failure")
+	}
+}
+
+// TestExecutorLostKeepsUnrelatedReaders: only attempts that read an output
+// of the lost executor go back to pending.
+func TestExecutorLostKeepsUnrelatedReaders(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	l.apply(ExecutorRegistered{ID: "e2", Slots: 1})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 2, Stages: []StageSpec{
+		{ID: 0, Tasks: 1}, {ID: 1, Tasks: 1},
+		{ID: 2, Inputs: []int{0}, Tasks: 1}, {ID: 3, Inputs: []int{1}, Tasks: 1},
+		{ID: 4, Inputs: []int{2, 3}, Tasks: 1}}})
+	for _, st := range l.schedule(1) {
+		l.apply(TaskSucceeded{Job: "j", Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+	}
+	j, _ := l.s.Job("j")
+	holder := j.Stages[0].Tasks[0].Executor
+	other := j.Stages[1].Tasks[0].Executor
+	if holder == other {
+		t.Fatalf("both scans ran on %s", holder)
+	}
+	started := l.schedule(1)
+	if len(started) != 2 {
+		t.Fatalf("want stages 2 and 3 started, got %v", started)
+	}
+	l.apply(ExecutorLost{ID: holder})
+	if got := j.Stages[0].Tasks[0].Status; got != Pending {
+		t.Fatalf("lost map output is %s, want pending", got)
+	}
+	if got := j.Stages[2].Tasks[0].Status; got != Pending {
+		t.Fatalf("reader of the lost output is %s, want pending", got)
+	}
+	if got, ex := j.Stages[3].Tasks[0].Status, j.Stages[3].Tasks[0].Executor; got != Running || ex != other {
+		t.Fatalf("unrelated reader is %s on %q, want running on %s", got, ex, other)
 	}
 }
 

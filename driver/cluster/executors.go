@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -95,20 +96,33 @@ func (d *Driver) loseExecutorLocked(id, reason string) {
 	if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil {
 		d.log.Error("internal error: executor lost", "executor", id, "err", err)
 	}
+	// Its attempts are lost, and so are attempts elsewhere that the state
+	// sent back to pending because they read map outputs it held.
 	lost := 0
 	for k, a := range d.attempts {
-		if a.executor != id {
+		msg := "executor " + id + " lost: " + reason
+		switch {
+		case a.executor == id:
+			lost++
+		case !d.currentLocked(k) && d.runningLocked(k.job):
+			msg = "input map outputs lost with executor " + id + ": " + reason
+		default:
 			continue
 		}
 		a.cancel()
 		delete(d.attempts, k)
-		lost++
 		if j := d.jobs[k.job]; j != nil {
-			j.taskEventLocked(k, id, pb.TaskState_TASK_STATE_LOST, "executor "+id+" lost: "+reason, nil)
+			j.taskEventLocked(k, a.executor, pb.TaskState_TASK_STATE_LOST, msg, nil)
 		}
 	}
 	e.close()
 	d.log.Warn("executor lost", "executor", id, "addr", e.addr, "reason", reason, "running_attempts", lost, "executors", len(d.execs))
+}
+
+// runningLocked reports whether the state has the job running.
+func (d *Driver) runningLocked(jobID string) bool {
+	cj, ok := d.state.Jobs[jobID]
+	return ok && !cj.Status.Done()
 }
 
 // liveSlotsLocked is the total slot count of the live executors.
@@ -121,12 +135,16 @@ func (d *Driver) liveSlotsLocked() int {
 }
 
 // endJobOnExecutorsLocked asks every live executor to drop a job's state
-// and shuffle files.
-func (d *Driver) endJobOnExecutorsLocked(jobID string) {
+// and shuffle files. The returned group is done when every call has
+// returned (the executors' attempts of the job have then ended).
+func (d *Driver) endJobOnExecutorsLocked(jobID string) *sync.WaitGroup {
+	calls := &sync.WaitGroup{}
 	for _, e := range d.execs {
 		d.wg.Add(1)
+		calls.Add(1)
 		go func() {
 			defer d.wg.Done()
+			defer calls.Done()
 			ctx, cancel := context.WithTimeout(d.endCtx, endJobTimeout)
 			defer cancel()
 			if _, err := e.exec.EndJob(ctx, &pb.EndJobRequest{JobId: jobID}); err != nil {
@@ -134,4 +152,5 @@ func (d *Driver) endJobOnExecutorsLocked(jobID string) {
 			}
 		}()
 	}
+	return calls
 }
