@@ -527,7 +527,10 @@ const parquetRowGroupRows = 1 << 20
 
 // WriteParquet runs the query and writes its result to one Parquet file at
 // path (Snappy, statistics on, the Arrow schema stored so types read back
-// unchanged). The file is written under a temporary name in the same
+// unchanged). It collects the whole result first: it is for small
+// results that must be one local file. Write().Save writes a dataset
+// instead — from every task in parallel, streamed, to local or s3://
+// targets, committed by a manifest. The file is written under a temporary name in the same
 // directory and renamed over path only when complete: path never holds a
 // half-written file, and on error it is left as it was.
 func (df *DataFrame) WriteParquet(ctx context.Context, path string) error {

@@ -17,7 +17,7 @@ import (
 )
 
 func (s *Session) compile(n plan.Node) (*planner.Compiled, error) {
-	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.cfg.broadcastRows})
+	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.cfg.broadcastRows, Stats: s.scanStats})
 }
 
 // run executes a logical plan and returns its result batches with the
@@ -88,7 +88,30 @@ func (s *Session) statement(ctx context.Context, sql string, st ast.Statement) *
 			return s.errFrame(err)
 		}
 		return s.frame(n)
+	case *ast.Copy:
+		// COPY runs now, like DDL: its effect must happen once, not at
+		// every Collect of the returned frame.
+		c, err := binder.New(s, &s.ids).BindCopy(sql, st)
+		if err != nil {
+			return s.errFrame(err)
+		}
+		res, err := s.copyTo(ctx, c)
+		if err != nil {
+			return s.errFrame(err)
+		}
+		return s.writeResultFrame(res)
 	case *ast.Explain:
+		if cp, ok := st.Stmt.(*ast.Copy); ok {
+			c, err := binder.New(s, &s.ids).BindCopy(sql, cp)
+			if err != nil {
+				return s.errFrame(err)
+			}
+			text, err := s.explainCopy(c)
+			if err != nil {
+				return s.errFrame(err)
+			}
+			return s.textFrame("plan", text)
+		}
 		inner := s.statement(ctx, sql, st.Stmt)
 		if inner.err != nil {
 			return inner

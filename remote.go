@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/plan"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
@@ -101,6 +102,9 @@ type SubmitOptions struct {
 	IdempotencyKey string
 	// Deadline, when positive, fails the job that long after submission.
 	Deadline time.Duration
+
+	// write makes the job a dataset write (DataFrameWriter.Save).
+	write *connectors.WriteSpec
 }
 
 // Submit sends the DataFrame's query to the session's driver (WithDriver)
@@ -125,6 +129,9 @@ func (s *Session) submit(ctx context.Context, n plan.Node, o SubmitOptions) (str
 		return "", false, err
 	}
 	req.Name, req.IdempotencyKey, req.DeadlineMs = o.Name, o.IdempotencyKey, o.Deadline.Milliseconds()
+	if o.write != nil {
+		req.Write = wire.EncodeWriteSpec(o.write)
+	}
 	if o.Deadline > 0 && req.DeadlineMs == 0 {
 		req.DeadlineMs = 1
 	}
@@ -213,6 +220,11 @@ const (
 // runRemote runs a plan on the cluster and returns the result batches as
 // run does: named after the plan's columns, empty batches dropped.
 func (s *Session) runRemote(ctx context.Context, n plan.Node) ([]arrow.RecordBatch, error) {
+	return s.runRemoteJob(ctx, n, SubmitOptions{})
+}
+
+// runRemoteJob is runRemote with job options (a write).
+func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions) ([]arrow.RecordBatch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -220,7 +232,7 @@ func (s *Session) runRemote(ctx context.Context, n plan.Node) ([]arrow.RecordBat
 	// call was being cancelled would run on with nobody to cancel it.
 	// Once the job ID is known, a cancelled ctx cancels the job.
 	sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
-	id, _, err := s.submit(sctx, n, SubmitOptions{})
+	id, _, err := s.submit(sctx, n, o)
 	stop()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver"
+	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
 )
 
@@ -120,7 +121,7 @@ func (s *Session) RegisterTable(ctx context.Context, name, format, location stri
 
 func (s *Session) openSource(ctx context.Context, name, format, location string, opts map[string]string) (*plan.TableSource, error) {
 	if format == "" {
-		f, err := InferFormat(location)
+		f, err := inferFormat(ctx, location)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", name, err)
 		}
@@ -140,34 +141,41 @@ func (s *Session) openSource(ctx context.Context, name, format, location string,
 	return ts, nil
 }
 
-// InferFormat guesses a table's format from its location: the extension of
-// a file or glob, or of the files inside a directory.
-func InferFormat(location string) (string, error) {
-	if f := formatOfName(location); f != "" {
-		return f, nil
+// scanStats implements optimizer.ScanStats for the session's tables: a
+// scan of a Hive-partitioned table is estimated at the rows of the files
+// its filters leave (connectors.RowPruner, from what registration listed).
+func (s *Session) scanStats(sc *plan.Scan) (int64, []bool, bool) {
+	// Registration put the source in the cache: this does no I/O.
+	src, err := s.local.Sources.Open(context.Background(), sc.Source)
+	if err != nil {
+		return 0, nil, false
 	}
-	matches, _ := filepath.Glob(filepath.Join(location, "*"))
-	sub, _ := filepath.Glob(filepath.Join(location, "*", "*"))
-	for _, m := range append(matches, sub...) {
-		if f := formatOfName(m); f != "" {
-			return f, nil
-		}
+	rp, ok := src.(connectors.RowPruner)
+	if !ok || !rp.Partitioned() {
+		return 0, nil, false
 	}
-	return "", fmt.Errorf("cannot tell the format of %s: name it with .parquet, .csv or .json, or give the format", location)
+	preds, from := physical.ScanPredicates(sc)
+	rows, used, ok := rp.PrunedRows(preds)
+	if !ok {
+		return 0, nil, false
+	}
+	filters := make([]bool, len(sc.Filters))
+	for i, u := range used {
+		filters[from[i]] = u
+	}
+	return rows, filters, true
 }
 
-func formatOfName(p string) string {
-	p = strings.ToLower(p)
-	p = strings.TrimSuffix(strings.TrimSuffix(p, ".gz"), ".zst")
-	switch {
-	case strings.HasSuffix(p, ".parquet"), strings.HasSuffix(p, ".pq"):
-		return "parquet"
-	case strings.HasSuffix(p, ".csv"), strings.HasSuffix(p, ".tsv"):
-		return "csv"
-	case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".ndjson"), strings.HasSuffix(p, ".jsonl"):
-		return "json"
-	}
-	return ""
+// InferFormat guesses a table's format from its location: the extension of
+// a file or glob, or of the first data file found listing a directory
+// (local or on an object store, Hive partition folders included).
+func InferFormat(location string) (string, error) {
+	return inferFormat(context.Background(), location)
+}
+
+func inferFormat(ctx context.Context, location string) (string, error) {
+	f, err := connectors.DetectFormat(ctx, location)
+	return string(f), err
 }
 
 // LookupTable implements the binder's catalog.

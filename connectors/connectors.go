@@ -37,16 +37,17 @@ type Stats struct {
 type Source interface {
 	Format() Format
 	Location() string
-	// Files lists the resolved files in sorted order.
+	// Files lists the files Open resolved, in sorted order.
 	Files() []string
 	// Schema is the schema of every batch with all columns, in engine types
 	// (see doc.go).
 	Schema() *arrow.Schema
 	Stats() Stats
-	// Splits returns the units of parallel work. For Parquet it skips row
-	// groups whose statistics prove no row can satisfy all of preds; preds
-	// are only hints, callers must still filter. Roughly targetSplits or more
-	// splits are returned.
+	// Splits returns the units of parallel work over the files present now
+	// (a directory or glob is listed again, see doc.go). It skips Hive
+	// partition folders, and for Parquet row groups, that provably hold no
+	// row satisfying all of preds; preds are only hints, callers must
+	// still filter. Roughly targetSplits or more splits are returned.
 	Splits(ctx context.Context, preds []Predicate, targetSplits int) ([]Split, error)
 	// Open reads one split. columns are indices into Schema() (nil = all) and
 	// the returned batches contain exactly those columns in that order.
@@ -75,16 +76,37 @@ type Split struct {
 }
 
 // Predicate is a simple column-vs-constant comparison used only to skip
-// data (row-group pruning). Column indexes Source.Schema().
+// data: Hive partition folders and Parquet row groups. Column indexes
+// Source.Schema(). Predicates are ANDed, except that all "in" predicates
+// on one column form a single IN list: the column equals one of their
+// Values. (A list travels as one plain predicate per member, so plans
+// carry it like any other comparison.)
 type Predicate struct {
 	Column int
-	// Op is one of "=", "<>", "<", "<=", ">", ">=", "isnull", "isnotnull".
+	// Op is one of "=", "<>", "<", "<=", ">", ">=", "isnull", "isnotnull",
+	// "in".
 	Op string
-	// Value is nil for isnull/isnotnull, else one of bool, int64, float64,
-	// string, decimal128.Num (at the column's scale), arrow.Date32,
+	// Value is nil for isnull/isnotnull, else one of bool, int64,
+	// float64, string, decimal128.Num (at the column's scale), arrow.Date32,
 	// arrow.Timestamp (µs). Predicates with other value types, or types
 	// that do not fit the column, never prune.
 	Value any
+}
+
+// inLists gathers the members of the "in" predicates by column and
+// returns the other predicates apart.
+func inLists(preds []Predicate) (rest []Predicate, lists map[int][]any) {
+	for _, p := range preds {
+		if p.Op != "in" {
+			rest = append(rest, p)
+			continue
+		}
+		if lists == nil {
+			lists = map[int][]any{}
+		}
+		lists[p.Column] = append(lists[p.Column], p.Value)
+	}
+	return rest, lists
 }
 
 // RecordReader streams the batches of one split.
@@ -98,32 +120,57 @@ type RecordReader interface {
 
 // Open resolves location — a file, a directory (all files with the format's
 // extension below it, recursively, sorted), or a glob such as
-// data/*.parquet — and reads enough metadata to know the schema. opts are
-// described in the package documentation.
+// data/*.parquet — and reads enough metadata to know the schema. Folders
+// named key=value below a directory (or a glob's directory part) become
+// partition columns (see doc.go, Hive partitions). opts are described in
+// the package documentation.
 func Open(ctx context.Context, format Format, location string, opts map[string]string) (src Source, err error) {
 	defer recoverErr(&err, "%s %s", format, location)
 	o, err := parseOptions(format, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", format, location, err)
 	}
+	switch format {
+	case Parquet, CSV, JSON:
+	default:
+		return nil, fmt.Errorf("location %s: unknown format %q (want parquet, csv or json)", location, format)
+	}
 	fsys, err := fs.For(location)
 	if err != nil {
 		return nil, err
 	}
-	files, err := fs.Resolve(ctx, fsys, location, func(p string) bool { return hasFormatExt(format, p) })
+	lay, listed, err := resolveLayout(ctx, fsys, format, location, o.hive)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", format, err)
 	}
-	b := base{format: format, location: location, fsys: fsys, files: files, opts: o}
+	files := make([]fs.FileInfo, len(listed))
+	vals := make([][]string, len(listed))
+	for i, f := range listed {
+		files[i], vals[i] = f.FileInfo, f.vals
+	}
+	b := base{format: format, location: location, fsys: fsys, files: files, fileVals: vals, opts: o, lay: lay}
 	switch format {
 	case Parquet:
-		return openParquet(ctx, b)
+		s, err := openParquet(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		s.finishTable()
+		return s, nil
 	case CSV:
-		return openCSV(ctx, b)
-	case JSON:
-		return openJSON(ctx, b)
+		s, err := openCSV(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		s.finishTable()
+		return s, nil
 	}
-	return nil, fmt.Errorf("location %s: unknown format %q (want parquet, csv or json)", location, format)
+	s, err := openJSON(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	s.finishTable()
+	return s, nil
 }
 
 // base holds what every Source has.
@@ -133,8 +180,19 @@ type base struct {
 	fsys     fs.FS
 	files    []fs.FileInfo
 	opts     options
+	// schema holds the columns the format reads from files; the table
+	// adds partition columns (see partition.go).
 	schema   *arrow.Schema
 	rowCount int64 // exact, estimated, or -1
+	lay      *layout
+	// fileVals are the partition folder values of files, as listed by
+	// Open; fileRows their exact row counts when known (Parquet).
+	fileVals [][]string
+	fileRows []int64
+	// table is what Schema reports; tableCols maps its columns to file
+	// columns and partition keys (nil when there are no partition keys).
+	table     *arrow.Schema
+	tableCols []tableCol
 }
 
 // estimateRows turns what schema inference saw — rows records in the first
@@ -156,7 +214,7 @@ func (b *base) estimateRows(consumed int64, rows int, atEnd bool) int64 {
 
 func (b *base) Format() Format        { return b.format }
 func (b *base) Location() string      { return b.location }
-func (b *base) Schema() *arrow.Schema { return b.schema }
+func (b *base) Schema() *arrow.Schema { return b.table }
 func (b *base) Files() []string {
 	out := make([]string, len(b.files))
 	for i, f := range b.files {
@@ -209,7 +267,7 @@ func hasFormatExt(format Format, p string) bool {
 	}
 	switch format {
 	case Parquet:
-		return strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".parq")
+		return strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".parq") || strings.HasSuffix(p, ".pq")
 	case CSV:
 		return strings.HasSuffix(p, ".csv") || strings.HasSuffix(p, ".tsv") || strings.HasSuffix(p, ".txt")
 	case JSON:
@@ -229,10 +287,11 @@ type options struct {
 	compression   string // "auto", "none", "gzip", "zstd"
 	minSplitBytes int64
 	minSplitRows  int64
+	hive          bool
 }
 
 func parseOptions(format Format, m map[string]string) (options, error) {
-	o := options{header: true, delimiter: ',', quote: '"', inferRows: 1000, compression: "auto", minSplitBytes: 8 << 20, minSplitRows: 65536}
+	o := options{header: true, delimiter: ',', quote: '"', inferRows: 1000, compression: "auto", minSplitBytes: 8 << 20, minSplitRows: 65536, hive: true}
 	for k, v := range m {
 		switch k {
 		case "header":
@@ -292,6 +351,12 @@ func parseOptions(format Format, m map[string]string) (options, error) {
 				return o, fmt.Errorf("option min_split_rows=%q: want a positive integer", v)
 			}
 			o.minSplitRows = n
+		case "hive_partitioning":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return o, fmt.Errorf("option hive_partitioning=%q: want true or false", v)
+			}
+			o.hive = b
 		default:
 			return o, fmt.Errorf("unknown option %q", k)
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flint-engine/flint/connectors/fs"
 )
 
 type csvSource struct {
@@ -226,16 +228,24 @@ func (s *csvSource) Stats() Stats { return Stats{RowCount: s.rowCount, TotalByte
 // contain no newlines — set min_split_bytes larger than the files to read
 // such files whole.
 func (s *csvSource) Splits(ctx context.Context, preds []Predicate, targetSplits int) ([]Split, error) {
-	return byteRangeSplits(&s.base, targetSplits), nil
+	files, _, err := s.currentFiles(ctx, preds)
+	if err != nil {
+		return nil, err
+	}
+	return byteRangeSplits(&s.base, files, targetSplits), nil
 }
 
-func byteRangeSplits(b *base, targetSplits int) []Split {
+func byteRangeSplits(b *base, files []fs.FileInfo, targetSplits int) []Split {
 	if targetSplits < 1 {
 		targetSplits = 1
 	}
-	chunk := max(b.opts.minSplitBytes, (b.totalBytes()+int64(targetSplits)-1)/int64(targetSplits))
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	chunk := max(b.opts.minSplitBytes, (total+int64(targetSplits)-1)/int64(targetSplits))
 	var out []Split
-	for _, f := range b.files {
+	for _, f := range files {
 		if codecFor(b.opts.compression, f.Path) != "none" || f.Size <= chunk {
 			out = append(out, Split{Path: f.Path, Offset: 0, Length: -1, Rows: -1})
 			continue
@@ -253,6 +263,11 @@ func byteRangeSplits(b *base, targetSplits int) []Split {
 
 // Open implements Source.
 func (s *csvSource) Open(ctx context.Context, split Split, columns []int, batchSize int) (RecordReader, error) {
+	return s.openTable(ctx, split, columns, batchSize, s.openFile)
+}
+
+// openFile reads the file columns of a split.
+func (s *csvSource) openFile(ctx context.Context, split Split, columns []int, batchSize int) (RecordReader, error) {
 	columns, err := s.checkColumns(columns)
 	if err != nil {
 		return nil, err

@@ -43,6 +43,44 @@
 //	min_split_rows   Parquet: smallest row range when a file has fewer row
 //	             groups than the requested splits and row groups are cut
 //	             (default 65536).
+//	hive_partitioning  all formats: key=value folders become partition
+//	             columns (default "true"; "false" reads the same files
+//	             without them).
+//
+// # Hive partitions
+//
+// Below a directory location (or a glob's directory part) folders named
+// key=value — values %XX-escaped as Hive writes them, __HIVE_DEFAULT_PARTITION__
+// or empty for NULL — give each file one column per key, appended after
+// the file columns in folder order, as Spark and DuckDB do. Every file must
+// sit under the same keys. A key is typed BIGINT if all its values are
+// integers, DATE if all are YYYY-MM-DD, else VARCHAR, unless a Flint
+// manifest declares its type. A file column named like a key (ignoring
+// case) keeps its place but takes the folder's type and value. Values are
+// constant per file and reach batches as constant arrays.
+//
+// The location is listed one directory level at a time (fs.DirLister: one
+// delimited LIST per directory on object stores). Open lists it all to learn
+// the schema; Splits lists it again for every query, skipping a key=value
+// folder — and everything below it — when a Predicate on its key (=, <>, <,
+// <=, >, >=, in, isnull, isnotnull) refutes its value, so a query sees the
+// files present when it starts and reads nothing of pruned partitions.
+// Files and folders whose names start with '_' or '.' are skipped. A
+// directory holding a Flint _SUCCESS manifest (manifest.go) yields exactly
+// the files the manifest lists and is not listed further. RowPruner gives
+// planners the row count of the files that survive pruning.
+//
+// # Schema merge
+//
+// Parquet files of one location are merged by column name: columns keep
+// the order in which files (sorted by path) first have them, a column a file
+// lacks reads as NULL from it (and its row groups are pruned by any
+// predicate but isnull), and integer columns of different widths widen to
+// the widest. Any other type difference is an error naming the file, the
+// column, its type and the expected one (and the file that set it). Files
+// that appear after Open must fit the merged types; columns unknown to the
+// table are ignored. CSV files must agree on their header; JSON infers its
+// schema from the first file and reads the others by key name.
 //
 // # CSV inference
 //
@@ -64,6 +102,20 @@
 // to BOOLEAN, objects to STRUCT and arrays to LIST; fields keep the order in
 // which they are first seen; conflicting types become VARCHAR (and then fail
 // to read if a non-string value appears — give a schema then).
+//
+// # Writing
+//
+// The write side has three parts. Format writers (NewBatchWriter,
+// options in ParseWriteOptions) stream batches into one file: Parquet
+// through pqarrow with bounded row groups, CSV with a header, NDJSON;
+// values are written as the readers parse them back. A TaskWriter writes
+// one task attempt's rows into uniquely named files of a dataset
+// (part-<task>-<attempt>-<write ID>-<random>), under Hive key=value/
+// folders when partitioned. A WriteJob is the driver's commit protocol:
+// check the target against the mode, keep one attempt per task, sweep
+// every other file and upload of the write, write the _SUCCESS manifest
+// last (manifest.go: the format, and ReadManifest for readers), and in
+// overwrite mode delete the old dataset's files only after that.
 //
 // # Errors
 //

@@ -264,13 +264,22 @@ func (s *jsonSource) Stats() Stats { return Stats{RowCount: s.rowCount, TotalByt
 // Splits implements Source: byte ranges of uncompressed files, aligned to
 // line starts, as for CSV.
 func (s *jsonSource) Splits(ctx context.Context, preds []Predicate, targetSplits int) ([]Split, error) {
-	return byteRangeSplits(&s.base, targetSplits), nil
+	files, _, err := s.currentFiles(ctx, preds)
+	if err != nil {
+		return nil, err
+	}
+	return byteRangeSplits(&s.base, files, targetSplits), nil
 }
 
 // Open implements Source. Lines are decoded one by one into a RecordBuilder
 // of the projected schema (arrow-go's JSON unmarshalling); keys that are not
 // projected are skipped.
 func (s *jsonSource) Open(ctx context.Context, split Split, columns []int, batchSize int) (RecordReader, error) {
+	return s.openTable(ctx, split, columns, batchSize, s.openFile)
+}
+
+// openFile reads the file columns of a split.
+func (s *jsonSource) openFile(ctx context.Context, split Split, columns []int, batchSize int) (RecordReader, error) {
 	columns, err := s.checkColumns(columns)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,77 +27,173 @@ type parquetFile struct {
 	leaves [][]int
 	// fileTypes[i] is the Arrow type pqarrow decodes field i to.
 	fileTypes []arrow.DataType
+	// schema is the file's own schema in engine types.
+	schema *arrow.Schema
+	// toFile[c] is the field of this file holding column c of the
+	// source's merged schema, or -1 when the file lacks it (all NULL).
+	toFile []int
 }
 
 type parquetSource struct {
 	base
-	files    []*parquetFile
-	byPath   map[string]*parquetFile
-	rowCount int64
-	flat     bool // no nested columns: row-range splits are allowed
+	files []*parquetFile // as listed by Open
+	flat  bool           // no nested columns: row-range splits are allowed
+	// colIndex finds a merged column by name.
+	colIndex map[string]int
+	// origin[c] is the first file that has column c, for error messages.
+	origin []string
+
+	mu sync.RWMutex
+	// byPath caches footers: those read by Open, and those of files
+	// that appeared later (Splits lists the location per query).
+	byPath map[string]*parquetFile
 }
 
 var _ Source = (*parquetSource)(nil)
 
 func openParquet(ctx context.Context, b base) (*parquetSource, error) {
 	s := &parquetSource{base: b, byPath: map[string]*parquetFile{}}
-	var nullable []bool
-	for _, fi := range b.files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		pf, sc, err := readParquetFooter(ctx, b.fsys, fi)
-		if err != nil {
-			return nil, err
-		}
-		if s.schema == nil {
-			s.schema = sc
-			nullable = make([]bool, sc.NumFields())
-		} else if err := checkCompatible(s.schema, sc, s.files[0].info.Path, fi.Path); err != nil {
-			return nil, err
-		}
-		for i := range nullable {
-			nullable[i] = nullable[i] || sc.Field(i).Nullable
-		}
-		s.files = append(s.files, pf)
-		s.byPath[fi.Path] = pf
+	s.files = make([]*parquetFile, len(b.files))
+	err := parallel(ctx, len(b.files), func(i int) error {
+		var err error
+		s.files[i], err = readParquetFooter(ctx, b.fsys, b.files[i])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mergeSchemas(); err != nil {
+		return nil, err
+	}
+	s.fileRows = make([]int64, len(s.files))
+	for i, pf := range s.files {
+		s.byPath[pf.info.Path] = pf
 		s.rowCount += pf.md.NumRows
+		s.fileRows[i] = pf.md.NumRows
 	}
-	fields := s.schema.Fields()
-	for i := range fields {
-		fields[i].Nullable = nullable[i]
-	}
-	s.schema = arrow.NewSchema(fields, nil)
 	s.flat = true
-	for _, f := range fields {
+	for _, f := range s.schema.Fields() {
 		s.flat = s.flat && !arrow.IsNested(f.Type.ID())
 	}
 	return s, nil
 }
 
-func checkCompatible(want, got *arrow.Schema, firstPath, path string) error {
-	if want.NumFields() != got.NumFields() {
-		return fmt.Errorf("parquet %s: has %d columns, but %s has %d", path, got.NumFields(), firstPath, want.NumFields())
-	}
-	for i := 0; i < want.NumFields(); i++ {
-		w, g := want.Field(i), got.Field(i)
-		if w.Name != g.Name {
-			return fmt.Errorf("parquet %s: column %d is named %q, but %q in %s", path, i, g.Name, w.Name, firstPath)
+// mergeSchemas unites the files' schemas by column name: columns keep the
+// order of the first file that has them, a column missing from some file
+// is NULL there, integer columns of different widths widen to the widest;
+// any other difference in type is an error naming both files.
+func (s *parquetSource) mergeSchemas() error {
+	var fields []arrow.Field
+	s.colIndex = map[string]int{}
+	for fi, pf := range s.files {
+		seen := make([]bool, len(fields))
+		for _, g := range pf.schema.Fields() {
+			c, ok := s.colIndex[g.Name]
+			if !ok {
+				s.colIndex[g.Name] = len(fields)
+				g.Nullable = g.Nullable || fi > 0 // earlier files lack it
+				fields = append(fields, g)
+				s.origin = append(s.origin, pf.info.Path)
+				seen = append(seen, true)
+				continue
+			}
+			if seen[c] {
+				return fmt.Errorf("parquet %s: column name %q appears twice", pf.info.Path, g.Name)
+			}
+			seen[c] = true
+			t, ok := mergeTypes(fields[c].Type, g.Type)
+			if !ok {
+				return fmt.Errorf("parquet %s: column %q has type %s, expected %s (as in %s)", pf.info.Path, g.Name, g.Type, fields[c].Type, s.origin[c])
+			}
+			fields[c].Type = t
+			fields[c].Nullable = fields[c].Nullable || g.Nullable
 		}
-		if !arrow.TypeEqual(w.Type, g.Type) {
-			return fmt.Errorf("parquet %s: column %q has type %s, expected %s (as in %s)", path, g.Name, g.Type, w.Type, firstPath)
+		for c := range seen {
+			if !seen[c] {
+				fields[c].Nullable = true
+			}
 		}
 	}
+	s.schema = arrow.NewSchema(fields, nil)
+	for _, pf := range s.files {
+		s.mapColumns(pf)
+	}
+	return nil
+}
+
+// mergeTypes returns the type that holds values of both a and b: a when
+// they are equal, the wider of two signed integer types; ok is false for
+// anything else.
+func mergeTypes(a, b arrow.DataType) (arrow.DataType, bool) {
+	if arrow.TypeEqual(a, b) {
+		return a, true
+	}
+	width := func(t arrow.DataType) int {
+		switch t.ID() {
+		case arrow.INT8:
+			return 1
+		case arrow.INT16:
+			return 2
+		case arrow.INT32:
+			return 3
+		case arrow.INT64:
+			return 4
+		}
+		return 0
+	}
+	wa, wb := width(a), width(b)
+	if wa == 0 || wb == 0 {
+		return nil, false
+	}
+	if wa >= wb {
+		return a, true
+	}
+	return b, true
+}
+
+// mapColumns fills pf.toFile for the merged schema.
+func (s *parquetSource) mapColumns(pf *parquetFile) {
+	pf.toFile = make([]int, s.schema.NumFields())
+	for c := range pf.toFile {
+		pf.toFile[c] = -1
+	}
+	for i, f := range pf.schema.Fields() {
+		if c, ok := s.colIndex[f.Name]; ok {
+			pf.toFile[c] = i
+		}
+	}
+}
+
+// accept checks a file that was not among those Open merged against the
+// merged schema (its columns must fit the merged types; columns the table
+// does not have are ignored) and maps its columns.
+func (s *parquetSource) accept(pf *parquetFile) error {
+	seen := map[string]bool{}
+	for _, g := range pf.schema.Fields() {
+		if seen[g.Name] {
+			return fmt.Errorf("parquet %s: column name %q appears twice", pf.info.Path, g.Name)
+		}
+		seen[g.Name] = true
+		c, ok := s.colIndex[g.Name]
+		if !ok {
+			continue
+		}
+		want := s.schema.Field(c).Type
+		if t, ok := mergeTypes(want, g.Type); !ok || !arrow.TypeEqual(t, want) {
+			return fmt.Errorf("parquet %s: column %q has type %s, expected %s (as in %s)", pf.info.Path, g.Name, g.Type, want, s.origin[c])
+		}
+	}
+	s.mapColumns(pf)
 	return nil
 }
 
 // readParquetFooter parses and sanity-checks one footer and derives the
 // engine schema of the file.
-func readParquetFooter(ctx context.Context, fsys fs.FS, fi fs.FileInfo) (pf *parquetFile, sc *arrow.Schema, err error) {
+func readParquetFooter(ctx context.Context, fsys fs.FS, fi fs.FileInfo) (pf *parquetFile, err error) {
 	defer recoverErr(&err, "parquet %s", fi.Path)
 	f, err := fs.OpenSized(ctx, fsys, fi.Path, fi.Size)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parquet: %w", err)
+		return nil, fmt.Errorf("parquet: %w", err)
 	}
 	defer f.Close()
 	var ra io.ReaderAt = f
@@ -105,19 +202,19 @@ func readParquetFooter(ctx context.Context, fsys fs.FS, fi fs.FileInfo) (pf *par
 	}
 	rdr, err := file.NewParquetReader(io.NewSectionReader(ra, 0, f.Size()))
 	if err != nil {
-		return nil, nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
+		return nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
 	}
 	md := rdr.MetaData()
 	rdr.Close()
 	fi.Size = f.Size()
 	pf = &parquetFile{info: fi, md: md}
 	if err := validateFooter(md, f.Size()); err != nil {
-		return nil, nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
+		return nil, fmt.Errorf("parquet %s: %w", fi.Path, err)
 	}
 	props := pqarrow.ArrowReadProperties{}
 	man, err := pqarrow.NewSchemaManifest(md.Schema, md.KeyValueMetadata(), &props)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parquet %s: schema: %w", fi.Path, err)
+		return nil, fmt.Errorf("parquet %s: schema: %w", fi.Path, err)
 	}
 	fields := make([]arrow.Field, len(man.Fields))
 	for i := range man.Fields {
@@ -126,11 +223,12 @@ func readParquetFooter(ctx context.Context, fsys fs.FS, fi fs.FileInfo) (pf *par
 		pf.fileTypes = append(pf.fileTypes, mf.Field.Type)
 		et, err := engineType(mf.Field.Type)
 		if err != nil {
-			return nil, nil, fmt.Errorf("parquet %s: column %q: %w", fi.Path, mf.Field.Name, err)
+			return nil, fmt.Errorf("parquet %s: column %q: %w", fi.Path, mf.Field.Name, err)
 		}
 		fields[i] = arrow.Field{Name: mf.Field.Name, Type: et, Nullable: mf.Field.Nullable}
 	}
-	return pf, arrow.NewSchema(fields, nil), nil
+	pf.schema = arrow.NewSchema(fields, nil)
+	return pf, nil
 }
 
 func collectLeaves(f *pqarrow.SchemaField, out []int) []int {
@@ -199,17 +297,20 @@ func (s *parquetSource) Splits(ctx context.Context, preds []Predicate, targetSpl
 	if targetSplits < 1 {
 		targetSplits = 1
 	}
-	for _, p := range preds {
-		if p.Column < 0 || p.Column >= s.schema.NumFields() {
-			return nil, fmt.Errorf("parquet %s: predicate column %d out of range", s.location, p.Column)
-		}
+	files, preds, err := s.currentFiles(ctx, preds)
+	if err != nil {
+		return nil, err
+	}
+	pfs, err := s.footers(ctx, files)
+	if err != nil {
+		return nil, err
 	}
 	type rgRef struct {
 		f  *parquetFile
 		rg int
 	}
 	var keep []rgRef
-	for _, f := range s.files {
+	for _, f := range pfs {
 		for rg := 0; rg < f.md.NumRowGroups(); rg++ {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -251,26 +352,72 @@ func (s *parquetSource) Splits(ctx context.Context, preds []Predicate, targetSpl
 	return splits, nil
 }
 
+// footers returns the footers of files: cached when the file is unchanged
+// (same size and, when both are known, modification time), else read (in
+// parallel) and checked against the merged schema.
+func (s *parquetSource) footers(ctx context.Context, files []fs.FileInfo) ([]*parquetFile, error) {
+	out := make([]*parquetFile, len(files))
+	var missing []int
+	s.mu.RLock()
+	for i, fi := range files {
+		pf := s.byPath[fi.Path]
+		if pf != nil && pf.info.Size == fi.Size && (fi.ModTime.IsZero() || pf.info.ModTime.IsZero() || pf.info.ModTime.Equal(fi.ModTime)) {
+			out[i] = pf
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	s.mu.RUnlock()
+	err := parallel(ctx, len(missing), func(j int) error {
+		i := missing[j]
+		pf, err := readParquetFooter(ctx, s.fsys, files[i])
+		if err != nil {
+			return err
+		}
+		if err := s.accept(pf); err != nil {
+			return err
+		}
+		out[i] = pf
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	for _, i := range missing {
+		s.byPath[files[i].Path] = out[i]
+	}
+	s.mu.Unlock()
+	return out, nil
+}
+
+// fileFor returns the footer of a split's file, reading it when this
+// process has not seen the file (an executor given a split by the driver).
 func (s *parquetSource) fileFor(ctx context.Context, path string) (*parquetFile, error) {
-	if f, ok := s.byPath[path]; ok {
+	s.mu.RLock()
+	f, ok := s.byPath[path]
+	s.mu.RUnlock()
+	if ok {
 		return f, nil
 	}
 	fi, err := s.fsys.Stat(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	f, sc, err := readParquetFooter(ctx, s.fsys, fi)
+	pfs, err := s.footers(ctx, []fs.FileInfo{fi})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCompatible(s.schema, sc, s.files[0].info.Path, path); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return pfs[0], nil
 }
 
 // Open implements Source.
-func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, batchSize int) (rr RecordReader, err error) {
+func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, batchSize int) (RecordReader, error) {
+	return s.openTable(ctx, split, columns, batchSize, s.openFile)
+}
+
+// openFile reads the file columns (of the merged schema) of a split.
+func (s *parquetSource) openFile(ctx context.Context, split Split, columns []int, batchSize int) (rr RecordReader, err error) {
 	defer recoverErr(&err, "parquet %s", split.Path)
 	columns, err = s.checkColumns(columns)
 	if err != nil {
@@ -315,7 +462,26 @@ func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, ba
 			r.Close()
 		}
 	}()
-	if len(columns) == 0 || rows == 0 {
+	// Columns the file lacks are NULL; the others are decoded once each.
+	var present []int // file fields to decode, distinct
+	slot := map[int]int{}
+	for _, c := range columns {
+		fc := pf.toFile[c]
+		if fc < 0 {
+			r.outSlot = append(r.outSlot, -1)
+			continue
+		}
+		j, ok := slot[fc]
+		if !ok {
+			j = len(present)
+			slot[fc] = j
+			present = append(present, fc)
+			r.names = append(r.names, s.schema.Field(c).Name)
+			r.types = append(r.types, s.schema.Field(c).Type)
+		}
+		r.outSlot = append(r.outSlot, j)
+	}
+	if len(present) == 0 || rows == 0 {
 		return r, nil
 	}
 	var ra io.ReaderAt
@@ -329,8 +495,8 @@ func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, ba
 		// at a time (see prefetch.go). Closing the reader cancels fctx and
 		// with it the requests in flight.
 		var leaves []int
-		for _, c := range columns {
-			leaves = append(leaves, pf.leaves[c]...)
+		for _, fc := range present {
+			leaves = append(leaves, pf.leaves[fc]...)
 		}
 		ranges, err := parquetChunkRanges(pf, leaves, rowGroups)
 		if err != nil {
@@ -353,31 +519,22 @@ func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, ba
 	if err != nil {
 		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
 	}
-	slot := map[int]int{}
-	for _, c := range columns {
-		if j, ok := slot[c]; ok {
-			r.outSlot = append(r.outSlot, j)
-			continue
-		}
+	for j, fc := range present {
 		leaves := map[int]bool{}
-		for _, l := range pf.leaves[c] {
+		for _, l := range pf.leaves[fc] {
 			leaves[l] = true
 		}
-		cr, err := fr.GetFieldReader(ctx, c, leaves, rowGroups)
+		cr, err := fr.GetFieldReader(ctx, fc, leaves, rowGroups)
 		if err != nil {
-			return nil, fmt.Errorf("parquet %s: column %q: %w", split.Path, s.schema.Field(c).Name, err)
+			return nil, fmt.Errorf("parquet %s: column %q: %w", split.Path, r.names[j], err)
 		}
 		if skip > 0 {
 			if err := cr.SeekToRow(skip); err != nil {
 				cr.Release()
-				return nil, fmt.Errorf("parquet %s: column %q: seeking to row %d: %w", split.Path, s.schema.Field(c).Name, skip, err)
+				return nil, fmt.Errorf("parquet %s: column %q: seeking to row %d: %w", split.Path, r.names[j], skip, err)
 			}
 		}
-		slot[c] = len(r.readers)
-		r.outSlot = append(r.outSlot, len(r.readers))
 		r.readers = append(r.readers, cr)
-		r.names = append(r.names, s.schema.Field(c).Name)
-		r.types = append(r.types, s.schema.Field(c).Type)
 	}
 	return r, nil
 }
@@ -393,8 +550,8 @@ type parquetReader struct {
 	pf        *file.Reader
 	readers   []*pqarrow.ColumnReader
 	names     []string
-	types     []arrow.DataType // engine type per reader
-	outSlot   []int            // output column -> reader index
+	types     []arrow.DataType // engine (merged) type per reader
+	outSlot   []int            // output column -> reader index, -1 for NULL
 	schema    *arrow.Schema
 	batchSize int64
 	remaining int64
@@ -439,7 +596,13 @@ func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err er
 	}
 	out := make([]arrow.Array, len(r.outSlot))
 	for i, j := range r.outSlot {
-		out[i] = cols[j]
+		if j >= 0 {
+			out[i] = cols[j]
+			continue
+		}
+		null := array.MakeArrayOfNull(r.mem, r.schema.Field(i).Type, int(n))
+		defer null.Release()
+		out[i] = null
 	}
 	r.remaining -= n
 	return array.NewRecordBatch(r.schema, out, n), nil

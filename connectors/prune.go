@@ -16,20 +16,49 @@ import (
 // keeps the row group.
 func (s *parquetSource) canSkip(f *parquetFile, rg int, preds []Predicate) bool {
 	meta := f.md.RowGroup(rg)
+	preds, lists := inLists(preds)
+	for c, vals := range lists {
+		preds = append(preds, Predicate{Column: c, Op: "in", Value: vals})
+	}
 	for _, p := range preds {
-		leaves := f.leaves[p.Column]
-		if len(leaves) != 1 || arrow.IsNested(f.fileTypes[p.Column].ID()) {
+		fc := f.toFile[p.Column]
+		if fc < 0 {
+			// The file lacks the column: it is NULL in every row.
+			if p.Op != "isnull" {
+				return true
+			}
+			continue
+		}
+		leaves := f.leaves[fc]
+		if len(leaves) != 1 || arrow.IsNested(f.fileTypes[fc].ID()) {
 			continue // nested column: leaf statistics do not describe rows
 		}
 		cc, err := meta.ColumnChunk(leaves[0])
 		if err != nil {
 			continue
 		}
-		if rowGroupRefutes(cc, meta.NumRows(), f.fileTypes[p.Column], p) {
+		if p.Op == "in" {
+			if allRefute(cc, meta.NumRows(), f.fileTypes[fc], p.Column, p.Value.([]any)) {
+				return true
+			}
+			continue
+		}
+		if rowGroupRefutes(cc, meta.NumRows(), f.fileTypes[fc], p) {
 			return true
 		}
 	}
 	return false
+}
+
+// allRefute reports whether the statistics refute "column = v" for every
+// v of an IN list.
+func allRefute(cc *metadata.ColumnChunkMetaData, numRows int64, ft arrow.DataType, col int, vals []any) bool {
+	for _, v := range vals {
+		if !rowGroupRefutes(cc, numRows, ft, Predicate{Column: col, Op: "=", Value: v}) {
+			return false
+		}
+	}
+	return true
 }
 
 // statKind is the domain min/max and the predicate value are compared in.

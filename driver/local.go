@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -23,6 +24,15 @@ type Local struct {
 	SplitsPerSlot int
 	// Sources caches opened tables across queries.
 	Sources *executor.SourceCache
+	// WriteAttempts is how many times a failed write task runs before the
+	// write fails (default 4): storage errors may be transient, and each
+	// attempt writes files of its own, so a retry is always safe.
+	WriteAttempts int
+
+	// duplicateWrites (tests) runs every write task a second time after
+	// it succeeded, as a cluster may when an executor is lost after
+	// finishing; the second attempt's files must not be committed.
+	duplicateWrites bool
 }
 
 // NewLocal returns a local driver with slots task slots (0: all cores).
@@ -30,12 +40,25 @@ func NewLocal(slots int) *Local {
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	return &Local{Slots: slots, SplitsPerSlot: 4, Sources: executor.NewSourceCache()}
+	return &Local{Slots: slots, SplitsPerSlot: 4, Sources: executor.NewSourceCache(), WriteAttempts: 4}
 }
 
 // Execute runs every stage of sp and returns the final stage's output in
 // task order. The caller owns the batches.
 func (d *Local) Execute(ctx context.Context, sp *physical.StagePlan) ([]arrow.RecordBatch, error) {
+	if physical.WriteOf(sp.Final()) != nil {
+		return nil, errors.New("internal error: a write plan must run with ExecuteWrite")
+	}
+	s, err := d.run(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	return s.result, nil
+}
+
+// run runs every stage of sp; the final stage's output is in the
+// schedule's result (or written, for a write).
+func (d *Local) run(ctx context.Context, sp *physical.StagePlan) (*schedule, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	store := shuffle.NewMemoryStore()
@@ -66,7 +89,7 @@ func (d *Local) Execute(ctx context.Context, sp *physical.StagePlan) ([]arrow.Re
 		releaseAll(s.result)
 		return nil, s.err
 	}
-	return s.result, nil
+	return s, nil
 }
 
 type schedule struct {
@@ -81,6 +104,9 @@ type schedule struct {
 	err       error
 	result    []arrow.RecordBatch
 	consumers []int
+	// written holds, per task of a write stage, the files of its
+	// committed attempt.
+	written [][]connectors.WrittenFile
 }
 
 func (s *schedule) fail(err error) {
@@ -110,6 +136,8 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 		return
 	}
 	results := make([][]arrow.RecordBatch, len(tasks))
+	write := physical.WriteOf(st) != nil
+	written := make([][]connectors.WrittenFile, len(tasks))
 	var wg sync.WaitGroup
 	for i, t := range tasks {
 		select {
@@ -122,6 +150,17 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-s.slots }()
+			if write {
+				files, err := s.runWrite(ctx, t)
+				if err != nil {
+					if ctx.Err() == nil {
+						s.fail(err)
+					}
+					return
+				}
+				written[i] = files
+				return
+			}
 			out, err := executor.Run(ctx, s.env, t)
 			if err != nil {
 				if ctx.Err() == nil {
@@ -139,7 +178,11 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 		}
 		return
 	}
-	if st.Output == nil {
+	if write {
+		s.mu.Lock()
+		s.written = written
+		s.mu.Unlock()
+	} else if st.Output == nil {
 		s.mu.Lock()
 		for _, r := range results {
 			s.result = append(s.result, r...)

@@ -21,6 +21,9 @@ type Task struct {
 	Index int
 	// Splits are the scan splits of this task (scan stages only).
 	Splits []connectors.Split
+	// Attempt counts the runs of this task (0 first); a write task puts it
+	// in the names of its files.
+	Attempt int
 }
 
 type builder struct {

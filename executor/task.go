@@ -18,6 +18,9 @@ import (
 // stage's ID (env.ExchangeSchema), also when there are no rows.
 // A panic inside an operator is turned into an error naming the stage.
 func Run(ctx context.Context, env *Env, t Task) (result []arrow.RecordBatch, err error) {
+	if physical.WriteOf(t.Stage) != nil {
+		return nil, fmt.Errorf("internal error: stage %d is a write stage; run it with RunWrite", t.Stage.ID)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			releaseBatches(result)

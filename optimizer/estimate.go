@@ -23,7 +23,13 @@ const (
 
 // EstimateRows estimates how many rows n produces, from Scan row counts
 // (Parquet footers) and fixed selectivity guesses.
-func EstimateRows(n plan.Node) float64 { return newEstimator(n).rows(n) }
+func EstimateRows(n plan.Node) float64 { return newEstimator(n, nil).rows(n) }
+
+// EstimateRowsWith is EstimateRows that asks stats (when not nil) about
+// scans first.
+func EstimateRowsWith(n plan.Node, stats ScanStats) float64 {
+	return newEstimator(n, stats).rows(n)
+}
 
 // estimator memoizes row estimates and knows, per column, an upper bound
 // of its distinct values ("domain"): the row count of the table it comes
@@ -31,10 +37,11 @@ func EstimateRows(n plan.Node) float64 { return newEstimator(n).rows(n) }
 type estimator struct {
 	memo   map[plan.Node]float64
 	domain map[plan.ColumnID]float64
+	stats  ScanStats // may be nil
 }
 
-func newEstimator(root plan.Node) *estimator {
-	e := &estimator{memo: map[plan.Node]float64{}, domain: map[plan.ColumnID]float64{}}
+func newEstimator(root plan.Node, stats ScanStats) *estimator {
+	e := &estimator{memo: map[plan.Node]float64{}, domain: map[plan.ColumnID]float64{}, stats: stats}
 	e.learn(root)
 	return e
 }
@@ -99,7 +106,20 @@ func (e *estimator) compute(n plan.Node) float64 {
 		if x.Source.RowCount < 0 {
 			rc = unknownRows
 		}
-		return rc * selectivityAll(x.Filters)
+		filters := x.Filters
+		if e.stats != nil {
+			if n, used, ok := e.stats(x); ok {
+				// The rows of the files that survive pruning; the filters
+				// that pruned them are accounted for.
+				rc, filters = float64(n), nil
+				for i, f := range x.Filters {
+					if i >= len(used) || !used[i] {
+						filters = append(filters, f)
+					}
+				}
+			}
+		}
+		return rc * selectivityAll(filters)
 	case *plan.Values:
 		return float64(len(x.Rows))
 	case *plan.Filter:

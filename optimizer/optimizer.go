@@ -17,7 +17,16 @@ type Rule interface {
 type Context struct {
 	// IDs allocates fresh column IDs for columns a rule introduces.
 	IDs *plan.IDGen
+	// Stats, when not nil, is asked about scans before row estimates fall
+	// back to RowCount and selectivity guesses.
+	Stats ScanStats
 }
+
+// ScanStats estimates the rows a scan reads from what only its storage
+// knows — the row counts of the files its Filters leave once they prune
+// Hive partitions — and reports which Filters that estimate accounts for
+// (used[i] for s.Filters[i]). ok is false when it knows nothing better.
+type ScanStats func(s *plan.Scan) (rows int64, used []bool, ok bool)
 
 // maxIterations bounds each fixed-point batch of rules.
 const maxIterations = 8
@@ -32,10 +41,21 @@ func Optimize(n plan.Node, ids *plan.IDGen) (plan.Node, error) {
 // rules that changed the plan (a rule firing in several iterations appears
 // once per firing).
 func OptimizeTrace(n plan.Node, ids *plan.IDGen) (plan.Node, []string, error) {
+	return optimize(n, ids, nil)
+}
+
+// OptimizeWithStats is Optimize with row estimates that ask stats about
+// scans first.
+func OptimizeWithStats(n plan.Node, ids *plan.IDGen, stats ScanStats) (plan.Node, error) {
+	out, _, err := optimize(n, ids, stats)
+	return out, err
+}
+
+func optimize(n plan.Node, ids *plan.IDGen, stats ScanStats) (plan.Node, []string, error) {
 	if ids == nil {
 		ids = &plan.IDGen{}
 	}
-	ctx := &Context{IDs: ids}
+	ctx := &Context{IDs: ids, Stats: stats}
 	want := n.Schema()
 	var fired []string
 	for _, b := range pipeline() {

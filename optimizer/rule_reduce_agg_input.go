@@ -38,7 +38,7 @@ func (ReduceAggregateInput) Name() string { return "reduce_aggregate_input" }
 const reduceFactor = 8
 
 func (ReduceAggregateInput) Apply(n plan.Node, ctx *Context) (plan.Node, bool, error) {
-	est := newEstimator(n)
+	est := newEstimator(n, ctx.Stats)
 	changed := false
 	out := plan.TransformPlan(n, func(x plan.Node) plan.Node {
 		j, ok := x.(*plan.Join)

@@ -31,8 +31,8 @@ type ReorderJoins struct{}
 
 func (ReorderJoins) Name() string { return "reorder_joins" }
 
-func (ReorderJoins) Apply(n plan.Node, _ *Context) (plan.Node, bool, error) {
-	est := newEstimator(n)
+func (ReorderJoins) Apply(n plan.Node, ctx *Context) (plan.Node, bool, error) {
+	est := newEstimator(n, ctx.Stats)
 	out := reorder(n, est)
 	return out, changedPlan(n, out), nil
 }

@@ -134,12 +134,50 @@ func projectDist(d distribution, exprs []plan.Expr, out plan.Schema) distributio
 
 func (l *lowerer) lowerScan(n *plan.Scan) (Node, distribution, error) {
 	s := &Scan{Source: n.Source, Cols: n.Cols, Out: n.Out, Filter: plan.And(n.Filters...)}
-	for _, f := range n.Filters {
+	s.Prune, _ = ScanPredicates(n)
+	return s, distribution{kind: distAny}, nil
+}
+
+// ScanPredicates converts the filters of n that can skip data into
+// connector predicates; from[i] is the index in n.Filters of preds[i].
+func ScanPredicates(n *plan.Scan) (preds []connectors.Predicate, from []int) {
+	for i, f := range n.Filters {
+		if in, ok := f.(*plan.InList); ok {
+			for _, p := range inPredicates(in, n) {
+				preds = append(preds, p)
+				from = append(from, i)
+			}
+			continue
+		}
 		if p, ok := prunePredicate(f, n); ok {
-			s.Prune = append(s.Prune, p)
+			preds = append(preds, p)
+			from = append(from, i)
 		}
 	}
-	return s, distribution{kind: distAny}, nil
+	return preds, from
+}
+
+// inPredicates converts "column IN (literals)" into one "in" predicate per
+// member (connectors.Predicate), or none when a member is NULL or of
+// another type.
+func inPredicates(e *plan.InList, n *plan.Scan) []connectors.Predicate {
+	r, ok := e.E.(*plan.ColRef)
+	if !ok || e.Negated || len(e.List) == 0 {
+		return nil
+	}
+	i := n.Out.Index(r.ID)
+	if i < 0 {
+		return nil
+	}
+	c := n.Cols[i]
+	out := make([]connectors.Predicate, len(e.List))
+	for j, l := range e.List {
+		if l.Value == nil || !arrow.TypeEqual(l.Typ, n.Source.Schema.Field(c).Type) {
+			return nil
+		}
+		out[j] = connectors.Predicate{Column: c, Op: "in", Value: l.Value}
+	}
+	return out
 }
 
 // prunePredicate converts "column op literal" into a connector predicate.

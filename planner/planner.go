@@ -9,6 +9,7 @@ package planner
 import (
 	"strings"
 
+	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/optimizer"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
@@ -21,6 +22,12 @@ type Options struct {
 	// BroadcastRows is the estimated row count at or below which a join's
 	// build side is broadcast.
 	BroadcastRows float64
+	// Stats, when set, improves row estimates of scans (optimizer.ScanStats).
+	Stats optimizer.ScanStats
+	// Write, when set, makes the query a dataset write: a physical.Write
+	// at the root of the final stage, whose tasks write their rows into
+	// files.
+	Write *connectors.WriteSpec
 }
 
 // Compiled is a query ready to run, with every intermediate form kept for
@@ -36,17 +43,20 @@ type Compiled struct {
 // hand out IDs already used in n (for a plan decoded from the wire, call
 // ids.Reserve with its highest ID first).
 func Compile(n plan.Node, ids *plan.IDGen, o Options) (*Compiled, error) {
-	opt, err := optimizer.Optimize(n, ids)
+	opt, err := optimizer.OptimizeWithStats(n, ids, o.Stats)
 	if err != nil {
 		return nil, err
 	}
 	phys, err := physical.Plan(opt, ids, physical.Options{
 		Partitions:    o.Partitions,
 		BroadcastRows: o.BroadcastRows,
-		Estimate:      optimizer.EstimateRows,
+		Estimate:      func(n plan.Node) float64 { return optimizer.EstimateRowsWith(n, o.Stats) },
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.Write != nil {
+		phys = &physical.Write{Input: phys, Spec: *o.Write}
 	}
 	stages, err := physical.Cut(phys)
 	if err != nil {

@@ -327,6 +327,8 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_Window{Window: &pb.PhysWindow{Input: i, Funcs: funcs, Out: out}}}), nil
 	case *physical.Exchange:
 		return e.exchange(n, e.leafExchanges)
+	case *physical.Write:
+		return e.write(n)
 	case *StageInput:
 		return 0, fmt.Errorf("StageInput %d can only appear below an Exchange", n.Stage)
 	}
@@ -646,6 +648,8 @@ func (d *nodeDecoder) node(p *pb.PhysicalNode) (physical.Node, error) {
 			return nil, fmt.Errorf("Window: %w", err)
 		}
 		return &physical.Window{Input: in, Funcs: funcs, Out: out}, nil
+	case *pb.PhysicalNode_Write:
+		return d.write(k.Write)
 	case *pb.PhysicalNode_Exchange:
 		x := k.Exchange
 		if x.GetKind() < pb.ExchangeKind_EXCHANGE_KIND_HASH || x.GetKind() > pb.ExchangeKind_EXCHANGE_KIND_ROUND_ROBIN {

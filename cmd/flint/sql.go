@@ -208,7 +208,7 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 			return err
 		}
 		switch st.(type) {
-		case *ast.Query, *ast.Explain:
+		case *ast.Query, *ast.Explain, *ast.Copy: // COPY: rows, files, bytes written
 			schema, batches, err := df.CollectWithSchema(ctx)
 			if err != nil {
 				return err

@@ -64,6 +64,62 @@ func OpenSized(ctx context.Context, fsys FS, path string, size int64) (File, err
 	return fsys.Open(ctx, path)
 }
 
+// DirLister is implemented by filesystems that can list one directory
+// level, which lets a reader skip whole subtrees (pruned Hive partitions)
+// without listing them. An object store maps it onto one delimited LIST
+// ("/") per directory, paginated.
+type DirLister interface {
+	// ListDir returns the entries directly in dir, sorted by path: regular
+	// files with their size, and subdirectories (IsDir, Path without a
+	// trailing '/'). Unlike List it keeps hidden names (a leading '.' or
+	// '_'), so callers can see markers such as _SUCCESS; they decide what
+	// to skip. A missing dir yields an empty list on object stores, where
+	// directories are only key prefixes.
+	ListDir(ctx context.Context, dir string) ([]FileInfo, error)
+}
+
+// ReadDir lists one level of dir: with ListDir when fsys is a DirLister,
+// else by folding a recursive List (which does not show hidden entries)
+// into the first path segment below dir.
+func ReadDir(ctx context.Context, fsys FS, dir string) ([]FileInfo, error) {
+	if dl, ok := fsys.(DirLister); ok {
+		return dl.ListDir(ctx, dir)
+	}
+	all, err := fsys.List(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	prefix := JoinPath(dir, "")
+	var out []FileInfo
+	seen := map[string]bool{}
+	for _, fi := range all {
+		rel, ok := strings.CutPrefix(fi.Path, prefix)
+		if !ok {
+			continue
+		}
+		first, _, nested := strings.Cut(rel, "/")
+		if !nested {
+			out = append(out, fi)
+			continue
+		}
+		if !seen[first] {
+			seen[first] = true
+			out = append(out, FileInfo{Path: prefix + first, IsDir: true})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// JoinPath appends name to dir with one '/', keeping any "scheme://"; a
+// dir of "." (the working directory) yields name alone.
+func JoinPath(dir, name string) string {
+	if dir == "." {
+		return name
+	}
+	return strings.TrimSuffix(dir, "/") + "/" + name
+}
+
 // IsLocal reports whether fsys is the local filesystem, where a ReadAt is
 // cheap and callers need not batch or prefetch reads.
 func IsLocal(fsys FS) bool {

@@ -14,7 +14,10 @@ import (
 // Local is the local filesystem. Paths use '/' separators.
 type Local struct{}
 
-var _ FS = Local{}
+var (
+	_ FS        = Local{}
+	_ DirLister = Local{}
+)
 
 func localPath(p string) string { return strings.TrimPrefix(p, "file://") }
 
@@ -86,6 +89,37 @@ func (Local) List(ctx context.Context, dir string) ([]FileInfo, error) {
 	})
 	if err != nil {
 		return nil, wrapNotExist(dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// ListDir implements DirLister. Entries that are neither regular files
+// nor directories (sockets, symlinks) are left out, as List does.
+func (Local) ListDir(ctx context.Context, dir string) ([]FileInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(localPath(dir))
+	if err != nil {
+		return nil, wrapNotExist(dir, err)
+	}
+	out := make([]FileInfo, 0, len(entries))
+	for _, e := range entries {
+		p := JoinPath(dir, e.Name())
+		switch {
+		case e.IsDir():
+			out = append(out, FileInfo{Path: p, IsDir: true})
+		case e.Type().IsRegular():
+			info, err := e.Info()
+			if err != nil {
+				if errors.Is(err, iofs.ErrNotExist) {
+					continue // removed while listing
+				}
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			out = append(out, FileInfo{Path: p, Size: info.Size(), ModTime: info.ModTime()})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil

@@ -3,7 +3,9 @@
 //
 // It owns the mapping of fs calls onto S3 requests: Open and Stat are HEAD
 // requests, File.ReadAt is one ranged GET (Range: bytes=a-b) per call, and
-// List is a paginated ListObjectsV2 under a key prefix. It does not own file
+// List is a paginated ListObjectsV2 under a key prefix; ListDir
+// (fs.DirLister) adds Delimiter "/" to list one folder level, objects and
+// common prefixes, so pruned Hive partitions are never listed. It does not own file
 // formats or read planning: package connectors decides which ranges to read
 // (for Parquet: the footer, then only the projected column chunks, several
 // at a time) and reads them through this package.
@@ -21,6 +23,20 @@
 // (http://host/bucket/key), which S3-compatible servers expect; AWS itself
 // gets virtual-hosted style. FLINT_S3_PATH_STYLE=true|false, or
 // Options.Addressing, forces either.
+//
+// # Writing
+//
+// FS implements fs.WriteFS. Create buffers a file up to the part size
+// (Options.PartSize, default 8 MiB, at least 5 MiB): a smaller file is one
+// PUT at Close; a larger one becomes a multipart upload whose parts are
+// sent while the caller keeps writing (Options.UploadConcurrency at once)
+// and which Close completes. Abort, a failed part or a failed Close sends
+// AbortMultipartUpload, on a context of its own when the writer's was
+// cancelled. Nothing is ever renamed: the dataset commit protocol lives in
+// package connectors (WriteJob). Sweep deletes objects and aborts
+// unfinished uploads below a prefix by name (ListObjectsV2 and
+// ListMultipartUploads), which is how a failed write's leftovers go;
+// ListUploads shows the unfinished uploads. Delete uses DeleteObjects.
 //
 // # Errors
 //

@@ -52,6 +52,13 @@ type Options struct {
 	// ListPageSize is the MaxKeys of each ListObjectsV2 request (0: the
 	// server's default, 1000 on AWS).
 	ListPageSize int
+	// PartSize is the part size of multipart uploads and the size up to
+	// which a written file is sent as one PUT (0: DefaultPartSize; at
+	// least MinPartSize).
+	PartSize int64
+	// UploadConcurrency is how many parts of one file are sent at once
+	// (0: 2). Memory per open file is about (UploadConcurrency+1) parts.
+	UploadConcurrency int
 }
 
 // Stats count the requests an FS has made and the object bytes it has
@@ -64,6 +71,14 @@ type Stats struct {
 	BytesFetched int64
 	// Retries counts ranged GETs repeated after a short or broken body.
 	Retries int64
+	// PutRequests counts PUTs, multipart creations, part uploads and
+	// completions; BytesSent the object bytes they carried.
+	PutRequests int64
+	BytesSent   int64
+	// AbortRequests counts AbortMultipartUpload requests, DeleteRequests
+	// DeleteObjects requests.
+	AbortRequests  int64
+	DeleteRequests int64
 }
 
 // FS reads "s3://bucket/key" locations. It is safe for concurrent use. The
@@ -76,10 +91,12 @@ type FS struct {
 	creds  *recordingProvider
 
 	gets, heads, lists, bytes, retries atomic.Int64
+	puts, bytesSent, aborts, deletes   atomic.Int64
 }
 
 var _ fs.FS = (*FS)(nil)
 var _ fs.SizedOpener = (*FS)(nil)
+var _ fs.DirLister = (*FS)(nil)
 
 // New returns an FS with opts. It does no I/O.
 func New(opts Options) *FS { return &FS{opts: opts} }
@@ -100,6 +117,11 @@ func (f *FS) Stats() Stats {
 		ListRequests: f.lists.Load(),
 		BytesFetched: f.bytes.Load(),
 		Retries:      f.retries.Load(),
+		PutRequests:  f.puts.Load(),
+		BytesSent:    f.bytesSent.Load(),
+
+		AbortRequests:  f.aborts.Load(),
+		DeleteRequests: f.deletes.Load(),
 	}
 }
 
@@ -147,8 +169,9 @@ func (f *FS) s3Client(ctx context.Context) (*s3.Client, error) {
 		case o.BaseEndpoint != nil:
 			o.UsePathStyle = true
 		}
-		// Reads only: whole-object checksums cannot validate ranged GETs,
-		// and the SDK would log a warning for each one.
+		// Checksums only where S3 requires one (DeleteObjects): whole-object
+		// checksums cannot validate ranged GETs, and the SDK would log a
+		// warning for each one.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
@@ -357,6 +380,63 @@ func (f *FS) List(ctx context.Context, dir string) ([]fs.FileInfo, error) {
 			}
 			out = append(out, fs.FileInfo{
 				Path:    "s3://" + loc.bucket + "/" + key,
+				Size:    aws.ToInt64(obj.Size),
+				ModTime: aws.ToTime(obj.LastModified),
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// ListDir implements fs.DirLister with ListObjectsV2 pages under dir's key
+// prefix and Delimiter "/": objects directly below dir are files, common
+// prefixes are subdirectories. Hidden names are kept (fs.DirLister); folder
+// markers (keys ending in '/') are not. A prefix without objects lists as
+// empty, since S3 has no directories.
+func (f *FS) ListDir(ctx context.Context, dir string) ([]fs.FileInfo, error) {
+	loc, err := parse(dir)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := f.s3Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	prefix := loc.key
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	pager := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &loc.bucket, Prefix: &prefix, Delimiter: aws.String("/")},
+		func(o *s3.ListObjectsV2PaginatorOptions) {
+			if f.opts.ListPageSize > 0 {
+				o.Limit = int32(min(f.opts.ListPageSize, 1<<30))
+			}
+		})
+	base := "s3://" + loc.bucket + "/"
+	var out []fs.FileInfo
+	for pager.HasMorePages() {
+		f.lists.Add(1)
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, f.classify("LIST", loc, err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			p := aws.ToString(cp.Prefix)
+			rel, ok := strings.CutPrefix(p, prefix)
+			if !ok || rel == "" || rel == "/" {
+				continue
+			}
+			out = append(out, fs.FileInfo{Path: base + strings.TrimSuffix(p, "/"), IsDir: true})
+		}
+		for _, obj := range page.Contents {
+			key := aws.ToString(obj.Key)
+			rel, ok := strings.CutPrefix(key, prefix)
+			if !ok || rel == "" || strings.Contains(rel, "/") {
+				continue
+			}
+			out = append(out, fs.FileInfo{
+				Path:    base + key,
 				Size:    aws.ToInt64(obj.Size),
 				ModTime: aws.ToTime(obj.LastModified),
 			})

@@ -26,6 +26,10 @@
 // is rerun, and the job is complete only with every result in memory.
 // Finished results are kept as one Arrow IPC stream for a bounded time.
 //
+// A write job (SubmitRequest.write) ends differently: its final tasks
+// report the files they wrote (RunTaskResponse.written) instead of a
+// result to fetch, and the driver commits them (write.go).
+//
 // Attempt numbers: the coordinator counts attempts from 1; on the wire
 // (wire.TaskSpec.Attempt, input locations, TaskAttemptId, shuffle files)
 // they count retries from 0, i.e. wire attempt = coordinator attempt - 1.

@@ -48,6 +48,10 @@ type job struct {
 	splitting map[int]bool
 	schemas   map[int]*arrow.Schema // exchange (stage) ID -> Arrow schema written
 	results   map[int][]arrow.RecordBatch
+	// write is set for a dataset write; written holds the files of each
+	// final task's committed attempt.
+	write   *connectors.WriteJob
+	written map[int][]connectors.WrittenFile
 	// stuckSince is when the job last started to have work but no live
 	// executor (zero: it is not stuck).
 	stuckSince time.Time
@@ -119,15 +123,28 @@ func (d *Driver) Submit(_ context.Context, req *pb.SubmitRequest) (*pb.SubmitRes
 	}
 	var ids plan.IDGen
 	ids.Reserve(maxColumnID(n))
-	c, err := planner.Compile(n, &ids, planner.Options{Partitions: int(opts.Partitions), BroadcastRows: opts.BroadcastRows})
+	wspec, err := submittedWrite(req)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "submit: %v", err)
+	}
+	c, err := planner.Compile(n, &ids, planner.Options{Partitions: int(opts.Partitions), BroadcastRows: opts.BroadcastRows, Write: wspec})
 	if err != nil {
 		// Verbatim: the client shows it as local mode would.
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	var wj *connectors.WriteJob
+	if wspec != nil && !req.GetExplain() {
+		if wj, err = d.beginWrite(wspec, id); err != nil {
+			// Verbatim, as local mode says it (the target holds data, ...).
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+		schema = writeResultSchema
 	}
 	now := time.Now()
 	j := &job{id: id, name: req.GetName(), submitted: now, opts: opts, schema: schema,
 		sources: executor.NewSourceCache(), splits: map[int][]connectors.Split{}, splitting: map[int]bool{},
 		schemas: map[int]*arrow.Schema{}, results: map[int][]arrow.RecordBatch{},
+		write: wj, written: map[int][]connectors.WrittenFile{},
 		state: pb.JobState_JOB_STATE_RUNNING, changed: make(chan struct{})}
 	if ms := req.GetDeadlineMs(); ms > 0 {
 		j.deadline = now.Add(time.Duration(ms) * time.Millisecond)
@@ -300,6 +317,10 @@ func (d *Driver) statusEventLocked(j *job) {
 func (d *Driver) jobEndedLocked(j *job) {
 	j.cancel()
 	cj := d.state.Jobs[j.id]
+	if j.write != nil {
+		d.endWriteLocked(j, cj)
+		return
+	}
 	if cj.Status != coordinator.StatusSucceeded {
 		releaseResults(j.results)
 		j.results = nil

@@ -12,6 +12,7 @@ import (
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/coordinator"
 	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
 	"github.com/flint-engine/flint/wire"
@@ -173,7 +174,7 @@ func (d *Driver) runAttempt(ctx context.Context, j *job, e *executorConn, k atte
 		o.unreachable = status.Code(err) == codes.Unavailable && ctx.Err() == nil
 		return
 	}
-	if !o.resp.GetOk() || spec.Task.Stage.Output != nil {
+	if !o.resp.GetOk() || spec.Task.Stage.Output != nil || physical.WriteOf(spec.Task.Stage) != nil {
 		return
 	}
 	// A final-stage task: fetch its result now, so that a result lost
@@ -228,7 +229,9 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 		if !succeeded {
 			j.taskEventLocked(k, e.id, pb.TaskState_TASK_STATE_FAILED, errText, o.resp.GetMetrics())
 		} else {
-			if j.stages.Stages[k.stage].Output == nil {
+			if j.write != nil && physical.WriteOf(j.stages.Stages[k.stage]) != nil {
+				j.written[k.task] = writtenFiles(o.resp)
+			} else if j.stages.Stages[k.stage].Output == nil {
 				releaseBatches(j.results[k.task])
 				j.results[k.task], o.results = o.results, nil
 			}
@@ -243,6 +246,9 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 		}
 	}
 	releaseBatches(o.results)
+	if succeeded && !d.currentLocked(k) && len(o.resp.GetWritten()) > 0 {
+		d.dropStaleWriteLocked(j, k, o.resp)
+	}
 	if _, err := d.applyLocked(ev); err != nil && j.inState {
 		d.log.Error("internal error: attempt report", "job", k.job, "stage", k.stage, "task", k.task, "err", err)
 	}

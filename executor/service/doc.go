@@ -13,6 +13,11 @@
 // others over Flight). A final-stage task keeps its result the same way,
 // as exchange <stage ID> with one partition, for the driver to fetch.
 //
+// A task of a write stage (a physical.Write at the root) writes its rows
+// into files of the dataset instead (executor.RunWrite, files named with
+// the attempt number) and lists them in RunTaskResponse.written; nothing
+// is kept for the driver to fetch.
+//
 // RunTask blocks until the attempt ends. A task's failure, including the
 // map outputs it could not read (fetch_failures), is in the response; a
 // gRPC error means the call was cancelled. Cancelling the call, EndJob of

@@ -17,6 +17,7 @@ import (
 
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
 	"github.com/flint-engine/flint/wire"
@@ -189,6 +190,9 @@ func (s *Service) run(ctx context.Context, j *job, spec *wire.TaskSpec) (*pb.Run
 		}
 	}
 	st := spec.Task.Stage
+	if physical.WriteOf(st) != nil {
+		return s.runWrite(ctx, j, spec, store, resp)
+	}
 	result, err := executor.Run(ctx, j.env.WithStore(store), spec.Task)
 	if err == nil && st.Output == nil {
 		// The result of a final-stage task is kept like map output, as

@@ -1216,6 +1216,200 @@ func (x *PhysExchange) GetSchema() *Schema {
 	return nil
 }
 
+// PartitionColumn is a partition column of a dataset write and its SQL
+// type name (connectors.PartitionColumn).
+type PartitionColumn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartitionColumn) Reset() {
+	*x = PartitionColumn{}
+	mi := &file_flint_v1_physical_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartitionColumn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartitionColumn) ProtoMessage() {}
+
+func (x *PartitionColumn) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_physical_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartitionColumn.ProtoReflect.Descriptor instead.
+func (*PartitionColumn) Descriptor() ([]byte, []int) {
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PartitionColumn) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PartitionColumn) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+// WriteSpec is a connectors.WriteSpec: where and how a write puts its
+// files.
+type WriteSpec struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Format      string                 `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"`     // parquet, csv or json
+	Location    string                 `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"` // the dataset directory
+	Mode        string                 `protobuf:"bytes,3,opt,name=mode,proto3" json:"mode,omitempty"`         // error, overwrite or append (the driver's concern)
+	PartitionBy []*PartitionColumn     `protobuf:"bytes,4,rep,name=partition_by,json=partitionBy,proto3" json:"partition_by,omitempty"`
+	Options     map[string]string      `protobuf:"bytes,5,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// write_id is unique per write and part of every file name it creates.
+	WriteId       string `protobuf:"bytes,6,opt,name=write_id,json=writeId,proto3" json:"write_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteSpec) Reset() {
+	*x = WriteSpec{}
+	mi := &file_flint_v1_physical_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteSpec) ProtoMessage() {}
+
+func (x *WriteSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_physical_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteSpec.ProtoReflect.Descriptor instead.
+func (*WriteSpec) Descriptor() ([]byte, []int) {
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *WriteSpec) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *WriteSpec) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *WriteSpec) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *WriteSpec) GetPartitionBy() []*PartitionColumn {
+	if x != nil {
+		return x.PartitionBy
+	}
+	return nil
+}
+
+func (x *WriteSpec) GetOptions() map[string]string {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *WriteSpec) GetWriteId() string {
+	if x != nil {
+		return x.WriteId
+	}
+	return ""
+}
+
+// PhysWrite is a physical.Write: the root of a write's final stage.
+type PhysWrite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Input         int32                  `protobuf:"varint,1,opt,name=input,proto3" json:"input,omitempty"`
+	Spec          *WriteSpec             `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PhysWrite) Reset() {
+	*x = PhysWrite{}
+	mi := &file_flint_v1_physical_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PhysWrite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PhysWrite) ProtoMessage() {}
+
+func (x *PhysWrite) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_physical_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PhysWrite.ProtoReflect.Descriptor instead.
+func (*PhysWrite) Descriptor() ([]byte, []int) {
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PhysWrite) GetInput() int32 {
+	if x != nil {
+		return x.Input
+	}
+	return 0
+}
+
+func (x *PhysWrite) GetSpec() *WriteSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
 // PhysicalNode is a physical.Node: exactly one kind is set.
 type PhysicalNode struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1234,6 +1428,7 @@ type PhysicalNode struct {
 	//	*PhysicalNode_Union
 	//	*PhysicalNode_Window
 	//	*PhysicalNode_Exchange
+	//	*PhysicalNode_Write
 	Kind          isPhysicalNode_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1241,7 +1436,7 @@ type PhysicalNode struct {
 
 func (x *PhysicalNode) Reset() {
 	*x = PhysicalNode{}
-	mi := &file_flint_v1_physical_proto_msgTypes[16]
+	mi := &file_flint_v1_physical_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1448,7 @@ func (x *PhysicalNode) String() string {
 func (*PhysicalNode) ProtoMessage() {}
 
 func (x *PhysicalNode) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[16]
+	mi := &file_flint_v1_physical_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1461,7 @@ func (x *PhysicalNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhysicalNode.ProtoReflect.Descriptor instead.
 func (*PhysicalNode) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{16}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PhysicalNode) GetKind() isPhysicalNode_Kind {
@@ -1393,6 +1588,15 @@ func (x *PhysicalNode) GetExchange() *PhysExchange {
 	return nil
 }
 
+func (x *PhysicalNode) GetWrite() *PhysWrite {
+	if x != nil {
+		if x, ok := x.Kind.(*PhysicalNode_Write); ok {
+			return x.Write
+		}
+	}
+	return nil
+}
+
 type isPhysicalNode_Kind interface {
 	isPhysicalNode_Kind()
 }
@@ -1449,6 +1653,10 @@ type PhysicalNode_Exchange struct {
 	Exchange *PhysExchange `protobuf:"bytes,13,opt,name=exchange,proto3,oneof"`
 }
 
+type PhysicalNode_Write struct {
+	Write *PhysWrite `protobuf:"bytes,14,opt,name=write,proto3,oneof"`
+}
+
 func (*PhysicalNode_Scan) isPhysicalNode_Kind() {}
 
 func (*PhysicalNode_Values) isPhysicalNode_Kind() {}
@@ -1475,6 +1683,8 @@ func (*PhysicalNode_Window) isPhysicalNode_Kind() {}
 
 func (*PhysicalNode_Exchange) isPhysicalNode_Kind() {}
 
+func (*PhysicalNode_Write) isPhysicalNode_Kind() {}
+
 // Stage is a physical.Stage; node references index the enclosing message's
 // node table.
 type Stage struct {
@@ -1491,7 +1701,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_flint_v1_physical_proto_msgTypes[17]
+	mi := &file_flint_v1_physical_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1713,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[17]
+	mi := &file_flint_v1_physical_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1726,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{17}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Stage) GetId() int32 {
@@ -1575,7 +1785,7 @@ type StagePlan struct {
 
 func (x *StagePlan) Reset() {
 	*x = StagePlan{}
-	mi := &file_flint_v1_physical_proto_msgTypes[18]
+	mi := &file_flint_v1_physical_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1797,7 @@ func (x *StagePlan) String() string {
 func (*StagePlan) ProtoMessage() {}
 
 func (x *StagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[18]
+	mi := &file_flint_v1_physical_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1810,7 @@ func (x *StagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StagePlan.ProtoReflect.Descriptor instead.
 func (*StagePlan) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{18}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StagePlan) GetVersion() uint32 {
@@ -1651,7 +1861,7 @@ type InputLocation struct {
 
 func (x *InputLocation) Reset() {
 	*x = InputLocation{}
-	mi := &file_flint_v1_physical_proto_msgTypes[19]
+	mi := &file_flint_v1_physical_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1873,7 @@ func (x *InputLocation) String() string {
 func (*InputLocation) ProtoMessage() {}
 
 func (x *InputLocation) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[19]
+	mi := &file_flint_v1_physical_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1886,7 @@ func (x *InputLocation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputLocation.ProtoReflect.Descriptor instead.
 func (*InputLocation) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{19}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *InputLocation) GetExecutorAddress() string {
@@ -1709,7 +1919,7 @@ type InputLocations struct {
 
 func (x *InputLocations) Reset() {
 	*x = InputLocations{}
-	mi := &file_flint_v1_physical_proto_msgTypes[20]
+	mi := &file_flint_v1_physical_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +1931,7 @@ func (x *InputLocations) String() string {
 func (*InputLocations) ProtoMessage() {}
 
 func (x *InputLocations) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[20]
+	mi := &file_flint_v1_physical_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +1944,7 @@ func (x *InputLocations) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputLocations.ProtoReflect.Descriptor instead.
 func (*InputLocations) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InputLocations) GetLocations() []*InputLocation {
@@ -1768,7 +1978,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_flint_v1_physical_proto_msgTypes[21]
+	mi := &file_flint_v1_physical_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1990,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[21]
+	mi := &file_flint_v1_physical_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +2003,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Task) GetVersion() uint32 {
@@ -1961,7 +2171,23 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"partitions\x12\x0e\n" +
 	"\x02id\x18\x05 \x01(\x05R\x02id\x12(\n" +
 	"\x06schema\x18\x06 \x01(\v2\x10.flint.v1.SchemaR\x06schemaB\b\n" +
-	"\x06_input\"\xb2\x05\n" +
+	"\x06_input\"9\n" +
+	"\x0fPartitionColumn\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\"\xa4\x02\n" +
+	"\tWriteSpec\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\tR\x06format\x12\x1a\n" +
+	"\blocation\x18\x02 \x01(\tR\blocation\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\tR\x04mode\x12<\n" +
+	"\fpartition_by\x18\x04 \x03(\v2\x19.flint.v1.PartitionColumnR\vpartitionBy\x12:\n" +
+	"\aoptions\x18\x05 \x03(\v2 .flint.v1.WriteSpec.OptionsEntryR\aoptions\x12\x19\n" +
+	"\bwrite_id\x18\x06 \x01(\tR\awriteId\x1a:\n" +
+	"\fOptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"J\n" +
+	"\tPhysWrite\x12\x14\n" +
+	"\x05input\x18\x01 \x01(\x05R\x05input\x12'\n" +
+	"\x04spec\x18\x02 \x01(\v2\x13.flint.v1.WriteSpecR\x04spec\"\xdf\x05\n" +
 	"\fPhysicalNode\x12(\n" +
 	"\x04scan\x18\x01 \x01(\v2\x12.flint.v1.PhysScanH\x00R\x04scan\x12.\n" +
 	"\x06values\x18\x02 \x01(\v2\x14.flint.v1.PhysValuesH\x00R\x06values\x12.\n" +
@@ -1976,7 +2202,8 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	" \x01(\v2\x13.flint.v1.PhysLimitH\x00R\x05limit\x12+\n" +
 	"\x05union\x18\v \x01(\v2\x13.flint.v1.PhysUnionH\x00R\x05union\x12.\n" +
 	"\x06window\x18\f \x01(\v2\x14.flint.v1.PhysWindowH\x00R\x06window\x124\n" +
-	"\bexchange\x18\r \x01(\v2\x16.flint.v1.PhysExchangeH\x00R\bexchangeB\x06\n" +
+	"\bexchange\x18\r \x01(\v2\x16.flint.v1.PhysExchangeH\x00R\bexchange\x12+\n" +
+	"\x05write\x18\x0e \x01(\v2\x13.flint.v1.PhysWriteH\x00R\x05writeB\x06\n" +
 	"\x04kind\"\xa3\x01\n" +
 	"\x05Stage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
@@ -2040,7 +2267,7 @@ func file_flint_v1_physical_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_physical_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_physical_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_flint_v1_physical_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_flint_v1_physical_proto_goTypes = []any{
 	(AggMode)(0),               // 0: flint.v1.AggMode
 	(ExchangeKind)(0),          // 1: flint.v1.ExchangeKind
@@ -2060,86 +2287,94 @@ var file_flint_v1_physical_proto_goTypes = []any{
 	(*PhysUnion)(nil),          // 15: flint.v1.PhysUnion
 	(*PhysWindow)(nil),         // 16: flint.v1.PhysWindow
 	(*PhysExchange)(nil),       // 17: flint.v1.PhysExchange
-	(*PhysicalNode)(nil),       // 18: flint.v1.PhysicalNode
-	(*Stage)(nil),              // 19: flint.v1.Stage
-	(*StagePlan)(nil),          // 20: flint.v1.StagePlan
-	(*InputLocation)(nil),      // 21: flint.v1.InputLocation
-	(*InputLocations)(nil),     // 22: flint.v1.InputLocations
-	(*Task)(nil),               // 23: flint.v1.Task
-	nil,                        // 24: flint.v1.Task.ExchangeSchemasEntry
-	nil,                        // 25: flint.v1.Task.InputsEntry
-	(*Value)(nil),              // 26: flint.v1.Value
-	(*Schema)(nil),             // 27: flint.v1.Schema
-	(*Expr)(nil),               // 28: flint.v1.Expr
-	(*Row)(nil),                // 29: flint.v1.Row
-	(*ColRef)(nil),             // 30: flint.v1.ColRef
-	(*AggCall)(nil),            // 31: flint.v1.AggCall
-	(JoinType)(0),              // 32: flint.v1.JoinType
-	(*WindowCall)(nil),         // 33: flint.v1.WindowCall
-	(*TableSource)(nil),        // 34: flint.v1.TableSource
-	(*ArrowSchema)(nil),        // 35: flint.v1.ArrowSchema
+	(*PartitionColumn)(nil),    // 18: flint.v1.PartitionColumn
+	(*WriteSpec)(nil),          // 19: flint.v1.WriteSpec
+	(*PhysWrite)(nil),          // 20: flint.v1.PhysWrite
+	(*PhysicalNode)(nil),       // 21: flint.v1.PhysicalNode
+	(*Stage)(nil),              // 22: flint.v1.Stage
+	(*StagePlan)(nil),          // 23: flint.v1.StagePlan
+	(*InputLocation)(nil),      // 24: flint.v1.InputLocation
+	(*InputLocations)(nil),     // 25: flint.v1.InputLocations
+	(*Task)(nil),               // 26: flint.v1.Task
+	nil,                        // 27: flint.v1.WriteSpec.OptionsEntry
+	nil,                        // 28: flint.v1.Task.ExchangeSchemasEntry
+	nil,                        // 29: flint.v1.Task.InputsEntry
+	(*Value)(nil),              // 30: flint.v1.Value
+	(*Schema)(nil),             // 31: flint.v1.Schema
+	(*Expr)(nil),               // 32: flint.v1.Expr
+	(*Row)(nil),                // 33: flint.v1.Row
+	(*ColRef)(nil),             // 34: flint.v1.ColRef
+	(*AggCall)(nil),            // 35: flint.v1.AggCall
+	(JoinType)(0),              // 36: flint.v1.JoinType
+	(*WindowCall)(nil),         // 37: flint.v1.WindowCall
+	(*TableSource)(nil),        // 38: flint.v1.TableSource
+	(*ArrowSchema)(nil),        // 39: flint.v1.ArrowSchema
 }
 var file_flint_v1_physical_proto_depIdxs = []int32{
-	26, // 0: flint.v1.Predicate.value:type_name -> flint.v1.Value
-	27, // 1: flint.v1.PhysScan.out:type_name -> flint.v1.Schema
-	28, // 2: flint.v1.PhysScan.filter:type_name -> flint.v1.Expr
+	30, // 0: flint.v1.Predicate.value:type_name -> flint.v1.Value
+	31, // 1: flint.v1.PhysScan.out:type_name -> flint.v1.Schema
+	32, // 2: flint.v1.PhysScan.filter:type_name -> flint.v1.Expr
 	2,  // 3: flint.v1.PhysScan.prune:type_name -> flint.v1.Predicate
-	29, // 4: flint.v1.PhysValues.rows:type_name -> flint.v1.Row
-	27, // 5: flint.v1.PhysValues.out:type_name -> flint.v1.Schema
-	28, // 6: flint.v1.PhysFilter.cond:type_name -> flint.v1.Expr
-	28, // 7: flint.v1.PhysProject.exprs:type_name -> flint.v1.Expr
-	27, // 8: flint.v1.PhysProject.out:type_name -> flint.v1.Schema
+	33, // 4: flint.v1.PhysValues.rows:type_name -> flint.v1.Row
+	31, // 5: flint.v1.PhysValues.out:type_name -> flint.v1.Schema
+	32, // 6: flint.v1.PhysFilter.cond:type_name -> flint.v1.Expr
+	32, // 7: flint.v1.PhysProject.exprs:type_name -> flint.v1.Expr
+	31, // 8: flint.v1.PhysProject.out:type_name -> flint.v1.Schema
 	0,  // 9: flint.v1.PhysHashAgg.mode:type_name -> flint.v1.AggMode
-	30, // 10: flint.v1.PhysHashAgg.groups:type_name -> flint.v1.ColRef
-	31, // 11: flint.v1.PhysHashAgg.aggs:type_name -> flint.v1.AggCall
-	27, // 12: flint.v1.PhysHashAgg.out:type_name -> flint.v1.Schema
-	32, // 13: flint.v1.PhysHashJoin.type:type_name -> flint.v1.JoinType
-	30, // 14: flint.v1.PhysHashJoin.left_keys:type_name -> flint.v1.ColRef
-	30, // 15: flint.v1.PhysHashJoin.right_keys:type_name -> flint.v1.ColRef
-	28, // 16: flint.v1.PhysHashJoin.residual:type_name -> flint.v1.Expr
-	27, // 17: flint.v1.PhysHashJoin.out:type_name -> flint.v1.Schema
-	32, // 18: flint.v1.PhysNestedLoopJoin.type:type_name -> flint.v1.JoinType
-	28, // 19: flint.v1.PhysNestedLoopJoin.cond:type_name -> flint.v1.Expr
-	27, // 20: flint.v1.PhysNestedLoopJoin.out:type_name -> flint.v1.Schema
-	30, // 21: flint.v1.PhysSortKey.col:type_name -> flint.v1.ColRef
+	34, // 10: flint.v1.PhysHashAgg.groups:type_name -> flint.v1.ColRef
+	35, // 11: flint.v1.PhysHashAgg.aggs:type_name -> flint.v1.AggCall
+	31, // 12: flint.v1.PhysHashAgg.out:type_name -> flint.v1.Schema
+	36, // 13: flint.v1.PhysHashJoin.type:type_name -> flint.v1.JoinType
+	34, // 14: flint.v1.PhysHashJoin.left_keys:type_name -> flint.v1.ColRef
+	34, // 15: flint.v1.PhysHashJoin.right_keys:type_name -> flint.v1.ColRef
+	32, // 16: flint.v1.PhysHashJoin.residual:type_name -> flint.v1.Expr
+	31, // 17: flint.v1.PhysHashJoin.out:type_name -> flint.v1.Schema
+	36, // 18: flint.v1.PhysNestedLoopJoin.type:type_name -> flint.v1.JoinType
+	32, // 19: flint.v1.PhysNestedLoopJoin.cond:type_name -> flint.v1.Expr
+	31, // 20: flint.v1.PhysNestedLoopJoin.out:type_name -> flint.v1.Schema
+	34, // 21: flint.v1.PhysSortKey.col:type_name -> flint.v1.ColRef
 	11, // 22: flint.v1.PhysSort.keys:type_name -> flint.v1.PhysSortKey
 	11, // 23: flint.v1.PhysMergeSorted.keys:type_name -> flint.v1.PhysSortKey
-	27, // 24: flint.v1.PhysUnion.out:type_name -> flint.v1.Schema
-	33, // 25: flint.v1.PhysWindow.funcs:type_name -> flint.v1.WindowCall
-	27, // 26: flint.v1.PhysWindow.out:type_name -> flint.v1.Schema
+	31, // 24: flint.v1.PhysUnion.out:type_name -> flint.v1.Schema
+	37, // 25: flint.v1.PhysWindow.funcs:type_name -> flint.v1.WindowCall
+	31, // 26: flint.v1.PhysWindow.out:type_name -> flint.v1.Schema
 	1,  // 27: flint.v1.PhysExchange.kind:type_name -> flint.v1.ExchangeKind
-	30, // 28: flint.v1.PhysExchange.keys:type_name -> flint.v1.ColRef
-	27, // 29: flint.v1.PhysExchange.schema:type_name -> flint.v1.Schema
-	4,  // 30: flint.v1.PhysicalNode.scan:type_name -> flint.v1.PhysScan
-	5,  // 31: flint.v1.PhysicalNode.values:type_name -> flint.v1.PhysValues
-	6,  // 32: flint.v1.PhysicalNode.filter:type_name -> flint.v1.PhysFilter
-	7,  // 33: flint.v1.PhysicalNode.project:type_name -> flint.v1.PhysProject
-	8,  // 34: flint.v1.PhysicalNode.hash_agg:type_name -> flint.v1.PhysHashAgg
-	9,  // 35: flint.v1.PhysicalNode.hash_join:type_name -> flint.v1.PhysHashJoin
-	10, // 36: flint.v1.PhysicalNode.nested_loop_join:type_name -> flint.v1.PhysNestedLoopJoin
-	12, // 37: flint.v1.PhysicalNode.sort:type_name -> flint.v1.PhysSort
-	13, // 38: flint.v1.PhysicalNode.merge_sorted:type_name -> flint.v1.PhysMergeSorted
-	14, // 39: flint.v1.PhysicalNode.limit:type_name -> flint.v1.PhysLimit
-	15, // 40: flint.v1.PhysicalNode.union:type_name -> flint.v1.PhysUnion
-	16, // 41: flint.v1.PhysicalNode.window:type_name -> flint.v1.PhysWindow
-	17, // 42: flint.v1.PhysicalNode.exchange:type_name -> flint.v1.PhysExchange
-	34, // 43: flint.v1.StagePlan.sources:type_name -> flint.v1.TableSource
-	18, // 44: flint.v1.StagePlan.nodes:type_name -> flint.v1.PhysicalNode
-	19, // 45: flint.v1.StagePlan.stages:type_name -> flint.v1.Stage
-	21, // 46: flint.v1.InputLocations.locations:type_name -> flint.v1.InputLocation
-	34, // 47: flint.v1.Task.sources:type_name -> flint.v1.TableSource
-	18, // 48: flint.v1.Task.nodes:type_name -> flint.v1.PhysicalNode
-	19, // 49: flint.v1.Task.stage:type_name -> flint.v1.Stage
-	3,  // 50: flint.v1.Task.splits:type_name -> flint.v1.Split
-	24, // 51: flint.v1.Task.exchange_schemas:type_name -> flint.v1.Task.ExchangeSchemasEntry
-	25, // 52: flint.v1.Task.inputs:type_name -> flint.v1.Task.InputsEntry
-	35, // 53: flint.v1.Task.ExchangeSchemasEntry.value:type_name -> flint.v1.ArrowSchema
-	22, // 54: flint.v1.Task.InputsEntry.value:type_name -> flint.v1.InputLocations
-	55, // [55:55] is the sub-list for method output_type
-	55, // [55:55] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	34, // 28: flint.v1.PhysExchange.keys:type_name -> flint.v1.ColRef
+	31, // 29: flint.v1.PhysExchange.schema:type_name -> flint.v1.Schema
+	18, // 30: flint.v1.WriteSpec.partition_by:type_name -> flint.v1.PartitionColumn
+	27, // 31: flint.v1.WriteSpec.options:type_name -> flint.v1.WriteSpec.OptionsEntry
+	19, // 32: flint.v1.PhysWrite.spec:type_name -> flint.v1.WriteSpec
+	4,  // 33: flint.v1.PhysicalNode.scan:type_name -> flint.v1.PhysScan
+	5,  // 34: flint.v1.PhysicalNode.values:type_name -> flint.v1.PhysValues
+	6,  // 35: flint.v1.PhysicalNode.filter:type_name -> flint.v1.PhysFilter
+	7,  // 36: flint.v1.PhysicalNode.project:type_name -> flint.v1.PhysProject
+	8,  // 37: flint.v1.PhysicalNode.hash_agg:type_name -> flint.v1.PhysHashAgg
+	9,  // 38: flint.v1.PhysicalNode.hash_join:type_name -> flint.v1.PhysHashJoin
+	10, // 39: flint.v1.PhysicalNode.nested_loop_join:type_name -> flint.v1.PhysNestedLoopJoin
+	12, // 40: flint.v1.PhysicalNode.sort:type_name -> flint.v1.PhysSort
+	13, // 41: flint.v1.PhysicalNode.merge_sorted:type_name -> flint.v1.PhysMergeSorted
+	14, // 42: flint.v1.PhysicalNode.limit:type_name -> flint.v1.PhysLimit
+	15, // 43: flint.v1.PhysicalNode.union:type_name -> flint.v1.PhysUnion
+	16, // 44: flint.v1.PhysicalNode.window:type_name -> flint.v1.PhysWindow
+	17, // 45: flint.v1.PhysicalNode.exchange:type_name -> flint.v1.PhysExchange
+	20, // 46: flint.v1.PhysicalNode.write:type_name -> flint.v1.PhysWrite
+	38, // 47: flint.v1.StagePlan.sources:type_name -> flint.v1.TableSource
+	21, // 48: flint.v1.StagePlan.nodes:type_name -> flint.v1.PhysicalNode
+	22, // 49: flint.v1.StagePlan.stages:type_name -> flint.v1.Stage
+	24, // 50: flint.v1.InputLocations.locations:type_name -> flint.v1.InputLocation
+	38, // 51: flint.v1.Task.sources:type_name -> flint.v1.TableSource
+	21, // 52: flint.v1.Task.nodes:type_name -> flint.v1.PhysicalNode
+	22, // 53: flint.v1.Task.stage:type_name -> flint.v1.Stage
+	3,  // 54: flint.v1.Task.splits:type_name -> flint.v1.Split
+	28, // 55: flint.v1.Task.exchange_schemas:type_name -> flint.v1.Task.ExchangeSchemasEntry
+	29, // 56: flint.v1.Task.inputs:type_name -> flint.v1.Task.InputsEntry
+	39, // 57: flint.v1.Task.ExchangeSchemasEntry.value:type_name -> flint.v1.ArrowSchema
+	25, // 58: flint.v1.Task.InputsEntry.value:type_name -> flint.v1.InputLocations
+	59, // [59:59] is the sub-list for method output_type
+	59, // [59:59] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_physical_proto_init() }
@@ -2149,7 +2384,7 @@ func file_flint_v1_physical_proto_init() {
 	}
 	file_flint_v1_plan_proto_init()
 	file_flint_v1_physical_proto_msgTypes[15].OneofWrappers = []any{}
-	file_flint_v1_physical_proto_msgTypes[16].OneofWrappers = []any{
+	file_flint_v1_physical_proto_msgTypes[19].OneofWrappers = []any{
 		(*PhysicalNode_Scan)(nil),
 		(*PhysicalNode_Values)(nil),
 		(*PhysicalNode_Filter)(nil),
@@ -2163,15 +2398,16 @@ func file_flint_v1_physical_proto_init() {
 		(*PhysicalNode_Union)(nil),
 		(*PhysicalNode_Window)(nil),
 		(*PhysicalNode_Exchange)(nil),
+		(*PhysicalNode_Write)(nil),
 	}
-	file_flint_v1_physical_proto_msgTypes[17].OneofWrappers = []any{}
+	file_flint_v1_physical_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_physical_proto_rawDesc), len(file_flint_v1_physical_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -499,7 +499,11 @@ type SubmitRequest struct {
 	// name labels the job for humans (status, logs).
 	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
 	// explain: plan only, and return the plans as the job's result text.
-	Explain       bool `protobuf:"varint,7,opt,name=explain,proto3" json:"explain,omitempty"`
+	Explain bool `protobuf:"varint,7,opt,name=explain,proto3" json:"explain,omitempty"`
+	// write, when set, makes the job a dataset write: its final stage's
+	// tasks write files, the driver commits them (manifest last), and the
+	// job's result is one row: rows, files, bytes written.
+	Write         *WriteSpec `protobuf:"bytes,8,opt,name=write,proto3" json:"write,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -581,6 +585,13 @@ func (x *SubmitRequest) GetExplain() bool {
 		return x.Explain
 	}
 	return false
+}
+
+func (x *SubmitRequest) GetWrite() *WriteSpec {
+	if x != nil {
+		return x.Write
+	}
+	return nil
 }
 
 type SubmitResponse struct {
@@ -1456,8 +1467,11 @@ type RunTaskResponse struct {
 	// not be read; only those map tasks need to run again.
 	FetchFailures []*FetchFailure `protobuf:"bytes,3,rep,name=fetch_failures,json=fetchFailures,proto3" json:"fetch_failures,omitempty"`
 	// output_schema is the Arrow schema of the batches the task wrote.
-	OutputSchema  *ArrowSchema `protobuf:"bytes,4,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`
-	Metrics       *TaskMetrics `protobuf:"bytes,5,opt,name=metrics,proto3" json:"metrics,omitempty"`
+	OutputSchema *ArrowSchema `protobuf:"bytes,4,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`
+	Metrics      *TaskMetrics `protobuf:"bytes,5,opt,name=metrics,proto3" json:"metrics,omitempty"`
+	// written lists the files a write task completed (paths relative to
+	// the write's location); the driver commits those of one attempt.
+	Written       []*WrittenFile `protobuf:"bytes,6,rep,name=written,proto3" json:"written,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1527,6 +1541,74 @@ func (x *RunTaskResponse) GetMetrics() *TaskMetrics {
 	return nil
 }
 
+func (x *RunTaskResponse) GetWritten() []*WrittenFile {
+	if x != nil {
+		return x.Written
+	}
+	return nil
+}
+
+// WrittenFile is a file a write task completed (connectors.WrittenFile).
+type WrittenFile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Rows          int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	Bytes         int64                  `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WrittenFile) Reset() {
+	*x = WrittenFile{}
+	mi := &file_flint_v1_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WrittenFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WrittenFile) ProtoMessage() {}
+
+func (x *WrittenFile) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WrittenFile.ProtoReflect.Descriptor instead.
+func (*WrittenFile) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *WrittenFile) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *WrittenFile) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *WrittenFile) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 type EndJobRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
@@ -1536,7 +1618,7 @@ type EndJobRequest struct {
 
 func (x *EndJobRequest) Reset() {
 	*x = EndJobRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1630,7 @@ func (x *EndJobRequest) String() string {
 func (*EndJobRequest) ProtoMessage() {}
 
 func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1643,7 @@ func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobRequest.ProtoReflect.Descriptor instead.
 func (*EndJobRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EndJobRequest) GetJobId() string {
@@ -1579,7 +1661,7 @@ type EndJobResponse struct {
 
 func (x *EndJobResponse) Reset() {
 	*x = EndJobResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1673,7 @@ func (x *EndJobResponse) String() string {
 func (*EndJobResponse) ProtoMessage() {}
 
 func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1686,7 @@ func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobResponse.ProtoReflect.Descriptor instead.
 func (*EndJobResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 var File_flint_v1_service_proto protoreflect.FileDescriptor
@@ -1640,7 +1722,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"batch_size\x18\x02 \x01(\x05R\tbatchSize\x12%\n" +
 	"\x0ebroadcast_rows\x18\x03 \x01(\x01R\rbroadcastRows\x12!\n" +
-	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\"\x85\x02\n" +
+	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\"\xb0\x02\n" +
 	"\rSubmitRequest\x12)\n" +
 	"\x04plan\x18\x01 \x01(\v2\x15.flint.v1.LogicalPlanR\x04plan\x12!\n" +
 	"\foutput_names\x18\x02 \x03(\tR\voutputNames\x12.\n" +
@@ -1649,7 +1731,8 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\vdeadline_ms\x18\x05 \x01(\x03R\n" +
 	"deadlineMs\x12\x12\n" +
 	"\x04name\x18\x06 \x01(\tR\x04name\x12\x18\n" +
-	"\aexplain\x18\a \x01(\bR\aexplain\"C\n" +
+	"\aexplain\x18\a \x01(\bR\aexplain\x12)\n" +
+	"\x05write\x18\b \x01(\v2\x13.flint.v1.WriteSpecR\x05write\"C\n" +
 	"\x0eSubmitResponse\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1a\n" +
 	"\bexisting\x18\x02 \x01(\bR\bexisting\"%\n" +
@@ -1708,13 +1791,18 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\bmap_task\x18\x02 \x01(\x05R\amapTask\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\x05R\aattempt\x12\x18\n" +
 	"\aaddress\x18\x04 \x01(\tR\aaddress\x12\x14\n" +
-	"\x05error\x18\x05 \x01(\tR\x05error\"\xe3\x01\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\"\x94\x02\n" +
 	"\x0fRunTaskResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12=\n" +
 	"\x0efetch_failures\x18\x03 \x03(\v2\x16.flint.v1.FetchFailureR\rfetchFailures\x12:\n" +
 	"\routput_schema\x18\x04 \x01(\v2\x15.flint.v1.ArrowSchemaR\foutputSchema\x12/\n" +
-	"\ametrics\x18\x05 \x01(\v2\x15.flint.v1.TaskMetricsR\ametrics\"&\n" +
+	"\ametrics\x18\x05 \x01(\v2\x15.flint.v1.TaskMetricsR\ametrics\x12/\n" +
+	"\awritten\x18\x06 \x03(\v2\x15.flint.v1.WrittenFileR\awritten\"K\n" +
+	"\vWrittenFile\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"&\n" +
 	"\rEndJobRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"\x10\n" +
 	"\x0eEndJobResponse*\x84\x01\n" +
@@ -1755,7 +1843,7 @@ func file_flint_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_flint_v1_service_proto_goTypes = []any{
 	(JobState)(0),                    // 0: flint.v1.JobState
 	(TaskState)(0),                   // 1: flint.v1.TaskState
@@ -1781,51 +1869,55 @@ var file_flint_v1_service_proto_goTypes = []any{
 	(*RunTaskRequest)(nil),           // 21: flint.v1.RunTaskRequest
 	(*FetchFailure)(nil),             // 22: flint.v1.FetchFailure
 	(*RunTaskResponse)(nil),          // 23: flint.v1.RunTaskResponse
-	(*EndJobRequest)(nil),            // 24: flint.v1.EndJobRequest
-	(*EndJobResponse)(nil),           // 25: flint.v1.EndJobResponse
-	(*LogicalPlan)(nil),              // 26: flint.v1.LogicalPlan
-	(*Task)(nil),                     // 27: flint.v1.Task
-	(*ArrowSchema)(nil),              // 28: flint.v1.ArrowSchema
+	(*WrittenFile)(nil),              // 24: flint.v1.WrittenFile
+	(*EndJobRequest)(nil),            // 25: flint.v1.EndJobRequest
+	(*EndJobResponse)(nil),           // 26: flint.v1.EndJobResponse
+	(*LogicalPlan)(nil),              // 27: flint.v1.LogicalPlan
+	(*WriteSpec)(nil),                // 28: flint.v1.WriteSpec
+	(*Task)(nil),                     // 29: flint.v1.Task
+	(*ArrowSchema)(nil),              // 30: flint.v1.ArrowSchema
 }
 var file_flint_v1_service_proto_depIdxs = []int32{
 	6,  // 0: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
-	26, // 1: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
+	27, // 1: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
 	7,  // 2: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
-	6,  // 3: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
-	1,  // 4: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
-	16, // 5: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
-	0,  // 6: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
-	18, // 7: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
-	17, // 8: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
-	19, // 9: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
-	27, // 10: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
-	7,  // 11: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
-	22, // 12: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
-	28, // 13: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
-	16, // 14: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
-	2,  // 15: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
-	4,  // 16: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
-	8,  // 17: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
-	10, // 18: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
-	11, // 19: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
-	12, // 20: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
-	14, // 21: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
-	21, // 22: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
-	24, // 23: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
-	3,  // 24: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
-	5,  // 25: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
-	9,  // 26: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
-	20, // 27: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
-	19, // 28: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
-	13, // 29: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
-	15, // 30: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
-	23, // 31: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
-	25, // 32: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	28, // 3: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
+	6,  // 4: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
+	1,  // 5: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
+	16, // 6: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
+	0,  // 7: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
+	18, // 8: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
+	17, // 9: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
+	19, // 10: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
+	29, // 11: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
+	7,  // 12: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
+	22, // 13: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
+	30, // 14: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
+	16, // 15: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
+	24, // 16: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
+	2,  // 17: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
+	4,  // 18: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
+	8,  // 19: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
+	10, // 20: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
+	11, // 21: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
+	12, // 22: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
+	14, // 23: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
+	21, // 24: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
+	25, // 25: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
+	3,  // 26: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
+	5,  // 27: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
+	9,  // 28: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
+	20, // 29: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
+	19, // 30: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
+	13, // 31: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
+	15, // 32: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
+	23, // 33: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
+	26, // 34: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
+	26, // [26:35] is the sub-list for method output_type
+	17, // [17:26] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_service_proto_init() }
@@ -1845,7 +1937,7 @@ func file_flint_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_service_proto_rawDesc), len(file_flint_v1_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
