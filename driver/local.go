@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/connectors/fs"
 	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/shuffle"
@@ -67,6 +68,7 @@ func (d *Local) run(ctx context.Context, sp *physical.StagePlan) (*schedule, err
 	defer env.Close()
 
 	s := &schedule{d: d, env: env, sp: sp, slots: make(chan struct{}, d.Slots),
+		remoteSlots: make(chan struct{}, d.Slots),
 		done: make([]chan struct{}, len(sp.Stages)), cancel: cancel}
 	consumers := make([]int, len(sp.Stages))
 	for i, st := range sp.Stages {
@@ -97,6 +99,10 @@ type schedule struct {
 	env    *executor.Env
 	sp     *physical.StagePlan
 	slots  chan struct{}
+	// remoteSlots lets as many more tasks scan remote storage (S3) at
+	// once: they spend much of their time waiting for ranged GETs, and a
+	// second task per core keeps the core busy decoding meanwhile.
+	remoteSlots chan struct{}
 	done   []chan struct{}
 	cancel context.CancelFunc
 
@@ -139,17 +145,31 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	write := physical.WriteOf(st) != nil
 	written := make([][]connectors.WrittenFile, len(tasks))
 	var wg sync.WaitGroup
+	remote := st.Scan != nil && !isLocalLocation(st.Scan.Source.Location)
 	for i, t := range tasks {
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return
+		slot := s.slots
+		if remote {
+			// Take whichever slot frees first.
+			select {
+			case s.slots <- struct{}{}:
+			case s.remoteSlots <- struct{}{}:
+				slot = s.remoteSlots
+			case <-ctx.Done():
+				wg.Wait()
+				return
+			}
+		} else {
+			select {
+			case s.slots <- struct{}{}:
+			case <-ctx.Done():
+				wg.Wait()
+				return
+			}
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-s.slots }()
+			defer func() { <-slot }()
 			if write {
 				files, err := s.runWrite(ctx, t)
 				if err != nil {
@@ -238,4 +258,11 @@ func releaseAll(bs []arrow.RecordBatch) {
 	for _, b := range bs {
 		b.Release()
 	}
+}
+
+// isLocalLocation reports whether a table location is on the local file
+// system (no scheme, or file://).
+func isLocalLocation(loc string) bool {
+	fsys, err := fs.For(loc)
+	return err != nil || fs.IsLocal(fsys)
 }

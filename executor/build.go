@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -125,12 +126,40 @@ func closeAll(ops []exec.Operator) {
 	}
 }
 
+// sameFields compares names and types (not nullability or metadata).
+func sameFields(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.NumFields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || !arrow.TypeEqual(fa.Type, fb.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+func fieldList(s *arrow.Schema) string {
+	parts := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		parts[i] = f.Name + " " + f.Type.String()
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
 func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
 	src, err := b.env.Sources.Open(b.ctx, n.Source)
 	if err != nil {
 		return nil, err
 	}
 	full := src.Schema()
+	// Column positions come from the schema the plan was made against; a
+	// table whose files changed since then could put other data there.
+	if want := n.Source.Schema; want != nil && !sameFields(want, full) {
+		return nil, fmt.Errorf("table %s at %s changed since it was registered: the plan expects columns %s, the files now have %s",
+			n.Source.Name, n.Source.Location, fieldList(want), fieldList(full))
+	}
 	fields := make([]arrow.Field, len(n.Cols))
 	for i, c := range n.Cols {
 		if c < 0 || c >= full.NumFields() {
