@@ -33,9 +33,11 @@ func (e *logicExpr) String() string {
 	return fmt.Sprintf("(%s AND %s)", e.l, e.r)
 }
 
-func checkBool(what string, a arrow.Array) error {
+// what is formatted only on error: Eval runs per batch, and rendering an
+// expression tree costs more than evaluating a comparison.
+func checkBool(what fmt.Stringer, a arrow.Array) error {
 	if id := a.DataType().ID(); id != arrow.BOOL && id != arrow.NULL {
-		return fmt.Errorf("%s: operand must be BOOLEAN, got %s", what, types.TypeName(a.DataType()))
+		return fmt.Errorf("%s: operand must be BOOLEAN, got %s", what.String(), types.TypeName(a.DataType()))
 	}
 	return nil
 }
@@ -76,7 +78,7 @@ func (e *logicExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Ar
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBool(e.String(), la); err != nil {
+	if err := checkBool(e, la); err != nil {
 		la.Release()
 		return nil, err
 	}
@@ -95,7 +97,7 @@ func (e *logicExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Ar
 		return nil, err
 	}
 	defer ra.Release()
-	if err := checkBool(e.String(), ra); err != nil {
+	if err := checkBool(e, ra); err != nil {
 		return nil, err
 	}
 	lv, lm := boolPlanes(la, n)
@@ -145,7 +147,7 @@ func (e *notExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Arra
 		return nil, err
 	}
 	defer a.Release()
-	if err := checkBool(e.String(), a); err != nil {
+	if err := checkBool(e, a); err != nil {
 		return nil, err
 	}
 	mem := exec.Allocator(ctx)
