@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
@@ -61,13 +62,30 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 			return nil, err
 		}
 	}
+	type table struct{ name, path string }
+	var tables []table
 	for _, t := range f.tables {
 		name, path, ok := strings.Cut(t, "=")
 		if !ok || name == "" || path == "" {
 			return nil, usagef("--table wants NAME=PATH, got %q", t)
 		}
-		if err := s.RegisterTable(ctx, name, "", path, nil); err != nil {
-			return nil, err
+		tables = append(tables, table{name, path})
+	}
+	// Registering reads each table's metadata (a footer, a listing): on
+	// object stores that is a few round trips per table, so do them at once.
+	errs := make([]error, len(tables))
+	var wg sync.WaitGroup
+	for i, t := range tables {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.RegisterTable(ctx, t.name, "", t.path, nil)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first --table that failed, in flag order
 		}
 	}
 	return s, nil
