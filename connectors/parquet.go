@@ -326,7 +326,9 @@ func (s *parquetSource) Splits(ctx context.Context, preds []Predicate, targetSpl
 	}
 	// Few row groups: cut the largest into row ranges so that every core
 	// gets work (flat schemas only; seeking nested readers is not needed).
-	if len(keep) > 0 && len(keep) < targetSplits && s.flat {
+	// Not on object stores: each row range would fetch its row group's
+	// whole column chunks again.
+	if len(keep) > 0 && len(keep) < targetSplits && s.flat && fs.IsLocal(s.fsys) {
 		pieces := (targetSplits + len(keep) - 1) / len(keep)
 		for _, k := range keep {
 			n := k.f.md.RowGroup(k.rg).NumRows()
