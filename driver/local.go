@@ -69,7 +69,7 @@ func (d *Local) run(ctx context.Context, sp *physical.StagePlan) (*schedule, err
 
 	s := &schedule{d: d, env: env, sp: sp, slots: make(chan struct{}, d.Slots),
 		remoteSlots: make(chan struct{}, d.Slots),
-		done: make([]chan struct{}, len(sp.Stages)), cancel: cancel}
+		done:        make([]chan struct{}, len(sp.Stages)), cancel: cancel}
 	consumers := make([]int, len(sp.Stages))
 	for i, st := range sp.Stages {
 		s.done[i] = make(chan struct{})
@@ -95,16 +95,16 @@ func (d *Local) run(ctx context.Context, sp *physical.StagePlan) (*schedule, err
 }
 
 type schedule struct {
-	d      *Local
-	env    *executor.Env
-	sp     *physical.StagePlan
-	slots  chan struct{}
+	d     *Local
+	env   *executor.Env
+	sp    *physical.StagePlan
+	slots chan struct{}
 	// remoteSlots lets as many more tasks scan remote storage (S3) at
 	// once: they spend much of their time waiting for ranged GETs, and a
 	// second task per core keeps the core busy decoding meanwhile.
 	remoteSlots chan struct{}
-	done   []chan struct{}
-	cancel context.CancelFunc
+	done        []chan struct{}
+	cancel      context.CancelFunc
 
 	mu        sync.Mutex
 	err       error
