@@ -36,7 +36,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
-	"github.com/flint-engine/flint/tools/sltcomplete/internal/slt"
+	"github.com/flint-engine/flint/sqllogictest/slt"
 )
 
 func main() {
