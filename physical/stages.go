@@ -36,7 +36,7 @@ func (p *StagePlan) Final() *Stage { return p.Stages[len(p.Stages)-1] }
 
 // Cut splits root into stages at its Exchange nodes.
 func Cut(root Node) (*StagePlan, error) {
-	c := &cutter{}
+	c := &cutter{made: map[*Exchange]*Stage{}}
 	final, err := c.stage(root, nil)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,28 @@ func Cut(root Node) (*StagePlan, error) {
 	return &StagePlan{Stages: c.stages, Root: root}, nil
 }
 
-type cutter struct{ stages []*Stage }
+type cutter struct {
+	stages []*Stage
+	made   map[*Exchange]*Stage // the stage producing each exchange
+}
+
+// producer returns the stage writing ex, cutting it on first use; an
+// exchange whose input is Reused is produced by the stage of the one it
+// reuses.
+func (c *cutter) producer(ex *Exchange) (*Stage, error) {
+	if r, ok := ex.Input.(*Reused); ok {
+		return c.producer(r.Of)
+	}
+	if s, ok := c.made[ex]; ok {
+		return s, nil
+	}
+	s, err := c.stage(ex.Input, ex)
+	if err != nil {
+		return nil, err
+	}
+	c.made[ex] = s
+	return s, nil
+}
 
 func (c *cutter) stage(root Node, out *Exchange) (*Stage, error) {
 	s := &Stage{Root: root, Output: out}
@@ -61,7 +82,7 @@ func (c *cutter) stage(root Node, out *Exchange) (*Stage, error) {
 	walk = func(n Node) error {
 		switch n := n.(type) {
 		case *Exchange:
-			child, err := c.stage(n.Input, n)
+			child, err := c.producer(n)
 			if err != nil {
 				return err
 			}

@@ -58,6 +58,7 @@ func Compile(n plan.Node, ids *plan.IDGen, o Options) (*Compiled, error) {
 	if o.Write != nil {
 		phys = &physical.Write{Input: phys, Spec: *o.Write}
 	}
+	phys = physical.ReuseExchanges(phys)
 	stages, err := physical.Cut(phys)
 	if err != nil {
 		return nil, err

@@ -331,6 +331,8 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 		return e.write(n)
 	case *StageInput:
 		return 0, fmt.Errorf("StageInput %d can only appear below an Exchange", n.Stage)
+	case *physical.Reused:
+		return 0, errors.New("a reused exchange's input can only appear below an Exchange")
 	}
 	return 0, fmt.Errorf("physical node type %T cannot be encoded", n)
 }
@@ -341,7 +343,10 @@ func (e *nodeEncoder) exchange(n *physical.Exchange, leaf bool) (int32, error) {
 	if n.Kind < physical.ExchangeHash || n.Kind > physical.ExchangeRoundRobin {
 		return 0, fmt.Errorf("Exchange %d: unknown kind %d", n.ID, n.Kind)
 	}
-	if _, ok := n.Input.(*StageInput); ok {
+	switch n.Input.(type) {
+	case *StageInput, *physical.Reused:
+		// A reused exchange reads another exchange's stage: only its
+		// columns travel; DecodeStagePlan links it back (see relinkReused).
 		leaf = true
 	}
 	keys, err := encodeColRefs(n.Keys)
@@ -822,8 +827,32 @@ func DecodeStagePlan(p *pb.StagePlan) (sp *physical.StagePlan, err error) {
 		}
 		sp.Stages = append(sp.Stages, s)
 	}
+	relinkReused(sp)
 	if sp.Final().Root != root {
 		return nil, errors.New("wire: decode stage plan: the last stage's root is not the plan root")
 	}
 	return sp, nil
+}
+
+// relinkReused turns the leaf exchanges of a decoded stage plan that read a
+// stage whose output is another exchange back into physical.Reused of that
+// exchange (physical.ReuseExchanges made them so before encoding).
+func relinkReused(sp *physical.StagePlan) {
+	for _, st := range sp.Stages {
+		var walk func(n physical.Node)
+		walk = func(n physical.Node) {
+			if ex, ok := n.(*physical.Exchange); ok {
+				if in, ok := ex.Input.(*StageInput); ok && ex.ID >= 0 && ex.ID < len(sp.Stages) {
+					if out := sp.Stages[ex.ID].Output; out != nil && out != ex {
+						ex.Input = &physical.Reused{Of: out, Out: in.Out}
+					}
+				}
+				return // an exchange's input belongs to its producer stage
+			}
+			for _, c := range n.Children() {
+				walk(c)
+			}
+		}
+		walk(st.Root)
+	}
 }
