@@ -122,7 +122,7 @@ func (d *Driver) Submit(_ context.Context, req *pb.SubmitRequest) (*pb.SubmitRes
 		return nil, status.Errorf(codes.InvalidArgument, "submit: %v", err)
 	}
 	var ids plan.IDGen
-	ids.Reserve(maxColumnID(n))
+	ids.Reserve(wire.MaxColumnID(n))
 	wspec, err := submittedWrite(req)
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "submit: %v", err)
@@ -234,37 +234,6 @@ func resultSchema(n plan.Node, names []string) (*arrow.Schema, error) {
 		}
 	}
 	return arrow.NewSchema(fields, nil), nil
-}
-
-// maxColumnID is the highest column ID n uses (outputs and references,
-// inside subquery plans too).
-func maxColumnID(n plan.Node) plan.ColumnID {
-	var m plan.ColumnID
-	var walkNode func(plan.Node)
-	walkExpr := func(e plan.Expr) {
-		plan.WalkExpr(e, func(x plan.Expr) bool {
-			switch x := x.(type) {
-			case *plan.ColRef:
-				m = max(m, x.ID)
-			case *plan.Subquery:
-				walkNode(x.Plan)
-			}
-			return true
-		})
-	}
-	walkNode = func(n plan.Node) {
-		plan.WalkPlan(n, func(n plan.Node) bool {
-			for _, c := range n.Schema() {
-				m = max(m, c.ID)
-			}
-			for _, e := range n.Exprs() {
-				walkExpr(e)
-			}
-			return true
-		})
-	}
-	walkNode(n)
-	return m
 }
 
 // explainResult is the result of an EXPLAIN job: one string column "plan"
