@@ -341,15 +341,22 @@ func (s *parquetSource) Splits(ctx context.Context, preds []Predicate, targetSpl
 		}
 		return splits, nil
 	}
-	per := max(1, len(keep)/(4*targetSplits))
-	for i := 0; i < len(keep); {
-		f := keep[i].f
-		sp := Split{Path: f.info.Path, Length: -1}
-		for ; i < len(keep) && keep[i].f == f && len(sp.RowGroups) < per; i++ {
-			sp.RowGroups = append(sp.RowGroups, keep[i].rg)
-			sp.Rows += f.md.RowGroup(keep[i].rg).NumRows()
+	// Else about four splits per target split, for balance when tasks
+	// finish unevenly: the row groups are dealt into that many runs of
+	// nearly equal length (a run never spans two files), so no split is a
+	// straggler much larger or smaller than the others.
+	n := min(len(keep), 4*targetSplits)
+	for c := range n {
+		lo, hi := c*len(keep)/n, (c+1)*len(keep)/n
+		for i := lo; i < hi; {
+			f := keep[i].f
+			sp := Split{Path: f.info.Path, Length: -1}
+			for ; i < hi && keep[i].f == f; i++ {
+				sp.RowGroups = append(sp.RowGroups, keep[i].rg)
+				sp.Rows += f.md.RowGroup(keep[i].rg).NumRows()
+			}
+			splits = append(splits, sp)
 		}
-		splits = append(splits, sp)
 	}
 	return splits, nil
 }
