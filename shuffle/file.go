@@ -254,7 +254,10 @@ func (m *MapOutputFile) ReadPartition(p int, mem memory.Allocator) ([]arrow.Reco
 	if sec.Size() == 0 {
 		return nil, nil
 	}
-	out, err := readIPCStream(bufio.NewReaderSize(sec, 256<<10), mem)
+	// Most partitions are far smaller than the buffer: size it to the
+	// section, since a fresh 256 KiB buffer per (map output, partition)
+	// read is zeroed memory the GC then has to reclaim.
+	out, err := readIPCStream(bufio.NewReaderSize(sec, int(min(sec.Size(), 256<<10))), mem)
 	if err != nil {
 		return nil, fmt.Errorf("shuffle: %s partition %d: %w", m.id, p, err)
 	}

@@ -149,7 +149,7 @@ func (s *FlightServer) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoG
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	r := bufio.NewReaderSize(sec, 256<<10)
+	r := bufio.NewReaderSize(sec, int(min(sec.Size(), 256<<10)))
 	if s.reencode {
 		return reencodeStream(r, stream)
 	}
