@@ -426,7 +426,13 @@ func (s *parquetSource) Open(ctx context.Context, split Split, columns []int, ba
 }
 
 // openFile reads the file columns (of the merged schema) of a split.
-func (s *parquetSource) openFile(ctx context.Context, split Split, columns []int, batchSize int) (rr RecordReader, err error) {
+func (s *parquetSource) openFile(ctx context.Context, split Split, columns []int, batchSize int) (RecordReader, error) {
+	return s.openFileDict(ctx, split, columns, nil, batchSize)
+}
+
+// openFileDict is openFile that reads the merged columns in wantDict as
+// dictionaries where readAsDict allows (see DictOpener).
+func (s *parquetSource) openFileDict(ctx context.Context, split Split, columns []int, wantDict map[int]bool, batchSize int) (rr RecordReader, err error) {
 	defer recoverErr(&err, "parquet %s", split.Path)
 	columns, err = s.checkColumns(columns)
 	if err != nil {
@@ -447,11 +453,13 @@ func (s *parquetSource) openFile(ctx context.Context, split Split, columns []int
 		}
 	}
 	var rows int64
-	for _, rg := range rowGroups {
+	groupRows := make([]int64, len(rowGroups))
+	for i, rg := range rowGroups {
 		if rg < 0 || rg >= pf.md.NumRowGroups() {
 			return nil, fmt.Errorf("parquet %s: split names row group %d, file has %d", split.Path, rg, pf.md.NumRowGroups())
 		}
-		rows += pf.md.RowGroup(rg).NumRows()
+		groupRows[i] = pf.md.RowGroup(rg).NumRows()
+		rows += groupRows[i]
 	}
 	if split.Offset < 0 || split.Offset > rows {
 		return nil, fmt.Errorf("parquet %s: split row offset %d outside the %d rows of row groups %v", split.Path, split.Offset, rows, rowGroups)
@@ -487,6 +495,7 @@ func (s *parquetSource) openFile(ctx context.Context, split Split, columns []int
 			present = append(present, fc)
 			r.names = append(r.names, s.schema.Field(c).Name)
 			r.types = append(r.types, s.schema.Field(c).Type)
+			r.dict = append(r.dict, wantDict[c] && s.readAsDict(pf, c, fc, rowGroups, batchSize))
 		}
 		r.outSlot = append(r.outSlot, j)
 	}
@@ -524,10 +533,17 @@ func (s *parquetSource) openFile(ctx context.Context, split Split, columns []int
 	if err != nil {
 		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
 	}
-	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchSize)}, mem)
+	arrowProps := pqarrow.ArrowReadProperties{BatchSize: int64(batchSize)}
+	for j, fc := range present {
+		if r.dict[j] {
+			arrowProps.SetReadDict(pf.leaves[fc][0], true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(r.pf, arrowProps, mem)
 	if err != nil {
 		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
 	}
+	r.dictLayout(fr, present, groupRows, skip)
 	for j, fc := range present {
 		leaves := map[int]bool{}
 		for _, l := range pf.leaves[fc] {
@@ -559,12 +575,51 @@ type parquetReader struct {
 	pf        *file.Reader
 	readers   []*pqarrow.ColumnReader
 	names     []string
-	types     []arrow.DataType // engine (merged) type per reader
+	types     []arrow.DataType // engine (merged) type per reader, or DictStringType
+	dict      []bool           // reader i returns DictStringType dictionaries
 	outSlot   []int            // output column -> reader index, -1 for NULL
 	schema    *arrow.Schema
 	batchSize int64
 	remaining int64
+	// groupLeft are the rows left in each row group of the split, when
+	// batches must not cross row groups (dictionary columns: a batch
+	// spanning two would need its two dictionaries merged).
+	groupLeft []int64
 	closed    bool
+}
+
+// dictLayout settles which readers return dictionaries (those pqarrow
+// types as DictStringType), sets their types in r.types and r.schema, and
+// aligns batches to row groups when there is one.
+func (r *parquetReader) dictLayout(fr *pqarrow.FileReader, present []int, groupRows []int64, skip int64) {
+	anyDict := false
+	for j, fc := range present {
+		if !r.dict[j] {
+			continue
+		}
+		if fc >= len(fr.Manifest.Fields) || !arrow.TypeEqual(fr.Manifest.Fields[fc].Field.Type, DictStringType) {
+			// Not what OpenDict promises; toEngine makes it dense.
+			r.dict[j] = false
+			continue
+		}
+		r.types[j] = DictStringType
+		anyDict = true
+	}
+	if !anyDict {
+		return
+	}
+	fields := r.schema.Fields()
+	for i, j := range r.outSlot {
+		if j >= 0 && r.dict[j] {
+			fields[i].Type = DictStringType
+		}
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	for _, n := range groupRows {
+		d := min(n, skip)
+		skip -= d
+		r.groupLeft = append(r.groupLeft, n-d)
+	}
 }
 
 func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err error) {
@@ -576,6 +631,16 @@ func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err er
 	}
 	defer recoverErr(&err, "parquet %s", r.path)
 	n := min(r.batchSize, r.remaining)
+	if r.groupLeft != nil {
+		for len(r.groupLeft) > 0 && r.groupLeft[0] == 0 {
+			r.groupLeft = r.groupLeft[1:]
+		}
+		if len(r.groupLeft) == 0 {
+			return nil, fmt.Errorf("parquet %s: split's row groups hold fewer rows than it says (corrupt footer?)", r.path)
+		}
+		n = min(n, r.groupLeft[0])
+		r.groupLeft[0] -= n
+	}
 	cols := make([]arrow.Array, len(r.readers))
 	defer func() {
 		for _, c := range cols {
@@ -597,6 +662,14 @@ func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err er
 		if int64(arr.Len()) != n {
 			arr.Release()
 			return nil, fmt.Errorf("parquet %s: column %q: decoded %d rows, expected %d (corrupt file?)", r.path, r.names[i], arr.Len(), n)
+		}
+		if r.dict[i] {
+			if !arrow.TypeEqual(arr.DataType(), DictStringType) {
+				arr.Release()
+				return nil, fmt.Errorf("parquet %s: column %q: decoded %s, expected %s", r.path, r.names[i], arr.DataType(), DictStringType)
+			}
+			cols[i] = arr
+			continue
 		}
 		cols[i], err = toEngine(ctx, arr, r.types[i])
 		if err != nil {

@@ -293,6 +293,8 @@ type partReader struct {
 	// mostly have one length, so it is built once and shared.
 	consts   []arrow.Array
 	constLen int64
+	// fileTyped is the schema of the last batch (see schemaFor).
+	fileTyped *arrow.Schema
 }
 
 func (r *partReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -322,7 +324,28 @@ func (r *partReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		cols[i] = r.consts[k]
 	}
-	return array.NewRecordBatch(r.schema, cols, n), nil
+	return array.NewRecordBatch(r.schemaFor(rec), cols, n), nil
+}
+
+// schemaFor is r.schema, except that file columns take the types rec has
+// (a DictOpener's dictionary columns).
+func (r *partReader) schemaFor(rec arrow.RecordBatch) *arrow.Schema {
+	if r.fileTyped == nil {
+		r.fileTyped = r.schema
+	}
+	for i, j := range r.from {
+		if j >= 0 && !arrow.TypeEqual(r.fileTyped.Field(i).Type, rec.Column(j).DataType()) {
+			fields := r.schema.Fields()
+			for i, j := range r.from {
+				if j >= 0 {
+					fields[i].Type = rec.Column(j).DataType()
+				}
+			}
+			r.fileTyped = arrow.NewSchema(fields, nil)
+			break
+		}
+	}
+	return r.fileTyped
 }
 
 func (r *partReader) releaseConsts() {

@@ -168,15 +168,97 @@ func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
 		f := full.Field(c)
 		fields[i] = arrow.Field{Name: n.Out[i].Name, Type: f.Type, Nullable: f.Nullable}
 	}
-	var op exec.Operator = exec.NewScan(src, b.task.Splits, n.Cols, arrow.NewSchema(fields, nil))
-	if n.Filter != nil {
-		cond, err := CompileExpr(n.Filter, n.Out)
+	schema := arrow.NewSchema(fields, nil)
+	if n.Filter == nil {
+		return exec.NewScan(src, b.task.Splits, n.Cols, schema), nil
+	}
+	if op, ok, err := b.buildDictScan(src, n, schema); ok || err != nil {
+		return op, err
+	}
+	cond, err := CompileExpr(n.Filter, n.Out)
+	if err != nil {
+		return nil, err
+	}
+	return exec.NewFilter(exec.NewScan(src, b.task.Splits, n.Cols, schema), cond), nil
+}
+
+// decodeLate also reads, as dictionaries, the projected STRING columns no
+// dictionary predicate reads, so that only rows passing those predicates
+// are decoded. At TPC-H SF1, grouping lineitem's flags and instructions
+// under l_shipmode = 'AIR' takes 0.53 s of CPU with it, 0.87 s without
+// (1.09 s reading everything dense); with a predicate that keeps every row
+// it is still no slower than decoding in the reader.
+const decodeLate = true
+
+// buildDictScan builds scan -> dictionary filter -> filter for a filtered
+// scan of a source that reads dictionaries (Parquet): the conjuncts of
+// the filter that read one STRING column and nothing else (deterministic,
+// no subquery) run once per distinct dictionary value (exec.NewDictFilter);
+// the others run in an ordinary filter above, on dense columns. ok is
+// false when the source or the filter gives no such conjunct.
+func (b *builder) buildDictScan(src connectors.Source, n *physical.Scan, schema *arrow.Schema) (op exec.Operator, ok bool, err error) {
+	if _, can := src.(connectors.DictOpener); !can {
+		return nil, false, nil
+	}
+	dict := make([]bool, len(n.Out))
+	var preds []exec.DictPredicate
+	var rest []plan.Expr
+	for _, c := range plan.SplitConjuncts(n.Filter) {
+		col := singleStringColumn(c, n.Out)
+		if col < 0 {
+			rest = append(rest, c)
+			continue
+		}
+		e, err := CompileExpr(c, plan.Schema{n.Out[col]})
 		if err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		preds = append(preds, exec.DictPredicate{Col: col, Pred: e})
+		dict[col] = true
+	}
+	if len(preds) == 0 {
+		return nil, false, nil
+	}
+	var dictCols []int
+	for i, f := range schema.Fields() {
+		if decodeLate && f.Type.ID() == arrow.STRING {
+			dict[i] = true
+		}
+		if dict[i] {
+			dictCols = append(dictCols, i)
+		}
+	}
+	if op, err = exec.NewDictScan(src, b.task.Splits, n.Cols, dict, schema); err != nil {
+		return nil, false, err
+	}
+	if op, err = exec.NewDictFilter(op, preds, dictCols); err != nil {
+		return nil, false, err
+	}
+	if len(rest) > 0 {
+		cond, err := CompileExpr(plan.And(rest...), n.Out)
+		if err != nil {
+			op.Close()
+			return nil, false, err
 		}
 		op = exec.NewFilter(op, cond)
 	}
-	return op, nil
+	return op, true, nil
+}
+
+// singleStringColumn returns the position in out of the only column e
+// reads when that column is a STRING and e may be evaluated once per
+// distinct value (deterministic, no subquery); else -1.
+func singleStringColumn(e plan.Expr, out plan.Schema) int {
+	refs := plan.ReferencedColumns(e)
+	if len(refs) != 1 || plan.HasSubquery(e) || plan.Volatile(e) {
+		return -1
+	}
+	for id := range refs {
+		if i := out.Index(id); i >= 0 && out[i].Type.ID() == arrow.STRING {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *builder) buildValues(n *physical.Values) (exec.Operator, error) {

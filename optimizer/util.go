@@ -96,19 +96,7 @@ func hasSubquery(es ...plan.Expr) bool {
 
 // volatile reports whether e calls a function whose result changes per
 // call, which must not be duplicated or moved.
-func volatile(e plan.Expr) bool {
-	found := false
-	plan.WalkExpr(e, func(x plan.Expr) bool {
-		if f, ok := x.(*plan.Func); ok {
-			switch f.Name {
-			case "random", "rand", "uuid", "now", "current_timestamp":
-				found = true
-			}
-		}
-		return !found
-	})
-	return found
-}
+func volatile(e plan.Expr) bool { return plan.Volatile(e) }
 
 // splitAnd returns the conjuncts of e, dropping literal TRUE ones.
 func splitAnd(e plan.Expr) []plan.Expr {

@@ -73,6 +73,23 @@ func HasSubquery(e Expr) bool {
 	return found
 }
 
+// Volatile reports whether e calls a function whose result changes per
+// call (random, now, ...): such an expression must not be duplicated,
+// moved, or evaluated once for many rows.
+func Volatile(e Expr) bool {
+	found := false
+	WalkExpr(e, func(x Expr) bool {
+		if f, ok := x.(*Func); ok {
+			switch f.Name {
+			case "random", "rand", "uuid", "now", "current_timestamp":
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
 // SplitConjuncts flattens nested ANDs into a list of predicates.
 func SplitConjuncts(e Expr) []Expr {
 	if e == nil {
