@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -119,6 +121,17 @@ func TestExecutorProcess(t *testing.T) {
 	r := reg.first()
 	if r.Slots != 3 || r.ExecutorId == "" || !strings.HasPrefix(r.Address, "127.0.0.1:") {
 		t.Fatalf("registration %v", r)
+	}
+	// The executor re-executed itself (same PID) with MADV_FREE for freed
+	// memory (madvise.go).
+	if runtime.GOOS == "linux" {
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains("\x00"+string(env)+"\x00", "\x00GODEBUG="+madvFreeEnv+"\x00") {
+			t.Errorf("executor environment lacks GODEBUG=%s", madvFreeEnv)
+		}
 	}
 
 	cc, err := grpc.NewClient(r.Address, shuffle.DialOptions()...)

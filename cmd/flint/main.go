@@ -28,6 +28,7 @@ func (e usageError) Error() string { return e.err.Error() }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
+	executorMemoryMode()
 	// Query execution allocates many short-lived Arrow buffers; collecting
 	// at 200% instead of Go's default 100% saves 5-20% CPU on TPC-H at SF1
 	// for about a third more peak heap. GOGC still overrides.
