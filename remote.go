@@ -21,6 +21,9 @@ import (
 	"github.com/flint-engine/flint/plan"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/sql/binder"
+	"github.com/flint-engine/flint/sql/parser"
 	"github.com/flint-engine/flint/wire"
 )
 
@@ -118,6 +121,69 @@ func (df *DataFrame) Submit(ctx context.Context, opts SubmitOptions) (jobID stri
 		return "", false, errors.New("flint: Submit needs a session with a driver (WithDriver)")
 	}
 	return df.s.submit(ctx, df.plan, opts)
+}
+
+// SubmitSQL submits the last statement of sql, a query or a COPY, to the
+// session's driver (WithDriver) as a job and returns its ID at once, as
+// DataFrame.Submit does. Earlier statements (CREATE, DROP) take effect
+// first, here, as in Session.SQL. A COPY job writes its dataset on the
+// executors and the driver commits it (manifest last) when the job
+// succeeds, as a COPY run by Session.SQL on a cluster; a target that the
+// write's mode refuses (mode error and data already there) fails the
+// submit itself. JobWriteResult reads what a finished COPY job wrote.
+func (s *Session) SubmitSQL(ctx context.Context, sql string, opts SubmitOptions) (jobID string, existing bool, err error) {
+	if s.remote == nil {
+		return "", false, errors.New("flint: SubmitSQL needs a session with a driver (WithDriver)")
+	}
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		return "", false, err
+	}
+	if len(stmts) == 0 {
+		return "", false, errors.New("no SQL statement given")
+	}
+	for _, st := range stmts[:len(stmts)-1] {
+		if df := s.statement(ctx, sql, st); df.err != nil {
+			return "", false, df.err
+		}
+	}
+	switch st := stmts[len(stmts)-1].(type) {
+	case *ast.Query:
+		n, err := binder.New(s, &s.ids).BindQuery(sql, st)
+		if err != nil {
+			return "", false, err
+		}
+		return s.submit(ctx, n, opts)
+	case *ast.Copy:
+		c, err := binder.New(s, &s.ids).BindCopy(sql, st)
+		if err != nil {
+			return "", false, err
+		}
+		spec, err := writeSpec(c.Query, c.To, c.Format, c.Mode, c.PartitionBy, c.Options)
+		if err != nil {
+			return "", false, err
+		}
+		opts.write = spec
+		return s.submit(ctx, c.Query, opts)
+	default:
+		return "", false, fmt.Errorf("line %d: the last statement of a job must be a query or a COPY", st.Pos().Line)
+	}
+}
+
+// JobWriteResult waits for a cluster write job (a COPY submitted with
+// SubmitSQL, or DataFrameWriter.Submit) to end and returns what it wrote.
+// A job that failed or was cancelled returns its error; Location is left
+// empty (the driver does not report it).
+func (s *Session) JobWriteResult(ctx context.Context, jobID string) (WriteResult, error) {
+	if s.remote == nil {
+		return WriteResult{}, errors.New("flint: JobWriteResult needs a session with a driver (WithDriver)")
+	}
+	batches, err := s.fetchResults(ctx, jobID)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	defer releaseBatches(batches)
+	return writeResultOf(WriteResult{}, "job "+jobID, batches)
 }
 
 func (s *Session) submit(ctx context.Context, n plan.Node, o SubmitOptions) (string, bool, error) {

@@ -2,6 +2,7 @@ package flint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,26 @@ func (w *DataFrameWriter) Save(ctx context.Context, uri string) (WriteResult, er
 	return df.s.write(ctx, df.plan, spec, df.s.remote != nil && !df.local)
 }
 
+// Submit sends the write to the session's driver (WithDriver) as a job
+// and returns the job ID at once, as DataFrame.Submit does; the driver
+// commits the dataset when the job succeeds, as Save on a cluster.
+// Session.JobWriteResult reads what it wrote.
+func (w *DataFrameWriter) Submit(ctx context.Context, uri string, opts SubmitOptions) (jobID string, existing bool, err error) {
+	df := w.df
+	if df.err != nil {
+		return "", false, df.err
+	}
+	if df.s.remote == nil {
+		return "", false, errors.New("flint: Submit needs a session with a driver (WithDriver)")
+	}
+	spec, err := writeSpec(df.plan, uri, w.format, w.mode, w.partitionBy, w.options)
+	if err != nil {
+		return "", false, err
+	}
+	opts.write = spec
+	return df.s.submit(ctx, df.plan, opts)
+}
+
 // writeSpec checks a write's settings against the plan's output and
 // builds its spec with a fresh write ID.
 func writeSpec(n plan.Node, uri, format, mode string, partitionBy []string, opts map[string]string) (*connectors.WriteSpec, error) {
@@ -169,7 +190,7 @@ func (s *Session) write(ctx context.Context, n plan.Node, spec *connectors.Write
 			return res, err
 		}
 		defer releaseBatches(batches)
-		return writeResultOf(res, batches)
+		return writeResultOf(res, "write "+res.Location, batches)
 	}
 	c, err := s.compileWrite(n, spec)
 	if err != nil {
@@ -192,19 +213,20 @@ func (s *Session) compileWrite(n plan.Node, spec *connectors.WriteSpec) (*planne
 	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.cfg.broadcastRows, Write: spec})
 }
 
-// writeResultOf reads the one-row result of a cluster write job.
-func writeResultOf(res WriteResult, batches []arrow.RecordBatch) (WriteResult, error) {
+// writeResultOf reads the one-row result of a cluster write job; what
+// names the write in errors.
+func writeResultOf(res WriteResult, what string, batches []arrow.RecordBatch) (WriteResult, error) {
 	var rows int64
 	for _, b := range batches {
 		if b.NumCols() != 3 {
-			return res, fmt.Errorf("write %s: the driver answered with %d columns, want rows, files, bytes", res.Location, b.NumCols())
+			return res, fmt.Errorf("%s: the driver answered with %d columns, want rows, files, bytes", what, b.NumCols())
 		}
 		for r := 0; r < int(b.NumRows()); r++ {
 			vals := [3]int64{}
 			for c := range 3 {
 				col, ok := b.Column(c).(*array.Int64)
 				if !ok {
-					return res, fmt.Errorf("write %s: the driver answered with a %s column", res.Location, b.Column(c).DataType())
+					return res, fmt.Errorf("%s: the driver answered with a %s column", what, b.Column(c).DataType())
 				}
 				vals[c] = col.Value(r)
 			}
@@ -213,7 +235,7 @@ func writeResultOf(res WriteResult, batches []arrow.RecordBatch) (WriteResult, e
 		}
 	}
 	if rows != 1 {
-		return res, fmt.Errorf("write %s: the driver answered with %d result rows, want 1", res.Location, rows)
+		return res, fmt.Errorf("%s: the driver answered with %d result rows, want 1", what, rows)
 	}
 	return res, nil
 }

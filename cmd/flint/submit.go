@@ -23,16 +23,24 @@ func newSubmitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "submit --driver HOST:PORT -f job.sql",
 		Short: "Submit a SQL job to a cluster and print its job ID",
-		Long: `Submit sends the last statement of the script, a query, to the cluster as a
-job and prints the job ID. Earlier statements (CREATE EXTERNAL TABLE, CREATE
-VIEW, DROP) are applied first, here, as flint sql does; table paths are sent
-absolute and must be readable by the executors.
+		Long: `Submit sends the last statement of the script, a query or a COPY, to the
+cluster as a job and prints the job ID. Earlier statements (CREATE EXTERNAL
+TABLE, CREATE VIEW, DROP) are applied first, here, as flint sql does; table
+paths are sent absolute and must be readable by the executors.
+
+A COPY job writes its dataset on the executors; the driver commits it (the
+_SUCCESS manifest last) when the job succeeds, exactly as flint sql --driver
+does for COPY. A target its mode refuses (mode error, the default, and data
+already there) fails the submit: no job is started. The target's path is
+sent absolute and must be writable by the executors.
 
 With --wait it follows the job and exits 0 when it succeeds, 1 when it fails
-or is cancelled (the error on stderr). Interrupting the wait leaves the job
+or is cancelled (the error on stderr); a COPY job's rows, files and bytes
+written go to stderr, so stdout holds only the job ID. Interrupting the wait leaves the job
 running: use flint cancel to stop it.`,
 		Example: `  flint submit --driver localhost:7077 --tables ./tpch -f q1.sql --wait
-  flint submit -f nightly.sql --idempotency-key nightly-2025-01-01 --deadline 30m`,
+  flint submit -f nightly.sql --idempotency-key nightly-2025-01-01 --deadline 30m
+  flint submit --tables ./tpch --wait -e "COPY lineitem TO 's3://lake/li' (FORMAT parquet)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (exprSQL == "") == (file == "") {
@@ -58,11 +66,18 @@ running: use flint cancel to stop it.`,
 				return err
 			}
 			defer s.Close()
-			df, err := jobFrame(ctx, s, text)
+			job, err := jobStatement(ctx, s, text)
 			if err != nil {
 				return err
 			}
-			id, existing, err := df.Submit(ctx, flint.SubmitOptions{Name: name, IdempotencyKey: key, Deadline: deadline})
+			opts := flint.SubmitOptions{Name: name, IdempotencyKey: key, Deadline: deadline}
+			var id string
+			var existing bool
+			if job.copy {
+				id, existing, err = s.SubmitSQL(ctx, job.text, opts)
+			} else {
+				id, existing, err = job.df.Submit(ctx, opts)
+			}
 			if err != nil {
 				return err
 			}
@@ -88,6 +103,13 @@ running: use flint cancel to stop it.`,
 			if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
 				return jobFailed(st)
 			}
+			if job.copy {
+				res, err := s.JobWriteResult(ctx, id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "job %s succeeded: wrote %d rows in %d files (%d bytes)\n", id, res.Rows, res.Files, res.Bytes)
+			}
 			return nil
 		},
 	}
@@ -101,33 +123,44 @@ running: use flint cancel to stop it.`,
 	return cmd
 }
 
-// jobFrame applies every statement of a script but the last, which must be
-// a query, and returns the DataFrame of that query.
-func jobFrame(ctx context.Context, s *flint.Session, text string) (*flint.DataFrame, error) {
+// jobStmt is the statement a job runs: a query's DataFrame, or a COPY's
+// text (bound and submitted by Session.SubmitSQL: running it through
+// Session.SQL would write at once, here).
+type jobStmt struct {
+	df   *flint.DataFrame
+	copy bool
+	text string
+}
+
+// jobStatement applies every statement of a script but the last, which
+// must be a query or a COPY, and returns that one.
+func jobStatement(ctx context.Context, s *flint.Session, text string) (jobStmt, error) {
 	stmts, err := parser.Parse(text)
 	if err != nil {
-		return nil, err
+		return jobStmt{}, err
 	}
 	if len(stmts) == 0 {
-		return nil, usagef("no SQL statement given")
+		return jobStmt{}, usagef("no SQL statement given")
 	}
 	last := stmts[len(stmts)-1]
 	for _, st := range stmts[:len(stmts)-1] {
 		switch st.(type) {
-		case *ast.Query, *ast.Explain:
-			return nil, usagef("line %d: only the last statement of a job may be a query; earlier ones must be CREATE or DROP statements", st.Pos().Line)
+		case *ast.Query, *ast.Explain, *ast.Copy:
+			return jobStmt{}, usagef("line %d: only the last statement of a job may be a query or a COPY; earlier ones must be CREATE or DROP statements", st.Pos().Line)
 		}
 		if err := s.SQL(ctx, statementText(text, st, stmts)).Err(); err != nil {
-			return nil, err
+			return jobStmt{}, err
 		}
 	}
 	switch last.(type) {
 	case *ast.Query:
+	case *ast.Copy:
+		return jobStmt{copy: true, text: statementText(text, last, stmts)}, nil
 	case *ast.Explain:
-		return nil, usagef("EXPLAIN is not a job: run it with flint sql --driver")
+		return jobStmt{}, usagef("EXPLAIN is not a job: run it with flint sql --driver")
 	default:
-		return nil, usagef("line %d: the last statement of a job must be a query", last.Pos().Line)
+		return jobStmt{}, usagef("line %d: the last statement of a job must be a query or a COPY", last.Pos().Line)
 	}
 	df := s.SQL(ctx, statementText(text, last, stmts))
-	return df, df.Err()
+	return jobStmt{df: df}, df.Err()
 }
