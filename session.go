@@ -14,8 +14,8 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver"
-	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/planner"
 )
 
 // Option configures a Session.
@@ -141,29 +141,14 @@ func (s *Session) openSource(ctx context.Context, name, format, location string,
 	return ts, nil
 }
 
-// scanStats implements optimizer.ScanStats for the session's tables: a
-// scan of a Hive-partitioned table is estimated at the rows of the files
-// its filters leave (connectors.RowPruner, from what registration listed).
+// scanStats implements optimizer.ScanStats for the session's tables
+// (planner.ScanStats): a scan of a Hive-partitioned table is estimated at
+// the rows of the files its filters leave.
 func (s *Session) scanStats(sc *plan.Scan) (int64, []bool, bool) {
-	// Registration put the source in the cache: this does no I/O.
-	src, err := s.local.Sources.Open(context.Background(), sc.Source)
-	if err != nil {
-		return 0, nil, false
-	}
-	rp, ok := src.(connectors.RowPruner)
-	if !ok || !rp.Partitioned() {
-		return 0, nil, false
-	}
-	preds, from := physical.ScanPredicates(sc)
-	rows, used, ok := rp.PrunedRows(preds)
-	if !ok {
-		return 0, nil, false
-	}
-	filters := make([]bool, len(sc.Filters))
-	for i, u := range used {
-		filters[from[i]] = u
-	}
-	return rows, filters, true
+	return planner.ScanStats(func(t *plan.TableSource) (connectors.Source, error) {
+		// Registration put the source in the cache: this does no I/O.
+		return s.local.Sources.Open(context.Background(), t)
+	})(sc)
 }
 
 // InferFormat guesses a table's format from its location: the extension of

@@ -87,7 +87,7 @@ func (j *job) taskEventLocked(k attemptKey, executor string, st pb.TaskState, er
 
 // Submit implements flintpb.DriverServer: it plans the job, hands it to the
 // coordinator and returns at once; tasks start as executors have room.
-func (d *Driver) Submit(_ context.Context, req *pb.SubmitRequest) (*pb.SubmitResponse, error) {
+func (d *Driver) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitResponse, error) {
 	if req.GetPlan() == nil {
 		return nil, status.Error(codes.InvalidArgument, "submit: missing plan")
 	}
@@ -127,7 +127,13 @@ func (d *Driver) Submit(_ context.Context, req *pb.SubmitRequest) (*pb.SubmitRes
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "submit: %v", err)
 	}
-	c, err := planner.Compile(n, &ids, planner.Options{Partitions: int(opts.Partitions), BroadcastRows: opts.BroadcastRows, Write: wspec})
+	// The job's tables are opened now, for the row estimates local mode
+	// plans with; the same cache splits the scan stages later.
+	sources := executor.NewSourceCache()
+	sctx, stop := context.WithTimeout(ctx, statsOpenTimeout)
+	c, err := planner.Compile(n, &ids, planner.Options{Partitions: int(opts.Partitions), BroadcastRows: opts.BroadcastRows,
+		Stats: scanStats(sctx, sources), Write: wspec})
+	stop()
 	if err != nil {
 		// Verbatim: the client shows it as local mode would.
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -142,7 +148,7 @@ func (d *Driver) Submit(_ context.Context, req *pb.SubmitRequest) (*pb.SubmitRes
 	}
 	now := time.Now()
 	j := &job{id: id, name: req.GetName(), submitted: now, opts: opts, schema: schema,
-		sources: executor.NewSourceCache(), splits: map[int][]connectors.Split{}, splitting: map[int]bool{},
+		sources: sources, splits: map[int][]connectors.Split{}, splitting: map[int]bool{},
 		schemas: map[int]*arrow.Schema{}, results: map[int][]arrow.RecordBatch{},
 		write: wj, written: map[int][]connectors.WrittenFile{},
 		state: pb.JobState_JOB_STATE_RUNNING, changed: make(chan struct{})}
