@@ -30,7 +30,7 @@ func openCSV(ctx context.Context, b base) (*csvSource, error) {
 	s := &csvSource{base: b}
 	s.rowCount = -1
 	first := b.files[0]
-	p, closeFn, err := s.openParser(ctx, first.Path, 0, -1)
+	p, closeFn, err := s.openParser(ctx, first.Path, 0, -1, false)
 	if err != nil {
 		return nil, err
 	}
@@ -170,15 +170,27 @@ func inferColumn(p *csvParser, rows, ncols, c int) arrow.DataType {
 }
 
 // openParser opens path and positions a parser at the first record owned by
-// the byte range [off, off+length) (length < 0: to the end).
-func (s *csvSource) openParser(ctx context.Context, path string, off, length int64) (*csvParser, func(), error) {
+// the byte range [off, off+length) (length < 0: to the end). On an object
+// store the bytes come through a readAhead: with ahead, the range is read
+// several requests at a time ahead of the parser; without (schema
+// inference, which reads a sample), one growing request at a time as the
+// parser asks. Local files are read directly.
+func (s *csvSource) openParser(ctx context.Context, path string, off, length int64, ahead bool) (*csvParser, func(), error) {
+	remote := !fs.IsLocal(s.fsys)
+	cancel := context.CancelFunc(func() {})
+	if remote {
+		// Closing the stream cancels its reads in flight.
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	f, err := s.fsys.Open(ctx, path)
 	if err != nil {
+		cancel()
 		return nil, nil, fmt.Errorf("csv: %w", err)
 	}
+	closeFile := func() { f.Close(); cancel() }
 	codec := codecFor(s.opts.compression, path)
 	if codec != "none" && off != 0 {
-		f.Close()
+		closeFile()
 		return nil, nil, fmt.Errorf("csv %s: compressed files cannot be read from byte offset %d", path, off)
 	}
 	start := off
@@ -189,9 +201,23 @@ func (s *csvSource) openParser(ctx context.Context, path string, off, length int
 		start = f.Size()
 	}
 	var r io.Reader = io.NewSectionReader(f, start, f.Size()-start)
+	if remote {
+		// Read ahead to the end of the range (the whole file when it is
+		// compressed); the end of its last record is read as asked.
+		limit := start
+		if ahead {
+			limit = f.Size()
+			if length >= 0 && codec == "none" {
+				limit = off + length
+			}
+		}
+		ra := newReadAhead(f, start, limit, cancel)
+		r = ra
+		closeFile = func() { ra.Close(); f.Close() }
+	}
 	r, closeDec, err := decompress(codec, path, r)
 	if err != nil {
-		f.Close()
+		closeFile()
 		return nil, nil, fmt.Errorf("csv %w", err)
 	}
 	if codec != "none" {
@@ -202,7 +228,7 @@ func (s *csvSource) openParser(ctx context.Context, path string, off, length int
 		end = off + length
 	}
 	p := newCSVParser(path, r, &s.opts, start, end, off == 0)
-	closeFn := func() { closeDec(); f.Close() }
+	closeFn := func() { closeDec(); closeFile() }
 	if off == 0 {
 		// Skip a UTF-8 byte order mark (Excel writes one).
 		if b, _ := p.rd.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
@@ -278,7 +304,7 @@ func (s *csvSource) openFile(ctx context.Context, split Split, columns []int, ba
 	if split.Offset < 0 {
 		return nil, fmt.Errorf("csv %s: negative split offset %d", split.Path, split.Offset)
 	}
-	p, closeFn, err := s.openParser(ctx, split.Path, split.Offset, split.Length)
+	p, closeFn, err := s.openParser(ctx, split.Path, split.Offset, split.Length, true)
 	if err != nil {
 		return nil, err
 	}

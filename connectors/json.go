@@ -22,9 +22,9 @@ var _ Source = (*jsonSource)(nil)
 
 // Line-oriented access reuses csvParser's buffered reader and split-range
 // bookkeeping; JSON records are exactly the non-empty lines.
-func (s *jsonSource) openLines(ctx context.Context, path string, off, length int64) (*csvParser, func(), error) {
+func (s *jsonSource) openLines(ctx context.Context, path string, off, length int64, ahead bool) (*csvParser, func(), error) {
 	cs := csvSource{base: s.base}
-	p, closeFn, err := cs.openParser(ctx, path, off, length)
+	p, closeFn, err := cs.openParser(ctx, path, off, length, ahead)
 	if err != nil {
 		return nil, nil, fmt.Errorf("json%s", strings.TrimPrefix(err.Error(), "csv"))
 	}
@@ -57,7 +57,7 @@ func openJSON(ctx context.Context, b base) (*jsonSource, error) {
 		return s, nil
 	}
 	path := b.files[0].Path
-	p, closeFn, err := s.openLines(ctx, path, 0, -1)
+	p, closeFn, err := s.openLines(ctx, path, 0, -1, false)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (s *jsonSource) openFile(ctx context.Context, split Split, columns []int, b
 	if split.Offset < 0 {
 		return nil, fmt.Errorf("json %s: negative split offset %d", split.Path, split.Offset)
 	}
-	p, closeFn, err := s.openLines(ctx, split.Path, split.Offset, split.Length)
+	p, closeFn, err := s.openLines(ctx, split.Path, split.Offset, split.Length, true)
 	if err != nil {
 		return nil, err
 	}
