@@ -11,10 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint/executor/service"
+	"github.com/flint-engine/flint/internal/gctune"
 )
 
 func newExecutorCmd() *cobra.Command {
 	var cfg service.Config
+	var minHeapMiB int
 	cmd := &cobra.Command{
 		Use:   "executor --driver HOST:PORT --listen HOST:PORT",
 		Short: "Run a cluster executor: it registers with the driver and runs its tasks",
@@ -39,6 +41,15 @@ dir is used and removed at exit.`,
 			if cfg.Slots < 0 {
 				return usagef("--slots must be positive")
 			}
+			if minHeapMiB < 0 {
+				return usagef("--gc-min-heap must not be negative")
+			}
+			if minHeapMiB > 0 {
+				// Tasks allocate hundreds of MB of short-lived buffers
+				// over a live heap of tens of MB: without a floor the
+				// executor collects every few MB (see gctune).
+				gctune.MinHeap(uint64(minHeapMiB) << 20)
+			}
 			if cfg.WorkDir == "" {
 				dir, err := os.MkdirTemp("", "flint-executor-")
 				if err != nil {
@@ -59,6 +70,7 @@ dir is used and removed at exit.`,
 	f.StringVar(&cfg.Advertise, "advertise", "", "HOST:PORT the driver and other executors reach this one at (default: the listen address; an unspecified host becomes the host name)")
 	f.IntVar(&cfg.Slots, "slots", 0, "tasks run at once (default: all cores)")
 	f.StringVar(&cfg.WorkDir, "work-dir", "", "folder for shuffle files, used by this executor alone (default: a new folder under the temp dir)")
+	f.IntVar(&minHeapMiB, "gc-min-heap", 768, "MiB the heap may reach before the Go GC collects (0: Go's default pacing); keep it well below the memory the executor may use")
 	f.DurationVar(&cfg.StopTimeout, "stop-timeout", 10*time.Second, "on interrupt, let running tasks finish for this long before cancelling them")
 	return cmd
 }
