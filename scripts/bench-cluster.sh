@@ -4,8 +4,9 @@
 # next to local mode `flint sql --slots 2`, as whole client processes (best
 # of RUNS, default 3). Prints per-query wall time, the cluster/local ratio
 # and its geometric mean, and checks that both print the same CSV (rows
-# compared sorted when only the order of ties differs). Exits 1 on a
-# difference or a failed query.
+# compared sorted when only the order of ties differs). Then the same
+# comparison between long-lived processes (flint bench tpch run, local and
+# --driver). Exits 1 on a difference or a failed query.
 #
 # usage: scripts/bench-cluster.sh DIR   (DIR holds <table>.parquet; see `make bench-cluster`)
 set -euo pipefail
@@ -90,6 +91,23 @@ done | awk '
         printf "total %9.2f %10.2f\n", tl, tc
         printf "geometric mean of cluster/local: %.2f   max ratio: %.2f\n", exp(s/n), mx
         if (n < 22 || bad) { printf "%d of 22 queries ran, %d outputs differ\n", n, bad; exit 1 } }' || status=1
+
+# The same comparison between long-lived processes: local mode runs the
+# queries in one process (flint bench tpch run --slots 2), the cluster
+# through one client; each best of RUNS after the runs above warmed the
+# cluster. Whole-process local times include faulting in a fresh heap,
+# which long-lived executors pay once; this one leaves that out.
+echo
+echo "in-process (warm) comparison, best of $runs:"
+"$flint" bench tpch run --slots 2 --tables "$dir" --repeat "$runs" > "$tmp/warm-local" 2> "$tmp/err" || { cat "$tmp/err" >&2; status=1; }
+"$flint" bench tpch run --driver "$addr" --tables "$dir" --repeat "$runs" > "$tmp/warm-cluster" 2> "$tmp/err" || { cat "$tmp/err" >&2; status=1; }
+printf "%-5s %9s %10s %7s\n" query local_s cluster_s ratio
+join <(awk '/^Q[0-9]/{print $1, $2+0}' "$tmp/warm-local") <(awk '/^Q[0-9]/{print $1, $2+0}' "$tmp/warm-cluster") | awk '
+  { l=($2 > 0.001 ? $2 : 0.001); c=$3; r=c/l; s+=log(r); n++; tl+=l; tc+=c; if (r>mx) mx=r
+    printf "%-5s %9.3f %10.3f %7.2f\n", $1, l, c, r }
+  END { if (n == 0) exit 1
+        printf "total %9.2f %10.2f\n", tl, tc
+        printf "geometric mean of cluster/local (warm): %.2f   max ratio: %.2f\n", exp(s/n), mx }' || status=1
 
 for p in "${pids[@]}"; do
   if ! kill -0 "$p" 2>/dev/null; then
