@@ -1,7 +1,6 @@
 package connectors
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -40,20 +39,7 @@ func TestParquetTypeConversion(t *testing.T) {
 	defer rec.Release()
 	path := filepath.Join(t.TempDir(), "types.parquet")
 	write := func(rec arrow.RecordBatch) {
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := pqarrow.NewFileWriter(rec.Schema(), f, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeParquetWith(t, path, rec, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	}
 	write(rec)
 	ctx := checkedCtx(t)

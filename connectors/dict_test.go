@@ -62,21 +62,8 @@ func writeDictTest(t *testing.T, path string, sc *arrow.Schema, first, n int, pr
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	props = append([]parquet.WriterProperty{parquet.WithMaxRowGroupLength(dictTestGroup), parquet.WithDictionaryDefault(true)}, props...)
-	w, err := pqarrow.NewFileWriter(sc, f, parquet.NewWriterProperties(props...), pqarrow.DefaultWriterProps())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetWith(t, path, rec, parquet.NewWriterProperties(props...), pqarrow.DefaultWriterProps())
 }
 
 // plainDataPages returns, per row group, whether column col's chunk has

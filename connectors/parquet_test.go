@@ -92,13 +92,18 @@ func writeTestParquet(t testing.TB, path string, decimalAsInt bool) {
 
 func writeParquet(t testing.TB, path string, rec arrow.RecordBatch, group int64, decimalAsInt bool) {
 	t.Helper()
+	writeParquetWith(t, path, rec, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(group), parquet.WithStats(true),
+		parquet.WithStoreDecimalAsInteger(decimalAsInt), parquet.WithDictionaryDefault(true)), pqarrow.DefaultWriterProps())
+}
+
+// writeParquetWith writes rec as one Parquet file at path.
+func writeParquetWith(t testing.TB, path string, rec arrow.RecordBatch, props *parquet.WriterProperties, aprops pqarrow.ArrowWriterProperties) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(group), parquet.WithStats(true),
-		parquet.WithStoreDecimalAsInteger(decimalAsInt), parquet.WithDictionaryDefault(true))
-	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
+	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, aprops)
 	if err != nil {
 		t.Fatal(err)
 	}
