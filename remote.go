@@ -12,15 +12,14 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/plan"
 	pb "github.com/flint-engine/flint/proto/flintpb"
-	"github.com/flint-engine/flint/shuffle"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/binder"
 	"github.com/flint-engine/flint/sql/parser"
@@ -36,49 +35,34 @@ import (
 func WithDriver(addr string) Option { return func(c *config) { c.driver = addr } }
 
 // remote is a session's connection to a cluster driver.
-type remote struct {
-	addr   string
-	conn   *grpc.ClientConn
-	client pb.DriverClient
-}
+type remote struct{ *driverclient.Conn }
 
 func dialDriver(addr string) (*remote, error) {
 	if addr == "" {
 		return nil, errors.New("flint: empty driver address")
 	}
-	conn, err := grpc.NewClient(addr, shuffle.DialOptions()...)
+	c, err := driverclient.Dial(addr)
 	if err != nil {
-		return nil, fmt.Errorf("flint: driver %s: %w", addr, err)
+		return nil, fmt.Errorf("flint: %w", err)
 	}
-	return &remote{addr: addr, conn: conn, client: pb.NewDriverClient(conn)}, nil
+	return &remote{c}, nil
 }
 
-func (r *remote) close() error { return r.conn.Close() }
+func (r *remote) close() error { return r.Close() }
 
 // rpcError turns a gRPC error into a Go error carrying the driver's
 // message (and naming the driver when it could not be reached).
 func (r *remote) rpcError(what string, err error) error {
-	if err == nil {
-		return nil
+	if st, ok := status.FromError(err); ok && what == "submit" {
+		switch st.Code() {
+		case codes.Canceled, codes.DeadlineExceeded, codes.Unavailable, codes.OK:
+		default:
+			// The driver's message already says what was refused (and may
+			// be a planning error the user expects as in local mode).
+			return errors.New(st.Message())
+		}
 	}
-	st, ok := status.FromError(err)
-	if !ok {
-		return fmt.Errorf("%s: driver %s: %w", what, r.addr, err)
-	}
-	switch st.Code() {
-	case codes.Canceled:
-		return fmt.Errorf("%s: %w", what, context.Canceled)
-	case codes.DeadlineExceeded:
-		return fmt.Errorf("%s: %w", what, context.DeadlineExceeded)
-	case codes.Unavailable:
-		return fmt.Errorf("%s: driver %s unavailable: %s", what, r.addr, st.Message())
-	}
-	if what == "submit" {
-		// The driver's message already says what was refused (and may be a
-		// planning error the user expects as in local mode).
-		return errors.New(st.Message())
-	}
-	return fmt.Errorf("%s: %s", what, st.Message())
+	return r.Error(what, err)
 }
 
 // JobError is a cluster job that did not succeed: it failed (the message
@@ -201,7 +185,7 @@ func (s *Session) submit(ctx context.Context, n plan.Node, o SubmitOptions) (str
 	if o.Deadline > 0 && req.DeadlineMs == 0 {
 		req.DeadlineMs = 1
 	}
-	resp, err := s.remote.client.Submit(ctx, req)
+	resp, err := s.remote.Client.Submit(ctx, req)
 	if err != nil {
 		return "", false, s.remote.rpcError("submit", err)
 	}
@@ -321,71 +305,21 @@ func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions
 }
 
 func jobError(st *pb.JobStatus) error {
-	state := strings.ToLower(strings.TrimPrefix(st.GetState().String(), "JOB_STATE_"))
-	return &JobError{JobID: st.GetJobId(), State: state, Message: st.GetError()}
+	return &JobError{JobID: st.GetJobId(), State: driverclient.StateName(st.GetState()), Message: st.GetError()}
 }
 
-// waitJob watches the job until a final status; when ctx ends first it
-// asks the driver to cancel the job and returns ctx's error. A Watch
-// stream that breaks without a final status is followed by a Status call
-// (and a new Watch while the job runs).
+// waitJob follows the job until a final status; when ctx ends first it
+// asks the driver to cancel the job and returns ctx's error.
 func (s *Session) waitJob(ctx context.Context, id string) (*pb.JobStatus, error) {
-	r := s.remote
-	for {
-		st, err := r.watch(ctx, id)
-		if ctx.Err() != nil {
-			r.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
-			return nil, ctx.Err()
-		}
-		if err != nil {
-			return nil, r.rpcError("job "+id, err)
-		}
-		if st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-			return st, nil
-		}
-		// The stream ended early: ask once, and watch again if it runs.
-		if st, err = r.client.Status(ctx, &pb.StatusRequest{JobId: id}); err != nil {
-			if ctx.Err() != nil {
-				r.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
-				return nil, ctx.Err()
-			}
-			return nil, r.rpcError("job "+id, err)
-		}
-		if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-			return st, nil
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
-		}
+	st, err := s.remote.Wait(ctx, id)
+	if ctx.Err() != nil && st == nil {
+		s.remote.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
+		return nil, ctx.Err()
 	}
-}
-
-// watch reads the job's event stream and returns the last status seen; a
-// clean end of the stream returns nil error.
-func (r *remote) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	stream, err := r.client.Watch(ctx, &pb.WatchRequest{JobId: id})
 	if err != nil {
-		return nil, err
+		return nil, s.remote.rpcError("job "+id, err)
 	}
-	var last *pb.JobStatus
-	for {
-		ev, err := stream.Recv()
-		if err == io.EOF {
-			return last, nil
-		}
-		if err != nil {
-			return last, err
-		}
-		if st := ev.GetStatus(); st != nil {
-			last = st
-			if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-				return last, nil
-			}
-		}
-	}
+	return st, nil
 }
 
 // cancel asks the driver to cancel a job, on a context of its own (the
@@ -393,7 +327,7 @@ func (r *remote) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
 func (r *remote) cancel(id, reason string) {
 	ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
 	defer stop()
-	r.client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason})
+	r.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason})
 }
 
 // fetchResults reads a finished job's result stream (one Arrow IPC
@@ -401,7 +335,7 @@ func (r *remote) cancel(id, reason string) {
 func (s *Session) fetchResults(ctx context.Context, id string) (batches []arrow.RecordBatch, err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	stream, err := s.remote.client.Results(ctx, &pb.ResultsRequest{JobId: id})
+	stream, err := s.remote.Client.Results(ctx, &pb.ResultsRequest{JobId: id})
 	if err != nil {
 		return nil, s.remote.rpcError("results of job "+id, err)
 	}

@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/flint-engine/flint/internal/driverclient"
 	pb "github.com/flint-engine/flint/proto/flintpb"
-	"github.com/flint-engine/flint/shuffle"
 )
 
 // driverEnv names the environment variable that is the default of every
@@ -23,11 +19,7 @@ import (
 const driverEnv = "FLINT_DRIVER"
 
 // driverConn is a client connection to a cluster driver.
-type driverConn struct {
-	addr   string
-	conn   *grpc.ClientConn
-	client pb.DriverClient
-}
+type driverConn struct{ *driverclient.Conn }
 
 // dialDriver connects to the driver at addr (gRPC connects lazily: an
 // unreachable driver shows in the first call).
@@ -35,87 +27,27 @@ func dialDriver(addr string) (*driverConn, error) {
 	if addr == "" {
 		return nil, usagef("--driver HOST:PORT (or $%s) is required", driverEnv)
 	}
-	conn, err := grpc.NewClient(addr, shuffle.DialOptions()...)
-	if err != nil {
-		return nil, fmt.Errorf("driver %s: %w", addr, err)
-	}
-	return &driverConn{addr: addr, conn: conn, client: pb.NewDriverClient(conn)}, nil
-}
-
-func (d *driverConn) Close() error { return d.conn.Close() }
-
-// rpcError turns a gRPC error into one carrying the driver's message.
-func (d *driverConn) rpcError(err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return fmt.Errorf("driver %s: %w", d.addr, err)
-	}
-	switch st.Code() {
-	case codes.Unavailable:
-		return fmt.Errorf("driver %s unavailable: %s", d.addr, st.Message())
-	case codes.Canceled:
-		return context.Canceled
-	case codes.DeadlineExceeded:
-		return context.DeadlineExceeded
-	}
-	return fmt.Errorf("driver %s: %s", d.addr, st.Message())
-}
-
-// wait follows a job until a final status. A Watch stream that ends
-// without one (the driver dropped it) is followed by Status and, while the
-// job runs, a new Watch.
-func (d *driverConn) wait(ctx context.Context, id string) (*pb.JobStatus, error) {
-	for {
-		st, err := d.watch(ctx, id)
-		if err != nil {
-			return nil, d.rpcError(err)
-		}
-		if st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-			return st, nil
-		}
-		if st, err = d.client.Status(ctx, &pb.StatusRequest{JobId: id}); err != nil {
-			return nil, d.rpcError(err)
-		}
-		if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-			return st, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func (d *driverConn) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	stream, err := d.client.Watch(ctx, &pb.WatchRequest{JobId: id})
+	c, err := driverclient.Dial(addr)
 	if err != nil {
 		return nil, err
 	}
-	var last *pb.JobStatus
-	for {
-		ev, err := stream.Recv()
-		if err == io.EOF {
-			return last, nil
-		}
-		if err != nil {
-			return last, err
-		}
-		if st := ev.GetStatus(); st != nil {
-			last = st
-			if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-				return last, nil
-			}
-		}
+	return &driverConn{c}, nil
+}
+
+// rpcError turns a gRPC error into one carrying the driver's message.
+func (d *driverConn) rpcError(err error) error { return d.Error("", err) }
+
+// wait follows a job until a final status.
+func (d *driverConn) wait(ctx context.Context, id string) (*pb.JobStatus, error) {
+	st, err := d.Wait(ctx, id)
+	if err != nil {
+		return nil, d.rpcError(err)
 	}
+	return st, nil
 }
 
 // stateName is a job state as the CLI prints it: running, succeeded...
-func stateName(s pb.JobState) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "JOB_STATE_"))
-}
+func stateName(s pb.JobState) string { return driverclient.StateName(s) }
 
 // jobFailed is the error of a job that ended in another state than
 // succeeded.
@@ -177,7 +109,7 @@ func newStatusCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			st, err := d.client.Status(cmd.Context(), &pb.StatusRequest{JobId: args[0]})
+			st, err := d.Client.Status(cmd.Context(), &pb.StatusRequest{JobId: args[0]})
 			if err != nil {
 				return d.rpcError(err)
 			}
@@ -201,10 +133,10 @@ func newCancelCmd() *cobra.Command {
 			}
 			defer d.Close()
 			ctx, id := cmd.Context(), args[0]
-			if _, err := d.client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason}); err != nil {
+			if _, err := d.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason}); err != nil {
 				return d.rpcError(err)
 			}
-			st, err := d.client.Status(ctx, &pb.StatusRequest{JobId: id})
+			st, err := d.Client.Status(ctx, &pb.StatusRequest{JobId: id})
 			if err != nil {
 				return d.rpcError(err)
 			}

@@ -1,0 +1,148 @@
+// Package driverclient is the client side of the cluster driver's job
+// API shared by sessions made with flint.WithDriver and the flint
+// command's submit, status and cancel: the connection, the mapping of
+// gRPC errors to Go errors, and following a job to its end.
+package driverclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/flint-engine/flint/proto/flintpb"
+	"github.com/flint-engine/flint/shuffle"
+)
+
+// Conn is a connection to a cluster driver.
+type Conn struct {
+	Addr   string
+	Client pb.DriverClient
+	conn   *grpc.ClientConn
+}
+
+// Dial connects to the driver at addr. gRPC connects lazily: an
+// unreachable driver shows in the first call.
+func Dial(addr string) (*Conn, error) {
+	conn, err := grpc.NewClient(addr, shuffle.DialOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("driver %s: %w", addr, err)
+	}
+	return &Conn{Addr: addr, Client: pb.NewDriverClient(conn), conn: conn}, nil
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.conn.Close() }
+
+// Error turns a gRPC error from the driver into a Go error carrying the
+// driver's message, prefixed with what was asked ("job X", "submit")
+// when what is not empty, else naming the driver. Cancellation and
+// deadlines come back as (wrapping) context.Canceled and
+// context.DeadlineExceeded; an unreachable driver is named.
+func (c *Conn) Error(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	prefix := ""
+	if what != "" {
+		prefix = what + ": "
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return wrap(prefix, err) // the caller's context ended (see Wait)
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("%sdriver %s: %w", prefix, c.Addr, err)
+	}
+	switch st.Code() {
+	case codes.Canceled:
+		return wrap(prefix, context.Canceled)
+	case codes.DeadlineExceeded:
+		return wrap(prefix, context.DeadlineExceeded)
+	case codes.Unavailable:
+		return fmt.Errorf("%sdriver %s unavailable: %s", prefix, c.Addr, st.Message())
+	}
+	if what == "" {
+		return fmt.Errorf("driver %s: %s", c.Addr, st.Message())
+	}
+	return fmt.Errorf("%s%s", prefix, st.Message())
+}
+
+func wrap(prefix string, err error) error {
+	if prefix == "" {
+		return err
+	}
+	return fmt.Errorf("%s%w", prefix, err)
+}
+
+// Wait follows job id until the driver reports a final state and returns
+// that status. A Watch stream that ends without one (the driver dropped
+// it) is followed by a Status call and, while the job runs, a new Watch.
+// Errors are the gRPC ones (see Error); when ctx ends first, ctx's error.
+func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
+	for {
+		st, err := c.watch(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		if st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+			return st, nil
+		}
+		if st, err = c.Client.Status(ctx, &pb.StatusRequest{JobId: id}); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// watch reads the job's event stream and returns the last status seen; a
+// clean end of the stream returns a nil error.
+func (c *Conn) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	stream, err := c.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
+	if err != nil {
+		return nil, err
+	}
+	var last *pb.JobStatus
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return last, nil
+		}
+		if err != nil {
+			return last, err
+		}
+		if st := ev.GetStatus(); st != nil {
+			last = st
+			if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+				return last, nil
+			}
+		}
+	}
+}
+
+// StateName is a job state as users read it: running, succeeded, failed,
+// cancelled.
+func StateName(s pb.JobState) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "JOB_STATE_"))
+}
