@@ -137,6 +137,18 @@ func sortFloatCmp[T float32 | float64](av, bv []T) sortColCmp {
 	}
 }
 
+// varlenData returns the whole value buffer of a string or binary array,
+// which its ValueOffsets index. ValueBytes is not that buffer: for a slice
+// whose first value does not start at byte 0 (a batch cut by SliceBatches,
+// a column after a filter or a join) it starts at the first value, so
+// indexing it with absolute offsets reads the wrong bytes or past its end.
+func varlenData(a arrow.Array) []byte {
+	if b := a.Data().Buffers()[2]; b != nil {
+		return b.Bytes()
+	}
+	return nil
+}
+
 func sortVarlen[O int32 | int64](ao, bo []O, ad, bd []byte) sortColCmp {
 	return func(i, j int) int {
 		return bytes.Compare(ad[ao[i]:ao[i+1]], bd[bo[j]:bo[j+1]])
@@ -182,16 +194,16 @@ func sortMakeValueCmp(a, b arrow.Array) sortColCmp {
 		return func(i, j int) int { return av[i].Cmp(bv[j]) }
 	case *array.String:
 		bs := b.(*array.String)
-		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), a.ValueBytes(), bs.ValueBytes())
+		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), varlenData(a), varlenData(bs))
 	case *array.LargeString:
 		bs := b.(*array.LargeString)
-		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), a.ValueBytes(), bs.ValueBytes())
+		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), varlenData(a), varlenData(bs))
 	case *array.Binary:
 		bs := b.(*array.Binary)
-		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), a.ValueBytes(), bs.ValueBytes())
+		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), varlenData(a), varlenData(bs))
 	case *array.LargeBinary:
 		bs := b.(*array.LargeBinary)
-		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), a.ValueBytes(), bs.ValueBytes())
+		return sortVarlen(a.ValueOffsets(), bs.ValueOffsets(), varlenData(a), varlenData(bs))
 	case *array.Boolean:
 		bb := b.(*array.Boolean)
 		return func(i, j int) int {
@@ -266,10 +278,10 @@ func sortNormKeys(a arrow.Array, desc bool) (keys []uint64, exact, ok bool) {
 		}
 		exact = small
 	case *array.String:
-		sortNormPrefix(keys, a.ValueOffsets(), a.ValueBytes())
+		sortNormPrefix(keys, a.ValueOffsets(), varlenData(a))
 		exact = false
 	case *array.Binary:
-		sortNormPrefix(keys, a.ValueOffsets(), a.ValueBytes())
+		sortNormPrefix(keys, a.ValueOffsets(), varlenData(a))
 		exact = false
 	default:
 		return nil, false, false

@@ -260,8 +260,29 @@ func sotRun(t testing.TB, op Operator, mem memory.Allocator, bs int, strict bool
 }
 
 // sotSource builds a BatchSource over rows and drops the test's references.
+//
+// The batches are zero-copy slices of one larger batch that starts with
+// padding rows, so every batch has a non-zero array offset and its string
+// values do not start at byte 0 of the data buffer: operators that index
+// buffers with absolute offsets are checked the way batches cut by
+// SliceBatches, filters and joins exercise them.
 func sotSource(t testing.TB, mem memory.Allocator, schema *arrow.Schema, rows [][]any, size int) Operator {
-	bs := sotBuild(t, mem, schema, rows, size)
+	pad := make([][]any, 3)
+	for i := range pad {
+		pad[i] = make([]any, schema.NumFields())
+		for c, f := range schema.Fields() {
+			if f.Type.ID() == arrow.STRING {
+				pad[i][c] = "padding-value"
+			}
+		}
+	}
+	all := sotBuild(t, mem, schema, append(pad, rows...), len(pad)+len(rows))
+	var bs []arrow.RecordBatch
+	for lo := len(pad); lo < len(pad)+len(rows); lo += size {
+		hi := min(len(pad)+len(rows), lo+size)
+		bs = append(bs, all[0].NewSlice(int64(lo), int64(hi)))
+	}
+	batchReleaseAll(all)
 	src := NewBatchSource(schema, bs)
 	batchReleaseAll(bs)
 	return src
