@@ -14,6 +14,7 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver"
+	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
 )
@@ -137,7 +138,7 @@ func (s *Session) openSource(ctx context.Context, name, format, location string,
 	}
 	ts := &plan.TableSource{Name: name, Format: format, Location: location, Options: opts,
 		Schema: src.Schema(), RowCount: src.Stats().RowCount}
-	s.local.Sources.Put(ts, src)
+	s.local.Sources.Put(executor.SourceKey(ts), src)
 	return ts, nil
 }
 
@@ -147,7 +148,7 @@ func (s *Session) openSource(ctx context.Context, name, format, location string,
 func (s *Session) scanStats(sc *plan.Scan) (int64, []bool, bool) {
 	return planner.ScanStats(func(t *plan.TableSource) (connectors.Source, error) {
 		// Registration put the source in the cache: this does no I/O.
-		return s.local.Sources.Open(context.Background(), t)
+		return executor.OpenSource(context.Background(), s.local.Sources, t)
 	})(sc)
 }
 

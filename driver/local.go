@@ -24,7 +24,7 @@ type Local struct {
 	// and slow tasks even out (default 4).
 	SplitsPerSlot int
 	// Sources caches opened tables across queries.
-	Sources *executor.SourceCache
+	Sources *connectors.SourceCache
 	// WriteAttempts is how many times a failed write task runs before the
 	// write fails (default 4): storage errors may be transient, and each
 	// attempt writes files of its own, so a retry is always safe.
@@ -41,7 +41,7 @@ func NewLocal(slots int) *Local {
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	return &Local{Slots: slots, SplitsPerSlot: 4, Sources: executor.NewSourceCache(), WriteAttempts: 4}
+	return &Local{Slots: slots, SplitsPerSlot: 4, Sources: connectors.NewSourceCache(0), WriteAttempts: 4}
 }
 
 // Execute runs every stage of sp and returns the final stage's output in
@@ -234,7 +234,7 @@ func (s *schedule) tasks(ctx context.Context, st *physical.Stage) ([]executor.Ta
 		}
 		return tasks, nil
 	}
-	src, err := s.env.Sources.Open(ctx, st.Scan.Source)
+	src, err := executor.OpenSource(ctx, s.env.Sources, st.Scan.Source)
 	if err != nil {
 		return nil, err
 	}

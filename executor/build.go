@@ -149,7 +149,7 @@ func fieldList(s *arrow.Schema) string {
 }
 
 func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
-	src, err := b.env.Sources.Open(b.ctx, n.Source)
+	src, err := OpenSource(b.ctx, b.env.Sources, n.Source)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,7 +24,7 @@ import (
 // share the job's schemas and broadcast tables.
 type Env struct {
 	Store   shuffle.Store
-	Sources *SourceCache
+	Sources *connectors.SourceCache
 
 	shared *envShared
 }
@@ -39,7 +37,7 @@ type envShared struct {
 }
 
 // NewEnv returns an Env over store and sources.
-func NewEnv(store shuffle.Store, sources *SourceCache) *Env {
+func NewEnv(store shuffle.Store, sources *connectors.SourceCache) *Env {
 	return &Env{Store: store, Sources: sources,
 		shared: &envShared{schemas: map[int]*arrow.Schema{}, broadcast: map[int]*broadcastTable{}}}
 }
@@ -119,49 +117,17 @@ func (e *Env) Close() {
 	}
 }
 
-// SourceCache opens each table location once per process.
-type SourceCache struct {
-	mu      sync.Mutex
-	sources map[string]connectors.Source
-}
-
-// NewSourceCache returns an empty cache.
-func NewSourceCache() *SourceCache { return &SourceCache{sources: map[string]connectors.Source{}} }
-
-// Open returns the connector source for a table, opening it on first use.
-func (c *SourceCache) Open(ctx context.Context, t *plan.TableSource) (connectors.Source, error) {
-	key := sourceKey(t)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.sources[key]; ok {
-		return s, nil
-	}
-	s, err := connectors.Open(ctx, connectors.Format(t.Format), t.Location, t.Options)
+// OpenSource returns the connector source of a table from the process's
+// cache.
+func OpenSource(ctx context.Context, c *connectors.SourceCache, t *plan.TableSource) (connectors.Source, error) {
+	src, err := c.Open(ctx, SourceKey(t))
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", t.Name, err)
 	}
-	c.sources[key] = s
-	return s, nil
+	return src, nil
 }
 
-// Put registers an already opened source (the catalog opened it to learn
-// the schema).
-func (c *SourceCache) Put(t *plan.TableSource, s connectors.Source) {
-	c.mu.Lock()
-	c.sources[sourceKey(t)] = s
-	c.mu.Unlock()
-}
-
-func sourceKey(t *plan.TableSource) string {
-	var b strings.Builder
-	b.WriteString(t.Format + "\x00" + t.Location)
-	keys := make([]string, 0, len(t.Options))
-	for k := range t.Options {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.WriteString("\x00" + k + "=" + t.Options[k])
-	}
-	return b.String()
+// SourceKey is the cache key of a table's location.
+func SourceKey(t *plan.TableSource) connectors.SourceKey {
+	return connectors.SourceKey{Format: connectors.Format(t.Format), Location: t.Location, Options: t.Options}
 }

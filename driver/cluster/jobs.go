@@ -15,7 +15,6 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/coordinator"
-	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
@@ -43,7 +42,7 @@ type job struct {
 
 	// sources opens the job's tables to split scan stages. Per job, so that
 	// a table location's files are listed afresh for every job.
-	sources   *executor.SourceCache
+	sources   *connectors.SourceCache
 	splits    map[int][]connectors.Split
 	splitting map[int]bool
 	schemas   map[int]*arrow.Schema // exchange (stage) ID -> Arrow schema written
@@ -129,7 +128,7 @@ func (d *Driver) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitR
 	}
 	// The job's tables are opened now, for the row estimates local mode
 	// plans with; the same cache splits the scan stages later.
-	sources := executor.NewSourceCache()
+	sources := connectors.NewSourceCache(0)
 	sctx, stop := context.WithTimeout(ctx, statsOpenTimeout)
 	c, err := planner.Compile(n, &ids, planner.Options{Partitions: int(opts.Partitions), BroadcastRows: opts.BroadcastRows,
 		Stats: scanStats(sctx, sources), Write: wspec})

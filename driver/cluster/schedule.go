@@ -75,7 +75,7 @@ func (d *Driver) computeSplits(j *job, stage, target int) {
 	defer d.wg.Done()
 	st := j.stages.Stages[stage]
 	splits, err := func() ([]connectors.Split, error) {
-		src, err := j.sources.Open(j.ctx, st.Scan.Source)
+		src, err := executor.OpenSource(j.ctx, j.sources, st.Scan.Source)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ const statsOpenTimeout = 10 * time.Second
 // through the job's source cache, so splitting the scan stages later
 // lists nothing again. A table that cannot be opened is not asked again
 // (the split reports its error); once ctx ends, nothing more is opened.
-func scanStats(ctx context.Context, sources *executor.SourceCache) optimizer.ScanStats {
+func scanStats(ctx context.Context, sources *connectors.SourceCache) optimizer.ScanStats {
 	failed := map[*plan.TableSource]bool{}
 	return planner.ScanStats(func(t *plan.TableSource) (connectors.Source, error) {
 		if failed[t] {
@@ -34,7 +34,7 @@ func scanStats(ctx context.Context, sources *executor.SourceCache) optimizer.Sca
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		src, err := sources.Open(ctx, t)
+		src, err := executor.OpenSource(ctx, sources, t)
 		if err != nil {
 			failed[t] = true
 		}

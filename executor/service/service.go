@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/physical"
@@ -35,7 +36,7 @@ type Service struct {
 
 	workDir string
 	addr    string // this executor's Flight address, as in input locations
-	sources *executor.SourceCache
+	sources *connectors.SourceCache
 	slots   chan struct{}
 	log     *slog.Logger
 
@@ -79,7 +80,7 @@ func NewService(workDir, addr string, slots int, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{workDir: workDir, addr: addr, sources: executor.NewSourceCache(),
+	return &Service{workDir: workDir, addr: addr, sources: connectors.NewSourceCache(0),
 		slots: make(chan struct{}, slots), log: log, jobs: map[string]*job{}, ended: map[string]bool{}}
 }
 

@@ -241,7 +241,7 @@ func stageTasks(t *testing.T, ctx context.Context, st *physical.Stage) []executo
 		}
 		return tasks
 	}
-	src, err := executor.NewSourceCache().Open(ctx, st.Scan.Source)
+	src, err := executor.OpenSource(ctx, connectors.NewSourceCache(0), st.Scan.Source)
 	if err != nil {
 		t.Fatal(err)
 	}
