@@ -10,10 +10,9 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 
+	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/internal/output"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
@@ -522,9 +521,6 @@ func (df *DataFrame) Explain() (string, error) {
 	return c.Explain(), nil
 }
 
-// parquetRowGroupRows bounds the rows per row group WriteParquet writes.
-const parquetRowGroupRows = 1 << 20
-
 // WriteParquet runs the query and writes its result to one Parquet file at
 // path (Snappy, statistics on, the Arrow schema stored so types read back
 // unchanged). It collects the whole result first: it is for small
@@ -553,16 +549,14 @@ func (df *DataFrame) WriteParquet(ctx context.Context, path string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write parquet %s: %w", path, err)
 	}
-	mem := df.s.cfg.mem
-	props := parquet.NewWriterProperties(
-		parquet.WithAllocator(mem),
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithStats(true),
-		parquet.WithMaxRowGroupLength(parquetRowGroupRows),
-		parquet.WithCreatedBy("flint"))
+	// The writer COPY and Write().Save use, with their defaults (Snappy,
+	// statistics, the Arrow schema stored).
+	opts, err := connectors.ParseWriteOptions(connectors.Parquet, nil)
+	if err != nil {
+		return fail(err)
+	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	fw, err := pqarrow.NewFileWriter(schema, bw, props,
-		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
+	fw, err := connectors.NewBatchWriter(compute.WithAllocator(ctx, df.s.cfg.mem), schema, bw, opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -571,7 +565,7 @@ func (df *DataFrame) WriteParquet(ctx context.Context, path string) error {
 			fw.Close()
 			return fail(err)
 		}
-		if err := fw.WriteBuffered(b); err != nil {
+		if err := fw.Write(b); err != nil {
 			fw.Close()
 			return fail(err)
 		}

@@ -7,11 +7,11 @@
 // pruning and projection pushdown. It does not own the exec scan operator
 // (exec/scan.go builds on this API), exact filtering (Predicates are only
 // hints for skipping data) or storage access (all bytes are read through
-// package connectors/fs; importing this package registers connectors/s3
-// for "s3://"). For storage other than local files it plans reads: a
-// Parquet footer costs one request, and a split's projected column chunks
-// are merged into few ranged reads fetched ahead, several at a time
-// (prefetch.go).
+// package connectors/fs, where programs register storage backends:
+// importing connectors/s3 registers "s3://"). For storage other than local
+// files it plans reads: a Parquet footer costs one request, and a split's
+// projected column chunks are merged into few ranged reads fetched ahead,
+// several at a time (prefetch.go).
 //
 // # Engine types
 //

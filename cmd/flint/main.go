@@ -18,6 +18,10 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	// Storage backends: the driver and executors this command starts open
+	// s3:// locations too.
+	_ "github.com/flint-engine/flint/connectors/s3"
 )
 
 // usageError marks errors in how the command was called (exit status 2).

@@ -109,6 +109,12 @@ func Default() *FS { return defaultFS }
 // Register makes Default handle "s3://" locations. It is idempotent.
 func Register() { fs.Register("s3", defaultFS) }
 
+// Importing the package registers it, the way database/sql drivers are
+// registered: programs choose their storage backends (the flint command
+// and package flint import this one), and engine packages, which only see
+// connectors/fs, do not link the AWS SDK.
+func init() { Register() }
+
 // Stats returns the counters since the FS was created.
 func (f *FS) Stats() Stats {
 	return Stats{
