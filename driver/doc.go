@@ -11,5 +11,5 @@
 //
 // Local mode runs tasks on in-process slots through executor.Run; cluster
 // mode (package driver/cluster, the driver process) hands the same
-// executor.Task descriptions to executor processes over gRPC.
+// physical.Task descriptions to executor processes over gRPC.
 package driver

@@ -226,11 +226,11 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 
 // tasks lists the tasks of a stage: one per scan split, or one per
 // partition of its exchange inputs.
-func (s *schedule) tasks(ctx context.Context, st *physical.Stage) ([]executor.Task, error) {
+func (s *schedule) tasks(ctx context.Context, st *physical.Stage) ([]physical.Task, error) {
 	if st.Scan == nil {
-		tasks := make([]executor.Task, st.Tasks)
+		tasks := make([]physical.Task, st.Tasks)
 		for i := range tasks {
-			tasks[i] = executor.Task{Stage: st, Index: i}
+			tasks[i] = physical.Task{Stage: st, Index: i}
 		}
 		return tasks, nil
 	}
@@ -245,11 +245,11 @@ func (s *schedule) tasks(ctx context.Context, st *physical.Stage) ([]executor.Ta
 	if len(splits) == 0 {
 		// Still run one task: stages above may need to produce a row
 		// (a global aggregate over nothing).
-		return []executor.Task{{Stage: st}}, nil
+		return []physical.Task{{Stage: st}}, nil
 	}
-	tasks := make([]executor.Task, len(splits))
+	tasks := make([]physical.Task, len(splits))
 	for i, sp := range splits {
-		tasks[i] = executor.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
+		tasks[i] = physical.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
 	}
 	return tasks, nil
 }

@@ -40,7 +40,7 @@ func (d *Local) ExecuteWrite(ctx context.Context, sp *physical.StagePlan) (*conn
 
 // runWrite runs one write task until an attempt succeeds, and returns
 // that attempt's files.
-func (s *schedule) runWrite(ctx context.Context, t executor.Task) ([]connectors.WrittenFile, error) {
+func (s *schedule) runWrite(ctx context.Context, t physical.Task) ([]connectors.WrittenFile, error) {
 	attempts := max(s.d.WriteAttempts, 1)
 	var errs []error
 	for a := range attempts {

@@ -14,23 +14,10 @@ import (
 	"github.com/flint-engine/flint/plan"
 )
 
-// Task is one partition of one stage.
-type Task struct {
-	Stage *physical.Stage
-	// Index is the partition this task computes; it selects which
-	// partition of hash and round-robin exchanges the task reads.
-	Index int
-	// Splits are the scan splits of this task (scan stages only).
-	Splits []connectors.Split
-	// Attempt counts the runs of this task (0 first); a write task puts it
-	// in the names of its files.
-	Attempt int
-}
-
 type builder struct {
 	ctx  context.Context
 	env  *Env
-	task Task
+	task physical.Task
 }
 
 func (b *builder) build(n physical.Node) (op exec.Operator, err error) {

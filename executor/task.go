@@ -17,7 +17,7 @@ import (
 // Either way the Arrow schema of its output is recorded in env under the
 // stage's ID (env.ExchangeSchema), also when there are no rows.
 // A panic inside an operator is turned into an error naming the stage.
-func Run(ctx context.Context, env *Env, t Task) (result []arrow.RecordBatch, err error) {
+func Run(ctx context.Context, env *Env, t physical.Task) (result []arrow.RecordBatch, err error) {
 	if physical.WriteOf(t.Stage) != nil {
 		return nil, fmt.Errorf("internal error: stage %d is a write stage; run it with RunWrite", t.Stage.ID)
 	}
@@ -68,7 +68,7 @@ func drain(ctx context.Context, op exec.Operator) ([]arrow.RecordBatch, error) {
 	}
 }
 
-func partitionOutput(ctx context.Context, op exec.Operator, out *physical.Exchange, t Task) ([][]arrow.RecordBatch, error) {
+func partitionOutput(ctx context.Context, op exec.Operator, out *physical.Exchange, t physical.Task) ([][]arrow.RecordBatch, error) {
 	n := out.Partitions
 	if out.Kind == physical.ExchangeSingle || out.Kind == physical.ExchangeBroadcast || n <= 0 {
 		n = 1

@@ -18,7 +18,7 @@ import (
 // for any other stage. On failure (cancellation included) it discards
 // what it wrote, best effort, before returning the error; the driver's
 // commit or abort sweeps whatever remains.
-func RunWrite(ctx context.Context, env *Env, t Task) (files []connectors.WrittenFile, err error) {
+func RunWrite(ctx context.Context, env *Env, t physical.Task) (files []connectors.WrittenFile, err error) {
 	w := physical.WriteOf(t.Stage)
 	if w == nil {
 		return nil, fmt.Errorf("internal error: stage %d is not a write stage", t.Stage.ID)

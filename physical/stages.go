@@ -3,6 +3,8 @@ package physical
 import (
 	"fmt"
 	"strings"
+
+	"github.com/flint-engine/flint/connectors"
 )
 
 // Stage is a piece of the physical plan that runs as a set of independent
@@ -167,4 +169,17 @@ func (p *StagePlan) Format() string {
 		rec(root, 0)
 	}
 	return b.String()
+}
+
+// Task is one partition of one stage.
+type Task struct {
+	Stage *Stage
+	// Index is the partition this task computes; it selects which
+	// partition of hash and round-robin exchanges the task reads.
+	Index int
+	// Splits are the scan splits of this task (scan stages only).
+	Splits []connectors.Split
+	// Attempt counts the runs of this task (0 first); a write task puts it
+	// in the names of its files.
+	Attempt int
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/connectors"
-	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
@@ -274,7 +273,7 @@ func stageTasks(t testing.TB, sp *physical.StagePlan, st *physical.Stage) []*wir
 		out := make([]*wire.TaskSpec, st.Tasks)
 		for i := range out {
 			ts := base
-			ts.Task = executor.Task{Stage: st, Index: i}
+			ts.Task = physical.Task{Stage: st, Index: i}
 			out[i] = &ts
 		}
 		return out
@@ -290,13 +289,13 @@ func stageTasks(t testing.TB, sp *physical.StagePlan, st *physical.Stage) []*wir
 	}
 	if len(splits) == 0 {
 		ts := base
-		ts.Task = executor.Task{Stage: st}
+		ts.Task = physical.Task{Stage: st}
 		return []*wire.TaskSpec{&ts}
 	}
 	out := make([]*wire.TaskSpec, len(splits))
 	for i, sp := range splits {
 		ts := base
-		ts.Task = executor.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
+		ts.Task = physical.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
 		out[i] = &ts
 	}
 	return out
@@ -352,7 +351,7 @@ func TestDecodeTaskRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := c.Stages.Final()
-	good, err := wire.EncodeTask(&wire.TaskSpec{Task: executor.Task{Stage: st}, JobID: "j"})
+	good, err := wire.EncodeTask(&wire.TaskSpec{Task: physical.Task{Stage: st}, JobID: "j"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/connectors"
-	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 )
 
@@ -21,9 +21,9 @@ type InputLocation struct {
 }
 
 // TaskSpec is everything an executor process needs to run one task:
-// executor.Task plus what executor.Task does not carry yet.
+// physical.Task plus what physical.Task does not carry yet.
 type TaskSpec struct {
-	Task executor.Task
+	Task physical.Task
 	// JobID names the query the task belongs to.
 	JobID string
 	// Attempt counts retries of the same task (0 first).
@@ -107,7 +107,7 @@ func DecodeTask(p *pb.Task) (t *TaskSpec, err error) {
 	if p.Index < 0 || p.Attempt < 0 {
 		return nil, fmt.Errorf("%s: negative index or attempt", what)
 	}
-	t = &TaskSpec{Task: executor.Task{Stage: st, Index: int(p.Index)}, JobID: p.JobId, Attempt: int(p.Attempt)}
+	t = &TaskSpec{Task: physical.Task{Stage: st, Index: int(p.Index)}, JobID: p.JobId, Attempt: int(p.Attempt)}
 	for i, s := range p.Splits {
 		if s == nil {
 			return nil, fmt.Errorf("%s: split %d missing", what, i)

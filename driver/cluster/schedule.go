@@ -109,7 +109,7 @@ func (d *Driver) computeSplits(j *job, stage, target int) {
 // whose inputs are complete).
 func (d *Driver) taskSpecLocked(j *job, ts coordinator.TaskStarted) *wire.TaskSpec {
 	st := j.stages.Stages[ts.Stage]
-	spec := &wire.TaskSpec{Task: executor.Task{Stage: st, Index: ts.Task}, JobID: j.id, Attempt: ts.Attempt - 1}
+	spec := &wire.TaskSpec{Task: physical.Task{Stage: st, Index: ts.Task}, JobID: j.id, Attempt: ts.Attempt - 1}
 	if splits := j.splits[ts.Stage]; ts.Task < len(splits) {
 		spec.Task.Splits = splits[ts.Task : ts.Task+1]
 	}

@@ -232,12 +232,12 @@ func compile(t *testing.T, sql string, broadcastRows float64) *physical.StagePla
 
 // stageTasks lists a stage's tasks as local mode does: one per scan split
 // (at least one), or Stage.Tasks.
-func stageTasks(t *testing.T, ctx context.Context, st *physical.Stage) []executor.Task {
+func stageTasks(t *testing.T, ctx context.Context, st *physical.Stage) []physical.Task {
 	t.Helper()
 	if st.Scan == nil {
-		tasks := make([]executor.Task, st.Tasks)
+		tasks := make([]physical.Task, st.Tasks)
 		for i := range tasks {
-			tasks[i] = executor.Task{Stage: st, Index: i}
+			tasks[i] = physical.Task{Stage: st, Index: i}
 		}
 		return tasks
 	}
@@ -259,11 +259,11 @@ func stageTasks(t *testing.T, ctx context.Context, st *physical.Stage) []executo
 		splits = []connectors.Split{a, b}
 	}
 	if len(splits) == 0 {
-		return []executor.Task{{Stage: st}}
+		return []physical.Task{{Stage: st}}
 	}
-	tasks := make([]executor.Task, len(splits))
+	tasks := make([]physical.Task, len(splits))
 	for i, sp := range splits {
-		tasks[i] = executor.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
+		tasks[i] = physical.Task{Stage: st, Index: i, Splits: []connectors.Split{sp}}
 	}
 	return tasks
 }
@@ -286,7 +286,7 @@ func newJob(t *testing.T, id string, nodes []node) *job {
 }
 
 // spec is the TaskSpec of one task, reading the recorded outputs.
-func (j *job) spec(task executor.Task, attempt int) *pb.RunTaskRequest {
+func (j *job) spec(task physical.Task, attempt int) *pb.RunTaskRequest {
 	j.t.Helper()
 	s := &wire.TaskSpec{Task: task, JobID: j.id, Attempt: attempt,
 		ExchangeSchemas: map[int]*arrow.Schema{}, Inputs: map[int][]wire.InputLocation{}}
