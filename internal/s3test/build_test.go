@@ -83,13 +83,13 @@ func TestCachedPathKeyedByModule(t *testing.T) {
 // checks it serves a bucket.
 func TestServerAnswers(t *testing.T) {
 	s := Start(t)
-	if err := s.CreateBucket(t.Context(), "b"); err != nil {
+	if err := s.CreateBucket(t.Context(), "lake"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(t.Context(), "b", "k", []byte("hello")); err != nil {
+	if err := s.Put(t.Context(), "lake", "k", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(s.Dir, "b", "k"))
+	data, err := os.ReadFile(filepath.Join(s.Dir, "lake", "k"))
 	if err != nil || string(data) != "hello" {
 		t.Fatalf("object on disk = %q, %v; want hello", data, err)
 	}
