@@ -2,43 +2,286 @@ package flint_test
 
 import (
 	"os/exec"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
 
-// forbidden lists, per package, the project packages it must not import
-// (directly or indirectly): imports flow parse -> plan -> optimize ->
-// physical -> execute, and the execution layer knows nothing of SQL.
-var forbidden = map[string][]string{
-	"plan":        {"sql/", "optimizer", "physical", "exec", "executor", "driver", "connectors"},
-	"sql/ast":     {"plan", "types", "optimizer", "physical", "exec", "executor", "driver"},
-	"sql/parser":  {"plan", "types", "optimizer", "physical", "exec", "executor", "driver"},
-	"sql/binder":  {"optimizer", "physical", "exec", "executor", "driver"},
-	"optimizer":   {"sql/", "physical", "exec", "executor", "driver", "connectors"},
-	"physical":    {"sql/", "exec", "executor", "driver"},
-	"exec":        {"plan", "sql/", "optimizer", "physical", "executor", "driver"},
-	"connectors":  {"plan", "sql/", "optimizer", "physical", "exec", "executor", "driver"},
-	"executor":    {"sql/", "optimizer", "driver"},
-	"planner":     {"sql/", "exec", "executor", "driver"},
-	"coordinator": {"plan", "sql/", "optimizer", "physical", "exec", "executor", "driver", "connectors"},
+// Third-party modules, by module path; each is a prefix (modAWS is every
+// module of the AWS SDK).
+const (
+	modArrow    = "github.com/apache/arrow-go/v18"
+	modAWS      = "github.com/aws/aws-sdk-go-v2"
+	modSmithy   = "github.com/aws/smithy-go"
+	modCobra    = "github.com/spf13/cobra"
+	modCompress = "github.com/klauspost/compress"
+	modGoTPC    = "github.com/pingcap/go-tpc"
+	modGRPC     = "google.golang.org/grpc"
+	modProtobuf = "google.golang.org/protobuf"
+	modXXH3     = "github.com/zeebo/xxh3"
+)
+
+// layer is what a package's non-test files may import besides the
+// standard library.
+type layer struct {
+	imports  []string // packages of this module ("." is the root package)
+	external []string // third-party modules
+}
+
+// layers is the one table of allowed imports. It has an entry for every
+// package of the module and lists exactly what each imports: a new
+// package, a new import, an import no longer used or an entry for a
+// package that is gone all fail TestLayering, so a change of layering is
+// always a visible change of this table. The rules below it (mustNot,
+// onlyReach) say which edges must never be added.
+var layers = map[string]layer{
+	// Front end: syntax, then names and types.
+	"sql":        {},
+	"sql/ast":    {},
+	"sql/parser": {imports: []string{"sql/ast"}},
+	"sql/binder": {imports: []string{"plan", "sql/ast", "sql/parser", "types"}, external: []string{modArrow}},
+	"types":      {external: []string{modArrow}},
+
+	// Logical plans and their rewrites.
+	"plan":      {external: []string{modArrow}},
+	"optimizer": {imports: []string{"plan", "types"}, external: []string{modArrow}},
+
+	// Physical planning.
+	"physical": {imports: []string{"connectors", "plan"}, external: []string{modArrow}},
+	"planner":  {imports: []string{"connectors", "optimizer", "physical", "plan"}},
+
+	// Execution: operators, kernels, storage.
+	"exec":                   {imports: []string{"connectors", "exec/hashing"}, external: []string{modArrow}},
+	"exec/expr":              {imports: []string{"exec", "types"}, external: []string{modArrow}},
+	"exec/expr/internal/gen": {},
+	"exec/hashing":           {external: []string{modArrow, modXXH3}},
+	"connectors":             {imports: []string{"connectors/fs", "connectors/s3"}, external: []string{modArrow, modCompress}},
+	"connectors/fs":          {},
+	"connectors/s3":          {imports: []string{"connectors/fs"}, external: []string{modAWS, modSmithy}},
+	"shuffle":                {external: []string{modArrow, modGRPC}},
+	"executor":               {imports: []string{"connectors", "exec", "exec/expr", "physical", "plan", "shuffle"}, external: []string{modArrow}},
+
+	// Scheduling and processes.
+	"coordinator":      {},
+	"driver":           {imports: []string{"connectors", "connectors/fs", "executor", "physical", "shuffle"}, external: []string{modArrow}},
+	"driver/cluster":   {imports: []string{"connectors", "coordinator", "executor", "optimizer", "physical", "plan", "planner", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"executor/service": {imports: []string{"exec", "executor", "physical", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC}},
+	"wire":             {imports: []string{"connectors", "executor", "physical", "plan", "proto/flintpb"}, external: []string{modArrow}},
+	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
+
+	// The API, the command and their helpers.
+	".":                     {imports: []string{"connectors", "driver", "exec", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"cmd/flint":             {imports: []string{".", "driver/cluster", "executor/service", "internal/driverclient", "internal/gctune", "internal/output", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
+	"internal/driverclient": {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
+	"internal/gctune":       {},
+	"internal/output":       {external: []string{modArrow}},
+	"tpch":                  {external: []string{modArrow, modGoTPC}},
+	"tpch/cmd/tpchgen":      {imports: []string{"tpch"}},
+
+	// Test support: imported by tests only (see testOnly).
+	"internal/clustertest": {},
+	"internal/hivetest":    {external: []string{modArrow}},
+	"internal/resultcmp":   {external: []string{modArrow}},
+	"internal/s3test":      {external: []string{modAWS}},
+	"sqllogictest":         {imports: []string{".", "internal/output", "sqllogictest/slt"}, external: []string{modArrow}},
+	"sqllogictest/slt":     {},
+}
+
+// testOnly packages serve tests; no package's non-test files import them.
+var testOnly = []string{"internal/clustertest", "internal/hivetest", "internal/resultcmp", "internal/s3test"}
+
+// mustNot lists, per package, the packages (and their subpackages) it must
+// never reach, directly or through others: imports flow parse -> plan ->
+// optimize -> physical -> execute, and the execution layer knows nothing
+// of SQL or plans.
+var mustNot = map[string][]string{
+	"sql/binder":       {"optimizer", "physical", "planner", "exec", "executor", "driver"},
+	"plan":             {"sql", "optimizer", "physical", "planner", "exec", "executor", "driver", "connectors"},
+	"optimizer":        {"sql", "physical", "planner", "exec", "executor", "driver", "connectors", "shuffle"},
+	"physical":         {"sql", "exec", "executor", "driver"},
+	"planner":          {"sql", "exec", "executor", "driver"},
+	"exec":             {"plan", "sql", "optimizer", "physical", "planner", "executor", "driver"},
+	"executor":         {"sql", "optimizer", "planner", "driver"},
+	"executor/service": {"sql", "optimizer", "planner", "driver", "coordinator"},
+}
+
+// onlyReach lists packages that reach nothing of the module but these
+// (and their own subpackages).
+var onlyReach = map[string][]string{
+	"types":       {},
+	"coordinator": {},
+	"sql/ast":     {},
+	"sql/parser":  {"sql/ast"},
+	"connectors":  {},
+}
+
+const module = "github.com/flint-engine/flint"
+
+// listed is one package as go list reports it.
+type listed struct {
+	standard bool
+	module   string
+	imports  []string
+}
+
+// goList lists the module's packages and all their dependencies.
+func goList(t *testing.T) map[string]listed {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps",
+		"-f", "{{.ImportPath}}\t{{.Standard}}\t{{with .Module}}{{.Path}}{{end}}\t{{join .Imports \" \"}}",
+		"./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	pkgs := map[string]listed{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			t.Fatalf("go list: unexpected line %q", line)
+		}
+		pkgs[f[0]] = listed{standard: f[1] == "true", module: f[2], imports: strings.Fields(f[3])}
+	}
+	return pkgs
+}
+
+// rel is the table's name of a module package.
+func rel(path string) string {
+	if path == module {
+		return "."
+	}
+	return strings.TrimPrefix(path, module+"/")
+}
+
+// under reports whether pkg is p or one of its subpackages.
+func under(pkg, p string) bool {
+	return pkg == p || strings.HasPrefix(pkg, p+"/")
 }
 
 func TestLayering(t *testing.T) {
-	const mod = "github.com/flint-engine/flint/"
-	for pkg, bad := range forbidden {
-		out, err := exec.Command("go", "list", "-deps", "./"+pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+	pkgs := goList(t)
+	var own []string
+	for path, p := range pkgs {
+		if p.module == module {
+			own = append(own, rel(path))
 		}
-		for _, dep := range strings.Fields(string(out)) {
-			rel, ok := strings.CutPrefix(dep, mod)
-			if !ok {
+	}
+	sort.Strings(own)
+	for _, pkg := range own {
+		if _, ok := layers[pkg]; !ok {
+			t.Errorf("package %s has no entry in the table of allowed imports (layers in layering_test.go): add one, with what it may import", pkg)
+		}
+	}
+	for pkg := range layers {
+		if !slices.Contains(own, pkg) {
+			t.Errorf("layers has an entry for %s, which is no longer a package of the module: remove it", pkg)
+		}
+	}
+
+	for _, pkg := range own {
+		l, ok := layers[pkg]
+		if !ok {
+			continue
+		}
+		usedImport := map[string]bool{}
+		usedExternal := map[string]bool{}
+		path := module
+		if pkg != "." {
+			path += "/" + pkg
+		}
+		for _, imp := range pkgs[path].imports {
+			dep, ok := pkgs[imp]
+			switch {
+			case !ok:
+				t.Errorf("%s imports %s, which go list did not report", pkg, imp)
+			case dep.standard:
+			case dep.module == module:
+				r := rel(imp)
+				usedImport[r] = true
+				if !slices.Contains(l.imports, r) {
+					t.Errorf("%s imports %s, which the table of allowed imports does not allow (layering)", pkg, r)
+				}
+			default:
+				i := slices.IndexFunc(l.external, func(m string) bool { return under(dep.module, m) })
+				if i < 0 {
+					t.Errorf("%s imports %s (module %s), which the table of allowed imports does not allow", pkg, imp, dep.module)
+					continue
+				}
+				usedExternal[l.external[i]] = true
+			}
+		}
+		for _, imp := range l.imports {
+			if !usedImport[imp] {
+				t.Errorf("the table allows %s to import %s, which it does not: keep the table exact", pkg, imp)
+			}
+		}
+		for _, m := range l.external {
+			if !usedExternal[m] {
+				t.Errorf("the table allows %s to use module %s, which it does not: keep the table exact", pkg, m)
+			}
+		}
+	}
+
+	checkRules(t)
+}
+
+// reach returns every module package pkg reaches through the table.
+func reach(pkg string) []string {
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(p string) {
+		for _, q := range layers[p].imports {
+			if !seen[q] {
+				seen[q] = true
+				walk(q)
+			}
+		}
+	}
+	walk(pkg)
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkRules checks the table against the rules: since every import is in
+// the table, what the table reaches is what the code reaches.
+func checkRules(t *testing.T) {
+	for pkg, bad := range mustNot {
+		if _, ok := layers[pkg]; !ok {
+			t.Errorf("mustNot names %s, which has no entry in layers", pkg)
+		}
+		for _, dep := range reach(pkg) {
+			for _, b := range bad {
+				if under(dep, b) {
+					t.Errorf("%s reaches %s, which it must not (layering)", pkg, dep)
+				}
+			}
+		}
+	}
+	for root, allowed := range onlyReach {
+		found := false
+		for pkg := range layers {
+			if !under(pkg, root) {
 				continue
 			}
-			for _, b := range bad {
-				if rel == strings.TrimSuffix(b, "/") || strings.HasPrefix(rel, b) || strings.HasPrefix(rel, b+"/") {
-					t.Errorf("%s imports %s, which it must not (layering)", pkg, rel)
+			found = true
+			for _, dep := range reach(pkg) {
+				if !under(dep, root) && !slices.ContainsFunc(allowed, func(a string) bool { return under(dep, a) }) {
+					t.Errorf("%s reaches %s; %s may reach only %v and its own subpackages", pkg, dep, root, allowed)
 				}
+			}
+		}
+		if !found {
+			t.Errorf("onlyReach names %s, which has no entry in layers", root)
+		}
+	}
+	for pkg, l := range layers {
+		for _, imp := range l.imports {
+			if slices.Contains(testOnly, imp) {
+				t.Errorf("%s imports %s, which is for tests only", pkg, imp)
 			}
 		}
 	}

@@ -7,8 +7,7 @@
 # columns) in MB/s and rows/s: Flint local, Flint over S3, DuckDB local.
 #
 # usage: scripts/bench-s3.sh DIR   (DIR holds <table>.parquet; see `make bench`)
-#        RUNS=3 (best of), needs versitygw (go install
-#        github.com/versity/versitygw/cmd/versitygw@v1.8.0).
+#        RUNS=3 (best of); versitygw is built from tools/versitygw.
 set -euo pipefail
 dir=$(cd "${1:?usage: $0 DIR}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,8 +15,8 @@ runs=${RUNS:-3}
 mkdir -p "$root/bin"
 (cd "$root" && go build -o bin/flint ./cmd/flint)
 (cd "$root/tools/duckref" && go build -o "$root/bin/duckref" .)
-gw=$(command -v versitygw || echo "$(go env GOPATH)/bin/versitygw")
-[ -x "$gw" ] || { echo "versitygw not found; go install github.com/versity/versitygw/cmd/versitygw@v1.8.0" >&2; exit 1; }
+gw="$root/bin/versitygw"
+(cd "$root/tools/versitygw" && GOWORK=off go build -o "$gw" github.com/versity/versitygw/cmd/versitygw)
 
 tmp=$(mktemp -d)
 s3root="$tmp/s3"

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	bin, err := s3test.Binary()
+	bin, err := s3test.ShortBinary()
 	if err != nil {
 		startErr = err
 		return m.Run()
@@ -78,7 +78,7 @@ func setup(ctx context.Context) error {
 }
 
 // server returns the shared server, skipping under -short when versitygw
-// is missing and failing otherwise.
+// is not built yet and failing when it could not be built or started.
 func server(t *testing.T) *s3test.Server {
 	t.Helper()
 	if startErr != nil {

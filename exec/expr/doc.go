@@ -17,3 +17,6 @@
 // on hot paths. Constant subtrees are folded into literals at construction.
 // All buffers come from exec.Allocator(ctx).
 package expr
+
+// compare_gen.go and arith_dec_gen.go are written by internal/gen.
+//go:generate go run ./internal/gen

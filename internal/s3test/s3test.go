@@ -2,19 +2,18 @@
 // Gateway) over a temporary directory, listening on 127.0.0.1. Tests talk
 // to it with the AWS SDK exactly as they would to AWS.
 //
-// versitygw must be installed: on PATH or in $(go env GOPATH)/bin, from
-//
-//	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
-//
-// (.ci/run installs it). Without it, tests fail saying so, except under
-// go test -short, where they skip.
+// The server needs no installation: the first test that starts one builds
+// versitygw Version from the module in tools/versitygw (which pins it and
+// its dependencies with a go.sum) into the user cache directory, once per
+// machine, and every later test run reuses that build (see Binary). Under
+// go test -short nothing is built: the tests use a build that is already
+// there and skip otherwise.
 package s3test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"os"
@@ -34,9 +33,6 @@ import (
 
 // Version is the versitygw release the tests are written against.
 const Version = "v1.8.0"
-
-// InstallHint says how to get the server.
-const InstallHint = "go install github.com/versity/versitygw/cmd/versitygw@" + Version
 
 // Credentials of the root account of every server started here. They are
 // test-only values; tests check they never leak into error text.
@@ -61,31 +57,13 @@ type Server struct {
 	done   chan struct{} // closed when the process has exited
 }
 
-// Binary finds versitygw on PATH or in $(go env GOPATH)/bin.
-func Binary() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		dirs = append(dirs, filepath.SplitList(strings.TrimSpace(string(out)))...)
-	}
-	dirs = append(dirs, filepath.SplitList(build.Default.GOPATH)...)
-	for _, d := range dirs {
-		p := filepath.Join(d, "bin", "versitygw")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("versitygw (the S3 server these tests run against) is not on PATH nor in $(go env GOPATH)/bin; install it with\n\t%s\nor run go test -short to skip S3 tests", InstallHint)
-}
-
 // Start starts a server on a temporary directory for t and stops it when t
-// ends. It skips t under -short when versitygw is missing and fails it
-// otherwise.
+// ends. Under -short it skips t when versitygw is not built yet (see
+// ShortBinary); otherwise it builds versitygw if need be and fails t if
+// that fails.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := Binary()
+	bin, err := ShortBinary()
 	if err != nil {
 		if testing.Short() {
 			t.Skip(err)
