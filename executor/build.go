@@ -457,7 +457,7 @@ func outColumns(out, left, right plan.Schema) (l, r []int, err error) {
 func (b *builder) buildHashJoin(n *physical.HashJoin) (exec.Operator, error) {
 	ls, rs := n.Left.Schema(), n.Right.Schema()
 	spec := exec.HashJoinSpec{Type: joinTypes[n.Type], LeftKeys: columnIndexes(n.LeftKeys, ls),
-		RightKeys: columnIndexes(n.RightKeys, rs), NullAwareAnti: n.NullAware}
+		RightKeys: columnIndexes(n.RightKeys, rs), NullAware: n.NullAware}
 	var err error
 	if spec.LeftOut, spec.RightOut, err = outColumns(n.Out, ls, rs); err != nil {
 		return nil, err
