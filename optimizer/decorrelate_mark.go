@@ -73,6 +73,7 @@ func markSubquery(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, 
 		if len(sub.Schema()) == 0 {
 			return nil, nil, fmt.Errorf("IN/ANY subquery returns no column")
 		}
+		sub = stripDistinct(sub)
 		if kind == plan.SubAny {
 			e, in, ok := anyByAggregate(input, sq.E, op, sub, ctx)
 			if ok {

@@ -283,3 +283,66 @@ func TestDecorrelateMarkInsideCorrelatedSubquery(t *testing.T) {
 	}
 	oneJoin(t, semi.Right, plan.JoinMark)
 }
+
+// Subqueries over an aggregate without GROUP BY always have one row:
+// EXISTS is TRUE, IN is a comparison with the scalar subquery (whose count
+// bug handling gives COUNT's 0 where the correlation matches nothing).
+func TestDecorrelateOneRowSubqueries(t *testing.T) {
+	b := newBuilder(t)
+	c := b.scan("customer", "")
+	o := b.scan("orders", "")
+	cnt := func() *plan.Aggregate {
+		return b.agg(filter(o, eq(b.col(o, "o_custkey"), b.col(c, "c_custkey"))), nil, &plan.AggCall{Func: "count_star", Typ: arrow.PrimitiveTypes.Int64})
+	}
+	out := decorrelate(t, b, filter(c, plan.Or(subq(plan.SubExists, cnt(), nil, false), eq(b.col(c, "c_nationkey"), i64(1)))))
+	if n := countNodes(out, func(x plan.Node) bool { _, ok := x.(*plan.Join); return ok }); n != 0 {
+		t.Errorf("EXISTS over a global aggregate needs no join:\n%s", plan.Format(out))
+	}
+	in := subq(plan.SubIn, cnt(), &plan.Cast{E: b.col(c, "c_nationkey"), To: arrow.PrimitiveTypes.Int64}, false)
+	out = decorrelate(t, b, filter(c, in))
+	noJoin(t, out, plan.JoinSemi, plan.JoinMark)
+	oneJoin(t, out, plan.JoinLeft)
+	if s := plan.Format(out); !strings.Contains(s, "IS NULL) THEN 0 ELSE count_star#") {
+		t.Errorf("want the count-bug CASE:\n%s", s)
+	}
+}
+
+// HAVING over a correlated global aggregate: fine when it rejects the
+// empty group (decorrelation drops that group), reported otherwise.
+func TestDecorrelateHavingOverCorrelatedAggregate(t *testing.T) {
+	for _, tc := range []struct {
+		having int64
+		op     plan.BinaryOp
+		ok     bool
+	}{{1, plan.OpGt, true}, {0, plan.OpEq, false}, {2, plan.OpLt, false}} {
+		b := newBuilder(t)
+		c := b.scan("customer", "")
+		o := b.scan("orders", "")
+		a := b.agg(filter(o, eq(b.col(o, "o_custkey"), b.col(c, "c_custkey"))), nil, &plan.AggCall{Func: "count_star", Typ: arrow.PrimitiveTypes.Int64})
+		ex := subq(plan.SubExists, filter(a, bin(tc.op, a.Out[0].Ref(), i64(tc.having))), nil, false)
+		_, _, err := Apply(filter(c, ex), b.ids, Decorrelate{})
+		if tc.ok && err != nil {
+			t.Errorf("HAVING count %s %d: %v", tc.op, tc.having, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "HAVING")) {
+			t.Errorf("HAVING count %s %d: want a HAVING error, got %v", tc.op, tc.having, err)
+		}
+	}
+}
+
+// DISTINCT and GROUP BY do not change IN or EXISTS; dropped, the
+// correlated subquery decorrelates.
+func TestDecorrelateDropsDistinct(t *testing.T) {
+	b := newBuilder(t)
+	o := b.scan("orders", "")
+	li := b.scan("lineitem", "")
+	corr := eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))
+	dist := b.agg(filter(li, corr), []plan.Expr{b.col(li, "l_partkey")})
+	out := decorrelate(t, b, filter(o, subq(plan.SubIn, dist, b.col(o, "o_custkey"), false)))
+	if j := oneJoin(t, out, plan.JoinSemi); countNodes(j.Right, func(x plan.Node) bool { _, ok := x.(*plan.Aggregate); return ok }) != 0 {
+		t.Errorf("DISTINCT kept:\n%s", plan.Format(out))
+	}
+	grouped := b.agg(filter(li, corr), []plan.Expr{b.col(li, "l_partkey")}, &plan.AggCall{Func: "count_star", Typ: arrow.PrimitiveTypes.Int64})
+	out = decorrelate(t, b, filter(o, plan.Or(subq(plan.SubExists, grouped, nil, true), eq(b.col(o, "o_orderstatus"), str("F")))))
+	oneJoin(t, out, plan.JoinMark)
+}

@@ -287,6 +287,7 @@ func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 			keep = append(keep, c)
 			continue
 		}
+		c = shortcutSubqueries(c)
 		if sq, neg, ok := asSemiSubquery(c); ok && !hasSubquery(sq.E) {
 			j, err := semiJoin(input, sq, neg, ctx)
 			if err != nil {
@@ -338,6 +339,7 @@ func semiJoin(input plan.Node, sq *plan.Subquery, negated bool, ctx *Context) (p
 		if len(sub.Schema()) == 0 {
 			return nil, fmt.Errorf("IN subquery returns no column")
 		}
+		sub = stripDistinct(sub)
 		val = sub.Schema()[0].Ref()
 	} else {
 		// EXISTS ignores the SELECT list: drop projections (and ordering).
@@ -417,6 +419,9 @@ func hasEquiKey(preds []plan.Expr, lIDs, rIDs plan.ColumnSet) bool {
 	return false
 }
 
+// stripProjections removes from the top of an EXISTS subquery what does
+// not change whether it has a row: projections, ordering, LIMIT n > 0,
+// GROUP BY (there is a group exactly when there is a row).
 func stripProjections(n plan.Node) plan.Node {
 	for {
 		switch x := n.(type) {
@@ -426,7 +431,17 @@ func stripProjections(n plan.Node) plan.Node {
 			}
 			n = x.Input
 		case *plan.Sort:
-			if x.Limit >= 0 {
+			if x.Limit == 0 {
+				return n
+			}
+			n = x.Input
+		case *plan.Limit:
+			if x.Offset != 0 || x.Count == 0 {
+				return n
+			}
+			n = x.Input
+		case *plan.Aggregate:
+			if len(x.GroupBy) == 0 || hasSubquery(x.Exprs()...) {
 				return n
 			}
 			n = x.Input
@@ -436,11 +451,111 @@ func stripProjections(n plan.Node) plan.Node {
 	}
 }
 
+// stripDistinct turns a DISTINCT (grouping without aggregates) at the top
+// of an IN or ANY subquery, under projections, into a projection: repeated
+// values do not change the result, and a correlated DISTINCT could not be
+// decorrelated.
+func stripDistinct(n plan.Node) plan.Node {
+	switch x := n.(type) {
+	case *plan.Project:
+		in := stripDistinct(x.Input)
+		if in == x.Input {
+			return n
+		}
+		return &plan.Project{Input: in, Projections: x.Projections, Out: x.Out}
+	case *plan.Aggregate:
+		if len(x.Aggs) > 0 || len(x.GroupBy) == 0 {
+			return n
+		}
+		return &plan.Project{Input: x.Input, Projections: x.GroupBy, Out: x.Out}
+	}
+	return n
+}
+
+// oneRow reports whether n always yields exactly one row: projections
+// over an aggregate without GROUP BY (and without HAVING).
+func oneRow(n plan.Node) bool {
+	for {
+		switch x := n.(type) {
+		case *plan.Project:
+			n = x.Input
+		case *plan.Aggregate:
+			return len(x.GroupBy) == 0
+		default:
+			return false
+		}
+	}
+}
+
+// rejectsEmptyGroup reports whether one of the HAVING conjuncts preds is
+// FALSE or NULL over the row an aggregate without GROUP BY (in, under
+// projections) yields for no input rows (COUNT 0, other aggregates NULL).
+func rejectsEmptyGroup(preds []plan.Expr, in plan.Node) bool {
+	for _, p := range preds {
+		m := map[plan.ColumnID]plan.Expr{}
+		known := true
+		for id := range refs(p) {
+			v := emptyGroupValue(in, id)
+			if v == nil {
+				known = false
+				break
+			}
+			m[id] = v
+		}
+		if !known {
+			continue
+		}
+		if l, ok := FoldExpr(plan.ReplaceColumns(p, m)).(*plan.Literal); ok && (l.Value == nil || l.Value == false) {
+			return true
+		}
+	}
+	return false
+}
+
+// shortcutSubqueries rewrites subqueries whose plan always yields exactly
+// one row: EXISTS is TRUE, and x IN / op ANY (q) is the comparison with
+// the scalar subquery q. Decorrelating them as semi or mark joins would
+// lose that row where the correlation matches nothing (the count bug:
+// COUNT gives 0 there, not "no row").
+func shortcutSubqueries(e plan.Expr) plan.Expr {
+	return plan.TransformExpr(e, func(x plan.Expr) plan.Expr {
+		sq, ok := x.(*plan.Subquery)
+		if !ok {
+			return x
+		}
+		var out plan.Expr
+		switch sq.Kind {
+		case plan.SubExists:
+			if !oneRow(stripProjections(sq.Plan)) {
+				return x
+			}
+			return &plan.Literal{Value: !sq.Negated, Typ: types.Boolean}
+		case plan.SubIn, plan.SubAny:
+			if !oneRow(sq.Plan) || len(sq.Plan.Schema()) == 0 {
+				return x
+			}
+			op := sq.Op
+			if sq.Kind == plan.SubIn {
+				op = plan.OpEq
+			}
+			val := &plan.Subquery{Kind: plan.SubScalar, Plan: sq.Plan, Typ: sq.Plan.Schema()[0].Type}
+			out = &plan.Binary{Op: op, L: sq.E, R: val, Typ: types.Boolean}
+		default:
+			return x
+		}
+		if sq.Negated {
+			out = &plan.Unary{Op: plan.OpNot, E: out}
+		}
+		return out
+	})
+}
+
 // replaceSubqueries joins every subquery of e to input and replaces it by
 // an expression over the joined columns: a scalar subquery by its value,
 // EXISTS / IN / ANY by a mark column (or an expression over an aggregate
 // of the subquery). Inner subqueries (in an IN operand) go first.
 func replaceSubqueries(e plan.Expr, input plan.Node, ctx *Context) (plan.Expr, plan.Node, error) {
+	e = shortcutSubqueries(e)
 	var firstErr error
 	out := plan.TransformExpr(e, func(x plan.Expr) plan.Expr {
 		sq, ok := x.(*plan.Subquery)
@@ -642,6 +757,11 @@ func pullCorrelated(n plan.Node, outer plan.ColumnSet, ctx *Context) (plan.Node,
 		}
 		if len(keep) == 0 {
 			return in, preds, nil
+		}
+		if len(preds) > 0 && oneRow(x.Input) && !rejectsEmptyGroup(keep, x.Input) {
+			// The aggregate becomes grouped by the correlation keys: a key
+			// without rows loses its (empty) group, which HAVING kept.
+			return nil, nil, fmt.Errorf("HAVING %s over a correlated aggregate without GROUP BY not supported yet", plan.And(keep...))
 		}
 		return &plan.Filter{Input: in, Cond: plan.And(keep...)}, preds, nil
 	case *plan.Project:
