@@ -176,14 +176,12 @@ func decorrelateSort(s *plan.Sort, ctx *Context) (plan.Node, error) {
 // for every join type. A conjunct over both inputs of an inner join moves
 // to a Filter above the join; of an outer join it is not supported.
 func decorrelateJoin(j *plan.Join, ctx *Context) (plan.Node, error) {
-	if j.MarkCond != nil && hasSubquery(j.MarkCond) {
-		return nil, fmt.Errorf("subquery in a mark condition (bug)")
+	if hasSubquery(j.MarkCond) {
+		return nil, fmt.Errorf("internal error: subquery in the mark condition of %s", j)
 	}
 	lIDs, rIDs := j.Left.Schema().IDs(), j.Right.Schema().IDs()
 	var leftEs, rightEs, keep, above []plan.Expr
-	var leftAt, rightAt []int
-	conj := plan.SplitConjuncts(j.Cond)
-	for i, c := range conj {
+	for _, c := range plan.SplitConjuncts(j.Cond) {
 		if !hasSubquery(c) {
 			keep = append(keep, c)
 			continue
@@ -192,9 +190,9 @@ func decorrelateJoin(j *plan.Join, ctx *Context) (plan.Node, error) {
 		usesL, usesR := intersects(r, lIDs), intersects(r, rIDs)
 		switch {
 		case !usesR:
-			leftEs, leftAt = append(leftEs, c), append(leftAt, i)
+			leftEs = append(leftEs, c)
 		case !usesL:
-			rightEs, rightAt = append(rightEs, c), append(rightAt, i)
+			rightEs = append(rightEs, c)
 		case j.Type == plan.JoinInner || j.Type == plan.JoinCross:
 			above = append(above, c)
 		default:
