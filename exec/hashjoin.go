@@ -29,9 +29,15 @@ const (
 	// broadcast table.
 	JoinRightSemi
 	JoinRightAnti
+	// JoinMark emits every left row once, in input order, with the
+	// LeftOut columns and one BOOLEAN "mark" column that says whether the
+	// row has a match, in SQL's three-valued logic (IN, EXISTS and
+	// op ANY/ALL subqueries anywhere in an expression): see
+	// HashJoinSpec.MarkCond and NullAware for how it is computed.
+	JoinMark
 )
 
-var joinTypeNames = [...]string{"inner", "left", "right", "full", "semi", "anti", "right semi", "right anti"}
+var joinTypeNames = [...]string{"inner", "left", "right", "full", "semi", "anti", "right semi", "right anti", "mark"}
 
 func (t JoinType) String() string {
 	if t >= 0 && int(t) < len(joinTypeNames) {
@@ -51,14 +57,27 @@ type HashJoinSpec struct {
 	// right columns...] for candidate pairs; pairs where it is false or
 	// NULL do not match.
 	Residual Expr
-	// NullAwareAnti gives JoinAnti SQL NOT IN semantics: if the right side
-	// has a row with a NULL key no left row qualifies, and a left row with a
-	// NULL key qualifies only when the right side is empty. With a Residual,
-	// "the right side" means the right rows passing the residual for that
-	// left row.
-	NullAwareAnti bool
-	// LeftOut and RightOut list the emitted columns (nil = all). Semi and
-	// anti joins emit only LeftOut.
+	// NullAware makes the (single) key comparison SQL's three-valued
+	// equality instead of "NULL never matches". JoinAnti gets NOT IN
+	// semantics: if the right side has a row with a NULL key no left row
+	// qualifies, and a left row with a NULL key qualifies only when the
+	// right side is empty. JoinMark gets IN semantics: the mark is TRUE
+	// when a right row has an equal key; otherwise NULL when the left key
+	// is NULL and the right side is not empty, or when the right side has a
+	// NULL key; otherwise FALSE. With a Residual, "the right side" means the
+	// right rows passing the residual for that left row.
+	NullAware bool
+	// MarkCond, for a JoinMark without NullAware, is a boolean expression
+	// over the same pair batch as Residual. The candidates of a left row
+	// are the right rows with equal keys (NULL never equal) passing the
+	// residual; the mark is TRUE if MarkCond is TRUE for some candidate,
+	// else NULL if it is NULL for some, else FALSE. With MarkCond nil the
+	// mark is TRUE exactly when the row has a candidate (EXISTS).
+	MarkCond Expr
+	// MarkName names the mark column ("mark" when empty).
+	MarkName string
+	// LeftOut and RightOut list the emitted columns (nil = all). Semi,
+	// anti and mark joins emit only LeftOut (mark: then the mark column).
 	LeftOut, RightOut []int
 }
 
@@ -388,7 +407,8 @@ type hjProbe struct {
 	keyCols  []arrow.Array
 	hashes   []uint64
 	gids     []int32
-	keyNull  []bool // only for null-aware anti joins
+	keyNull  []bool // only for null-aware joins
+	mark     []int8 // mark joins: markFalse, markNull or markTrue per row
 	scratch  hashing.Scratch
 	ints     []int64
 	row, pos int
@@ -410,21 +430,41 @@ type hjProbe struct {
 
 	pIdx, bIdx []int32
 	leftDone   bool
+
+	// buildNull marks build rows with a NULL key (null-aware mark joins
+	// with a residual), built on first use.
+	buildNull []bool
 }
+
+// Mark states of a left row, ordered so that max combines them.
+const (
+	markFalse int8 = iota
+	markNull
+	markTrue
+)
 
 func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*hjProbe, error) {
 	ls := left.Schema()
-	if spec.Type < JoinInner || spec.Type > JoinRightAnti {
+	if spec.Type < JoinInner || spec.Type > JoinMark {
 		return nil, fmt.Errorf("hash join: unknown join type %d", int(spec.Type))
 	}
 	if err := hjCheckKeys(ls, rightSchema, spec.LeftKeys, spec.RightKeys); err != nil {
 		return nil, err
 	}
-	if spec.NullAwareAnti && spec.Type != JoinAnti {
-		return nil, fmt.Errorf("hash join: NullAwareAnti needs an anti join, got %s", spec.Type)
+	if spec.NullAware && spec.Type != JoinAnti && spec.Type != JoinMark {
+		return nil, fmt.Errorf("hash join: NullAware needs an anti or mark join, got %s", spec.Type)
+	}
+	if spec.NullAware && spec.Type == JoinMark && (len(spec.LeftKeys) != 1 || spec.MarkCond != nil) {
+		return nil, fmt.Errorf("hash join: a null-aware mark join compares one key and has no MarkCond (got %d keys)", len(spec.LeftKeys))
 	}
 	if spec.Residual != nil && spec.Residual.DataType().ID() != arrow.BOOL {
 		return nil, fmt.Errorf("hash join: residual %s is %s, not boolean", spec.Residual, spec.Residual.DataType())
+	}
+	if spec.MarkCond != nil && spec.Type != JoinMark {
+		return nil, fmt.Errorf("hash join: MarkCond needs a mark join, got %s", spec.Type)
+	}
+	if spec.MarkCond != nil && spec.MarkCond.DataType().ID() != arrow.BOOL {
+		return nil, fmt.Errorf("hash join: mark condition %s is %s, not boolean", spec.MarkCond, spec.MarkCond.DataType())
 	}
 	p := &hjProbe{spec: spec, left: left}
 	var err error
@@ -434,7 +474,7 @@ func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*h
 	} else if p.leftOut, err = hjOutCols(spec.LeftOut, ls, "left"); err != nil {
 		return nil, err
 	}
-	semiAnti := spec.Type == JoinSemi || spec.Type == JoinAnti
+	semiAnti := spec.Type == JoinSemi || spec.Type == JoinAnti || spec.Type == JoinMark
 	if semiAnti {
 		p.rightOut = nil
 	} else if p.rightOut, err = hjOutCols(spec.RightOut, rightSchema, "right"); err != nil {
@@ -455,6 +495,13 @@ func newHJProbe(left Operator, rightSchema *arrow.Schema, spec HashJoinSpec) (*h
 		}
 		fields = append(fields, f)
 	}
+	if spec.Type == JoinMark {
+		name := spec.MarkName
+		if name == "" {
+			name = "mark"
+		}
+		fields = append(fields, arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Boolean, Nullable: true})
+	}
 	p.schema = arrow.NewSchema(fields, nil)
 	pf := append(append([]arrow.Field{}, ls.Fields()...), rightSchema.Fields()...)
 	p.pairSchema = arrow.NewSchema(pf, nil)
@@ -467,6 +514,7 @@ func (p *hjProbe) reset(t *JoinTable) {
 	p.releaseBatch()
 	p.leftDone, p.buildDone = false, false
 	p.buildTail, p.buildPos = nil, 0
+	p.buildNull, p.allRows = nil, nil
 	if p.trackBuild {
 		p.buildMatched = make([]bool, t.numRows)
 	}
@@ -504,7 +552,7 @@ func (p *hjProbe) startBatch(b arrow.RecordBatch) error {
 	if err := p.table.find(p.keyCols, p.hashes, p.gids, &p.scratch, &p.ints); err != nil {
 		return fmt.Errorf("hash join: probe keys: %w", err)
 	}
-	if p.spec.NullAwareAnti {
+	if p.spec.NullAware {
 		p.keyNull = aggGrow(p.keyNull[:0], n)
 		for _, k := range p.keyCols {
 			if v, ok := hashing.ValidityOf(k); ok {
@@ -534,13 +582,47 @@ func (p *hjProbe) startBatch(b arrow.RecordBatch) error {
 		}
 		p.startTail()
 	}
+	if p.spec.Type == JoinMark {
+		p.mark = aggGrow(p.mark[:0], n)
+		if p.spec.Residual == nil && p.spec.MarkCond == nil {
+			p.markFromKeys()
+			p.startTail()
+		}
+	}
 	return nil
+}
+
+// markFromKeys sets the marks of a batch when keys alone decide them (no
+// residual, no mark condition).
+func (p *hjProbe) markFromKeys() {
+	t := p.table
+	// What a row without an equal key gets: under IN semantics NULL when
+	// the build side has a NULL key (or, for a NULL probe key, any row).
+	noMatch, noMatchNullKey := markFalse, markFalse
+	if p.spec.NullAware {
+		if len(t.nullRows) > 0 {
+			noMatch = markNull
+		}
+		if t.numRows > 0 {
+			noMatchNullKey = markNull
+		}
+	}
+	for i, g := range p.gids {
+		switch {
+		case g >= 0:
+			p.mark[i] = markTrue
+		case p.spec.NullAware && p.keyNull[i]:
+			p.mark[i] = noMatchNullKey
+		default:
+			p.mark[i] = noMatch
+		}
+	}
 }
 
 // lists returns the candidate build rows of probe row r.
 func (p *hjProbe) lists(r int) (a, b []int32) {
 	t := p.table
-	if p.spec.NullAwareAnti && p.spec.Residual != nil && t.numRows > 0 {
+	if p.spec.NullAware && p.spec.Residual != nil && t.numRows > 0 {
 		if p.keyNull[r] {
 			if p.allRows == nil {
 				p.allRows = make([]int32, t.numRows)
@@ -562,7 +644,7 @@ func (p *hjProbe) lists(r int) (a, b []int32) {
 func (p *hjProbe) nextPairs(limit int) {
 	p.pIdx, p.bIdx = p.pIdx[:0], p.bIdx[:0]
 	n := len(p.gids)
-	if p.table.unique && !p.spec.NullAwareAnti {
+	if p.table.unique && !p.spec.NullAware {
 		// At most one match per probe row: no per-row list handling.
 		rows := p.table.uniqueRow
 		for ; p.row < n && len(p.pIdx) < limit; p.row++ {
@@ -573,9 +655,11 @@ func (p *hjProbe) nextPairs(limit int) {
 		}
 		return
 	}
+	mark := p.spec.Type == JoinMark
 	for p.row < n && len(p.pIdx) < limit {
 		r := p.row
-		if p.spec.NullAwareAnti || p.gids[r] >= 0 {
+		// A row already marked TRUE needs no more candidates.
+		if (p.spec.NullAware || p.gids[r] >= 0) && !(mark && p.mark[r] == markTrue) {
 			a, b := p.lists(r)
 			total := len(a) + len(b)
 			for p.pos < total && len(p.pIdx) < limit {
@@ -601,41 +685,58 @@ func (p *hjProbe) nextPairs(limit int) {
 	}
 }
 
-// filterResidual keeps only pairs passing the residual.
-func (p *hjProbe) filterResidual(ctx context.Context) error {
+// pairBatch gathers the candidate pairs pIdx/bIdx into one batch of [all
+// left columns..., all right columns...], the layout Residual and MarkCond
+// are compiled against.
+func (p *hjProbe) pairBatch(ctx context.Context) (arrow.RecordBatch, error) {
 	mem := Allocator(ctx)
 	nl := int(p.batch.NumCols())
 	cols := make([]arrow.Array, 0, p.pairSchema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			c.Release()
-		}
-	}()
 	for c := 0; c < nl; c++ {
 		a, err := hashing.Take(mem, p.batch.Column(c), p.pIdx)
 		if err != nil {
-			return fmt.Errorf("hash join: %w", err)
+			batchReleaseAll(cols)
+			return nil, fmt.Errorf("hash join: %w", err)
 		}
 		cols = append(cols, a)
 	}
 	for _, col := range p.table.cols {
 		a, err := hashing.Take(mem, col, p.bIdx)
 		if err != nil {
-			return fmt.Errorf("hash join: %w", err)
+			batchReleaseAll(cols)
+			return nil, fmt.Errorf("hash join: %w", err)
 		}
 		cols = append(cols, a)
 	}
-	rb := array.NewRecordBatch(p.pairSchema, cols, int64(len(p.pIdx)))
-	defer rb.Release()
-	res, err := p.spec.Residual.Eval(ctx, rb)
+	return batchNewOwned(p.pairSchema, cols, int64(len(p.pIdx))), nil
+}
+
+// evalPairs evaluates a boolean expression over a pair batch.
+func evalPairs(ctx context.Context, e Expr, rb arrow.RecordBatch, what string) (*array.Boolean, error) {
+	res, err := e.Eval(ctx, rb)
 	if err != nil {
-		return fmt.Errorf("hash join: residual %s: %w", p.spec.Residual, err)
+		return nil, fmt.Errorf("hash join: %s %s: %w", what, e, err)
 	}
-	defer res.Release()
 	ba, ok := res.(*array.Boolean)
-	if !ok || ba.Len() != len(p.pIdx) {
-		return fmt.Errorf("hash join: residual %s returned %s of %d rows for %d pairs", p.spec.Residual, res.DataType(), res.Len(), len(p.pIdx))
+	if !ok || int64(ba.Len()) != rb.NumRows() {
+		res.Release()
+		return nil, fmt.Errorf("hash join: %s %s returned %s of %d rows for %d pairs", what, e, res.DataType(), res.Len(), rb.NumRows())
 	}
+	return ba, nil
+}
+
+// filterResidual keeps only pairs passing the residual.
+func (p *hjProbe) filterResidual(ctx context.Context) error {
+	rb, err := p.pairBatch(ctx)
+	if err != nil {
+		return err
+	}
+	defer rb.Release()
+	ba, err := evalPairs(ctx, p.spec.Residual, rb, "residual")
+	if err != nil {
+		return err
+	}
+	defer ba.Release()
 	k := 0
 	for i := range p.pIdx {
 		if ba.IsValid(i) && ba.Value(i) {
@@ -647,11 +748,90 @@ func (p *hjProbe) filterResidual(ctx context.Context) error {
 	return nil
 }
 
+// markPairs folds the candidate pairs pIdx/bIdx into the marks of their
+// probe rows: a pair failing the residual counts for nothing; one passing
+// it counts TRUE, or under NullAware NULL when either key is NULL, or as
+// MarkCond says.
+func (p *hjProbe) markPairs(ctx context.Context) error {
+	var resid, cond *array.Boolean
+	if p.spec.Residual != nil || p.spec.MarkCond != nil {
+		rb, err := p.pairBatch(ctx)
+		if err != nil {
+			return err
+		}
+		defer rb.Release()
+		if p.spec.Residual != nil {
+			if resid, err = evalPairs(ctx, p.spec.Residual, rb, "residual"); err != nil {
+				return err
+			}
+			defer resid.Release()
+		}
+		if p.spec.MarkCond != nil {
+			if cond, err = evalPairs(ctx, p.spec.MarkCond, rb, "mark condition"); err != nil {
+				return err
+			}
+			defer cond.Release()
+		}
+	}
+	if p.spec.NullAware && p.buildNull == nil {
+		p.buildNull = make([]bool, p.table.numRows)
+		for _, r := range p.table.nullRows {
+			p.buildNull[r] = true
+		}
+	}
+	for i, r := range p.pIdx {
+		if resid != nil && !(resid.IsValid(i) && resid.Value(i)) {
+			continue
+		}
+		v := markTrue
+		switch {
+		case p.spec.NullAware:
+			if p.keyNull[r] || p.buildNull[p.bIdx[i]] {
+				v = markNull
+			}
+		case cond != nil:
+			if !cond.IsValid(i) {
+				v = markNull
+			} else if !cond.Value(i) {
+				continue
+			}
+		}
+		p.mark[r] = max(p.mark[r], v)
+	}
+	return nil
+}
+
+// markOutput emits the next chunk of a mark join's probe batch: the
+// LeftOut columns (zero-copy slices) and the mark column.
+func (p *hjProbe) markOutput(ctx context.Context, limit int) arrow.RecordBatch {
+	n := int(p.batch.NumRows())
+	lo, hi := p.tailPos, min(p.tailPos+limit, n)
+	p.tailPos = hi
+	cols := make([]arrow.Array, 0, len(p.leftOut)+1)
+	for _, c := range p.leftOut {
+		cols = append(cols, array.NewSlice(p.batch.Column(c), int64(lo), int64(hi)))
+	}
+	bb := array.NewBooleanBuilder(Allocator(ctx))
+	bb.Reserve(hi - lo)
+	for _, m := range p.mark[lo:hi] {
+		if m == markNull {
+			bb.AppendNull()
+		} else {
+			bb.UnsafeAppend(m == markTrue)
+		}
+	}
+	cols = append(cols, bb.NewArray())
+	bb.Release()
+	return batchNewOwned(p.schema, cols, int64(hi-lo))
+}
+
 func (p *hjProbe) startTail() {
 	p.inTail = true
 	p.tail, p.tailPos = p.tail[:0], 0
 	t := p.spec.Type
 	switch t {
+	case JoinMark:
+		// Every row is emitted, by markOutput.
 	case JoinLeft, JoinFull:
 		for i, m := range p.matched {
 			if !m {
@@ -666,7 +846,7 @@ func (p *hjProbe) startTail() {
 		}
 	case JoinAnti:
 		tb := p.table
-		naaj := p.spec.NullAwareAnti && tb.numRows > 0
+		naaj := p.spec.NullAware && tb.numRows > 0
 		if naaj && p.spec.Residual == nil && len(tb.nullRows) > 0 {
 			return
 		}
@@ -747,7 +927,11 @@ func (p *hjProbe) next(ctx context.Context) (arrow.RecordBatch, error) {
 			p.nextPairs(limit)
 			done := p.row >= len(p.gids)
 			var out arrow.RecordBatch
-			if len(p.pIdx) > 0 {
+			if len(p.pIdx) > 0 && p.spec.Type == JoinMark {
+				if err := p.markPairs(ctx); err != nil {
+					return nil, err
+				}
+			} else if len(p.pIdx) > 0 {
 				if p.spec.Residual != nil {
 					if err := p.filterResidual(ctx); err != nil {
 						return nil, err
@@ -775,6 +959,13 @@ func (p *hjProbe) next(ctx context.Context) (arrow.RecordBatch, error) {
 				return out, nil
 			}
 			continue
+		}
+		if p.spec.Type == JoinMark {
+			if p.tailPos >= int(p.batch.NumRows()) {
+				p.releaseBatch()
+				continue
+			}
+			return p.markOutput(ctx, limit), nil
 		}
 		if p.tailPos >= len(p.tail) {
 			p.releaseBatch()
@@ -829,7 +1020,7 @@ func (p *hjProbe) nextBuildTail(ctx context.Context, limit int) (arrow.RecordBat
 // noPairOutput reports join types that emit nothing per matching pair.
 func (p *hjProbe) noPairOutput() bool {
 	switch p.spec.Type {
-	case JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti:
+	case JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti, JoinMark:
 		return true
 	}
 	return false
@@ -932,11 +1123,11 @@ var _ Operator = (*hashJoinProbe)(nil)
 
 // NewHashJoinProbe probes a shared, prebuilt table (broadcast join) with
 // left. Only join types that need no build-side match tracking are allowed:
-// inner, left, semi and anti. The caller keeps ownership of table and
+// inner, left, semi, anti and mark. The caller keeps ownership of table and
 // releases it after every probe is closed.
 func NewHashJoinProbe(left Operator, table *JoinTable, spec HashJoinSpec) (Operator, error) {
 	switch spec.Type {
-	case JoinInner, JoinLeft, JoinSemi, JoinAnti:
+	case JoinInner, JoinLeft, JoinSemi, JoinAnti, JoinMark:
 	default:
 		return nil, fmt.Errorf("hash join probe: %s join needs build-side match tracking; use NewHashJoin", spec.Type)
 	}

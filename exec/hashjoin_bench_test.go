@@ -15,11 +15,20 @@ import (
 // from each side. ns/row is per probe row (build time included). "dense"
 // keys are 1..N (direct index), "sparse" keys are spread out (hash table).
 func BenchmarkHashJoinInt64(b *testing.B) {
-	b.Run("dense", func(b *testing.B) { hjBenchInt64(b, 1) })
-	b.Run("sparse", func(b *testing.B) { hjBenchInt64(b, 0x1E3779B97F4A7C15) })
+	inner := HashJoinSpec{Type: JoinInner, LeftKeys: []int{0}, RightKeys: []int{0}, LeftOut: []int{1}, RightOut: []int{1}}
+	b.Run("dense", func(b *testing.B) { hjBenchInt64(b, 1, inner) })
+	b.Run("sparse", func(b *testing.B) { hjBenchInt64(b, 0x1E3779B97F4A7C15, inner) })
 }
 
-func hjBenchInt64(b *testing.B, spread int64) {
+// BenchmarkHashJoinMarkInt64 is the same data as an IN mark join (x IN
+// (subquery) in a SELECT list): every probe row out with its mark.
+func BenchmarkHashJoinMarkInt64(b *testing.B) {
+	in := HashJoinSpec{Type: JoinMark, LeftKeys: []int{0}, RightKeys: []int{0}, NullAware: true, LeftOut: []int{1}}
+	b.Run("dense", func(b *testing.B) { hjBenchInt64(b, 1, in) })
+	b.Run("sparse", func(b *testing.B) { hjBenchInt64(b, 0x1E3779B97F4A7C15, in) })
+}
+
+func hjBenchInt64(b *testing.B, spread int64, spec HashJoinSpec) {
 	const buildRows, probeRows = 1_500_000, 6_000_000
 	mem := memory.NewGoAllocator()
 	bs := arrow.NewSchema([]arrow.Field{{Name: "o_orderkey", Type: arrow.PrimitiveTypes.Int64}, {Name: "o_date", Type: arrow.FixedWidthTypes.Date32}}, nil)
@@ -51,7 +60,7 @@ func hjBenchInt64(b *testing.B, spread int64) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {
-		op, err := NewHashJoin(probe, build, HashJoinSpec{Type: JoinInner, LeftKeys: []int{0}, RightKeys: []int{0}, LeftOut: []int{1}, RightOut: []int{1}})
+		op, err := NewHashJoin(probe, build, spec)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -112,7 +112,7 @@ func hjtReference(left, right [][]any, spec HashJoinSpec) [][]any {
 				out = append(out, l)
 			}
 		case JoinAnti:
-			if spec.NullAwareAnti {
+			if spec.NullAware {
 				// NOT IN: fails if some residual-passing right row compares
 				// equal or unknown.
 				qual := true
@@ -191,7 +191,7 @@ func TestHashJoin(t *testing.T) {
 											}
 										}
 									}
-									spec := HashJoinSpec{Type: jt, LeftKeys: keys[0], RightKeys: keys[1], NullAwareAnti: naaj}
+									spec := HashJoinSpec{Type: jt, LeftKeys: keys[0], RightKeys: keys[1], NullAware: naaj}
 									if resid {
 										spec.Residual = hjtLess{2, 4 + 2}
 									}
@@ -280,7 +280,7 @@ func TestHashJoinErrors(t *testing.T) {
 		"no keys":       {Type: JoinInner},
 		"key mismatch":  {Type: JoinInner, LeftKeys: []int{0}, RightKeys: []int{1}},
 		"key range":     {Type: JoinInner, LeftKeys: []int{9}, RightKeys: []int{0}},
-		"naaj not anti": {Type: JoinSemi, LeftKeys: []int{0}, RightKeys: []int{0}, NullAwareAnti: true},
+		"naaj not anti": {Type: JoinSemi, LeftKeys: []int{0}, RightKeys: []int{0}, NullAware: true},
 		"out range":     {Type: JoinInner, LeftKeys: []int{0}, RightKeys: []int{0}, RightOut: []int{7}},
 		"residual type": {Type: JoinInner, LeftKeys: []int{0}, RightKeys: []int{0}, Residual: hjtInt{}},
 		"bad join type": {Type: JoinType(42), LeftKeys: []int{0}, RightKeys: []int{0}},

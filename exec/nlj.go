@@ -16,6 +16,13 @@ type NLJoinSpec struct {
 	// cols...]; pairs where it is false or NULL do not match. nil joins
 	// every pair (cross join).
 	Cond Expr
+	// MarkCond, for JoinMark, is a boolean expression over the same pairs:
+	// the mark of a left row is TRUE if MarkCond is TRUE for some pair
+	// passing Cond, else NULL if it is NULL for some, else FALSE. nil: the
+	// mark is TRUE exactly when some pair passes Cond (EXISTS).
+	MarkCond Expr
+	// MarkName names the mark column ("mark" when empty).
+	MarkName string
 }
 
 // nljOp materializes the right input, then for each left batch walks the
@@ -26,7 +33,8 @@ type nljOp struct {
 	spec        NLJoinSpec
 	schema      *arrow.Schema
 	pairSchema  *arrow.Schema
-	semiAnti    bool
+	semiAnti    bool // semi, anti and mark joins: no right columns out
+	markJoin    bool
 
 	built        bool
 	rb           arrow.RecordBatch // materialized right side
@@ -34,11 +42,13 @@ type nljOp struct {
 
 	lb       arrow.RecordBatch // current left batch
 	lMatched []bool
-	li, ri   int // next pair to generate
+	lMark    []int8 // mark joins: markFalse, markNull or markTrue per row
+	li, ri   int    // next pair to generate
 	leftDone bool
 	tailPos  int
 
 	outL, outR   []int32 // pending output pairs (-1 = NULL side)
+	outMark      []int8  // mark joins: the mark of each pending outL row
 	candL, candR []int32
 	finished     []nljFinished
 }
@@ -49,18 +59,26 @@ var _ Operator = (*nljOp)(nil)
 type nljFinished struct{ row, end int32 }
 
 // NewNestedLoopJoin joins left and right on spec.Cond. Output columns are
-// left's then right's (left's only for semi/anti joins); the side that
-// outer joins pad with NULLs becomes nullable. The right input is fully
-// materialized in memory.
+// left's then right's (left's only for semi/anti joins, left's then the
+// mark for mark joins); the side that outer joins pad with NULLs becomes
+// nullable. The right input is fully materialized in memory.
 func NewNestedLoopJoin(left, right Operator, spec NLJoinSpec) (Operator, error) {
-	if spec.Type < JoinInner || spec.Type > JoinAnti {
+	if (spec.Type < JoinInner || spec.Type > JoinAnti) && spec.Type != JoinMark {
 		return nil, fmt.Errorf("nested loop join: unknown join type %d", int(spec.Type))
 	}
 	if spec.Cond != nil && spec.Cond.DataType().ID() != arrow.BOOL {
 		return nil, fmt.Errorf("nested loop join: condition %s has type %s, not boolean", spec.Cond, spec.Cond.DataType())
 	}
+	if spec.MarkCond != nil && spec.Type != JoinMark {
+		return nil, fmt.Errorf("nested loop join: MarkCond needs a mark join, got %s", spec.Type)
+	}
+	if spec.MarkCond != nil && spec.MarkCond.DataType().ID() != arrow.BOOL {
+		return nil, fmt.Errorf("nested loop join: mark condition %s has type %s, not boolean", spec.MarkCond, spec.MarkCond.DataType())
+	}
 	ls, rs := left.Schema(), right.Schema()
-	j := &nljOp{left: left, right: right, spec: spec, semiAnti: spec.Type == JoinSemi || spec.Type == JoinAnti}
+	mark := spec.Type == JoinMark
+	j := &nljOp{left: left, right: right, spec: spec, markJoin: mark,
+		semiAnti: spec.Type == JoinSemi || spec.Type == JoinAnti || mark}
 	var fields []arrow.Field
 	for _, f := range ls.Fields() {
 		if spec.Type == JoinRight || spec.Type == JoinFull {
@@ -75,6 +93,13 @@ func NewNestedLoopJoin(left, right Operator, spec NLJoinSpec) (Operator, error) 
 			}
 			fields = append(fields, f)
 		}
+	}
+	if mark {
+		name := spec.MarkName
+		if name == "" {
+			name = "mark"
+		}
+		fields = append(fields, arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Boolean, Nullable: true})
 	}
 	j.schema = arrow.NewSchema(fields, nil)
 	j.pairSchema = arrow.NewSchema(append(append([]arrow.Field{}, ls.Fields()...), rs.Fields()...), nil)
@@ -132,6 +157,9 @@ func (j *nljOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			}
 			j.lb, j.li, j.ri = b, 0, 0
 			j.lMatched = append(j.lMatched[:0], make([]bool, b.NumRows())...)
+			if j.markJoin {
+				j.lMark = append(j.lMark[:0], make([]int8, b.NumRows())...)
+			}
 		}
 		if err := j.step(ctx, bs); err != nil {
 			return nil, err
@@ -145,8 +173,13 @@ func (j *nljOp) step(ctx context.Context, bs int) error {
 	nL, nR := int(j.lb.NumRows()), int(j.rb.NumRows())
 	j.candL, j.candR, j.finished = j.candL[:0], j.candR[:0], j.finished[:0]
 	segments := 0
+	// Without conditions a mark is just "the right side has rows".
+	noConds := j.markJoin && j.spec.Cond == nil && j.spec.MarkCond == nil
 	for len(j.candL) < bs && j.li < nL {
-		if nR == 0 || (j.semiAnti && j.lMatched[j.li]) {
+		if noConds && nR > 0 {
+			j.lMark[j.li] = markTrue
+		}
+		if nR == 0 || noConds || (j.semiAnti && j.lMatched[j.li]) {
 			j.finishRow(int32(j.li))
 			j.li, j.ri = j.li+1, 0
 			continue
@@ -166,7 +199,7 @@ func (j *nljOp) step(ctx context.Context, bs int) error {
 	if len(j.candL) == 0 {
 		return nil
 	}
-	match, err := j.eval(ctx, segments == 1)
+	match, markv, err := j.eval(ctx, segments == 1)
 	if err != nil {
 		return err
 	}
@@ -176,7 +209,17 @@ func (j *nljOp) step(ctx context.Context, bs int) error {
 	for p, l := range j.candL {
 		if match == nil || bitutil.BitIsSet(match, p) {
 			r := j.candR[p]
-			j.lMatched[l] = true
+			if j.markJoin {
+				v := markTrue
+				if markv != nil {
+					v = markv[p]
+				}
+				j.lMark[l] = max(j.lMark[l], v)
+				// Only a TRUE mark settles the row (it skips the rest).
+				j.lMatched[l] = j.lMark[l] == markTrue
+			} else {
+				j.lMatched[l] = true
+			}
 			if j.rightMatched != nil {
 				j.rightMatched[r] = true
 			}
@@ -210,24 +253,28 @@ func (j *nljOp) finishRow(l int32) {
 		if !m {
 			j.outL = append(j.outL, l)
 		}
+	case JoinMark:
+		j.outL = append(j.outL, l)
+		j.outMark = append(j.outMark, j.lMark[l])
 	}
 }
 
-// eval returns a bitmap of candidate pairs satisfying Cond (nil = all).
+// eval returns a bitmap of candidate pairs satisfying Cond (nil = all)
+// and, with a MarkCond, each pair's mark value (nil: TRUE for every pair).
 // With one segment (one left row, a contiguous right range) the right
 // columns are zero-copy slices.
-func (j *nljOp) eval(ctx context.Context, oneSegment bool) ([]byte, error) {
-	if j.spec.Cond == nil {
-		return nil, nil
+func (j *nljOp) eval(ctx context.Context, oneSegment bool) ([]byte, []int8, error) {
+	if j.spec.Cond == nil && j.spec.MarkCond == nil {
+		return nil, nil, nil
 	}
 	mem := Allocator(ctx)
 	n := len(j.candL)
 	cols := make([]arrow.Array, 0, j.pairSchema.NumFields())
-	defer func() { batchReleaseAll(cols) }()
 	for c := range int(j.lb.NumCols()) {
 		a, err := batchTakeArray(ctx, mem, j.lb.Column(c), j.candL)
 		if err != nil {
-			return nil, fmt.Errorf("nested loop join: left column %d: %w", c, err)
+			batchReleaseAll(cols)
+			return nil, nil, fmt.Errorf("nested loop join: left column %d: %w", c, err)
 		}
 		cols = append(cols, a)
 	}
@@ -239,29 +286,59 @@ func (j *nljOp) eval(ctx context.Context, oneSegment bool) ([]byte, error) {
 		} else {
 			var err error
 			if a, err = batchTakeArray(ctx, mem, j.rb.Column(c), j.candR); err != nil {
-				return nil, fmt.Errorf("nested loop join: right column %d: %w", c, err)
+				batchReleaseAll(cols)
+				return nil, nil, fmt.Errorf("nested loop join: right column %d: %w", c, err)
 			}
 		}
 		cols = append(cols, a)
 	}
-	pairs := array.NewRecordBatch(j.pairSchema, cols, int64(n))
+	pairs := batchNewOwned(j.pairSchema, cols, int64(n))
 	defer pairs.Release()
-	res, err := j.spec.Cond.Eval(ctx, pairs)
-	if err != nil {
-		return nil, fmt.Errorf("nested loop join: condition %s: %w", j.spec.Cond, err)
-	}
-	defer res.Release()
-	ba, ok := res.(*array.Boolean)
-	if !ok || ba.Len() != n {
-		return nil, fmt.Errorf("nested loop join: condition %s returned %s of length %d, want boolean of length %d", j.spec.Cond, res.DataType(), res.Len(), n)
-	}
-	match := make([]byte, bitutil.BytesForBits(int64(n)))
-	for p := range n {
-		if ba.IsValid(p) && ba.Value(p) {
-			bitutil.SetBit(match, p)
+	var match []byte
+	if j.spec.Cond != nil {
+		ba, err := nljEvalBool(ctx, j.spec.Cond, pairs, "condition")
+		if err != nil {
+			return nil, nil, err
 		}
+		match = make([]byte, bitutil.BytesForBits(int64(n)))
+		for p := range n {
+			if ba.IsValid(p) && ba.Value(p) {
+				bitutil.SetBit(match, p)
+			}
+		}
+		ba.Release()
 	}
-	return match, nil
+	var markv []int8
+	if j.spec.MarkCond != nil {
+		ba, err := nljEvalBool(ctx, j.spec.MarkCond, pairs, "mark condition")
+		if err != nil {
+			return nil, nil, err
+		}
+		markv = make([]int8, n)
+		for p := range n {
+			switch {
+			case !ba.IsValid(p):
+				markv[p] = markNull
+			case ba.Value(p):
+				markv[p] = markTrue
+			}
+		}
+		ba.Release()
+	}
+	return match, markv, nil
+}
+
+func nljEvalBool(ctx context.Context, e Expr, pairs arrow.RecordBatch, what string) (*array.Boolean, error) {
+	res, err := e.Eval(ctx, pairs)
+	if err != nil {
+		return nil, fmt.Errorf("nested loop join: %s %s: %w", what, e, err)
+	}
+	ba, ok := res.(*array.Boolean)
+	if !ok || int64(ba.Len()) != pairs.NumRows() {
+		res.Release()
+		return nil, fmt.Errorf("nested loop join: %s %s returned %s of length %d, want boolean of length %d", what, e, res.DataType(), res.Len(), pairs.NumRows())
+	}
+	return ba, nil
 }
 
 // emit outputs up to bs pending pairs of the current left batch.
@@ -273,6 +350,9 @@ func (j *nljOp) emit(ctx context.Context, bs int) (arrow.RecordBatch, error) {
 	}
 	out, err := j.gather(ctx, j.outL[:n], rIdx, n)
 	j.outL = j.outL[:copy(j.outL, j.outL[n:])]
+	if j.markJoin {
+		j.outMark = j.outMark[:copy(j.outMark, j.outMark[n:])]
+	}
 	if !j.semiAnti {
 		j.outR = j.outR[:copy(j.outR, j.outR[n:])]
 	}
@@ -324,6 +404,19 @@ func (j *nljOp) gather(ctx context.Context, lIdx, rIdx []int32, n int) (arrow.Re
 			cols = append(cols, a)
 		}
 	}
+	if j.markJoin {
+		bb := array.NewBooleanBuilder(mem)
+		bb.Reserve(n)
+		for _, m := range j.outMark[:n] {
+			if m == markNull {
+				bb.AppendNull()
+			} else {
+				bb.UnsafeAppend(m == markTrue)
+			}
+		}
+		cols = append(cols, bb.NewArray())
+		bb.Release()
+	}
 	return batchNewOwned(j.schema, cols, int64(n)), nil
 }
 
@@ -337,7 +430,7 @@ func (j *nljOp) release() {
 		j.lb = nil
 	}
 	j.built, j.leftDone, j.tailPos = false, false, 0
-	j.rightMatched, j.outL, j.outR = nil, j.outL[:0], j.outR[:0]
+	j.rightMatched, j.outL, j.outR, j.outMark = nil, j.outL[:0], j.outR[:0], j.outMark[:0]
 }
 
 func (j *nljOp) Close() error {

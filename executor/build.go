@@ -422,7 +422,16 @@ func (b *builder) buildAgg(n *physical.HashAgg) (exec.Operator, error) {
 var joinTypes = map[plan.JoinType]exec.JoinType{
 	plan.JoinInner: exec.JoinInner, plan.JoinLeft: exec.JoinLeft, plan.JoinRight: exec.JoinRight,
 	plan.JoinFull: exec.JoinFull, plan.JoinSemi: exec.JoinSemi, plan.JoinAnti: exec.JoinAnti,
-	plan.JoinCross: exec.JoinInner,
+	plan.JoinCross: exec.JoinInner, plan.JoinMark: exec.JoinMark,
+}
+
+// markOut checks that a mark join's output is left columns then its mark
+// column, and returns the output without the mark.
+func markOut(out plan.Schema, mark plan.Column) (plan.Schema, error) {
+	if len(out) == 0 || out[len(out)-1].ID != mark.ID {
+		return nil, fmt.Errorf("internal error: mark join output %s does not end with its mark column %s", out, mark)
+	}
+	return out[:len(out)-1], nil
 }
 
 // outColumns splits a join's output columns into positions of the left and
@@ -444,9 +453,16 @@ func outColumns(out, left, right plan.Schema) (l, r []int, err error) {
 func (b *builder) buildHashJoin(n *physical.HashJoin) (exec.Operator, error) {
 	ls, rs := n.Left.Schema(), n.Right.Schema()
 	spec := exec.HashJoinSpec{Type: joinTypes[n.Type], LeftKeys: columnIndexes(n.LeftKeys, ls),
-		RightKeys: columnIndexes(n.RightKeys, rs), NullAwareAnti: n.NullAware}
+		RightKeys: columnIndexes(n.RightKeys, rs), NullAware: n.NullAware}
+	out := n.Out
 	var err error
-	if spec.LeftOut, spec.RightOut, err = outColumns(n.Out, ls, rs); err != nil {
+	if n.Type == plan.JoinMark {
+		if out, err = markOut(out, n.Mark); err != nil {
+			return nil, err
+		}
+		spec.MarkName = n.Mark.Name
+	}
+	if spec.LeftOut, spec.RightOut, err = outColumns(out, ls, rs); err != nil {
 		return nil, err
 	}
 	switch {
@@ -456,12 +472,17 @@ func (b *builder) buildHashJoin(n *physical.HashJoin) (exec.Operator, error) {
 		spec.Type, spec.LeftOut = exec.JoinRightAnti, nil
 	case n.KeepBuild:
 		return nil, fmt.Errorf("internal error: %s join cannot keep its build side", n.Type)
-	case n.Type == plan.JoinSemi || n.Type == plan.JoinAnti:
+	case n.Type == plan.JoinSemi || n.Type == plan.JoinAnti || n.Type == plan.JoinMark:
 		spec.RightOut = nil
 	}
+	both := append(append(plan.Schema{}, ls...), rs...)
 	if n.Residual != nil {
-		both := append(append(plan.Schema{}, ls...), rs...)
 		if spec.Residual, err = CompileExpr(n.Residual, both); err != nil {
+			return nil, err
+		}
+	}
+	if n.MarkCond != nil {
+		if spec.MarkCond, err = CompileExpr(n.MarkCond, both); err != nil {
 			return nil, err
 		}
 	}
@@ -502,11 +523,17 @@ func (b *builder) buildHashJoin(n *physical.HashJoin) (exec.Operator, error) {
 
 func (b *builder) buildNLJoin(n *physical.NestedLoopJoin) (exec.Operator, error) {
 	ls, rs := n.Left.Schema(), n.Right.Schema()
-	spec := exec.NLJoinSpec{Type: joinTypes[n.Type]}
+	spec := exec.NLJoinSpec{Type: joinTypes[n.Type], MarkName: n.Mark.Name}
 	both := append(append(plan.Schema{}, ls...), rs...)
 	if n.Cond != nil {
 		var err error
 		if spec.Cond, err = CompileExpr(n.Cond, both); err != nil {
+			return nil, err
+		}
+	}
+	if n.MarkCond != nil {
+		var err error
+		if spec.MarkCond, err = CompileExpr(n.MarkCond, both); err != nil {
 			return nil, err
 		}
 	}
@@ -528,7 +555,11 @@ func (b *builder) buildNLJoin(n *physical.NestedLoopJoin) (exec.Operator, error)
 	// The operator emits every left (and for non-semi joins right) column;
 	// keep those the plan asks for.
 	produced := ls
-	if n.Type != plan.JoinSemi && n.Type != plan.JoinAnti {
+	switch n.Type {
+	case plan.JoinSemi, plan.JoinAnti:
+	case plan.JoinMark:
+		produced = append(append(plan.Schema{}, ls...), n.Mark)
+	default:
 		produced = both
 	}
 	return project(op, produced, n.Out)

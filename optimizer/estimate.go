@@ -178,6 +178,8 @@ func (e *estimator) compute(n plan.Node) float64 {
 			return min(l, inner) * 0.5
 		case plan.JoinAnti:
 			return l * 0.5
+		case plan.JoinMark:
+			return l
 		}
 		return inner
 	}

@@ -28,8 +28,9 @@ func TestOptimizeTraceAndSchema(t *testing.T) {
 func TestOptimizeReportsUnsupported(t *testing.T) {
 	b := newBuilder(t)
 	o, li := b.scan("orders", ""), b.scan("lineitem", "")
-	ex := subq(plan.SubExists, filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))), nil, false)
-	_, err := Optimize(filter(o, plan.Or(ex, bin(plan.OpEq, b.col(o, "o_orderstatus"), str("F")))), b.ids)
+	// A correlated scalar subquery without an aggregate.
+	sc := subq(plan.SubScalar, project(filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))), b.col(li, "l_quantity")), nil, false)
+	_, err := Optimize(filter(o, plan.Or(bin(plan.OpGt, sc, dec(1, 15, 2)), bin(plan.OpEq, b.col(o, "o_orderstatus"), str("F")))), b.ids)
 	if err == nil || !strings.Contains(err.Error(), "decorrelate_subqueries") || !strings.Contains(err.Error(), "not supported yet") {
 		t.Errorf("want a decorrelation error naming the rule, got %v", err)
 	}

@@ -15,20 +15,28 @@ import (
 //     filter's input with q, the correlation predicates of q (equalities and
 //     others, e.g. TPC-H Q21's l2.l_suppkey <> l1.l_suppkey) pulled out of
 //     q's filters into the join condition;
-//   - x IN (q) → Semi join on x = q's column (+ correlation);
-//     x NOT IN (q) → null-aware Anti join on the same condition;
-//   - scalar subqueries anywhere in a Filter or Project expression → Left
-//     join (so an empty result gives NULL) of the input with q and a
-//     reference to q's column. A correlated q must be a scalar aggregate:
-//     its correlation equalities become GROUP BY keys and the Left join's
-//     condition (TPC-H Q2, Q17, Q20). The count bug is handled: when q's
-//     value over an empty group is not NULL (COUNT gives 0), the reference
-//     becomes CASE WHEN key IS NULL THEN <empty value> ELSE value END.
+//   - x IN (q) as a WHERE conjunct → Semi join on x = q's column (+
+//     correlation); x NOT IN (q) → Anti join, null-aware unless neither
+//     side can be NULL or correlation equalities key it (see notInJoin);
+//   - scalar subqueries anywhere in an expression → Left join (so an empty
+//     result gives NULL) of the input with q and a reference to q's column.
+//     A correlated q must be a scalar aggregate: its correlation equalities
+//     become GROUP BY keys and the Left join's condition (TPC-H Q2, Q17,
+//     Q20). The count bug is handled: when q's value over an empty group is
+//     not NULL (COUNT gives 0), the reference becomes CASE WHEN key IS NULL
+//     THEN <empty value> ELSE value END;
+//   - EXISTS, IN and x op ANY/ALL (q) anywhere else (under OR, NOT, CASE,
+//     in a SELECT list, HAVING, a join condition) → a Mark join whose mark
+//     column replaces the subquery, or for op ANY/ALL with an ordering or
+//     <> comparison and for uncorrelated EXISTS an aggregate of q instead
+//     (see decorrelate_mark.go).
 //
-// Subquery plans are decorrelated first, so nesting (Q20) works from the
-// inside out. Unsupported shapes (EXISTS/IN under OR or in SELECT,
-// correlated scalar subqueries without an aggregate, correlation under a
-// LIMIT or outer join) fail with an error naming the shape. A scalar
+// Subqueries may sit in Filter, Project, Aggregate (arguments, GROUP BY),
+// Sort keys and inner join conditions; in an outer join condition only when
+// the subquery's expression reads one side. Subquery plans are decorrelated
+// first, so nesting (Q20) works from the inside out. Unsupported shapes
+// (correlated scalar subqueries without an aggregate, correlation under a
+// LIMIT or an outer join) fail with an error naming the shape. A scalar
 // subquery returning more than one row is not detected (it multiplies rows).
 type Decorrelate struct{}
 
@@ -87,9 +95,150 @@ func decorrelatePlan(n plan.Node, ctx *Context) (plan.Node, error) {
 			return decorrelateFilter(x, ctx)
 		case *plan.Project:
 			return decorrelateProject(x, ctx)
+		case *plan.Join:
+			return decorrelateJoin(x, ctx)
+		case *plan.Aggregate:
+			return decorrelateAggregate(x, ctx)
+		case *plan.Sort:
+			return decorrelateSort(x, ctx)
 		}
-		return nil, fmt.Errorf("subquery in %s not supported yet (only in WHERE/HAVING and SELECT)", nodeKind(x))
+		return nil, fmt.Errorf("subquery in %s not supported yet", nodeKind(x))
 	})
+}
+
+// computeBelow evaluates the expressions es on top of input as new
+// columns of a Project (decorrelated there), returning the new input and
+// a reference to each expression's column; expressions without subqueries
+// are returned unchanged.
+func computeBelow(input plan.Node, es []plan.Expr, name string, ctx *Context) (plan.Node, []plan.Expr, error) {
+	p := &plan.Project{Input: input, Projections: colRefsOf(input.Schema()), Out: append(plan.Schema(nil), input.Schema()...)}
+	out := make([]plan.Expr, len(es))
+	for i, e := range es {
+		if !hasSubquery(e) {
+			out[i] = e
+			continue
+		}
+		c := ctx.IDs.NewColumn(fmt.Sprintf("%s%d", name, i), "", e.Type(), e.Nullable())
+		p.Projections = append(p.Projections, e)
+		p.Out = append(p.Out, c)
+		out[i] = c.Ref()
+	}
+	n, err := decorrelateProject(p, ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, out, nil
+}
+
+// decorrelateAggregate computes subquery-holding GROUP BY expressions,
+// aggregate arguments and FILTERs in a Project below the aggregate.
+func decorrelateAggregate(a *plan.Aggregate, ctx *Context) (plan.Node, error) {
+	var es []plan.Expr
+	es = append(es, a.GroupBy...)
+	for _, c := range a.Aggs {
+		es = append(es, c.Children()...)
+	}
+	in, refs, err := computeBelow(a.Input, es, "_sq", ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &plan.Aggregate{Input: in, GroupBy: refs[:len(a.GroupBy)], Out: a.Out}
+	refs = refs[len(a.GroupBy):]
+	for _, c := range a.Aggs {
+		k := len(c.Children())
+		out.Aggs = append(out.Aggs, c.WithChildren(refs[:k]).(*plan.AggCall))
+		refs = refs[k:]
+	}
+	return out, nil
+}
+
+// decorrelateSort computes subquery-holding sort keys below the sort.
+func decorrelateSort(s *plan.Sort, ctx *Context) (plan.Node, error) {
+	es := make([]plan.Expr, len(s.Keys))
+	for i, k := range s.Keys {
+		es[i] = k.E
+	}
+	in, refs, err := computeBelow(s.Input, es, "_sq", ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]plan.SortKey, len(s.Keys))
+	for i, k := range s.Keys {
+		k.E = refs[i]
+		keys[i] = k
+	}
+	return projectTo(&plan.Sort{Input: in, Keys: keys, Limit: s.Limit}, s.Schema()), nil
+}
+
+// decorrelateJoin handles subqueries in a join condition. A conjunct whose
+// columns (the subquery's correlation included) come from one input only
+// is computed as a column of that input — evaluating it there is the same
+// for every join type. A conjunct over both inputs of an inner join moves
+// to a Filter above the join; of an outer join it is not supported.
+func decorrelateJoin(j *plan.Join, ctx *Context) (plan.Node, error) {
+	if hasSubquery(j.MarkCond) {
+		return nil, fmt.Errorf("internal error: subquery in the mark condition of %s", j)
+	}
+	lIDs, rIDs := j.Left.Schema().IDs(), j.Right.Schema().IDs()
+	var leftEs, rightEs, keep, above []plan.Expr
+	for _, c := range plan.SplitConjuncts(j.Cond) {
+		if !hasSubquery(c) {
+			keep = append(keep, c)
+			continue
+		}
+		r := refs(c)
+		usesL, usesR := intersects(r, lIDs), intersects(r, rIDs)
+		switch {
+		case !usesR:
+			leftEs = append(leftEs, c)
+		case !usesL:
+			rightEs = append(rightEs, c)
+		case j.Type == plan.JoinInner || j.Type == plan.JoinCross:
+			above = append(above, c)
+		default:
+			return nil, fmt.Errorf("subquery over both inputs in the condition of a %s join not supported yet: %s", j.Type, c)
+		}
+	}
+	left, right := j.Left, j.Right
+	var err error
+	var lrefs, rrefs []plan.Expr
+	if len(leftEs) > 0 {
+		if left, lrefs, err = computeBelow(left, leftEs, "_on", ctx); err != nil {
+			return nil, err
+		}
+	}
+	if len(rightEs) > 0 {
+		if right, rrefs, err = computeBelow(right, rightEs, "_on", ctx); err != nil {
+			return nil, err
+		}
+	}
+	cond := append(append(keep, lrefs...), rrefs...)
+	typ := j.Type
+	if typ == plan.JoinCross && len(cond) > 0 {
+		typ = plan.JoinInner
+	}
+	m := *j
+	m.Left, m.Right, m.Type, m.Cond = left, right, typ, plan.And(cond...)
+	var out plan.Node = &m
+	if len(above) > 0 {
+		if m.Type == plan.JoinInner && m.Cond == nil {
+			m.Type = plan.JoinCross
+		}
+		out, err = decorrelateFilter(&plan.Filter{Input: out, Cond: plan.And(above...)}, ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return projectTo(out, j.Schema()), nil
+}
+
+func intersects(a, b plan.ColumnSet) bool {
+	for id := range a {
+		if b.Has(id) {
+			return true
+		}
+	}
+	return false
 }
 
 func nodeKind(n plan.Node) string {
@@ -122,7 +271,7 @@ func asSemiSubquery(e plan.Expr) (*plan.Subquery, bool, bool) {
 		e = u.E
 	}
 	sq, ok := e.(*plan.Subquery)
-	if !ok || sq.Kind == plan.SubScalar {
+	if !ok || (sq.Kind != plan.SubExists && sq.Kind != plan.SubIn) {
 		return nil, false, false
 	}
 	return sq, sq.Negated != neg, true
@@ -136,6 +285,7 @@ func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 			keep = append(keep, c)
 			continue
 		}
+		c = shortcutSubqueries(c)
 		if sq, neg, ok := asSemiSubquery(c); ok && !hasSubquery(sq.E) {
 			j, err := semiJoin(input, sq, neg, ctx)
 			if err != nil {
@@ -144,7 +294,7 @@ func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 			input = j
 			continue
 		}
-		e, in, err := replaceScalarSubqueries(c, input, ctx, "WHERE")
+		e, in, err := replaceSubqueries(c, input, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +316,7 @@ func decorrelateProject(p *plan.Project, ctx *Context) (plan.Node, error) {
 			projs[i] = e
 			continue
 		}
-		ne, in, err := replaceScalarSubqueries(e, input, ctx, "SELECT")
+		ne, in, err := replaceSubqueries(e, input, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -182,11 +332,13 @@ func semiJoin(input plan.Node, sq *plan.Subquery, negated bool, ctx *Context) (p
 		return nil, err
 	}
 	var cond []plan.Expr
+	var val *plan.ColRef
 	if sq.Kind == plan.SubIn {
 		if len(sub.Schema()) == 0 {
 			return nil, fmt.Errorf("IN subquery returns no column")
 		}
-		cond = append(cond, plan.Eq(sq.E, sub.Schema()[0].Ref()))
+		sub = stripDistinct(sub)
+		val = sub.Schema()[0].Ref()
 	} else {
 		// EXISTS ignores the SELECT list: drop projections (and ordering).
 		sub = stripProjections(sub)
@@ -200,14 +352,74 @@ func semiJoin(input plan.Node, sq *plan.Subquery, negated bool, ctx *Context) (p
 		}
 		cond = append(cond, preds...)
 	}
+	if sq.Kind == plan.SubIn && negated {
+		return notInJoin(input, sub, sq.E, val, cond), nil
+	}
+	if val != nil {
+		cond = append([]plan.Expr{plan.Eq(sq.E, val)}, cond...)
+	}
 	j := &plan.Join{Left: input, Right: sub, Type: plan.JoinSemi, Cond: plan.And(cond...)}
 	if negated {
 		j.Type = plan.JoinAnti
-		j.NullAware = sq.Kind == plan.SubIn
 	}
 	return j, nil
 }
 
+// notInJoin builds x NOT IN (sub) with correlation predicates corr. A row
+// qualifies when no row of sub passing corr compares equal or unknown:
+//
+//   - when neither x nor the subquery's column can be NULL, that is a
+//     plain Anti join on x = y AND corr;
+//   - when corr has an equality usable as a hash key, a plain Anti join on
+//     corr AND (x = y OR x IS NULL OR y IS NULL): hashed on the
+//     correlation keys, partitionable, and rows with NULL correlation keys
+//     are never in any row's subquery (a null-aware join keyed on them
+//     too would get that wrong);
+//   - otherwise a null-aware Anti join on x = y, corr as its residual.
+func notInJoin(input, sub plan.Node, x plan.Expr, y *plan.ColRef, corr []plan.Expr) plan.Node {
+	eq := plan.Eq(x, y)
+	j := &plan.Join{Left: input, Right: sub, Type: plan.JoinAnti}
+	switch {
+	case !x.Nullable() && !y.Nullable():
+		j.Cond = plan.And(append([]plan.Expr{eq}, corr...)...)
+	case hasEquiKey(corr, input.Schema().IDs(), sub.Schema().IDs()):
+		unknown := []plan.Expr{eq}
+		if x.Nullable() {
+			unknown = append(unknown, &plan.Unary{Op: plan.OpIsNull, E: x})
+		}
+		if y.Nullable() {
+			unknown = append(unknown, &plan.Unary{Op: plan.OpIsNull, E: y})
+		}
+		j.Cond = plan.And(append(append([]plan.Expr(nil), corr...), plan.Or(unknown...))...)
+	default:
+		j.Cond, j.NullAware = plan.And(append([]plan.Expr{eq}, corr...)...), true
+	}
+	return j
+}
+
+// hasEquiKey reports whether some predicate is an equality between an
+// expression over the left columns and one over the right columns (what
+// physical planning turns into hash join keys).
+func hasEquiKey(preds []plan.Expr, lIDs, rIDs plan.ColumnSet) bool {
+	for _, p := range preds {
+		b, ok := p.(*plan.Binary)
+		if !ok || b.Op != plan.OpEq {
+			continue
+		}
+		l, r := refs(b.L), refs(b.R)
+		if len(l) == 0 || len(r) == 0 {
+			continue
+		}
+		if (l.SubsetOf(lIDs) && r.SubsetOf(rIDs)) || (l.SubsetOf(rIDs) && r.SubsetOf(lIDs)) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripProjections removes from the top of an EXISTS subquery what does
+// not change whether it has a row: projections, ordering, LIMIT n > 0,
+// GROUP BY (there is a group exactly when there is a row).
 func stripProjections(n plan.Node) plan.Node {
 	for {
 		switch x := n.(type) {
@@ -217,7 +429,17 @@ func stripProjections(n plan.Node) plan.Node {
 			}
 			n = x.Input
 		case *plan.Sort:
-			if x.Limit >= 0 {
+			if x.Limit == 0 {
+				return n
+			}
+			n = x.Input
+		case *plan.Limit:
+			if x.Offset != 0 || x.Count == 0 {
+				return n
+			}
+			n = x.Input
+		case *plan.Aggregate:
+			if len(x.GroupBy) == 0 || hasSubquery(x.Exprs()...) {
 				return n
 			}
 			n = x.Input
@@ -227,24 +449,125 @@ func stripProjections(n plan.Node) plan.Node {
 	}
 }
 
-// replaceScalarSubqueries joins every scalar subquery of e to input and
-// replaces it by a column reference.
-func replaceScalarSubqueries(e plan.Expr, input plan.Node, ctx *Context, where string) (plan.Expr, plan.Node, error) {
+// stripDistinct turns a DISTINCT (grouping without aggregates) at the top
+// of an IN or ANY subquery, under projections, into a projection: repeated
+// values do not change the result, and a correlated DISTINCT could not be
+// decorrelated.
+func stripDistinct(n plan.Node) plan.Node {
+	switch x := n.(type) {
+	case *plan.Project:
+		in := stripDistinct(x.Input)
+		if in == x.Input {
+			return n
+		}
+		return &plan.Project{Input: in, Projections: x.Projections, Out: x.Out}
+	case *plan.Aggregate:
+		if len(x.Aggs) > 0 || len(x.GroupBy) == 0 {
+			return n
+		}
+		return &plan.Project{Input: x.Input, Projections: x.GroupBy, Out: x.Out}
+	}
+	return n
+}
+
+// oneRow reports whether n always yields exactly one row: projections
+// over an aggregate without GROUP BY (and without HAVING).
+func oneRow(n plan.Node) bool {
+	for {
+		switch x := n.(type) {
+		case *plan.Project:
+			n = x.Input
+		case *plan.Aggregate:
+			return len(x.GroupBy) == 0
+		default:
+			return false
+		}
+	}
+}
+
+// rejectsEmptyGroup reports whether one of the HAVING conjuncts preds is
+// FALSE or NULL over the row an aggregate without GROUP BY (in, under
+// projections) yields for no input rows (COUNT 0, other aggregates NULL).
+func rejectsEmptyGroup(preds []plan.Expr, in plan.Node) bool {
+	for _, p := range preds {
+		m := map[plan.ColumnID]plan.Expr{}
+		known := true
+		for id := range refs(p) {
+			v := emptyGroupValue(in, id)
+			if v == nil {
+				known = false
+				break
+			}
+			m[id] = v
+		}
+		if !known {
+			continue
+		}
+		if l, ok := FoldExpr(plan.ReplaceColumns(p, m)).(*plan.Literal); ok && (l.Value == nil || l.Value == false) {
+			return true
+		}
+	}
+	return false
+}
+
+// shortcutSubqueries rewrites subqueries whose plan always yields exactly
+// one row: EXISTS is TRUE, and x IN / op ANY (q) is the comparison with
+// the scalar subquery q. Decorrelating them as semi or mark joins would
+// lose that row where the correlation matches nothing (the count bug:
+// COUNT gives 0 there, not "no row").
+func shortcutSubqueries(e plan.Expr) plan.Expr {
+	return plan.TransformExpr(e, func(x plan.Expr) plan.Expr {
+		sq, ok := x.(*plan.Subquery)
+		if !ok {
+			return x
+		}
+		var out plan.Expr
+		switch sq.Kind {
+		case plan.SubExists:
+			if !oneRow(stripProjections(sq.Plan)) {
+				return x
+			}
+			return &plan.Literal{Value: !sq.Negated, Typ: types.Boolean}
+		case plan.SubIn, plan.SubAny:
+			if !oneRow(sq.Plan) || len(sq.Plan.Schema()) == 0 {
+				return x
+			}
+			op := sq.Op
+			if sq.Kind == plan.SubIn {
+				op = plan.OpEq
+			}
+			val := &plan.Subquery{Kind: plan.SubScalar, Plan: sq.Plan, Typ: sq.Plan.Schema()[0].Type}
+			out = &plan.Binary{Op: op, L: sq.E, R: val, Typ: types.Boolean}
+		default:
+			return x
+		}
+		if sq.Negated {
+			out = &plan.Unary{Op: plan.OpNot, E: out}
+		}
+		return out
+	})
+}
+
+// replaceSubqueries joins every subquery of e to input and replaces it by
+// an expression over the joined columns: a scalar subquery by its value,
+// EXISTS / IN / ANY by a mark column (or an expression over an aggregate
+// of the subquery). Inner subqueries (in an IN operand) go first.
+func replaceSubqueries(e plan.Expr, input plan.Node, ctx *Context) (plan.Expr, plan.Node, error) {
+	e = shortcutSubqueries(e)
 	var firstErr error
 	out := plan.TransformExpr(e, func(x plan.Expr) plan.Expr {
 		sq, ok := x.(*plan.Subquery)
 		if !ok || firstErr != nil {
 			return x
 		}
-		if sq.Kind != plan.SubScalar {
-			if where == "SELECT" {
-				firstErr = fmt.Errorf("EXISTS/IN subquery in the SELECT list not supported yet: %s", sq)
-			} else {
-				firstErr = fmt.Errorf("EXISTS/IN subquery under OR or inside an expression not supported yet: %s", sq)
-			}
-			return x
+		var ref plan.Expr
+		var in plan.Node
+		var err error
+		if sq.Kind == plan.SubScalar {
+			ref, in, err = scalarJoin(input, sq, ctx)
+		} else {
+			ref, in, err = markSubquery(input, sq, ctx)
 		}
-		ref, in, err := scalarJoin(input, sq, ctx)
 		if err != nil {
 			firstErr = err
 			return x
@@ -433,6 +756,11 @@ func pullCorrelated(n plan.Node, outer plan.ColumnSet, ctx *Context) (plan.Node,
 		if len(keep) == 0 {
 			return in, preds, nil
 		}
+		if len(preds) > 0 && oneRow(x.Input) && !rejectsEmptyGroup(keep, x.Input) {
+			// The aggregate becomes grouped by the correlation keys: a key
+			// without rows loses its (empty) group, which HAVING kept.
+			return nil, nil, fmt.Errorf("HAVING %s over a correlated aggregate without GROUP BY not supported yet", plan.And(keep...))
+		}
 		return &plan.Filter{Input: in, Cond: plan.And(keep...)}, preds, nil
 	case *plan.Project:
 		for _, e := range x.Projections {
@@ -504,6 +832,9 @@ func pullCorrelated(n plan.Node, outer plan.ColumnSet, ctx *Context) (plan.Node,
 		}
 		return &plan.Aggregate{Input: in, GroupBy: groups, Aggs: x.Aggs, Out: append(gcols, x.Out...)}, out, nil
 	case *plan.Join:
+		if x.MarkCond != nil && touches(x.MarkCond, outer) {
+			return nil, nil, fmt.Errorf("outer column compared with an IN/ANY subquery inside a subquery not supported yet: %s", x.MarkCond)
+		}
 		if x.Cond != nil && touches(x.Cond, outer) && x.Type != plan.JoinInner && x.Type != plan.JoinCross {
 			return nil, nil, fmt.Errorf("outer column in the condition of a %s join inside a subquery not supported yet", x.Type)
 		}
@@ -530,7 +861,8 @@ func pullCorrelated(n plan.Node, outer plan.ColumnSet, ctx *Context) (plan.Node,
 				keep = append(keep, c)
 			}
 		}
-		j := &plan.Join{Left: l, Right: r, Type: x.Type, Cond: plan.And(keep...), NullAware: x.NullAware}
+		j := &plan.Join{Left: l, Right: r, Type: x.Type, Cond: plan.And(keep...), NullAware: x.NullAware,
+			MarkCond: x.MarkCond, Mark: x.Mark}
 		if (j.Type == plan.JoinSemi || j.Type == plan.JoinAnti) && len(rp) > 0 {
 			return nil, nil, fmt.Errorf("correlation inside a nested semi/anti join not supported yet")
 		}

@@ -97,27 +97,77 @@ func TestDecorrelateExistsNonEquality(t *testing.T) {
 	}
 }
 
-// Q18 / Q16 shapes: IN → semi join, NOT IN → null-aware anti join.
+// Q18 / Q16 shapes: IN → semi join, NOT IN → anti join, null-aware when
+// a side may be NULL.
 func TestDecorrelateIn(t *testing.T) {
 	for _, negated := range []bool{false, true} {
-		b := newBuilder(t)
-		o := b.scan("orders", "")
-		li := b.scan("lineitem", "")
-		sub := project(li, b.col(li, "l_orderkey"))
-		n := filter(o, subq(plan.SubIn, sub, b.col(o, "o_orderkey"), negated))
-		out := decorrelate(t, b, n)
-		want := plan.JoinSemi
-		if negated {
-			want = plan.JoinAnti
+		for _, nulls := range []bool{false, true} {
+			b := newBuilder(t)
+			o := b.scan("orders", "")
+			li := b.scan("lineitem", "")
+			if nulls {
+				o, li = nullableScan(o), nullableScan(li)
+			}
+			sub := project(li, b.col(li, "l_orderkey"))
+			n := filter(o, subq(plan.SubIn, sub, b.col(o, "o_orderkey"), negated))
+			out := decorrelate(t, b, n)
+			want := plan.JoinSemi
+			if negated {
+				want = plan.JoinAnti
+			}
+			js := joinsOfType(out, want)
+			if len(js) != 1 {
+				t.Fatalf("want one %s join:\n%s", want, plan.Format(out))
+			}
+			wantCond := eq(b.col(o, "o_orderkey"), b.col(li, "l_orderkey")).String()
+			if js[0].Cond.String() != wantCond || js[0].NullAware != (negated && nulls) {
+				t.Errorf("nulls=%v: join %s, want cond %s null-aware=%v", nulls, js[0], wantCond, negated && nulls)
+			}
 		}
-		js := joinsOfType(out, want)
-		if len(js) != 1 {
-			t.Fatalf("want one %s join:\n%s", want, plan.Format(out))
+	}
+}
+
+// nullableScan declares every column of s nullable (TPC-H columns are not).
+func nullableScan(s *plan.Scan) *plan.Scan {
+	m := *s
+	m.Out = append(plan.Schema(nil), s.Out...)
+	for i := range m.Out {
+		m.Out[i].Nullable = true
+	}
+	return &m
+}
+
+// A correlated NOT IN keys the anti join on its correlation equality and
+// keeps the NULL cases in the residual: a null-aware join keyed on the
+// correlation too would let a NULL correlation key on either side decide
+// (wrongly) for every row.
+func TestDecorrelateCorrelatedNotIn(t *testing.T) {
+	b := newBuilder(t)
+	o := nullableScan(b.scan("orders", ""))
+	li := nullableScan(b.scan("lineitem", ""))
+	corr := eq(b.col(li, "l_suppkey"), b.col(o, "o_custkey"))
+	sub := project(filter(li, corr), b.col(li, "l_partkey"))
+	n := filter(o, subq(plan.SubIn, sub, b.col(o, "o_orderkey"), true))
+	out := decorrelate(t, b, n)
+	js := joinsOfType(out, plan.JoinAnti)
+	if len(js) != 1 || js[0].NullAware {
+		t.Fatalf("want one plain anti join:\n%s", plan.Format(out))
+	}
+	c := js[0].Cond.String()
+	for _, want := range []string{corr.String(), "(o_orderkey#1 = l_partkey#", "(o_orderkey#1 IS NULL)", "(l_partkey#", "IS NULL))"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("cond %s lacks %s", c, want)
 		}
-		wantCond := eq(b.col(o, "o_orderkey"), b.col(li, "l_orderkey")).String()
-		if js[0].Cond.String() != wantCond || js[0].NullAware != negated {
-			t.Errorf("join %s, want cond %s null-aware=%v", js[0], wantCond, negated)
-		}
+	}
+	// Correlated only by a non-equality: nothing to key on but x = y,
+	// null-aware with the correlation as residual.
+	b = newBuilder(t)
+	o = nullableScan(b.scan("orders", ""))
+	li = nullableScan(b.scan("lineitem", ""))
+	sub = project(filter(li, bin(plan.OpLt, b.col(li, "l_suppkey"), b.col(o, "o_custkey"))), b.col(li, "l_partkey"))
+	out = decorrelate(t, b, filter(o, subq(plan.SubIn, sub, b.col(o, "o_orderkey"), true)))
+	if js := joinsOfType(out, plan.JoinAnti); len(js) != 1 || !js[0].NullAware {
+		t.Fatalf("want a null-aware anti join:\n%s", plan.Format(out))
 	}
 }
 
@@ -126,6 +176,7 @@ func TestDecorrelateNotWrappedIn(t *testing.T) {
 	b := newBuilder(t)
 	ps := b.scan("partsupp", "")
 	s := b.scan("supplier", "")
+	s = nullableScan(s)
 	sub := project(filter(s, &plan.Like{E: b.col(s, "s_comment"), Pattern: "%Customer%Complaints%"}), b.col(s, "s_suppkey"))
 	n := filter(ps, &plan.Unary{Op: plan.OpNot, E: subq(plan.SubIn, sub, b.col(ps, "ps_suppkey"), false)})
 	out := decorrelate(t, b, n)
@@ -213,17 +264,19 @@ func TestDecorrelateUnsupported(t *testing.T) {
 	b := newBuilder(t)
 	o := b.scan("orders", "")
 	li := b.scan("lineitem", "")
-	ex := subq(plan.SubExists, filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))), nil, false)
-	orCond := plan.Or(ex, bin(plan.OpEq, b.col(o, "o_orderstatus"), str("F")))
-	_, _, err := Apply(filter(o, orCond), b.ids, Decorrelate{})
-	if err == nil || !strings.Contains(err.Error(), "under OR") {
-		t.Errorf("want an 'under OR' error, got %v", err)
-	}
 	// Correlated scalar subquery without aggregate.
 	sc := subq(plan.SubScalar, project(filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))), b.col(li, "l_quantity")), nil, false)
-	_, _, err = Apply(filter(o, bin(plan.OpGt, sc, dec(1, 15, 2))), b.ids, Decorrelate{})
+	_, _, err := Apply(filter(o, bin(plan.OpGt, sc, dec(1, 15, 2))), b.ids, Decorrelate{})
 	if err == nil || !strings.Contains(err.Error(), "without an aggregate") {
 		t.Errorf("want a 'without an aggregate' error, got %v", err)
+	}
+	// A subquery over both inputs of an outer join's condition.
+	c := b.scan("customer", "")
+	ex := subq(plan.SubExists, filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey")), eq(b.col(li, "l_suppkey"), b.col(c, "c_custkey"))), nil, false)
+	j := &plan.Join{Left: o, Right: c, Type: plan.JoinLeft, Cond: plan.Or(ex, eq(b.col(o, "o_custkey"), b.col(c, "c_custkey")))}
+	_, _, err = Apply(j, b.ids, Decorrelate{})
+	if err == nil || !strings.Contains(err.Error(), "both inputs in the condition of a Left join") {
+		t.Errorf("want a 'both inputs' error, got %v", err)
 	}
 }
 

@@ -49,6 +49,9 @@ func mapNodeExprs(x plan.Node, fn func(plan.Expr) plan.Expr) plan.Node {
 		if n.Cond != nil {
 			m.Cond = fn(n.Cond)
 		}
+		if n.MarkCond != nil {
+			m.MarkCond = fn(n.MarkCond)
+		}
 		return &m
 	case *plan.Scan:
 		m := *n

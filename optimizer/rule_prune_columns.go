@@ -72,17 +72,19 @@ func prune(n plan.Node, req plan.ColumnSet) plan.Node {
 		return a
 	case *plan.Join:
 		need := req
-		if x.Cond != nil {
-			need = union(req, refs(x.Cond))
+		for _, e := range x.Exprs() {
+			need = union(need, refs(e))
 		}
 		l := prune(x.Left, need)
 		var r plan.Node
-		if x.Type == plan.JoinSemi || x.Type == plan.JoinAnti {
-			r = prune(x.Right, refs(orTrue(x.Cond)))
+		if x.Type == plan.JoinSemi || x.Type == plan.JoinAnti || x.Type == plan.JoinMark {
+			r = prune(x.Right, refsAll(x.Exprs()))
 		} else {
 			r = prune(x.Right, need)
 		}
-		return &plan.Join{Left: l, Right: r, Type: x.Type, Cond: x.Cond, NullAware: x.NullAware}
+		m := *x
+		m.Left, m.Right = l, r
+		return &m
 	case *plan.Sort:
 		need := req
 		for _, k := range x.Keys {

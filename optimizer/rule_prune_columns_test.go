@@ -61,3 +61,25 @@ func TestPruneColumns(t *testing.T) {
 		t.Errorf("count(*) scan should keep one column:\n%s", plan.Format(out3))
 	}
 }
+
+// A mark join outputs its left columns and the mark: the right input keeps
+// only what the condition and the mark condition read.
+func TestPruneColumnsMarkJoin(t *testing.T) {
+	b := newBuilder(t)
+	o := b.scan("orders", "")
+	li := b.scan("lineitem", "")
+	mark := b.ids.NewColumn("mark", "", arrow.FixedWidthTypes.Boolean, true)
+	j := &plan.Join{Left: o, Right: li, Type: plan.JoinMark, Cond: eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey")),
+		MarkCond: eq(b.col(o, "o_custkey"), b.col(li, "l_suppkey")), Mark: mark}
+	root := &plan.Project{Input: j, Projections: []plan.Expr{b.col(o, "o_orderstatus"), mark.Ref()}, Out: plan.Schema{o.Out[2], mark}}
+	out, trace, err := Apply(root, b.ids, PruneColumns{})
+	if err != nil || !fired(trace, "prune_columns") {
+		t.Fatalf("did not fire: %v", err)
+	}
+	s := plan.Format(out)
+	for _, want := range []string{"Scan orders [o_orderkey, o_custkey, o_orderstatus]", "Scan lineitem [l_orderkey, l_suppkey]", "mark (o_custkey#2 = l_suppkey#"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("want %q in\n%s", want, s)
+		}
+	}
+}

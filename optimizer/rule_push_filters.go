@@ -9,13 +9,13 @@ import (
 // and Aggregate (predicates on group columns only), into the inputs of
 // inner joins (a WHERE predicate over both sides becomes the join
 // condition, turning a comma/cross join into an inner join), into the
-// preserved side of outer joins and the left side of semi/anti joins, and
-// finally into Scan.Filters. A WHERE predicate that rejects the NULLs an
-// outer join adds (e.g. x > y with y from the inner side) first turns the
-// outer join into an inner (or the full join into a one-sided) join; a
-// predicate on the null-supplying side of a remaining outer join stays
-// above it. Predicates containing subqueries or volatile functions stay
-// where they are.
+// preserved side of outer joins and the left side of semi, anti and mark
+// joins, and finally into Scan.Filters. A WHERE predicate that rejects the
+// NULLs an outer join adds (e.g. x > y with y from the inner side) first
+// turns the outer join into an inner (or the full join into a one-sided)
+// join; a predicate on the null-supplying side of a remaining outer join
+// stays above it. Predicates containing subqueries or volatile functions
+// stay where they are.
 type PushDownFilters struct{}
 
 func (PushDownFilters) Name() string { return "push_down_filters" }
@@ -306,6 +306,25 @@ func pushJoin(x *plan.Join, preds []plan.Expr) plan.Node {
 				cond = append(cond, p)
 			}
 		}
+	case plan.JoinMark:
+		// Every left row passes once, so filters on left columns commute;
+		// a predicate on the mark stays above. A condition on the right
+		// columns alone only narrows the right rows every mark looks at.
+		for _, p := range preds {
+			if movable(p) && refs(p).SubsetOf(lcols) {
+				lp = append(lp, p)
+			} else {
+				keep = append(keep, p)
+			}
+		}
+		for _, p := range condPreds {
+			r := refs(p)
+			if movable(p) && len(r) > 0 && r.SubsetOf(rcols) {
+				rp = append(rp, p)
+			} else {
+				cond = append(cond, p)
+			}
+		}
 	default: // Full
 		keep = preds
 		cond = condPreds
@@ -316,6 +335,8 @@ func pushJoin(x *plan.Join, preds []plan.Expr) plan.Node {
 		Type:      typ,
 		Cond:      plan.And(equalitiesFirst(dedupe(cond))...),
 		NullAware: x.NullAware,
+		MarkCond:  x.MarkCond,
+		Mark:      x.Mark,
 	}
 	if typ == plan.JoinSemi || typ == plan.JoinAnti {
 		return wrapFilter(pushSemiIntoInner(j), keep)

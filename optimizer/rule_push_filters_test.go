@@ -211,3 +211,46 @@ func TestSemiJoinPushedIntoInnerInput(t *testing.T) {
 		t.Errorf("semi join over a big build side must stay on top:\n%s", plan.Format(out2))
 	}
 }
+
+// A mark join keeps every left row once: filters on left columns go below
+// it, a filter on the mark stays above, and a condition conjunct on the
+// right columns alone filters the right input.
+func TestPushDownMarkJoin(t *testing.T) {
+	b := newBuilder(t)
+	o := b.scan("orders", "")
+	li := b.scan("lineitem", "")
+	mark := b.ids.NewColumn("mark", "", arrow.FixedWidthTypes.Boolean, true)
+	corr := eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))
+	rightOnly := bin(plan.OpGt, b.col(li, "l_quantity"), dec(5, 15, 2))
+	leftOnly := eq(b.col(o, "o_orderstatus"), str("F"))
+	j := &plan.Join{Left: o, Right: li, Type: plan.JoinMark, Cond: plan.And(corr, rightOnly, leftOnly),
+		MarkCond: eq(b.col(o, "o_custkey"), b.col(li, "l_suppkey")), Mark: mark}
+	leftWhere := bin(plan.OpLt, b.col(o, "o_orderdate"), date("1995-03-15"))
+	markWhere := plan.Or(mark.Ref(), eq(b.col(o, "o_orderpriority"), str("1-URGENT")))
+	out, ok := push(t, b, filter(j, leftWhere, markWhere))
+	if !ok {
+		t.Fatal("did not fire")
+	}
+	f, isFilter := out.(*plan.Filter)
+	if !isFilter || f.Cond.String() != markWhere.String() {
+		t.Fatalf("the predicate on the mark should stay on top:\n%s", plan.Format(out))
+	}
+	nj := f.Input.(*plan.Join)
+	if nj.Type != plan.JoinMark || nj.Mark != mark || nj.MarkCond != j.MarkCond {
+		t.Fatalf("mark join changed: %s", nj)
+	}
+	// The left-only conjunct of the condition stays: it decides which right
+	// rows count, not which left rows pass.
+	if c := nj.Cond.String(); !strings.Contains(c, corr.String()) || !strings.Contains(c, leftOnly.String()) || strings.Contains(c, "l_quantity") {
+		t.Errorf("cond %s", c)
+	}
+	if s := plan.Format(nj.Left); !strings.Contains(s, "filters=["+leftWhere.String()+"]") {
+		t.Errorf("left filter not pushed into the scan:\n%s", s)
+	}
+	if s := plan.Format(nj.Right); !strings.Contains(s, "filters=["+rightOnly.String()+"]") {
+		t.Errorf("right-only condition not pushed into the right scan:\n%s", s)
+	}
+	if _, again := push(t, b, out); again {
+		t.Errorf("pushdown fired twice")
+	}
+}

@@ -58,8 +58,8 @@ func simplifyNode(x plan.Node) plan.Node {
 			return &plan.Aggregate{Input: in.Input, GroupBy: n.GroupBy, Aggs: n.Aggs, Out: n.Out}
 		}
 	case *plan.Join:
-		// The right input of a semi/anti join is not part of its output.
-		if in, ok := n.Right.(*plan.Project); ok && isPassThrough(in) && (n.Type == plan.JoinSemi || n.Type == plan.JoinAnti) {
+		// The right input of a semi/anti/mark join is not part of its output.
+		if in, ok := n.Right.(*plan.Project); ok && isPassThrough(in) && (n.Type == plan.JoinSemi || n.Type == plan.JoinAnti || n.Type == plan.JoinMark) {
 			m := *n
 			m.Right = in.Input
 			return &m

@@ -81,9 +81,27 @@ func TestSQLShapes(t *testing.T) {
 			wantNot: []string{"filters="},
 		},
 		{
-			name:     "exists under or is reported",
-			sql:      "select o_orderkey from orders where o_orderstatus = 'F' or exists (select * from lineitem where l_orderkey = o_orderkey)",
-			errMatch: "under OR",
+			name:    "exists under or becomes a mark join",
+			sql:     "select o_orderkey from orders where o_orderstatus = 'F' or exists (select * from lineitem where l_orderkey = o_orderkey)",
+			want:    []string{"Join Mark on (l_orderkey#", "mark TRUE -> mark#", "Filter ((o_orderstatus#"},
+			wantNot: []string{"Join Semi"},
+		},
+		{
+			name:    "in in the select list becomes a mark join",
+			sql:     "select c_custkey, c_custkey in (select o_custkey from orders where o_totalprice > 100) as big from customer",
+			want:    []string{"Join Mark mark (c_custkey#", "-> mark#", "Scan orders [o_custkey, o_totalprice] filters="},
+			wantNot: []string{"Join Semi", "Join Left"},
+		},
+		{
+			name:    "quantified comparison becomes an aggregate",
+			sql:     "select p_partkey from part where p_retailprice > all (select ps_supplycost from partsupp where ps_partkey = p_partkey)",
+			want:    []string{"Aggregate group=[ps_partkey#", "count(*), count(ps_supplycost#", "max(ps_supplycost#", "NOT CASE WHEN"},
+			wantNot: []string{"Join Mark"},
+		},
+		{
+			name:     "correlated scalar subquery without aggregate is reported",
+			sql:      "select o_orderkey from orders where o_orderstatus = 'F' or 1 = (select l_linenumber from lineitem where l_orderkey = o_orderkey)",
+			errMatch: "without an aggregate",
 		},
 	}
 	for _, tc := range tests {

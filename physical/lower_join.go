@@ -36,6 +36,9 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 		}
 		residual = append(residual, c)
 	}
+	if n.Type == plan.JoinMark {
+		return l.lowerMarkJoin(n, left, ld, right, rd, lkeys, rkeys, residual)
+	}
 	if len(lkeys) == 0 {
 		return l.lowerNestedLoop(n, left, ld, right, rd, out)
 	}
@@ -81,6 +84,80 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 		d = distribution{kind: distAny}
 	}
 	return j, d, nil
+}
+
+// lowerMarkJoin picks the algorithm and data movement of a mark join.
+//
+//   - Equalities in Cond (correlation keys) become hash keys. The rows a
+//     probe row's mark depends on all have its key values, so both sides
+//     may be hash-partitioned on the keys (or the build side broadcast
+//     when small); MarkCond is checked on each candidate.
+//   - Otherwise a MarkCond that is an equality between the sides (x IN
+//     (subquery) without correlation keys) is the key of a null-aware
+//     hash join. Its mark depends on the whole build side — whether it
+//     has a NULL key, whether it is empty — so the build side is always
+//     broadcast, never partitioned.
+//   - Anything else is a nested-loop mark join over a broadcast build side.
+func (l *lowerer) lowerMarkJoin(n *plan.Join, left Node, ld distribution, right Node, rd distribution, lkeys, rkeys, residual []plan.Expr) (Node, distribution, error) {
+	out := n.Schema()
+	j := &HashJoin{Type: plan.JoinMark, MarkCond: n.MarkCond, Mark: n.Mark, Out: out}
+	if len(lkeys) == 0 {
+		lr, rr, ok := sideEquality(n.MarkCond, n.Left.Schema().IDs(), n.Right.Schema().IDs())
+		if !ok {
+			nl := &NestedLoopJoin{Type: plan.JoinMark, Cond: n.Cond, MarkCond: n.MarkCond, Mark: n.Mark, Out: out}
+			nl.Left, nl.Right = left, right
+			if !(ld.kind == distSingle && rd.kind == distSingle) {
+				nl.Right = &Exchange{Input: right, Kind: ExchangeBroadcast}
+			}
+			return nl, ld, nil
+		}
+		lkeys, rkeys = []plan.Expr{lr}, []plan.Expr{rr}
+		j.NullAware, j.MarkCond = true, nil
+	}
+	j.Residual = plan.And(residual...)
+	left, lrefs := l.materialize(left, lkeys)
+	right, rrefs := l.materialize(right, rkeys)
+	j.LeftKeys, j.RightKeys = lrefs, rrefs
+	switch {
+	case ld.kind == distSingle && rd.kind == distSingle:
+		j.Left, j.Right = left, right
+		return j, ld, nil
+	case j.NullAware || l.small(n.Right):
+		j.Left, j.Right, j.Broadcast = left, &Exchange{Input: right, Kind: ExchangeBroadcast}, true
+		return j, ld, nil
+	}
+	d := distribution{kind: distHash, n: l.opts.Partitions}
+	for _, k := range lrefs {
+		d.keys = append(d.keys, k.ID)
+	}
+	if !sameKeys(ld, lrefs, l.opts.Partitions) {
+		left = &Exchange{Input: left, Kind: ExchangeHash, Keys: lrefs, Partitions: l.opts.Partitions}
+	}
+	if !sameKeys(rd, rrefs, l.opts.Partitions) {
+		right = &Exchange{Input: right, Kind: ExchangeHash, Keys: rrefs, Partitions: l.opts.Partitions}
+	}
+	j.Left, j.Right = left, right
+	return j, d, nil
+}
+
+// sideEquality splits e = (a = b) with a over the left columns and b over
+// the right ones (or the reverse) into the left and right operands.
+func sideEquality(e plan.Expr, lIDs, rIDs plan.ColumnSet) (plan.Expr, plan.Expr, bool) {
+	b, ok := e.(*plan.Binary)
+	if !ok || b.Op != plan.OpEq {
+		return nil, nil, false
+	}
+	lr, rr := plan.ReferencedColumns(b.L), plan.ReferencedColumns(b.R)
+	if len(lr) == 0 || len(rr) == 0 {
+		return nil, nil, false
+	}
+	switch {
+	case lr.SubsetOf(lIDs) && rr.SubsetOf(rIDs):
+		return b.L, b.R, true
+	case lr.SubsetOf(rIDs) && rr.SubsetOf(lIDs):
+		return b.R, b.L, true
+	}
+	return nil, nil, false
 }
 
 // keepBuild reports whether a partitioned semi or anti join should build

@@ -148,10 +148,16 @@ func TestRightAndNullAwareJoins(t *testing.T) {
 	cat := tpchCatalog(t)
 	// NOT IN must see the whole build side (a NULL anywhere empties the
 	// result), so it is broadcast even when broadcasting is disabled.
-	p, _ := lower(t, cat, "select count(*) from orders where o_custkey not in (select c_custkey from customer)",
+	p, _ := lower(t, cat, "select count(*) from orders where nullif(o_custkey, 0) not in (select c_custkey from customer)",
 		physical.Options{Partitions: 4, BroadcastRows: 0})
 	if count(p, "null-aware") != 1 || count(p, "Exchange broadcast") != 1 {
 		t.Fatalf("null-aware anti join must be broadcast:\n%s", p)
+	}
+	// Without NULLs on either side NOT IN is a plain anti join.
+	p, _ = lower(t, cat, "select count(*) from orders where o_custkey not in (select c_custkey from customer)",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "null-aware") != 0 || count(p, "HashJoin Anti partitioned") != 1 {
+		t.Fatalf("NOT IN over non-null columns should be a partitioned anti join:\n%s", p)
 	}
 	// A full outer join cannot be broadcast.
 	p, _ = lower(t, cat, "select count(*) from nation full join region on n_regionkey = r_regionkey",
@@ -184,5 +190,41 @@ func TestTPCHStages(t *testing.T) {
 				t.Errorf("Q%d has a cross product:\n%s", q, p)
 			}
 		}
+	}
+}
+
+func TestMarkJoinDistribution(t *testing.T) {
+	cat := tpchCatalog(t)
+	// Uncorrelated IN: the mark depends on the whole build side (a NULL in
+	// it, or its being empty), so it is broadcast even when broadcasting
+	// is off.
+	p, _ := lower(t, cat, "select o_orderkey, o_custkey in (select c_custkey from customer where c_acctbal > 0) from orders",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "HashJoin Mark broadcast null-aware on o_custkey#") != 1 || count(p, "Exchange broadcast") != 1 || count(p, "Exchange hash") != 0 {
+		t.Fatalf("IN mark join must be a broadcast null-aware hash join:\n%s", p)
+	}
+	// Correlation equalities key the join: partitioned on them when the
+	// build side is big, broadcast when it is small.
+	q := "select o_orderkey from orders where o_orderstatus = 'F' or exists (select 1 from lineitem where l_orderkey = o_orderkey and l_quantity > 30)"
+	p, _ = lower(t, cat, q, physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "HashJoin Mark partitioned on o_orderkey#") != 1 || count(p, "Exchange hash") != 2 || count(p, "null-aware") != 0 {
+		t.Fatalf("correlated mark join must be partitioned on its key:\n%s", p)
+	}
+	p, _ = lower(t, cat, q, physical.Options{Partitions: 4, BroadcastRows: 1e9})
+	if count(p, "HashJoin Mark broadcast") != 1 || count(p, "Exchange hash") != 0 {
+		t.Fatalf("a small build side is broadcast:\n%s", p)
+	}
+	// Correlated IN: hashed on the correlation, the comparison checked per
+	// candidate.
+	p, _ = lower(t, cat, "select o_orderkey, o_custkey in (select l_suppkey from lineitem where l_orderkey = o_orderkey) from orders",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "HashJoin Mark partitioned on o_orderkey#") != 1 || count(p, "mark (o_custkey#") != 1 {
+		t.Fatalf("correlated IN must hash on the correlation:\n%s", p)
+	}
+	// No equality at all: a nested-loop mark join over a broadcast.
+	p, _ = lower(t, cat, "select o_orderkey, exists (select 1 from lineitem where l_orderkey < o_orderkey) from orders",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "NestedLoopJoin Mark on") != 1 || count(p, "Exchange broadcast") != 1 {
+		t.Fatalf("want a nested-loop mark join:\n%s", p)
 	}
 }

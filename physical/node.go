@@ -79,6 +79,12 @@ type HashAgg struct {
 // right input is Left (the probe side); the output is the build rows that
 // found (semi) or did not find (anti) a match. Lowering picks it when the
 // preserved side is the smaller one, so the hash table holds the small side.
+//
+// A mark join (plan.JoinMark) outputs the left columns and Mark. Its
+// candidates are the build rows with equal keys passing Residual; MarkCond
+// (nil: TRUE) is folded over them. NullAware mark joins have one key
+// pair, which is the IN comparison itself (NULL keys make it unknown), and
+// no MarkCond.
 type HashJoin struct {
 	Left, Right         Node
 	Type                plan.JoinType
@@ -87,14 +93,20 @@ type HashJoin struct {
 	NullAware           bool
 	Broadcast           bool
 	KeepBuild           bool
+	MarkCond            plan.Expr
+	Mark                plan.Column
 	Out                 plan.Schema
 }
 
 // NestedLoopJoin joins without equality keys (cross joins and theta joins).
+// A mark join outputs the left columns and Mark, folding MarkCond over the
+// pairs that pass Cond (see plan.JoinMark).
 type NestedLoopJoin struct {
 	Left, Right Node
 	Type        plan.JoinType
 	Cond        plan.Expr
+	MarkCond    plan.Expr
+	Mark        plan.Column
 	Out         plan.Schema
 }
 
@@ -255,14 +267,29 @@ func (n *HashJoin) String() string {
 	if n.Residual != nil {
 		s += " residual " + n.Residual.String()
 	}
-	return s
+	return s + markString(n.Type, n.MarkCond, n.Mark, n.NullAware)
+}
+
+// markString describes what a mark join computes: " mark <cond> -> col".
+func markString(t plan.JoinType, cond plan.Expr, mark plan.Column, nullAware bool) string {
+	if t != plan.JoinMark {
+		return ""
+	}
+	c := "TRUE"
+	switch {
+	case nullAware:
+		c = "key IN"
+	case cond != nil:
+		c = cond.String()
+	}
+	return " mark " + c + " -> " + mark.String()
 }
 func (n *NestedLoopJoin) String() string {
 	s := "NestedLoopJoin " + n.Type.String()
 	if n.Cond != nil {
 		s += " on " + n.Cond.String()
 	}
-	return s
+	return s + markString(n.Type, n.MarkCond, n.Mark, false)
 }
 func sortKeys(keys []SortKey) string {
 	parts := make([]string, len(keys))

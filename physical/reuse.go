@@ -151,6 +151,7 @@ func (f *fingerprinter) node(n Node) bool {
 		f.refs(x.LeftKeys)
 		f.refs(x.RightKeys)
 		f.expr(x.Residual)
+		f.expr(x.MarkCond)
 		f.schema(x.Out)
 	case *Exchange:
 		if _, ok := x.Input.(*Reused); ok {

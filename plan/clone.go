@@ -118,6 +118,10 @@ func (c *cloner) node(n Node) Node {
 		m.Left = c.node(n.Left)
 		m.Right = c.node(n.Right)
 		m.Cond = c.expr(n.Cond)
+		m.MarkCond = c.expr(n.MarkCond)
+		if n.Type == JoinMark {
+			m.Mark = c.fresh(Schema{n.Mark})[0]
+		}
 		return &m
 	case *Sort:
 		m := *n

@@ -124,6 +124,26 @@ func (op BinaryOp) Flip() BinaryOp {
 	return op
 }
 
+// Negate returns the comparison that is TRUE exactly when op is FALSE
+// (a < b is FALSE iff a >= b), for the six ordering comparisons.
+func (op BinaryOp) Negate() BinaryOp {
+	switch op {
+	case OpEq:
+		return OpNotEq
+	case OpNotEq:
+		return OpEq
+	case OpLt:
+		return OpGtEq
+	case OpLtEq:
+		return OpGt
+	case OpGt:
+		return OpLtEq
+	case OpGtEq:
+		return OpLt
+	}
+	return op
+}
+
 // Binary is a comparison, logical or arithmetic operation. For comparisons
 // both operands have the same type (the binder inserts casts); for
 // arithmetic the operands are cast as types.ArithmeticType says and Typ is
@@ -434,6 +454,9 @@ const (
 	SubExists
 	// SubIn is E [NOT] IN (plan with one column).
 	SubIn
+	// SubAny is E Op ANY (plan with one column); negated, it is
+	// NOT (E Op ANY (plan)), which is E <negated Op> ALL (plan).
+	SubAny
 )
 
 // Subquery is a nested query used as an expression. Plan may refer to
@@ -443,8 +466,9 @@ const (
 type Subquery struct {
 	Kind    SubqueryKind
 	Plan    Node
-	E       Expr // the left operand of IN
-	Negated bool // NOT EXISTS / NOT IN
+	E       Expr     // the left operand of IN and ANY
+	Op      BinaryOp // the comparison of ANY (OpEq for IN)
+	Negated bool     // NOT EXISTS / NOT IN / NOT (E Op ANY ...)
 	Typ     arrow.DataType
 }
 
@@ -473,6 +497,11 @@ func (e *Subquery) String() string {
 		return not + "EXISTS(<subquery>)"
 	case SubIn:
 		return "(" + e.E.String() + " " + not + "IN (<subquery>))"
+	case SubAny:
+		if e.Negated {
+			return "(" + e.E.String() + " " + string(e.Op.Negate()) + " ALL (<subquery>))"
+		}
+		return "(" + e.E.String() + " " + string(e.Op) + " ANY (<subquery>))"
 	}
 	return "(<scalar subquery>)"
 }

@@ -138,7 +138,8 @@ func (n *Aggregate) String() string {
 // JoinType is the kind of a Join.
 type JoinType int
 
-// Join types. Semi and Anti output only the left columns.
+// Join types. Semi and Anti output only the left columns; Mark outputs the
+// left columns and its Mark column.
 const (
 	JoinInner JoinType = iota
 	JoinLeft
@@ -147,20 +148,33 @@ const (
 	JoinSemi
 	JoinAnti
 	JoinCross
+	// JoinMark keeps every left row exactly once and appends the BOOLEAN
+	// column Mark: the value, in three-valued logic, of "some right row
+	// satisfies MarkCond", over the right rows for which Cond is TRUE
+	// (Cond nil: all of them). Mark is TRUE if MarkCond is TRUE for one of
+	// them, else NULL if it is NULL for one, else FALSE (no such rows:
+	// FALSE). MarkCond nil means TRUE: the mark is then EXISTS. It is
+	// what [NOT] IN, EXISTS and op ANY/ALL subqueries become when they sit
+	// inside an expression (under OR, CASE, in a SELECT list) rather than
+	// being a WHERE conjunct.
+	JoinMark
 )
 
 func (t JoinType) String() string {
-	return [...]string{"Inner", "Left", "Right", "Full", "Semi", "Anti", "Cross"}[t]
+	return [...]string{"Inner", "Left", "Right", "Full", "Semi", "Anti", "Cross", "Mark"}[t]
 }
 
 // Join combines Left and Right rows for which Cond holds (Cond nil: every
 // pair). NullAware marks an Anti join with NOT IN semantics: a NULL on
 // either side of the (single) equality makes the comparison unknown.
+// MarkCond and Mark are set only for JoinMark.
 type Join struct {
 	Left, Right Node
 	Type        JoinType
 	Cond        Expr
 	NullAware   bool
+	MarkCond    Expr
+	Mark        Column
 }
 
 func (n *Join) Schema() Schema {
@@ -168,6 +182,8 @@ func (n *Join) Schema() Schema {
 	switch n.Type {
 	case JoinSemi, JoinAnti:
 		return l
+	case JoinMark:
+		return append(append(Schema{}, l...), n.Mark)
 	case JoinLeft:
 		return append(append(Schema{}, l...), nullable(r)...)
 	case JoinRight:
@@ -184,10 +200,14 @@ func (n *Join) WithChildren(c []Node) Node {
 	return &m
 }
 func (n *Join) Exprs() []Expr {
-	if n.Cond == nil {
-		return nil
+	var out []Expr
+	if n.Cond != nil {
+		out = append(out, n.Cond)
 	}
-	return []Expr{n.Cond}
+	if n.MarkCond != nil {
+		out = append(out, n.MarkCond)
+	}
+	return out
 }
 func (n *Join) String() string {
 	s := "Join " + n.Type.String()
@@ -196,6 +216,13 @@ func (n *Join) String() string {
 	}
 	if n.Cond != nil {
 		s += " on " + n.Cond.String()
+	}
+	if n.Type == JoinMark {
+		cond := "TRUE"
+		if n.MarkCond != nil {
+			cond = n.MarkCond.String()
+		}
+		s += " mark " + cond + " -> " + n.Mark.String()
 	}
 	return s
 }

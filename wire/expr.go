@@ -333,8 +333,15 @@ func encodeExpr(e plan.Expr) (*pb.Expr, error) {
 		}
 		return &pb.Expr{Kind: &pb.Expr_AggCall{AggCall: a}}, nil
 	case *plan.Subquery:
-		if e.Kind < plan.SubScalar || e.Kind > plan.SubIn {
+		if e.Kind < plan.SubScalar || e.Kind > plan.SubAny {
 			return nil, fmt.Errorf("unknown subquery kind %d", e.Kind)
+		}
+		var op pb.BinaryOp
+		if e.Kind == plan.SubAny {
+			var ok bool
+			if op, ok = binaryOps[e.Op]; !ok || !e.Op.IsComparison() {
+				return nil, fmt.Errorf("ANY subquery: unknown comparison %q", e.Op)
+			}
 		}
 		sub, err := encodeLogicalNode(e.Plan)
 		if err != nil {
@@ -349,7 +356,7 @@ func encodeExpr(e plan.Expr) (*pb.Expr, error) {
 			return nil, fmt.Errorf("subquery: %w", err)
 		}
 		return &pb.Expr{Kind: &pb.Expr_Subquery{Subquery: &pb.SubqueryExpr{Kind: pb.SubqueryKind(e.Kind), Plan: sub,
-			Expr: x, Negated: e.Negated, Type: t}}}, nil
+			Expr: x, Negated: e.Negated, Type: t, Op: op}}}, nil
 	}
 	return nil, fmt.Errorf("expression type %T cannot be encoded", e)
 }
@@ -488,7 +495,7 @@ func decodeExpr(p *pb.Expr) (plan.Expr, error) {
 		if s == nil {
 			return nil, errors.New("subquery: missing")
 		}
-		if s.Kind < pb.SubqueryKind_SUBQUERY_KIND_SCALAR || s.Kind > pb.SubqueryKind_SUBQUERY_KIND_IN {
+		if s.Kind < pb.SubqueryKind_SUBQUERY_KIND_SCALAR || s.Kind > pb.SubqueryKind_SUBQUERY_KIND_ANY {
 			return nil, fmt.Errorf("subquery: unknown kind %d", s.Kind)
 		}
 		sub, err := decodeLogicalNode(s.Plan)
@@ -499,14 +506,21 @@ func decodeExpr(p *pb.Expr) (plan.Expr, error) {
 		if err != nil {
 			return nil, fmt.Errorf("subquery operand: %w", err)
 		}
-		if s.Kind == pb.SubqueryKind_SUBQUERY_KIND_IN && x == nil {
-			return nil, errors.New("IN subquery without its left operand")
+		if (s.Kind == pb.SubqueryKind_SUBQUERY_KIND_IN || s.Kind == pb.SubqueryKind_SUBQUERY_KIND_ANY) && x == nil {
+			return nil, errors.New("IN/ANY subquery without its left operand")
+		}
+		var op plan.BinaryOp
+		if s.Kind == pb.SubqueryKind_SUBQUERY_KIND_ANY {
+			var ok bool
+			if op, ok = binaryOpsDecoded[s.Op]; !ok || !op.IsComparison() {
+				return nil, fmt.Errorf("ANY subquery: unknown comparison %d", s.Op)
+			}
 		}
 		t, err := DecodeType(s.Type)
 		if err != nil {
 			return nil, fmt.Errorf("subquery: %w", err)
 		}
-		return &plan.Subquery{Kind: plan.SubqueryKind(s.Kind), Plan: sub, E: x, Negated: s.Negated, Typ: t}, nil
+		return &plan.Subquery{Kind: plan.SubqueryKind(s.Kind), Plan: sub, E: x, Op: op, Negated: s.Negated, Typ: t}, nil
 	}
 	return nil, errors.New("expression has no kind set")
 }

@@ -221,7 +221,7 @@ func encodeLogicalNode(n plan.Node) (*pb.LogicalNode, error) {
 		}
 		return &pb.LogicalNode{Kind: &pb.LogicalNode_Aggregate{Aggregate: &pb.AggregateNode{Input: in, GroupBy: groups, Aggs: aggs, Out: out}}}, nil
 	case *plan.Join:
-		if n.Type < plan.JoinInner || n.Type > plan.JoinCross {
+		if n.Type < plan.JoinInner || n.Type > plan.JoinMark {
 			return nil, fmt.Errorf("Join: unknown join type %d", n.Type)
 		}
 		l, err := encodeLogicalNode(n.Left)
@@ -236,7 +236,12 @@ func encodeLogicalNode(n plan.Node) (*pb.LogicalNode, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Join %s: %w", n.Type, err)
 		}
-		return &pb.LogicalNode{Kind: &pb.LogicalNode_Join{Join: &pb.JoinNode{Left: l, Right: r, Type: pb.JoinType(n.Type), Cond: cond, NullAware: n.NullAware}}}, nil
+		mc, mark, err := encodeMark(n.Type, n.MarkCond, n.Mark)
+		if err != nil {
+			return nil, fmt.Errorf("Join: %w", err)
+		}
+		return &pb.LogicalNode{Kind: &pb.LogicalNode_Join{Join: &pb.JoinNode{Left: l, Right: r, Type: pb.JoinType(n.Type), Cond: cond,
+			NullAware: n.NullAware, MarkCond: mc, Mark: mark}}}, nil
 	case *plan.Sort:
 		in, err := encodeLogicalNode(n.Input)
 		if err != nil {
@@ -376,7 +381,7 @@ func decodeLogicalNode(p *pb.LogicalNode) (plan.Node, error) {
 		return &plan.Aggregate{Input: in, GroupBy: groups, Aggs: aggs, Out: out}, nil
 	case *pb.LogicalNode_Join:
 		j := k.Join
-		if j.GetType() < pb.JoinType_JOIN_TYPE_INNER || j.GetType() > pb.JoinType_JOIN_TYPE_CROSS {
+		if j.GetType() < pb.JoinType_JOIN_TYPE_INNER || j.GetType() > pb.JoinType_JOIN_TYPE_MARK {
 			return nil, fmt.Errorf("Join: unknown join type %d", j.GetType())
 		}
 		l, err := decodeLogicalNode(j.GetLeft())
@@ -391,7 +396,12 @@ func decodeLogicalNode(p *pb.LogicalNode) (plan.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Join: %w", err)
 		}
-		return &plan.Join{Left: l, Right: r, Type: plan.JoinType(j.GetType()), Cond: cond, NullAware: j.GetNullAware()}, nil
+		typ := plan.JoinType(j.GetType())
+		mc, mark, err := decodeMark(typ, j.GetMarkCond(), j.GetMark())
+		if err != nil {
+			return nil, fmt.Errorf("Join: %w", err)
+		}
+		return &plan.Join{Left: l, Right: r, Type: typ, Cond: cond, NullAware: j.GetNullAware(), MarkCond: mc, Mark: mark}, nil
 	case *pb.LogicalNode_Sort:
 		in, err := decodeLogicalNode(k.Sort.GetInput())
 		if err != nil {

@@ -217,7 +217,7 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_HashAgg{HashAgg: &pb.PhysHashAgg{Input: i, Mode: pb.AggMode(n.Mode),
 			Groups: groups, Aggs: aggs, Out: out}}}), nil
 	case *physical.HashJoin:
-		if n.Type < plan.JoinInner || n.Type > plan.JoinCross {
+		if n.Type < plan.JoinInner || n.Type > plan.JoinMark {
 			return 0, fmt.Errorf("HashJoin: unknown join type %d", n.Type)
 		}
 		l, err := in(n.Left)
@@ -244,11 +244,15 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 		if err != nil {
 			return 0, fmt.Errorf("HashJoin: %w", err)
 		}
+		mc, mark, err := encodeMark(n.Type, n.MarkCond, n.Mark)
+		if err != nil {
+			return 0, fmt.Errorf("HashJoin: %w", err)
+		}
 		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_HashJoin{HashJoin: &pb.PhysHashJoin{Left: l, Right: r,
 			Type: pb.JoinType(n.Type), LeftKeys: lk, RightKeys: rk, Residual: res, NullAware: n.NullAware,
-			Broadcast: n.Broadcast, KeepBuild: n.KeepBuild, Out: out}}}), nil
+			Broadcast: n.Broadcast, KeepBuild: n.KeepBuild, Out: out, MarkCond: mc, Mark: mark}}}), nil
 	case *physical.NestedLoopJoin:
-		if n.Type < plan.JoinInner || n.Type > plan.JoinCross {
+		if n.Type < plan.JoinInner || n.Type > plan.JoinMark {
 			return 0, fmt.Errorf("NestedLoopJoin: unknown join type %d", n.Type)
 		}
 		l, err := in(n.Left)
@@ -267,8 +271,12 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 		if err != nil {
 			return 0, fmt.Errorf("NestedLoopJoin: %w", err)
 		}
+		mc, mark, err := encodeMark(n.Type, n.MarkCond, n.Mark)
+		if err != nil {
+			return 0, fmt.Errorf("NestedLoopJoin: %w", err)
+		}
 		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_NestedLoopJoin{NestedLoopJoin: &pb.PhysNestedLoopJoin{Left: l, Right: r,
-			Type: pb.JoinType(n.Type), Cond: cond, Out: out}}}), nil
+			Type: pb.JoinType(n.Type), Cond: cond, Out: out, MarkCond: mc, Mark: mark}}}), nil
 	case *physical.Sort:
 		i, err := in(n.Input)
 		if err != nil {
@@ -433,7 +441,7 @@ func decodeAggCalls(ps []*pb.AggCall) ([]*plan.AggCall, error) {
 }
 
 func decodeJoinType(t pb.JoinType) (plan.JoinType, error) {
-	if t < pb.JoinType_JOIN_TYPE_INNER || t > pb.JoinType_JOIN_TYPE_CROSS {
+	if t < pb.JoinType_JOIN_TYPE_INNER || t > pb.JoinType_JOIN_TYPE_MARK {
 		return 0, fmt.Errorf("unknown join type %d", t)
 	}
 	return plan.JoinType(t), nil
@@ -565,8 +573,13 @@ func (d *nodeDecoder) node(p *pb.PhysicalNode) (physical.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("HashJoin: %w", err)
 		}
+		mc, mark, err := decodeMark(typ, j.GetMarkCond(), j.GetMark())
+		if err != nil {
+			return nil, fmt.Errorf("HashJoin: %w", err)
+		}
 		return &physical.HashJoin{Left: l, Right: r, Type: typ, LeftKeys: lk, RightKeys: rk, Residual: res,
-			NullAware: j.GetNullAware(), Broadcast: j.GetBroadcast(), KeepBuild: j.GetKeepBuild(), Out: out}, nil
+			NullAware: j.GetNullAware(), Broadcast: j.GetBroadcast(), KeepBuild: j.GetKeepBuild(), Out: out,
+			MarkCond: mc, Mark: mark}, nil
 	case *pb.PhysicalNode_NestedLoopJoin:
 		j := k.NestedLoopJoin
 		typ, err := decodeJoinType(j.GetType())
@@ -589,7 +602,11 @@ func (d *nodeDecoder) node(p *pb.PhysicalNode) (physical.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("NestedLoopJoin: %w", err)
 		}
-		return &physical.NestedLoopJoin{Left: l, Right: r, Type: typ, Cond: cond, Out: out}, nil
+		mc, mark, err := decodeMark(typ, j.GetMarkCond(), j.GetMark())
+		if err != nil {
+			return nil, fmt.Errorf("NestedLoopJoin: %w", err)
+		}
+		return &physical.NestedLoopJoin{Left: l, Right: r, Type: typ, Cond: cond, Out: out, MarkCond: mc, Mark: mark}, nil
 	case *pb.PhysicalNode_Sort:
 		in, err := d.ref(k.Sort.GetInput())
 		if err != nil {

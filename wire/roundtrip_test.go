@@ -231,6 +231,19 @@ func roundTrip(t *testing.T, n plan.Node) {
 	if d := structEqual(c1.Stages, c2.Stages); d != "" {
 		t.Fatalf("the decoded plan compiles differently: %s\nwant:\n%s\ngot:\n%s", d, c1.Stages.Format(), c2.Stages.Format())
 	}
+	// Optimized plans (mark joins and other nodes only rules create) are
+	// logical plans too and must survive the wire alike.
+	po, err := wire.EncodeLogical(c1.Optimized)
+	if err != nil {
+		t.Fatalf("encode optimized: %v", err)
+	}
+	gotOpt, err := wire.DecodeLogical(viaBytes(t, po))
+	if err != nil {
+		t.Fatalf("decode optimized: %v", err)
+	}
+	if d := structEqual(c1.Optimized, gotOpt); d != "" {
+		t.Fatalf("optimized plan differs after the wire: %s\n%s", d, plan.Format(c1.Optimized))
+	}
 
 	sp := c1.Stages
 	ps, err := wire.EncodeStagePlan(sp)

@@ -250,6 +250,52 @@ func encodeSchema(s plan.Schema) (*pb.Schema, error) {
 	return p, nil
 }
 
+// encodeMark encodes a mark join's condition and column; other joins have
+// neither.
+func encodeMark(t plan.JoinType, cond plan.Expr, mark plan.Column) (*pb.Expr, *pb.Column, error) {
+	if t != plan.JoinMark {
+		if cond != nil {
+			return nil, nil, fmt.Errorf("%s join with a mark condition", t)
+		}
+		return nil, nil, nil
+	}
+	c, err := encodeOptExpr(cond)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mark condition: %w", err)
+	}
+	s, err := encodeSchema(plan.Schema{mark})
+	if err != nil {
+		return nil, nil, fmt.Errorf("mark: %w", err)
+	}
+	return c, s.Columns[0], nil
+}
+
+// decodeMark decodes what encodeMark wrote: a mark join needs a BOOLEAN
+// mark column, other joins must have neither field.
+func decodeMark(t plan.JoinType, cond *pb.Expr, mark *pb.Column) (plan.Expr, plan.Column, error) {
+	if t != plan.JoinMark {
+		if cond != nil || mark != nil {
+			return nil, plan.Column{}, fmt.Errorf("%s join with a mark condition or column", t)
+		}
+		return nil, plan.Column{}, nil
+	}
+	if mark == nil {
+		return nil, plan.Column{}, errors.New("mark join without its mark column")
+	}
+	s, err := decodeSchema(&pb.Schema{Columns: []*pb.Column{mark}})
+	if err != nil {
+		return nil, plan.Column{}, fmt.Errorf("mark: %w", err)
+	}
+	if s[0].Type.ID() != arrow.BOOL {
+		return nil, plan.Column{}, fmt.Errorf("mark column %s is %s, not BOOLEAN", s[0], s[0].Type)
+	}
+	c, err := decodeOptExpr(cond)
+	if err != nil {
+		return nil, plan.Column{}, fmt.Errorf("mark condition: %w", err)
+	}
+	return c, s[0], nil
+}
+
 func decodeSchema(p *pb.Schema) (plan.Schema, error) {
 	if p == nil {
 		return nil, errors.New("missing schema")

@@ -597,7 +597,9 @@ type PhysHashJoin struct {
 	Broadcast bool                   `protobuf:"varint,8,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
 	Out       *Schema                `protobuf:"bytes,9,opt,name=out,proto3" json:"out,omitempty"`
 	// keep_build: a semi/anti join built on its preserved side (physical.HashJoin.KeepBuild).
-	KeepBuild     bool `protobuf:"varint,10,opt,name=keep_build,json=keepBuild,proto3" json:"keep_build,omitempty"`
+	KeepBuild     bool    `protobuf:"varint,10,opt,name=keep_build,json=keepBuild,proto3" json:"keep_build,omitempty"`
+	MarkCond      *Expr   `protobuf:"bytes,11,opt,name=mark_cond,json=markCond,proto3" json:"mark_cond,omitempty"` // mark joins; absent: none
+	Mark          *Column `protobuf:"bytes,12,opt,name=mark,proto3" json:"mark,omitempty"`                         // mark joins: the appended column
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -702,6 +704,20 @@ func (x *PhysHashJoin) GetKeepBuild() bool {
 	return false
 }
 
+func (x *PhysHashJoin) GetMarkCond() *Expr {
+	if x != nil {
+		return x.MarkCond
+	}
+	return nil
+}
+
+func (x *PhysHashJoin) GetMark() *Column {
+	if x != nil {
+		return x.Mark
+	}
+	return nil
+}
+
 type PhysNestedLoopJoin struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Left          int32                  `protobuf:"varint,1,opt,name=left,proto3" json:"left,omitempty"`
@@ -709,6 +725,8 @@ type PhysNestedLoopJoin struct {
 	Type          JoinType               `protobuf:"varint,3,opt,name=type,proto3,enum=flint.v1.JoinType" json:"type,omitempty"`
 	Cond          *Expr                  `protobuf:"bytes,4,opt,name=cond,proto3" json:"cond,omitempty"` // absent: every pair
 	Out           *Schema                `protobuf:"bytes,5,opt,name=out,proto3" json:"out,omitempty"`
+	MarkCond      *Expr                  `protobuf:"bytes,6,opt,name=mark_cond,json=markCond,proto3" json:"mark_cond,omitempty"` // mark joins; absent: TRUE (EXISTS)
+	Mark          *Column                `protobuf:"bytes,7,opt,name=mark,proto3" json:"mark,omitempty"`                         // mark joins: the appended column
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -774,6 +792,20 @@ func (x *PhysNestedLoopJoin) GetCond() *Expr {
 func (x *PhysNestedLoopJoin) GetOut() *Schema {
 	if x != nil {
 		return x.Out
+	}
+	return nil
+}
+
+func (x *PhysNestedLoopJoin) GetMarkCond() *Expr {
+	if x != nil {
+		return x.MarkCond
+	}
+	return nil
+}
+
+func (x *PhysNestedLoopJoin) GetMark() *Column {
+	if x != nil {
+		return x.Mark
 	}
 	return nil
 }
@@ -2115,7 +2147,7 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"\x04mode\x18\x02 \x01(\x0e2\x11.flint.v1.AggModeR\x04mode\x12(\n" +
 	"\x06groups\x18\x03 \x03(\v2\x10.flint.v1.ColRefR\x06groups\x12%\n" +
 	"\x04aggs\x18\x04 \x03(\v2\x11.flint.v1.AggCallR\x04aggs\x12\"\n" +
-	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xec\x02\n" +
+	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xbf\x03\n" +
 	"\fPhysHashJoin\x12\x12\n" +
 	"\x04left\x18\x01 \x01(\x05R\x04left\x12\x14\n" +
 	"\x05right\x18\x02 \x01(\x05R\x05right\x12&\n" +
@@ -2130,13 +2162,17 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"\x03out\x18\t \x01(\v2\x10.flint.v1.SchemaR\x03out\x12\x1d\n" +
 	"\n" +
 	"keep_build\x18\n" +
-	" \x01(\bR\tkeepBuild\"\xae\x01\n" +
+	" \x01(\bR\tkeepBuild\x12+\n" +
+	"\tmark_cond\x18\v \x01(\v2\x0e.flint.v1.ExprR\bmarkCond\x12$\n" +
+	"\x04mark\x18\f \x01(\v2\x10.flint.v1.ColumnR\x04mark\"\x81\x02\n" +
 	"\x12PhysNestedLoopJoin\x12\x12\n" +
 	"\x04left\x18\x01 \x01(\x05R\x04left\x12\x14\n" +
 	"\x05right\x18\x02 \x01(\x05R\x05right\x12&\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x12.flint.v1.JoinTypeR\x04type\x12\"\n" +
 	"\x04cond\x18\x04 \x01(\v2\x0e.flint.v1.ExprR\x04cond\x12\"\n" +
-	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"f\n" +
+	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\x12+\n" +
+	"\tmark_cond\x18\x06 \x01(\v2\x0e.flint.v1.ExprR\bmarkCond\x12$\n" +
+	"\x04mark\x18\a \x01(\v2\x10.flint.v1.ColumnR\x04mark\"f\n" +
 	"\vPhysSortKey\x12\"\n" +
 	"\x03col\x18\x01 \x01(\v2\x10.flint.v1.ColRefR\x03col\x12\x12\n" +
 	"\x04desc\x18\x02 \x01(\bR\x04desc\x12\x1f\n" +
@@ -2306,9 +2342,10 @@ var file_flint_v1_physical_proto_goTypes = []any{
 	(*ColRef)(nil),             // 34: flint.v1.ColRef
 	(*AggCall)(nil),            // 35: flint.v1.AggCall
 	(JoinType)(0),              // 36: flint.v1.JoinType
-	(*WindowCall)(nil),         // 37: flint.v1.WindowCall
-	(*TableSource)(nil),        // 38: flint.v1.TableSource
-	(*ArrowSchema)(nil),        // 39: flint.v1.ArrowSchema
+	(*Column)(nil),             // 37: flint.v1.Column
+	(*WindowCall)(nil),         // 38: flint.v1.WindowCall
+	(*TableSource)(nil),        // 39: flint.v1.TableSource
+	(*ArrowSchema)(nil),        // 40: flint.v1.ArrowSchema
 }
 var file_flint_v1_physical_proto_depIdxs = []int32{
 	30, // 0: flint.v1.Predicate.value:type_name -> flint.v1.Value
@@ -2329,52 +2366,56 @@ var file_flint_v1_physical_proto_depIdxs = []int32{
 	34, // 15: flint.v1.PhysHashJoin.right_keys:type_name -> flint.v1.ColRef
 	32, // 16: flint.v1.PhysHashJoin.residual:type_name -> flint.v1.Expr
 	31, // 17: flint.v1.PhysHashJoin.out:type_name -> flint.v1.Schema
-	36, // 18: flint.v1.PhysNestedLoopJoin.type:type_name -> flint.v1.JoinType
-	32, // 19: flint.v1.PhysNestedLoopJoin.cond:type_name -> flint.v1.Expr
-	31, // 20: flint.v1.PhysNestedLoopJoin.out:type_name -> flint.v1.Schema
-	34, // 21: flint.v1.PhysSortKey.col:type_name -> flint.v1.ColRef
-	11, // 22: flint.v1.PhysSort.keys:type_name -> flint.v1.PhysSortKey
-	11, // 23: flint.v1.PhysMergeSorted.keys:type_name -> flint.v1.PhysSortKey
-	31, // 24: flint.v1.PhysUnion.out:type_name -> flint.v1.Schema
-	37, // 25: flint.v1.PhysWindow.funcs:type_name -> flint.v1.WindowCall
-	31, // 26: flint.v1.PhysWindow.out:type_name -> flint.v1.Schema
-	1,  // 27: flint.v1.PhysExchange.kind:type_name -> flint.v1.ExchangeKind
-	34, // 28: flint.v1.PhysExchange.keys:type_name -> flint.v1.ColRef
-	31, // 29: flint.v1.PhysExchange.schema:type_name -> flint.v1.Schema
-	18, // 30: flint.v1.WriteSpec.partition_by:type_name -> flint.v1.PartitionColumn
-	27, // 31: flint.v1.WriteSpec.options:type_name -> flint.v1.WriteSpec.OptionsEntry
-	19, // 32: flint.v1.PhysWrite.spec:type_name -> flint.v1.WriteSpec
-	4,  // 33: flint.v1.PhysicalNode.scan:type_name -> flint.v1.PhysScan
-	5,  // 34: flint.v1.PhysicalNode.values:type_name -> flint.v1.PhysValues
-	6,  // 35: flint.v1.PhysicalNode.filter:type_name -> flint.v1.PhysFilter
-	7,  // 36: flint.v1.PhysicalNode.project:type_name -> flint.v1.PhysProject
-	8,  // 37: flint.v1.PhysicalNode.hash_agg:type_name -> flint.v1.PhysHashAgg
-	9,  // 38: flint.v1.PhysicalNode.hash_join:type_name -> flint.v1.PhysHashJoin
-	10, // 39: flint.v1.PhysicalNode.nested_loop_join:type_name -> flint.v1.PhysNestedLoopJoin
-	12, // 40: flint.v1.PhysicalNode.sort:type_name -> flint.v1.PhysSort
-	13, // 41: flint.v1.PhysicalNode.merge_sorted:type_name -> flint.v1.PhysMergeSorted
-	14, // 42: flint.v1.PhysicalNode.limit:type_name -> flint.v1.PhysLimit
-	15, // 43: flint.v1.PhysicalNode.union:type_name -> flint.v1.PhysUnion
-	16, // 44: flint.v1.PhysicalNode.window:type_name -> flint.v1.PhysWindow
-	17, // 45: flint.v1.PhysicalNode.exchange:type_name -> flint.v1.PhysExchange
-	20, // 46: flint.v1.PhysicalNode.write:type_name -> flint.v1.PhysWrite
-	38, // 47: flint.v1.StagePlan.sources:type_name -> flint.v1.TableSource
-	21, // 48: flint.v1.StagePlan.nodes:type_name -> flint.v1.PhysicalNode
-	22, // 49: flint.v1.StagePlan.stages:type_name -> flint.v1.Stage
-	24, // 50: flint.v1.InputLocations.locations:type_name -> flint.v1.InputLocation
-	38, // 51: flint.v1.Task.sources:type_name -> flint.v1.TableSource
-	21, // 52: flint.v1.Task.nodes:type_name -> flint.v1.PhysicalNode
-	22, // 53: flint.v1.Task.stage:type_name -> flint.v1.Stage
-	3,  // 54: flint.v1.Task.splits:type_name -> flint.v1.Split
-	28, // 55: flint.v1.Task.exchange_schemas:type_name -> flint.v1.Task.ExchangeSchemasEntry
-	29, // 56: flint.v1.Task.inputs:type_name -> flint.v1.Task.InputsEntry
-	39, // 57: flint.v1.Task.ExchangeSchemasEntry.value:type_name -> flint.v1.ArrowSchema
-	25, // 58: flint.v1.Task.InputsEntry.value:type_name -> flint.v1.InputLocations
-	59, // [59:59] is the sub-list for method output_type
-	59, // [59:59] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	32, // 18: flint.v1.PhysHashJoin.mark_cond:type_name -> flint.v1.Expr
+	37, // 19: flint.v1.PhysHashJoin.mark:type_name -> flint.v1.Column
+	36, // 20: flint.v1.PhysNestedLoopJoin.type:type_name -> flint.v1.JoinType
+	32, // 21: flint.v1.PhysNestedLoopJoin.cond:type_name -> flint.v1.Expr
+	31, // 22: flint.v1.PhysNestedLoopJoin.out:type_name -> flint.v1.Schema
+	32, // 23: flint.v1.PhysNestedLoopJoin.mark_cond:type_name -> flint.v1.Expr
+	37, // 24: flint.v1.PhysNestedLoopJoin.mark:type_name -> flint.v1.Column
+	34, // 25: flint.v1.PhysSortKey.col:type_name -> flint.v1.ColRef
+	11, // 26: flint.v1.PhysSort.keys:type_name -> flint.v1.PhysSortKey
+	11, // 27: flint.v1.PhysMergeSorted.keys:type_name -> flint.v1.PhysSortKey
+	31, // 28: flint.v1.PhysUnion.out:type_name -> flint.v1.Schema
+	38, // 29: flint.v1.PhysWindow.funcs:type_name -> flint.v1.WindowCall
+	31, // 30: flint.v1.PhysWindow.out:type_name -> flint.v1.Schema
+	1,  // 31: flint.v1.PhysExchange.kind:type_name -> flint.v1.ExchangeKind
+	34, // 32: flint.v1.PhysExchange.keys:type_name -> flint.v1.ColRef
+	31, // 33: flint.v1.PhysExchange.schema:type_name -> flint.v1.Schema
+	18, // 34: flint.v1.WriteSpec.partition_by:type_name -> flint.v1.PartitionColumn
+	27, // 35: flint.v1.WriteSpec.options:type_name -> flint.v1.WriteSpec.OptionsEntry
+	19, // 36: flint.v1.PhysWrite.spec:type_name -> flint.v1.WriteSpec
+	4,  // 37: flint.v1.PhysicalNode.scan:type_name -> flint.v1.PhysScan
+	5,  // 38: flint.v1.PhysicalNode.values:type_name -> flint.v1.PhysValues
+	6,  // 39: flint.v1.PhysicalNode.filter:type_name -> flint.v1.PhysFilter
+	7,  // 40: flint.v1.PhysicalNode.project:type_name -> flint.v1.PhysProject
+	8,  // 41: flint.v1.PhysicalNode.hash_agg:type_name -> flint.v1.PhysHashAgg
+	9,  // 42: flint.v1.PhysicalNode.hash_join:type_name -> flint.v1.PhysHashJoin
+	10, // 43: flint.v1.PhysicalNode.nested_loop_join:type_name -> flint.v1.PhysNestedLoopJoin
+	12, // 44: flint.v1.PhysicalNode.sort:type_name -> flint.v1.PhysSort
+	13, // 45: flint.v1.PhysicalNode.merge_sorted:type_name -> flint.v1.PhysMergeSorted
+	14, // 46: flint.v1.PhysicalNode.limit:type_name -> flint.v1.PhysLimit
+	15, // 47: flint.v1.PhysicalNode.union:type_name -> flint.v1.PhysUnion
+	16, // 48: flint.v1.PhysicalNode.window:type_name -> flint.v1.PhysWindow
+	17, // 49: flint.v1.PhysicalNode.exchange:type_name -> flint.v1.PhysExchange
+	20, // 50: flint.v1.PhysicalNode.write:type_name -> flint.v1.PhysWrite
+	39, // 51: flint.v1.StagePlan.sources:type_name -> flint.v1.TableSource
+	21, // 52: flint.v1.StagePlan.nodes:type_name -> flint.v1.PhysicalNode
+	22, // 53: flint.v1.StagePlan.stages:type_name -> flint.v1.Stage
+	24, // 54: flint.v1.InputLocations.locations:type_name -> flint.v1.InputLocation
+	39, // 55: flint.v1.Task.sources:type_name -> flint.v1.TableSource
+	21, // 56: flint.v1.Task.nodes:type_name -> flint.v1.PhysicalNode
+	22, // 57: flint.v1.Task.stage:type_name -> flint.v1.Stage
+	3,  // 58: flint.v1.Task.splits:type_name -> flint.v1.Split
+	28, // 59: flint.v1.Task.exchange_schemas:type_name -> flint.v1.Task.ExchangeSchemasEntry
+	29, // 60: flint.v1.Task.inputs:type_name -> flint.v1.Task.InputsEntry
+	40, // 61: flint.v1.Task.ExchangeSchemasEntry.value:type_name -> flint.v1.ArrowSchema
+	25, // 62: flint.v1.Task.InputsEntry.value:type_name -> flint.v1.InputLocations
+	63, // [63:63] is the sub-list for method output_type
+	63, // [63:63] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_physical_proto_init() }

@@ -340,6 +340,7 @@ const (
 	SubqueryKind_SUBQUERY_KIND_SCALAR SubqueryKind = 0
 	SubqueryKind_SUBQUERY_KIND_EXISTS SubqueryKind = 1
 	SubqueryKind_SUBQUERY_KIND_IN     SubqueryKind = 2
+	SubqueryKind_SUBQUERY_KIND_ANY    SubqueryKind = 3
 )
 
 // Enum value maps for SubqueryKind.
@@ -348,11 +349,13 @@ var (
 		0: "SUBQUERY_KIND_SCALAR",
 		1: "SUBQUERY_KIND_EXISTS",
 		2: "SUBQUERY_KIND_IN",
+		3: "SUBQUERY_KIND_ANY",
 	}
 	SubqueryKind_value = map[string]int32{
 		"SUBQUERY_KIND_SCALAR": 0,
 		"SUBQUERY_KIND_EXISTS": 1,
 		"SUBQUERY_KIND_IN":     2,
+		"SUBQUERY_KIND_ANY":    3,
 	}
 )
 
@@ -448,6 +451,7 @@ const (
 	JoinType_JOIN_TYPE_SEMI  JoinType = 4
 	JoinType_JOIN_TYPE_ANTI  JoinType = 5
 	JoinType_JOIN_TYPE_CROSS JoinType = 6
+	JoinType_JOIN_TYPE_MARK  JoinType = 7
 )
 
 // Enum value maps for JoinType.
@@ -460,6 +464,7 @@ var (
 		4: "JOIN_TYPE_SEMI",
 		5: "JOIN_TYPE_ANTI",
 		6: "JOIN_TYPE_CROSS",
+		7: "JOIN_TYPE_MARK",
 	}
 	JoinType_value = map[string]int32{
 		"JOIN_TYPE_INNER": 0,
@@ -469,6 +474,7 @@ var (
 		"JOIN_TYPE_SEMI":  4,
 		"JOIN_TYPE_ANTI":  5,
 		"JOIN_TYPE_CROSS": 6,
+		"JOIN_TYPE_MARK":  7,
 	}
 )
 
@@ -1938,9 +1944,10 @@ type SubqueryExpr struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          SubqueryKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=flint.v1.SubqueryKind" json:"kind,omitempty"`
 	Plan          *LogicalNode           `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
-	Expr          *Expr                  `protobuf:"bytes,3,opt,name=expr,proto3" json:"expr,omitempty"` // the left operand of IN
+	Expr          *Expr                  `protobuf:"bytes,3,opt,name=expr,proto3" json:"expr,omitempty"` // the left operand of IN and ANY
 	Negated       bool                   `protobuf:"varint,4,opt,name=negated,proto3" json:"negated,omitempty"`
 	Type          *DataType              `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	Op            BinaryOp               `protobuf:"varint,6,opt,name=op,proto3,enum=flint.v1.BinaryOp" json:"op,omitempty"` // the comparison of ANY
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2008,6 +2015,13 @@ func (x *SubqueryExpr) GetType() *DataType {
 		return x.Type
 	}
 	return nil
+}
+
+func (x *SubqueryExpr) GetOp() BinaryOp {
+	if x != nil {
+		return x.Op
+	}
+	return BinaryOp_BINARY_OP_UNSPECIFIED
 }
 
 // Expr is a plan.Expr: exactly one kind is set.
@@ -2844,6 +2858,8 @@ type JoinNode struct {
 	Type          JoinType               `protobuf:"varint,3,opt,name=type,proto3,enum=flint.v1.JoinType" json:"type,omitempty"`
 	Cond          *Expr                  `protobuf:"bytes,4,opt,name=cond,proto3" json:"cond,omitempty"` // absent: every pair
 	NullAware     bool                   `protobuf:"varint,5,opt,name=null_aware,json=nullAware,proto3" json:"null_aware,omitempty"`
+	MarkCond      *Expr                  `protobuf:"bytes,6,opt,name=mark_cond,json=markCond,proto3" json:"mark_cond,omitempty"` // mark joins; absent: TRUE (EXISTS)
+	Mark          *Column                `protobuf:"bytes,7,opt,name=mark,proto3" json:"mark,omitempty"`                         // mark joins: the appended column
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2911,6 +2927,20 @@ func (x *JoinNode) GetNullAware() bool {
 		return x.NullAware
 	}
 	return false
+}
+
+func (x *JoinNode) GetMarkCond() *Expr {
+	if x != nil {
+		return x.MarkCond
+	}
+	return nil
+}
+
+func (x *JoinNode) GetMark() *Column {
+	if x != nil {
+		return x.Mark
+	}
+	return nil
 }
 
 type SortNode struct {
@@ -3523,13 +3553,14 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x04args\x18\x02 \x03(\v2\x0e.flint.v1.ExprR\x04args\x12\x1a\n" +
 	"\bdistinct\x18\x03 \x01(\bR\bdistinct\x12&\n" +
 	"\x06filter\x18\x04 \x01(\v2\x0e.flint.v1.ExprR\x06filter\x12&\n" +
-	"\x04type\x18\x05 \x01(\v2\x12.flint.v1.DataTypeR\x04type\"\xcb\x01\n" +
+	"\x04type\x18\x05 \x01(\v2\x12.flint.v1.DataTypeR\x04type\"\xef\x01\n" +
 	"\fSubqueryExpr\x12*\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x16.flint.v1.SubqueryKindR\x04kind\x12)\n" +
 	"\x04plan\x18\x02 \x01(\v2\x15.flint.v1.LogicalNodeR\x04plan\x12\"\n" +
 	"\x04expr\x18\x03 \x01(\v2\x0e.flint.v1.ExprR\x04expr\x12\x18\n" +
 	"\anegated\x18\x04 \x01(\bR\anegated\x12&\n" +
-	"\x04type\x18\x05 \x01(\v2\x12.flint.v1.DataTypeR\x04type\"\x86\x04\n" +
+	"\x04type\x18\x05 \x01(\v2\x12.flint.v1.DataTypeR\x04type\x12\"\n" +
+	"\x02op\x18\x06 \x01(\x0e2\x12.flint.v1.BinaryOpR\x02op\"\x86\x04\n" +
 	"\x04Expr\x12+\n" +
 	"\acol_ref\x18\x01 \x01(\v2\x10.flint.v1.ColRefH\x00R\x06colRef\x12-\n" +
 	"\aliteral\x18\x02 \x01(\v2\x11.flint.v1.LiteralH\x00R\aliteral\x12.\n" +
@@ -3588,14 +3619,16 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x05input\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x05input\x12)\n" +
 	"\bgroup_by\x18\x02 \x03(\v2\x0e.flint.v1.ExprR\agroupBy\x12%\n" +
 	"\x04aggs\x18\x03 \x03(\v2\x11.flint.v1.AggCallR\x04aggs\x12\"\n" +
-	"\x03out\x18\x04 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xcd\x01\n" +
+	"\x03out\x18\x04 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xa0\x02\n" +
 	"\bJoinNode\x12)\n" +
 	"\x04left\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x04left\x12+\n" +
 	"\x05right\x18\x02 \x01(\v2\x15.flint.v1.LogicalNodeR\x05right\x12&\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x12.flint.v1.JoinTypeR\x04type\x12\"\n" +
 	"\x04cond\x18\x04 \x01(\v2\x0e.flint.v1.ExprR\x04cond\x12\x1d\n" +
 	"\n" +
-	"null_aware\x18\x05 \x01(\bR\tnullAware\"t\n" +
+	"null_aware\x18\x05 \x01(\bR\tnullAware\x12+\n" +
+	"\tmark_cond\x18\x06 \x01(\v2\x0e.flint.v1.ExprR\bmarkCond\x12$\n" +
+	"\x04mark\x18\a \x01(\v2\x10.flint.v1.ColumnR\x04mark\"t\n" +
 	"\bSortNode\x12+\n" +
 	"\x05input\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x05input\x12%\n" +
 	"\x04keys\x18\x02 \x03(\v2\x11.flint.v1.SortKeyR\x04keys\x12\x14\n" +
@@ -3682,17 +3715,18 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\fUNARY_OP_NOT\x10\x01\x12\x10\n" +
 	"\fUNARY_OP_NEG\x10\x02\x12\x14\n" +
 	"\x10UNARY_OP_IS_NULL\x10\x03\x12\x18\n" +
-	"\x14UNARY_OP_IS_NOT_NULL\x10\x04*X\n" +
+	"\x14UNARY_OP_IS_NOT_NULL\x10\x04*o\n" +
 	"\fSubqueryKind\x12\x18\n" +
 	"\x14SUBQUERY_KIND_SCALAR\x10\x00\x12\x18\n" +
 	"\x14SUBQUERY_KIND_EXISTS\x10\x01\x12\x14\n" +
-	"\x10SUBQUERY_KIND_IN\x10\x02*\xc6\x01\n" +
+	"\x10SUBQUERY_KIND_IN\x10\x02\x12\x15\n" +
+	"\x11SUBQUERY_KIND_ANY\x10\x03*\xc6\x01\n" +
 	"\x0eFrameBoundKind\x12(\n" +
 	"$FRAME_BOUND_KIND_UNBOUNDED_PRECEDING\x10\x00\x12\x1e\n" +
 	"\x1aFRAME_BOUND_KIND_PRECEDING\x10\x01\x12 \n" +
 	"\x1cFRAME_BOUND_KIND_CURRENT_ROW\x10\x02\x12\x1e\n" +
 	"\x1aFRAME_BOUND_KIND_FOLLOWING\x10\x03\x12(\n" +
-	"$FRAME_BOUND_KIND_UNBOUNDED_FOLLOWING\x10\x04*\x99\x01\n" +
+	"$FRAME_BOUND_KIND_UNBOUNDED_FOLLOWING\x10\x04*\xad\x01\n" +
 	"\bJoinType\x12\x13\n" +
 	"\x0fJOIN_TYPE_INNER\x10\x00\x12\x12\n" +
 	"\x0eJOIN_TYPE_LEFT\x10\x01\x12\x13\n" +
@@ -3700,7 +3734,8 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x0eJOIN_TYPE_FULL\x10\x03\x12\x12\n" +
 	"\x0eJOIN_TYPE_SEMI\x10\x04\x12\x12\n" +
 	"\x0eJOIN_TYPE_ANTI\x10\x05\x12\x13\n" +
-	"\x0fJOIN_TYPE_CROSS\x10\x06B-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
+	"\x0fJOIN_TYPE_CROSS\x10\x06\x12\x12\n" +
+	"\x0eJOIN_TYPE_MARK\x10\aB-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
 
 var (
 	file_flint_v1_plan_proto_rawDescOnce sync.Once
@@ -3811,69 +3846,72 @@ var file_flint_v1_plan_proto_depIdxs = []int32{
 	45,  // 39: flint.v1.SubqueryExpr.plan:type_name -> flint.v1.LogicalNode
 	29,  // 40: flint.v1.SubqueryExpr.expr:type_name -> flint.v1.Expr
 	7,   // 41: flint.v1.SubqueryExpr.type:type_name -> flint.v1.DataType
-	17,  // 42: flint.v1.Expr.col_ref:type_name -> flint.v1.ColRef
-	18,  // 43: flint.v1.Expr.literal:type_name -> flint.v1.Literal
-	19,  // 44: flint.v1.Expr.binary:type_name -> flint.v1.BinaryExpr
-	20,  // 45: flint.v1.Expr.unary:type_name -> flint.v1.UnaryExpr
-	21,  // 46: flint.v1.Expr.cast:type_name -> flint.v1.CastExpr
-	23,  // 47: flint.v1.Expr.case:type_name -> flint.v1.CaseExpr
-	24,  // 48: flint.v1.Expr.in_list:type_name -> flint.v1.InListExpr
-	25,  // 49: flint.v1.Expr.like:type_name -> flint.v1.LikeExpr
-	26,  // 50: flint.v1.Expr.func:type_name -> flint.v1.FuncExpr
-	27,  // 51: flint.v1.Expr.agg_call:type_name -> flint.v1.AggCall
-	28,  // 52: flint.v1.Expr.subquery:type_name -> flint.v1.SubqueryExpr
-	29,  // 53: flint.v1.SortKey.expr:type_name -> flint.v1.Expr
-	5,   // 54: flint.v1.FrameBound.kind:type_name -> flint.v1.FrameBoundKind
-	31,  // 55: flint.v1.WindowFrame.start:type_name -> flint.v1.FrameBound
-	31,  // 56: flint.v1.WindowFrame.end:type_name -> flint.v1.FrameBound
-	29,  // 57: flint.v1.WindowCall.args:type_name -> flint.v1.Expr
-	29,  // 58: flint.v1.WindowCall.partition_by:type_name -> flint.v1.Expr
-	30,  // 59: flint.v1.WindowCall.order_by:type_name -> flint.v1.SortKey
-	32,  // 60: flint.v1.WindowCall.frame:type_name -> flint.v1.WindowFrame
-	7,   // 61: flint.v1.WindowCall.type:type_name -> flint.v1.DataType
-	12,  // 62: flint.v1.ScanNode.source:type_name -> flint.v1.TableSource
-	11,  // 63: flint.v1.ScanNode.out:type_name -> flint.v1.Schema
-	29,  // 64: flint.v1.ScanNode.filters:type_name -> flint.v1.Expr
-	29,  // 65: flint.v1.Row.values:type_name -> flint.v1.Expr
-	35,  // 66: flint.v1.ValuesNode.rows:type_name -> flint.v1.Row
-	11,  // 67: flint.v1.ValuesNode.out:type_name -> flint.v1.Schema
-	45,  // 68: flint.v1.FilterNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 69: flint.v1.FilterNode.cond:type_name -> flint.v1.Expr
-	45,  // 70: flint.v1.ProjectNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 71: flint.v1.ProjectNode.projections:type_name -> flint.v1.Expr
-	11,  // 72: flint.v1.ProjectNode.out:type_name -> flint.v1.Schema
-	45,  // 73: flint.v1.AggregateNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 74: flint.v1.AggregateNode.group_by:type_name -> flint.v1.Expr
-	27,  // 75: flint.v1.AggregateNode.aggs:type_name -> flint.v1.AggCall
-	11,  // 76: flint.v1.AggregateNode.out:type_name -> flint.v1.Schema
-	45,  // 77: flint.v1.JoinNode.left:type_name -> flint.v1.LogicalNode
-	45,  // 78: flint.v1.JoinNode.right:type_name -> flint.v1.LogicalNode
-	6,   // 79: flint.v1.JoinNode.type:type_name -> flint.v1.JoinType
-	29,  // 80: flint.v1.JoinNode.cond:type_name -> flint.v1.Expr
-	45,  // 81: flint.v1.SortNode.input:type_name -> flint.v1.LogicalNode
-	30,  // 82: flint.v1.SortNode.keys:type_name -> flint.v1.SortKey
-	45,  // 83: flint.v1.LimitNode.input:type_name -> flint.v1.LogicalNode
-	45,  // 84: flint.v1.UnionNode.inputs:type_name -> flint.v1.LogicalNode
-	11,  // 85: flint.v1.UnionNode.out:type_name -> flint.v1.Schema
-	45,  // 86: flint.v1.WindowNode.input:type_name -> flint.v1.LogicalNode
-	33,  // 87: flint.v1.WindowNode.funcs:type_name -> flint.v1.WindowCall
-	11,  // 88: flint.v1.WindowNode.out:type_name -> flint.v1.Schema
-	34,  // 89: flint.v1.LogicalNode.scan:type_name -> flint.v1.ScanNode
-	36,  // 90: flint.v1.LogicalNode.values:type_name -> flint.v1.ValuesNode
-	37,  // 91: flint.v1.LogicalNode.filter:type_name -> flint.v1.FilterNode
-	38,  // 92: flint.v1.LogicalNode.project:type_name -> flint.v1.ProjectNode
-	39,  // 93: flint.v1.LogicalNode.aggregate:type_name -> flint.v1.AggregateNode
-	40,  // 94: flint.v1.LogicalNode.join:type_name -> flint.v1.JoinNode
-	41,  // 95: flint.v1.LogicalNode.sort:type_name -> flint.v1.SortNode
-	42,  // 96: flint.v1.LogicalNode.limit:type_name -> flint.v1.LimitNode
-	43,  // 97: flint.v1.LogicalNode.union:type_name -> flint.v1.UnionNode
-	44,  // 98: flint.v1.LogicalNode.window:type_name -> flint.v1.WindowNode
-	45,  // 99: flint.v1.LogicalPlan.root:type_name -> flint.v1.LogicalNode
-	100, // [100:100] is the sub-list for method output_type
-	100, // [100:100] is the sub-list for method input_type
-	100, // [100:100] is the sub-list for extension type_name
-	100, // [100:100] is the sub-list for extension extendee
-	0,   // [0:100] is the sub-list for field type_name
+	2,   // 42: flint.v1.SubqueryExpr.op:type_name -> flint.v1.BinaryOp
+	17,  // 43: flint.v1.Expr.col_ref:type_name -> flint.v1.ColRef
+	18,  // 44: flint.v1.Expr.literal:type_name -> flint.v1.Literal
+	19,  // 45: flint.v1.Expr.binary:type_name -> flint.v1.BinaryExpr
+	20,  // 46: flint.v1.Expr.unary:type_name -> flint.v1.UnaryExpr
+	21,  // 47: flint.v1.Expr.cast:type_name -> flint.v1.CastExpr
+	23,  // 48: flint.v1.Expr.case:type_name -> flint.v1.CaseExpr
+	24,  // 49: flint.v1.Expr.in_list:type_name -> flint.v1.InListExpr
+	25,  // 50: flint.v1.Expr.like:type_name -> flint.v1.LikeExpr
+	26,  // 51: flint.v1.Expr.func:type_name -> flint.v1.FuncExpr
+	27,  // 52: flint.v1.Expr.agg_call:type_name -> flint.v1.AggCall
+	28,  // 53: flint.v1.Expr.subquery:type_name -> flint.v1.SubqueryExpr
+	29,  // 54: flint.v1.SortKey.expr:type_name -> flint.v1.Expr
+	5,   // 55: flint.v1.FrameBound.kind:type_name -> flint.v1.FrameBoundKind
+	31,  // 56: flint.v1.WindowFrame.start:type_name -> flint.v1.FrameBound
+	31,  // 57: flint.v1.WindowFrame.end:type_name -> flint.v1.FrameBound
+	29,  // 58: flint.v1.WindowCall.args:type_name -> flint.v1.Expr
+	29,  // 59: flint.v1.WindowCall.partition_by:type_name -> flint.v1.Expr
+	30,  // 60: flint.v1.WindowCall.order_by:type_name -> flint.v1.SortKey
+	32,  // 61: flint.v1.WindowCall.frame:type_name -> flint.v1.WindowFrame
+	7,   // 62: flint.v1.WindowCall.type:type_name -> flint.v1.DataType
+	12,  // 63: flint.v1.ScanNode.source:type_name -> flint.v1.TableSource
+	11,  // 64: flint.v1.ScanNode.out:type_name -> flint.v1.Schema
+	29,  // 65: flint.v1.ScanNode.filters:type_name -> flint.v1.Expr
+	29,  // 66: flint.v1.Row.values:type_name -> flint.v1.Expr
+	35,  // 67: flint.v1.ValuesNode.rows:type_name -> flint.v1.Row
+	11,  // 68: flint.v1.ValuesNode.out:type_name -> flint.v1.Schema
+	45,  // 69: flint.v1.FilterNode.input:type_name -> flint.v1.LogicalNode
+	29,  // 70: flint.v1.FilterNode.cond:type_name -> flint.v1.Expr
+	45,  // 71: flint.v1.ProjectNode.input:type_name -> flint.v1.LogicalNode
+	29,  // 72: flint.v1.ProjectNode.projections:type_name -> flint.v1.Expr
+	11,  // 73: flint.v1.ProjectNode.out:type_name -> flint.v1.Schema
+	45,  // 74: flint.v1.AggregateNode.input:type_name -> flint.v1.LogicalNode
+	29,  // 75: flint.v1.AggregateNode.group_by:type_name -> flint.v1.Expr
+	27,  // 76: flint.v1.AggregateNode.aggs:type_name -> flint.v1.AggCall
+	11,  // 77: flint.v1.AggregateNode.out:type_name -> flint.v1.Schema
+	45,  // 78: flint.v1.JoinNode.left:type_name -> flint.v1.LogicalNode
+	45,  // 79: flint.v1.JoinNode.right:type_name -> flint.v1.LogicalNode
+	6,   // 80: flint.v1.JoinNode.type:type_name -> flint.v1.JoinType
+	29,  // 81: flint.v1.JoinNode.cond:type_name -> flint.v1.Expr
+	29,  // 82: flint.v1.JoinNode.mark_cond:type_name -> flint.v1.Expr
+	10,  // 83: flint.v1.JoinNode.mark:type_name -> flint.v1.Column
+	45,  // 84: flint.v1.SortNode.input:type_name -> flint.v1.LogicalNode
+	30,  // 85: flint.v1.SortNode.keys:type_name -> flint.v1.SortKey
+	45,  // 86: flint.v1.LimitNode.input:type_name -> flint.v1.LogicalNode
+	45,  // 87: flint.v1.UnionNode.inputs:type_name -> flint.v1.LogicalNode
+	11,  // 88: flint.v1.UnionNode.out:type_name -> flint.v1.Schema
+	45,  // 89: flint.v1.WindowNode.input:type_name -> flint.v1.LogicalNode
+	33,  // 90: flint.v1.WindowNode.funcs:type_name -> flint.v1.WindowCall
+	11,  // 91: flint.v1.WindowNode.out:type_name -> flint.v1.Schema
+	34,  // 92: flint.v1.LogicalNode.scan:type_name -> flint.v1.ScanNode
+	36,  // 93: flint.v1.LogicalNode.values:type_name -> flint.v1.ValuesNode
+	37,  // 94: flint.v1.LogicalNode.filter:type_name -> flint.v1.FilterNode
+	38,  // 95: flint.v1.LogicalNode.project:type_name -> flint.v1.ProjectNode
+	39,  // 96: flint.v1.LogicalNode.aggregate:type_name -> flint.v1.AggregateNode
+	40,  // 97: flint.v1.LogicalNode.join:type_name -> flint.v1.JoinNode
+	41,  // 98: flint.v1.LogicalNode.sort:type_name -> flint.v1.SortNode
+	42,  // 99: flint.v1.LogicalNode.limit:type_name -> flint.v1.LimitNode
+	43,  // 100: flint.v1.LogicalNode.union:type_name -> flint.v1.UnionNode
+	44,  // 101: flint.v1.LogicalNode.window:type_name -> flint.v1.WindowNode
+	45,  // 102: flint.v1.LogicalPlan.root:type_name -> flint.v1.LogicalNode
+	103, // [103:103] is the sub-list for method output_type
+	103, // [103:103] is the sub-list for method input_type
+	103, // [103:103] is the sub-list for extension type_name
+	103, // [103:103] is the sub-list for extension extendee
+	0,   // [0:103] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_plan_proto_init() }

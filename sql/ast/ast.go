@@ -474,6 +474,16 @@ type InSubquery struct {
 	Query *Query
 }
 
+// Quantified is Expr Op ANY|SOME|ALL (Query): a comparison with every row
+// of a one-column subquery. SOME is ANY.
+type Quantified struct {
+	At    Pos      // position of the comparison operator
+	Op    BinaryOp // one of the six comparisons
+	All   bool     // ALL; false for ANY and SOME
+	Expr  Expr
+	Query *Query
+}
+
 // Exists is [NOT] EXISTS (Query). The parser folds NOT EXISTS into Not.
 type Exists struct {
 	At    Pos

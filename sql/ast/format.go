@@ -142,6 +142,8 @@ func ExprPrecedence(e Expr) int {
 		return PrecIs
 	case *Between, *InList, *InSubquery, *Like:
 		return PrecLike
+	case *Quantified:
+		return PrecCmp
 	case *Exists:
 		if e.Not {
 			return PrecNot
@@ -173,6 +175,7 @@ func (n *IsDistinctFrom) String() string { return exprString(n) }
 func (n *Between) String() string        { return exprString(n) }
 func (n *InList) String() string         { return exprString(n) }
 func (n *InSubquery) String() string     { return exprString(n) }
+func (n *Quantified) String() string     { return exprString(n) }
 func (n *Exists) String() string         { return exprString(n) }
 func (n *ScalarSubquery) String() string { return exprString(n) }
 func (n *Like) String() string           { return exprString(n) }
@@ -310,6 +313,16 @@ func writeExpr(b *strings.Builder, e Expr, minPrec int) {
 			b.WriteString(" NOT")
 		}
 		b.WriteString(" IN (")
+		writeQuery(b, e.Query)
+		b.WriteByte(')')
+	case *Quantified:
+		writeExpr(b, e.Expr, PrecCmp)
+		b.WriteString(" " + e.Op.String())
+		if e.All {
+			b.WriteString(" ALL (")
+		} else {
+			b.WriteString(" ANY (")
+		}
 		writeQuery(b, e.Query)
 		b.WriteByte(')')
 	case *Exists:

@@ -36,6 +36,7 @@ func (n *IsDistinctFrom) Pos() Pos      { return n.At }
 func (n *Between) Pos() Pos             { return n.At }
 func (n *InList) Pos() Pos              { return n.At }
 func (n *InSubquery) Pos() Pos          { return n.At }
+func (n *Quantified) Pos() Pos          { return n.At }
 func (n *Exists) Pos() Pos              { return n.At }
 func (n *ScalarSubquery) Pos() Pos      { return n.At }
 func (n *Like) Pos() Pos                { return n.At }
@@ -93,6 +94,7 @@ func (*IsDistinctFrom) exprNode() {}
 func (*Between) exprNode()        {}
 func (*InList) exprNode()         {}
 func (*InSubquery) exprNode()     {}
+func (*Quantified) exprNode()     {}
 func (*Exists) exprNode()         {}
 func (*ScalarSubquery) exprNode() {}
 func (*Like) exprNode()           {}
@@ -140,6 +142,7 @@ var (
 	_ Expr      = (*Between)(nil)
 	_ Expr      = (*InList)(nil)
 	_ Expr      = (*InSubquery)(nil)
+	_ Expr      = (*Quantified)(nil)
 	_ Expr      = (*Exists)(nil)
 	_ Expr      = (*ScalarSubquery)(nil)
 	_ Expr      = (*Like)(nil)

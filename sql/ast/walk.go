@@ -110,6 +110,9 @@ func Inspect(n Node, f func(Node) bool) {
 	case *InSubquery:
 		inspectExpr(n.Expr, f)
 		Inspect(n.Query, f)
+	case *Quantified:
+		inspectExpr(n.Expr, f)
+		Inspect(n.Query, f)
 	case *Exists:
 		Inspect(n.Query, f)
 	case *ScalarSubquery:

@@ -46,10 +46,37 @@ func (a *aggCtx) usesInput(e plan.Expr) bool {
 }
 
 func (a *aggCtx) addGroup(e plan.Expr, ids *plan.IDGen, name string) {
+	a.addGroupKey(e, exprKey(e), ids, name)
+}
+
+// addGroupFrom registers the group expression e bound from src. Bound
+// subqueries all print alike ("<subquery>"), so a group holding one is
+// keyed by its SQL text instead; matchGroupSQL finds it again when the
+// same text appears in the SELECT list (GROUP BY 1, an alias, or a repeat).
+func (a *aggCtx) addGroupFrom(e plan.Expr, src ast.Expr, ids *plan.IDGen, name string) {
+	if plan.HasSubquery(e) {
+		a.addGroupKey(e, sqlKey(src), ids, name)
+		return
+	}
+	a.addGroup(e, ids, name)
+}
+
+func sqlKey(e ast.Expr) string { return "sql::" + e.String() }
+
+// matchGroupSQL returns a reference to the group column of a GROUP BY
+// expression with a subquery whose SQL text is e's.
+func (a *aggCtx) matchGroupSQL(e ast.Expr) (plan.Expr, bool) {
+	i, ok := a.groupIdx[sqlKey(e)]
+	if !ok {
+		return nil, false
+	}
+	return a.groupCols[i].Ref(), true
+}
+
+func (a *aggCtx) addGroupKey(e plan.Expr, k string, ids *plan.IDGen, name string) {
 	if a.groupIdx == nil {
 		a.groupIdx = map[string]int{}
 	}
-	k := exprKey(e)
 	if _, ok := a.groupIdx[k]; ok {
 		return
 	}

@@ -113,7 +113,7 @@ func (b *Binder) BindAggregate(sql string, input plan.Node, groupBy []ast.Expr, 
 		if err != nil {
 			return nil, err
 		}
-		ag.addGroup(e, b.ids, outputName(g, ""))
+		ag.addGroupFrom(e, g, b.ids, outputName(g, ""))
 	}
 	ctx := &exprCtx{sc: sc, agg: ag, clause: "aggregate list"}
 	var projs []plan.Expr

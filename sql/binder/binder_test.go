@@ -427,6 +427,54 @@ func TestSubqueries(t *testing.T) {
 	}
 }
 
+func TestQuantifiedSubqueries(t *testing.T) {
+	for _, c := range []struct {
+		sql  string
+		kind plan.SubqueryKind
+		op   plan.BinaryOp
+		neg  bool
+		str  string
+	}{
+		{"select a from t where a > any (select a from u)", plan.SubAny, plan.OpGt, false, "ANY"},
+		{"select a from t where a <= some (select a from u)", plan.SubAny, plan.OpLtEq, false, "ANY"},
+		// x op ALL (q) is NOT (x <negated op> ANY (q)).
+		{"select a from t where a >= all (select a from u)", plan.SubAny, plan.OpLt, true, ">= ALL"},
+		{"select a from t where a = all (select a from u)", plan.SubAny, plan.OpNotEq, true, "= ALL"},
+		{"select a from t where a <> any (select a from u)", plan.SubAny, plan.OpNotEq, false, "<> ANY"},
+		// = ANY is IN, <> ALL is NOT IN.
+		{"select a from t where a = any (select a from u)", plan.SubIn, "", false, "IN"},
+		{"select a from t where a != all (select a from u)", plan.SubIn, "", true, "NOT IN"},
+	} {
+		t.Run(c.sql, func(t *testing.T) {
+			n := bindSQL(t, c.sql)
+			checkPlan(t, n)
+			s, ok := whereCond(t, n).(*plan.Subquery)
+			if !ok || s.Kind != c.kind || s.Op != c.op || s.Negated != c.neg || !strings.Contains(s.String(), c.str) {
+				t.Fatalf("got %v, want kind %d op %q negated %v", whereCond(t, n), c.kind, c.op, c.neg)
+			}
+		})
+	}
+	// Grouping by subquery expressions: by position, by repeating the text,
+	// and two different ones stay two groups (bound subqueries print alike).
+	for q, groups := range map[string]int{
+		"select a in (select a from u), count(*) from t group by 1":                                            1,
+		"select a in (select a from u), count(*) from t group by a in (select a from u)":                       1,
+		"select a in (select a from u), a in (select a from u where u.x = 'y'), count(*) from t group by 1, 2": 2,
+	} {
+		n := bindSQL(t, q)
+		checkPlan(t, n)
+		if ag := find[*plan.Aggregate](n); len(ag.GroupBy) != groups {
+			t.Errorf("%s: %d groups, want %d:\n%s", q, len(ag.GroupBy), groups, plan.Format(n))
+		}
+	}
+	// Operands are cast to a common type: the INTEGER column compared with
+	// a BIGINT subquery column.
+	s := whereCond(t, bindSQL(t, "select a from t where a > all (select g from t)")).(*plan.Subquery)
+	if !typeIs(s.E.Type(), i64) || !typeIs(s.Plan.Schema()[0].Type, i64) {
+		t.Errorf("operand %s (%s), subquery column %s", s.E, s.E.Type(), s.Plan.Schema()[0].Type)
+	}
+}
+
 func TestWindows(t *testing.T) {
 	n := bindSQL(t, "select a, row_number() over (partition by b order by c desc), sum(a) over w as s from t window w as (order by d rows between 2 preceding and current row)")
 	checkPlan(t, n)
@@ -501,6 +549,8 @@ func TestErrors(t *testing.T) {
 		{"select * from t where b in (1, 2)", 29, []string{"cannot compare b (VARCHAR) with IN list value 1 (INTEGER)"}},
 		{"select * from t where a", 23, []string{"WHERE condition must be BOOLEAN", "INTEGER"}},
 		{"select (select a, b from u) from t", 8, []string{"scalar subquery must return one column"}},
+		{"select a > all (select a, b from u) from t", 10, []string{"subquery of ALL must return one column, got 2"}},
+		{"select b < any (select a from u) from t", 10, []string{"cannot compare b (VARCHAR) with the ANY subquery's column (INTEGER)"}},
 		{"with recursive x as (select 1) select * from x", 1, []string{"WITH RECURSIVE is not supported"}},
 		{"select a from t intersect all select a from u", 17, []string{"INTERSECT ALL is not supported"}},
 		{"select a from t union select a, x from u", 17, []string{"same number of columns"}},

@@ -41,6 +41,9 @@ func (b *Binder) bindExpr(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 		if fc, ok := e.(*ast.FuncCall); ok && fc.Over == nil && isAggregateCall(fc) {
 			return b.bindAggCall(fc, ctx)
 		}
+		if ref, ok := ctx.agg.matchGroupSQL(e); ok {
+			return ref, nil
+		}
 		if !containsSpecial(e) {
 			p, err := b.bindExprInner(e, ctx.plain())
 			if err != nil {
@@ -212,35 +215,33 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 	case *ast.InList:
 		return b.bindInList(x, ctx)
 	case *ast.InSubquery:
-		v, err := b.bindExpr(x.Expr, ctx)
+		v, sub, err := b.bindCompareSubquery(x.Expr, x.Query, "IN", x.At, ctx)
 		if err != nil {
-			return nil, err
-		}
-		sub, err := b.bindSubquery(x.Query, ctx)
-		if err != nil {
-			return nil, err
-		}
-		sch := sub.Schema()
-		if len(sch) != 1 {
-			return nil, b.errf(x.At, "subquery of IN must return one column, got %d", len(sch))
-		}
-		st := sch[0].Type
-		t, err := types.ComparisonType(v.Type(), st)
-		if err != nil {
-			return nil, b.errf(x.At, "cannot compare %s (%s) with the IN subquery's column (%s)", x.Expr.String(), types.TypeName(v.Type()), types.TypeName(st))
-		}
-		if !arrow.TypeEqual(st, t) {
-			ref := sch[0].Ref()
-			sub = b.project(sub, []plan.Expr{&plan.Cast{E: ref, To: t}}, []string{sch[0].Name})
-		}
-		v, err = b.castTo(v, t, x.At)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.checkAggCorrelation(&plan.Subquery{Plan: sub}, ctx, x.At); err != nil {
 			return nil, err
 		}
 		return &plan.Subquery{Kind: plan.SubIn, Plan: sub, E: v, Negated: x.Not, Typ: types.Boolean}, nil
+	case *ast.Quantified:
+		op, ok := comparisonOps[x.Op]
+		if !ok {
+			return nil, b.errf(x.At, "%s ANY/ALL needs a comparison operator", x.Op)
+		}
+		what := "ANY"
+		if x.All {
+			what = "ALL"
+		}
+		v, sub, err := b.bindCompareSubquery(x.Expr, x.Query, what, x.At, ctx)
+		if err != nil {
+			return nil, err
+		}
+		// = ANY is IN and <> ALL is NOT IN; op ALL is NOT (negated op ANY).
+		out := &plan.Subquery{Kind: plan.SubAny, Plan: sub, E: v, Op: op, Typ: types.Boolean}
+		if x.All {
+			out.Op, out.Negated = op.Negate(), true
+		}
+		if out.Op == plan.OpEq {
+			out.Kind, out.Op = plan.SubIn, ""
+		}
+		return out, nil
 	case *ast.Exists:
 		sub, err := b.bindSubquery(x.Query, ctx)
 		if err != nil {
@@ -339,6 +340,46 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 		return b.callFunc("strpos", []plan.Expr{str, sub}, x.At, "POSITION")
 	}
 	return nil, b.errf(e.Pos(), "unsupported expression %s", e.String())
+}
+
+// comparisonOps maps the SQL comparisons allowed before ANY/ALL.
+var comparisonOps = map[ast.BinaryOp]plan.BinaryOp{
+	ast.OpEq: plan.OpEq, ast.OpNotEq: plan.OpNotEq, ast.OpLt: plan.OpLt,
+	ast.OpLtEq: plan.OpLtEq, ast.OpGt: plan.OpGt, ast.OpGtEq: plan.OpGtEq,
+}
+
+// bindCompareSubquery binds the operand and the one-column subquery of
+// x IN (q) or x op ANY/ALL (q), casting both to their comparison type (the
+// subquery's column through a projection).
+func (b *Binder) bindCompareSubquery(e ast.Expr, q *ast.Query, what string, at ast.Pos, ctx *exprCtx) (plan.Expr, plan.Node, error) {
+	v, err := b.bindExpr(e, ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := b.bindSubquery(q, ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sch := sub.Schema()
+	if len(sch) != 1 {
+		return nil, nil, b.errf(at, "subquery of %s must return one column, got %d", what, len(sch))
+	}
+	st := sch[0].Type
+	t, err := types.ComparisonType(v.Type(), st)
+	if err != nil {
+		return nil, nil, b.errf(at, "cannot compare %s (%s) with the %s subquery's column (%s)", e.String(), types.TypeName(v.Type()), what, types.TypeName(st))
+	}
+	if !arrow.TypeEqual(st, t) {
+		ref := sch[0].Ref()
+		sub = b.project(sub, []plan.Expr{&plan.Cast{E: ref, To: t}}, []string{sch[0].Name})
+	}
+	if v, err = b.castTo(v, t, at); err != nil {
+		return nil, nil, err
+	}
+	if err := b.checkAggCorrelation(&plan.Subquery{Plan: sub}, ctx, at); err != nil {
+		return nil, nil, err
+	}
+	return v, sub, nil
 }
 
 // checkAggCorrelation rejects a subquery that, inside an aggregating
@@ -890,7 +931,7 @@ func containsSpecial(e ast.Expr) bool {
 			if x.Over != nil || isAggregateCall(x) {
 				found = true
 			}
-		case *ast.ScalarSubquery, *ast.Exists, *ast.InSubquery:
+		case *ast.ScalarSubquery, *ast.Exists, *ast.InSubquery, *ast.Quantified:
 			found = true
 		}
 		return !found
@@ -945,6 +986,8 @@ func walkAST(e ast.Expr, fn func(ast.Expr) bool) {
 	case *ast.InList:
 		kids = append([]ast.Expr{x.Expr}, x.List...)
 	case *ast.InSubquery:
+		kids = []ast.Expr{x.Expr}
+	case *ast.Quantified:
 		kids = []ast.Expr{x.Expr}
 	case *ast.Like:
 		kids = []ast.Expr{x.Expr, x.Pattern, x.Escape}

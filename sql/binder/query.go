@@ -434,7 +434,7 @@ func (b *Binder) bindGroupBy(sel *ast.SelectCore, items []selectItem, ag *aggCtx
 		if err != nil {
 			return err
 		}
-		ag.addGroup(e, b.ids, name)
+		ag.addGroupFrom(e, ge, b.ids, name)
 	}
 	if sel.GroupByAll {
 		for _, it := range items {
@@ -449,7 +449,7 @@ func (b *Binder) bindGroupBy(sel *ast.SelectCore, items []selectItem, ag *aggCtx
 			if err != nil {
 				return err
 			}
-			ag.addGroup(e, b.ids, it.name)
+			ag.addGroupFrom(e, it.e, b.ids, it.name)
 		}
 	}
 	return nil

@@ -30,6 +30,10 @@ func (p *parser) parseExpr(minPrec int) ast.Expr {
 					return left
 				}
 				p.i++
+				if prec == ast.PrecCmp && (p.isKw("ANY") || p.isKw("SOME") || p.isKw("ALL")) {
+					left = p.parseQuantified(left, op, t.pos)
+					continue
+				}
 				right := p.parseExpr(prec + 1)
 				left = &ast.Binary{At: t.pos, Op: op, Left: left, Right: right}
 				continue
@@ -92,6 +96,21 @@ func (p *parser) parseExpr(minPrec int) ast.Expr {
 			return left
 		}
 	}
+}
+
+// parseQuantified parses ANY|SOME|ALL (query) after a comparison operator.
+func (p *parser) parseQuantified(left ast.Expr, op ast.BinaryOp, at ast.Pos) ast.Expr {
+	kw := p.next()
+	if !p.isOp("(") {
+		p.failExpected(`"(" after ` + kw.upper)
+	}
+	p.i++
+	if !p.looksLikeQuery() {
+		p.failExpected("a subquery after " + kw.upper + " (")
+	}
+	q := p.parseQuery()
+	p.expectOp(")")
+	return &ast.Quantified{At: at, Op: op, All: kw.upper == "ALL", Expr: left, Query: q}
 }
 
 // parseIs parses the part after IS: [NOT] NULL|TRUE|FALSE|UNKNOWN|DISTINCT FROM x.

@@ -200,6 +200,9 @@ func walkExpr(e ast.Expr, f func(ast.Node)) {
 	case *ast.InSubquery:
 		walkExpr(e.Expr, f)
 		walkQuery(e.Query, f)
+	case *ast.Quantified:
+		walkExpr(e.Expr, f)
+		walkQuery(e.Query, f)
 	case *ast.Exists:
 		walkQuery(e.Query, f)
 	case *ast.ScalarSubquery:
