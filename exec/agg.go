@@ -180,7 +180,6 @@ type hashAggregate struct {
 	emitted  int
 	hashes   []uint64
 	ids      []uint32
-	opened   bool
 }
 
 var _ Operator = (*hashAggregate)(nil)
@@ -319,7 +318,6 @@ func (h *hashAggregate) Open(ctx context.Context) error {
 	if err := h.input.Open(ctx); err != nil {
 		return err
 	}
-	h.opened = true
 	h.consumed, h.emitted, h.ngroups = false, 0, 0
 	h.table = nil
 	if len(h.groupCols) > 0 {
@@ -479,11 +477,9 @@ func (h *hashAggregate) Close() error {
 			d.table = nil
 		}
 	}
-	if h.opened {
-		h.opened = false
-		return h.input.Close()
-	}
-	return nil
+	// Also when Open failed or never ran: the input may hold resources
+	// from its construction (an exchange source's batches).
+	return h.input.Close()
 }
 
 // aggDistinct filters a DISTINCT aggregate's input to the first occurrence

@@ -1044,7 +1044,6 @@ type hashJoin struct {
 	left, right Operator
 	probe       *hjProbe
 	table       *JoinTable
-	opened      bool
 }
 
 var _ Operator = (*hashJoin)(nil)
@@ -1067,7 +1066,6 @@ func (j *hashJoin) Schema() *arrow.Schema { return j.probe.schema }
 // Open implements Operator: it opens both inputs and builds the table from
 // the whole right input.
 func (j *hashJoin) Open(ctx context.Context) error {
-	j.opened = true
 	if err := j.right.Open(ctx); err != nil {
 		return err
 	}
@@ -1101,10 +1099,8 @@ func (j *hashJoin) Close() error {
 		j.table.Release()
 		j.table = nil
 	}
-	if !j.opened {
-		return nil
-	}
-	j.opened = false
+	// Inputs are closed also when Open failed or never ran: they may
+	// hold resources from their construction (exchange batches).
 	err := j.left.Close()
 	if rerr := j.right.Close(); err == nil {
 		err = rerr
@@ -1114,9 +1110,8 @@ func (j *hashJoin) Close() error {
 
 // hashJoinProbe implements NewHashJoinProbe.
 type hashJoinProbe struct {
-	probe  *hjProbe
-	table  *JoinTable
-	opened bool
+	probe *hjProbe
+	table *JoinTable
 }
 
 var _ Operator = (*hashJoinProbe)(nil)
@@ -1149,7 +1144,6 @@ func (j *hashJoinProbe) Schema() *arrow.Schema { return j.probe.schema }
 
 // Open implements Operator.
 func (j *hashJoinProbe) Open(ctx context.Context) error {
-	j.opened = true
 	j.probe.reset(j.table)
 	return j.probe.left.Open(ctx)
 }
@@ -1162,9 +1156,5 @@ func (j *hashJoinProbe) Next(ctx context.Context) (arrow.RecordBatch, error) {
 // Close implements Operator.
 func (j *hashJoinProbe) Close() error {
 	j.probe.releaseBatch()
-	if !j.opened {
-		return nil
-	}
-	j.opened = false
 	return j.probe.left.Close()
 }
