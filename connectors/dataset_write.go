@@ -184,15 +184,29 @@ type openFile struct {
 	used  int64 // tick of the last write, for closing the least recent
 }
 
+// countingWriter is the sink of a file's encoder: it counts the bytes
+// written and keeps the first write error (a cancelled context, a full
+// disk), dropping later writes, while telling the encoder every write
+// succeeded. pqarrow's writer keeps its buffers when its sink fails half
+// way through a flush or Close, so an encoder must always be able to
+// finish; the error is reported by the TaskWriter right after.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	err error
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return len(p), nil
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
-	return n, err
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	c.err = err
+	return len(p), nil
 }
 
 // NewTaskWriter prepares the writer of one attempt. schema is the schema
@@ -352,6 +366,9 @@ func (w *TaskWriter) writeTo(ctx context.Context, folder string, b arrow.RecordB
 	if err := f.bw.Write(rec); err != nil {
 		return fmt.Errorf("write %s: %w", JoinPath(w.spec.Location, f.rel), err)
 	}
+	if f.count.err != nil {
+		return fmt.Errorf("write %s: %w", JoinPath(w.spec.Location, f.rel), f.count.err)
+	}
 	f.rows += n
 	w.tick++
 	f.used = w.tick
@@ -415,7 +432,11 @@ func randomToken() string {
 // finish completes one file and records it.
 func (w *TaskWriter) finish(f *openFile) error {
 	full := JoinPath(w.spec.Location, f.rel)
-	if err := f.bw.Close(); err != nil {
+	err := f.bw.Close()
+	if err == nil {
+		err = f.count.err
+	}
+	if err != nil {
 		f.w.Abort()
 		return fmt.Errorf("write %s: %w", full, err)
 	}

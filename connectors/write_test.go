@@ -551,3 +551,48 @@ func TestWriteOptionErrors(t *testing.T) {
 		t.Error("a missing partition column must fail")
 	}
 }
+
+// TestWriteCancelledMidFile cancels a task's context while its files are
+// open: Close fails with the context's error, Abort leaves nothing, and
+// the encoders give back all their memory (checkedCtx) although their
+// sink failed under them.
+func TestWriteCancelledMidFile(t *testing.T) {
+	for _, format := range []Format{Parquet, CSV, JSON} {
+		for _, cancelAt := range []string{"before the first file", "before close"} {
+			t.Run(fmt.Sprintf("%s/%s", format, cancelAt), func(t *testing.T) {
+				ctx, cancel := context.WithCancel(checkedCtx(t))
+				defer cancel()
+				b := writeBatch(t, ctx)
+				defer b.Release()
+				dir := t.TempDir()
+				spec := testSpec(dir, format)
+				spec.PartitionBy = []PartitionColumn{{Name: "ok", Type: "BOOLEAN"}}
+				tw, err := NewTaskWriter(spec, b.Schema(), 0, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 3 {
+					if cancelAt == "before the first file" {
+						cancel()
+					}
+					if err = tw.Write(ctx, b); err != nil {
+						break
+					}
+				}
+				if err == nil {
+					cancel()
+					_, err = tw.Close(ctx)
+				}
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("error %v, want context.Canceled", err)
+				}
+				if err := tw.Abort(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := listAll(t, dir); len(got) != 0 {
+					t.Errorf("abort left %v", got)
+				}
+			})
+		}
+	}
+}
