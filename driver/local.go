@@ -45,7 +45,9 @@ func NewLocal(slots int) *Local {
 }
 
 // Execute runs every stage of sp and returns the final stage's output in
-// task order. The caller owns the batches.
+// task order. The caller owns the batches. When ctx ends before every
+// stage has finished, Execute returns ctx's error and no batches: a
+// cancelled or timed-out query never looks like a short result.
 func (d *Local) Execute(ctx context.Context, sp *physical.StagePlan) ([]arrow.RecordBatch, error) {
 	if physical.WriteOf(sp.Final()) != nil {
 		return nil, errors.New("internal error: a write plan must run with ExecuteWrite")
@@ -58,9 +60,14 @@ func (d *Local) Execute(ctx context.Context, sp *physical.StagePlan) ([]arrow.Re
 }
 
 // run runs every stage of sp; the final stage's output is in the
-// schedule's result (or written, for a write).
-func (d *Local) run(ctx context.Context, sp *physical.StagePlan) (*schedule, error) {
-	ctx, cancel := context.WithCancel(ctx)
+// schedule's result (or written, for a write). It fails unless every
+// stage finished: with the first task error, or else with parent's error
+// (stages stop early, without an error of their own, once it ends).
+func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, error) {
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	store := shuffle.NewMemoryStore()
 	defer store.Close()
@@ -87,6 +94,11 @@ func (d *Local) run(ctx context.Context, sp *physical.StagePlan) (*schedule, err
 		}()
 	}
 	wg.Wait()
+	if s.err == nil && s.finished < len(sp.Stages) {
+		if s.err = parent.Err(); s.err == nil {
+			s.err = fmt.Errorf("internal error: %d of %d stages finished without an error", s.finished, len(sp.Stages))
+		}
+	}
 	if s.err != nil {
 		releaseAll(s.result)
 		return nil, s.err
@@ -108,6 +120,7 @@ type schedule struct {
 
 	mu        sync.Mutex
 	err       error
+	finished  int // stages that ran to the end
 	result    []arrow.RecordBatch
 	consumers []int
 	// written holds, per task of a write stage, the files of its
@@ -138,7 +151,9 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	}
 	tasks, err := s.tasks(ctx, st)
 	if err != nil {
-		s.fail(err)
+		if ctx.Err() == nil {
+			s.fail(err)
+		}
 		return
 	}
 	results := make([][]arrow.RecordBatch, len(tasks))
@@ -211,6 +226,7 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	}
 	// Drop inputs nobody else will read.
 	s.mu.Lock()
+	s.finished++
 	var drop []int
 	for _, in := range st.Inputs {
 		s.consumers[in]--

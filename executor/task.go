@@ -17,6 +17,9 @@ import (
 // Either way the Arrow schema of its output is recorded in env under the
 // stage's ID (env.ExchangeSchema), also when there are no rows.
 // A panic inside an operator is turned into an error naming the stage.
+// When ctx ends before the task has finished, Run returns ctx's error and
+// commits nothing, even if the operators stopped without one: a cancelled
+// task never passes for one that read everything.
 func Run(ctx context.Context, env *Env, t physical.Task) (result []arrow.RecordBatch, err error) {
 	if physical.WriteOf(t.Stage) != nil {
 		return nil, fmt.Errorf("internal error: stage %d is a write stage; run it with RunWrite", t.Stage.ID)
@@ -40,10 +43,23 @@ func Run(ctx context.Context, env *Env, t physical.Task) (result []arrow.RecordB
 		return nil, err
 	}
 	if out == nil {
-		return drain(ctx, op)
+		res, err := drain(ctx, op)
+		if err == nil {
+			if err = ctx.Err(); err != nil {
+				releaseBatches(res)
+				res = nil
+			}
+		}
+		return res, err
 	}
 	parts, err := partitionOutput(ctx, op, out, t)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		for _, p := range parts {
+			releaseBatches(p)
+		}
 		return nil, err
 	}
 	return nil, env.Store.Put(ctx, t.Stage.ID, t.Index, parts)
