@@ -133,11 +133,24 @@ func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb
 		return failed(fmt.Errorf("%s: %w", what, err), start), nil
 	}
 	defer s.end(j, key)
+	// When the attempt is cancelled, the time it took to stop is logged.
+	var ended time.Time
+	endedSet := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() { ended = time.Now(); close(endedSet) })
+	defer stopWatch()
+	cancelled := func() (*pb.RunTaskResponse, error) {
+		if !stopWatch() { // ctx has ended: the watch runs, if it has not yet
+			<-endedSet
+		}
+		s.log.Info("task cancelled", "job", spec.JobID, "stage", key.stage, "task", key.task, "attempt", key.attempt,
+			"cause", context.Cause(ctx).Error(), "stopped_in", time.Since(ended).Round(time.Microsecond))
+		return s.cancelled(ctx, what, start)
+	}
 
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return s.cancelled(ctx, what, start)
+		return cancelled()
 	}
 	defer func() { <-s.slots }()
 
@@ -156,7 +169,7 @@ func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb
 		return resp, nil
 	}
 	if ctx.Err() != nil {
-		return s.cancelled(ctx, what, start)
+		return cancelled()
 	}
 	resp.Ok, resp.Error = false, fmt.Sprintf("%s: %v", what, runErr)
 	for _, f := range shuffle.FetchFailures(runErr) {

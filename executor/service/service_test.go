@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -778,4 +779,67 @@ func TestRunStopsOnCancel(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+}
+
+// TestCancelStopsBusyTask cancels a RunTask call while its task is busy
+// joining (the probe side of lineitem joined with itself on l_suppkey,
+// millions of rows per task): the call returns codes.Canceled promptly,
+// heartbeats stop listing the attempt, and the executor logs how long
+// the task took to stop once its context ended.
+func TestCancelStopsBusyTask(t *testing.T) {
+	d, addr := startDriver(t, "127.0.0.1:0")
+	logs := &syncBuffer{}
+	n := startNode(t, testConfig(t, addr, logs))
+	waitFor(t, "registration", func() bool { return len(d.registrations()) == 1 })
+	sp := compile(t, `SELECT a.l_returnflag, count(*) FROM lineitem a JOIN lineitem b ON a.l_suppkey = b.l_suppkey GROUP BY 1`, 1e6)
+	bg := context.Background()
+	j := newJob(t, "job-busy", []node{n})
+	j.runStage(bg, sp.Stages[0]) // the broadcast build side
+	probe := sp.Stages[1]
+	if probe.Output == nil || probe.Scan == nil {
+		t.Fatalf("stage 1 is not the scanning probe side:\n%v", sp)
+	}
+	// One task probes every row: about a second of work, uncancelled.
+	tasks := stageTasks(t, bg, probe)
+	task := tasks[0]
+	for _, o := range tasks[1:] {
+		task.Splits = append(task.Splits, o.Splits...)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() {
+		_, err := n.client.RunTask(ctx, j.spec(task, 0))
+		errs <- err
+	}()
+	running := d.runningAfterHeartbeat(t, n.exec.ID())
+	if len(running) != 1 || running[0].Stage != int32(probe.ID) {
+		t.Fatalf("heartbeat running = %v, want the probe task", running)
+	}
+	time.Sleep(200 * time.Millisecond) // well into the join
+	select {
+	case err := <-errs:
+		t.Fatalf("the task ended before it was cancelled (%v): it is too short to test cancellation", err)
+	default:
+	}
+	cancel()
+	start := time.Now()
+	if err := <-errs; status.Code(err) != codes.Canceled {
+		t.Fatalf("cancelled RunTask returned %v", err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("RunTask returned %s after the cancel", el)
+	}
+	if running := d.runningAfterHeartbeat(t, n.exec.ID()); len(running) != 0 {
+		t.Fatalf("still running after cancel: %v", running)
+	}
+	m := regexp.MustCompile(`msg="task cancelled" job=job-busy stage=1 task=0 attempt=0 cause="context canceled" stopped_in=(\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no task cancelled line in the logs:\n%s", logs.String())
+	}
+	t.Logf("stopped in %s", m[1])
+	if stopped, err := time.ParseDuration(m[1]); err != nil || stopped > 500*time.Millisecond {
+		t.Errorf("the task stopped %s after its context ended (%v)", m[1], err)
+	}
+	j.end(bg)
 }
