@@ -258,14 +258,9 @@ func absoluteLocations(m protoreflect.Message) error {
 	return err
 }
 
-const (
-	// cancelTimeout bounds the Cancel call made when a query's context
-	// ends.
-	cancelTimeout = 5 * time.Second
-	// submitTimeout bounds a query's Submit call, which its context does
-	// not cancel.
-	submitTimeout = 30 * time.Second
-)
+// submitTimeout bounds a query's Submit call, which its context does not
+// cancel.
+const submitTimeout = 30 * time.Second
 
 // runRemote runs a plan on the cluster and returns the result batches as
 // run does: named after the plan's columns, empty batches dropped.
@@ -273,10 +268,15 @@ func (s *Session) runRemote(ctx context.Context, n plan.Node) ([]arrow.RecordBat
 	return s.runRemoteJob(ctx, n, SubmitOptions{})
 }
 
-// runRemoteJob is runRemote with job options (a write).
+// runRemoteJob is runRemote with job options (a write). When ctx has a
+// deadline, it is the job's deadline too (SubmitOptions.Deadline): a job
+// whose client went away still ends when nobody waits for it any more.
 func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions) ([]arrow.RecordBatch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok && o.Deadline == 0 {
+		o.Deadline = max(time.Until(dl), time.Millisecond)
 	}
 	// Submit is not cut short by ctx: a job the driver created while the
 	// call was being cancelled would run on with nobody to cancel it.
@@ -291,7 +291,7 @@ func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions
 		return nil, err
 	}
 	if ctx.Err() != nil {
-		s.remote.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
+		s.remote.CancelJob(id, "client: "+context.Cause(ctx).Error())
 		return nil, ctx.Err()
 	}
 	st, err := s.waitJob(ctx, id)
@@ -299,6 +299,11 @@ func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions
 		return nil, err
 	}
 	if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		if err := ctx.Err(); err != nil {
+			// The job failed on the deadline ctx gave it, or ended while
+			// ctx did: the caller's reason comes first.
+			return nil, err
+		}
 		return nil, jobError(st)
 	}
 	return s.fetchResults(ctx, id)
@@ -311,23 +316,14 @@ func jobError(st *pb.JobStatus) error {
 // waitJob follows the job until a final status; when ctx ends first it
 // asks the driver to cancel the job and returns ctx's error.
 func (s *Session) waitJob(ctx context.Context, id string) (*pb.JobStatus, error) {
-	st, err := s.remote.Wait(ctx, id)
-	if ctx.Err() != nil && st == nil {
-		s.remote.cancel(id, fmt.Sprintf("client: %v", context.Cause(ctx)))
-		return nil, ctx.Err()
-	}
+	st, err := s.remote.Await(ctx, id)
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
 		return nil, s.remote.rpcError("job "+id, err)
 	}
 	return st, nil
-}
-
-// cancel asks the driver to cancel a job, on a context of its own (the
-// query's has ended). Failure is ignored: the job may have finished.
-func (r *remote) cancel(id, reason string) {
-	ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
-	defer stop()
-	r.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason})
 }
 
 // fetchResults reads a finished job's result stream (one Arrow IPC

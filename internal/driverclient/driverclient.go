@@ -114,6 +114,33 @@ func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
 	}
 }
 
+// CancelTimeout bounds the Cancel call CancelJob makes.
+const CancelTimeout = 5 * time.Second
+
+// Await follows job id to its end, as Wait does; when ctx ends first, it
+// asks the driver to cancel the job (CancelJob, giving context.Cause(ctx)
+// as the reason) and returns ctx's error. A job whose client gave up
+// never runs on for nobody. A final status that arrives when ctx has
+// already ended is returned as it is.
+func (c *Conn) Await(ctx context.Context, id string) (*pb.JobStatus, error) {
+	st, err := c.Wait(ctx, id)
+	if st == nil && ctx.Err() != nil {
+		c.CancelJob(id, "client: "+context.Cause(ctx).Error())
+		return nil, ctx.Err()
+	}
+	return st, err
+}
+
+// CancelJob asks the driver to cancel job id, on a context of its own
+// bounded by CancelTimeout (the caller's has usually ended). Cancelling a
+// finished job does nothing; the error is the gRPC one.
+func (c *Conn) CancelJob(id, reason string) error {
+	ctx, stop := context.WithTimeout(context.Background(), CancelTimeout)
+	defer stop()
+	_, err := c.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason})
+	return err
+}
+
 // watch reads the job's event stream and returns the last status seen; a
 // clean end of the stream returns a nil error.
 func (c *Conn) watch(ctx context.Context, id string) (*pb.JobStatus, error) {

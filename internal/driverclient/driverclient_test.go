@@ -3,10 +3,17 @@ package driverclient
 import (
 	"context"
 	"errors"
+	"net"
+	"sync"
 	"testing"
+	"time"
 
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	pb "github.com/flint-engine/flint/proto/flintpb"
 )
 
 func TestError(t *testing.T) {
@@ -38,3 +45,97 @@ func TestError(t *testing.T) {
 		t.Error("Error of nil is not nil")
 	}
 }
+
+// blockingDriver runs one job that never ends; it records Cancel calls.
+type blockingDriver struct {
+	pb.UnimplementedDriverServer
+	mu        sync.Mutex
+	cancelled []*pb.CancelRequest
+	watching  chan struct{}
+}
+
+func (d *blockingDriver) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[pb.JobEvent]) error {
+	if err := stream.Send(&pb.JobEvent{Event: &pb.JobEvent_Status{Status: &pb.JobStatus{JobId: req.JobId, State: pb.JobState_JOB_STATE_RUNNING}}}); err != nil {
+		return err
+	}
+	d.watching <- struct{}{}
+	<-stream.Context().Done()
+	return stream.Context().Err()
+}
+
+func (d *blockingDriver) Cancel(_ context.Context, req *pb.CancelRequest) (*pb.CancelResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cancelled = append(d.cancelled, req)
+	return &pb.CancelResponse{}, nil
+}
+
+func startBlockingDriver(t *testing.T) (*blockingDriver, *Conn) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &blockingDriver{watching: make(chan struct{}, 10)}
+	gs := grpc.NewServer()
+	pb.RegisterDriverServer(gs, d)
+	done := make(chan struct{})
+	go func() { defer close(done); gs.Serve(lis) }()
+	c, err := Dial(lis.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		gs.Stop()
+		<-done
+	})
+	return d, c
+}
+
+// TestAwaitCancelsTheJob: when the caller's context ends while a job
+// runs, Await asks the driver to cancel it, giving the context's cause,
+// and returns the context's error.
+func TestAwaitCancelsTheJob(t *testing.T) {
+	timedOut := errors.New("query timed out after 50ms (--timeout)")
+	for _, tc := range []struct {
+		name   string
+		ctx    func() (context.Context, context.CancelFunc)
+		want   error
+		reason string
+	}{
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled, "client: context canceled"},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}, context.DeadlineExceeded, "client: context deadline exceeded"},
+		{"deadline with a cause", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeoutCause(context.Background(), 50*time.Millisecond, timedOut)
+		}, context.DeadlineExceeded, "client: " + timedOut.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, c := startBlockingDriver(t)
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			st, err := c.Await(ctx, "job-1")
+			if st != nil || !errors.Is(err, tc.want) {
+				t.Fatalf("Await = %v, %v; want %v", st, err, tc.want)
+			}
+			select {
+			case <-d.watching:
+			default:
+				t.Fatal("Await never watched the job")
+			}
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if len(d.cancelled) != 1 || d.cancelled[0].JobId != "job-1" || d.cancelled[0].Reason != tc.reason {
+				t.Fatalf("cancel requests %v, want one for job-1 saying %q", d.cancelled, tc.reason)
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
