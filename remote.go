@@ -291,7 +291,7 @@ func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions
 		return nil, err
 	}
 	if ctx.Err() != nil {
-		s.remote.CancelJob(id, "client: "+context.Cause(ctx).Error())
+		s.remote.Abandon(ctx, id)
 		return nil, ctx.Err()
 	}
 	st, err := s.waitJob(ctx, id)

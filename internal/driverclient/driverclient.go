@@ -89,7 +89,7 @@ func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
 	for {
 		st, err := c.watch(ctx, id)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ended(ctx, err) {
 				return nil, ctx.Err()
 			}
 			return nil, err
@@ -98,7 +98,7 @@ func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
 			return st, nil
 		}
 		if st, err = c.Client.Status(ctx, &pb.StatusRequest{JobId: id}); err != nil {
-			if ctx.Err() != nil {
+			if ended(ctx, err) {
 				return nil, ctx.Err()
 			}
 			return nil, err
@@ -114,21 +114,57 @@ func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
 	}
 }
 
-// CancelTimeout bounds the Cancel call CancelJob makes.
+// ended reports whether err, from a call made with ctx, means that ctx
+// has ended. The deadline of ctx goes with each call, and the driver may
+// see it pass a moment before ctx's own timer fires: a DeadlineExceeded
+// status then waits for ctx to catch up.
+func ended(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	if !ok || status.Code(err) != codes.DeadlineExceeded {
+		return false
+	}
+	t := time.NewTimer(time.Until(dl) + 100*time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// CancelTimeout bounds the Cancel call CancelJob makes, and how long
+// Await then waits for the cancelled job to end.
 const CancelTimeout = 5 * time.Second
 
 // Await follows job id to its end, as Wait does; when ctx ends first, it
 // asks the driver to cancel the job (CancelJob, giving context.Cause(ctx)
-// as the reason) and returns ctx's error. A job whose client gave up
-// never runs on for nobody. A final status that arrives when ctx has
-// already ended is returned as it is.
+// as the reason), waits for the job to end (at most CancelTimeout: a
+// cancelled write has then been swept from its target) and returns ctx's
+// error. A job whose client gave up never runs on for nobody. A final
+// status that arrives when ctx has already ended is returned as it is.
 func (c *Conn) Await(ctx context.Context, id string) (*pb.JobStatus, error) {
 	st, err := c.Wait(ctx, id)
 	if st == nil && ctx.Err() != nil {
-		c.CancelJob(id, "client: "+context.Cause(ctx).Error())
+		c.Abandon(ctx, id)
 		return nil, ctx.Err()
 	}
 	return st, err
+}
+
+// Abandon cancels job id for a client whose ctx has ended (CancelJob,
+// giving context.Cause(ctx) as the reason) and waits for the job to end,
+// at most CancelTimeout.
+func (c *Conn) Abandon(ctx context.Context, id string) {
+	if c.CancelJob(id, "client: "+context.Cause(ctx).Error()) != nil {
+		return // unknown or unreachable: nothing to wait for
+	}
+	wctx, stop := context.WithTimeout(context.WithoutCancel(ctx), CancelTimeout)
+	defer stop()
+	c.Wait(wctx, id)
 }
 
 // CancelJob asks the driver to cancel job id, on a context of its own

@@ -46,26 +46,42 @@ func TestError(t *testing.T) {
 	}
 }
 
-// blockingDriver runs one job that never ends; it records Cancel calls.
+// blockingDriver runs one job that runs until it is cancelled; it records
+// Cancel calls and Watch streams.
 type blockingDriver struct {
 	pb.UnimplementedDriverServer
 	mu        sync.Mutex
 	cancelled []*pb.CancelRequest
+	watches   int
+	ended     chan struct{} // closed by the first Cancel
 	watching  chan struct{}
 }
 
 func (d *blockingDriver) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[pb.JobEvent]) error {
-	if err := stream.Send(&pb.JobEvent{Event: &pb.JobEvent_Status{Status: &pb.JobStatus{JobId: req.JobId, State: pb.JobState_JOB_STATE_RUNNING}}}); err != nil {
+	d.mu.Lock()
+	d.watches++
+	d.mu.Unlock()
+	status := func(s pb.JobState) error {
+		return stream.Send(&pb.JobEvent{Event: &pb.JobEvent_Status{Status: &pb.JobStatus{JobId: req.JobId, State: s}}})
+	}
+	if err := status(pb.JobState_JOB_STATE_RUNNING); err != nil {
 		return err
 	}
 	d.watching <- struct{}{}
-	<-stream.Context().Done()
-	return stream.Context().Err()
+	select {
+	case <-d.ended:
+		return status(pb.JobState_JOB_STATE_CANCELLED)
+	case <-stream.Context().Done():
+		return stream.Context().Err()
+	}
 }
 
 func (d *blockingDriver) Cancel(_ context.Context, req *pb.CancelRequest) (*pb.CancelResponse, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(d.cancelled) == 0 {
+		close(d.ended)
+	}
 	d.cancelled = append(d.cancelled, req)
 	return &pb.CancelResponse{}, nil
 }
@@ -76,7 +92,7 @@ func startBlockingDriver(t *testing.T) (*blockingDriver, *Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &blockingDriver{watching: make(chan struct{}, 10)}
+	d := &blockingDriver{watching: make(chan struct{}, 10), ended: make(chan struct{})}
 	gs := grpc.NewServer()
 	pb.RegisterDriverServer(gs, d)
 	done := make(chan struct{})
@@ -95,7 +111,7 @@ func startBlockingDriver(t *testing.T) (*blockingDriver, *Conn) {
 
 // TestAwaitCancelsTheJob: when the caller's context ends while a job
 // runs, Await asks the driver to cancel it, giving the context's cause,
-// and returns the context's error.
+// follows it to its end and returns the context's error.
 func TestAwaitCancelsTheJob(t *testing.T) {
 	timedOut := errors.New("query timed out after 50ms (--timeout)")
 	for _, tc := range []struct {
@@ -133,6 +149,9 @@ func TestAwaitCancelsTheJob(t *testing.T) {
 			defer d.mu.Unlock()
 			if len(d.cancelled) != 1 || d.cancelled[0].JobId != "job-1" || d.cancelled[0].Reason != tc.reason {
 				t.Fatalf("cancel requests %v, want one for job-1 saying %q", d.cancelled, tc.reason)
+			}
+			if d.watches != 2 {
+				t.Fatalf("%d Watch calls, want 2: one until the cancel, one to the job's end", d.watches)
 			}
 		})
 	}
