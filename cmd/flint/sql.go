@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
@@ -149,11 +150,20 @@ func registerDir(ctx context.Context, s *flint.Session, dir string) error {
 func newSQLCmd() *cobra.Command {
 	var sf sessionFlags
 	var exprSQL, file, format, out string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "sql",
 		Short: "Run SQL statements, in-process or on a cluster (--driver)",
+		Long: `Sql runs the statements of -e or -f one after the other and prints the
+result of each query (a COPY prints the rows, files and bytes it wrote).
+
+--timeout bounds the whole command (opening the tables included): when it
+expires, the running query is cancelled (on a cluster, its job, whose
+deadline it also is), nothing is printed or written, and flint exits 1 with
+"query timed out after DURATION (--timeout)".`,
 		Example: `  flint sql --tables ./tpch -e "select count(*) from lineitem"
-  flint sql --table t=data/*.parquet -f query.sql --format csv --output result.csv`,
+  flint sql --table t=data/*.parquet -f query.sql --format csv --output result.csv
+  flint sql --tables ./tpch -f q21.sql --timeout 2m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (exprSQL == "") == (file == "") {
@@ -176,16 +186,21 @@ func newSQLCmd() *cobra.Command {
 			} else if out != "" || !isTerminal(os.Stdout) {
 				f = output.CSV
 			}
-			ctx := cmd.Context()
-			s, err := sf.open(ctx)
+			ctx, cancel, err := withTimeout(cmd.Context(), timeout, "query")
 			if err != nil {
 				return err
 			}
+			defer cancel()
+			s, err := sf.open(ctx)
+			if err != nil {
+				return timedOut(ctx, err)
+			}
 			defer s.Close()
-			return runSQL(ctx, s, text, f, out, cmd.OutOrStdout())
+			return timedOut(ctx, runSQL(ctx, s, text, f, out, cmd.OutOrStdout()))
 		},
 	}
 	cmd.Flags().StringVarP(&exprSQL, "execute", "e", "", "SQL to run")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION (e.g. 30s, 2m): cancel the query and exit 1")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "file with SQL to run")
 	cmd.Flags().StringVar(&format, "format", "", "output format: table, csv or json (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write results to PATH instead of stdout")

@@ -18,7 +18,7 @@ import (
 func newSubmitCmd() *cobra.Command {
 	var sf sessionFlags
 	var exprSQL, file, key, name string
-	var deadline time.Duration
+	var deadline, timeout time.Duration
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "submit --driver HOST:PORT -f job.sql",
@@ -36,10 +36,18 @@ sent absolute and must be writable by the executors.
 
 With --wait it follows the job and exits 0 when it succeeds, 1 when it fails
 or is cancelled (the error on stderr); a COPY job's rows, files and bytes
-written go to stderr, so stdout holds only the job ID. Interrupting the wait leaves the job
-running: use flint cancel to stop it.`,
+written go to stderr, so stdout holds only the job ID. Interrupting the wait
+leaves the job running: use flint cancel to stop it.
+
+--deadline D fails the job on the driver D after it was submitted, whether
+anyone waits for it or not. --timeout D bounds the command itself and the
+job with it: the job's deadline is what is left of D when it is submitted
+(so it replaces --deadline), and with --wait, once D has passed, the job is
+cancelled and flint exits 1 with "job ID timed out after D (--timeout)".
+Without --wait, flint only submits within D and the driver enforces the rest.`,
 		Example: `  flint submit --driver localhost:7077 --tables ./tpch -f q1.sql --wait
   flint submit -f nightly.sql --idempotency-key nightly-2025-01-01 --deadline 30m
+  flint submit --tables ./tpch -f q21.sql --wait --timeout 5m
   flint submit --tables ./tpch --wait -e "COPY lineitem TO 's3://lake/li' (FORMAT parquet)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +56,9 @@ running: use flint cancel to stop it.`,
 			}
 			if deadline < 0 {
 				return usagef("--deadline must not be negative")
+			}
+			if deadline > 0 && timeout > 0 {
+				return usagef("give --timeout or --deadline, not both: --timeout is the job's deadline too")
 			}
 			if sf.driver == "" {
 				return usagef("--driver HOST:PORT (or $%s) is required", driverEnv)
@@ -60,17 +71,26 @@ running: use flint cancel to stop it.`,
 				}
 				text = string(b)
 			}
-			ctx := cmd.Context()
-			s, err := sf.open(ctx)
+			ctx, cancel, err := withTimeout(cmd.Context(), timeout, "job")
 			if err != nil {
 				return err
+			}
+			defer cancel()
+			s, err := sf.open(ctx)
+			if err != nil {
+				return timedOut(ctx, err)
 			}
 			defer s.Close()
 			job, err := jobStatement(ctx, s, text)
 			if err != nil {
-				return err
+				return timedOut(ctx, err)
 			}
 			opts := flint.SubmitOptions{Name: name, IdempotencyKey: key, Deadline: deadline}
+			if dl, ok := ctx.Deadline(); ok && timeout > 0 {
+				if opts.Deadline = time.Until(dl); opts.Deadline <= 0 {
+					return timedOut(ctx, context.DeadlineExceeded)
+				}
+			}
 			var id string
 			var existing bool
 			if job.copy {
@@ -79,7 +99,7 @@ running: use flint cancel to stop it.`,
 				id, existing, err = job.df.Submit(ctx, opts)
 			}
 			if err != nil {
-				return err
+				return timedOut(ctx, err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), id)
 			if existing {
@@ -93,20 +113,32 @@ running: use flint cancel to stop it.`,
 				return err
 			}
 			defer d.Close()
+			jobTimedOut := func() error {
+				return &timeoutError{what: "job " + id, after: timeout}
+			}
 			st, err := d.wait(ctx, id)
 			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) && timedOut(ctx, err) != err {
+					// The job's deadline is ours: stop it now rather
+					// than when the driver notices.
+					d.Abandon(ctx, id)
+					return jobTimedOut()
+				}
 				if errors.Is(err, context.Canceled) {
 					return fmt.Errorf("stopped waiting; job %s keeps running (flint cancel --driver %s %s stops it)", id, sf.driver, id)
 				}
 				return err
 			}
 			if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+				if st.GetState() == pb.JobState_JOB_STATE_FAILED && timeout > 0 && ctx.Err() != nil {
+					return jobTimedOut() // the driver failed it at our deadline
+				}
 				return jobFailed(st)
 			}
 			if job.copy {
 				res, err := s.JobWriteResult(ctx, id)
 				if err != nil {
-					return err
+					return timedOut(ctx, err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "job %s succeeded: wrote %d rows in %d files (%d bytes)\n", id, res.Rows, res.Files, res.Bytes)
 			}
@@ -118,6 +150,7 @@ running: use flint cancel to stop it.`,
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end; exit 1 if it does not succeed")
 	cmd.Flags().StringVar(&key, "idempotency-key", "", "a second submit with the same key returns the first job's ID")
 	cmd.Flags().DurationVar(&deadline, "deadline", 0, "fail the job if it runs longer than this (e.g. 10m)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION: the job's deadline, and with --wait, cancel it and exit 1 when it passes")
 	cmd.Flags().StringVar(&name, "name", "", "a label for the job (status, driver logs)")
 	sf.register(cmd)
 	return cmd
