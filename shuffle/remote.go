@@ -102,7 +102,13 @@ func (r *RemoteReader) Read(ctx context.Context, exchange, partition int, locs [
 	sem := make(chan struct{}, fetchParallelism)
 	var wg sync.WaitGroup
 	for i, loc := range locs {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done(): // no more fetches; ctx's error below
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
