@@ -341,6 +341,9 @@ func (t *topNOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if len(t.out) == 0 {
 		return nil, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	b := t.out[0]
 	t.out = t.out[1:]
 	return b, nil

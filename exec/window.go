@@ -264,6 +264,9 @@ func (w *windowOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if len(w.out) == 0 {
 		return nil, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	b := w.out[0]
 	w.out = w.out[1:]
 	return b, nil
