@@ -158,9 +158,10 @@ func newSQLCmd() *cobra.Command {
 result of each query (a COPY prints the rows, files and bytes it wrote).
 
 --timeout bounds the whole command (opening the tables included): when it
-expires, the running query is cancelled (on a cluster, its job, whose
-deadline it also is), nothing is printed or written, and flint exits 1 with
-"query timed out after DURATION (--timeout)".`,
+expires, the running statement is cancelled (on a cluster, its job, whose
+deadline it also is; a cancelled COPY leaves its target as it was), no
+result is printed, and flint exits 1 with "query timed out after DURATION
+(--timeout)".`,
 		Example: `  flint sql --tables ./tpch -e "select count(*) from lineitem"
   flint sql --table t=data/*.parquet -f query.sql --format csv --output result.csv
   flint sql --tables ./tpch -f q21.sql --timeout 2m`,
