@@ -139,7 +139,11 @@ func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb
 	stopWatch := context.AfterFunc(ctx, func() { ended = time.Now(); close(endedSet) })
 	defer stopWatch()
 	cancelled := func() (*pb.RunTaskResponse, error) {
-		if !stopWatch() { // ctx has ended: the watch runs, if it has not yet
+		if stopWatch() {
+			// ctx has ended, but its watch had not started yet: the
+			// task noticed at once.
+			ended = time.Now()
+		} else {
 			<-endedSet
 		}
 		s.log.Info("task cancelled", "job", spec.JobID, "stage", key.stage, "task", key.task, "attempt", key.attempt,
