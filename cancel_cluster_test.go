@@ -160,14 +160,7 @@ func TestCancelCluster(t *testing.T) {
 		delay := time.Duration(300+rng.IntN(300)) * time.Millisecond
 		what := fmt.Sprintf("run %d: %s, %s after %s", i, r.name, map[bool]string{false: "cancelled", true: "deadline"}[r.deadline], delay)
 		before := len(cancelledTasks(c))
-		ctx, cancel := context.WithCancel(context.Background())
-		want := context.Canceled
-		if r.deadline {
-			want = context.DeadlineExceeded
-			ctx, cancel = context.WithTimeout(context.Background(), delay)
-		} else {
-			time.AfterFunc(delay, cancel)
-		}
+		ctx, cancel, want := endingContext(delay, r.deadline)
 		start := time.Now()
 		err := r.run(ctx)
 		cancel()

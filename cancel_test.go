@@ -195,6 +195,18 @@ func nonEmpty(batches int, err error) error {
 	return err
 }
 
+// endingContext returns a context that ends after delay, cancelled or
+// past its deadline, and the error it then gives.
+func endingContext(delay time.Duration, deadline bool) (context.Context, context.CancelFunc, error) {
+	if deadline {
+		ctx, cancel := context.WithTimeout(context.Background(), delay)
+		return ctx, cancel, context.DeadlineExceeded
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(delay, cancel)
+	return ctx, func() { timer.Stop(); cancel() }, context.Canceled
+}
+
 // stopWithin bounds how long a query may run on once its context ended.
 const stopWithin = 3 * time.Second
 
@@ -204,20 +216,10 @@ const stopWithin = 3 * time.Second
 // — the complete result. It reports whether the query was interrupted.
 func interruptRun(t *testing.T, s *flint.Session, r queryRun, want []string, delay time.Duration, deadline bool) bool {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel, wantErr := endingContext(delay, deadline)
 	defer cancel()
-	wantErr := context.Canceled
 	var ended atomic.Pointer[time.Time]
-	end := func() { now := time.Now(); ended.Store(&now) }
-	if deadline {
-		wantErr = context.DeadlineExceeded
-		ctx, cancel = context.WithTimeout(ctx, delay)
-		defer cancel()
-		context.AfterFunc(ctx, end)
-	} else {
-		timer := time.AfterFunc(delay, func() { end(); cancel() })
-		defer timer.Stop()
-	}
+	context.AfterFunc(ctx, func() { now := time.Now(); ended.Store(&now) })
 	got, err := r.run(ctx, s)
 	if at := ended.Load(); at != nil && err != nil {
 		if el := time.Since(*at); el > stopWithin {
@@ -470,20 +472,9 @@ func TestCancelWritesMidFlight(t *testing.T) {
 	for i := range runs {
 		w := writeRuns[i%len(writeRuns)]
 		delay := time.Duration(rng.Int64N(int64(600 * time.Millisecond)))
-		ctx, cancel := context.WithCancel(context.Background())
-		want := context.Canceled
-		var timer *time.Timer
-		if i%4 >= 2 {
-			want = context.DeadlineExceeded
-			ctx, cancel = context.WithTimeout(context.Background(), delay)
-		} else {
-			timer = time.AfterFunc(delay, cancel)
-		}
+		ctx, cancel, want := endingContext(delay, i%4 >= 2)
 		dir := filepath.Join(t.TempDir(), "out")
 		res, err := w.run(ctx, s, dir)
-		if timer != nil {
-			timer.Stop()
-		}
 		cancel()
 		if err == nil {
 			if m := committed(t, dir); m == nil || res.Rows != 3 {
