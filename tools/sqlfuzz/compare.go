@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Result is a query result with every value rendered as package slt does.
+type Result struct {
+	Cols []Kind
+	Rows [][]string
+}
+
+// Order says how a query orders its output: Total when its ORDER BY
+// covers every output column (rows must come in the same sequence),
+// Prefix the output positions (0-based) it orders by otherwise.
+type Order struct {
+	Total  bool
+	Prefix []int
+}
+
+// orderOf derives the Order of q.
+func orderOf(q *Query) Order {
+	n := len(q.Body.Out())
+	var o Order
+	seen := map[int]bool{}
+	for _, it := range q.OrderBy {
+		o.Prefix = append(o.Prefix, it.Pos-1)
+		seen[it.Pos-1] = true
+	}
+	o.Total = len(q.OrderBy) > 0 && len(seen) == n
+	return o
+}
+
+// floatTol is the relative (and, near zero, absolute) tolerance for
+// floating-point values: sums in a different order differ in the last
+// bits, more where positive and negative values cancel.
+const floatTol = 1e-6
+
+// compareResults describes how got (Flint) differs from want (DuckDB), or
+// returns "" when they agree. Decimals, integers, strings and dates are
+// compared exactly (as rendered), floats within floatTol; rows as a
+// multiset unless the order says otherwise.
+func compareResults(want, got *Result, o Order) string {
+	if len(want.Cols) != len(got.Cols) {
+		return fmt.Sprintf("DuckDB returns %d columns, Flint %d", len(want.Cols), len(got.Cols))
+	}
+	float := make([]bool, len(want.Cols))
+	for i := range float {
+		float[i] = want.Cols[i] == KFloat || got.Cols[i] == KFloat
+	}
+	if len(want.Rows) != len(got.Rows) {
+		return fmt.Sprintf("DuckDB returns %d rows, Flint %d\n%s", len(want.Rows), len(got.Rows), diffRows(want.Rows, got.Rows, float))
+	}
+	if o.Total {
+		for i := range want.Rows {
+			if !rowsMatch(want.Rows[i], got.Rows[i], float) {
+				return fmt.Sprintf("row %d differs (ordered result)\n%s", i+1, diffRows(want.Rows, got.Rows, float))
+			}
+		}
+		return ""
+	}
+	w, g := sortedRows(want.Rows, float), sortedRows(got.Rows, float)
+	for i := range w {
+		if !rowsMatch(w[i], g[i], float) {
+			return fmt.Sprintf("rows differ (compared as multisets)\n%s", diffRows(w, g, float))
+		}
+	}
+	if len(o.Prefix) > 0 {
+		for i := range want.Rows {
+			for _, c := range o.Prefix {
+				if !cellsMatch(want.Rows[i][c], got.Rows[i][c], float[c]) {
+					return fmt.Sprintf("row %d: ORDER BY column %d is %s in DuckDB, %s in Flint\n%s", i+1, c+1, want.Rows[i][c], got.Rows[i][c], diffRows(want.Rows, got.Rows, float))
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func rowsMatch(w, g []string, float []bool) bool {
+	for i := range w {
+		if !cellsMatch(w[i], g[i], float[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func cellsMatch(w, g string, float bool) bool {
+	if w == g {
+		return true
+	}
+	if !float {
+		return false
+	}
+	x, err1 := strconv.ParseFloat(w, 64)
+	y, err2 := strconv.ParseFloat(g, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	d := math.Abs(x - y)
+	return d <= floatTol*math.Max(math.Abs(x), math.Abs(y)) || d <= floatTol
+}
+
+// sortKey renders a row for sorting, floats rounded so that values within
+// the tolerance usually sort alike.
+func sortKey(r []string, float []bool) string {
+	parts := make([]string, len(r))
+	for i, v := range r {
+		if float[i] {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				v = strconv.FormatFloat(f, 'g', 5, 64)
+			}
+		}
+		parts[i] = v
+	}
+	return strings.Join(parts, "\x00")
+}
+
+func sortedRows(rows [][]string, float []bool) [][]string {
+	type keyed struct {
+		k string
+		r []string
+	}
+	ks := make([]keyed, len(rows))
+	for i, r := range rows {
+		ks[i] = keyed{sortKey(r, float), r}
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return ks[i].k < ks[j].k })
+	out := make([][]string, len(rows))
+	for i := range ks {
+		out[i] = ks[i].r
+	}
+	return out
+}
+
+// diffRows shows both results side by side (at most 30 lines each).
+func diffRows(want, got [][]string, float []bool) string {
+	var b strings.Builder
+	show := func(title string, rows [][]string, other [][]string) {
+		fmt.Fprintf(&b, "%s (%d rows):\n", title, len(rows))
+		for i, r := range rows {
+			if i == 30 {
+				fmt.Fprintf(&b, "    ...\n")
+				break
+			}
+			mark := "    "
+			if i >= len(other) || !rowsMatch(r, other[i], float) {
+				mark = "  ! "
+			}
+			b.WriteString(mark + strings.Join(r, " ") + "\n")
+		}
+	}
+	show("DuckDB", want, got)
+	show("Flint", got, want)
+	return b.String()
+}
