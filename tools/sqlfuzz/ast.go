@@ -318,7 +318,9 @@ func (e *InList) clone() Expr {
 func (e *Between) clone() Expr {
 	return &Between{E: cloneExpr(e.E), Lo: cloneExpr(e.Lo), Hi: cloneExpr(e.Hi), Not: e.Not}
 }
-func (e *Like) clone() Expr { return &Like{E: cloneExpr(e.E), Pattern: cloneExpr(e.Pattern), Not: e.Not} }
+func (e *Like) clone() Expr {
+	return &Like{E: cloneExpr(e.E), Pattern: cloneExpr(e.Pattern), Not: e.Not}
+}
 func (e *Case) clone() Expr {
 	c := &Case{Else: cloneExpr(e.Else), T: e.T}
 	for _, w := range e.Whens {

@@ -85,7 +85,7 @@ func (s *scope) colsOf(k Kind) []scol {
 }
 
 func (g *Gen) chance(p float64) bool { return g.r.Float64() < p }
-func (g *Gen) intn(n int) int       { return g.r.IntN(n) }
+func (g *Gen) intn(n int) int        { return g.r.IntN(n) }
 
 func pick[T any](g *Gen, xs []T) T { return xs[g.r.IntN(len(xs))] }
 
