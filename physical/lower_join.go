@@ -224,6 +224,18 @@ func (l *lowerer) lowerSort(n *plan.Sort) (Node, distribution, error) {
 	return restrict(out, want), distribution{kind: distSingle}, nil
 }
 
+// constWindowArg reports whether argument j of f stays a constant (an
+// offset or a default): the value argument (the first, except for ntile)
+// is a column even when it is constant, as in max(DATE '1998-08-02')
+// OVER (...) or lag(1 + 2).
+func constWindowArg(f *plan.WindowCall, j int, a plan.Expr) bool {
+	if j == 0 && f.Func != "ntile" {
+		return false
+	}
+	_, ok := a.(*plan.Literal)
+	return ok
+}
+
 func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
 	in, d, err := l.lower(n.Input)
 	if err != nil {
@@ -233,8 +245,8 @@ func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
 	// every function's PARTITION BY, or gather when there are none.
 	var exprs []plan.Expr
 	for _, f := range n.Funcs {
-		for _, a := range f.Args {
-			if _, ok := a.(*plan.Literal); !ok {
+		for j, a := range f.Args {
+			if !constWindowArg(f, j, a) {
 				exprs = append(exprs, a)
 			}
 		}
@@ -251,7 +263,7 @@ func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
 		nf := *f
 		nf.Args = make([]plan.Expr, len(f.Args))
 		for j, a := range f.Args {
-			if _, ok := a.(*plan.Literal); ok {
+			if constWindowArg(f, j, a) {
 				nf.Args[j] = a // offsets and defaults stay constants
 			} else {
 				nf.Args[j] = next()
