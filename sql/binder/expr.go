@@ -775,6 +775,15 @@ func (b *Binder) callFunc(name string, args []plan.Expr, pos ast.Pos, text strin
 			}
 		}
 	}
+	if name == "round" && len(out) == 2 && types.IsDecimal(res) {
+		// round(DECIMAL, digits) changes the scale with the constant
+		// digits, as the kernel does (FunctionType cannot see constants).
+		if l, ok := out[1].(*plan.Literal); ok {
+			if d, ok := l.Value.(int64); ok {
+				res = types.RoundDecimalType(res, d)
+			}
+		}
+	}
 	return &plan.Func{Name: name, Args: out, Typ: res}, nil
 }
 
