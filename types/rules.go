@@ -12,13 +12,29 @@ func mismatch(what string, l, r arrow.DataType) error {
 }
 
 // unifyDecimals returns the decimal that holds both (max integer digits +
-// max scale), capped at precision 38.
+// max scale), capped at precision 38 (comparisons stay exact for values
+// that fit).
 func unifyDecimals(l, r arrow.DataType) arrow.DataType {
 	p1, s1 := asDecimal(l)
 	p2, s2 := asDecimal(r)
 	s := max(s1, s2)
 	p := min(MaxDecimalPrecision, max(p1-s1, p2-s2)+s)
 	return Decimal(p, s)
+}
+
+// superDecimal is the type of a value that is one of two decimals (UNION,
+// CASE, COALESCE): like unifyDecimals, but when both need more than 38
+// digits the integer digits are kept and the scale shrinks (DuckDB's
+// rule): DECIMAL(18,4) and DECIMAL(38,2) give DECIMAL(38,2).
+func superDecimal(l, r arrow.DataType) arrow.DataType {
+	p1, s1 := asDecimal(l)
+	p2, s2 := asDecimal(r)
+	s := max(s1, s2)
+	intDigits := max(p1-s1, p2-s2)
+	if intDigits+s > MaxDecimalPrecision {
+		return Decimal(MaxDecimalPrecision, max(0, MaxDecimalPrecision-intDigits))
+	}
+	return Decimal(intDigits+s, s)
 }
 
 // numericCommon is the common type of two numeric types.
@@ -80,6 +96,9 @@ func CommonSuperType(ts ...arrow.DataType) (arrow.DataType, error) {
 			return nil, fmt.Errorf("common super type: nil type")
 		}
 		next, err := ComparisonType(acc, t)
+		if err == nil && IsDecimal(next) && IsNumeric(acc) && IsNumeric(t) {
+			next = superDecimal(acc, t)
+		}
 		if err != nil {
 			if (IsString(acc) && (IsNumeric(t) || IsTemporal(t) || t.ID() == arrow.BOOL)) ||
 				(IsString(t) && (IsNumeric(acc) || IsTemporal(acc) || acc.ID() == arrow.BOOL)) {

@@ -137,6 +137,14 @@ func TestCommonSuperTypeAndCasts(t *testing.T) {
 	if got, _ := CommonSuperType(String, Int32); TypeName(got) != "VARCHAR" {
 		t.Errorf("super(VARCHAR,INT) = %v", got)
 	}
+	// More than 38 digits: the integer digits win, the scale shrinks
+	// (DuckDB), while comparisons keep the scale.
+	if got, _ := CommonSuperType(Decimal(18, 4), Decimal(38, 2)); TypeName(got) != "DECIMAL(38,2)" {
+		t.Errorf("super(DEC(18,4),DEC(38,2)) = %v", got)
+	}
+	if got, _ := ComparisonType(Decimal(18, 4), Decimal(38, 2)); TypeName(got) != "DECIMAL(38,4)" {
+		t.Errorf("comparison(DEC(18,4),DEC(38,2)) = %v", got)
+	}
 	if _, err := CommonSuperType(Boolean, Date32); err == nil {
 		t.Error("super(BOOLEAN,DATE) should fail")
 	}
