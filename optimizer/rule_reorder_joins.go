@@ -151,6 +151,20 @@ func buildJoinTree(leaves []plan.Node, preds []plan.Expr, est *estimator) plan.N
 			}
 		}
 	}
+	// Members of one class in the same relation must be equal too (s.k =
+	// ps.a AND s.k = ps.b implies ps.a = ps.b): a join adds only one
+	// equality per member of the joining relation, so filter that here.
+	for _, root := range roots {
+		first := map[int]*plan.ColRef{}
+		for _, m := range classOf[root] {
+			f, ok := first[m.leaf]
+			if !ok {
+				first[m.leaf] = m.ref
+				continue
+			}
+			leaves[m.leaf] = &plan.Filter{Input: leaves[m.leaf], Cond: plan.Eq(f, m.ref)}
+		}
+	}
 	// candidateConds returns the predicates that become applicable when
 	// leaf i joins the relations in set: the non-equivalence predicates
 	// whose relations are all present, plus, per equivalence class with
