@@ -264,7 +264,7 @@ func castFromF64(mem memory.Allocator, in []float64, from, to arrow.DataType, va
 		lo, hi := intRange(to.ID())
 		ints := make([]int64, len(in))
 		for i, v := range in {
-			r := math.Round(v) // half away from zero, like DuckDB
+			r := math.RoundToEven(v) // half to even, like DuckDB (nearbyint)
 			if !(r >= float64(lo) && r < -float64(lo)) || (to.ID() != arrow.INT64 && r > float64(hi)) {
 				if isValid(valid, 0, i) {
 					return nil, castErr(v, from, to, i)

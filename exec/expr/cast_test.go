@@ -21,7 +21,7 @@ func TestCasts(t *testing.T) {
 		{"int narrow", tI64, types.Int8, []any{int64(127), nil, int64(-128)}, []any{int64(127), nil, int64(-128)}},
 		{"int to decimal", tI32, types.Decimal(12, 2), []any{int64(3), nil, int64(-4)}, []any{dec(300), nil, dec(-400)}},
 		{"int to double", tI64, tF64, []any{int64(3), nil}, []any{3.0, nil}},
-		{"double to int rounds half away", tF64, tI32, []any{2.5, -2.5, 2.4, nil}, []any{int64(3), int64(-3), int64(2), nil}},
+		{"double to int rounds half to even", tF64, tI32, []any{2.5, -2.5, 3.5, 2.6, nil}, []any{int64(2), int64(-2), int64(4), int64(3), nil}},
 		{"double to decimal", tF64, types.Decimal(10, 2), []any{1.005, -0.125, nil}, []any{dec(100), dec(-13), nil}},
 		{"decimal rescale down rounds half away", types.Decimal(10, 2), types.Decimal(10, 1), []any{dec(125), dec(-125), dec(124), nil}, []any{dec(13), dec(-13), dec(12), nil}},
 		{"decimal rescale up", types.Decimal(10, 1), types.Decimal(12, 3), []any{dec(15), nil}, []any{dec(1500), nil}},

@@ -124,7 +124,7 @@ func convertLiteral(v any, from, to arrow.DataType) (out any, exact bool, err er
 			}
 			return q.Int64(), ex, nil
 		case float64:
-			r := math.Round(x)
+			r := math.RoundToEven(x) // like the cast kernel (DuckDB: nearbyint)
 			if math.IsNaN(x) || r < float64(lo) || r > float64(hi) {
 				return fail()
 			}
@@ -136,7 +136,15 @@ func convertLiteral(v any, from, to arrow.DataType) (out any, exact bool, err er
 			return int64(0), true, nil
 		case string:
 			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-			if err != nil || n < lo || n > hi {
+			if err != nil {
+				// Like the cast kernel (and DuckDB): '2.5' is 3.
+				f, ferr := strconv.ParseFloat(strings.TrimSpace(x), 64)
+				if ferr != nil || math.Abs(f) > 9e18 {
+					return fail()
+				}
+				n, err = int64(math.Round(f)), nil
+			}
+			if n < lo || n > hi {
 				return fail()
 			}
 			return n, true, nil
@@ -150,6 +158,12 @@ func convertLiteral(v any, from, to arrow.DataType) (out any, exact bool, err er
 			b0, s0, _ := toBig(x, from)
 			bv, ex = rescaleBig(b0, s0, s)
 		case float64:
+			// Like the cast kernel (and DuckDB): x * 10^s rounded half
+			// away from zero.
+			if r := math.Round(x * math.Pow10(int(s))); math.Abs(r) < 1<<53 {
+				bv, ex = big.NewInt(int64(r)), r == x*math.Pow10(int(s))
+				break
+			}
 			n, err := decimal128.FromFloat64(x, p, s)
 			if err != nil {
 				return fail()
@@ -177,6 +191,11 @@ func convertLiteral(v any, from, to arrow.DataType) (out any, exact bool, err er
 			return f, exact, nil
 		case decimal128.Num:
 			_, s := types.DecimalParams(from)
+			if lo := int64(x.LowBits()); x.HighBits() == lo>>63 && lo > -(1<<53) && lo < 1<<53 && s <= 22 {
+				// Both exact: one correctly rounded division (as the
+				// cast kernel and DuckDB compute it).
+				return float64(lo) / math.Pow10(int(s)), true, nil
+			}
 			return x.ToFloat64(s), true, nil
 		case float64:
 			if to.ID() == arrow.FLOAT32 {
