@@ -106,31 +106,45 @@ func cellsMatch(w, g string, float bool) bool {
 	return d <= floatTol*math.Max(math.Abs(x), math.Abs(y)) || d <= floatTol
 }
 
-// sortKey renders a row for sorting, floats rounded so that values within
-// the tolerance usually sort alike.
-func sortKey(r []string, float []bool) string {
-	parts := make([]string, len(r))
-	for i, v := range r {
-		if float[i] {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				v = strconv.FormatFloat(f, 'g', 5, 64)
-			}
-		}
-		parts[i] = v
-	}
-	return strings.Join(parts, "\x00")
-}
-
+// sortedRows sorts rows for a multiset comparison: by the exact columns
+// first, then by the float columns numerically, so that values within the
+// tolerance end up facing each other.
 func sortedRows(rows [][]string, float []bool) [][]string {
 	type keyed struct {
-		k string
-		r []string
+		exact string
+		nums  []float64
+		r     []string
 	}
 	ks := make([]keyed, len(rows))
 	for i, r := range rows {
-		ks[i] = keyed{sortKey(r, float), r}
+		var exact []string
+		var nums []float64
+		for c, v := range r {
+			if !float[c] {
+				exact = append(exact, v)
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				// NULL (and anything unparsable) sorts first.
+				exact = append(exact, "\x00"+v)
+				f = math.Inf(-1)
+			}
+			nums = append(nums, f)
+		}
+		ks[i] = keyed{strings.Join(exact, "\x00"), nums, r}
 	}
-	sort.SliceStable(ks, func(i, j int) bool { return ks[i].k < ks[j].k })
+	sort.SliceStable(ks, func(i, j int) bool {
+		if ks[i].exact != ks[j].exact {
+			return ks[i].exact < ks[j].exact
+		}
+		for c := range ks[i].nums {
+			if ks[i].nums[c] != ks[j].nums[c] {
+				return ks[i].nums[c] < ks[j].nums[c]
+			}
+		}
+		return false
+	})
 	out := make([][]string, len(rows))
 	for i := range ks {
 		out[i] = ks[i].r
@@ -138,21 +152,30 @@ func sortedRows(rows [][]string, float []bool) [][]string {
 	return out
 }
 
-// diffRows shows both results side by side (at most 30 lines each).
+// diffRows shows both results side by side: up to 30 lines each, from a
+// few rows before the first difference.
 func diffRows(want, got [][]string, float []bool) string {
+	first := 0
+	for first < len(want) && first < len(got) && rowsMatch(want[first], got[first], float) {
+		first++
+	}
+	from := max(0, first-3)
 	var b strings.Builder
 	show := func(title string, rows [][]string, other [][]string) {
 		fmt.Fprintf(&b, "%s (%d rows):\n", title, len(rows))
-		for i, r := range rows {
-			if i == 30 {
+		if from > 0 {
+			fmt.Fprintf(&b, "    ... %d equal rows\n", from)
+		}
+		for i := from; i < len(rows); i++ {
+			if i == from+30 {
 				fmt.Fprintf(&b, "    ...\n")
 				break
 			}
 			mark := "    "
-			if i >= len(other) || !rowsMatch(r, other[i], float) {
+			if i >= len(other) || !rowsMatch(rows[i], other[i], float) {
 				mark = "  ! "
 			}
-			b.WriteString(mark + strings.Join(r, " ") + "\n")
+			b.WriteString(mark + strings.Join(rows[i], " ") + "\n")
 		}
 	}
 	show("DuckDB", want, got)

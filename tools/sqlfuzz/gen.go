@@ -213,7 +213,7 @@ func (g *Gen) selectBlock(outer *scope, depth int, want []Type) *Select {
 		for i := 0; i < nItems; i++ {
 			k := kinds(i)
 			var e Expr
-			if want == nil && depth == 0 && g.chance(0.15) && k != KBool && k != KText {
+			if want == nil && depth <= 1 && g.chance(0.15) && k != KBool {
 				e = g.window(sc, k)
 			}
 			if e == nil {
@@ -270,6 +270,9 @@ func (g *Gen) from(sc *scope, depth int) ([]From, []Expr) {
 	// visible are the aliases an ON condition of the join tree being
 	// built may reference (not those of earlier comma-separated items).
 	visible := map[string]bool{sc.rels[0].Alias: true}
+	// deferred is set once join conditions went to WHERE: a RIGHT or FULL
+	// join above would keep them from filtering the cross product early.
+	deferred := false
 	for i := 1; i < n; i++ {
 		nr, conds, fromAlias, ok := g.joinable(sc)
 		if !ok {
@@ -306,8 +309,12 @@ func (g *Gen) from(sc *scope, depth int) ([]From, []Expr) {
 				visible = map[string]bool{}
 			}
 			where = append(where, conds...)
+			deferred = true
 		default:
 			typ := pick(g, []string{"INNER", "INNER", "INNER", "LEFT", "LEFT", "LEFT", "RIGHT", "FULL"})
+			if deferred && (typ == "RIGHT" || typ == "FULL") {
+				typ = "LEFT"
+			}
 			on := and(conds...)
 			if g.chance(0.3) {
 				// An extra ON predicate: on outer joins it filters matches,

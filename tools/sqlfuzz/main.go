@@ -54,6 +54,8 @@ type options struct {
 	verbose    bool
 	maxFind    int
 	maxChecks  int
+	sql        string
+	repeat     int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	fs.BoolVar(&o.verbose, "v", false, "print every query and its outcome")
 	fs.IntVar(&o.maxFind, "max-findings", 10, "stop after this many findings")
 	fs.IntVar(&o.maxChecks, "reduce-checks", 400, "most candidate queries tried when reducing one finding (0: do not reduce)")
+	fs.StringVar(&o.sql, "e", "", "run this SQL (compared as a multiset) instead of generated queries")
+	fs.IntVar(&o.repeat, "repeat", 1, "with -e: run it this many times")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -138,6 +142,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		}
 	}
 
+	if o.sql != "" {
+		return runOne(ctx, c, o, stdout)
+	}
 	counts := map[string]int{}
 	findings := 0
 	start := time.Now()
@@ -228,6 +235,11 @@ func (c *checker) finding(ctx context.Context, o options, q *Query, out Outcome,
 	}
 	reduced, checks := q, 0
 	if o.maxChecks > 0 && out.Kind != "timeout" {
+		c.maxRows = 10000
+		if out.Want != nil && len(out.Want.Rows) > c.maxRows {
+			c.maxRows = len(out.Want.Rows)
+		}
+		defer func() { c.maxRows = 0 }()
 		reduced, checks = reduce(q, func(cand *Query) bool {
 			co := c.check(ctx, cand, cfg)
 			return co.Kind == out.Kind && co.Sig == out.Sig
@@ -274,4 +286,27 @@ func sltRecord(q *Query, want *Result) string {
 	}
 	lines := slt.Rows(want.Rows, mode)
 	return head + "\n" + q.SQL() + "\n----\n" + strings.Join(lines, "\n") + "\n"
+}
+
+// runOne runs one SQL text in every configuration, repeat times.
+func runOne(ctx context.Context, c *checker, o options, stdout io.Writer) (int, error) {
+	want, derr := c.duck.Query(ctx, o.sql)
+	failed := 0
+	for r := 0; r < o.repeat; r++ {
+		for _, f := range c.flints {
+			got, _, ferr := f.Query(ctx, o.sql, c.timeout)
+			out := classify(want, derr, got, ferr, Order{})
+			if out.Kind != "ok" {
+				failed++
+				fmt.Fprintf(stdout, "run %d, config %s: %s\n%s\n", r, f.cfg.Name, out.Kind, out.Detail)
+			}
+		}
+	}
+	if derr == nil {
+		fmt.Fprintf(stdout, "DuckDB: %d rows; %d failed runs\n", len(want.Rows), failed)
+	}
+	if failed > 0 {
+		return 1, nil
+	}
+	return 0, nil
 }
