@@ -838,6 +838,17 @@ func (b *Binder) bindFuncCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error)
 		name = "date_part"
 	case "ifnull":
 		name = "coalesce"
+	case "nullif":
+		if len(args) == 2 && !types.IsNull(args[0].Type()) {
+			// CASE WHEN a = b THEN NULL ELSE a END: the type of a (DuckDB),
+			// the comparison in the common type.
+			eq, err := b.compare(plan.OpEq, args[0], args[1], fc.At, fc.Args[0], fc.Args[1])
+			if err != nil {
+				return nil, err
+			}
+			t := args[0].Type()
+			return &plan.Case{Whens: []plan.When{{Cond: eq, Value: lit(nil, t)}}, Else: args[0], Typ: t}, nil
+		}
 	}
 	return b.callFunc(name, args, fc.At, fc.String())
 }
