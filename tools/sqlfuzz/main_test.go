@@ -218,6 +218,22 @@ func TestCheckerCatchesWrongEngine(t *testing.T) {
 	}
 }
 
+// Under ORDER BY a float, rows whose floats differ only in the last bits
+// may come in either order; rows out of order are still caught.
+func TestCompareOrderedFloats(t *testing.T) {
+	keys := []OrderItem{{Pos: 2}, {Pos: 1}}
+	o := Order{Total: true, Prefix: []int{1, 0}, Keys: keys}
+	want := &Result{Cols: []Kind{KText, KFloat}, Rows: [][]string{{"a", "0.1"}, {"b", "0.1"}, {"c", "0.2"}}}
+	peers := &Result{Cols: want.Cols, Rows: [][]string{{"b", "0.1"}, {"a", "0.100000000001"}, {"c", "0.2"}}}
+	if d := compareResults(want, peers, o); d != "" {
+		t.Errorf("float peers in another order reported: %s", d)
+	}
+	bad := &Result{Cols: want.Cols, Rows: [][]string{{"c", "0.2"}, {"a", "0.1"}, {"b", "0.1"}}}
+	if d := compareResults(want, bad, o); d == "" {
+		t.Error("rows out of order not caught")
+	}
+}
+
 func TestErrSig(t *testing.T) {
 	a := errSig(errString("binder error at line 1, column 48: unknown column x12\nSELECT ...\n   ^"))
 	b := errSig(errString("binder error at line 3, column 7: unknown column x9"))
