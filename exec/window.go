@@ -513,9 +513,13 @@ func (rk *winRangeKey) bound(k int, b FrameBound, end bool) int64 {
 		}
 		return int64(wc.peerStart[k])
 	}
-	// Non-null rows of the partition form one contiguous range.
+	// Non-null rows of the partition form one contiguous range, after
+	// the nulls (NULLS FIRST) or before them (NULLS LAST).
 	ps, pe := int(wc.partStart[k]), int(wc.partEnd[k])
-	ns := ps + sort.Search(pe-ps, func(i int) bool { return rk.valid[ps+i] })
+	ns := ps
+	if !rk.valid[ps] {
+		ns += sort.Search(pe-ps, func(i int) bool { return rk.valid[ps+i] })
+	}
 	ne := ns + sort.Search(pe-ns, func(i int) bool { return !rk.valid[ns+i] })
 	pos := func(pred func(p int) bool) int64 {
 		return int64(ns + sort.Search(ne-ns, func(i int) bool { return pred(ns + i) }))

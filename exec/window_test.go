@@ -358,11 +358,15 @@ func TestWindow(t *testing.T) {
 			Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 1}, End: FrameBound{Kind: Following, Offset: 1}}}},
 		{"sum range decimal key desc", WindowSpec{Func: WinSum, Arg: cI, OrderBy: []SortKey{{Col: cD, Desc: true}},
 			Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 2}, End: FrameBound{Kind: CurrentRow}}}},
+		{"count range int key nulls last", WindowSpec{Func: WinCountStar, Arg: -1, PartitionBy: []int{cB}, OrderBy: []SortKey{{Col: cI}},
+			Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 3}, End: FrameBound{Kind: Following, Offset: 2}}}},
+		{"sum range float key nulls last desc", WindowSpec{Func: WinSum, Arg: cI, OrderBy: []SortKey{{Col: cF, Desc: true}},
+			Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 1}, End: FrameBound{Kind: CurrentRow}}}},
 		{"max range 1 following..3 following", WindowSpec{Func: WinMax, Arg: cS, OrderBy: []SortKey{{Col: cI, Desc: true}},
 			Frame: &WindowFrame{Start: FrameBound{Kind: Following, Offset: 1}, End: FrameBound{Kind: Following, Offset: 3}}}},
 	}
 	r := rand.New(rand.NewSource(11))
-	for _, n := range []int{0, 1, 7, 120} {
+	for _, n := range []int{0, 1, 3, 4, 7, 120} {
 		rows := sortTestRows(r, n)
 		for _, tc := range tests {
 			want := winRef(rows, tc.spec)
