@@ -557,10 +557,17 @@ func SQL(e Expr) string {
 // Query is a query: a body (a SELECT or a set operation) with ORDER BY
 // output positions, LIMIT and OFFSET.
 type Query struct {
+	With    []CTE
 	Body    Body
 	OrderBy []OrderItem // Pos only
 	Limit   int         // -1: none
 	Offset  int         // 0: none
+}
+
+// CTE is one WITH name AS (query).
+type CTE struct {
+	Name string
+	Q    *Query
 }
 
 // Body is a *Select or a *SetOp.
@@ -661,6 +668,19 @@ func unify(a, b Type) Type {
 }
 
 func (q *Query) write(b *strings.Builder) {
+	for i, c := range q.With {
+		if i == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Name + " AS (")
+		c.Q.write(b)
+		b.WriteString(")")
+	}
+	if len(q.With) > 0 {
+		b.WriteByte(' ')
+	}
 	q.Body.writeBody(b)
 	if len(q.OrderBy) > 0 {
 		b.WriteString(" ORDER BY ")
@@ -686,7 +706,11 @@ func (q *Query) Clone() *Query {
 	if q == nil {
 		return nil
 	}
-	return &Query{Body: q.Body.cloneBody(), OrderBy: cloneOrder(q.OrderBy), Limit: q.Limit, Offset: q.Offset}
+	c := &Query{Body: q.Body.cloneBody(), OrderBy: cloneOrder(q.OrderBy), Limit: q.Limit, Offset: q.Offset}
+	for _, w := range q.With {
+		c.With = append(c.With, CTE{Name: w.Name, Q: w.Q.Clone()})
+	}
+	return c
 }
 
 func (s *SetOp) writeBody(b *strings.Builder) {

@@ -93,6 +93,9 @@ func (g *Gen) window(sc *scope, k Kind) Expr {
 			w.Order = append(w.Order, g.orderExpr(cloneExpr(k)))
 		}
 	}
+	if f.Name == "sum" && f.T.K == KInt {
+		return &Cast{E: w, T: tInt} // HUGEINT in DuckDB
+	}
 	return w
 }
 
@@ -137,7 +140,11 @@ func (g *Gen) addWindow(s *Select, sc *scope) {
 			w.Order = append(w.Order, g.orderExpr(cloneExpr(k)))
 		}
 	}
-	s.Items = append(s.Items, Item{E: w, Name: fmt.Sprintf("c%d", len(s.Items))})
+	var e Expr = w
+	if f.Name == "sum" && f.T.K == KInt {
+		e = &Cast{E: w, T: tInt} // HUGEINT in DuckDB
+	}
+	s.Items = append(s.Items, Item{E: e, Name: fmt.Sprintf("c%d", len(s.Items))})
 }
 
 // innerRel starts a subquery over one base table and returns its scope

@@ -29,6 +29,9 @@ func reduce(q *Query, still func(*Query) bool, maxChecks int) (*Query, int) {
 // queriesOf lists every query in the tree (q first), in a fixed order.
 func queriesOf(q *Query) []*Query {
 	out := []*Query{q}
+	for _, w := range q.With {
+		out = append(out, queriesOf(w.Q)...)
+	}
 	for _, s := range bodySelects(q.Body) {
 		out = append(out, selectQueries(s)...)
 	}
