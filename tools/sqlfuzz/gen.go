@@ -325,7 +325,7 @@ func (g *Gen) from(sc *scope, depth int) ([]From, []Expr) {
 	var cur From
 	rows := 1
 	// The first item: a base table or (rarely) a derived table.
-	if depth < 2 && g.chance(0.12) {
+	if depth < 2 && g.chance(0.2) {
 		d, r := g.derived(sc, depth)
 		cur, rows = d, r.Rows
 		sc.rels = append(sc.rels, r)
