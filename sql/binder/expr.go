@@ -487,9 +487,26 @@ func (b *Binder) bindBinary(x *ast.Binary, ctx *exprCtx) (plan.Expr, error) {
 	return b.arith(op, l, r, x)
 }
 
+func isNullLit(e plan.Expr) bool {
+	l, ok := e.(*plan.Literal)
+	return ok && l.Value == nil
+}
+
 // arith binds l op r with the operand casts of types.ArithmeticType and
 // folds it when both sides are literals.
 func (b *Binder) arith(op plan.BinaryOp, l, r plan.Expr, x *ast.Binary) (plan.Expr, error) {
+	if isNullLit(l) || isNullLit(r) {
+		// A constant NULL operand makes the result an untyped NULL, as in
+		// DuckDB: price * NULL unions with DECIMAL(15,2) as DECIMAL(15,2),
+		// not as the product's DECIMAL(30,4).
+		other := l.Type()
+		if isNullLit(l) {
+			other = r.Type()
+		}
+		if types.IsNull(other) || types.IsNumeric(other) || types.IsTemporal(other) || other.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			return lit(nil, types.Null), nil
+		}
+	}
 	lc, rc, res, err := types.ArithmeticType(string(op), l.Type(), r.Type())
 	if err != nil {
 		return nil, b.errf(x.At, "cannot apply %s to %s (%s) and %s (%s)", op, x.Left.String(), types.TypeName(l.Type()), x.Right.String(), types.TypeName(r.Type()))
