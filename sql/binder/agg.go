@@ -218,6 +218,12 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 		if err != nil {
 			return nil, err
 		}
+		if i == 0 && types.IsNull(e.Type()) {
+			// min(NULL) OVER (...): the kernels need a concrete type.
+			if e, err = b.castTo(e, types.Int32, a.Pos()); err != nil {
+				return nil, err
+			}
+		}
 		call.Args = append(call.Args, e)
 		argTypes[i] = e.Type()
 	}

@@ -907,6 +907,13 @@ func (b *Binder) aggCallOf(fc *ast.FuncCall, name string, argCtx *exprCtx) (*pla
 		if err != nil {
 			return nil, err
 		}
+		if types.IsNull(a.Type()) && name != "bool_and" && name != "bool_or" {
+			// min(NULL), sum(x - NULL): the kernels need a concrete type
+			// (DuckDB's result is NULL all the same).
+			if a, err = b.castTo(a, types.Int32, fc.Args[0].Pos()); err != nil {
+				return nil, err
+			}
+		}
 		args = []plan.Expr{a}
 	}
 	var argT arrow.DataType
