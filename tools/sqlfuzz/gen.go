@@ -674,11 +674,15 @@ func (g *Gen) intExpr(sc *scope, depth int) Expr {
 	case 2:
 		return &Func{Name: "length", Args: []Expr{g.expr(sc, KText, depth-1)}, T: tInt}
 	case 3:
-		return &Extract{Field: pick(g, []string{"YEAR", "MONTH", "DAY", "QUARTER", "DOW", "DOY"}), E: g.expr(sc, KDate, depth-1)}
+		return &Extract{Field: pick(g, []string{"YEAR", "MONTH", "DAY", "QUARTER", "DOW", "DOY", "WEEK"}), E: g.expr(sc, KDate, depth-1)}
 	case 4:
 		// DATE - DATE is a number of days.
 		return &Bin{Op: "-", L: g.expr(sc, KDate, depth-1), R: g.expr(sc, KDate, depth-1), T: tInt}
 	case 5:
+		if g.chance(0.2) {
+			// Through text and back.
+			return &Cast{E: &Cast{E: g.expr(sc, KInt, depth-1), T: tText}, T: tInt}
+		}
 		return &Cast{E: g.expr(sc, pick(g, []Kind{KDecimal, KFloat}), depth-1), T: tInt}
 	case 6:
 		return &Func{Name: "abs", Args: []Expr{g.expr(sc, KInt, depth-1)}, T: tInt}
@@ -705,6 +709,9 @@ func (g *Gen) decExpr(sc *scope, depth int) Expr {
 		}
 		return &Bin{Op: "*", L: l, R: r, T: tDec(l.Type().Scale + r.Type().Scale)}
 	case 3:
+		if g.chance(0.2) {
+			return &Cast{E: &Cast{E: g.expr(sc, KDecimal, depth-1), T: tText}, T: tDec(2)}
+		}
 		return &Cast{E: g.expr(sc, pick(g, []Kind{KInt, KFloat, KDecimal}), depth-1), T: tDec(2)}
 	case 4:
 		e := g.expr(sc, KDecimal, depth-1)
@@ -742,13 +749,17 @@ func (g *Gen) textExpr(sc *scope, depth int) Expr {
 	case 0:
 		return &Func{Name: pick(g, []string{"upper", "lower"}), Args: []Expr{g.expr(sc, KText, depth-1)}, T: tText}
 	case 1:
-		args := []Expr{g.expr(sc, KText, depth-1), &Lit{Text: fmt.Sprint(1 + g.intn(4)), T: tInt}}
+		args := []Expr{g.expr(sc, KText, depth-1), &Lit{Text: fmt.Sprint(pick(g, []int{1, 1, 2, 3, 4, 0, -2})), T: tInt}}
 		if g.chance(0.8) {
 			args = append(args, &Lit{Text: fmt.Sprint(g.intn(6)), T: tInt})
 		}
 		return &Func{Name: "substring", Args: args, T: tText}
 	case 2:
-		return &Func{Name: pick(g, []string{"trim", "ltrim", "rtrim"}), Args: []Expr{g.expr(sc, KText, depth-1)}, T: tText}
+		f := &Func{Name: pick(g, []string{"trim", "ltrim", "rtrim"}), Args: []Expr{g.expr(sc, KText, depth-1)}, T: tText}
+		if g.chance(0.3) {
+			f.Args = append(f.Args, &Lit{Text: pick(g, []string{"'a'", "' #'", "'AEIOU'", "'0123456789-'"}), T: tText})
+		}
+		return f
 	case 3, 4:
 		return &Bin{Op: "||", L: g.expr(sc, KText, depth-1), R: g.expr(sc, pick(g, []Kind{KText, KText, KInt}), depth-1), T: tText}
 	case 5:
@@ -760,9 +771,11 @@ func (g *Gen) textExpr(sc *scope, depth int) Expr {
 }
 
 func (g *Gen) dateExpr(sc *scope, depth int) Expr {
-	switch g.intn(5) {
+	switch g.intn(6) {
 	case 0:
 		return &Bin{Op: pick(g, []string{"+", "-"}), L: g.expr(sc, KDate, depth-1), R: g.smallLit(KInt), T: tDate}
+	case 4:
+		return &Cast{E: &Cast{E: g.expr(sc, KDate, depth-1), T: tText}, T: tDate}
 	case 1, 2:
 		// DATE ± INTERVAL is a TIMESTAMP in DuckDB and a DATE in Flint:
 		// compare as dates.
@@ -815,7 +828,14 @@ func (g *Gen) simplePred(sc *scope) Expr {
 		e, samples := g.exprWithSamples(sc, k)
 		in := &InList{E: e, Not: g.chance(0.3)}
 		for i := 1 + g.intn(4); i > 0; i-- {
-			in.List = append(in.List, g.literalOf(k, samples))
+			switch {
+			case k == KInt && g.chance(0.15):
+				in.List = append(in.List, g.smallLit(KDecimal))
+			case k == KDecimal && g.chance(0.15):
+				in.List = append(in.List, g.smallLit(KInt))
+			default:
+				in.List = append(in.List, g.literalOf(k, samples))
+			}
 		}
 		if g.chance(0.2) {
 			in.List = append(in.List, nullOf(in.List[0].Type()))
@@ -933,12 +953,19 @@ func (g *Gen) aggCall(sc *scope, k Kind) Expr {
 	case KFloat:
 		a := g.expr(in, pick(g, []Kind{KInt, KDecimal, KDecimal, KFloat}), 1)
 		f = &Func{Name: "avg", Args: []Expr{a}, Distinct: g.chance(0.1), T: tFloat}
+		if g.chance(0.15) {
+			f = &Func{Name: pick(g, []string{"stddev_samp", "var_pop", "var_samp", "stddev_pop"}), Args: []Expr{a}, T: tFloat}
+			break
+		}
 		if a.Type().K == KFloat && g.chance(0.5) {
 			f.Name = pick(g, []string{"sum", "min", "max"})
 		}
 	case KText, KDate:
 		f = &Func{Name: pick(g, []string{"min", "max"}), Args: []Expr{g.expr(in, k, 1)}, T: Type{K: k}}
 	case KBool:
+		if g.chance(0.3) {
+			return &Func{Name: pick(g, []string{"bool_and", "bool_or"}), Args: []Expr{g.pred(in, 1)}, T: tBool}
+		}
 		return g.aggCompare(sc)
 	}
 	return f

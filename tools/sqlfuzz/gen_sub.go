@@ -7,7 +7,7 @@ import "fmt"
 // tieSensitive functions give results that depend on the order of peers
 // (rows equal on the window ORDER BY): their ordering is made total by
 // appending the scope's row keys.
-var tieSensitive = map[string]bool{"row_number": true, "lag": true, "lead": true, "first_value": true, "last_value": true, "ntile": true}
+var tieSensitive = map[string]bool{"row_number": true, "lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true, "ntile": true}
 
 // window generates a window function of kind k over sc's rows, or nil.
 func (g *Gen) window(sc *scope, k Kind) Expr {
@@ -45,8 +45,11 @@ func (g *Gen) window(sc *scope, k Kind) Expr {
 	if g.chance(0.3) && k != KFloat {
 		// lag/lead/first_value/last_value of the same kind instead.
 		a := g.expr(in, k, 1)
-		name := pick(g, []string{"lag", "lead", "lag", "lead", "first_value", "last_value"})
+		name := pick(g, []string{"lag", "lead", "lag", "lead", "first_value", "last_value", "nth_value"})
 		f = &Func{Name: name, Args: []Expr{a}, T: a.Type()}
+		if name == "nth_value" {
+			f.Args = append(f.Args, &Lit{Text: fmt.Sprint(1 + g.intn(3)), T: tInt})
+		}
 		if (name == "lag" || name == "lead") && g.chance(0.4) {
 			f.Args = append(f.Args, &Lit{Text: fmt.Sprint(1 + g.intn(3)), T: tInt})
 			if g.chance(0.5) {
@@ -82,7 +85,7 @@ func (g *Gen) window(sc *scope, k Kind) Expr {
 			w.Frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
 		}
 	}
-	if (f.Name == "first_value" || f.Name == "last_value") && g.chance(0.5) {
+	if (f.Name == "first_value" || f.Name == "last_value" || f.Name == "nth_value") && g.chance(0.5) {
 		w.Frame = g.rowsFrame()
 	}
 	if sensitive {
