@@ -534,6 +534,18 @@ func (b *Binder) arith(op plan.BinaryOp, l, r plan.Expr, x *ast.Binary) (plan.Ex
 func (b *Binder) compare(op plan.BinaryOp, l, r plan.Expr, pos ast.Pos, ls, rs ast.Expr) (plan.Expr, error) {
 	bin := func(l, r plan.Expr) plan.Expr { return &plan.Binary{Op: op, L: l, R: r, Typ: types.Boolean} }
 	lt, rt := l.Type(), r.Type()
+	if types.IsNull(lt) && types.IsNull(rt) {
+		// Two untyped NULLs (columns of SELECT NULL or x - NULL): compare
+		// as INTEGER, which join keys and kernels support.
+		var err error
+		if l, err = b.castTo(l, types.Int32, pos); err != nil {
+			return nil, err
+		}
+		if r, err = b.castTo(r, types.Int32, pos); err != nil {
+			return nil, err
+		}
+		return bin(l, r), nil
+	}
 	if arrow.TypeEqual(lt, rt) {
 		return bin(l, r), nil
 	}
