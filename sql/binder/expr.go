@@ -896,35 +896,45 @@ func (b *Binder) bindAggCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error) 
 		return nil, b.errf(fc.At, "ORDER BY inside aggregate %s is not supported", name)
 	}
 	argCtx := &exprCtx{sc: ctx.sc, inAgg: true, clause: "aggregate arguments", windows: ctx.windows, env: ctx.env}
-	call, err := b.aggCallOf(fc, name, argCtx)
+	call, untyped, err := b.aggCallOf(fc, name, argCtx)
 	if err != nil {
 		return nil, err
 	}
-	return ctx.agg.addAgg(call, b.ids, outputName(fc, "")), nil
+	ref := ctx.agg.addAgg(call, b.ids, outputName(fc, ""))
+	if untyped {
+		// min(NULL), sum(x - NULL): NULL, untyped as in DuckDB (so CASE
+		// and UNION take the other branch's type); the aggregate stays
+		// so that the query still aggregates.
+		return lit(nil, types.Null), nil
+	}
+	return ref, nil
 }
 
 // aggCallOf builds the AggCall of fc with arguments bound in argCtx.
-func (b *Binder) aggCallOf(fc *ast.FuncCall, name string, argCtx *exprCtx) (*plan.AggCall, error) {
+// untyped reports an untyped NULL argument (cast to INTEGER for the
+// kernels) of an aggregate other than count: its result is NULL.
+func (b *Binder) aggCallOf(fc *ast.FuncCall, name string, argCtx *exprCtx) (*plan.AggCall, bool, error) {
 	var args []plan.Expr
+	untyped := false
 	if fc.Star || (name == "count" && len(fc.Args) == 0) {
 		if name != "count" {
-			return nil, b.errf(fc.At, "%s(*) is not supported", name)
+			return nil, false, b.errf(fc.At, "%s(*) is not supported", name)
 		}
 		name = "count_star"
 	} else {
 		if len(fc.Args) != 1 {
-			return nil, b.errf(fc.At, "aggregate %s takes one argument, got %d", name, len(fc.Args))
+			return nil, false, b.errf(fc.At, "aggregate %s takes one argument, got %d", name, len(fc.Args))
 		}
 		a, err := b.bindExpr(fc.Args[0], argCtx)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if types.IsNull(a.Type()) && name != "bool_and" && name != "bool_or" {
-			// min(NULL), sum(x - NULL): the kernels need a concrete type
-			// (DuckDB's result is NULL all the same).
+			// min(NULL), sum(x - NULL): the kernels need a concrete type.
 			if a, err = b.castTo(a, types.Int32, fc.Args[0].Pos()); err != nil {
-				return nil, err
+				return nil, false, err
 			}
+			untyped = name != "count"
 		}
 		args = []plan.Expr{a}
 	}
@@ -934,7 +944,7 @@ func (b *Binder) aggCallOf(fc *ast.FuncCall, name string, argCtx *exprCtx) (*pla
 	}
 	t, err := types.AggregateType(name, argT)
 	if err != nil {
-		return nil, b.errf(fc.At, "cannot compute %s: %s is %s", fc.String(), fc.Args[0].String(), types.TypeName(argT))
+		return nil, false, b.errf(fc.At, "cannot compute %s: %s is %s", fc.String(), fc.Args[0].String(), types.TypeName(argT))
 	}
 	if (name == "bool_and" || name == "bool_or") && types.IsNull(argT) {
 		args[0], _ = b.castTo(args[0], types.Boolean, fc.At)
@@ -943,13 +953,13 @@ func (b *Binder) aggCallOf(fc *ast.FuncCall, name string, argCtx *exprCtx) (*pla
 	if fc.Filter != nil {
 		f, err := b.bindExpr(fc.Filter, argCtx)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if call.Filter, err = b.requireBool(f, fc.Filter, "FILTER condition"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return call, nil
+	return call, untyped, nil
 }
 
 // constInt evaluates a constant integer expression (LIMIT, OFFSET, frame
