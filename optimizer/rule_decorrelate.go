@@ -279,6 +279,7 @@ func asSemiSubquery(e plan.Expr) (*plan.Subquery, bool, bool) {
 
 func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 	input := f.Input
+	joined := map[plan.ColumnID]plan.Expr{}
 	var keep []plan.Expr
 	for _, c := range plan.SplitConjuncts(f.Cond) {
 		if !hasSubquery(c) {
@@ -294,7 +295,7 @@ func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 			input = j
 			continue
 		}
-		e, in, err := replaceSubqueries(c, input, ctx)
+		e, in, err := replaceSubqueries(c, input, ctx, joined)
 		if err != nil {
 			return nil, err
 		}
@@ -310,13 +311,14 @@ func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 
 func decorrelateProject(p *plan.Project, ctx *Context) (plan.Node, error) {
 	input := p.Input
+	joined := map[plan.ColumnID]plan.Expr{}
 	projs := make([]plan.Expr, len(p.Projections))
 	for i, e := range p.Projections {
 		if !hasSubquery(e) {
 			projs[i] = e
 			continue
 		}
-		ne, in, err := replaceSubqueries(e, input, ctx)
+		ne, in, err := replaceSubqueries(e, input, ctx, joined)
 		if err != nil {
 			return nil, err
 		}
@@ -552,7 +554,11 @@ func shortcutSubqueries(e plan.Expr) plan.Expr {
 // an expression over the joined columns: a scalar subquery by its value,
 // EXISTS / IN / ANY by a mark column (or an expression over an aggregate
 // of the subquery). Inner subqueries (in an IN operand) go first.
-func replaceSubqueries(e plan.Expr, input plan.Node, ctx *Context) (plan.Expr, plan.Node, error) {
+// joined maps the value column of the scalar subqueries already joined
+// (for this node) to their replacement: one subquery can occur several
+// times (x BETWEEN a AND b binds x twice), and joining it twice would put
+// its columns twice in the plan.
+func replaceSubqueries(e plan.Expr, input plan.Node, ctx *Context, joined map[plan.ColumnID]plan.Expr) (plan.Expr, plan.Node, error) {
 	e = shortcutSubqueries(e)
 	var firstErr error
 	out := plan.TransformExpr(e, func(x plan.Expr) plan.Expr {
@@ -563,7 +569,14 @@ func replaceSubqueries(e plan.Expr, input plan.Node, ctx *Context) (plan.Expr, p
 		var ref plan.Expr
 		var in plan.Node
 		var err error
+		var key plan.ColumnID
 		if sq.Kind == plan.SubScalar {
+			if sch := sq.Plan.Schema(); len(sch) > 0 {
+				key = sch[0].ID
+				if r, ok := joined[key]; ok {
+					return r
+				}
+			}
 			ref, in, err = scalarJoin(input, sq, ctx)
 		} else {
 			ref, in, err = markSubquery(input, sq, ctx)
@@ -571,6 +584,9 @@ func replaceSubqueries(e plan.Expr, input plan.Node, ctx *Context) (plan.Expr, p
 		if err != nil {
 			firstErr = err
 			return x
+		}
+		if key != 0 {
+			joined[key] = ref
 		}
 		input = in
 		return ref
