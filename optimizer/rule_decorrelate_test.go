@@ -205,6 +205,22 @@ func TestDecorrelateUncorrelatedScalar(t *testing.T) {
 	}
 }
 
+// One scalar subquery used twice (x BETWEEN a AND b binds x twice, and
+// the two comparisons become separate conjuncts) is joined once.
+func TestDecorrelateScalarUsedTwice(t *testing.T) {
+	b := newBuilder(t)
+	c := b.scan("customer", "")
+	c2 := b.scan("customer", "c2")
+	mx := &plan.AggCall{Func: "max", Args: []plan.Expr{b.col(c2, "c_acctbal")}, Typ: &arrow.Decimal128Type{Precision: 15, Scale: 2}}
+	a := b.agg(filter(c2, eq(b.col(c2, "c_nationkey"), b.col(c, "c_nationkey"))), nil, mx)
+	sq := subq(plan.SubScalar, a, nil, false)
+	n := filter(c, bin(plan.OpGt, sq, dec(0, 15, 2)), bin(plan.OpLt, sq, dec(100000, 15, 2)))
+	out := decorrelate(t, b, n)
+	if js := joinsOfType(out, plan.JoinLeft); len(js) != 1 {
+		t.Fatalf("want one Left join:\n%s", plan.Format(out))
+	}
+}
+
 // Q17 shape: l_quantity < (select 0.2 * avg(l_quantity) from lineitem
 // where l_partkey = p_partkey) → aggregate grouped by l_partkey, Left join.
 func TestDecorrelateCorrelatedScalarAggregate(t *testing.T) {
