@@ -164,3 +164,29 @@ func TestSelectivityPairsRangeBounds(t *testing.T) {
 		}
 	}
 }
+
+// s.s_suppkey = ps.ps_suppkey AND s.s_suppkey = ps.ps_partkey: the three
+// columns are one equivalence class, which takes two equalities to keep
+// whichever way the join is oriented (one per partsupp column, or one
+// join key plus ps_partkey = ps_suppkey on partsupp).
+func TestReorderJoinsKeepsEqualityWithinRelation(t *testing.T) {
+	b := newBuilder(t)
+	s := b.scan("supplier", "")
+	ps := b.scan("partsupp", "")
+	n := filter(cross(s, ps), eq(b.col(s, "s_suppkey"), b.col(ps, "ps_suppkey")), eq(b.col(s, "s_suppkey"), b.col(ps, "ps_partkey")))
+	out, _ := mustOptimize(t, n, b.ids)
+	eqs := 0
+	plan.WalkPlan(out, func(x plan.Node) bool {
+		for _, e := range x.Exprs() {
+			for _, c := range plan.SplitConjuncts(e) {
+				if _, _, ok := columnEquality(c); ok {
+					eqs++
+				}
+			}
+		}
+		return true
+	})
+	if eqs < 2 {
+		t.Fatalf("%d column equalities left for a class of three columns:\n%s", eqs, plan.Format(out))
+	}
+}
