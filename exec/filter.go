@@ -177,6 +177,10 @@ func filterGatherBits(mem memory.Allocator, bm []byte, off int, sel []int32) *me
 // for other types).
 func filterTake(ctx context.Context, mem memory.Allocator, a arrow.Array, sel []int32, mask arrow.Array) (arrow.Array, error) {
 	n := len(sel)
+	if a.DataType().ID() == arrow.NULL {
+		// An untyped NULL column (SELECT NULL ...) has no buffers.
+		return array.MakeArrayOfNull(mem, a.DataType(), n), nil
+	}
 	var valid *memory.Buffer
 	nulls := 0
 	if a.NullN() > 0 {
