@@ -87,7 +87,17 @@ func (f *flintEngine) Query(ctx context.Context, q string, timeout time.Duration
 		if o.err != nil && qctx.Err() != nil {
 			return nil, 0, errTimeout
 		}
-		return o.res, f.mem.CurrentAlloc(), o.err
+		held := f.mem.CurrentAlloc()
+		if o.err != nil && held != 0 {
+			// A failed query (a recovered panic) may not release
+			// everything: start over so the next query is judged alone.
+			f.s.Close()
+			if err := f.open(ctx); err != nil {
+				return nil, 0, err
+			}
+			held = 0
+		}
+		return o.res, held, o.err
 	case <-time.After(timeout + 5*time.Second):
 		// The query ignores cancellation: start over with a new session.
 		if err := f.open(ctx); err != nil {

@@ -403,6 +403,10 @@ func (g *Gen) from(sc *scope, depth int) ([]From, []Expr) {
 		visible[nr.Alias] = true
 	}
 	items = append(items, cur)
+	if sc.rels[0].Table == "" {
+		// A derived table's rows have no key: no total order over them.
+		sc.keys = nil
+	}
 	return items, where
 }
 
