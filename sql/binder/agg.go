@@ -83,6 +83,10 @@ func (a *aggCtx) addGroupKey(e plan.Expr, k string, ids *plan.IDGen, name string
 	if r, ok := e.(*plan.ColRef); ok {
 		name = r.Name
 	}
+	if types.IsNull(e.Type()) {
+		// Hash keys need a type: GROUP BY NULL groups as INTEGER.
+		e = &plan.Cast{E: e, To: types.Int32}
+	}
 	a.groupIdx[k] = len(a.groups)
 	a.groups = append(a.groups, e)
 	a.groupCols = append(a.groupCols, ids.NewColumn(name, "", e.Type(), e.Nullable()))

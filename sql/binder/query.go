@@ -462,7 +462,13 @@ func (b *Binder) distinct(n plan.Node) plan.Node {
 	out := make(plan.Schema, len(sch))
 	for i, c := range sch {
 		groups[i] = c.Ref()
-		out[i] = b.ids.NewColumn(c.Name, "", c.Type, c.Nullable)
+		t := c.Type
+		if types.IsNull(t) {
+			// Hash keys need a type: DISTINCT NULL is an INTEGER (DuckDB).
+			t = types.Int32
+			groups[i] = &plan.Cast{E: groups[i], To: t}
+		}
+		out[i] = b.ids.NewColumn(c.Name, "", t, c.Nullable)
 	}
 	return &plan.Aggregate{Input: n, GroupBy: groups, Out: out}
 }
