@@ -11,7 +11,7 @@
 //
 // Usage (from this directory):
 //
-//	go run . [-seed N] [-n COUNT] [-timeout 20s] [-out DIR] [-subquery-or]
+//	go run . [-seed N] [-n COUNT] [-timeout 20s] [-out DIR] [-subquery-or=false]
 //	go run . -seed N -query I        # rerun (and reduce) query I of seed N
 //	go run . -seed N -n 5 -print     # print the queries, run nothing
 //	go run . gendata                 # rewrite testdata/slt/data/tpchn
@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	fs.DurationVar(&o.timeout, "timeout", 20*time.Second, "time limit of one query in one engine")
 	fs.StringVar(&o.out, "out", "", "directory to write one file per finding into")
 	fs.StringVar(&o.configs, "configs", "", "comma-separated Flint configurations (default: all of "+configNames()+")")
-	fs.BoolVar(&o.subqueryOr, "subquery-or", false, "also generate EXISTS/IN under OR and op ANY|ALL (subquery)")
+	fs.BoolVar(&o.subqueryOr, "subquery-or", true, "also generate EXISTS/IN under OR and op ANY|ALL (subquery)")
 	fs.BoolVar(&o.strict, "strict", false, "count \"not supported\" errors from Flint as failures")
 	fs.BoolVar(&o.print, "print", false, "print the generated queries and exit")
 	fs.BoolVar(&o.verbose, "v", false, "print every query and its outcome")
