@@ -34,7 +34,35 @@ func DecodeLogical(p *pb.LogicalPlan) (n plan.Node, err error) {
 		return nil, fmt.Errorf("wire: decode logical plan: %w", err)
 	}
 	shareSources(n, map[string]*plan.TableSource{})
+	shareSubqueries(n, map[string]plan.Node{})
 	return n, nil
+}
+
+// shareSubqueries makes subquery plans that were one plan before encoding
+// (the binder reuses the operand of x BETWEEN a AND b for both
+// comparisons) one plan again. Column IDs are unique per session and every
+// binding of a subquery gets fresh ones, so two subquery plans with the
+// same text, IDs included, are copies of one.
+func shareSubqueries(n plan.Node, seen map[string]plan.Node) {
+	plan.WalkPlan(n, func(n plan.Node) bool {
+		for _, e := range n.Exprs() {
+			plan.WalkExpr(e, func(e plan.Expr) bool {
+				sq, ok := e.(*plan.Subquery)
+				if !ok {
+					return true
+				}
+				k := plan.Format(sq.Plan)
+				if p, ok := seen[k]; ok {
+					sq.Plan = p
+					return true
+				}
+				seen[k] = sq.Plan
+				shareSubqueries(sq.Plan, seen)
+				return true
+			})
+		}
+		return true
+	})
 }
 
 // shareSources makes scans of equal table sources (scans travel with their
