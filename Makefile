@@ -45,7 +45,7 @@ fuzz:
 # Flint under several configurations (tools/sqlfuzz, a separate module:
 # DuckDB comes in through cgo). Every disagreement is reduced and printed
 # as an .slt record; findings also go to FUZZ_OUT. Random seed (printed);
-# FUZZ_ARGS adds flags, e.g. FUZZ_ARGS="-seed 42 -subquery-or".
+# FUZZ_ARGS adds flags, e.g. FUZZ_ARGS="-seed 42 -subquery-or=false".
 FUZZ_N ?= 3000
 FUZZ_OUT ?= $(or $(TMPDIR),/tmp)/flint-sqlfuzz
 fuzz-sql:
@@ -54,7 +54,7 @@ fuzz-sql:
 # fuzz-sql-ci: the tool's tests and a fixed-seed batch, for CI: about 2.5
 # minutes on 2 cores with an empty build cache, under a minute with a warm one.
 fuzz-sql-ci:
-	cd tools/sqlfuzz && $(GO) test . && $(GO) run . -seed 1 -n 200
+	cd tools/sqlfuzz && $(GO) test . && $(GO) run . -seed 1 -n 300
 
 # proto: regenerate proto/flintpb from proto/flint/v1/*.proto. Needs protoc
 # (Debian: protobuf-compiler) and protoc-gen-go at the go.mod protobuf
