@@ -185,9 +185,30 @@ func datePart(name string, args []arrow.DataType) (arrow.DataType, []arrow.DataT
 		t = Timestamp
 	}
 	if name == "date_trunc" {
-		return t, []arrow.DataType{String, t}, nil
+		// A TIMESTAMP for DATE input too, as in DuckDB.
+		return Timestamp, []arrow.DataType{String, Timestamp}, nil
 	}
 	return Int64, []arrow.DataType{String, t}, nil
+}
+
+// dateDiff types date_diff(part, start, end): BIGINT, the number of part
+// boundaries between start and end; two DATEs stay DATEs, anything else
+// compares as TIMESTAMP.
+func dateDiff(name string, args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if len(args) != 3 || !(IsString(args[0]) || IsNull(args[0])) {
+		return nil, nil, argErr(name, args)
+	}
+	t := Date32
+	for _, a := range args[1:] {
+		switch {
+		case IsNull(a), a.ID() == arrow.DATE32:
+		case a.ID() == arrow.TIMESTAMP, IsString(a):
+			t = Timestamp
+		default:
+			return nil, nil, argErr(name, args)
+		}
+	}
+	return Int64, []arrow.DataType{String, t, t}, nil
 }
 
 func unaryPart(name string, args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
@@ -287,6 +308,8 @@ func init() {
 		"extract":    datePart,
 		"date_part":  datePart,
 		"date_trunc": datePart,
+		"date_diff":  dateDiff,
+		"datediff":   dateDiff,
 		"year":       unaryPart,
 		"month":      unaryPart,
 		"day":        unaryPart,

@@ -122,9 +122,12 @@ func CommonSuperType(ts ...arrow.DataType) (arrow.DataType, error) {
 //   - decimal *: p=min(38,p1+p2), s=s1+s2 (error when s > 38).
 //   - /: always DOUBLE (DuckDB); // integer division on integers.
 //   - any float operand: DOUBLE.
-//   - DATE ± INTERVAL → DATE. DuckDB returns TIMESTAMP; we keep DATE, and
-//     the kernel errors if an interval has a sub-day part. DATE - DATE →
-//     BIGINT days. DATE ± integer → DATE (integer cast to INTEGER).
+//   - DATE ± INTERVAL → TIMESTAMP, as in DuckDB and PostgreSQL (the date is
+//     cast to midnight). Compared with a DATE column, a folded constant
+//     that falls on midnight converts back to a DATE literal, so
+//     l_shipdate <= date '1998-12-01' - interval '90' day still compares
+//     dates. DATE - DATE → BIGINT days. DATE ± integer → DATE (integer
+//     cast to INTEGER).
 //   - TIMESTAMP ± INTERVAL → TIMESTAMP.
 func ArithmeticType(op string, l, r arrow.DataType) (lcast, rcast, result arrow.DataType, err error) {
 	switch op {
@@ -143,9 +146,9 @@ func ArithmeticType(op string, l, r arrow.DataType) (lcast, rcast, result arrow.
 	const iv = arrow.INTERVAL_MONTH_DAY_NANO
 	switch {
 	case lid == arrow.DATE32 && rid == iv && (op == "+" || op == "-"):
-		return l, r, Date32, nil
+		return Timestamp, r, Timestamp, nil
 	case lid == iv && rid == arrow.DATE32 && op == "+":
-		return l, r, Date32, nil
+		return l, Timestamp, Timestamp, nil
 	case lid == arrow.TIMESTAMP && rid == iv && (op == "+" || op == "-"):
 		return l, r, Timestamp, nil
 	case lid == iv && rid == arrow.TIMESTAMP && op == "+":

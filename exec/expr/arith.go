@@ -194,8 +194,6 @@ func (e *arithExpr) dispatch(k *kernelArgs) (*memory.Buffer, error) {
 			out[i] = int32(r)
 		}
 		return buf, nil
-	case lt == arrow.DATE32 || rt == arrow.DATE32:
-		return dateIntervalKernel(k)
 	case lt == arrow.TIMESTAMP || rt == arrow.TIMESTAMP:
 		return tsIntervalKernel(k)
 	case lt == arrow.INTERVAL_MONTH_DAY_NANO && rt == arrow.INTERVAL_MONTH_DAY_NANO:
@@ -499,39 +497,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-func dateIntervalKernel(k *kernelArgs) (*memory.Buffer, error) {
-	e := k.e
-	var d opnd[int32]
-	var iv opnd[arrow.MonthDayNanoInterval]
-	if e.l.DataType().ID() == arrow.DATE32 {
-		d, iv = opndOf(k.la, k.ll, getI32), opndOf(k.ra, k.rl, getIv)
-	} else {
-		d, iv = opndOf(k.ra, k.rl, getI32), opndOf(k.la, k.ll, getIv)
-	}
-	sign := int32(1)
-	if e.op == "-" {
-		sign = -1
-	}
-	buf, out := allocFixed[int32](k.mem, k.n)
-	if iv.mask == 0 && iv.v[0].Months == 0 && iv.v[0].Nanoseconds == 0 {
-		add := sign * iv.v[0].Days // the common case: a day interval literal
-		for i := range out {
-			out[i] = d.at(i) + add
-		}
-		return buf, nil
-	}
-	for i := range out {
-		v := iv.at(i)
-		if v.Nanoseconds != 0 && isValid(k.valid, 0, i) {
-			buf.Release()
-			return nil, fmt.Errorf("%s: interval with a sub-day part added to a DATE at row %d; cast the date to TIMESTAMP", e, i)
-		}
-		days := addMonths(int64(d.at(i)), sign*v.Months) + int64(sign*v.Days)
-		out[i] = int32(days)
-	}
-	return buf, nil
 }
 
 func tsIntervalKernel(k *kernelArgs) (*memory.Buffer, error) {

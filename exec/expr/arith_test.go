@@ -160,6 +160,8 @@ func TestFloatDivisionIsIEEE(t *testing.T) {
 func TestDateArith(t *testing.T) {
 	mem := newMem(t)
 	d := func(s string) int64 { v, _ := types.ParseDate(s); return int64(v) }
+	// DATE ± INTERVAL is a TIMESTAMP (midnight of the date), as in DuckDB.
+	ts := func(s string) int64 { return d(s) * types.MicrosPerDay }
 	rb := mkBatch(t, mem, 1,
 		colSpec{tDate, []any{d("1998-12-01"), d("2021-01-31"), nil, d("2020-02-29")}},
 		colSpec{tDate, []any{d("1998-11-01"), d("2021-01-01"), d("2000-01-01"), d("2019-02-28")}})
@@ -167,15 +169,15 @@ func TestDateArith(t *testing.T) {
 	days90 := must[exec.Expr](t)(Lit(arrow.MonthDayNanoInterval{Days: 90}, tIv))
 	e := must[exec.Expr](t)(Arith("-", Col(0, tDate, "d"), days90, nil))
 	mustEqual(t, "d-90days", must[[]any](t)(evalAny(t, mem, e, rb)),
-		[]any{d("1998-09-02"), d("2020-11-02"), nil, d("2019-12-01")})
+		[]any{ts("1998-09-02"), ts("2020-11-02"), nil, ts("2019-12-01")})
 	month := must[exec.Expr](t)(Lit(arrow.MonthDayNanoInterval{Months: 1}, tIv))
 	e = must[exec.Expr](t)(Arith("+", Col(0, tDate, "d"), month, nil))
 	mustEqual(t, "d+1month", must[[]any](t)(evalAny(t, mem, e, rb)),
-		[]any{d("1999-01-01"), d("2021-02-28"), nil, d("2020-03-29")})
+		[]any{ts("1999-01-01"), ts("2021-02-28"), nil, ts("2020-03-29")})
 	year := must[exec.Expr](t)(Lit(arrow.MonthDayNanoInterval{Months: 12}, tIv))
 	e = must[exec.Expr](t)(Arith("+", year, Col(0, tDate, "d"), nil))
 	mustEqual(t, "1year+d", must[[]any](t)(evalAny(t, mem, e, rb)),
-		[]any{d("1999-12-01"), d("2022-01-31"), nil, d("2021-02-28")})
+		[]any{ts("1999-12-01"), ts("2022-01-31"), nil, ts("2021-02-28")})
 	e = must[exec.Expr](t)(Arith("-", Col(0, tDate, "a"), Col(1, tDate, "b"), nil))
 	mustEqual(t, "d-d", must[[]any](t)(evalAny(t, mem, e, rb)), []any{int64(30), int64(30), nil, int64(366)})
 	three := must[exec.Expr](t)(Lit(3, tI32))
@@ -183,11 +185,10 @@ func TestDateArith(t *testing.T) {
 	mustEqual(t, "d+3", must[[]any](t)(evalAny(t, mem, e, rb)), []any{d("1998-11-04"), d("2021-01-04"), d("2000-01-04"), d("2019-03-03")})
 	hour := must[exec.Expr](t)(Lit(arrow.MonthDayNanoInterval{Nanoseconds: 3600e9}, tIv))
 	e = must[exec.Expr](t)(Arith("+", Col(0, tDate, "d"), hour, nil))
-	if _, err := evalAny(t, mem, e, rb); err == nil {
-		t.Fatal("DATE + sub-day interval should error")
-	}
-	ts, _ := types.ParseTimestamp("2021-01-31 10:00:00")
-	rb2 := mkBatch(t, mem, 0, colSpec{tTS, []any{int64(ts)}})
+	mustEqual(t, "d+1hour", must[[]any](t)(evalAny(t, mem, e, rb)),
+		[]any{ts("1998-12-01") + 3600e6, ts("2021-01-31") + 3600e6, nil, ts("2020-02-29") + 3600e6})
+	t0, _ := types.ParseTimestamp("2021-01-31 10:00:00")
+	rb2 := mkBatch(t, mem, 0, colSpec{tTS, []any{int64(t0)}})
 	defer rb2.Release()
 	e = must[exec.Expr](t)(Arith("+", Col(0, tTS, "t"), must[exec.Expr](t)(Lit(arrow.MonthDayNanoInterval{Months: 1, Nanoseconds: 3600e9}, tIv)), nil))
 	want, _ := types.ParseTimestamp("2021-02-28 11:00:00")

@@ -496,6 +496,17 @@ func (f *funcExpr) bind() error {
 			return fmt.Errorf("%s: unknown part %q (want one of %s)", f.name, unit, strings.Join(types.DatePartUnits, ", "))
 		}
 		f.impl = func(k *funcCall) (arrow.Array, error) { return datePartKernel(k, 1, part) }
+	case "date_diff", "datediff":
+		unitLit, ok := isLit(f.args[0])
+		if !ok || unitLit.null {
+			return fmt.Errorf("%s: the unit must be a constant string", f.name)
+		}
+		unit := strings.ToLower(strings.TrimSpace(unitLit.str))
+		idx, ok := diffUnits[unit]
+		if !ok {
+			return fmt.Errorf("%s: unknown unit %q (want one of year, quarter, month, week, day, hour, minute, second)", f.name, unit)
+		}
+		f.impl = func(k *funcCall) (arrow.Array, error) { return dateDiffKernel(k, idx) }
 	case "year", "month", "day", "quarter", "dayofweek", "dayofyear", "hour", "minute", "second":
 		unit := map[string]string{"dayofweek": "dow", "dayofyear": "doy"}[f.name]
 		if unit == "" {
@@ -833,6 +844,56 @@ func datePartKernel(k *funcCall, idx int, part partFn) (arrow.Array, error) {
 	defer rel()
 	split := splitTemporal(a)
 	return k.int64s(func(i int) int64 { return part(split(i)) }), nil
+}
+
+// diffUnits maps date_diff's units to an index of diffOrdinal.
+var diffUnits = map[string]int{"year": 0, "years": 0, "quarter": 1, "quarters": 1, "month": 2, "months": 2, "day": 3, "days": 3, "week": 7, "weeks": 7, "hour": 4, "hours": 4, "minute": 5, "minutes": 5, "second": 6, "seconds": 6}
+
+// diffOrdinal numbers the unit boundaries on the time line, so that
+// date_diff(unit, a, b) = ordinal(b) - ordinal(a) counts the boundaries
+// crossed (DuckDB: date_diff('month', '1992-09-30', '1992-10-01') = 1).
+func diffOrdinal(unit int, d, us int64) int64 {
+	switch unit {
+	case 0, 1, 2:
+		y, m, _ := types.CivilFromDays(d)
+		switch unit {
+		case 0:
+			return int64(y)
+		case 1:
+			return int64(y)*4 + int64(m-1)/3
+		}
+		return int64(y)*12 + int64(m-1)
+	case 3:
+		return d
+	case 4:
+		return d*24 + us/3_600_000_000
+	case 5:
+		return d*1440 + us/60_000_000
+	}
+	return d*86400 + us/1_000_000
+}
+
+func dateDiffKernel(k *funcCall, unit int) (arrow.Array, error) {
+	a, relA := temporalArg(k, 1)
+	defer relA()
+	b, relB := temporalArg(k, 2)
+	defer relB()
+	sa, sb := splitTemporal(a), splitTemporal(b)
+	if unit == 7 {
+		// Weeks are whole 7-day spans between the two dates (the time of
+		// day ignored), truncated toward zero as in DuckDB, not week
+		// boundaries crossed.
+		return k.int64s(func(i int) int64 {
+			d0, _ := sa(i)
+			d1, _ := sb(i)
+			return (d1 - d0) / 7
+		}), nil
+	}
+	return k.int64s(func(i int) int64 {
+		d0, u0 := sa(i)
+		d1, u1 := sb(i)
+		return diffOrdinal(unit, d1, u1) - diffOrdinal(unit, d0, u0)
+	}), nil
 }
 
 func dateTrunc(k *funcCall, unit string) (arrow.Array, error) {

@@ -77,7 +77,11 @@ func TestFunctions(t *testing.T) {
 		{"date_part", []exec.Expr{L("second", tStr), tm}, []any{int64(12), nil, int64(0), int64(59), int64(3)}},
 		{"extract", []exec.Expr{L("year", tStr), tm}, []any{int64(1998), nil, int64(2000), int64(1970), int64(1999)}},
 		{"extract", []exec.Expr{L("week", tStr), dt}, []any{int64(49), int64(9), nil, int64(1), int64(1)}},
-		{"date_trunc", []exec.Expr{L("month", tStr), dt}, []any{d("1998-12-01"), d("2020-02-01"), nil, d("1970-01-01"), d("1969-12-01")}},
+		{"date_trunc", []exec.Expr{L("month", tStr), dt}, []any{ts("1998-12-01"), ts("2020-02-01"), nil, ts("1970-01-01"), ts("1969-12-01")}},
+		{"date_diff", []exec.Expr{L("month", tStr), L(d("1998-11-30"), tDate), dt}, []any{int64(1), int64(255), nil, int64(-346), int64(-347)}},
+		{"datediff", []exec.Expr{L("year", tStr), dt, L(d("2000-01-01"), tDate)}, []any{int64(2), int64(-20), nil, int64(30), int64(31)}},
+		{"date_diff", []exec.Expr{L("day", tStr), dt, dt}, []any{int64(0), int64(0), nil, int64(0), int64(0)}},
+		{"date_diff", []exec.Expr{L("hour", tStr), L(ts("1998-12-01 09:59:59"), tTS), tm}, []any{int64(1), nil, int64(9495), int64(-253450), int64(4696)}},
 		{"date_trunc", []exec.Expr{L("year", tStr), tm}, []any{ts("1998-01-01"), nil, ts("2000-01-01"), ts("1970-01-01"), ts("1999-01-01")}},
 		{"date_trunc", []exec.Expr{L("hour", tStr), tm}, []any{ts("1998-12-01 10:00:00"), nil, ts("2000-01-01"), ts("1970-01-01 23:00:00"), ts("1999-06-15 01:00:00")}},
 	}

@@ -205,7 +205,7 @@ func TestScalarExpressions(t *testing.T) {
 		{"select f is true, f is not false from t", "((f IS NOT NULL) AND f)"},
 		{"select a is distinct from g from t", "(CAST(a AS int64) IS DISTINCT FROM g)"},
 		{"select -a, -(-5), 2 * 3 + 1, 7 - 10 from t", "(-a)"},
-		{"select date '1998-12-01' - interval '90' day", "DATE '1998-09-02'"},
+		{"select date '1998-12-01' - interval '90' day", "TIMESTAMP '1998-09-02 00:00:00'"},
 		{"select 0.1 + 0.2", "0.3"},
 	}
 	for _, c := range cases {

@@ -20,11 +20,12 @@ const (
 	KText
 	KDate
 	KBool
+	KTs // TIMESTAMP
 	KOther
 )
 
 func (k Kind) String() string {
-	return [...]string{"int", "decimal", "float", "text", "date", "bool", "other"}[k]
+	return [...]string{"int", "decimal", "float", "text", "date", "bool", "timestamp", "other"}[k]
 }
 
 // Type is an expression's type: a kind, and for decimals the scale.
@@ -39,6 +40,7 @@ var (
 	tText  = Type{K: KText}
 	tDate  = Type{K: KDate}
 	tBool  = Type{K: KBool}
+	tTs    = Type{K: KTs}
 )
 
 func tDec(scale int) Type { return Type{K: KDecimal, Scale: scale} }
@@ -61,6 +63,8 @@ func (t Type) sqlName() string {
 		return "DATE"
 	case KBool:
 		return "BOOLEAN"
+	case KTs:
+		return "TIMESTAMP"
 	}
 	return "VARCHAR"
 }

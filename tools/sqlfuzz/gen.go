@@ -259,7 +259,7 @@ func (g *Gen) selectBlock(outer *scope, depth int, want []Type) *Select {
 		if want != nil {
 			return want[i].K
 		}
-		return pick(g, []Kind{KInt, KInt, KDecimal, KDecimal, KText, KText, KDate, KFloat, KBool})
+		return pick(g, []Kind{KInt, KInt, KDecimal, KDecimal, KText, KText, KDate, KFloat, KBool, KTs})
 	}
 	if g.chance(0.3) {
 		// Aggregating query.
@@ -527,6 +527,8 @@ func (g *Gen) literalOf(k Kind, samples []string) Expr {
 			t = tText
 		case KDate:
 			t = tDate
+		case KTs:
+			t = tTs
 		}
 		return &Lit{Text: pick(g, samples), T: t}
 	}
@@ -548,6 +550,8 @@ func (g *Gen) smallLit(k Kind) Expr {
 		return &Lit{Text: pick(g, []string{"DATE '1992-01-01'", "DATE '1994-06-30'", "DATE '1995-03-15'", "DATE '1996-12-31'", "DATE '1998-08-02'"}), T: tDate}
 	case KBool:
 		return &Lit{Text: pick(g, []string{"TRUE", "FALSE"}), T: tBool}
+	case KTs:
+		return &Lit{Text: pick(g, []string{"TIMESTAMP '1992-01-01 00:00:00'", "TIMESTAMP '1994-06-30 12:00:00'", "TIMESTAMP '1995-03-15 00:00:00'", "TIMESTAMP '1996-12-31 23:59:59'", "TIMESTAMP '1998-08-02 06:30:00'"}), T: tTs}
 	}
 	return &Lit{Text: "NULL", T: tInt}
 }
@@ -622,6 +626,8 @@ func (g *Gen) expr(sc *scope, k Kind, depth int) Expr {
 		return g.textExpr(sc, depth)
 	case KDate:
 		return g.dateExpr(sc, depth)
+	case KTs:
+		return g.tsExpr(sc, depth)
 	}
 	return g.leaf(sc, k)
 }
@@ -678,8 +684,16 @@ func (g *Gen) intExpr(sc *scope, depth int) Expr {
 	case 2:
 		return &Func{Name: "length", Args: []Expr{g.expr(sc, KText, depth-1)}, T: tInt}
 	case 3:
+		if g.chance(0.2) {
+			return &Extract{Field: pick(g, []string{"YEAR", "MONTH", "DAY", "HOUR", "MINUTE"}), E: g.expr(sc, KTs, depth-1)}
+		}
 		return &Extract{Field: pick(g, []string{"YEAR", "MONTH", "DAY", "QUARTER", "DOW", "DOY", "WEEK"}), E: g.expr(sc, KDate, depth-1)}
 	case 4:
+		if g.chance(0.4) {
+			unit := pick(g, []string{"'year'", "'quarter'", "'month'", "'week'", "'day'", "'hour'"})
+			k := pick(g, []Kind{KDate, KDate, KTs})
+			return &Func{Name: pick(g, []string{"date_diff", "datediff"}), Args: []Expr{&Lit{Text: unit, T: tText}, g.expr(sc, k, depth-1), g.expr(sc, k, depth-1)}, T: tInt}
+		}
 		// DATE - DATE is a number of days.
 		return &Bin{Op: "-", L: g.expr(sc, KDate, depth-1), R: g.expr(sc, KDate, depth-1), T: tInt}
 	case 5:
@@ -781,14 +795,32 @@ func (g *Gen) dateExpr(sc *scope, depth int) Expr {
 	case 4:
 		return &Cast{E: &Cast{E: g.expr(sc, KDate, depth-1), T: tText}, T: tDate}
 	case 1, 2:
-		// DATE ± INTERVAL is a TIMESTAMP in DuckDB and a DATE in Flint:
-		// compare as dates.
-		unit := pick(g, []string{"DAY", "MONTH", "YEAR"})
-		n := pick(g, []int{1, 3, 12, 30, 90})
-		op := pick(g, []string{"+", "-"})
-		return &Raw{Parts: []string{"CAST((", fmt.Sprintf(" %s INTERVAL '%d' %s) AS DATE)", op, n, unit)}, E: []Expr{g.expr(sc, KDate, depth-1)}, T: tDate}
+		// DATE ± INTERVAL is a TIMESTAMP (see tsExpr); back to a date.
+		return &Cast{E: g.tsExpr(sc, depth), T: tDate}
 	}
 	return g.anyKind(sc, KDate, depth)
+}
+
+// tsExpr generates a TIMESTAMP: date arithmetic with intervals, date_trunc
+// and casts.
+func (g *Gen) tsExpr(sc *scope, depth int) Expr {
+	switch g.intn(7) {
+	case 0, 1, 2:
+		// DATE ± INTERVAL (a TIMESTAMP in both engines).
+		unit := pick(g, []string{"DAY", "MONTH", "YEAR", "DAY", "HOUR"})
+		n := pick(g, []int{1, 3, 12, 30, 90, -2})
+		op := pick(g, []string{"+", "-"})
+		if g.chance(0.2) {
+			return &Raw{Parts: []string{fmt.Sprintf("(INTERVAL '%d' %s + ", n, unit), ")"}, E: []Expr{g.expr(sc, KDate, depth-1)}, T: tTs}
+		}
+		return &Raw{Parts: []string{"(", fmt.Sprintf(" %s INTERVAL '%d' %s)", op, n, unit)}, E: []Expr{g.expr(sc, pick(g, []Kind{KDate, KDate, KTs}), depth-1)}, T: tTs}
+	case 3:
+		unit := pick(g, []string{"'year'", "'quarter'", "'month'", "'week'", "'day'", "'hour'"})
+		return &Func{Name: "date_trunc", Args: []Expr{&Lit{Text: unit, T: tText}, g.expr(sc, KTs, depth-1)}, T: tTs}
+	case 4:
+		return &Cast{E: g.expr(sc, KDate, depth-1), T: tTs}
+	}
+	return g.anyKind(sc, KTs, depth)
 }
 
 // pred generates a boolean expression.
@@ -821,7 +853,7 @@ func (g *Gen) pred(sc *scope, depth int) Expr {
 }
 
 func (g *Gen) simplePred(sc *scope) Expr {
-	k := pick(g, []Kind{KInt, KInt, KDecimal, KDecimal, KText, KText, KDate, KDate, KFloat})
+	k := pick(g, []Kind{KInt, KInt, KDecimal, KDecimal, KText, KText, KDate, KDate, KFloat, KTs})
 	switch g.intn(10) {
 	case 0:
 		return &IsNull{E: g.expr(sc, k, 1), Not: g.chance(0.5)}
@@ -964,7 +996,7 @@ func (g *Gen) aggCall(sc *scope, k Kind) Expr {
 		if a.Type().K == KFloat && g.chance(0.5) {
 			f.Name = pick(g, []string{"sum", "min", "max"})
 		}
-	case KText, KDate:
+	case KText, KDate, KTs:
 		f = &Func{Name: pick(g, []string{"min", "max"}), Args: []Expr{g.expr(in, k, 1)}, T: Type{K: k}}
 	case KBool:
 		if g.chance(0.3) {

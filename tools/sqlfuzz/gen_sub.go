@@ -37,7 +37,7 @@ func (g *Gen) window(sc *scope, k Kind) Expr {
 		default:
 			f = &Func{Name: "avg", Args: []Expr{g.expr(in, pick(g, []Kind{KInt, KDecimal}), 1)}, T: tFloat}
 		}
-	case KDate, KText:
+	case KDate, KText, KTs:
 		f = &Func{Name: pick(g, []string{"min", "max"}), Args: []Expr{g.expr(in, k, 1)}, T: Type{K: k}}
 	default:
 		return nil

@@ -56,6 +56,7 @@ type options struct {
 	maxChecks  int
 	sql        string
 	repeat     int
+	printSLT   bool
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	fs.IntVar(&o.maxChecks, "reduce-checks", 400, "most candidate queries tried when reducing one finding (0: do not reduce)")
 	fs.StringVar(&o.sql, "e", "", "run this SQL (compared as a multiset) instead of generated queries")
 	fs.IntVar(&o.repeat, "repeat", 1, "with -e: run it this many times")
+	fs.BoolVar(&o.printSLT, "slt", false, "with -e: print a rowsort .slt record with DuckDB's answer")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -263,6 +265,12 @@ func (c *checker) finding(ctx context.Context, o options, q *Query, out Outcome,
 
 // sltRecord renders a query record with DuckDB's answer.
 func sltRecord(q *Query, want *Result) string {
+	return sltRecordSQL(q.SQL(), orderOf(q).Total, want)
+}
+
+// sltRecordSQL renders a query record for sql; total says whether its
+// ORDER BY fixes the row order (otherwise the record is rowsort).
+func sltRecordSQL(sql string, total bool, want *Result) string {
 	letters := make([]byte, len(want.Cols))
 	for i, k := range want.Cols {
 		switch k {
@@ -280,12 +288,12 @@ func sltRecord(q *Query, want *Result) string {
 	}
 	mode := slt.RowSort
 	head := "query " + string(letters) + " rowsort"
-	if orderOf(q).Total {
+	if total {
 		mode = slt.NoSort
 		head = "query " + string(letters)
 	}
 	lines := slt.Rows(want.Rows, mode)
-	return head + "\n" + q.SQL() + "\n----\n" + strings.Join(lines, "\n") + "\n"
+	return head + "\n" + sql + "\n----\n" + strings.Join(lines, "\n") + "\n"
 }
 
 // runOne runs one SQL text in every configuration, repeat times.
@@ -304,6 +312,9 @@ func runOne(ctx context.Context, c *checker, o options, stdout io.Writer) (int, 
 	}
 	if derr == nil {
 		fmt.Fprintf(stdout, "DuckDB: %d rows; %d failed runs\n", len(want.Rows), failed)
+		if o.printSLT {
+			fmt.Fprintf(stdout, "\n%s\n", sltRecordSQL(o.sql, false, want))
+		}
 	}
 	if failed > 0 {
 		return 1, nil

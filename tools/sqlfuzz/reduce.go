@@ -484,6 +484,8 @@ func simpleLit(k Kind) Expr {
 		return &Lit{Text: "'a'", T: tText}
 	case KDate:
 		return &Lit{Text: "DATE '1995-01-01'", T: tDate}
+	case KTs:
+		return &Lit{Text: "TIMESTAMP '1995-01-01 00:00:00'", T: tTs}
 	}
 	return &Lit{Text: "TRUE", T: tBool}
 }
