@@ -650,14 +650,23 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 func singleRow(sub plan.Node, val plan.Column, ctx *Context) (*plan.ColRef, plan.Node) {
 	in := &plan.ColRef{ID: val.ID, Name: val.Name, Typ: val.Type, Null: val.Nullable}
 	cnt := ctx.IDs.NewColumn("count_star()", "", arrow.PrimitiveTypes.Int64, false)
-	first := ctx.IDs.NewColumn("first("+val.Name+")", "", val.Type, true)
 	agg := &plan.Aggregate{Input: sub, Aggs: []*plan.AggCall{
 		{Func: "count_star", Typ: arrow.PrimitiveTypes.Int64},
-		{Func: "first", Args: []plan.Expr{in}, Typ: val.Type},
-	}, Out: plan.Schema{cnt, first}}
+	}, Out: plan.Schema{cnt}}
+	var value plan.Expr
+	if types.IsNull(val.Type) {
+		// (SELECT NULL ...): the value is NULL whatever the row; only the
+		// row count is needed (no aggregate takes an untyped column).
+		value = &plan.Literal{Value: nil, Typ: val.Type}
+	} else {
+		first := ctx.IDs.NewColumn("first("+val.Name+")", "", val.Type, true)
+		agg.Aggs = append(agg.Aggs, &plan.AggCall{Func: "first", Args: []plan.Expr{in}, Typ: val.Type})
+		agg.Out = append(agg.Out, first)
+		value = first.Ref()
+	}
 	out := ctx.IDs.NewColumn(val.Name, "", val.Type, true)
 	p := &plan.Project{Input: agg, Out: plan.Schema{out}, Projections: []plan.Expr{&plan.Func{
-		Name: types.SingleRowValue, Args: []plan.Expr{cnt.Ref(), first.Ref()}, Typ: val.Type}}}
+		Name: types.SingleRowValue, Args: []plan.Expr{cnt.Ref(), value}, Typ: val.Type}}}
 	return out.Ref(), p
 }
 

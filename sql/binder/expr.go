@@ -417,7 +417,15 @@ func (b *Binder) numberLiteral(x *ast.NumberLit) (plan.Expr, error) {
 		return l, nil
 	}
 	if !x.HasExp {
-		n, p, s, err := types.ParseDecimalLiteral(x.Text)
+		n, _, s, err := types.ParseDecimalLiteral(x.Text)
+		// The width is every digit written, leading zeros included, as in
+		// DuckDB: 0.05 is DECIMAL(3,2), 100.00 DECIMAL(5,2), .5 DECIMAL(1,1).
+		p := int32(0)
+		for _, c := range x.Text {
+			if c >= '0' && c <= '9' {
+				p++
+			}
+		}
 		if err == nil && p <= types.MaxDecimalPrecision {
 			return lit(n, types.Decimal(max(p, s, 1), s)), nil
 		}
