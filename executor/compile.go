@@ -106,6 +106,9 @@ func CompileExpr(e plan.Expr, schema plan.Schema) (exec.Expr, error) {
 			}
 			args[i] = x
 		}
+		if e.Name == plan.TryCastFunc && len(args) == 1 {
+			return expr.TryCast(args[0], e.Typ)
+		}
 		return expr.Call(e.Name, args)
 	case *plan.Subquery:
 		return nil, fmt.Errorf("subquery could not be decorrelated: %s", e)

@@ -355,6 +355,11 @@ func (e *Like) String() string {
 	return "(" + e.E.String() + " " + op + " " + FormatLiteral(e.Pattern, nil) + ")"
 }
 
+// TryCastFunc names TRY_CAST(x AS t) as a Func: one argument, result type
+// Typ, NULL where the value does not convert. It is not in the registry of
+// package types (the type comes from the syntax, not the argument).
+const TryCastFunc = "try_cast"
+
 // Func is a call of a scalar function from the registry in package types
 // (types.FunctionType); arguments are already cast to the signature.
 type Func struct {

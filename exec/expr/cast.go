@@ -18,8 +18,9 @@ import (
 )
 
 type castExpr struct {
-	e  exec.Expr
-	to arrow.DataType
+	e   exec.Expr
+	to  arrow.DataType
+	try bool // TRY_CAST: a value that does not convert becomes NULL
 }
 
 // Cast converts e to type to (any cast types.CanCast allows). Strings are
@@ -37,8 +38,24 @@ func Cast(e exec.Expr, to arrow.DataType) (exec.Expr, error) {
 	return foldIfConst(&castExpr{e: e, to: to}, e)
 }
 
+// TryCast is Cast, except that a value that does not convert (a string
+// that does not parse, an overflow) becomes NULL instead of an error.
+func TryCast(e exec.Expr, to arrow.DataType) (exec.Expr, error) {
+	from := e.DataType()
+	if arrow.TypeEqual(from, to) {
+		return e, nil
+	}
+	if !types.CanCast(from, to) {
+		return nil, fmt.Errorf("cannot cast %s from %s to %s", e, types.TypeName(from), types.TypeName(to))
+	}
+	return foldIfConst(&castExpr{e: e, to: to, try: true}, e)
+}
+
 func (c *castExpr) DataType() arrow.DataType { return c.to }
 func (c *castExpr) String() string {
+	if c.try {
+		return fmt.Sprintf("TRY_CAST(%s AS %s)", c.e, types.TypeName(c.to))
+	}
 	return fmt.Sprintf("CAST(%s AS %s)", c.e, types.TypeName(c.to))
 }
 
@@ -48,11 +65,54 @@ func (c *castExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Arr
 		return nil, err
 	}
 	defer a.Release()
-	out, err := castArray(exec.Allocator(ctx), a, c.to)
+	mem := exec.Allocator(ctx)
+	out, err := castArray(mem, a, c.to)
+	if err != nil && c.try {
+		return tryCastRows(mem, a, c.to)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c, err)
 	}
 	return out, nil
+}
+
+// tryCastRows is TRY_CAST's slow path, taken only when the vectorized cast
+// of the whole batch failed: each run of rows that converts is cast as one
+// slice, and a row that fails becomes NULL.
+func tryCastRows(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	var parts []arrow.Array
+	defer func() {
+		for _, p := range parts {
+			p.Release()
+		}
+	}()
+	n := a.Len()
+	for i := 0; i < n; {
+		// Try the longest run from i that converts, halving on failure.
+		size := n - i
+		for {
+			s := array.NewSlice(a, int64(i), int64(i+size))
+			out, err := castArray(mem, s, to)
+			s.Release()
+			if err == nil {
+				parts = append(parts, out)
+				i += size
+				break
+			}
+			if size == 1 {
+				parts = append(parts, array.MakeArrayOfNull(mem, to, 1))
+				i++
+				break
+			}
+			size /= 2
+		}
+	}
+	if len(parts) == 1 {
+		out := parts[0]
+		parts = nil
+		return out, nil
+	}
+	return array.Concatenate(parts, mem)
 }
 
 // castArray converts a to type to.

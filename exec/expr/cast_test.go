@@ -87,6 +87,34 @@ func TestCastErrors(t *testing.T) {
 	}
 }
 
+func TestTryCast(t *testing.T) {
+	d := func(s string) int64 { v, _ := types.ParseDate(s); return int64(v) }
+	cases := []struct {
+		name     string
+		from, to arrow.DataType
+		in, want []any
+	}{
+		{"all convert", tStr, tI32, []any{"1", nil, "-2"}, []any{int64(1), nil, int64(-2)}},
+		{"bad strings", tStr, tI32, []any{"12", "abc", nil, "7", "", "x", "x", "9"}, []any{int64(12), nil, nil, int64(7), nil, nil, nil, int64(9)}},
+		{"bad dates", tStr, tDate, []any{"1998-13-01", "1998-12-01", "1998-02-30"}, []any{nil, d("1998-12-01"), nil}},
+		{"overflow", tI64, types.Int8, []any{int64(1), int64(128), int64(-128), int64(-129)}, []any{int64(1), nil, int64(-128), nil}},
+		{"decimal overflow", types.Decimal(10, 2), types.Decimal(3, 2), []any{dec(999), dec(1000), nil}, []any{dec(999), nil, nil}},
+		{"all fail", tStr, tI64, []any{"a", "b"}, []any{nil, nil}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, off := range []int{0, 2} {
+				mem := newMem(t)
+				rb := mkBatch(t, mem, off, colSpec{tc.from, tc.in})
+				e := must[exec.Expr](t)(TryCast(Col(0, tc.from, "x"), tc.to))
+				got := must[[]any](t)(evalAny(t, mem, e, rb))
+				rb.Release()
+				mustEqual(t, tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestDecimalCastSameScaleSharesBuffers(t *testing.T) {
 	mem := newMem(t)
 	rb := mkBatch(t, mem, 1, colSpec{types.Decimal(10, 2), []any{dec(1), nil, dec(3)}})

@@ -271,9 +271,6 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 	case *ast.Case:
 		return b.bindCase(x, ctx)
 	case *ast.Cast:
-		if x.Try {
-			return nil, b.errf(x.At, "TRY_CAST is not supported; use CAST")
-		}
 		inner, err := b.bindExpr(x.Expr, ctx)
 		if err != nil {
 			return nil, err
@@ -284,6 +281,21 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 		}
 		if !types.CanCast(inner.Type(), t) {
 			return nil, b.errf(x.At, "cannot cast %s (%s) to %s", x.Expr.String(), types.TypeName(inner.Type()), types.TypeName(t))
+		}
+		if x.Try {
+			if arrow.TypeEqual(inner.Type(), t) {
+				return inner, nil
+			}
+			if l, ok := inner.(*plan.Literal); ok {
+				v, _, err := convertLiteral(l.Value, l.Typ, t)
+				if err != nil {
+					v = nil
+				}
+				return lit(v, t), nil
+			}
+			// A function, not a plan.Cast: no rule may treat it as a
+			// cast that can fail, and the wire carries it by name.
+			return &plan.Func{Name: plan.TryCastFunc, Args: []plan.Expr{inner}, Typ: t}, nil
 		}
 		return b.castTo(inner, t, x.At)
 	case *ast.FuncCall:

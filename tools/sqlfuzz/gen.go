@@ -701,6 +701,10 @@ func (g *Gen) intExpr(sc *scope, depth int) Expr {
 			// Through text and back.
 			return &Cast{E: &Cast{E: g.expr(sc, KInt, depth-1), T: tText}, T: tInt}
 		}
+		if g.chance(0.15) {
+			// Text that mostly does not parse: NULL, not an error.
+			return &Raw{Parts: []string{"TRY_CAST(", " AS BIGINT)"}, E: []Expr{g.expr(sc, KText, depth-1)}, T: tInt}
+		}
 		return &Cast{E: g.expr(sc, pick(g, []Kind{KDecimal, KFloat}), depth-1), T: tInt}
 	case 6:
 		return &Func{Name: "abs", Args: []Expr{g.expr(sc, KInt, depth-1)}, T: tInt}
