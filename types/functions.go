@@ -223,7 +223,7 @@ func unaryPart(name string, args []arrow.DataType) (arrow.DataType, []arrow.Data
 }
 
 func concatRule(name string, args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-	if len(args) < 1 || (name == "concat_op" && len(args) != 2) {
+	if len(args) < 1 || (name == "concat_op" && len(args) != 2) || (name == "concat_ws" && len(args) < 2) {
 		return nil, nil, argErr(name, args)
 	}
 	casts := make([]arrow.DataType, len(args))
@@ -256,6 +256,11 @@ func init() {
 		"character_length": fixed(I, 1, S),
 		"octet_length":     fixed(I, 1, S),
 		"concat":           concatRule,
+		"concat_ws":        concatRule,
+		"lpad":             fixed(S, 3, S, I, S),
+		"rpad":             fixed(S, 3, S, I, S),
+		"repeat":           fixed(S, 2, S, I),
+		"split_part":       fixed(S, 3, S, S, I),
 		"concat_op":        concatRule,
 		"replace":          fixed(S, 3, S, S, S),
 		"starts_with":      fixed(B, 2, S, S),

@@ -345,6 +345,84 @@ func (f *funcExpr) bind() error {
 				return dst
 			}), nil
 		}
+	case "concat_ws":
+		// NULL separator: NULL; NULL arguments are skipped (DuckDB).
+		f.ownNulls = true
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			sep := k.args[0]
+			if sep.lit == nil && sep.arr.DataType().ID() == arrow.NULL {
+				return nullArray(k.mem, f.result, k.n), nil
+			}
+			k.valid, k.vb = andValidity(k.mem, k.n, argArrays(k.args[:1])...)
+			return k.strings(0, func(i int, dst []byte) []byte {
+				if sep.isNull(i) {
+					return dst
+				}
+				first := true
+				for _, a := range k.args[1:] {
+					if (a.lit == nil && a.arr.DataType().ID() == arrow.NULL) || a.isNull(i) {
+						continue
+					}
+					if !first {
+						dst = append(dst, sep.str(i)...)
+					}
+					first = false
+					dst = append(dst, a.str(i)...)
+				}
+				return dst
+			}), nil
+		}
+	case "lpad", "rpad":
+		left := f.name == "lpad"
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			s, width, pad := k.args[0], k.args[1], k.args[2]
+			var err error
+			out := k.strings(0, func(i int, dst []byte) []byte {
+				r, e := padString(dst, s.str(i), width.int(i), pad.str(i), left)
+				if e != nil && err == nil {
+					err = e
+				}
+				return r
+			})
+			if err != nil {
+				out.Release()
+				return nil, err
+			}
+			return out, nil
+		}
+	case "repeat":
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			s, times := k.args[0], k.args[1]
+			var err error
+			out := k.strings(0, func(i int, dst []byte) []byte {
+				str, n := s.str(i), times.int(i)
+				if n <= 0 || len(str) == 0 {
+					return dst
+				}
+				if n*int64(len(str)) > maxStringResult {
+					if err == nil {
+						err = fmt.Errorf("result of %d × %d bytes is too large", n, len(str))
+					}
+					return dst
+				}
+				for ; n > 0; n-- {
+					dst = append(dst, str...)
+				}
+				return dst
+			})
+			if err != nil {
+				out.Release()
+				return nil, err
+			}
+			return out, nil
+		}
+	case "split_part":
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			s, delim, idx := k.args[0], k.args[1], k.args[2]
+			return k.strings(0, func(i int, dst []byte) []byte {
+				return append(dst, splitPart(s.str(i), delim.str(i), idx.int(i))...)
+			}), nil
+		}
 	case "length", "char_length", "character_length":
 		f.impl = func(k *funcCall) (arrow.Array, error) {
 			a := k.args[0]
@@ -516,6 +594,78 @@ func (f *funcExpr) bind() error {
 		f.impl = func(k *funcCall) (arrow.Array, error) { return datePartKernel(k, 0, part) }
 	default:
 		return fmt.Errorf("function %s has a signature but no kernel", f.name)
+	}
+	return nil
+}
+
+// maxStringResult bounds one value built by repeat/lpad/rpad.
+const maxStringResult = 1 << 28
+
+// argArrays returns the array arguments among args (literals have none).
+func argArrays(args []*argv) []arrow.Array {
+	var out []arrow.Array
+	for _, a := range args {
+		if a.arr != nil {
+			out = append(out, a.arr)
+		}
+	}
+	return out
+}
+
+// padString appends s padded (on the left for lpad) with pad to width
+// characters, or cut to width characters when longer (DuckDB).
+func padString(dst, s []byte, width int64, pad []byte, left bool) ([]byte, error) {
+	if width <= 0 {
+		return dst, nil
+	}
+	if width > maxStringResult {
+		return dst, fmt.Errorf("pad width %d is too large", width)
+	}
+	n := int64(utf8.RuneCount(s))
+	if n >= width {
+		return append(dst, substring(s, 1, width)...), nil
+	}
+	if len(pad) == 0 {
+		return dst, fmt.Errorf("insufficient padding: the pad string is empty")
+	}
+	fill := func(dst []byte, count int64) []byte {
+		for p := pad; count > 0; count-- {
+			if len(p) == 0 {
+				p = pad
+			}
+			_, w := utf8.DecodeRune(p)
+			dst = append(dst, p[:w]...)
+			p = p[w:]
+		}
+		return dst
+	}
+	if left {
+		dst = fill(dst, width-n)
+		return append(dst, s...), nil
+	}
+	dst = append(dst, s...)
+	return fill(dst, width-n), nil
+}
+
+// splitPart is the idx-th (1-based; negative counts from the end) field of
+// s split on delim, or "" when there is no such field. An empty delimiter
+// splits s into characters (DuckDB's string_split).
+func splitPart(s, delim []byte, idx int64) []byte {
+	var parts [][]byte
+	if len(delim) == 0 {
+		for len(s) > 0 {
+			_, w := utf8.DecodeRune(s)
+			parts = append(parts, s[:w])
+			s = s[w:]
+		}
+	} else {
+		parts = bytes.Split(s, delim)
+	}
+	switch {
+	case idx > 0 && idx <= int64(len(parts)):
+		return parts[idx-1]
+	case idx < 0 && -idx <= int64(len(parts)):
+		return parts[int64(len(parts))+idx]
 	}
 	return nil
 }

@@ -788,8 +788,26 @@ func (g *Gen) textExpr(sc *scope, depth int) Expr {
 		return &Func{Name: "concat", Args: []Expr{g.expr(sc, KText, depth-1), g.expr(sc, KText, depth-1)}, T: tText}
 	case 6:
 		return &Cast{E: g.expr(sc, pick(g, []Kind{KInt, KDecimal, KDate}), depth-1), T: tText}
+	case 7:
+		return g.textFunc(sc, depth)
 	}
 	return g.anyKind(sc, KText, depth)
+}
+
+// textFunc is one of the padding/splitting string functions.
+func (g *Gen) textFunc(sc *scope, depth int) Expr {
+	s := g.expr(sc, KText, depth-1)
+	n := func() Expr { return &Lit{Text: fmt.Sprint(pick(g, []int{0, 1, 3, 5, 12, -1})), T: tInt} }
+	switch g.intn(5) {
+	case 0, 1:
+		name := pick(g, []string{"lpad", "rpad"})
+		return &Func{Name: name, Args: []Expr{s, n(), &Lit{Text: pick(g, []string{"'*'", "'ab'", "' '"}), T: tText}}, T: tText}
+	case 2:
+		return &Func{Name: "repeat", Args: []Expr{s, &Lit{Text: fmt.Sprint(g.intn(3)), T: tInt}}, T: tText}
+	case 3:
+		return &Func{Name: "concat_ws", Args: []Expr{&Lit{Text: pick(g, []string{"'|'", "', '", "''"}), T: tText}, s, g.expr(sc, pick(g, []Kind{KText, KInt}), depth-1)}, T: tText}
+	}
+	return &Func{Name: "split_part", Args: []Expr{s, &Lit{Text: pick(g, []string{"' '", "'-'", "'#'", "'e'"}), T: tText}, &Lit{Text: fmt.Sprint(pick(g, []int{1, 2, -1, 0, 3})), T: tInt}}, T: tText}
 }
 
 func (g *Gen) dateExpr(sc *scope, depth int) Expr {
