@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flint-engine/flint/types"
 )
 
 // WindowFunc names a window function.
@@ -56,13 +58,20 @@ const (
 	UnboundedFollowing
 )
 
-// FrameBound is one end of a window frame; Offset is used by Preceding and
-// Following. In RANGE mode the offset is in units of the single ORDER BY
-// key: a count for integers, days for dates, whole units for decimals (so
-// 2 PRECEDING on decimal(15,2) spans 2.00), microseconds for timestamps.
+// FrameBound is one end of a window frame; the offset is used by Preceding
+// and Following. In RANGE mode a numeric offset is Offset·10^-Scale in
+// units of the single ORDER BY key: a count for integers, days for dates,
+// whole units for decimals (so 2 PRECEDING on decimal(15,2) spans 2.00,
+// Offset 250 Scale 2 spans 2.50), microseconds for timestamps. An INTERVAL
+// offset (Interval set; DATE or TIMESTAMP keys) is Months, Days and Offset
+// microseconds, added with calendar arithmetic.
 type FrameBound struct {
-	Kind   int
-	Offset int64
+	Kind     int
+	Offset   int64
+	Scale    int32
+	Interval bool
+	Months   int32
+	Days     int32
 }
 
 // WindowFrame is a ROWS or RANGE frame.
@@ -208,8 +217,16 @@ func NewWindow(input Operator, specs []WindowSpec) (Operator, error) {
 			if f.Start.Kind == UnboundedFollowing || f.End.Kind == UnboundedPreceding || f.Start.Kind < 0 || f.Start.Kind > UnboundedFollowing || f.End.Kind < 0 || f.End.Kind > UnboundedFollowing {
 				return nil, errf("invalid frame bounds %d..%d", f.Start.Kind, f.End.Kind)
 			}
-			if f.Start.Offset < 0 || f.End.Offset < 0 {
-				return nil, errf("negative frame offset")
+			for _, b := range []FrameBound{f.Start, f.End} {
+				if b.Offset < 0 || b.Months < 0 || b.Days < 0 {
+					return nil, errf("negative frame offset")
+				}
+				if b.Scale < 0 || b.Scale > 18 {
+					return nil, errf("frame offset scale %d out of range", b.Scale)
+				}
+				if (b.Interval || b.Scale > 0) && f.Rows {
+					return nil, errf("ROWS frame offsets must be integers")
+				}
 			}
 			offsetBound := func(b FrameBound) bool { return b.Kind == Preceding || b.Kind == Following }
 			if !f.Rows && (offsetBound(f.Start) || offsetBound(f.End)) {
@@ -219,6 +236,10 @@ func NewWindow(input Operator, specs []WindowSpec) (Operator, error) {
 				kt := in.Field(s.OrderBy[0].Col).Type
 				if !winRangeKeyOK(kt) {
 					return nil, errf("RANGE frame with offset needs a numeric or date ORDER BY key, got %s", kt)
+				}
+				temporal := kt.ID() == arrow.DATE32 || kt.ID() == arrow.TIMESTAMP
+				if (f.Start.Interval || f.End.Interval) && !temporal {
+					return nil, errf("RANGE frame with an INTERVAL offset needs a DATE or TIMESTAMP ORDER BY key, got %s", kt)
 				}
 			}
 		}
@@ -441,20 +462,22 @@ func winK64(k int) int64 { return int64(k) }
 // winRangeKey supports RANGE offset frames: the order key in sorted
 // position order, negated for DESC so it is ascending within a partition.
 type winRangeKey struct {
-	wc    *winCtx
-	valid []bool
-	ints  []int64
-	flts  []float64
-	scale int64 // decimal offset multiplier
+	wc     *winCtx
+	valid  []bool
+	ints   []int64
+	flts   []float64
+	digits int32 // decimal scale of ints (0 unless the key is a decimal)
+	sign   int64 // -1 for a DESC key
+	date   bool  // ints are days (DATE key); TIMESTAMP keys are microseconds
 }
 
 func winNewRangeKey(in arrow.RecordBatch, wc *winCtx, key SortKey) (*winRangeKey, error) {
 	col := in.Column(key.Col)
-	rk := &winRangeKey{wc: wc, valid: make([]bool, wc.n), scale: 1}
 	sign := int64(1)
 	if key.Desc {
 		sign = -1
 	}
+	rk := &winRangeKey{wc: wc, valid: make([]bool, wc.n), sign: sign, date: col.DataType().ID() == arrow.DATE32}
 	switch a := col.(type) {
 	case *array.Float32, *array.Float64:
 		rk.flts = make([]float64, wc.n)
@@ -485,7 +508,7 @@ func winNewRangeKey(in arrow.RecordBatch, wc *winCtx, key SortKey) (*winRangeKey
 				rk.ints[k] = sign * int64(v.LowBits())
 			}
 		}
-		rk.scale = int64(math.Pow10(int(a.DataType().(*arrow.Decimal128Type).Scale)))
+		rk.digits = a.DataType().(*arrow.Decimal128Type).Scale
 		return rk, nil
 	}
 	vals, valid, err := winInt64s(col)
@@ -525,7 +548,7 @@ func (rk *winRangeKey) bound(k int, b FrameBound, end bool) int64 {
 		return int64(ns + sort.Search(ne-ns, func(i int) bool { return pred(ns + i) }))
 	}
 	if rk.flts != nil {
-		off := float64(b.Offset)
+		off := float64(b.Offset) / math.Pow10(int(b.Scale))
 		if b.Kind == Preceding {
 			off = -off
 		}
@@ -535,15 +558,70 @@ func (rk *winRangeKey) bound(k int, b FrameBound, end bool) int64 {
 		}
 		return pos(func(p int) bool { return rk.flts[p] >= t })
 	}
-	off := b.Offset * rk.scale
-	if b.Kind == Preceding {
-		off = -off
+	// Compare key·kf with the target t, both in the finer of the key's and
+	// the offset's units.
+	kf := int64(1)
+	var t int64
+	if b.Interval {
+		// Calendar arithmetic on the real (not DESC-negated) value, in
+		// microseconds; PRECEDING subtracts in ASC order and adds in DESC.
+		v := rk.sign * rk.ints[k]
+		if rk.date {
+			kf = types.MicrosPerDay
+			v *= kf
+		}
+		t = rk.sign * winAddInterval(v, b, (b.Kind == Preceding) == (rk.sign > 0))
+	} else {
+		off := b.Offset
+		if b.Scale <= rk.digits {
+			off *= winPow10(rk.digits - b.Scale)
+		} else {
+			kf = winPow10(b.Scale - rk.digits)
+		}
+		if b.Kind == Preceding {
+			off = -off
+		}
+		t = rk.ints[k]*kf + off
 	}
-	t := rk.ints[k] + off
 	if end {
-		return pos(func(p int) bool { return rk.ints[p] > t })
+		return pos(func(p int) bool { return rk.ints[p]*kf > t })
 	}
-	return pos(func(p int) bool { return rk.ints[p] >= t })
+	return pos(func(p int) bool { return rk.ints[p]*kf >= t })
+}
+
+func winPow10(n int32) int64 {
+	r := int64(1)
+	for ; n > 0; n-- {
+		r *= 10
+	}
+	return r
+}
+
+// winAddInterval adds (or subtracts) b's interval to the timestamp us in
+// microseconds: months first, clamping the day to the month's end, then
+// days and microseconds.
+func winAddInterval(us int64, b FrameBound, subtract bool) int64 {
+	sign := int64(1)
+	if subtract {
+		sign = -1
+	}
+	day := us / types.MicrosPerDay
+	if us%types.MicrosPerDay < 0 {
+		day--
+	}
+	rem := us - day*types.MicrosPerDay
+	if b.Months != 0 {
+		y, m, d := types.CivilFromDays(day)
+		total := int64(y)*12 + int64(m-1) + sign*int64(b.Months)
+		ny := total / 12
+		if total%12 < 0 {
+			ny--
+		}
+		nm := int(total-ny*12) + 1
+		day = types.DaysFromCivil(int(ny), nm, min(d, types.DaysInMonth(int(ny), nm)))
+	}
+	day += sign * int64(b.Days)
+	return day*types.MicrosPerDay + rem + sign*b.Offset
 }
 
 // winInt64s widens an integer, date or timestamp column to int64 (valid nil

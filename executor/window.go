@@ -67,8 +67,7 @@ func (b *builder) buildWindow(n *physical.Window) (exec.Operator, error) {
 		}
 		if f.Frame != nil {
 			s.Frame = &exec.WindowFrame{Rows: f.Frame.Rows,
-				Start: exec.FrameBound{Kind: frameKinds[f.Frame.Start.Kind], Offset: f.Frame.Start.Offset},
-				End:   exec.FrameBound{Kind: frameKinds[f.Frame.End.Kind], Offset: f.Frame.End.Offset}}
+				Start: execFrameBound(f.Frame.Start), End: execFrameBound(f.Frame.End)}
 		}
 		specs[i] = s
 	}
@@ -81,4 +80,9 @@ func (b *builder) buildWindow(n *physical.Window) (exec.Operator, error) {
 		in.Close()
 	}
 	return op, err
+}
+
+func execFrameBound(b plan.FrameBound) exec.FrameBound {
+	return exec.FrameBound{Kind: frameKinds[b.Kind], Offset: b.Offset, Scale: b.Scale,
+		Interval: b.Interval, Months: b.Months, Days: b.Days}
 }

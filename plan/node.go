@@ -327,11 +327,18 @@ const (
 	UnboundedFollowing
 )
 
-// FrameBound is one end of a window frame; Offset is for Preceding and
-// Following.
+// FrameBound is one end of a window frame; the offset is for Preceding
+// and Following. A numeric offset is Offset·10^-Scale (RANGE 2.50
+// PRECEDING is Offset 250, Scale 2). An INTERVAL offset (RANGE over a DATE
+// or TIMESTAMP key) has Interval set and is Months, Days and Offset
+// microseconds.
 type FrameBound struct {
-	Kind   FrameBoundKind
-	Offset int64
+	Kind     FrameBoundKind
+	Offset   int64
+	Scale    int32
+	Interval bool
+	Months   int32
+	Days     int32
 }
 
 // WindowFrame is ROWS or RANGE BETWEEN Start AND End.

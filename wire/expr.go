@@ -572,13 +572,18 @@ func encodeWindowCall(w *plan.WindowCall) (*pb.WindowCall, error) {
 	}
 	if w.Frame != nil {
 		p.Frame = &pb.WindowFrame{Rows: w.Frame.Rows,
-			Start: &pb.FrameBound{Kind: pb.FrameBoundKind(w.Frame.Start.Kind), Offset: w.Frame.Start.Offset},
-			End:   &pb.FrameBound{Kind: pb.FrameBoundKind(w.Frame.End.Kind), Offset: w.Frame.End.Offset}}
+			Start: encodeFrameBound(w.Frame.Start),
+			End:   encodeFrameBound(w.Frame.End)}
 	}
 	if p.Type, err = EncodeType(w.Typ); err != nil {
 		return nil, fmt.Errorf("window %s: %w", w.Func, err)
 	}
 	return p, nil
+}
+
+func encodeFrameBound(b plan.FrameBound) *pb.FrameBound {
+	return &pb.FrameBound{Kind: pb.FrameBoundKind(b.Kind), Offset: b.Offset, OffsetScale: b.Scale,
+		Interval: b.Interval, Months: b.Months, Days: b.Days}
 }
 
 func decodeFrameBound(p *pb.FrameBound) (plan.FrameBound, error) {
@@ -588,7 +593,11 @@ func decodeFrameBound(p *pb.FrameBound) (plan.FrameBound, error) {
 	if p.Kind < pb.FrameBoundKind_FRAME_BOUND_KIND_UNBOUNDED_PRECEDING || p.Kind > pb.FrameBoundKind_FRAME_BOUND_KIND_UNBOUNDED_FOLLOWING {
 		return plan.FrameBound{}, fmt.Errorf("unknown frame bound kind %d", p.Kind)
 	}
-	return plan.FrameBound{Kind: plan.FrameBoundKind(p.Kind), Offset: p.Offset}, nil
+	if p.OffsetScale < 0 || p.OffsetScale > 38 {
+		return plan.FrameBound{}, fmt.Errorf("frame bound offset scale %d out of range", p.OffsetScale)
+	}
+	return plan.FrameBound{Kind: plan.FrameBoundKind(p.Kind), Offset: p.Offset, Scale: p.OffsetScale,
+		Interval: p.Interval, Months: p.Months, Days: p.Days}, nil
 }
 
 func decodeWindowCall(p *pb.WindowCall) (*plan.WindowCall, error) {

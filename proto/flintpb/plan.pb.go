@@ -2311,10 +2311,17 @@ func (x *SortKey) GetNullsFirst() bool {
 	return false
 }
 
+// FrameBound: a numeric offset is offset * 10^-offset_scale; an INTERVAL
+// offset (RANGE over a DATE or TIMESTAMP key) is months, days and offset
+// microseconds.
 type FrameBound struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          FrameBoundKind         `protobuf:"varint,1,opt,name=kind,proto3,enum=flint.v1.FrameBoundKind" json:"kind,omitempty"`
 	Offset        int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	OffsetScale   int32                  `protobuf:"varint,3,opt,name=offset_scale,json=offsetScale,proto3" json:"offset_scale,omitempty"`
+	Interval      bool                   `protobuf:"varint,4,opt,name=interval,proto3" json:"interval,omitempty"`
+	Months        int32                  `protobuf:"varint,5,opt,name=months,proto3" json:"months,omitempty"`
+	Days          int32                  `protobuf:"varint,6,opt,name=days,proto3" json:"days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2359,6 +2366,34 @@ func (x *FrameBound) GetKind() FrameBoundKind {
 func (x *FrameBound) GetOffset() int64 {
 	if x != nil {
 		return x.Offset
+	}
+	return 0
+}
+
+func (x *FrameBound) GetOffsetScale() int32 {
+	if x != nil {
+		return x.OffsetScale
+	}
+	return 0
+}
+
+func (x *FrameBound) GetInterval() bool {
+	if x != nil {
+		return x.Interval
+	}
+	return false
+}
+
+func (x *FrameBound) GetMonths() int32 {
+	if x != nil {
+		return x.Months
+	}
+	return 0
+}
+
+func (x *FrameBound) GetDays() int32 {
+	if x != nil {
+		return x.Days
 	}
 	return 0
 }
@@ -3579,11 +3614,15 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x04expr\x18\x01 \x01(\v2\x0e.flint.v1.ExprR\x04expr\x12\x12\n" +
 	"\x04desc\x18\x02 \x01(\bR\x04desc\x12\x1f\n" +
 	"\vnulls_first\x18\x03 \x01(\bR\n" +
-	"nullsFirst\"R\n" +
+	"nullsFirst\"\xbd\x01\n" +
 	"\n" +
 	"FrameBound\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.flint.v1.FrameBoundKindR\x04kind\x12\x16\n" +
-	"\x06offset\x18\x02 \x01(\x03R\x06offset\"u\n" +
+	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12!\n" +
+	"\foffset_scale\x18\x03 \x01(\x05R\voffsetScale\x12\x1a\n" +
+	"\binterval\x18\x04 \x01(\bR\binterval\x12\x16\n" +
+	"\x06months\x18\x05 \x01(\x05R\x06months\x12\x12\n" +
+	"\x04days\x18\x06 \x01(\x05R\x04days\"u\n" +
 	"\vWindowFrame\x12\x12\n" +
 	"\x04rows\x18\x01 \x01(\bR\x04rows\x12*\n" +
 	"\x05start\x18\x02 \x01(\v2\x14.flint.v1.FrameBoundR\x05start\x12&\n" +

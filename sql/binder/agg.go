@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/types"
@@ -259,6 +260,9 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 		if call.Frame, err = b.bindFrame(spec.Frame); err != nil {
 			return nil, err
 		}
+		if err := b.checkRangeFrame(call.Frame, call.OrderBy, spec.Frame.At); err != nil {
+			return nil, err
+		}
 	}
 	return ctx.win.add(call, b.ids, outputName(fc, "")), nil
 }
@@ -331,14 +335,78 @@ func (b *Binder) bindFrameBound(fb ast.FrameBound, rows bool) (plan.FrameBound, 
 		if fb.Offset == nil {
 			return out, b.errf(fb.At, "frame bound needs an offset")
 		}
-		if _, ok := fb.Offset.(*ast.IntervalLit); ok {
-			return out, b.errf(fb.At, "RANGE frames with INTERVAL offsets are not supported")
+		if rows {
+			n, err := b.constInt(fb.Offset, "ROWS frame offset")
+			if err != nil {
+				return out, err
+			}
+			out.Offset = n
+			return out, nil
 		}
-		n, err := b.constInt(fb.Offset, "window frame offset")
-		if err != nil {
-			return out, err
-		}
-		out.Offset = n
+		return b.bindRangeOffset(fb, out)
 	}
 	return out, nil
+}
+
+// bindRangeOffset binds a RANGE frame offset: a non-negative integer or
+// decimal constant (Offset·10^-Scale), or a non-negative INTERVAL (for
+// DATE and TIMESTAMP keys; checked by checkRangeFrame).
+func (b *Binder) bindRangeOffset(fb ast.FrameBound, out plan.FrameBound) (plan.FrameBound, error) {
+	what := "RANGE frame offset"
+	p, err := b.bindExpr(fb.Offset, &exprCtx{sc: &scope{}, clause: what})
+	if err != nil {
+		return out, err
+	}
+	l, ok := p.(*plan.Literal)
+	if !ok || l.Value == nil {
+		return out, b.errf(fb.Offset.Pos(), "%s must be a constant number or interval, got %s", what, fb.Offset.String())
+	}
+	switch v := l.Value.(type) {
+	case int64:
+		if v >= 0 {
+			out.Offset = v
+			return out, nil
+		}
+	case decimal128.Num:
+		_, s := types.DecimalParams(l.Typ)
+		if v.Sign() >= 0 && v.BigInt().IsInt64() && s <= 18 {
+			out.Offset, out.Scale = v.BigInt().Int64(), s
+			return out, nil
+		}
+	case arrow.MonthDayNanoInterval:
+		if v.Months >= 0 && v.Days >= 0 && v.Nanoseconds >= 0 {
+			out.Interval, out.Months, out.Days, out.Offset = true, v.Months, v.Days, v.Nanoseconds/1000
+			return out, nil
+		}
+	}
+	return out, b.errf(fb.Offset.Pos(), "%s must be a non-negative number or interval, got %s (%s)", what, fb.Offset.String(), types.TypeName(l.Typ))
+}
+
+// checkRangeFrame checks a RANGE frame's offsets against its single ORDER
+// BY key, as DuckDB does: INTERVAL offsets for DATE and TIMESTAMP keys
+// (or whole days for DATE), numbers for numeric keys.
+func (b *Binder) checkRangeFrame(f *plan.WindowFrame, order []plan.SortKey, at ast.Pos) error {
+	if f == nil || f.Rows {
+		return nil
+	}
+	for _, fb := range []plan.FrameBound{f.Start, f.End} {
+		if fb.Kind != plan.Preceding && fb.Kind != plan.Following {
+			continue
+		}
+		if len(order) != 1 {
+			return b.errf(at, "a RANGE frame with an offset needs exactly one ORDER BY key, got %d", len(order))
+		}
+		kt := order[0].E.Type()
+		temporal := kt.ID() == arrow.DATE32 || kt.ID() == arrow.TIMESTAMP
+		switch {
+		case temporal && !fb.Interval && (kt.ID() == arrow.TIMESTAMP || fb.Scale > 0):
+			// DATE ± integer is a date (days); nothing else is.
+			return b.errf(at, "a RANGE frame over a %s key needs an INTERVAL offset", types.TypeName(kt))
+		case !temporal && fb.Interval:
+			return b.errf(at, "an INTERVAL RANGE offset needs a DATE or TIMESTAMP key, got %s", types.TypeName(kt))
+		case !temporal && !types.IsNumeric(kt):
+			return b.errf(at, "a RANGE frame with an offset needs a numeric, DATE or TIMESTAMP key, got %s", types.TypeName(kt))
+		}
+	}
+	return nil
 }

@@ -76,9 +76,24 @@ func (g *Gen) window(sc *scope, k Kind) Expr {
 			w.Frame = g.rowsFrame()
 			sensitive = true
 		case 2:
-			if len(w.Order) == 1 && (w.Order[0].E.Type().K == KInt || w.Order[0].E.Type().K == KDecimal) {
+			kk := Kind(-1)
+			if len(w.Order) == 1 {
+				kk = w.Order[0].E.Type().K
+			}
+			switch {
+			case kk == KDecimal && g.chance(0.5):
+				w.Frame = fmt.Sprintf("RANGE BETWEEN %s PRECEDING AND %s FOLLOWING", pick(g, []string{"0.5", "10.25", "1000.00", "2"}), pick(g, []string{"0", "0.75", "500.5"}))
+			case kk == KInt || kk == KDecimal:
 				w.Frame = fmt.Sprintf("RANGE BETWEEN %d PRECEDING AND %d FOLLOWING", g.intn(4), g.intn(4))
-			} else {
+			case kk == KDate || kk == KTs:
+				iv := func() string {
+					return pick(g, []string{"INTERVAL 1 DAY", "INTERVAL 30 DAY", "INTERVAL 1 MONTH", "INTERVAL '2' MONTH", "INTERVAL 1 YEAR", "INTERVAL '12 hours'"})
+				}
+				w.Frame = pick(g, []string{
+					"RANGE BETWEEN " + iv() + " PRECEDING AND CURRENT ROW",
+					"RANGE BETWEEN " + iv() + " PRECEDING AND " + iv() + " FOLLOWING",
+					"RANGE BETWEEN CURRENT ROW AND " + iv() + " FOLLOWING"})
+			default:
 				w.Frame = pick(g, []string{"RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW", "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING"})
 			}
 		case 3:
