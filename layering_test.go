@@ -75,7 +75,7 @@ var layers = map[string]layer{
 	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/driverclient", "internal/gctune", "internal/output", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
 	"internal/driverclient": {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/gctune":       {},
-	"internal/output":       {external: []string{modArrow}},
+	"internal/output":       {imports: []string{"types"}, external: []string{modArrow}},
 	"tpch":                  {external: []string{modArrow, modGoTPC}},
 	"tpch/cmd/tpchgen":      {imports: []string{"tpch"}},
 

@@ -128,7 +128,8 @@ func CommonSuperType(ts ...arrow.DataType) (arrow.DataType, error) {
 //     l_shipdate <= date '1998-12-01' - interval '90' day still compares
 //     dates. DATE - DATE → BIGINT days. DATE ± integer → DATE (integer
 //     cast to INTEGER).
-//   - TIMESTAMP ± INTERVAL → TIMESTAMP.
+//   - TIMESTAMP ± INTERVAL → TIMESTAMP; INTERVAL * integer → INTERVAL
+//     (each part multiplied: 3 * INTERVAL '1 month 2 days').
 func ArithmeticType(op string, l, r arrow.DataType) (lcast, rcast, result arrow.DataType, err error) {
 	switch op {
 	case "+", "-", "*", "/", "%", "//":
@@ -161,6 +162,10 @@ func ArithmeticType(op string, l, r arrow.DataType) (lcast, rcast, result arrow.
 		return Int32, r, Date32, nil
 	case lid == iv && rid == iv && (op == "+" || op == "-"):
 		return l, r, Interval, nil
+	case lid == iv && IsInteger(r) && op == "*":
+		return l, Int64, Interval, nil
+	case IsInteger(l) && rid == iv && op == "*":
+		return Int64, r, Interval, nil
 	}
 	if !IsNumeric(l) || !IsNumeric(r) {
 		return nil, nil, nil, fmt.Errorf("no operator %s for %s and %s", op, TypeName(l), TypeName(r))

@@ -196,6 +196,24 @@ func (e *arithExpr) dispatch(k *kernelArgs) (*memory.Buffer, error) {
 		return buf, nil
 	case lt == arrow.TIMESTAMP || rt == arrow.TIMESTAMP:
 		return tsIntervalKernel(k)
+	case lt == arrow.INTERVAL_MONTH_DAY_NANO && rt == arrow.INT64, lt == arrow.INT64 && rt == arrow.INTERVAL_MONTH_DAY_NANO:
+		var iv opnd[arrow.MonthDayNanoInterval]
+		var n opnd[int64]
+		if lt == arrow.INT64 {
+			n, iv = opndOf(k.la, k.ll, getI64), opndOf(k.ra, k.rl, getIv)
+		} else {
+			iv, n = opndOf(k.la, k.ll, getIv), opndOf(k.ra, k.rl, getI64)
+		}
+		buf, out := allocFixed[arrow.MonthDayNanoInterval](k.mem, k.n)
+		for i := range out {
+			v, ok := mulInterval(iv.at(i), n.at(i))
+			if !ok && isValid(k.valid, 0, i) {
+				buf.Release()
+				return nil, e.overflow(k, i)
+			}
+			out[i] = v
+		}
+		return buf, nil
 	case lt == arrow.INTERVAL_MONTH_DAY_NANO && rt == arrow.INTERVAL_MONTH_DAY_NANO:
 		a, b := opndOf(k.la, k.ll, getIv), opndOf(k.ra, k.rl, getIv)
 		buf, out := allocFixed[arrow.MonthDayNanoInterval](k.mem, k.n)
@@ -609,4 +627,14 @@ func negSimple[T float32 | float64](mem memory.Allocator, a arrow.Array) *memory
 		out[i] = -v
 	}
 	return buf
+}
+
+// mulInterval multiplies each part of iv by n; ok is false on overflow.
+func mulInterval(iv arrow.MonthDayNanoInterval, n int64) (arrow.MonthDayNanoInterval, bool) {
+	m, d := int64(iv.Months)*n, int64(iv.Days)*n
+	ns, ok := mul64(iv.Nanoseconds, n)
+	if !ok || m != int64(int32(m)) || d != int64(int32(d)) {
+		return arrow.MonthDayNanoInterval{}, false
+	}
+	return arrow.MonthDayNanoInterval{Months: int32(m), Days: int32(d), Nanoseconds: ns}, true
 }

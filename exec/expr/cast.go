@@ -463,58 +463,10 @@ func castFromDecimal(mem memory.Allocator, a arrow.Array, to arrow.DataType, val
 // ---- to string ----
 
 func formatDate(days int64) string {
-	return string(appendDate(nil, days))
+	return string(types.AppendDate(nil, days))
 }
 
-func appendDate(b []byte, days int64) []byte {
-	y, m, d := types.CivilFromDays(days)
-	if y < 0 {
-		b = append(b, '-')
-		y = -y
-	}
-	b = appendPadded(b, int64(y), 4)
-	b = append(b, '-')
-	b = appendPadded(b, int64(m), 2)
-	b = append(b, '-')
-	return appendPadded(b, int64(d), 2)
-}
-
-func appendPadded(b []byte, v int64, width int) []byte {
-	s := strconv.FormatInt(v, 10)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
-}
-
-func formatTimestamp(us int64) string { return string(appendTimestamp(nil, us)) }
-
-func appendTimestamp(b []byte, us int64) []byte {
-	day := floorDiv(us, types.MicrosPerDay)
-	rem := us - day*types.MicrosPerDay
-	b = appendDate(b, day)
-	b = append(b, ' ')
-	return appendTime(b, rem)
-}
-
-func appendTime(b []byte, us int64) []byte {
-	secs := us / 1_000_000
-	frac := us % 1_000_000
-	b = appendPadded(b, secs/3600, 2)
-	b = append(b, ':')
-	b = appendPadded(b, secs/60%60, 2)
-	b = append(b, ':')
-	b = appendPadded(b, secs%60, 2)
-	if frac != 0 {
-		f := []byte(fmt.Sprintf("%06d", frac))
-		for len(f) > 0 && f[len(f)-1] == '0' {
-			f = f[:len(f)-1]
-		}
-		b = append(b, '.')
-		b = append(b, f...)
-	}
-	return b
-}
+func formatTimestamp(us int64) string { return string(types.AppendTimestamp(nil, us)) }
 
 func appendDecimal(b []byte, v decimal128.Num, scale int32) []byte {
 	if !fits64(v) || int64(v.LowBits()) == math.MinInt64 {
@@ -539,57 +491,6 @@ func appendDecimal(b []byte, v decimal128.Num, scale int32) []byte {
 	return append(b, ds[cut:]...)
 }
 
-func appendFloat(b []byte, v float64, bitSize int) []byte {
-	switch {
-	case math.IsInf(v, 1):
-		return append(b, "inf"...)
-	case math.IsInf(v, -1):
-		return append(b, "-inf"...)
-	case math.IsNaN(v):
-		return append(b, "nan"...)
-	}
-	start := len(b)
-	b = strconv.AppendFloat(b, v, 'g', -1, bitSize)
-	if !strings.ContainsAny(string(b[start:]), ".e") {
-		b = append(b, ".0"...)
-	}
-	return b
-}
-
-func appendInterval(b []byte, iv arrow.MonthDayNanoInterval) []byte {
-	parts := 0
-	add := func(v int64, unit string) {
-		if v == 0 {
-			return
-		}
-		if parts > 0 {
-			b = append(b, ' ')
-		}
-		parts++
-		b = strconv.AppendInt(b, v, 10)
-		b = append(b, ' ')
-		b = append(b, unit...)
-		if v != 1 && v != -1 {
-			b = append(b, 's')
-		}
-	}
-	add(int64(iv.Months/12), "year")
-	add(int64(iv.Months%12), "month")
-	add(int64(iv.Days), "day")
-	if iv.Nanoseconds != 0 || parts == 0 {
-		if parts > 0 {
-			b = append(b, ' ')
-		}
-		us := iv.Nanoseconds / 1000
-		if us < 0 {
-			b = append(b, '-')
-			us = -us
-		}
-		b = appendTime(b, us)
-	}
-	return b
-}
-
 func castToString(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 	n := a.Len()
 	valid, vb := andValidity(mem, n, a)
@@ -612,12 +513,12 @@ func castToString(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 	case arrow.FLOAT32:
 		in := values[float32](a)
 		for i := range in {
-			emit(i, func(b []byte) []byte { return appendFloat(b, float64(in[i]), 32) })
+			emit(i, func(b []byte) []byte { return types.AppendFloat(b, float64(in[i]), 32) })
 		}
 	case arrow.FLOAT64:
 		in := values[float64](a)
 		for i := range in {
-			emit(i, func(b []byte) []byte { return appendFloat(b, in[i], 64) })
+			emit(i, func(b []byte) []byte { return types.AppendFloat(b, in[i], 64) })
 		}
 	case arrow.DECIMAL128:
 		_, s := types.DecimalParams(a.DataType())
@@ -638,17 +539,17 @@ func castToString(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 	case arrow.DATE32:
 		in := values[int32](a)
 		for i := range in {
-			emit(i, func(b []byte) []byte { return appendDate(b, int64(in[i])) })
+			emit(i, func(b []byte) []byte { return types.AppendDate(b, int64(in[i])) })
 		}
 	case arrow.TIMESTAMP:
 		in := values[int64](a)
 		for i := range in {
-			emit(i, func(b []byte) []byte { return appendTimestamp(b, in[i]) })
+			emit(i, func(b []byte) []byte { return types.AppendTimestamp(b, in[i]) })
 		}
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		in := values[arrow.MonthDayNanoInterval](a)
 		for i := range in {
-			emit(i, func(b []byte) []byte { return appendInterval(b, in[i]) })
+			emit(i, func(b []byte) []byte { return types.AppendInterval(b, in[i]) })
 		}
 	default:
 		if valid != nil {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/flint-engine/flint/types"
 )
 
 // Format is an output format.
@@ -99,6 +101,8 @@ func Value(a arrow.Array, i int) (s string, ok bool) {
 		return a.Value(i), true
 	case *array.LargeString:
 		return a.Value(i), true
+	case *array.MonthDayNanoInterval:
+		return string(types.AppendInterval(nil, a.Value(i))), true
 	}
 	return a.ValueStr(i), true
 }

@@ -278,16 +278,18 @@ func literalText(v any, t arrow.DataType) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return string(types.AppendFloat(nil, x, 64))
 	case bool:
 		return strconv.FormatBool(x)
 	case decimal128.Num:
 		_, s := types.DecimalParams(t)
 		return x.ToString(s)
 	case arrow.Date32:
-		return x.FormattedString()
+		return string(types.AppendDate(nil, int64(x)))
 	case arrow.Timestamp:
-		return x.ToTime(arrow.Microsecond).Format("2006-01-02 15:04:05.999999")
+		return string(types.AppendTimestamp(nil, int64(x)))
+	case arrow.MonthDayNanoInterval:
+		return string(types.AppendInterval(nil, x))
 	}
 	return plan.FormatLiteral(v, t)
 }

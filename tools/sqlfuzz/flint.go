@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flint-engine/flint"
@@ -166,6 +167,10 @@ func renderArrow(a arrow.Array, i int) string {
 		return slt.Null
 	}
 	switch a := a.(type) {
+	case *array.MonthDayNanoInterval:
+		// As renderDuck prints DuckDB's intervals.
+		v := a.Value(i)
+		return fmt.Sprintf("interval(%d months %d days %d us)", v.Months, v.Days, v.Nanoseconds/1000)
 	case interface{ Value(int) float64 }:
 		return slt.FormatFloat(a.Value(i))
 	case interface{ Value(int) float32 }:
