@@ -120,4 +120,3 @@ func AppendInterval(b []byte, iv arrow.MonthDayNanoInterval) []byte {
 	}
 	return b
 }
-
