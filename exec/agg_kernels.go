@@ -470,16 +470,23 @@ func (k *aggMinMax[T]) update(arr arrow.Array, groups []uint32) error {
 		case !seen[g]:
 			vals[g], seen[g] = x, true
 		case k.mode == aggModeMin:
-			if x < vals[g] {
+			if nanLess(x, vals[g]) {
 				vals[g] = x
 			}
 		case k.mode == aggModeMax:
-			if x > vals[g] {
+			if nanLess(vals[g], x) {
 				vals[g] = x
 			}
 		}
 	}
 	return nil
+}
+
+// nanLess orders values as SQL does (DuckDB, PostgreSQL): NaN is greater
+// than every other float, so max picks it and min skips it. For integers
+// the NaN tests are constant false.
+func nanLess[T cmp.Ordered](x, y T) bool {
+	return x < y || (y != y && x == x)
 }
 
 func (k *aggMinMax[T]) merge(states []arrow.Array, groups []uint32) error {

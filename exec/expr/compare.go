@@ -153,8 +153,10 @@ func compareScalar(mem memory.Allocator, op cmpOp, a arrow.Array, s *literal, n 
 		cmpAS(op, values[int64](a), s.i64, out)
 	case arrow.FLOAT32:
 		cmpAS(op, values[float32](a), float32(s.f64), out)
+		nanFixAS(op, values[float32](a), float32(s.f64), out)
 	case arrow.FLOAT64:
 		cmpAS(op, values[float64](a), s.f64, out)
+		nanFixAS(op, values[float64](a), s.f64, out)
 	case arrow.DECIMAL128:
 		decAS(op, values[decimal128.Num](a), s.dec, out)
 	case arrow.STRING:
@@ -270,8 +272,10 @@ func compareArrays(mem memory.Allocator, op cmpOp, a, b arrow.Array, n int, dist
 		cmpAA(op, values[int64](a), values[int64](b), out)
 	case arrow.FLOAT32:
 		cmpAA(op, values[float32](a), values[float32](b), out)
+		nanFixAA(op, values[float32](a), values[float32](b), out)
 	case arrow.FLOAT64:
 		cmpAA(op, values[float64](a), values[float64](b), out)
+		nanFixAA(op, values[float64](a), values[float64](b), out)
 	case arrow.DECIMAL128:
 		decAA(op, values[decimal128.Num](a), values[decimal128.Num](b), out)
 	case arrow.STRING:
@@ -319,4 +323,54 @@ func fillBool(mem memory.Allocator, n int, v bool) arrow.Array {
 		buf, _ = allocBits(mem, n)
 	}
 	return makeArray(arrow.FixedWidthTypes.Boolean, n, 0, nil, buf)
+}
+
+// NaN compares as in DuckDB and PostgreSQL, not as in IEEE 754: equal to
+// itself and greater than every other value, +Infinity included (the
+// order ORDER BY, GROUP BY and DISTINCT use too). The generated kernels
+// compare IEEE-wise; these passes correct the rows where a NaN is
+// involved, and cost one scan when there is none.
+
+// nanCmp is the three-way comparison of x and y when one of them is NaN.
+func nanCmp(x, y float64) int {
+	nx, ny := x != x, y != y
+	switch {
+	case nx && ny:
+		return 0
+	case nx:
+		return 1
+	case ny:
+		return -1
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func setBit(out []byte, i int, v bool) {
+	out[i>>3] = out[i>>3]&^(1<<(i&7)) | b2u(v)<<(i&7)
+}
+
+func nanFixAS[T float32 | float64](op cmpOp, a []T, s T, out []byte) {
+	if s != s {
+		for i, x := range a {
+			setBit(out, i, cmpResult(op, nanCmp(float64(x), float64(s))))
+		}
+		return
+	}
+	for i, x := range a {
+		if x != x {
+			setBit(out, i, cmpResult(op, 1))
+		}
+	}
+}
+
+func nanFixAA[T float32 | float64](op cmpOp, a, b []T, out []byte) {
+	for i, x := range a {
+		if y := b[i]; x != x || y != y {
+			setBit(out, i, cmpResult(op, nanCmp(float64(x), float64(y))))
+		}
+	}
 }

@@ -45,8 +45,15 @@ func goCmp(a, b any) int {
 		}
 		return 0
 	case float64:
+		// SQL order: NaN equals NaN and is above everything, +Inf too.
 		y := b.(float64)
-		switch {
+		switch xn, yn := math.IsNaN(x), math.IsNaN(y); {
+		case xn && yn:
+			return 0
+		case xn:
+			return 1
+		case yn:
+			return -1
 		case x < y:
 			return -1
 		case x > y:
@@ -74,6 +81,12 @@ func randVals(r *rand.Rand, typ arrow.DataType, n int, nullPct int) []any {
 			out[i] = int64(r.Intn(7) - 3)
 		case arrow.FLOAT64:
 			out[i] = float64(r.Intn(7)-3) / 2
+			switch r.Intn(10) {
+			case 0:
+				out[i] = math.NaN()
+			case 1:
+				out[i] = math.Inf(1 - 2*r.Intn(2))
+			}
 		case arrow.DECIMAL128:
 			out[i] = dec(r.Intn(7) - 3)
 			if p, _ := types.DecimalParams(typ); p > 18 && r.Intn(3) == 0 {

@@ -835,7 +835,22 @@ func fixedCmp[T cmp.Ordered](srcs []arrow.Array) func(j, p, i int) int {
 			vs[j] = values[T](s)
 		}
 	}
-	return func(j, p, i int) int { return cmp.Compare(vs[j][i], vs[p][i]) }
+	return func(j, p, i int) int { return sqlCompare(vs[j][i], vs[p][i]) }
+}
+
+// sqlCompare is cmp.Compare with NaN greater than every other value, as SQL
+// orders floats (cmp.Compare puts NaN first).
+func sqlCompare[T cmp.Ordered](x, y T) int {
+	if xn, yn := x != x, y != y; xn || yn {
+		switch {
+		case xn && yn:
+			return 0
+		case xn:
+			return 1
+		}
+		return -1
+	}
+	return cmp.Compare(x, y)
 }
 
 // numericFunc implements abs, round, floor and ceil.

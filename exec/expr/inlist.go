@@ -85,6 +85,21 @@ func inFixed[T comparable](vals []T, set []T, out []byte) {
 	}
 }
 
+// inNaN marks NaN values as in the list when the list has a NaN: NaN
+// equals NaN in SQL comparisons (see nanCmp).
+func inNaN[T float32 | float64](vals []T, set []T, out []byte) {
+	for _, s := range set {
+		if s != s {
+			for i, v := range vals {
+				if v != v {
+					setBit(out, i, true)
+				}
+			}
+			return
+		}
+	}
+}
+
 func litSet[T any](lits []*literal, get func(*literal) T) []T {
 	out := make([]T, len(lits))
 	for i, l := range lits {
@@ -115,9 +130,13 @@ func (in *inListExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.
 	case arrow.INT64, arrow.TIMESTAMP:
 		inFixed(values[int64](a), litSet(in.lits, getI64), out)
 	case arrow.FLOAT32:
-		inFixed(values[float32](a), litSet(in.lits, func(l *literal) float32 { return float32(l.f64) }), out)
+		set := litSet(in.lits, func(l *literal) float32 { return float32(l.f64) })
+		inFixed(values[float32](a), set, out)
+		inNaN(values[float32](a), set, out)
 	case arrow.FLOAT64:
-		inFixed(values[float64](a), litSet(in.lits, getF64), out)
+		set := litSet(in.lits, getF64)
+		inFixed(values[float64](a), set, out)
+		inNaN(values[float64](a), set, out)
 	case arrow.DECIMAL128:
 		inFixed(values[decimal128.Num](a), litSet(in.lits, getDec), out)
 	case arrow.BOOL:
