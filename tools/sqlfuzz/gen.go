@@ -752,11 +752,14 @@ func (g *Gen) decExpr(sc *scope, depth int) Expr {
 func (g *Gen) floatExpr(sc *scope, depth int) Expr {
 	switch g.intn(5) {
 	case 0, 1:
-		// Division yields DOUBLE; NULLIF keeps it away from division by
-		// zero (an error in Flint, NULL in DuckDB).
+		// Division yields DOUBLE; by zero it is ±Infinity or NaN (0/0),
+		// which compare above every other value. Mostly NULLIF keeps the
+		// divisor away from zero.
 		l := g.expr(sc, pick(g, []Kind{KInt, KDecimal, KFloat}), depth-1)
 		r := g.expr(sc, pick(g, []Kind{KInt, KDecimal}), depth-1)
-		r = &Func{Name: "nullif", Args: []Expr{r, &Lit{Text: "0", T: tInt}}, T: r.Type()}
+		if g.chance(0.7) {
+			r = &Func{Name: "nullif", Args: []Expr{r, &Lit{Text: "0", T: tInt}}, T: r.Type()}
+		}
 		return &Bin{Op: "/", L: l, R: r, T: tFloat}
 	case 2:
 		return &Bin{Op: pick(g, []string{"+", "-", "*"}), L: g.expr(sc, KFloat, depth-1), R: g.expr(sc, pick(g, []Kind{KInt, KDecimal, KFloat}), depth-1), T: tFloat}
