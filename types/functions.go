@@ -321,6 +321,16 @@ func init() {
 		"quarter":    unaryPart,
 		"dayofweek":  unaryPart,
 		"dayofyear":  unaryPart,
+		"dayofmonth": unaryPart,
+		"week":       unaryPart,
+		"weekofyear": unaryPart,
+		"last_day": func(n string, a []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+			if len(a) != 1 || !(IsTemporal(a[0]) || IsNull(a[0])) {
+				return nil, nil, argErr(n, a)
+			}
+			return Date32, []arrow.DataType{Date32}, nil
+		},
+		"make_date": fixed(Date32, 3, I, I, I),
 		"hour":       unaryPart,
 		"minute":     unaryPart,
 		"second":     unaryPart,

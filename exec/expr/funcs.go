@@ -585,8 +585,41 @@ func (f *funcExpr) bind() error {
 			return fmt.Errorf("%s: unknown unit %q (want one of year, quarter, month, week, day, hour, minute, second)", f.name, unit)
 		}
 		f.impl = func(k *funcCall) (arrow.Array, error) { return dateDiffKernel(k, idx) }
-	case "year", "month", "day", "quarter", "dayofweek", "dayofyear", "hour", "minute", "second":
-		unit := map[string]string{"dayofweek": "dow", "dayofyear": "doy"}[f.name]
+	case "last_day":
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			a, rel := temporalArg(k, 0)
+			defer rel()
+			split := splitTemporal(a)
+			buf, out := allocFixed[int32](k.mem, k.n)
+			for i := range out {
+				d, _ := split(i)
+				y, m, _ := types.CivilFromDays(d)
+				out[i] = int32(types.DaysFromCivil(y, m, types.DaysInMonth(y, m)))
+			}
+			v := k.valid
+			k.valid = nil
+			return makeArray(types.Date32, k.n, -1, v, buf), nil
+		}
+	case "make_date":
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			buf, out := allocFixed[int32](k.mem, k.n)
+			for i := range out {
+				if !isValid(k.vb, 0, i) {
+					continue
+				}
+				y, m, d := k.args[0].int(i), k.args[1].int(i), k.args[2].int(i)
+				if m < 1 || m > 12 || d < 1 || y < -290000 || y > 290000 || d > int64(types.DaysInMonth(int(y), int(m))) {
+					buf.Release()
+					return nil, fmt.Errorf("date out of range: %d-%d-%d at row %d", y, m, d, i)
+				}
+				out[i] = int32(types.DaysFromCivil(int(y), int(m), int(d)))
+			}
+			v := k.valid
+			k.valid = nil
+			return makeArray(types.Date32, k.n, -1, v, buf), nil
+		}
+	case "year", "month", "day", "quarter", "dayofweek", "dayofyear", "dayofmonth", "week", "weekofyear", "hour", "minute", "second":
+		unit := map[string]string{"dayofweek": "dow", "dayofyear": "doy", "dayofmonth": "day", "weekofyear": "week"}[f.name]
 		if unit == "" {
 			unit = f.name
 		}
