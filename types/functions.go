@@ -331,8 +331,8 @@ func init() {
 			return Date32, []arrow.DataType{Date32}, nil
 		},
 		"make_date": fixed(Date32, 3, I, I, I),
-		"hour":       unaryPart,
-		"minute":     unaryPart,
-		"second":     unaryPart,
+		"hour":      unaryPart,
+		"minute":    unaryPart,
+		"second":    unaryPart,
 	}
 }
