@@ -50,6 +50,12 @@ type AggSpec struct {
 	Distinct bool
 	// Name of the output column (Partial mode: prefix of the state columns).
 	Name string
+	// Masked restricts the aggregate to the rows whose BOOLEAN input column
+	// Mask is TRUE (FILTER (WHERE ...)); rows where it is FALSE or NULL are
+	// skipped for this aggregate only. Ignored in AggFinal mode: the
+	// partial phase applies the mask.
+	Masked bool
+	Mask   int
 }
 
 // AggMode is the phase a hash aggregate runs.
@@ -171,6 +177,7 @@ type hashAggregate struct {
 	keyTypes  []arrow.DataType
 	argCols   [][]int // per aggregate: input columns read (update: arg; merge: states)
 	argTypes  []arrow.DataType
+	masks     []int // per aggregate: BOOLEAN mask column, -1 for none
 
 	kernels  []aggKernel
 	distinct []*aggDistinct
@@ -180,6 +187,8 @@ type hashAggregate struct {
 	emitted  int
 	hashes   []uint64
 	ids      []uint32
+	sel      []int32  // rows a mask keeps
+	selIDs   []uint32 // their group ids
 }
 
 var _ Operator = (*hashAggregate)(nil)
@@ -267,6 +276,17 @@ func NewHashAggregate(input Operator, groupCols []int, aggs []AggSpec, mode AggM
 			}
 			next += len(states)
 		}
+		mask := -1
+		if a.Masked && mode != AggFinal {
+			if a.Mask < 0 || a.Mask >= nf {
+				return nil, fmt.Errorf("hash aggregate: %s: mask column %d out of range (input has %d columns)", name, a.Mask, nf)
+			}
+			if t := in.Field(a.Mask).Type; t.ID() != arrow.BOOL {
+				return nil, fmt.Errorf("hash aggregate: %s: mask column %q is %s, not BOOLEAN", name, in.Field(a.Mask).Name, t)
+			}
+			mask = a.Mask
+		}
+		h.masks = append(h.masks, mask)
 		k, err := newAggKernel(a.Func, argType, name)
 		if err != nil {
 			return nil, fmt.Errorf("hash aggregate: %w", err)
@@ -393,26 +413,70 @@ func (h *hashAggregate) consumeBatch(ctx context.Context, b arrow.RecordBatch, c
 	}
 	for i, k := range h.kernels {
 		k.resize(h.ngroups)
-		var err error
-		switch {
-		case h.mode == AggFinal:
+		if h.mode == AggFinal {
 			states = states[:0]
 			for _, c := range h.argCols[i] {
 				states = append(states, b.Column(c))
 			}
-			err = k.merge(states, ids)
-		case h.distinct[i] != nil:
-			err = h.distinct[i].update(ctx, k, b.Column(h.argCols[i][0]), ids)
-		case len(h.argCols[i]) == 0:
-			err = k.update(nil, ids)
-		default:
-			err = k.update(b.Column(h.argCols[i][0]), ids)
+			if err := k.merge(states, ids); err != nil {
+				return fmt.Errorf("hash aggregate: %w", err)
+			}
+			continue
 		}
-		if err != nil {
+		if err := h.updateAgg(ctx, i, b, ids); err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
 		}
 	}
 	return nil
+}
+
+// updateAgg feeds the rows of b (group ids ids) to aggregate i, only those
+// its mask keeps when it has one.
+func (h *hashAggregate) updateAgg(ctx context.Context, i int, b arrow.RecordBatch, ids []uint32) error {
+	var arg arrow.Array
+	if len(h.argCols[i]) > 0 {
+		arg = b.Column(h.argCols[i][0])
+	}
+	if m := h.masks[i]; m >= 0 {
+		h.sel = maskRows(b.Column(m), h.sel[:0])
+		if len(h.sel) == 0 {
+			return nil
+		}
+		if len(h.sel) < len(ids) {
+			h.selIDs = h.selIDs[:0]
+			for _, r := range h.sel {
+				h.selIDs = append(h.selIDs, ids[r])
+			}
+			ids = h.selIDs
+			if arg != nil {
+				taken, err := hashing.Take(Allocator(ctx), arg, h.sel)
+				if err != nil {
+					return err
+				}
+				defer taken.Release()
+				arg = taken
+			}
+		}
+	}
+	k := h.kernels[i]
+	switch {
+	case h.distinct[i] != nil:
+		return h.distinct[i].update(ctx, k, arg, ids)
+	default:
+		return k.update(arg, ids)
+	}
+}
+
+// maskRows appends to sel the rows where the BOOLEAN column mask is TRUE.
+func maskRows(mask arrow.Array, sel []int32) []int32 {
+	bm := mask.(*array.Boolean)
+	hasNulls := bm.NullN() > 0
+	for r := range bm.Len() {
+		if bm.Value(r) && (!hasNulls || bm.IsValid(r)) {
+			sel = append(sel, int32(r))
+		}
+	}
+	return sel
 }
 
 // Next implements Operator.

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -204,7 +205,16 @@ func aggReference(rows [][]any, groupCols []int, aggs []AggSpec) [][]any {
 			row = append(row, g[0][c])
 		}
 		for _, a := range aggs {
-			row = append(row, aggRef(a, g))
+			kept := g
+			if a.Masked {
+				kept = nil
+				for _, r := range g {
+					if r[a.Mask] == true {
+						kept = append(kept, r)
+					}
+				}
+			}
+			row = append(row, aggRef(a, kept))
 		}
 		out = append(out, row)
 	}
@@ -531,4 +541,78 @@ func TestHashAggregateCancel(t *testing.T) {
 		t.Error("want context error")
 	}
 	op.Close()
+}
+
+// masked returns specs with FILTER (WHERE column mask) on every aggregate.
+func masked(specs []AggSpec, mask int) []AggSpec {
+	out := slices.Clone(specs)
+	for i := range out {
+		out[i].Masked, out[i].Mask = true, mask
+		out[i].Name += "_m"
+	}
+	return out
+}
+
+// TestHashAggregateMasked runs every aggregate (DISTINCT too) with a mask
+// that is TRUE, FALSE or NULL per row: count of an all-masked group is 0,
+// the others NULL; in two phases the partial phase applies the mask.
+func TestHashAggregateMasked(t *testing.T) {
+	for _, size := range []int{0, 1, 7, 300} {
+		rows := aggTestRows(uint64(size)+200, size)
+		for gname, groupCols := range aggTestGroupings {
+			for _, bs := range []int{1, 3, 1024} {
+				specs := append(masked(aggTestSpecs, 6), aggTestSpecs[0], aggTestSpecs[2])
+				dspecs := masked(aggTestDistinct, 6)
+				t.Run(fmt.Sprintf("rows%d/%s/bs%d", size, gname, bs), func(t *testing.T) {
+					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+					defer mem.AssertSize(t, 0)
+					for _, sp := range [][]AggSpec{specs, dspecs} {
+						src := hatSrcSliced(t, mem, aggTestSchema(), rows, bs)
+						op, err := NewHashAggregate(src, groupCols, sp, AggSingle)
+						if err != nil {
+							t.Fatal(err)
+						}
+						hatEqualSets(t, hatRun(t, op, mem, bs), aggReference(rows, groupCols, sp))
+					}
+					ctx := WithBatchSize(WithAllocator(context.Background(), mem), bs)
+					var partials []arrow.RecordBatch
+					var partialSchema *arrow.Schema
+					for p := range 2 {
+						part := rows[p*len(rows)/2 : (p+1)*len(rows)/2]
+						op, err := NewHashAggregate(hatSrc(t, mem, aggTestSchema(), part, bs), groupCols, specs, AggPartial)
+						if err != nil {
+							t.Fatal(err)
+						}
+						partialSchema = op.Schema()
+						partials = append(partials, aggDrain(t, ctx, op)...)
+					}
+					fg := make([]int, len(groupCols))
+					for i := range fg {
+						fg[i] = i
+					}
+					final, err := NewHashAggregate(&hatSource{schema: partialSchema, batches: partials}, fg, specs, AggFinal)
+					if err != nil {
+						t.Fatal(err)
+					}
+					hatEqualSets(t, hatRun(t, final, mem, bs), aggReference(rows, groupCols, specs))
+				})
+			}
+		}
+	}
+}
+
+func TestHashAggregateMaskErrors(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	for _, c := range []struct {
+		spec AggSpec
+		want string
+	}{
+		{AggSpec{Func: AggCountStar, Arg: -1, Masked: true, Mask: 2, Name: "c"}, "not BOOLEAN"},
+		{AggSpec{Func: AggSum, Arg: 2, Masked: true, Mask: 9, Name: "s"}, "out of range"},
+	} {
+		_, err := NewHashAggregate(hatSrc(t, mem, aggTestSchema(), nil, 1), nil, []AggSpec{c.spec}, AggSingle)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.spec, err, c.want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -99,6 +100,12 @@ type WindowSpec struct {
 	Frame *WindowFrame
 	// Name of the output column (default: the function name).
 	Name string
+	// Masked restricts an aggregate (count, count_star, sum, avg, min, max)
+	// to the frame rows whose BOOLEAN column Mask is TRUE (FILTER (WHERE
+	// ...)); rows where it is FALSE or NULL still get a result but do not
+	// count towards any.
+	Masked bool
+	Mask   int
 }
 
 // WindowResultType returns the type of f's result for an argument of type
@@ -184,6 +191,19 @@ func NewWindow(input Operator, specs []WindowSpec) (Operator, error) {
 		rt, err := WindowResultType(s.Func, argType)
 		if err != nil {
 			return nil, errf("%v", err)
+		}
+		if s.Masked {
+			switch s.Func {
+			case WinCount, WinCountStar, WinSum, WinAvg, WinMin, WinMax:
+			default:
+				return nil, errf("FILTER is only allowed on aggregates")
+			}
+			if s.Mask < 0 || s.Mask >= in.NumFields() {
+				return nil, errf("mask column %d out of range (input has %d columns)", s.Mask, in.NumFields())
+			}
+			if t := in.Field(s.Mask).Type; t.ID() != arrow.BOOL {
+				return nil, errf("mask column %q is %s, not BOOLEAN", in.Field(s.Mask).Name, t)
+			}
 		}
 		for _, p := range s.PartitionBy {
 			if p < 0 || p >= in.NumFields() {
@@ -739,6 +759,20 @@ func winEval(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, pe
 	if err != nil {
 		return nil, err
 	}
+	if s.Masked {
+		// The aggregates ignore NULL arguments: a row the mask drops is a
+		// NULL argument, and count(*) counts the rows it keeps.
+		mask := in.Column(s.Mask)
+		f := s.Func
+		if f == WinCountStar {
+			arg, f = mask, WinCount
+		}
+		arg = winMaskNulls(arg, mask.(*array.Boolean))
+		defer arg.Release()
+		m := *s
+		m.Func = f
+		s = &m
+	}
 	switch s.Func {
 	case WinFirstValue, WinLastValue, WinNthValue:
 		idx := make([]int32, n)
@@ -778,6 +812,26 @@ func winEval(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, pe
 		return winSumAvg(mem, wc, arg, fs, fe, s.Func == WinAvg, rt)
 	}
 	return nil, fmt.Errorf("unsupported window function %s", s.Func)
+}
+
+// winMaskNulls returns arg with NULL wherever mask is not TRUE (a new
+// validity bitmap over arg's buffers).
+func winMaskNulls(arg arrow.Array, mask *array.Boolean) arrow.Array {
+	d := arg.Data()
+	off, n := d.Offset(), d.Len()
+	bits := make([]byte, bitutil.BytesForBits(int64(off+n)))
+	nulls := 0
+	for i := range n {
+		if arg.IsValid(i) && mask.IsValid(i) && mask.Value(i) {
+			bitutil.SetBit(bits, off+i)
+		} else {
+			nulls++
+		}
+	}
+	bufs := append([]*memory.Buffer{memory.NewBufferBytes(bits)}, d.Buffers()[1:]...)
+	nd := array.NewData(d.DataType(), n, bufs, d.Children(), nulls, off)
+	defer nd.Release()
+	return array.MakeFromData(nd)
 }
 
 // winValidPrefix counts non-null argument values in sorted order:

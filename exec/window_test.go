@@ -166,6 +166,15 @@ func winRefPartition(rows [][]any, part []int, s WindowSpec, out []any) {
 		for p := lo; p < hi; p++ {
 			frame = append(frame, part[p])
 		}
+		if s.Masked {
+			var kept []int
+			for _, row := range frame {
+				if rows[row][s.Mask] == true {
+					kept = append(kept, row)
+				}
+			}
+			frame = kept
+		}
 		argOf := func(row int) any { return rows[row][s.Arg] }
 		before, peersUpTo, distinctBefore := 0, 0, 0
 		for p := range m {
@@ -364,6 +373,17 @@ func TestWindow(t *testing.T) {
 			Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 1}, End: FrameBound{Kind: CurrentRow}}}},
 		{"max range 1 following..3 following", WindowSpec{Func: WinMax, Arg: cS, OrderBy: []SortKey{{Col: cI, Desc: true}},
 			Frame: &WindowFrame{Start: FrameBound{Kind: Following, Offset: 1}, End: FrameBound{Kind: Following, Offset: 3}}}},
+		// FILTER (WHERE b): rows where b is FALSE or NULL do not count.
+		{"count(*) filter whole", WindowSpec{Func: WinCountStar, Arg: -1, PartitionBy: []int{cS}, Masked: true, Mask: cB}},
+		{"count(*) filter rows 2 preceding", WindowSpec{Func: WinCountStar, Arg: -1, OrderBy: byS, Frame: rows2(2), Masked: true, Mask: cB}},
+		{"count filter running", WindowSpec{Func: WinCount, Arg: cD, OrderBy: byI, Masked: true, Mask: cB}},
+		{"sum int filter running", WindowSpec{Func: WinSum, Arg: cI, PartitionBy: []int{cS}, OrderBy: byDTdesc, Masked: true, Mask: cB}},
+		{"sum decimal filter rows 1 preceding..1 following", WindowSpec{Func: WinSum, Arg: cD, OrderBy: byS, Masked: true, Mask: cB,
+			Frame: &WindowFrame{Rows: true, Start: FrameBound{Kind: Preceding, Offset: 1}, End: FrameBound{Kind: Following, Offset: 1}}}},
+		{"avg float filter whole", WindowSpec{Func: WinAvg, Arg: cF, PartitionBy: []int{cS}, Masked: true, Mask: cB}},
+		{"min string filter running", WindowSpec{Func: WinMin, Arg: cS, OrderBy: byI, Masked: true, Mask: cB}},
+		{"max date filter range", WindowSpec{Func: WinMax, Arg: cDT, OrderBy: []SortKey{{Col: cI}}, Masked: true, Mask: cB,
+			Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 3}, End: FrameBound{Kind: Following, Offset: 2}}}},
 	}
 	r := rand.New(rand.NewSource(11))
 	for _, n := range []int{0, 1, 3, 4, 7, 120} {
@@ -407,6 +427,9 @@ func TestWindowErrors(t *testing.T) {
 		{Func: WinRowNumber, Arg: -1, PartitionBy: []int{9}},
 		{Func: WinCountStar, Arg: -1, OrderBy: []SortKey{{Col: 1}}, Frame: &WindowFrame{Start: FrameBound{Kind: Preceding, Offset: 1}, End: FrameBound{Kind: CurrentRow}}},
 		{Func: WinLag, Arg: 0, Offset: 1, Default: "x"},
+		{Func: WinSum, Arg: 0, Masked: true, Mask: 0},        // mask not BOOLEAN
+		{Func: WinSum, Arg: 0, Masked: true, Mask: 9},        // mask out of range
+		{Func: WinRowNumber, Arg: -1, Masked: true, Mask: 5}, // FILTER on a non-aggregate
 	} {
 		if _, err := NewWindow(src, []WindowSpec{s}); err == nil {
 			t.Errorf("spec %+v accepted", s)

@@ -410,6 +410,14 @@ func (b *builder) buildAgg(n *physical.HashAgg) (exec.Operator, error) {
 			name = n.Out[len(n.Groups)+i].Name
 		}
 		specs[i] = exec.AggSpec{Func: f, Arg: arg, Distinct: a.Distinct, Name: name}
+		if a.Filter != nil && n.Mode != physical.AggFinal {
+			r, ok := a.Filter.(*plan.ColRef)
+			if !ok {
+				in.Close()
+				return nil, fmt.Errorf("internal error: aggregate FILTER %s is not a column", a.Filter)
+			}
+			specs[i].Masked, specs[i].Mask = true, inSchema.Index(r.ID)
+		}
 	}
 	op, err := exec.NewHashAggregate(in, groups, specs, mode)
 	if err != nil {

@@ -65,6 +65,13 @@ func (b *builder) buildWindow(n *physical.Window) (exec.Operator, error) {
 		for _, k := range f.OrderBy {
 			s.OrderBy = append(s.OrderBy, exec.SortKey{Col: inSchema.Index(k.E.(*plan.ColRef).ID), Desc: k.Desc, NullsFirst: k.NullsFirst})
 		}
+		if f.Filter != nil {
+			r, ok := f.Filter.(*plan.ColRef)
+			if !ok {
+				return nil, fmt.Errorf("internal error: window FILTER %s is not a column", f.Filter)
+			}
+			s.Masked, s.Mask = true, inSchema.Index(r.ID)
+		}
 		if f.Frame != nil {
 			s.Frame = &exec.WindowFrame{Rows: f.Frame.Rows,
 				Start: execFrameBound(f.Frame.Start), End: execFrameBound(f.Frame.End)}

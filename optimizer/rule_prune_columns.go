@@ -108,6 +108,9 @@ func prune(n plan.Node, req plan.ColumnSet) plan.Node {
 			w.Out = append(w.Out, x.Out[base+i])
 			need = union(need, refsAll(f.PartitionBy))
 			need = union(need, refsAll(f.Args))
+			if f.Filter != nil {
+				need = union(need, refs(f.Filter))
+			}
 			for _, k := range f.OrderBy {
 				need = union(need, refs(k.E))
 			}

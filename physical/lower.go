@@ -311,7 +311,16 @@ func (l *lowerer) lowerAggregate(n *plan.Aggregate) (Node, distribution, error) 
 			na.Args[j] = c.Ref()
 		}
 		if a.Filter != nil {
-			return nil, d, fmt.Errorf("aggregate FILTER clauses are not supported yet: %s", a)
+			// The mask column: the aggregate skips rows where it is not
+			// TRUE (in the partial phase when there are two).
+			if r, ok := a.Filter.(*plan.ColRef); ok {
+				na.Filter = r
+			} else {
+				c := l.ids.NewColumn(fmt.Sprintf("_f%d", i), "", a.Filter.Type(), a.Filter.Nullable())
+				exprs = append(exprs, a.Filter)
+				out = append(out, c)
+				na.Filter = c.Ref()
+			}
 		}
 		distinct = distinct || a.Distinct
 		aggs[i] = &na
@@ -332,6 +341,9 @@ func (l *lowerer) lowerAggregate(n *plan.Aggregate) (Node, distribution, error) 
 	for _, a := range aggs {
 		for _, arg := range a.Args {
 			add(arg.(*plan.ColRef))
+		}
+		if a.Filter != nil {
+			add(a.Filter.(*plan.ColRef))
 		}
 	}
 	in = restrict(in, need)

@@ -254,6 +254,9 @@ func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
 		for _, k := range f.OrderBy {
 			exprs = append(exprs, k.E)
 		}
+		if f.Filter != nil {
+			exprs = append(exprs, f.Filter)
+		}
 	}
 	in, refs := l.materialize(in, exprs)
 	funcs := make([]*plan.WindowCall, len(n.Funcs))
@@ -276,6 +279,9 @@ func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
 		nf.OrderBy = make([]plan.SortKey, len(f.OrderBy))
 		for j, k := range f.OrderBy {
 			nf.OrderBy[j] = plan.SortKey{E: next(), Desc: k.Desc, NullsFirst: k.NullsFirst}
+		}
+		if f.Filter != nil {
+			nf.Filter = next()
 		}
 		funcs[fi] = &nf
 	}

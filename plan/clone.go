@@ -149,6 +149,9 @@ func (c *cloner) node(n Node) Node {
 			g.Args = c.exprs(f.Args)
 			g.PartitionBy = c.exprs(f.PartitionBy)
 			g.OrderBy = c.sortKeys(f.OrderBy)
+			if f.Filter != nil {
+				g.Filter = c.expr(f.Filter)
+			}
 			if f.Frame != nil {
 				fr := *f.Frame
 				g.Frame = &fr

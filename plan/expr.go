@@ -430,18 +430,20 @@ func (e *AggCall) WithChildren(c []Expr) Expr {
 	return &n
 }
 func (e *AggCall) String() string {
+	var s string
 	if e.Func == "count_star" {
-		return "count(*)"
+		s = "count(*)"
+	} else {
+		parts := make([]string, len(e.Args))
+		for i, a := range e.Args {
+			parts[i] = a.String()
+		}
+		d := ""
+		if e.Distinct {
+			d = "DISTINCT "
+		}
+		s = e.Func + "(" + d + strings.Join(parts, ", ") + ")"
 	}
-	parts := make([]string, len(e.Args))
-	for i, a := range e.Args {
-		parts[i] = a.String()
-	}
-	d := ""
-	if e.Distinct {
-		d = "DISTINCT "
-	}
-	s := e.Func + "(" + d + strings.Join(parts, ", ") + ")"
 	if e.Filter != nil {
 		s += " FILTER (WHERE " + e.Filter.String() + ")"
 	}

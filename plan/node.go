@@ -356,7 +356,9 @@ type WindowCall struct {
 	PartitionBy []Expr
 	OrderBy     []SortKey
 	Frame       *WindowFrame // nil: SQL default
-	Typ         arrow.DataType
+	// Filter is an aggregate's optional FILTER (WHERE ...) condition.
+	Filter Expr
+	Typ    arrow.DataType
 }
 
 func (w *WindowCall) exprs() []Expr {
@@ -365,11 +367,18 @@ func (w *WindowCall) exprs() []Expr {
 	for _, k := range w.OrderBy {
 		out = append(out, k.E)
 	}
+	if w.Filter != nil {
+		out = append(out, w.Filter)
+	}
 	return out
 }
 
 func (w *WindowCall) String() string {
-	s := w.Func + "(" + exprList(w.Args) + ") OVER (partition=" + exprList(w.PartitionBy)
+	s := w.Func + "(" + exprList(w.Args) + ")"
+	if w.Filter != nil {
+		s += " FILTER (WHERE " + w.Filter.String() + ")"
+	}
+	s += " OVER (partition=" + exprList(w.PartitionBy)
 	if len(w.OrderBy) > 0 {
 		parts := make([]string, len(w.OrderBy))
 		for i, k := range w.OrderBy {

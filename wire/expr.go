@@ -578,6 +578,9 @@ func encodeWindowCall(w *plan.WindowCall) (*pb.WindowCall, error) {
 	if p.Type, err = EncodeType(w.Typ); err != nil {
 		return nil, fmt.Errorf("window %s: %w", w.Func, err)
 	}
+	if p.Filter, err = encodeOptExpr(w.Filter); err != nil {
+		return nil, fmt.Errorf("window %s filter: %w", w.Func, err)
+	}
 	return p, nil
 }
 
@@ -627,6 +630,9 @@ func decodeWindowCall(p *pb.WindowCall) (*plan.WindowCall, error) {
 	}
 	if w.Typ, err = DecodeType(p.Type); err != nil {
 		return nil, fmt.Errorf("window %s: %w", p.Func, err)
+	}
+	if w.Filter, err = decodeOptExpr(p.Filter); err != nil {
+		return nil, fmt.Errorf("window %s filter: %w", p.Func, err)
 	}
 	return w, nil
 }

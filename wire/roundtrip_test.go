@@ -34,6 +34,23 @@ type boundQuery struct {
 // tpchPlans binds the 22 TPC-H queries over the committed sample data.
 func tpchPlans(t testing.TB) []boundQuery {
 	t.Helper()
+	s := tpchSession(t)
+	var ids plan.IDGen
+	var out []boundQuery
+	for q := 1; q <= 22; q++ {
+		sql := tpch.Query(q)
+		n, err := bindOne(s, &ids, sql)
+		if err != nil {
+			t.Fatalf("Q%d: %v", q, err)
+		}
+		out = append(out, boundQuery{fmt.Sprintf("q%02d", q), n})
+	}
+	return out
+}
+
+// tpchSession is a session with the TPC-H sample tables registered.
+func tpchSession(t testing.TB) *flint.Session {
+	t.Helper()
 	ctx := context.Background()
 	s, err := flint.NewSession(ctx, flint.WithSlots(2))
 	if err != nil {
@@ -49,17 +66,29 @@ func tpchPlans(t testing.TB) []boundQuery {
 			t.Fatal(err)
 		}
 	}
+	return s
+}
+
+// TestRoundTripFilterAndBagSetOps: aggregate and window FILTERs (the mask
+// columns of two-phase and DISTINCT aggregates) and INTERSECT/EXCEPT ALL
+// survive the wire.
+func TestRoundTripFilterAndBagSetOps(t *testing.T) {
+	s := tpchSession(t)
 	var ids plan.IDGen
-	var out []boundQuery
-	for q := 1; q <= 22; q++ {
-		sql := tpch.Query(q)
+	for i, sql := range []string{
+		"select o_orderstatus, count(*) filter (where o_totalprice > 100000), sum(o_totalprice) filter (where o_orderstatus = 'F') from orders group by o_orderstatus",
+		"select count(distinct o_custkey) filter (where o_totalprice > 1000), min(o_clerk) filter (where o_orderpriority < '3') from orders",
+		"select o_orderpriority from orders group by o_orderpriority having count(*) filter (where o_orderstatus = 'P') > 3",
+		"select n_name, count(*) filter (where n_nationkey % 2 = 0) over (partition by n_regionkey), sum(n_nationkey) filter (where n_name > 'K') over (order by n_nationkey) from nation",
+		"select n_regionkey from nation intersect all select r_regionkey from region",
+		"select n_regionkey from nation except all select r_regionkey from region",
+	} {
 		n, err := bindOne(s, &ids, sql)
 		if err != nil {
-			t.Fatalf("Q%d: %v", q, err)
+			t.Fatalf("%s: %v", sql, err)
 		}
-		out = append(out, boundQuery{fmt.Sprintf("q%02d", q), n})
+		t.Run(fmt.Sprint(i), func(t *testing.T) { roundTrip(t, n) })
 	}
-	return out
 }
 
 // bindOne binds the single query in sql.

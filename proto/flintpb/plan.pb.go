@@ -2466,6 +2466,7 @@ type WindowCall struct {
 	OrderBy       []*SortKey             `protobuf:"bytes,4,rep,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	Frame         *WindowFrame           `protobuf:"bytes,5,opt,name=frame,proto3" json:"frame,omitempty"` // absent: SQL default
 	Type          *DataType              `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	Filter        *Expr                  `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"` // an aggregate's FILTER (WHERE ...); absent: none
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2538,6 +2539,13 @@ func (x *WindowCall) GetFrame() *WindowFrame {
 func (x *WindowCall) GetType() *DataType {
 	if x != nil {
 		return x.Type
+	}
+	return nil
+}
+
+func (x *WindowCall) GetFilter() *Expr {
+	if x != nil {
+		return x.Filter
 	}
 	return nil
 }
@@ -3626,7 +3634,7 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\vWindowFrame\x12\x12\n" +
 	"\x04rows\x18\x01 \x01(\bR\x04rows\x12*\n" +
 	"\x05start\x18\x02 \x01(\v2\x14.flint.v1.FrameBoundR\x05start\x12&\n" +
-	"\x03end\x18\x03 \x01(\v2\x14.flint.v1.FrameBoundR\x03end\"\xfa\x01\n" +
+	"\x03end\x18\x03 \x01(\v2\x14.flint.v1.FrameBoundR\x03end\"\xa2\x02\n" +
 	"\n" +
 	"WindowCall\x12\x12\n" +
 	"\x04func\x18\x01 \x01(\tR\x04func\x12\"\n" +
@@ -3634,7 +3642,8 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\fpartition_by\x18\x03 \x03(\v2\x0e.flint.v1.ExprR\vpartitionBy\x12,\n" +
 	"\border_by\x18\x04 \x03(\v2\x11.flint.v1.SortKeyR\aorderBy\x12+\n" +
 	"\x05frame\x18\x05 \x01(\v2\x15.flint.v1.WindowFrameR\x05frame\x12&\n" +
-	"\x04type\x18\x06 \x01(\v2\x12.flint.v1.DataTypeR\x04type\"\x9b\x01\n" +
+	"\x04type\x18\x06 \x01(\v2\x12.flint.v1.DataTypeR\x04type\x12&\n" +
+	"\x06filter\x18\a \x01(\v2\x0e.flint.v1.ExprR\x06filter\"\x9b\x01\n" +
 	"\bScanNode\x12-\n" +
 	"\x06source\x18\x01 \x01(\v2\x15.flint.v1.TableSourceR\x06source\x12\x12\n" +
 	"\x04cols\x18\x02 \x03(\x05R\x04cols\x12\"\n" +
@@ -3906,51 +3915,52 @@ var file_flint_v1_plan_proto_depIdxs = []int32{
 	30,  // 60: flint.v1.WindowCall.order_by:type_name -> flint.v1.SortKey
 	32,  // 61: flint.v1.WindowCall.frame:type_name -> flint.v1.WindowFrame
 	7,   // 62: flint.v1.WindowCall.type:type_name -> flint.v1.DataType
-	12,  // 63: flint.v1.ScanNode.source:type_name -> flint.v1.TableSource
-	11,  // 64: flint.v1.ScanNode.out:type_name -> flint.v1.Schema
-	29,  // 65: flint.v1.ScanNode.filters:type_name -> flint.v1.Expr
-	29,  // 66: flint.v1.Row.values:type_name -> flint.v1.Expr
-	35,  // 67: flint.v1.ValuesNode.rows:type_name -> flint.v1.Row
-	11,  // 68: flint.v1.ValuesNode.out:type_name -> flint.v1.Schema
-	45,  // 69: flint.v1.FilterNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 70: flint.v1.FilterNode.cond:type_name -> flint.v1.Expr
-	45,  // 71: flint.v1.ProjectNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 72: flint.v1.ProjectNode.projections:type_name -> flint.v1.Expr
-	11,  // 73: flint.v1.ProjectNode.out:type_name -> flint.v1.Schema
-	45,  // 74: flint.v1.AggregateNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 75: flint.v1.AggregateNode.group_by:type_name -> flint.v1.Expr
-	27,  // 76: flint.v1.AggregateNode.aggs:type_name -> flint.v1.AggCall
-	11,  // 77: flint.v1.AggregateNode.out:type_name -> flint.v1.Schema
-	45,  // 78: flint.v1.JoinNode.left:type_name -> flint.v1.LogicalNode
-	45,  // 79: flint.v1.JoinNode.right:type_name -> flint.v1.LogicalNode
-	6,   // 80: flint.v1.JoinNode.type:type_name -> flint.v1.JoinType
-	29,  // 81: flint.v1.JoinNode.cond:type_name -> flint.v1.Expr
-	29,  // 82: flint.v1.JoinNode.mark_cond:type_name -> flint.v1.Expr
-	10,  // 83: flint.v1.JoinNode.mark:type_name -> flint.v1.Column
-	45,  // 84: flint.v1.SortNode.input:type_name -> flint.v1.LogicalNode
-	30,  // 85: flint.v1.SortNode.keys:type_name -> flint.v1.SortKey
-	45,  // 86: flint.v1.LimitNode.input:type_name -> flint.v1.LogicalNode
-	45,  // 87: flint.v1.UnionNode.inputs:type_name -> flint.v1.LogicalNode
-	11,  // 88: flint.v1.UnionNode.out:type_name -> flint.v1.Schema
-	45,  // 89: flint.v1.WindowNode.input:type_name -> flint.v1.LogicalNode
-	33,  // 90: flint.v1.WindowNode.funcs:type_name -> flint.v1.WindowCall
-	11,  // 91: flint.v1.WindowNode.out:type_name -> flint.v1.Schema
-	34,  // 92: flint.v1.LogicalNode.scan:type_name -> flint.v1.ScanNode
-	36,  // 93: flint.v1.LogicalNode.values:type_name -> flint.v1.ValuesNode
-	37,  // 94: flint.v1.LogicalNode.filter:type_name -> flint.v1.FilterNode
-	38,  // 95: flint.v1.LogicalNode.project:type_name -> flint.v1.ProjectNode
-	39,  // 96: flint.v1.LogicalNode.aggregate:type_name -> flint.v1.AggregateNode
-	40,  // 97: flint.v1.LogicalNode.join:type_name -> flint.v1.JoinNode
-	41,  // 98: flint.v1.LogicalNode.sort:type_name -> flint.v1.SortNode
-	42,  // 99: flint.v1.LogicalNode.limit:type_name -> flint.v1.LimitNode
-	43,  // 100: flint.v1.LogicalNode.union:type_name -> flint.v1.UnionNode
-	44,  // 101: flint.v1.LogicalNode.window:type_name -> flint.v1.WindowNode
-	45,  // 102: flint.v1.LogicalPlan.root:type_name -> flint.v1.LogicalNode
-	103, // [103:103] is the sub-list for method output_type
-	103, // [103:103] is the sub-list for method input_type
-	103, // [103:103] is the sub-list for extension type_name
-	103, // [103:103] is the sub-list for extension extendee
-	0,   // [0:103] is the sub-list for field type_name
+	29,  // 63: flint.v1.WindowCall.filter:type_name -> flint.v1.Expr
+	12,  // 64: flint.v1.ScanNode.source:type_name -> flint.v1.TableSource
+	11,  // 65: flint.v1.ScanNode.out:type_name -> flint.v1.Schema
+	29,  // 66: flint.v1.ScanNode.filters:type_name -> flint.v1.Expr
+	29,  // 67: flint.v1.Row.values:type_name -> flint.v1.Expr
+	35,  // 68: flint.v1.ValuesNode.rows:type_name -> flint.v1.Row
+	11,  // 69: flint.v1.ValuesNode.out:type_name -> flint.v1.Schema
+	45,  // 70: flint.v1.FilterNode.input:type_name -> flint.v1.LogicalNode
+	29,  // 71: flint.v1.FilterNode.cond:type_name -> flint.v1.Expr
+	45,  // 72: flint.v1.ProjectNode.input:type_name -> flint.v1.LogicalNode
+	29,  // 73: flint.v1.ProjectNode.projections:type_name -> flint.v1.Expr
+	11,  // 74: flint.v1.ProjectNode.out:type_name -> flint.v1.Schema
+	45,  // 75: flint.v1.AggregateNode.input:type_name -> flint.v1.LogicalNode
+	29,  // 76: flint.v1.AggregateNode.group_by:type_name -> flint.v1.Expr
+	27,  // 77: flint.v1.AggregateNode.aggs:type_name -> flint.v1.AggCall
+	11,  // 78: flint.v1.AggregateNode.out:type_name -> flint.v1.Schema
+	45,  // 79: flint.v1.JoinNode.left:type_name -> flint.v1.LogicalNode
+	45,  // 80: flint.v1.JoinNode.right:type_name -> flint.v1.LogicalNode
+	6,   // 81: flint.v1.JoinNode.type:type_name -> flint.v1.JoinType
+	29,  // 82: flint.v1.JoinNode.cond:type_name -> flint.v1.Expr
+	29,  // 83: flint.v1.JoinNode.mark_cond:type_name -> flint.v1.Expr
+	10,  // 84: flint.v1.JoinNode.mark:type_name -> flint.v1.Column
+	45,  // 85: flint.v1.SortNode.input:type_name -> flint.v1.LogicalNode
+	30,  // 86: flint.v1.SortNode.keys:type_name -> flint.v1.SortKey
+	45,  // 87: flint.v1.LimitNode.input:type_name -> flint.v1.LogicalNode
+	45,  // 88: flint.v1.UnionNode.inputs:type_name -> flint.v1.LogicalNode
+	11,  // 89: flint.v1.UnionNode.out:type_name -> flint.v1.Schema
+	45,  // 90: flint.v1.WindowNode.input:type_name -> flint.v1.LogicalNode
+	33,  // 91: flint.v1.WindowNode.funcs:type_name -> flint.v1.WindowCall
+	11,  // 92: flint.v1.WindowNode.out:type_name -> flint.v1.Schema
+	34,  // 93: flint.v1.LogicalNode.scan:type_name -> flint.v1.ScanNode
+	36,  // 94: flint.v1.LogicalNode.values:type_name -> flint.v1.ValuesNode
+	37,  // 95: flint.v1.LogicalNode.filter:type_name -> flint.v1.FilterNode
+	38,  // 96: flint.v1.LogicalNode.project:type_name -> flint.v1.ProjectNode
+	39,  // 97: flint.v1.LogicalNode.aggregate:type_name -> flint.v1.AggregateNode
+	40,  // 98: flint.v1.LogicalNode.join:type_name -> flint.v1.JoinNode
+	41,  // 99: flint.v1.LogicalNode.sort:type_name -> flint.v1.SortNode
+	42,  // 100: flint.v1.LogicalNode.limit:type_name -> flint.v1.LimitNode
+	43,  // 101: flint.v1.LogicalNode.union:type_name -> flint.v1.UnionNode
+	44,  // 102: flint.v1.LogicalNode.window:type_name -> flint.v1.WindowNode
+	45,  // 103: flint.v1.LogicalPlan.root:type_name -> flint.v1.LogicalNode
+	104, // [104:104] is the sub-list for method output_type
+	104, // [104:104] is the sub-list for method input_type
+	104, // [104:104] is the sub-list for extension type_name
+	104, // [104:104] is the sub-list for extension extendee
+	0,   // [0:104] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_plan_proto_init() }

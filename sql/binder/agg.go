@@ -163,6 +163,7 @@ func (w *winCtx) add(call *plan.WindowCall, ids *plan.IDGen, name string) plan.E
 	for _, k := range call.OrderBy {
 		hasSub = hasSub || plan.HasSubquery(k.E)
 	}
+	hasSub = hasSub || (call.Filter != nil && plan.HasSubquery(call.Filter))
 	if !hasSub {
 		w.idx[k] = len(w.funcs)
 	}
@@ -198,9 +199,6 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 	if canon, ok := types.AggregateName(name); ok {
 		if fc.Distinct {
 			return nil, b.errf(fc.At, "DISTINCT is not supported in window aggregate %s", name)
-		}
-		if fc.Filter != nil {
-			return nil, b.errf(fc.At, "FILTER is not supported in window aggregate %s", name)
 		}
 		if fc.Star {
 			if canon != "count" {
@@ -239,6 +237,15 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 	call.Typ = t
 	if (name == "lag" || name == "lead") && len(call.Args) == 3 {
 		if call.Args[2], err = b.castTo(call.Args[2], t, fc.Args[2].Pos()); err != nil {
+			return nil, err
+		}
+	}
+	if fc.Filter != nil {
+		f, err := b.bindExpr(fc.Filter, argCtx)
+		if err != nil {
+			return nil, err
+		}
+		if call.Filter, err = b.requireBool(f, fc.Filter, "FILTER condition"); err != nil {
 			return nil, err
 		}
 	}

@@ -264,6 +264,16 @@ func TestAggregation(t *testing.T) {
 	if !agg.Aggs[0].Distinct || agg.Aggs[1].Filter == nil || agg.Aggs[1].Filter.String() == "" {
 		t.Errorf("aggs: %s", agg)
 	}
+	// A filtered aggregate is its own call: count(*) FILTER in HAVING is
+	// not the plain count(*) of the SELECT list, and equal filtered calls
+	// are shared.
+	n = bindSQL(t, "select b, count(*), count(distinct a) filter (where c > 0) from t group by b having count(*) filter (where a > 1) > 0 and count(distinct a) filter (where c > 0) > 1")
+	checkPlan(t, n)
+	agg = find[*plan.Aggregate](n)
+	if len(agg.Aggs) != 3 || agg.Aggs[0].Filter != nil || agg.Aggs[1].Filter == nil || !agg.Aggs[1].Distinct || agg.Aggs[2].Filter == nil {
+		t.Errorf("filtered aggregates: %s", agg)
+	}
+	mustContain(t, shape(n), "count(*) FILTER (WHERE (a > 1))")
 	// Aggregate without GROUP BY, HAVING without GROUP BY.
 	agg = find[*plan.Aggregate](bindSQL(t, "select 1 from t having count(*) > 0"))
 	if len(agg.GroupBy) != 0 || len(agg.Aggs) != 1 {
@@ -388,6 +398,27 @@ func TestSetOperations(t *testing.T) {
 		}
 	}
 	checkPlan(t, bindSQL(t, "(select a from t order by a limit 1) union all select a from u"))
+
+	// INTERSECT ALL / EXCEPT ALL number the copies of each row per side and
+	// group by the copy number too.
+	for _, c := range []struct{ sql, cond string }{
+		{"select a, b from t intersect all select a, x from u", "Filter ((__min_side = 0) AND (__max_side = 1))"},
+		{"select a, b from t except all select a, x from u", "Filter (__min_side = 1)"},
+	} {
+		n := bindSQL(t, c.sql)
+		checkPlan(t, n)
+		mustContain(t, shape(n), c.cond, "Aggregate group=[a, b, __copy] aggs=[min(__side), max(__side)]",
+			"Window row_number([]) OVER (partition=[a, b])", "1 AS __side", "0 AS __side")
+		if !reflect.DeepEqual(names(n), []string{"a", "b"}) {
+			t.Errorf("%s: names %v", c.sql, names(n))
+		}
+	}
+	// INTERSECT [ALL] binds tighter than UNION and EXCEPT.
+	n = bindSQL(t, "select a from t except all select a from u intersect all select a from u")
+	checkPlan(t, n)
+	if !strings.HasPrefix(shape(n), "Project a AS a\n  Filter (__min_side = 1)\n") {
+		t.Errorf("EXCEPT ALL should be the top operation:\n%s", plan.Format(n))
+	}
 }
 
 func TestSubqueries(t *testing.T) {
@@ -504,6 +535,18 @@ func TestWindows(t *testing.T) {
 	checkPlan(t, bindSQL(t, "select sum(a) over (w order by c) from t window w as (partition by b)"))
 	// lag with a default value cast to the argument type.
 	checkPlan(t, bindSQL(t, "select lag(e, 1, 0) over (order by a), count(*) over () from t"))
+	// Window aggregates with FILTER: the filter is part of the call, so a
+	// filtered count(*) is not shared with the plain one.
+	n = bindSQL(t, "select count(*) filter (where a > 1) over (partition by b), count(*) over (partition by b), sum(a) filter (where c > 0) over () from t")
+	checkPlan(t, n)
+	w = find[*plan.Window](n)
+	if len(w.Funcs) != 3 || w.Funcs[0].Filter == nil || w.Funcs[1].Filter != nil || w.Funcs[2].Filter == nil {
+		t.Fatalf("window FILTERs:\n%s", plan.Format(n))
+	}
+	mustContain(t, shape(n), "count_star([]) FILTER (WHERE (a > 1)) OVER (partition=[b])")
+	if c, _ := plan.Clone(n, &plan.IDGen{}); !strings.Contains(plan.Format(c), "FILTER (WHERE") {
+		t.Errorf("clone lost the window FILTER:\n%s", plan.Format(c))
+	}
 }
 
 func TestViewsAndCTEs(t *testing.T) {
@@ -552,7 +595,12 @@ func TestErrors(t *testing.T) {
 		{"select a > all (select a, b from u) from t", 10, []string{"subquery of ALL must return one column, got 2"}},
 		{"select b < any (select a from u) from t", 10, []string{"cannot compare b (VARCHAR) with the ANY subquery's column (INTEGER)"}},
 		{"with recursive x as (select 1) select * from x", 1, []string{"WITH RECURSIVE is not supported"}},
-		{"select a from t intersect all select a from u", 17, []string{"INTERSECT ALL is not supported"}},
+		{"select sum(a) filter (where sum(a) > 1) from t", 29, []string{"cannot be nested"}},
+		{"select count(*) filter (where b) from t", 31, []string{"FILTER condition must be BOOLEAN", "VARCHAR"}},
+		{"select sum(a) filter (where b) over () from t", 29, []string{"FILTER condition must be BOOLEAN"}},
+		{"select row_number() filter (where a > 1) over () from t", 8, []string{"invalid call of window function row_number"}},
+		{"select a from t where count(*) filter (where a > 1) > 0", 23, []string{"aggregate functions are not allowed in WHERE"}},
+		{"select a from t intersect all select a, x from u", 17, []string{"same number of columns"}},
 		{"select a from t union select a, x from u", 17, []string{"same number of columns"}},
 		{"select * from t where sum(a) > 1", 23, []string{"aggregate functions are not allowed in WHERE"}},
 		{"select sum(sum(a)) from t", 12, []string{"cannot be nested"}},

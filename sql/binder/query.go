@@ -751,15 +751,15 @@ func (b *Binder) bindValues(x *ast.Values, parent *scope) (plan.Node, error) {
 
 var setOpNames = map[ast.SetOpKind]string{ast.Union: "UNION", ast.Intersect: "INTERSECT", ast.Except: "EXCEPT"}
 
-// bindSetOp binds UNION [ALL], INTERSECT and EXCEPT. INTERSECT/EXCEPT tag
-// each side with a marker column, union them, group by all columns (NULLs
-// group together, as set operations require) and keep groups by the
-// min/max of the marker.
+// bindSetOp binds UNION [ALL], INTERSECT [ALL] and EXCEPT [ALL].
+// INTERSECT/EXCEPT tag each side with a marker column, union them, group by
+// all columns (NULLs group together, as set operations require) and keep
+// groups by the min/max of the marker. The ALL forms first number the
+// copies of each distinct row on each side (row_number() partitioned by all
+// columns) and group by the copy number too: copies 1..min(m, n) are on
+// both sides, copies n+1..m only on the left.
 func (b *Binder) bindSetOp(x *ast.SetOp, parent *scope, env *cteEnv) (plan.Node, error) {
 	opName := setOpNames[x.Op]
-	if x.All && x.Op != ast.Union {
-		return nil, b.errf(x.At, "%s ALL is not supported; use %s (distinct)", opName, opName)
-	}
 	ln, err := b.bindBody(x.Left, parent, env)
 	if err != nil {
 		return nil, err
@@ -826,13 +826,18 @@ func (b *Binder) bindSetOp(x *ast.SetOp, parent *scope, env *cteEnv) (plan.Node,
 		return n, nil
 	}
 	l, r := side(ln, 1), side(rn, 0)
-	u := &plan.Union{Inputs: []plan.Node{l, r}, Out: unionOut(l, r)}
 	k := len(names)
+	keys := k
+	if x.All {
+		l, r = b.numberCopies(side(ln, -1), names, 1), b.numberCopies(side(rn, -1), names, 0)
+		keys++
+	}
+	u := &plan.Union{Inputs: []plan.Node{l, r}, Out: unionOut(l, r)}
 	ag := &aggCtx{input: u}
-	for _, c := range u.Out[:k] {
+	for _, c := range u.Out[:keys] {
 		ag.addGroup(c.Ref(), b.ids, c.Name)
 	}
-	marker := u.Out[k].Ref()
+	marker := u.Out[keys].Ref()
 	minRef := ag.addAgg(&plan.AggCall{Func: "min", Args: []plan.Expr{marker}, Typ: types.Int32}, b.ids, "__min_side")
 	maxRef := ag.addAgg(&plan.AggCall{Func: "max", Args: []plan.Expr{marker}, Typ: types.Int32}, b.ids, "__max_side")
 	var cond plan.Expr
@@ -847,4 +852,25 @@ func (b *Binder) bindSetOp(x *ast.SetOp, parent *scope, env *cteEnv) (plan.Node,
 		refs[i] = ag.groupCols[i].Ref()
 	}
 	return b.project(f, refs, names), nil
+}
+
+// numberCopies appends to n's columns the copy number of each row among
+// its equal rows (row_number() OVER (PARTITION BY every column)) and the
+// set operation side marker.
+func (b *Binder) numberCopies(n plan.Node, names []string, marker int64) plan.Node {
+	sch := n.Schema()
+	call := &plan.WindowCall{Func: "row_number", Typ: types.Int64}
+	for _, c := range sch {
+		call.PartitionBy = append(call.PartitionBy, c.Ref())
+	}
+	wc := &winCtx{}
+	copyRef := wc.add(call, b.ids, "__copy")
+	w := wc.build(n)
+	projs := make([]plan.Expr, 0, len(sch)+2)
+	for _, c := range sch {
+		projs = append(projs, c.Ref())
+	}
+	projs = append(projs, copyRef, lit(marker, types.Int32))
+	nm := append(append([]string(nil), names...), "__copy", "__side")
+	return b.project(w, projs, nm)
 }

@@ -220,7 +220,10 @@ func (g *Gen) setOp(depth int) Body {
 	}
 	r := g.selectBlock(nil, depth, want)
 	op := pick(g, []string{"UNION", "UNION", "INTERSECT", "EXCEPT"})
-	all := op == "UNION" && g.chance(0.5)
+	all := g.chance(0.5)
+	if op != "UNION" {
+		all = g.chance(0.4) // INTERSECT ALL / EXCEPT ALL: bag semantics
+	}
 	if !all && hasFloat(want) {
 		// Distinct set operations on floats depend on the last bits.
 		op, all = "UNION", true
@@ -991,6 +994,7 @@ func (g *Gen) likePattern(samples []string) string {
 func (g *Gen) aggCall(sc *scope, k Kind) Expr {
 	in := &scope{rels: sc.rels, noSubq: true, depth: sc.depth}
 	var f *Func
+	defer func() { g.maybeFilter(in, f) }()
 	switch k {
 	case KInt:
 		switch g.intn(4) {
@@ -1025,11 +1029,20 @@ func (g *Gen) aggCall(sc *scope, k Kind) Expr {
 		f = &Func{Name: pick(g, []string{"min", "max"}), Args: []Expr{g.expr(in, k, 1)}, T: Type{K: k}}
 	case KBool:
 		if g.chance(0.3) {
-			return &Func{Name: pick(g, []string{"bool_and", "bool_or"}), Args: []Expr{g.pred(in, 1)}, T: tBool}
+			f = &Func{Name: pick(g, []string{"bool_and", "bool_or"}), Args: []Expr{g.pred(in, 1)}, T: tBool}
+			return f
 		}
 		return g.aggCompare(sc)
 	}
 	return f
+}
+
+// maybeFilter sometimes gives the aggregate call f (nil: none) a FILTER
+// (WHERE ...) over the rows of in.
+func (g *Gen) maybeFilter(in *scope, f *Func) {
+	if f != nil && g.chance(0.2) {
+		f.Filter = g.pred(in, 1)
+	}
 }
 
 // aggExpr generates an expression of kind k in an aggregating SELECT.

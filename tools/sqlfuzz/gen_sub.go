@@ -70,6 +70,9 @@ func (g *Gen) window(sc *scope, k Kind) Expr {
 	}
 	sensitive := tieSensitive[f.Name]
 	aggregate := f.Name == "sum" || f.Name == "min" || f.Name == "max" || f.Name == "count" || f.Name == "avg"
+	if aggregate {
+		g.maybeFilter(in, f)
+	}
 	if aggregate && len(w.Order) > 0 {
 		switch g.intn(5) {
 		case 1:
