@@ -217,14 +217,17 @@ func NewWindow(input Operator, specs []WindowSpec) (Operator, error) {
 			return nil, errf("%v", err)
 		}
 		switch s.Func {
-		case WinNtile, WinNthValue:
+		case WinNtile:
 			if s.Offset <= 0 {
 				return nil, errf("argument must be positive, got %d", s.Offset)
 			}
-		case WinLag, WinLead:
+		case WinNthValue:
+			// nth_value(x, 0) is NULL (DuckDB).
 			if s.Offset < 0 {
-				return nil, errf("negative offset %d", s.Offset)
+				return nil, errf("argument must not be negative, got %d", s.Offset)
 			}
+		case WinLag, WinLead:
+			// A negative offset looks the other way: lag(x, -1) is lead(x, 1).
 			if s.Default != nil {
 				da, err := winDefaultArray(memory.DefaultAllocator, argType, s.Default)
 				if err != nil {
@@ -425,6 +428,12 @@ func winFrames(in arrow.RecordBatch, wc *winCtx, s *WindowSpec) (fs, fe []int32,
 			return nil, nil, err
 		}
 	}
+	if fr.Rows {
+		// Offsets beyond the batch are all the same frame; clamp them so
+		// k ± offset cannot overflow.
+		fr.Start.Offset = min(fr.Start.Offset, int64(n)+1)
+		fr.End.Offset = min(fr.End.Offset, int64(n)+1)
+	}
 	for k := range n {
 		ps, pe := int64(wc.partStart[k]), int64(wc.partEnd[k])
 		var lo, hi int64
@@ -594,19 +603,37 @@ func (rk *winRangeKey) bound(k int, b FrameBound, end bool) int64 {
 	} else {
 		off := b.Offset
 		if b.Scale <= rk.digits {
-			off *= winPow10(rk.digits - b.Scale)
+			f := winPow10(rk.digits - b.Scale)
+			if off > math.MaxInt64/f {
+				off = math.MaxInt64 // spans every key
+			} else {
+				off *= f
+			}
 		} else {
 			kf = winPow10(b.Scale - rk.digits)
 		}
 		if b.Kind == Preceding {
 			off = -off
 		}
-		t = rk.ints[k]*kf + off
+		t = winSatAdd(rk.ints[k]*kf, off)
 	}
 	if end {
 		return pos(func(p int) bool { return rk.ints[p]*kf > t })
 	}
 	return pos(func(p int) bool { return rk.ints[p]*kf >= t })
+}
+
+// winSatAdd is a + b, saturated at the int64 range (a huge RANGE offset
+// spans everything instead of wrapping around).
+func winSatAdd(a, b int64) int64 {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64
+	}
+	return s
 }
 
 func winPow10(n int32) int64 {
@@ -742,11 +769,12 @@ func winEval(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, pe
 		return winFloat64Array(mem, vals, nil), nil
 	case WinLag, WinLead:
 		idx := make([]int32, n)
+		off := max(-int64(n)-1, min(s.Offset, int64(n)+1)) // no overflow
+		if s.Func == WinLead {
+			off = -off
+		}
 		for k := range n {
-			p := int64(k) - s.Offset
-			if s.Func == WinLead {
-				p = int64(k) + s.Offset
-			}
+			p := int64(k) - off
 			if p < int64(wc.partStart[k]) || p >= int64(wc.partEnd[k]) {
 				idx[perm[k]] = -2
 			} else {
@@ -784,7 +812,9 @@ func winEval(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, pe
 			case WinLastValue:
 				p = int64(fe[k]) - 1
 			case WinNthValue:
-				p = int64(fs[k]) + s.Offset - 1
+				if s.Offset > 0 {
+					p = int64(fs[k]) + min(s.Offset, int64(n)+1) - 1
+				}
 			}
 			if p >= int64(fs[k]) && p < int64(fe[k]) {
 				idx[perm[k]] = perm[p]
