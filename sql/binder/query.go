@@ -122,12 +122,12 @@ func (b *Binder) limit(n plan.Node, q *ast.Query) (plan.Node, error) {
 	}
 	l := &plan.Limit{Input: n, Count: -1}
 	var err error
-	if q.Limit != nil {
+	if _, null := q.Limit.(*ast.NullLit); q.Limit != nil && !null { // LIMIT NULL: no limit
 		if l.Count, err = b.constInt(q.Limit, "LIMIT"); err != nil {
 			return nil, err
 		}
 	}
-	if q.Offset != nil {
+	if _, null := q.Offset.(*ast.NullLit); q.Offset != nil && !null {
 		if l.Offset, err = b.constInt(q.Offset, "OFFSET"); err != nil {
 			return nil, err
 		}
