@@ -264,6 +264,10 @@ func init() {
 		"concat_op":        concatRule,
 		"replace":          fixed(S, 3, S, S, S),
 		"starts_with":      fixed(B, 2, S, S),
+		// like/ilike(s, pattern[, escape]): LIKE with a pattern that is
+		// not a constant (a constant one is plan.Like, compiled once).
+		"like":  fixed(B, 2, S, S, S),
+		"ilike": fixed(B, 2, S, S, S),
 		"ends_with":        fixed(B, 2, S, S),
 		"contains":         fixed(B, 2, S, S),
 		"strpos":           fixed(I, 2, S, S),

@@ -445,6 +445,60 @@ func (f *funcExpr) bind() error {
 				return int64(utf8.RuneCount(s[:j])) + 1
 			}), nil
 		}
+	case "like", "ilike":
+		fold := f.name == "ilike"
+		f.impl = func(k *funcCall) (arrow.Array, error) {
+			s, pat := k.args[0], k.args[1]
+			// Patterns repeat (a column of a few distinct values): compile
+			// each once per batch.
+			cache := map[string]*likeMatcher{}
+			var err error
+			var scratch []byte
+			out := k.bools(func(i int) bool {
+				var esc rune
+				if len(k.args) > 2 {
+					e := []rune(string(k.args[2].str(i)))
+					if len(e) > 1 {
+						if err == nil {
+							err = fmt.Errorf("LIKE ESCAPE must be a single character, got %q at row %d", string(e), i)
+						}
+						return false
+					}
+					if len(e) == 1 {
+						esc = e[0]
+					}
+				}
+				p := pat.str(i)
+				if fold {
+					p = bytes.ToLower(p)
+				}
+				key := string(p) + string(esc)
+				m, ok := cache[key]
+				if !ok {
+					var e error
+					if m, e = compileLike(string(p), esc); e != nil {
+						if err == nil {
+							err = fmt.Errorf("row %d: %w", i, e)
+						}
+						return false
+					}
+					if len(cache) < 4096 {
+						cache[key] = m
+					}
+				}
+				v := s.str(i)
+				if fold {
+					scratch = appendLower(scratch[:0], v)
+					v = scratch
+				}
+				return m.match(v)
+			})
+			if err != nil {
+				out.Release()
+				return nil, err
+			}
+			return out, nil
+		}
 	case "starts_with", "ends_with", "contains":
 		fn := map[string]func(s, t []byte) bool{"starts_with": bytes.HasPrefix, "ends_with": bytes.HasSuffix, "contains": bytes.Contains}[f.name]
 		f.impl = func(k *funcCall) (arrow.Array, error) {

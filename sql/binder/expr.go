@@ -718,7 +718,8 @@ func (b *Binder) bindLike(x *ast.Like, ctx *exprCtx) (plan.Expr, error) {
 	}
 	pat, err := b.constString(x.Pattern, ctx, "LIKE pattern")
 	if err != nil {
-		return nil, err
+		// A pattern computed per row: the like/ilike function.
+		return b.bindLikeFunc(x, v, ctx)
 	}
 	var esc rune
 	if x.Escape != nil {
@@ -735,6 +736,38 @@ func (b *Binder) bindLike(x *ast.Like, ctx *exprCtx) (plan.Expr, error) {
 		}
 	}
 	return &plan.Like{E: v, Pattern: pat, Escape: esc, Negated: x.Not, CaseInsensitive: x.ILike}, nil
+}
+
+// bindLikeFunc binds LIKE with a pattern that is not a constant as a call
+// of like/ilike(v, pattern[, escape]).
+func (b *Binder) bindLikeFunc(x *ast.Like, v plan.Expr, ctx *exprCtx) (plan.Expr, error) {
+	pat, err := b.bindExpr(x.Pattern, ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !types.IsString(pat.Type()) && !types.IsNull(pat.Type()) {
+		return nil, b.errf(x.Pattern.Pos(), "LIKE pattern must be VARCHAR, but %s is %s", x.Pattern.String(), types.TypeName(pat.Type()))
+	}
+	bound := []plan.Expr{v, pat}
+	if x.Escape != nil {
+		e, err := b.bindExpr(x.Escape, ctx)
+		if err != nil {
+			return nil, err
+		}
+		bound = append(bound, e)
+	}
+	name := "like"
+	if x.ILike {
+		name = "ilike"
+	}
+	call, err := b.callFunc(name, bound, x.At, "LIKE")
+	if err != nil {
+		return nil, err
+	}
+	if x.Not {
+		return &plan.Unary{Op: plan.OpNot, E: call}, nil
+	}
+	return call, nil
 }
 
 func (b *Binder) bindCase(x *ast.Case, ctx *exprCtx) (plan.Expr, error) {

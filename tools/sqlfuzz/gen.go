@@ -914,6 +914,11 @@ func (g *Gen) simplePred(sc *scope) Expr {
 		return &Between{E: e, Lo: lo, Hi: hi, Not: g.chance(0.2)}
 	case 3:
 		e, samples := g.exprWithSamples(sc, KText)
+		if g.chance(0.15) {
+			// A pattern computed per row.
+			p := &Bin{Op: "||", L: &Lit{Text: "'%'", T: tText}, R: &Func{Name: "substring", Args: []Expr{g.expr(sc, KText, 1), &Lit{Text: "2", T: tInt}, &Lit{Text: "2", T: tInt}}, T: tText}, T: tText}
+			return &Like{E: e, Pattern: p, Not: g.chance(0.3)}
+		}
 		return &Like{E: e, Pattern: &Lit{Text: g.likePattern(samples), T: tText}, Not: g.chance(0.3)}
 	case 4:
 		l, r := g.expr(sc, k, 1), g.expr(sc, k, 1)
