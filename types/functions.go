@@ -266,17 +266,17 @@ func init() {
 		"starts_with":      fixed(B, 2, S, S),
 		// like/ilike(s, pattern[, escape]): LIKE with a pattern that is
 		// not a constant (a constant one is plan.Like, compiled once).
-		"like":  fixed(B, 2, S, S, S),
-		"ilike": fixed(B, 2, S, S, S),
-		"ends_with":        fixed(B, 2, S, S),
-		"contains":         fixed(B, 2, S, S),
-		"strpos":           fixed(I, 2, S, S),
-		"position":         fixed(I, 2, S, S),
-		"instr":            fixed(I, 2, S, S),
-		"reverse":          fixed(S, 1, S),
-		"left":             fixed(S, 2, S, I),
-		"right":            fixed(S, 2, S, I),
-		"coalesce":         superRule(1, 0),
+		"like":      fixed(B, 2, S, S, S),
+		"ilike":     fixed(B, 2, S, S, S),
+		"ends_with": fixed(B, 2, S, S),
+		"contains":  fixed(B, 2, S, S),
+		"strpos":    fixed(I, 2, S, S),
+		"position":  fixed(I, 2, S, S),
+		"instr":     fixed(I, 2, S, S),
+		"reverse":   fixed(S, 1, S),
+		"left":      fixed(S, 2, S, I),
+		"right":     fixed(S, 2, S, I),
+		"coalesce":  superRule(1, 0),
 		// single_row_value(row_count, value) is value, or an error when
 		// row_count > 1: the decorrelator's check that a scalar subquery
 		// yields at most one row.
