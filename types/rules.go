@@ -136,12 +136,20 @@ func ArithmeticType(op string, l, r arrow.DataType) (lcast, rcast, result arrow.
 	default:
 		return nil, nil, nil, fmt.Errorf("unknown arithmetic operator %q", op)
 	}
+	// An untyped NULL takes the other side's type, or INTEGER (days) next
+	// to a DATE or TIMESTAMP (DuckDB: DATE + NULL is a DATE).
+	nullAs := func(other arrow.DataType) arrow.DataType {
+		if IsTemporal(other) {
+			return Int32
+		}
+		return other
+	}
 	if IsNull(l) && IsNull(r) {
 		l, r = Int32, Int32
 	} else if IsNull(l) {
-		l = r
+		l = nullAs(r)
 	} else if IsNull(r) {
-		r = l
+		r = nullAs(l)
 	}
 	lid, rid := l.ID(), r.ID()
 	const iv = arrow.INTERVAL_MONTH_DAY_NANO

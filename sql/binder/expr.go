@@ -515,21 +515,20 @@ func isNullLit(e plan.Expr) bool {
 // arith binds l op r with the operand casts of types.ArithmeticType and
 // folds it when both sides are literals.
 func (b *Binder) arith(op plan.BinaryOp, l, r plan.Expr, x *ast.Binary) (plan.Expr, error) {
-	if isNullLit(l) || isNullLit(r) {
-		// A constant NULL operand makes the result an untyped NULL, as in
-		// DuckDB: price * NULL unions with DECIMAL(15,2) as DECIMAL(15,2),
-		// not as the product's DECIMAL(30,4).
-		other := l.Type()
-		if isNullLit(l) {
-			other = r.Type()
-		}
-		if types.IsNull(other) || types.IsNumeric(other) || types.IsTemporal(other) || other.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
-			return lit(nil, types.Null), nil
-		}
+	if isNullLit(l) && isNullLit(r) {
+		return lit(nil, types.Null), nil
 	}
 	lc, rc, res, err := types.ArithmeticType(string(op), l.Type(), r.Type())
 	if err != nil {
 		return nil, b.errf(x.At, "cannot apply %s to %s (%s) and %s (%s)", op, x.Left.String(), types.TypeName(l.Type()), x.Right.String(), types.TypeName(r.Type()))
+	}
+	if (isNullLit(l) || isNullLit(r)) && types.IsDecimal(res) {
+		// DECIMAL arithmetic with a constant NULL operand (typed or not)
+		// is an untyped NULL, as in DuckDB: price * NULL unions with
+		// DECIMAL(15,2) as DECIMAL(15,2), not as the product's
+		// DECIMAL(30,4). Other arithmetic keeps its type (NULL + a DATE
+		// is a DATE, CAST(NULL AS DATE) + INTERVAL a TIMESTAMP).
+		return lit(nil, types.Null), nil
 	}
 	if l, err = b.castTo(l, lc, x.Left.Pos()); err != nil {
 		return nil, err
