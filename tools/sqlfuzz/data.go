@@ -17,12 +17,13 @@ var genSQL string
 // tableNames are the eight TPC-H tables of the tpchn data set.
 var tableNames = []string{"nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem"}
 
-// genData regenerates <root>/testdata/slt/data/tpchn from
-// <root>/testdata/tpch/sf-sample. The output is byte-identical for a given
-// DuckDB version (one thread, ordered rows).
-func genData(ctx context.Context, root string) error {
+// genData writes the tpchn data set into out from
+// <root>/testdata/tpch/sf-sample; salt 0 is the committed
+// testdata/slt/data/tpchn, other salts sample other orders and put the
+// NULLs elsewhere. The output is byte-identical for a given DuckDB version
+// (one thread, ordered rows).
+func genData(ctx context.Context, root, out string, salt int) error {
 	src := filepath.Join(root, "testdata", "tpch", "sf-sample")
-	out := dataDir(root)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -31,7 +32,7 @@ func genData(ctx context.Context, root string) error {
 		return err
 	}
 	defer db.Close()
-	text := strings.NewReplacer("__SRC__", filepath.ToSlash(src), "__OUT__", filepath.ToSlash(out)).Replace(genSQL)
+	text := strings.NewReplacer("__SRC__", filepath.ToSlash(src), "__OUT__", filepath.ToSlash(out), "__SALT__", fmt.Sprint(salt)).Replace(genSQL)
 	for _, stmt := range strings.Split(text, ";\n") {
 		if strings.TrimSpace(stripComments(stmt)) == "" {
 			continue

@@ -57,6 +57,7 @@ type options struct {
 	sql        string
 	repeat     int
 	printSLT   bool
+	data       string
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
@@ -65,10 +66,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		if err != nil {
 			return 1, err
 		}
-		if err := genData(ctx, root); err != nil {
+		gs := flag.NewFlagSet("sqlfuzz gendata", flag.ContinueOnError)
+		gs.SetOutput(stdout)
+		salt := gs.Int("salt", 0, "vary the sample and the NULLs (0: the committed data set)")
+		out := gs.String("out", "", "output directory (default: testdata/slt/data/tpchn, salt 0 only)")
+		if err := gs.Parse(args[1:]); err != nil {
+			return 2, err
+		}
+		dir := *out
+		if dir == "" {
+			if *salt != 0 {
+				return 2, fmt.Errorf("gendata -salt %d needs -out (the committed data set is salt 0)", *salt)
+			}
+			dir = dataDir(root)
+		}
+		if err := genData(ctx, root, dir, *salt); err != nil {
 			return 1, err
 		}
-		fmt.Fprintf(stdout, "wrote %s\n", dataDir(root))
+		fmt.Fprintf(stdout, "wrote %s\n", dir)
 		return 0, nil
 	}
 	var o options
@@ -88,6 +103,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	fs.IntVar(&o.maxChecks, "reduce-checks", 400, "most candidate queries tried when reducing one finding (0: do not reduce)")
 	fs.StringVar(&o.sql, "e", "", "run this SQL (compared as a multiset) instead of generated queries")
 	fs.IntVar(&o.repeat, "repeat", 1, "with -e: run it this many times")
+	fs.StringVar(&o.data, "data", "", "directory of another tpchn data set (gendata -salt N -out DIR)")
 	fs.BoolVar(&o.printSLT, "slt", false, "with -e: print a rowsort .slt record with DuckDB's answer")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
@@ -105,6 +121,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 		return 1, err
 	}
 	dir := dataDir(root)
+	if o.data != "" {
+		dir = o.data
+	}
 	duck, err := newDuckEngine(ctx, dir)
 	if err != nil {
 		return 1, err
