@@ -46,10 +46,16 @@ fuzz:
 # DuckDB comes in through cgo). Every disagreement is reduced and printed
 # as an .slt record; findings also go to FUZZ_OUT. Random seed (printed);
 # FUZZ_ARGS adds flags, e.g. FUZZ_ARGS="-seed 42 -subquery-or=false".
+# FUZZ_SALT=N runs over another sample of the same shape (other orders,
+# NULLs elsewhere), generated into FUZZ_OUT/data-N.
 FUZZ_N ?= 3000
 FUZZ_OUT ?= $(or $(TMPDIR),/tmp)/flint-sqlfuzz
+FUZZ_SALT ?= 0
 fuzz-sql:
-	cd tools/sqlfuzz && $(GO) run . -n $(FUZZ_N) -out $(FUZZ_OUT) -max-findings 50 $(FUZZ_ARGS)
+	cd tools/sqlfuzz && if [ "$(FUZZ_SALT)" != 0 ]; then \
+		$(GO) run . gendata -salt $(FUZZ_SALT) -out $(FUZZ_OUT)/data-$(FUZZ_SALT) && \
+		$(GO) run . -n $(FUZZ_N) -out $(FUZZ_OUT) -max-findings 50 -data $(FUZZ_OUT)/data-$(FUZZ_SALT) $(FUZZ_ARGS); \
+	else $(GO) run . -n $(FUZZ_N) -out $(FUZZ_OUT) -max-findings 50 $(FUZZ_ARGS); fi
 
 # fuzz-sql-ci: the tool's tests and a fixed-seed batch, for CI: about 2.5
 # minutes on 2 cores with an empty build cache, under a minute with a warm one.
