@@ -47,7 +47,8 @@ fuzz:
 # as an .slt record; findings also go to FUZZ_OUT. Random seed (printed);
 # FUZZ_ARGS adds flags, e.g. FUZZ_ARGS="-seed 42 -subquery-or=false".
 # FUZZ_SALT=N runs over another sample of the same shape (other orders,
-# NULLs elsewhere), generated into FUZZ_OUT/data-N.
+# NULLs elsewhere), generated into FUZZ_OUT/data-N; its findings' .slt answers
+# are for that sample: rerun them (sqlfuzz -slt -e) over the committed one.
 FUZZ_N ?= 3000
 FUZZ_OUT ?= $(or $(TMPDIR),/tmp)/flint-sqlfuzz
 FUZZ_SALT ?= 0
