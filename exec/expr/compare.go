@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
@@ -152,11 +153,9 @@ func compareScalar(mem memory.Allocator, op cmpOp, a arrow.Array, s *literal, n 
 	case arrow.INT64, arrow.TIMESTAMP:
 		cmpAS(op, values[int64](a), s.i64, out)
 	case arrow.FLOAT32:
-		cmpAS(op, values[float32](a), float32(s.f64), out)
-		nanFixAS(op, values[float32](a), float32(s.f64), out)
+		cmpFloatScalar(op, values[float32](a), float32(s.f64), out, n)
 	case arrow.FLOAT64:
-		cmpAS(op, values[float64](a), s.f64, out)
-		nanFixAS(op, values[float64](a), s.f64, out)
+		cmpFloatScalar(op, values[float64](a), s.f64, out, n)
 	case arrow.DECIMAL128:
 		decAS(op, values[decimal128.Num](a), s.dec, out)
 	case arrow.STRING:
@@ -353,24 +352,75 @@ func setBit(out []byte, i int, v bool) {
 	out[i>>3] = out[i>>3]&^(1<<(i&7)) | b2u(v)<<(i&7)
 }
 
-func nanFixAS[T float32 | float64](op cmpOp, a []T, s T, out []byte) {
+// cmpFloatScalar compares a column with a constant in SQL order. Against
+// a number, NaN rows compare false for =, <, <= and true for <> in IEEE
+// and SQL alike; > and >= are computed as NOT <= and NOT <, which is SQL
+// order too (NaN > 1 holds), so no pass looks for NaN.
+func cmpFloatScalar[T float32 | float64](op cmpOp, a []T, s T, out []byte, n int) {
 	if s != s {
 		for i, x := range a {
 			setBit(out, i, cmpResult(op, nanCmp(float64(x), float64(s))))
 		}
 		return
 	}
-	for i, x := range a {
-		if x != x {
-			setBit(out, i, cmpResult(op, 1))
+	switch op {
+	case opGt, opGe:
+		inv := opLe
+		if op == opGe {
+			inv = opLt
 		}
+		cmpAS(inv, a, s, out)
+		for i := range out {
+			out[i] = ^out[i]
+		}
+		if r := n & 7; r != 0 {
+			out[len(out)-1] &= byte(1)<<r - 1
+		}
+	default:
+		cmpAS(op, a, s, out)
 	}
 }
 
 func nanFixAA[T float32 | float64](op cmpOp, a, b []T, out []byte) {
+	if !anyNaN(a) && !anyNaN(b) {
+		return
+	}
 	for i, x := range a {
 		if y := b[i]; x != x || y != y {
 			setBit(out, i, cmpResult(op, nanCmp(float64(x), float64(y))))
 		}
 	}
+}
+
+// anyNaN reports whether a holds a NaN, branch-free over the bits: NaN is
+// the only value whose magnitude bits exceed +Inf's, so adding the mantissa
+// mask to the magnitude carries into the sign bit exactly for NaN. The
+// common no-NaN batch costs one pass of and/add/or.
+func anyNaN[T float32 | float64](a []T) bool {
+	if len(a) == 0 {
+		return false
+	}
+	if _, ok := any(a[0]).(float64); ok {
+		u := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(a))), len(a))
+		const mag, man = 1<<63 - 1, 1<<52 - 1
+		var m0, m1, m2, m3 uint64
+		i := 0
+		for ; i+4 <= len(u); i += 4 {
+			m0 |= u[i]&mag + man
+			m1 |= u[i+1]&mag + man
+			m2 |= u[i+2]&mag + man
+			m3 |= u[i+3]&mag + man
+		}
+		for ; i < len(u); i++ {
+			m0 |= u[i]&mag + man
+		}
+		return (m0|m1|m2|m3)>>63 != 0
+	}
+	u := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(a))), len(a))
+	const mag, man = 1<<31 - 1, 1<<23 - 1
+	var m uint32
+	for _, x := range u {
+		m |= x&mag + man
+	}
+	return m>>31 != 0
 }
