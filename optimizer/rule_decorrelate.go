@@ -347,11 +347,16 @@ func semiJoin(input plan.Node, sq *plan.Subquery, negated bool, ctx *Context) (p
 	}
 	outer := outerRefs(sub)
 	if len(outer) > 0 {
-		var preds []plan.Expr
-		sub, preds, err = pullCorrelated(sub, outer, ctx)
+		pulled, preds, err := pullCorrelated(sub, outer, ctx)
 		if err != nil {
-			return nil, err
+			// Beyond the fast path: the general rewrite.
+			j, gerr := generalSemiJoin(input, sub, sq.E, val, negated, ctx)
+			if gerr != nil {
+				return nil, fmt.Errorf("%w (%v)", err, gerr)
+			}
+			return j, nil
 		}
+		sub = pulled
 		cond = append(cond, preds...)
 	}
 	if sq.Kind == plan.SubIn && negated {
@@ -617,12 +622,17 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 		return ref, &plan.Join{Left: input, Right: sub, Type: plan.JoinLeft}, nil
 	}
 	if !isScalarAggregate(sub) {
-		return nil, nil, fmt.Errorf("correlated scalar subquery without an aggregate not supported yet (it could return several rows)")
+		return generalScalarJoin(input, sub, ctx)
 	}
 	empty := emptyGroupValue(sub, val.ID)
 	pulled, preds, err := pullCorrelated(sub, outer, ctx)
 	if err != nil {
-		return nil, nil, err
+		// Beyond the fast path: the general rewrite.
+		e, j, gerr := generalScalarJoin(input, sub, ctx)
+		if gerr != nil {
+			return nil, nil, fmt.Errorf("%w (%v)", err, gerr)
+		}
+		return e, j, nil
 	}
 	j := &plan.Join{Left: input, Right: pulled, Type: plan.JoinLeft, Cond: plan.And(preds...)}
 	var result plan.Expr = ref
@@ -631,7 +641,7 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 		// group key is non-null exactly when a group matched.
 		key := groupKeyOf(preds, pulled.Schema().IDs())
 		if key == nil {
-			return nil, nil, fmt.Errorf("correlated COUNT subquery: cannot find the correlation key")
+			return generalScalarJoin(input, sub, ctx)
 		}
 		result = &plan.Case{
 			Whens: []plan.When{{Cond: &plan.Unary{Op: plan.OpIsNull, E: key}, Value: empty}},
