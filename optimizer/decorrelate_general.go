@@ -55,17 +55,20 @@ type unnester struct {
 }
 
 // newUnnester prepares the general rewrite of a subquery reading the outer
-// columns outer of input. It fails when some of them are not input's (the
-// subquery reads a query further out).
+// columns outer. D is over those of input; columns of a query further out
+// (a subquery nested in a subquery) stay references in the rewritten plan,
+// for the decorrelation of that query's subquery to handle.
 func newUnnester(input plan.Node, outer plan.ColumnSet, ctx *Context) (*unnester, error) {
 	sch := input.Schema()
-	u := &unnester{ctx: ctx, input: input, set: outer}
+	u := &unnester{ctx: ctx, input: input, set: plan.ColumnSet{}}
 	for _, id := range sortedIDs(outer) {
-		i := sch.Index(id)
-		if i < 0 {
-			return nil, fmt.Errorf("correlated subquery reading column #%d of an enclosing query further out not supported yet", id)
+		if i := sch.Index(id); i >= 0 {
+			u.outer = append(u.outer, sch[i])
+			u.set[id] = struct{}{}
 		}
-		u.outer = append(u.outer, sch[i])
+	}
+	if len(u.outer) == 0 {
+		return nil, fmt.Errorf("subquery correlated only with a query further out not supported yet")
 	}
 	return u, nil
 }
