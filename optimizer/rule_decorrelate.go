@@ -20,9 +20,9 @@ import (
 //     side can be NULL or correlation equalities key it (see notInJoin);
 //   - scalar subqueries anywhere in an expression → Left join (so an empty
 //     result gives NULL) of the input with q and a reference to q's column.
-//     A correlated q must be a scalar aggregate: its correlation equalities
-//     become GROUP BY keys and the Left join's condition (TPC-H Q2, Q17,
-//     Q20). The count bug is handled: when q's value over an empty group is
+//     For a correlated q that is a scalar aggregate, its correlation
+//     equalities become GROUP BY keys and the Left join's condition
+//     (TPC-H Q2, Q17, Q20). The count bug is handled: when q's value over an empty group is
 //     not NULL (COUNT gives 0), the reference becomes CASE WHEN key IS NULL
 //     THEN <empty value> ELSE value END;
 //   - EXISTS, IN and x op ANY/ALL (q) anywhere else (under OR, NOT, CASE,
@@ -34,10 +34,20 @@ import (
 // Subqueries may sit in Filter, Project, Aggregate (arguments, GROUP BY),
 // Sort keys and inner join conditions; in an outer join condition only when
 // the subquery's expression reads one side. Subquery plans are decorrelated
-// first, so nesting (Q20) works from the inside out. Unsupported shapes
-// (correlated scalar subqueries without an aggregate, correlation under a
-// LIMIT or an outer join) fail with an error naming the shape. A scalar
-// subquery returning more than one row is not detected (it multiplies rows).
+// first, so nesting (Q20) works from the inside out.
+//
+// Those are the fast paths. Where they reject a correlated subquery —
+// non-equality correlation under an aggregate, a correlated scalar
+// subquery without an aggregate, correlation under LIMIT, a window or an
+// outer join, HAVING that keeps the empty group of a correlated global
+// aggregate, outer columns in the subquery's SELECT list — the general
+// rewrite of decorrelate_general.go takes over (the distinct outer values
+// joined into the subquery, grouped by, matched back NULL-safely). A
+// scalar subquery returning more than one row for an outer row fails at
+// run time, as in DuckDB. Still unsupported (an error naming the shape):
+// correlation inside a FULL join, a subquery over both inputs of an outer
+// join's condition, a subquery correlated only with a query further out
+// whose fast path fails.
 type Decorrelate struct{}
 
 func (Decorrelate) Name() string { return "decorrelate_subqueries" }
