@@ -22,9 +22,9 @@ import (
 //     result gives NULL) of the input with q and a reference to q's column.
 //     For a correlated q that is a scalar aggregate, its correlation
 //     equalities become GROUP BY keys and the Left join's condition
-//     (TPC-H Q2, Q17, Q20). The count bug is handled: when q's value over an empty group is
-//     not NULL (COUNT gives 0), the reference becomes CASE WHEN key IS NULL
-//     THEN <empty value> ELSE value END;
+//     (TPC-H Q2, Q17, Q20). The count bug is handled: when q's value over
+//     an empty group is not NULL (COUNT gives 0), the reference becomes
+//     CASE WHEN key IS NULL THEN <empty value> ELSE value END;
 //   - EXISTS, IN and x op ANY/ALL (q) anywhere else (under OR, NOT, CASE,
 //     in a SELECT list, HAVING, a join condition) → a Mark join whose mark
 //     column replaces the subquery, or for op ANY/ALL with an ordering or
