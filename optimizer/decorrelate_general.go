@@ -57,7 +57,8 @@ type unnester struct {
 // newUnnester prepares the general rewrite of a subquery reading the outer
 // columns outer. D is over those of input; columns of a query further out
 // (a subquery nested in a subquery) stay references in the rewritten plan,
-// for the decorrelation of that query's subquery to handle.
+// for the decorrelation of that query's subquery to handle. When the
+// subquery reads none of input's columns, D is a single empty row.
 func newUnnester(input plan.Node, outer plan.ColumnSet, ctx *Context) (*unnester, error) {
 	sch := input.Schema()
 	u := &unnester{ctx: ctx, input: input, set: plan.ColumnSet{}}
@@ -67,15 +68,17 @@ func newUnnester(input plan.Node, outer plan.ColumnSet, ctx *Context) (*unnester
 			u.set[id] = struct{}{}
 		}
 	}
-	if len(u.outer) == 0 {
-		return nil, fmt.Errorf("subquery correlated only with a query further out not supported yet")
-	}
 	return u, nil
 }
 
 // domain returns a fresh copy of D (its own column IDs) and its columns,
 // aligned with u.outer.
 func (u *unnester) domain() (plan.Node, plan.Schema) {
+	if len(u.outer) == 0 {
+		// The subquery reads only columns of a query further out: the
+		// domain is one row without columns.
+		return &plan.Values{Rows: [][]plan.Expr{{}}}, nil
+	}
 	cp, m := plan.Clone(u.input, u.ctx.IDs)
 	groups := make([]plan.Expr, len(u.outer))
 	out := make(plan.Schema, len(u.outer))
@@ -256,7 +259,7 @@ func (u *unnester) pushAggregate(x *plan.Aggregate) (plan.Node, plan.Schema, err
 	for _, a := range x.Aggs {
 		agg.Aggs = append(agg.Aggs, a.WithChildren(u.substAll(a.Children(), d)).(*plan.AggCall))
 	}
-	if len(x.GroupBy) > 0 {
+	if len(x.GroupBy) > 0 || len(d) == 0 {
 		agg.Out = append(append(plan.Schema(nil), g...), x.Out...)
 		return agg, g, nil
 	}

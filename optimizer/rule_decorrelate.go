@@ -45,9 +45,8 @@ import (
 // joined into the subquery, grouped by, matched back NULL-safely). A
 // scalar subquery returning more than one row for an outer row fails at
 // run time, as in DuckDB. Still unsupported (an error naming the shape):
-// correlation inside a FULL join, a subquery over both inputs of an outer
-// join's condition, a subquery correlated only with a query further out
-// whose fast path fails.
+// correlation inside a FULL join (DuckDB does not flatten it either), a
+// subquery over both inputs of an outer join's condition.
 type Decorrelate struct{}
 
 func (Decorrelate) Name() string { return "decorrelate_subqueries" }
