@@ -102,6 +102,15 @@ func TestDecorrelateGeneral(t *testing.T) {
 			sql:  "select c_custkey, c_nationkey in (select o_orderkey from orders o where o.o_totalprice > c.c_acctbal * 20 limit 5) from customer c",
 			want: []string{"Join Mark on (c_acctbal#6 = c_acctbal#", "mark (c_nationkey#4 = o_orderkey#", "Window row_number([]) OVER (partition=[c_acctbal#"},
 		},
+		{
+			name: "nested: LIMIT reading only the outermost query",
+			sql: "select c_custkey, (select count(*) from orders o where o.o_custkey = c.c_custkey and o.o_orderkey not in " +
+				"(select l_partkey from lineitem l where l.l_quantity > c.c_acctbal order by l_partkey limit 50)) from customer c",
+			// The middle level has no outer values of its own to take (a
+			// one-row domain); the outer level partitions the LIMIT by
+			// customer.
+			want: []string{"Values rows=1", "Window row_number([]) OVER (partition=[c_", "order=l_partkey#"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
