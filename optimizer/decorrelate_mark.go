@@ -89,9 +89,16 @@ func markSubquery(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, 
 	}
 	var corr []plan.Expr
 	if outer := outerRefs(sub); len(outer) > 0 {
-		if sub, corr, err = pullCorrelated(sub, outer, ctx); err != nil {
-			return nil, nil, err
+		pulled, preds, err := pullCorrelated(sub, outer, ctx)
+		if err != nil {
+			// Beyond the fast path: the general rewrite.
+			mark, j, gerr := generalMarkJoin(input, sub, markCond, ctx)
+			if gerr != nil {
+				return nil, nil, fmt.Errorf("%w (%v)", err, gerr)
+			}
+			return negate(mark), j, nil
 		}
+		sub, corr = pulled, preds
 	}
 	nullable := markCond != nil && markCond.Nullable()
 	mark := ctx.IDs.NewColumn("mark", "", types.Boolean, nullable)

@@ -27,10 +27,11 @@ func TestOptimizeTraceAndSchema(t *testing.T) {
 
 func TestOptimizeReportsUnsupported(t *testing.T) {
 	b := newBuilder(t)
-	o, li := b.scan("orders", ""), b.scan("lineitem", "")
-	// A correlated scalar subquery without an aggregate.
-	sc := subq(plan.SubScalar, project(filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey"))), b.col(li, "l_quantity")), nil, false)
-	_, err := Optimize(filter(o, plan.Or(bin(plan.OpGt, sc, dec(1, 15, 2)), bin(plan.OpEq, b.col(o, "o_orderstatus"), str("F")))), b.ids)
+	o, li, c := b.scan("orders", ""), b.scan("lineitem", ""), b.scan("customer", "")
+	// A subquery over both inputs of an outer join's condition.
+	ex := subq(plan.SubExists, filter(li, eq(b.col(li, "l_orderkey"), b.col(o, "o_orderkey")), eq(b.col(li, "l_suppkey"), b.col(c, "c_custkey"))), nil, false)
+	j := &plan.Join{Left: o, Right: c, Type: plan.JoinLeft, Cond: plan.Or(ex, eq(b.col(o, "o_custkey"), b.col(c, "c_custkey")))}
+	_, err := Optimize(j, b.ids)
 	if err == nil || !strings.Contains(err.Error(), "decorrelate_subqueries") || !strings.Contains(err.Error(), "not supported yet") {
 		t.Errorf("want a decorrelation error naming the rule, got %v", err)
 	}

@@ -20,11 +20,11 @@ import (
 //     side can be NULL or correlation equalities key it (see notInJoin);
 //   - scalar subqueries anywhere in an expression → Left join (so an empty
 //     result gives NULL) of the input with q and a reference to q's column.
-//     A correlated q must be a scalar aggregate: its correlation equalities
-//     become GROUP BY keys and the Left join's condition (TPC-H Q2, Q17,
-//     Q20). The count bug is handled: when q's value over an empty group is
-//     not NULL (COUNT gives 0), the reference becomes CASE WHEN key IS NULL
-//     THEN <empty value> ELSE value END;
+//     For a correlated q that is a scalar aggregate, its correlation
+//     equalities become GROUP BY keys and the Left join's condition
+//     (TPC-H Q2, Q17, Q20). The count bug is handled: when q's value over
+//     an empty group is not NULL (COUNT gives 0), the reference becomes
+//     CASE WHEN key IS NULL THEN <empty value> ELSE value END;
 //   - EXISTS, IN and x op ANY/ALL (q) anywhere else (under OR, NOT, CASE,
 //     in a SELECT list, HAVING, a join condition) → a Mark join whose mark
 //     column replaces the subquery, or for op ANY/ALL with an ordering or
@@ -34,10 +34,19 @@ import (
 // Subqueries may sit in Filter, Project, Aggregate (arguments, GROUP BY),
 // Sort keys and inner join conditions; in an outer join condition only when
 // the subquery's expression reads one side. Subquery plans are decorrelated
-// first, so nesting (Q20) works from the inside out. Unsupported shapes
-// (correlated scalar subqueries without an aggregate, correlation under a
-// LIMIT or an outer join) fail with an error naming the shape. A scalar
-// subquery returning more than one row is not detected (it multiplies rows).
+// first, so nesting (Q20) works from the inside out.
+//
+// Those are the fast paths. Where they reject a correlated subquery —
+// non-equality correlation under an aggregate, a correlated scalar
+// subquery without an aggregate, correlation under LIMIT, a window or an
+// outer join, HAVING that keeps the empty group of a correlated global
+// aggregate, outer columns in the subquery's SELECT list — the general
+// rewrite of decorrelate_general.go takes over (the distinct outer values
+// joined into the subquery, grouped by, matched back NULL-safely). A
+// scalar subquery returning more than one row for an outer row fails at
+// run time, as in DuckDB. Still unsupported (an error naming the shape):
+// correlation inside a FULL join (DuckDB does not flatten it either), a
+// subquery over both inputs of an outer join's condition.
 type Decorrelate struct{}
 
 func (Decorrelate) Name() string { return "decorrelate_subqueries" }
@@ -347,11 +356,16 @@ func semiJoin(input plan.Node, sq *plan.Subquery, negated bool, ctx *Context) (p
 	}
 	outer := outerRefs(sub)
 	if len(outer) > 0 {
-		var preds []plan.Expr
-		sub, preds, err = pullCorrelated(sub, outer, ctx)
+		pulled, preds, err := pullCorrelated(sub, outer, ctx)
 		if err != nil {
-			return nil, err
+			// Beyond the fast path: the general rewrite.
+			j, gerr := generalSemiJoin(input, sub, sq.E, val, negated, ctx)
+			if gerr != nil {
+				return nil, fmt.Errorf("%w (%v)", err, gerr)
+			}
+			return j, nil
 		}
+		sub = pulled
 		cond = append(cond, preds...)
 	}
 	if sq.Kind == plan.SubIn && negated {
@@ -617,12 +631,17 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 		return ref, &plan.Join{Left: input, Right: sub, Type: plan.JoinLeft}, nil
 	}
 	if !isScalarAggregate(sub) {
-		return nil, nil, fmt.Errorf("correlated scalar subquery without an aggregate not supported yet (it could return several rows)")
+		return generalScalarJoin(input, sub, ctx)
 	}
 	empty := emptyGroupValue(sub, val.ID)
 	pulled, preds, err := pullCorrelated(sub, outer, ctx)
 	if err != nil {
-		return nil, nil, err
+		// Beyond the fast path: the general rewrite.
+		e, j, gerr := generalScalarJoin(input, sub, ctx)
+		if gerr != nil {
+			return nil, nil, fmt.Errorf("%w (%v)", err, gerr)
+		}
+		return e, j, nil
 	}
 	j := &plan.Join{Left: input, Right: pulled, Type: plan.JoinLeft, Cond: plan.And(preds...)}
 	var result plan.Expr = ref
@@ -631,7 +650,7 @@ func scalarJoin(input plan.Node, sq *plan.Subquery, ctx *Context) (plan.Expr, pl
 		// group key is non-null exactly when a group matched.
 		key := groupKeyOf(preds, pulled.Schema().IDs())
 		if key == nil {
-			return nil, nil, fmt.Errorf("correlated COUNT subquery: cannot find the correlation key")
+			return generalScalarJoin(input, sub, ctx)
 		}
 		result = &plan.Case{
 			Whens: []plan.When{{Cond: &plan.Unary{Op: plan.OpIsNull, E: key}, Value: empty}},

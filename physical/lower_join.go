@@ -1,6 +1,9 @@
 package physical
 
 import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
 	"github.com/flint-engine/flint/plan"
 )
 
@@ -21,16 +24,26 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	lIDs, rIDs := n.Left.Schema().IDs(), n.Right.Schema().IDs()
 	var lkeys, rkeys, residual []plan.Expr
 	for _, c := range plan.SplitConjuncts(n.Cond) {
-		if b, ok := c.(*plan.Binary); ok && b.Op == plan.OpEq {
+		if b, ok := c.(*plan.Binary); ok && (b.Op == plan.OpEq || (b.Op == plan.OpIsNotDistinct && !n.NullAware)) {
 			lr, rr := plan.ReferencedColumns(b.L), plan.ReferencedColumns(b.R)
 			if len(lr) > 0 && len(rr) > 0 {
-				if lr.SubsetOf(lIDs) && rr.SubsetOf(rIDs) {
-					lkeys, rkeys = append(lkeys, b.L), append(rkeys, b.R)
+				l, r, ok := b.L, b.R, true
+				switch {
+				case lr.SubsetOf(lIDs) && rr.SubsetOf(rIDs):
+				case lr.SubsetOf(rIDs) && rr.SubsetOf(lIDs):
+					l, r = b.R, b.L
+				default:
+					ok = false
+				}
+				if ok && b.Op == plan.OpEq {
+					lkeys, rkeys = append(lkeys, l), append(rkeys, r)
 					continue
 				}
-				if lr.SubsetOf(rIDs) && rr.SubsetOf(lIDs) {
-					lkeys, rkeys = append(lkeys, b.R), append(rkeys, b.L)
-					continue
+				if ok {
+					if lk, rk, ok := nullSafeKeys(l, r); ok {
+						lkeys, rkeys = append(lkeys, lk...), append(rkeys, rk...)
+						continue
+					}
 				}
 			}
 		}
@@ -316,4 +329,51 @@ func (l *lowerer) lowerWindow(n *plan.Window) (Node, distribution, error) {
 	winOut = append(winOut, n.Out[len(n.Input.Schema()):]...)
 	w := &Window{Input: in, Funcs: funcs, Out: winOut}
 	return restrict(w, n.Out), nd, nil
+}
+
+// nullSafeKeys turns l IS NOT DISTINCT FROM r into hash keys: l = r when
+// neither can be NULL, otherwise (l IS NULL, l with NULL replaced by a
+// zero of its type) = (r IS NULL, likewise): equal exactly when l and r
+// are both NULL or both the same value. ok is false for types without a
+// zero literal (the predicate then stays a residual).
+func nullSafeKeys(l, r plan.Expr) (lk, rk []plan.Expr, ok bool) {
+	if !l.Nullable() && !r.Nullable() {
+		return []plan.Expr{l}, []plan.Expr{r}, true
+	}
+	if !arrow.TypeEqual(l.Type(), r.Type()) {
+		return nil, nil, false
+	}
+	zero := zeroLiteral(l.Type())
+	if zero == nil {
+		return nil, nil, false
+	}
+	keys := func(e plan.Expr) []plan.Expr {
+		isNull := &plan.Unary{Op: plan.OpIsNull, E: e}
+		return []plan.Expr{isNull, &plan.Case{Whens: []plan.When{{Cond: isNull, Value: zero}}, Else: e, Typ: e.Type()}}
+	}
+	return keys(l), keys(r), true
+}
+
+// zeroLiteral is a non-NULL literal of type t, or nil.
+func zeroLiteral(t arrow.DataType) *plan.Literal {
+	var v any
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		v = int64(0)
+	case arrow.FLOAT32, arrow.FLOAT64:
+		v = float64(0)
+	case arrow.BOOL:
+		v = false
+	case arrow.STRING:
+		v = ""
+	case arrow.DECIMAL128:
+		v = decimal128.Num{}
+	case arrow.DATE32:
+		v = arrow.Date32(0)
+	case arrow.TIMESTAMP:
+		v = arrow.Timestamp(0)
+	default:
+		return nil
+	}
+	return &plan.Literal{Value: v, Typ: t}
 }

@@ -228,3 +228,14 @@ func TestMarkJoinDistribution(t *testing.T) {
 		t.Fatalf("want a nested-loop mark join:\n%s", p)
 	}
 }
+
+// IS NOT DISTINCT FROM between the sides is a hash key: (a IS NULL, a
+// with NULL as a zero) on each side, so NULL meets NULL.
+func TestNullSafeEqualityHashJoin(t *testing.T) {
+	cat := tpchCatalog(t)
+	p, _ := lower(t, cat, "select count(*) from customer join nation on nullif(c_nationkey, 3) is not distinct from nullif(n_nationkey, 3)",
+		physical.Options{Partitions: 4, BroadcastRows: 0})
+	if count(p, "HashJoin Inner partitioned on _k0#") != 1 || count(p, "NestedLoopJoin") != 0 || count(p, "IS NULL) THEN 0 ELSE") != 2 {
+		t.Fatalf("IS NOT DISTINCT FROM must be a hash join key:\n%s", p)
+	}
+}

@@ -11,6 +11,10 @@ type GenOptions struct {
 	// SubqueryOr allows EXISTS / IN subqueries under OR (and elsewhere
 	// than as WHERE conjuncts) and quantified comparisons (op ANY|ALL).
 	SubqueryOr bool
+	// GeneralSubquery allows correlated scalar subqueries that need the
+	// general decorrelation: non-equality correlation under an aggregate,
+	// ORDER BY ... LIMIT without an aggregate.
+	GeneralSubquery bool
 }
 
 // Gen generates random queries over a Catalog. The same seed, catalog

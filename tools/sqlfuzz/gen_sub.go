@@ -232,6 +232,11 @@ func (g *Gen) innerWhere(in *scope) []Expr {
 // scalarSubquery is (SELECT agg(...) FROM t WHERE [correlation] AND ...)
 // of kind k, or (SELECT col FROM t WHERE pk = literal).
 func (g *Gen) scalarSubquery(sc *scope, k Kind) Expr {
+	if g.opt.GeneralSubquery && g.chance(0.25) {
+		if e := g.generalScalarSubquery(sc, k); e != nil {
+			return e
+		}
+	}
 	in, r, corr := g.innerRel(sc, g.chance(0.6))
 	in.agg = true
 	in.noSubq = true
@@ -338,4 +343,38 @@ func (g *Gen) sameKindPair(outer, inner *scope) (Expr, Expr, bool) {
 		}
 	}
 	return nil, nil, false
+}
+
+// generalScalarSubquery is a correlated scalar subquery that only the
+// general decorrelation (not the fast paths) handles: an aggregate under
+// a non-equality correlation (next to the foreign-key equality or
+// alone), or a column ORDER BY 1 LIMIT 1 [OFFSET 1] without an
+// aggregate (at most one row; ordered by the value itself, so ties do
+// not change it). nil when no outer column pairs with an inner one.
+func (g *Gen) generalScalarSubquery(sc *scope, k Kind) Expr {
+	in, r, corr := g.innerRel(sc, true)
+	oc, ic, ok := g.sameKindPair(sc, in)
+	if !ok {
+		return nil
+	}
+	where := []Expr{&Bin{Op: pick(g, []string{"<>", "<", ">="}), L: ic, R: oc, T: tBool}}
+	if corr != nil && g.chance(0.7) {
+		where = append(corr, where...)
+	}
+	where = append(where, g.innerWhere(in)...)
+	if g.chance(0.5) {
+		cols := in.colsOf(k)
+		if len(cols) == 0 {
+			return nil
+		}
+		item := pick(g, cols).ref()
+		sel := &Select{Items: []Item{{E: item, Name: "v"}}, From: []From{&TableRef{Table: r.Table, Alias: r.Alias}}, Where: and(where...)}
+		order := []OrderItem{{Pos: 1, Desc: g.chance(0.5), Nulls: pick(g, []string{"FIRST", "LAST"})}}
+		return &Subq{Kind: SubScalar, Q: &Query{Body: sel, OrderBy: order, Limit: 1, Offset: g.intn(2)}, T: item.Type()}
+	}
+	in.agg, in.noSubq = true, true
+	item := g.aggCall(in, k)
+	in.agg, in.noSubq = false, false
+	sel := &Select{Items: []Item{{E: item, Name: "v"}}, From: []From{&TableRef{Table: r.Table, Alias: r.Alias}}, Where: and(where...), Agg: true}
+	return &Subq{Kind: SubScalar, Q: &Query{Body: sel, Limit: -1}, T: item.Type()}
 }

@@ -49,6 +49,7 @@ type options struct {
 	out        string
 	configs    string
 	subqueryOr bool
+	generalSub bool
 	strict     bool
 	print      bool
 	verbose    bool
@@ -96,6 +97,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	fs.StringVar(&o.out, "out", "", "directory to write one file per finding into")
 	fs.StringVar(&o.configs, "configs", "", "comma-separated Flint configurations (default: all of "+configNames()+")")
 	fs.BoolVar(&o.subqueryOr, "subquery-or", true, "also generate EXISTS/IN under OR and op ANY|ALL (subquery)")
+	fs.BoolVar(&o.generalSub, "general-subquery", true, "also generate correlated scalar subqueries with non-equality correlation or ORDER BY ... LIMIT")
 	fs.BoolVar(&o.strict, "strict", false, "count \"not supported\" errors from Flint as failures")
 	fs.BoolVar(&o.print, "print", false, "print the generated queries and exit")
 	fs.BoolVar(&o.verbose, "v", false, "print every query and its outcome")
@@ -133,7 +135,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	gopt := GenOptions{SubqueryOr: o.subqueryOr}
+	gopt := GenOptions{SubqueryOr: o.subqueryOr, GeneralSubquery: o.generalSub}
 	first, last := 0, o.n
 	if o.query >= 0 {
 		first, last = o.query, o.query+1

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +105,27 @@ func TestSubqueryOrFlag(t *testing.T) {
 	}
 	if !has(GenOptions{SubqueryOr: true}) {
 		t.Error("op ANY|ALL never generated with -subquery-or")
+	}
+}
+
+var generalLimit = regexp.MustCompile(`AS v FROM [a-z]+ [a-z0-9]+ WHERE [^;]*? ORDER BY 1( DESC)? NULLS (FIRST|LAST) LIMIT 1( OFFSET 1)?\)`)
+
+func TestGeneralSubqueryFlag(t *testing.T) {
+	_, cat := setup(t)
+	has := func(opt GenOptions) bool {
+		for i := 0; i < 400; i++ {
+			s := NewGen(cat, querySeed(3, i), opt).Query().SQL()
+			if generalLimit.MatchString(s) {
+				return true
+			}
+		}
+		return false
+	}
+	if has(GenOptions{}) {
+		t.Error("correlated LIMIT subqueries generated without -general-subquery")
+	}
+	if !has(GenOptions{GeneralSubquery: true}) {
+		t.Error("correlated LIMIT subqueries never generated with -general-subquery")
 	}
 }
 
