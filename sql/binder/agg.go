@@ -35,6 +35,9 @@ type aggCtx struct {
 	grouping    [][]int
 	groupingCol []plan.Column
 	groupingIdx map[string]int
+	// items are the select items, whose aliases grouping() arguments may
+	// name.
+	items []selectItem
 }
 
 func (a *aggCtx) inputIDs() plan.ColumnSet {

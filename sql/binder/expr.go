@@ -920,6 +920,8 @@ func (b *Binder) bindGrouping(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error)
 		ok := false
 		if j, found := ctx.agg.groupIdx[sqlKey(a)]; found {
 			idx, ok = j, true // a key holding a subquery, by its SQL text
+		} else if j, found := b.groupAlias(a, ctx, argCtx); found {
+			idx, ok = j, true
 		} else if !containsSpecial(a) {
 			e, err := b.bindExpr(a, argCtx)
 			if err != nil {
@@ -933,6 +935,34 @@ func (b *Binder) bindGrouping(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error)
 		keys[i] = idx
 	}
 	return ctx.agg.addGrouping(keys, b.ids, outputName(fc, "")), nil
+}
+
+// groupAlias finds the group key that a bare name naming a select item,
+// not a column of the FROM clause, stands for (DuckDB resolves select
+// aliases in grouping() as in GROUP BY).
+func (b *Binder) groupAlias(a ast.Expr, ctx, argCtx *exprCtx) (int, bool) {
+	cr, ok := a.(*ast.ColumnRef)
+	if !ok || len(cr.Parts) != 1 {
+		return 0, false
+	}
+	if _, _, err := b.resolve(ctx.sc, cr); err == nil {
+		return 0, false
+	}
+	for _, it := range ctx.agg.items {
+		if it.e == nil || !nameEq(it.name, cr.Parts[0]) {
+			continue
+		}
+		if i, ok := ctx.agg.groupIdx[sqlKey(it.e)]; ok {
+			return i, true
+		}
+		if containsSpecial(it.e) {
+			continue
+		}
+		if e, err := b.bindExpr(it.e, argCtx); err == nil {
+			return ctx.agg.groupIndex(e)
+		}
+	}
+	return 0, false
 }
 
 func isAggregateCall(fc *ast.FuncCall) bool {

@@ -397,6 +397,7 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 func (b *Binder) bindGroupBy(sel *ast.SelectCore, items []selectItem, ag *aggCtx, base *exprCtx) error {
 	gctx := *base
 	gctx.clause = "GROUP BY"
+	ag.items = items
 	// sets is the cross product of the grouping sets of every item; a
 	// plain key contributes the one set {key}.
 	sets := [][]int{{}}
