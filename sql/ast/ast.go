@@ -216,8 +216,9 @@ type SelectCore struct {
 	Items    []*SelectItem
 	From     []TableExpr // comma-separated FROM items (implicit cross join)
 	Where    Expr
-	// GroupBy expressions. GROUP BY ROLLUP(a, b) / CUBE(...) arrive as
-	// *FuncCall named "rollup"/"cube"; GROUP BY ALL sets GroupByAll.
+	// GroupBy items: expressions, or *GroupingSet for ROLLUP (...),
+	// CUBE (...), GROUPING SETS (...), "(a, b)" and "()". GROUP BY ALL
+	// sets GroupByAll.
 	GroupBy    []Expr
 	GroupByAll bool
 	Having     Expr
@@ -604,6 +605,28 @@ type Position struct {
 	At  Pos
 	Sub Expr
 	Str Expr
+}
+
+// GroupingKind is the form of a GroupingSet.
+type GroupingKind int
+
+// Grouping set forms.
+const (
+	GroupingList GroupingKind = iota // (a, b) or (): one set of keys
+	GroupingRollup
+	GroupingCube
+	GroupingSets
+)
+
+// GroupingSet is a GROUP BY item naming grouping sets: ROLLUP (Items),
+// CUBE (Items), GROUPING SETS (Items) or a parenthesized key list (Items)
+// ("()" is the empty set). Items are key expressions or nested
+// *GroupingSet: a GroupingList inside ROLLUP and CUBE (one composite
+// element), any kind inside GROUPING SETS. It only appears in GroupBy.
+type GroupingSet struct {
+	At    Pos
+	Kind  GroupingKind
+	Items []Expr
 }
 
 // WindowSpec is the window of an OVER clause or WINDOW definition:

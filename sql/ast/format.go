@@ -186,6 +186,7 @@ func (n *Extract) String() string        { return exprString(n) }
 func (n *Substring) String() string      { return exprString(n) }
 func (n *Trim) String() string           { return exprString(n) }
 func (n *Position) String() string       { return exprString(n) }
+func (n *GroupingSet) String() string    { return exprString(n) }
 
 func exprString(e Expr) string {
 	var b strings.Builder
@@ -386,6 +387,18 @@ func writeExpr(b *strings.Builder, e Expr, minPrec int) {
 		b.WriteByte(')')
 	case *FuncCall:
 		writeFuncCall(b, e)
+	case *GroupingSet:
+		switch e.Kind {
+		case GroupingRollup:
+			b.WriteString("ROLLUP ")
+		case GroupingCube:
+			b.WriteString("CUBE ")
+		case GroupingSets:
+			b.WriteString("GROUPING SETS ")
+		}
+		b.WriteByte('(')
+		writeExprList(b, e.Items)
+		b.WriteByte(')')
 	case *Extract:
 		b.WriteString("EXTRACT(")
 		if isUpperWord(e.Field) {

@@ -47,6 +47,7 @@ func (n *Extract) Pos() Pos             { return n.At }
 func (n *Substring) Pos() Pos           { return n.At }
 func (n *Trim) Pos() Pos                { return n.At }
 func (n *Position) Pos() Pos            { return n.At }
+func (n *GroupingSet) Pos() Pos         { return n.At }
 func (n *CTE) Pos() Pos                 { return n.At }
 func (n *ColumnDef) Pos() Pos           { return n.At }
 func (n *SelectItem) Pos() Pos          { return n.At }
@@ -105,6 +106,7 @@ func (*Extract) exprNode()        {}
 func (*Substring) exprNode()      {}
 func (*Trim) exprNode()           {}
 func (*Position) exprNode()       {}
+func (*GroupingSet) exprNode()    {}
 
 // Compile-time interface checks.
 var (
@@ -153,6 +155,7 @@ var (
 	_ Expr      = (*Substring)(nil)
 	_ Expr      = (*Trim)(nil)
 	_ Expr      = (*Position)(nil)
+	_ Expr      = (*GroupingSet)(nil)
 	_ Node      = (*CTE)(nil)
 	_ Node      = (*ColumnDef)(nil)
 	_ Node      = (*SelectItem)(nil)

@@ -133,6 +133,10 @@ func Inspect(n Node, f func(Node) bool) {
 	case *Cast:
 		inspectExpr(n.Expr, f)
 		Inspect(n.Type, f)
+	case *GroupingSet:
+		for _, e := range n.Items {
+			inspectExpr(e, f)
+		}
 	case *FuncCall:
 		for _, a := range n.Args {
 			inspectExpr(a, f)

@@ -27,6 +27,17 @@ type aggCtx struct {
 	aggs      []*plan.AggCall
 	aggCols   []plan.Column
 	aggIdx    map[string]int
+	// sets lists the grouping sets (indexes into groups) of GROUP BY
+	// ROLLUP/CUBE/GROUPING SETS; nil for one plain grouping.
+	sets [][]int
+	// grouping holds the grouping()/grouping_id() calls: their key
+	// indexes and output columns (constants of each grouping set).
+	grouping    [][]int
+	groupingCol []plan.Column
+	groupingIdx map[string]int
+	// items are the select items, whose aliases grouping() arguments may
+	// name.
+	items []selectItem
 }
 
 func (a *aggCtx) inputIDs() plan.ColumnSet {
@@ -46,20 +57,19 @@ func (a *aggCtx) usesInput(e plan.Expr) bool {
 	return false
 }
 
-func (a *aggCtx) addGroup(e plan.Expr, ids *plan.IDGen, name string) {
-	a.addGroupKey(e, exprKey(e), ids, name)
+func (a *aggCtx) addGroup(e plan.Expr, ids *plan.IDGen, name string) int {
+	return a.addGroupKey(e, exprKey(e), ids, name)
 }
 
 // addGroupFrom registers the group expression e bound from src. Bound
 // subqueries all print alike ("<subquery>"), so a group holding one is
 // keyed by its SQL text instead; matchGroupSQL finds it again when the
 // same text appears in the SELECT list (GROUP BY 1, an alias, or a repeat).
-func (a *aggCtx) addGroupFrom(e plan.Expr, src ast.Expr, ids *plan.IDGen, name string) {
+func (a *aggCtx) addGroupFrom(e plan.Expr, src ast.Expr, ids *plan.IDGen, name string) int {
 	if plan.HasSubquery(e) {
-		a.addGroupKey(e, sqlKey(src), ids, name)
-		return
+		return a.addGroupKey(e, sqlKey(src), ids, name)
 	}
-	a.addGroup(e, ids, name)
+	return a.addGroup(e, ids, name)
 }
 
 func sqlKey(e ast.Expr) string { return "sql::" + e.String() }
@@ -74,12 +84,14 @@ func (a *aggCtx) matchGroupSQL(e ast.Expr) (plan.Expr, bool) {
 	return a.groupCols[i].Ref(), true
 }
 
-func (a *aggCtx) addGroupKey(e plan.Expr, k string, ids *plan.IDGen, name string) {
+// addGroupKey registers the group expression e under key k and returns
+// its index in groups.
+func (a *aggCtx) addGroupKey(e plan.Expr, k string, ids *plan.IDGen, name string) int {
 	if a.groupIdx == nil {
 		a.groupIdx = map[string]int{}
 	}
-	if _, ok := a.groupIdx[k]; ok {
-		return
+	if i, ok := a.groupIdx[k]; ok {
+		return i
 	}
 	if r, ok := e.(*plan.ColRef); ok {
 		name = r.Name
@@ -91,6 +103,7 @@ func (a *aggCtx) addGroupKey(e plan.Expr, k string, ids *plan.IDGen, name string
 	a.groupIdx[k] = len(a.groups)
 	a.groups = append(a.groups, e)
 	a.groupCols = append(a.groupCols, ids.NewColumn(name, "", e.Type(), e.Nullable()))
+	return len(a.groups) - 1
 }
 
 // matchGroup returns a reference to the group column computing e.
@@ -127,9 +140,138 @@ func (a *aggCtx) addAgg(call *plan.AggCall, ids *plan.IDGen, name string) plan.E
 	return col.Ref()
 }
 
+// groupIndex returns the index of the group key computing e.
+func (a *aggCtx) groupIndex(e plan.Expr) (int, bool) {
+	if plan.HasSubquery(e) {
+		return 0, false
+	}
+	i, ok := a.groupIdx[exprKey(e)]
+	return i, ok
+}
+
+// setGroupingSets records the grouping sets of GROUP BY and makes the
+// keys some set leaves out nullable (their rolled-up rows hold NULL).
+// One set holding every key is a plain grouping.
+func (a *aggCtx) setGroupingSets(sets [][]int) {
+	if len(sets) == 1 && len(sets[0]) == len(a.groups) {
+		return
+	}
+	a.sets = sets
+	for i := range a.groupCols {
+		for _, s := range sets {
+			if !containsInt(s, i) {
+				a.groupCols[i].Nullable = true
+				break
+			}
+		}
+	}
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// addGrouping registers grouping(keys...) and returns its value: a
+// constant 0 for a plain grouping, else a reference to a column each
+// grouping set fills with its own constant.
+func (a *aggCtx) addGrouping(keys []int, ids *plan.IDGen, name string) plan.Expr {
+	if a.sets == nil {
+		return &plan.Literal{Value: int64(0), Typ: types.Int64}
+	}
+	if a.groupingIdx == nil {
+		a.groupingIdx = map[string]int{}
+	}
+	k := fmt.Sprint(keys)
+	if i, ok := a.groupingIdx[k]; ok {
+		return a.groupingCol[i].Ref()
+	}
+	a.groupingIdx[k] = len(a.grouping)
+	a.grouping = append(a.grouping, keys)
+	col := ids.NewColumn(name, "", types.Int64, false)
+	a.groupingCol = append(a.groupingCol, col)
+	return col.Ref()
+}
+
+// groupingValue is grouping(keys...) in grouping set set: bit i (the
+// first key most significant) is set when key i is aggregated away.
+func groupingValue(keys, set []int) int64 {
+	var v int64
+	for _, k := range keys {
+		v <<= 1
+		if !containsInt(set, k) {
+			v |= 1
+		}
+	}
+	return v
+}
+
 func (a *aggCtx) build(input plan.Node) *plan.Aggregate {
 	out := append(append(plan.Schema{}, a.groupCols...), a.aggCols...)
 	return &plan.Aggregate{Input: input, GroupBy: a.groups, Aggs: a.aggs, Out: out}
+}
+
+// buildNode builds the aggregation: one plan.Aggregate, or for grouping
+// sets a UNION ALL of one Aggregate per set (each over its own copy of
+// input), each projected to the schema of the single Aggregate: NULL for
+// the keys the set leaves out, then the aggregates, then the constants of
+// the grouping() calls.
+func (a *aggCtx) buildNode(input plan.Node, ids *plan.IDGen) plan.Node {
+	if a.sets == nil {
+		return a.build(input)
+	}
+	out := append(append(append(plan.Schema{}, a.groupCols...), a.aggCols...), a.groupingCol...)
+	u := &plan.Union{Out: out}
+	for k, set := range a.sets {
+		groups := make([]plan.Expr, len(set))
+		aggOut := make(plan.Schema, 0, len(set)+len(a.aggs))
+		for i, g := range set {
+			groups[i] = a.groups[g]
+			c := a.groupCols[g]
+			aggOut = append(aggOut, ids.NewColumn(c.Name, "", c.Type, a.groups[g].Nullable()))
+		}
+		for _, c := range a.aggCols {
+			aggOut = append(aggOut, ids.NewColumn(c.Name, "", c.Type, c.Nullable))
+		}
+		var n plan.Node = &plan.Aggregate{Input: input, GroupBy: groups, Aggs: a.aggs, Out: aggOut}
+		if k > 0 {
+			n, _ = plan.Clone(n, ids)
+		}
+		sch := n.Schema()
+		projs := make([]plan.Expr, 0, len(out))
+		for g, c := range a.groupCols {
+			if j := indexInt(set, g); j >= 0 {
+				projs = append(projs, sch[j].Ref())
+			} else {
+				projs = append(projs, &plan.Literal{Value: nil, Typ: c.Type})
+			}
+		}
+		for j := range a.aggCols {
+			projs = append(projs, sch[len(set)+j].Ref())
+		}
+		for _, keys := range a.grouping {
+			projs = append(projs, &plan.Literal{Value: groupingValue(keys, set), Typ: types.Int64})
+		}
+		pout := make(plan.Schema, len(projs))
+		for i, e := range projs {
+			pout[i] = ids.NewColumn(out[i].Name, "", e.Type(), e.Nullable())
+		}
+		u.Inputs = append(u.Inputs, &plan.Project{Input: n, Projections: projs, Out: pout})
+	}
+	return u
+}
+
+func indexInt(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
 }
 
 // winCtx collects the window calls of one SELECT; it becomes one

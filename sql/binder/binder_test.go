@@ -303,6 +303,69 @@ func TestAggregation(t *testing.T) {
 	checkPlan(t, bindSQL(t, "select a from t where c > (select avg(u.a) + t.a from u where u.x = t.b)"))
 }
 
+func TestGroupingSets(t *testing.T) {
+	// ROLLUP(a, b): a UNION ALL of three aggregates, each projected to the
+	// keys (NULL for the rolled-up ones), the aggregates and grouping().
+	n := bindSQL(t, "select a, b, sum(c), grouping(a, b) from t group by rollup(a, b) having sum(c) > 0 order by 4")
+	checkPlan(t, n)
+	u := find[*plan.Union](n)
+	if len(u.Inputs) != 3 {
+		t.Fatalf("ROLLUP(a, b) needs 3 grouping sets:\n%s", plan.Format(n))
+	}
+	var groups []int
+	var consts []string
+	for _, in := range u.Inputs {
+		p := in.(*plan.Project)
+		groups = append(groups, len(find[*plan.Aggregate](p).GroupBy))
+		consts = append(consts, p.Projections[3].String())
+		if len(p.Out) != len(u.Out) {
+			t.Fatalf("branch schema %s, want %s", p.Out, u.Out)
+		}
+	}
+	if !reflect.DeepEqual(groups, []int{2, 1, 0}) || strings.Join(consts, " ") != "0 1 3" {
+		t.Errorf("sets %v, grouping() %v:\n%s", groups, consts, plan.Format(n))
+	}
+	if !u.Out[0].Nullable || !u.Out[1].Nullable || u.Out[3].Nullable {
+		t.Errorf("rolled-up keys must be nullable, grouping() not: %s", u.Out)
+	}
+	mustContain(t, shape(n), "Project NULL AS a, NULL AS b, sum(c) AS sum(c), 3 AS grouping(a, b)")
+	// The aggregates of other branches run over copies of the input.
+	if scans := strings.Count(shape(n), "Scan t"); scans != 3 {
+		t.Errorf("%d scans, want 3:\n%s", scans, plan.Format(n))
+	}
+
+	// CUBE, GROUPING SETS with (), and a plain key crossed with them.
+	for _, c := range []struct {
+		sql  string
+		sets int
+	}{
+		{"select a, b, count(*) from t group by cube(a, b)", 4},
+		{"select a, b, count(*) from t group by grouping sets ((a, b), (a), ())", 3},
+		{"select a, b, c, count(*) from t group by a, rollup(b, c)", 3},
+		{"select a, b, c, count(*) from t group by cube(a, b), rollup(c)", 8},
+		{"select a, b, count(*) from t group by rollup((a, b))", 2},
+		{"select a, count(*) from t group by grouping sets (a, a)", 2},
+		{"select a as x, count(*), grouping(x) from t group by rollup(1)", 2},
+	} {
+		n := bindSQL(t, c.sql)
+		checkPlan(t, n)
+		if got := len(find[*plan.Union](n).Inputs); got != c.sets {
+			t.Errorf("%s: %d sets, want %d", c.sql, got, c.sets)
+		}
+	}
+	// One set holding every key is a plain aggregate; grouping() is 0.
+	for _, q := range []string{"select a, grouping(a) from t group by grouping sets ((a))", "select count(*) from t group by ()", "select a, grouping(a) from t group by a"} {
+		n := bindSQL(t, q)
+		checkPlan(t, n)
+		plan.WalkPlan(n, func(x plan.Node) bool {
+			if _, ok := x.(*plan.Union); ok {
+				t.Errorf("%s: no union expected:\n%s", q, plan.Format(n))
+			}
+			return true
+		})
+	}
+}
+
 func TestOrderBy(t *testing.T) {
 	// Expression over a non-projected column: hidden column, sorted, dropped.
 	n := bindSQL(t, "select a from t order by c desc nulls first")
@@ -616,6 +679,16 @@ func TestErrors(t *testing.T) {
 		{"select a from t where row_number() over () > 1", 23, []string{"window functions are not allowed in WHERE"}},
 		{"select b, (select count(*) from u where u.a = t.a) from t group by b", 11, []string{"may not refer to columns of the outer FROM"}},
 		{"select a, x from t join u using (zz)", 20, []string{"zz in USING does not exist"}},
+		{"select grouping(a) from t", 8, []string{"grouping() needs a GROUP BY", "SELECT"}},
+		{"select a from t where grouping(a) = 0 group by rollup(a)", 23, []string{"grouping() needs a GROUP BY", "WHERE"}},
+		{"select a, grouping(b) from t group by rollup(a)", 20, []string{"grouping() argument b must be a GROUP BY key"}},
+		{"select a, sum(grouping(a)) from t group by rollup(a)", 15, []string{"not allowed inside an aggregate"}},
+		{"select a, grouping() from t group by rollup(a)", 11, []string{"needs at least one argument"}},
+		{"select a from t group by rollup(a, grouping(a))", 36, []string{"grouping() is not allowed in GROUP BY"}},
+		{"select a from t group by cube(a, sum(c))", 34, []string{"aggregate functions are not allowed in GROUP BY"}},
+		{"select a from t group by rollup(a, zz)", 36, []string{"unknown column zz"}},
+		{"select 1 from t group by cube(a, a, a, a, a, a, a, a, a, a, a)", 26, []string{"CUBE takes at most 10"}},
+		{"select 1 from t group by cube(a, b, c, d, e), cube(a, b, c, d, e), cube(a, b)", 68, []string{"too many grouping sets"}},
 	}
 	for _, c := range cases {
 		t.Run(c.sql, func(t *testing.T) {
@@ -692,6 +765,8 @@ func TestNoPanics(t *testing.T) {
 		"select sum(a) over (rows between current row and unbounded preceding) from t",
 		"select lag(a, 'x') over () from t", "select ntile(b) over () from t",
 		"select a from t group by rollup(a)", "select a from t group by 0",
+		"select grouping(a) from t group by ()", "select a from t group by rollup(0)", "select grouping(1) from t group by cube(a)",
+		"select a, grouping(a) over () from t group by rollup(a)", "select grouping(a) filter (where true) from t group by cube(a)",
 		"select a from t order by 0", "select a from t limit -1", "select a from t limit 1.5",
 		"select a from t where a in ()", "select a from t where a in (select a, x from u)",
 		"select * from t join u on a", "select * from t join u using (x)",

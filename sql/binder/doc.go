@@ -8,6 +8,10 @@
 // literal-only arithmetic (date '1998-12-01' - interval '90' day becomes a
 // date literal), separates aggregates into one Aggregate node and window
 // functions into one Window node, and names output columns as DuckDB does.
+// GROUP BY ROLLUP, CUBE and GROUPING SETS become a UNION ALL of one
+// Aggregate per grouping set (each over its own plan.Clone of the input),
+// projected to one schema: NULL for the keys a set leaves out, and the
+// set's constant for each grouping() call.
 //
 // It owns no execution and no optimization: subqueries stay as
 // plan.Subquery expressions where they appear (the optimizer decorrelates

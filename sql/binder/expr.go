@@ -879,6 +879,92 @@ func validDatePart(u string) bool {
 
 func funcName(fc *ast.FuncCall) string { return strings.ToLower(fc.Name[len(fc.Name)-1]) }
 
+// isGroupingCall reports a call of grouping()/grouping_id().
+func isGroupingCall(fc *ast.FuncCall) bool {
+	n := funcName(fc)
+	return fc.Over == nil && len(fc.Name) == 1 && (n == "grouping" || n == "grouping_id")
+}
+
+func containsGrouping(e ast.Expr) bool {
+	found := false
+	walkAST(e, func(x ast.Expr) bool {
+		if fc, ok := x.(*ast.FuncCall); ok && isGroupingCall(fc) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// bindGrouping binds grouping(k1, ..., kn) (alias grouping_id): a BIGINT
+// whose bit n-1-i is set when key ki is aggregated away in the row's
+// grouping set. Every argument must be a GROUP BY key.
+func (b *Binder) bindGrouping(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error) {
+	name := funcName(fc)
+	switch {
+	case ctx.inAgg:
+		return nil, b.errf(fc.At, "%s() is not allowed inside an aggregate function: %s", name, fc.String())
+	case ctx.agg == nil:
+		return nil, b.errf(fc.At, "%s() needs a GROUP BY and is not allowed in %s: %s", name, ctx.clause, fc.String())
+	case fc.Distinct || fc.Star || fc.Filter != nil || len(fc.OrderBy) > 0:
+		return nil, b.errf(fc.At, "invalid call of %s(): %s", name, fc.String())
+	case len(fc.Args) == 0:
+		return nil, b.errf(fc.At, "%s() needs at least one argument", name)
+	case len(fc.Args) > 62:
+		return nil, b.errf(fc.At, "%s() takes at most 62 arguments, got %d", name, len(fc.Args))
+	}
+	argCtx := &exprCtx{sc: ctx.sc, clause: name + "() arguments", windows: ctx.windows, env: ctx.env}
+	keys := make([]int, len(fc.Args))
+	for i, a := range fc.Args {
+		var idx int
+		ok := false
+		if j, found := ctx.agg.groupIdx[sqlKey(a)]; found {
+			idx, ok = j, true // a key holding a subquery, by its SQL text
+		} else if j, found := b.groupAlias(a, ctx, argCtx); found {
+			idx, ok = j, true
+		} else if !containsSpecial(a) {
+			e, err := b.bindExpr(a, argCtx)
+			if err != nil {
+				return nil, err
+			}
+			idx, ok = ctx.agg.groupIndex(e)
+		}
+		if !ok {
+			return nil, b.errf(a.Pos(), "%s() argument %s must be a GROUP BY key", name, a.String())
+		}
+		keys[i] = idx
+	}
+	return ctx.agg.addGrouping(keys, b.ids, outputName(fc, "")), nil
+}
+
+// groupAlias finds the group key that a bare name naming a select item,
+// not a column of the FROM clause, stands for (DuckDB resolves select
+// aliases in grouping() as in GROUP BY).
+func (b *Binder) groupAlias(a ast.Expr, ctx, argCtx *exprCtx) (int, bool) {
+	cr, ok := a.(*ast.ColumnRef)
+	if !ok || len(cr.Parts) != 1 {
+		return 0, false
+	}
+	if _, _, err := b.resolve(ctx.sc, cr); err == nil {
+		return 0, false
+	}
+	for _, it := range ctx.agg.items {
+		if it.e == nil || !nameEq(it.name, cr.Parts[0]) {
+			continue
+		}
+		if i, ok := ctx.agg.groupIdx[sqlKey(it.e)]; ok {
+			return i, true
+		}
+		if containsSpecial(it.e) {
+			continue
+		}
+		if e, err := b.bindExpr(it.e, argCtx); err == nil {
+			return ctx.agg.groupIndex(e)
+		}
+	}
+	return 0, false
+}
+
 func isAggregateCall(fc *ast.FuncCall) bool {
 	_, ok := types.AggregateName(funcName(fc))
 	return ok
@@ -891,6 +977,9 @@ func (b *Binder) bindFuncCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error)
 	}
 	if isAggregateCall(fc) {
 		return b.bindAggCall(fc, ctx)
+	}
+	if isGroupingCall(fc) {
+		return b.bindGrouping(fc, ctx)
 	}
 	if types.IsWindowFunction(name) {
 		return nil, b.errf(fc.At, "window function %s requires an OVER clause", name)
@@ -1046,7 +1135,7 @@ func containsSpecial(e ast.Expr) bool {
 	walkAST(e, func(x ast.Expr) bool {
 		switch x := x.(type) {
 		case *ast.FuncCall:
-			if x.Over != nil || isAggregateCall(x) {
+			if x.Over != nil || isAggregateCall(x) || isGroupingCall(x) {
 				found = true
 			}
 		case *ast.ScalarSubquery, *ast.Exists, *ast.InSubquery, *ast.Quantified:

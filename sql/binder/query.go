@@ -2,6 +2,7 @@ package binder
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -359,7 +360,7 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 		order = append(order, orderRef{idx, o})
 	}
 	if ag != nil {
-		node = ag.build(node)
+		node = ag.buildNode(node, b.ids)
 	}
 	if having != nil {
 		node = &plan.Filter{Input: node, Cond: having}
@@ -396,45 +397,32 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 func (b *Binder) bindGroupBy(sel *ast.SelectCore, items []selectItem, ag *aggCtx, base *exprCtx) error {
 	gctx := *base
 	gctx.clause = "GROUP BY"
+	ag.items = items
+	// sets is the cross product of the grouping sets of every item; a
+	// plain key contributes the one set {key}.
+	sets := [][]int{{}}
+	hasSets := false
 	for _, g := range sel.GroupBy {
-		if fc, ok := g.(*ast.FuncCall); ok {
-			switch funcName(fc) {
-			case "rollup", "cube", "grouping_sets", "grouping":
-				return b.errf(fc.At, "GROUP BY %s is not supported", strings.ToUpper(funcName(fc)))
-			}
-		}
-		ge := g
-		name := outputName(g, "")
-		if i, ok, err := b.ordinal(g, len(items)); err != nil {
-			return err
-		} else if ok {
-			if items[i].col != nil {
-				ag.addGroup(items[i].col.Ref(), b.ids, items[i].name)
-				continue
-			}
-			ge, name = items[i].e, items[i].name
-		} else if cr, ok := g.(*ast.ColumnRef); ok && len(cr.Parts) == 1 {
-			if _, _, err := b.resolve(base.sc, cr); err != nil {
-				found := false
-				for _, it := range items {
-					if it.e != nil && nameEq(it.name, cr.Parts[0]) && it.e != g {
-						ge, name, found = it.e, it.name, true
-						break
-					}
-				}
-				if !found {
-					return err
-				}
-			}
-		}
-		if containsAggregate(ge) {
-			return b.errf(ge.Pos(), "aggregate functions are not allowed in GROUP BY: %s", ge.String())
-		}
-		e, err := b.bindExpr(ge, &gctx)
+		gs, err := b.groupItemSets(g, items, ag, base, &gctx)
 		if err != nil {
 			return err
 		}
-		ag.addGroupFrom(e, ge, b.ids, name)
+		if _, ok := g.(*ast.GroupingSet); ok {
+			hasSets = true
+		}
+		var next [][]int
+		for _, l := range sets {
+			for _, r := range gs {
+				next = append(next, unionInts(l, r))
+				if len(next) > maxGroupingSets {
+					return b.errf(g.Pos(), "too many grouping sets (more than %d)", maxGroupingSets)
+				}
+			}
+		}
+		sets = next
+	}
+	if hasSets {
+		ag.setGroupingSets(sets)
 	}
 	if sel.GroupByAll {
 		for _, it := range items {
@@ -453,6 +441,125 @@ func (b *Binder) bindGroupBy(sel *ast.SelectCore, items []selectItem, ag *aggCtx
 		}
 	}
 	return nil
+}
+
+// maxGroupingSets bounds the grouping sets of one GROUP BY (CUBE of 10
+// keys has 1024); each becomes an aggregation of its own.
+const maxGroupingSets = 1024
+
+// unionInts is the sorted union of the key index sets l and r.
+func unionInts(l, r []int) []int {
+	out := append([]int(nil), l...)
+	for _, v := range r {
+		if !containsInt(out, v) {
+			out = append(out, v)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// groupItemSets binds one GROUP BY item and returns its grouping sets:
+// {key} for an expression, the one set of a "(a, b)" list, the prefixes of
+// ROLLUP, the subsets of CUBE, the sets of each GROUPING SETS item.
+func (b *Binder) groupItemSets(g ast.Expr, items []selectItem, ag *aggCtx, base, gctx *exprCtx) ([][]int, error) {
+	gs, ok := g.(*ast.GroupingSet)
+	if !ok {
+		k, err := b.bindGroupKey(g, items, ag, base, gctx)
+		if err != nil {
+			return nil, err
+		}
+		return [][]int{{k}}, nil
+	}
+	// elems: the sets of each item (a key list is a single set).
+	elems := make([][][]int, len(gs.Items))
+	for i, it := range gs.Items {
+		var err error
+		if elems[i], err = b.groupItemSets(it, items, ag, base, gctx); err != nil {
+			return nil, err
+		}
+	}
+	var out [][]int
+	switch gs.Kind {
+	case ast.GroupingList:
+		set := []int{}
+		for _, e := range elems {
+			set = unionInts(set, e[0])
+		}
+		out = [][]int{set}
+	case ast.GroupingSets:
+		for _, e := range elems {
+			out = append(out, e...)
+		}
+	case ast.GroupingRollup:
+		// (e1..en), (e1..en-1), ..., ().
+		for n := len(elems); n >= 0; n-- {
+			set := []int{}
+			for _, e := range elems[:n] {
+				set = unionInts(set, e[0])
+			}
+			out = append(out, set)
+		}
+	case ast.GroupingCube:
+		if len(elems) > 10 {
+			return nil, b.errf(gs.At, "CUBE takes at most 10 elements, got %d", len(elems))
+		}
+		// Every subset, the full set first (DuckDB's order).
+		n := len(elems)
+		for m := (1 << n) - 1; m >= 0; m-- {
+			set := []int{}
+			for i := 0; i < n; i++ {
+				if m&(1<<(n-1-i)) != 0 {
+					set = unionInts(set, elems[i][0])
+				}
+			}
+			out = append(out, set)
+		}
+	}
+	if len(out) > maxGroupingSets {
+		return nil, b.errf(gs.At, "too many grouping sets (more than %d)", maxGroupingSets)
+	}
+	return out, nil
+}
+
+// bindGroupKey binds one GROUP BY key expression and returns its index.
+// An ordinal or a select alias names a select item (also inside ROLLUP,
+// CUBE and GROUPING SETS, as in DuckDB).
+func (b *Binder) bindGroupKey(g ast.Expr, items []selectItem, ag *aggCtx, base, gctx *exprCtx) (int, error) {
+	ge := g
+	name := outputName(g, "")
+	if i, ok, err := b.ordinal(g, len(items)); err != nil {
+		return 0, err
+	} else if ok {
+		if items[i].col != nil {
+			return ag.addGroup(items[i].col.Ref(), b.ids, items[i].name), nil
+		}
+		ge, name = items[i].e, items[i].name
+	} else if cr, ok := g.(*ast.ColumnRef); ok && len(cr.Parts) == 1 {
+		if _, _, err := b.resolve(base.sc, cr); err != nil {
+			found := false
+			for _, it := range items {
+				if it.e != nil && nameEq(it.name, cr.Parts[0]) && it.e != g {
+					ge, name, found = it.e, it.name, true
+					break
+				}
+			}
+			if !found {
+				return 0, err
+			}
+		}
+	}
+	if containsAggregate(ge) {
+		return 0, b.errf(ge.Pos(), "aggregate functions are not allowed in GROUP BY: %s", ge.String())
+	}
+	if containsGrouping(ge) {
+		return 0, b.errf(ge.Pos(), "grouping() is not allowed in GROUP BY: %s", ge.String())
+	}
+	e, err := b.bindExpr(ge, gctx)
+	if err != nil {
+		return 0, err
+	}
+	return ag.addGroupFrom(e, ge, b.ids, name), nil
 }
 
 // distinct groups n by all its columns (SELECT DISTINCT, UNION).

@@ -214,7 +214,7 @@ func (p *parser) parseSelectCore() *ast.SelectCore {
 		if p.acceptKw("ALL") {
 			s.GroupByAll = true
 		} else {
-			s.GroupBy = p.parseExprList()
+			s.GroupBy = p.parseGroupByList()
 		}
 	}
 	if p.acceptKw("HAVING") {
@@ -494,4 +494,81 @@ func (p *parser) parseParenJoin() ast.TableExpr {
 	te := p.parseTableExpr()
 	p.expectOp(")")
 	return te
+}
+
+// parseGroupByList parses the GROUP BY items: expressions, ROLLUP (...),
+// CUBE (...), GROUPING SETS (...), "(a, b)" and "()".
+func (p *parser) parseGroupByList() []ast.Expr {
+	var list []ast.Expr
+	for {
+		list = append(list, p.parseGroupItem())
+		if !p.acceptOp(",") {
+			return list
+		}
+	}
+}
+
+func (p *parser) parseGroupItem() ast.Expr {
+	at := p.cur().pos
+	kind := ast.GroupingList
+	switch {
+	case p.isKw("GROUPING") && p.peekKw(1, "SETS") && p.peekOp(2, "("):
+		p.i += 2
+		p.enter()
+		defer p.leave()
+		return &ast.GroupingSet{At: at, Kind: ast.GroupingSets, Items: p.parseGroupParens(p.parseGroupItem)}
+	case p.isKw("ROLLUP") && p.peekOp(1, "("):
+		kind = ast.GroupingRollup
+	case p.isKw("CUBE") && p.peekOp(1, "("):
+		kind = ast.GroupingCube
+	default:
+		return p.parseGroupKey()
+	}
+	p.i++
+	if p.peekOp(1, ")") {
+		p.i++
+		p.failExpected("an expression")
+	}
+	return &ast.GroupingSet{At: at, Kind: kind, Items: p.parseGroupParens(p.parseGroupKey)}
+}
+
+// parseGroupParens parses "(" item {"," item} ")".
+func (p *parser) parseGroupParens(item func() ast.Expr) []ast.Expr {
+	p.expectOp("(")
+	var items []ast.Expr
+	for {
+		items = append(items, item())
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	p.expectOp(")")
+	return items
+}
+
+// parseGroupKey parses a key expression or a parenthesized key list:
+// "(a, b)" (one composite key set) or "()" (the empty set). "(a)" is the
+// expression a.
+func (p *parser) parseGroupKey() ast.Expr {
+	if p.isOp("(") {
+		at := p.cur().pos
+		if p.peekOp(1, ")") {
+			p.i += 2
+			return &ast.GroupingSet{At: at, Kind: ast.GroupingList}
+		}
+		if !p.looksLikeQuery() {
+			var items []ast.Expr
+			if p.try(func() {
+				p.i++
+				items = p.parseExprList()
+				p.expectOp(")")
+				if len(items) < 2 {
+					p.fail(at, "not a key list")
+				}
+			}) == nil {
+				return &ast.GroupingSet{At: at, Kind: ast.GroupingList, Items: items}
+			}
+		}
+	}
+	return p.parseExpr(0)
 }

@@ -602,7 +602,9 @@ type Select struct {
 	From     []From // comma-separated
 	Where    Expr
 	GroupBy  []Expr
-	Having   Expr
+	// GroupSets wraps GroupBy in ROLLUP or CUBE ("" for a plain list).
+	GroupSets string
+	Having    Expr
 	// Agg marks an aggregating query (GROUP BY, or aggregates without it).
 	Agg bool
 }
@@ -766,11 +768,17 @@ func (s *Select) writeBody(b *strings.Builder) {
 	}
 	if len(s.GroupBy) > 0 {
 		b.WriteString(" GROUP BY ")
+		if s.GroupSets != "" {
+			b.WriteString(s.GroupSets + " (")
+		}
 		for i, g := range s.GroupBy {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			g.write(b)
+		}
+		if s.GroupSets != "" {
+			b.WriteString(")")
 		}
 	}
 	if s.Having != nil {
@@ -780,7 +788,7 @@ func (s *Select) writeBody(b *strings.Builder) {
 }
 
 func (s *Select) cloneBody() Body {
-	c := &Select{Distinct: s.Distinct, Where: cloneExpr(s.Where), GroupBy: cloneExprs(s.GroupBy), Having: cloneExpr(s.Having), Agg: s.Agg}
+	c := &Select{Distinct: s.Distinct, Where: cloneExpr(s.Where), GroupBy: cloneExprs(s.GroupBy), GroupSets: s.GroupSets, Having: cloneExpr(s.Having), Agg: s.Agg}
 	for _, it := range s.Items {
 		c.Items = append(c.Items, Item{E: cloneExpr(it.E), Name: it.Name})
 	}

@@ -280,6 +280,7 @@ func (g *Gen) selectBlock(outer *scope, depth int, want []Type) *Select {
 		for i := 0; i < nItems; i++ {
 			s.Items = append(s.Items, Item{E: g.aggExpr(sc, kinds(i), 2), Name: fmt.Sprintf("c%d", i)})
 		}
+		g.groupingSets(s, want == nil)
 		if g.chance(0.3) {
 			s.Having = g.aggPred(sc)
 		}
@@ -497,6 +498,19 @@ func (g *Gen) derived(sc *scope, depth int) (*Derived, rel) {
 		r.Cols = append(r.Cols, scol{Alias: alias, Name: c.Name, T: c.T})
 	}
 	return &Derived{Q: q, Alias: alias}, r
+}
+
+// groupingSets sometimes turns the GROUP BY list into ROLLUP (...) or
+// CUBE (...), and then may add a grouping() item of all the keys when
+// the items are free (item adds it).
+func (g *Gen) groupingSets(s *Select, item bool) {
+	if len(s.GroupBy) == 0 || !g.chance(0.25) {
+		return
+	}
+	s.GroupSets = pick(g, []string{"ROLLUP", "ROLLUP", "CUBE"})
+	if item && g.chance(0.5) {
+		s.Items = append(s.Items, Item{E: &Func{Name: "grouping", Args: cloneExprs(s.GroupBy), T: tInt}, Name: fmt.Sprintf("c%d", len(s.Items))})
+	}
 }
 
 // groupKey picks a GROUP BY expression (never a float).
