@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -156,8 +157,9 @@ func sortedRows(rows [][]string, float []bool) [][]string {
 			return ks[i].exact < ks[j].exact
 		}
 		for c := range ks[i].nums {
-			if ks[i].nums[c] != ks[j].nums[c] {
-				return ks[i].nums[c] < ks[j].nums[c]
+			// cmp.Compare orders NaN (first) consistently; < and != do not.
+			if d := cmp.Compare(ks[i].nums[c], ks[j].nums[c]); d != 0 {
+				return d < 0
 			}
 		}
 		return false

@@ -161,6 +161,13 @@ func TestCompareResults(t *testing.T) {
 			t.Errorf("%s: wrong answer not caught", name)
 		}
 	}
+	// NaN and infinities (division by zero) in any order: the sort that
+	// pairs rows up must order NaN consistently.
+	nan := &Result{Cols: []Kind{KFloat}, Rows: [][]string{{"NaN"}, {"0"}, {"Infinity"}, {"NaN"}, {"0.5"}, {"NaN"}, {"-Infinity"}, {"0"}}}
+	nan2 := &Result{Cols: nan.Cols, Rows: [][]string{{"0"}, {"NaN"}, {"0.5"}, {"NaN"}, {"-Infinity"}, {"0"}, {"NaN"}, {"Infinity"}}}
+	if d := compareResults(nan, nan2, Order{}); d != "" {
+		t.Errorf("equal multisets with NaN reported different: %s", d)
+	}
 	// ORDER BY a prefix: the multiset must match and the ordered column
 	// must come in the same sequence.
 	w := &Result{Cols: []Kind{KInt, KText}, Rows: [][]string{{"1", "a"}, {"1", "b"}, {"2", "c"}}}
