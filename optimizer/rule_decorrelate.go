@@ -831,6 +831,13 @@ func pullCorrelated(n plan.Node, outer plan.ColumnSet, ctx *Context) (plan.Node,
 		}
 		return p, preds, nil
 	case *plan.Aggregate:
+		for _, e := range x.Exprs() {
+			if touches(e, outer) {
+				// sum(o_totalprice + c_acctbal): the outer value must be
+				// joined in below the aggregate (the general rewrite).
+				return nil, nil, fmt.Errorf("outer column in an aggregate's argument or key: %s", e)
+			}
+		}
 		in, preds, err := pullCorrelated(x.Input, outer, ctx)
 		if err != nil {
 			return nil, nil, err
