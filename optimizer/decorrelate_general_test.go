@@ -31,6 +31,15 @@ func TestDecorrelateGeneral(t *testing.T) {
 			},
 		},
 		{
+			// The domain of outer values is drawn from the WHERE's other
+			// conjuncts applied first: a comma join's predicates make it
+			// a join, not the cross product of the FROM list.
+			name:    "domain over a filtered comma join",
+			sql:     "select o_orderkey from orders o, customer c where o.o_custkey = c.c_custkey and c.c_acctbal > (select avg(l_quantity) from lineitem l where l.l_orderkey = o.o_orderkey and l.l_quantity < c.c_acctbal)",
+			want:    []string{"aggs=[avg(l_quantity#"},
+			wantNot: []string{"Join Cross"},
+		},
+		{
 			name: "count over a non-equality only (count bug)",
 			sql:  "select c_custkey, (select count(*) from orders o where o.o_totalprice > c.c_acctbal) from customer c",
 			want: []string{

@@ -289,12 +289,23 @@ func asSemiSubquery(e plan.Expr) (*plan.Subquery, bool, bool) {
 func decorrelateFilter(f *plan.Filter, ctx *Context) (plan.Node, error) {
 	input := f.Input
 	joined := map[plan.ColumnID]plan.Expr{}
-	var keep []plan.Expr
+	// The conjuncts without subqueries filter the input first: the joins
+	// below then see (and the general rewrite's domain of outer values is
+	// drawn from) the filtered rows, not, say, the cross product of a
+	// comma-join whose join predicates sit in this WHERE.
+	var plain, subq []plan.Expr
 	for _, c := range plan.SplitConjuncts(f.Cond) {
-		if !hasSubquery(c) {
-			keep = append(keep, c)
-			continue
+		if hasSubquery(c) {
+			subq = append(subq, c)
+		} else {
+			plain = append(plain, c)
 		}
+	}
+	if len(plain) > 0 {
+		input = &plan.Filter{Input: input, Cond: plan.And(plain...)}
+	}
+	var keep []plan.Expr
+	for _, c := range subq {
 		c = shortcutSubqueries(c)
 		if sq, neg, ok := asSemiSubquery(c); ok && !hasSubquery(sq.E) {
 			j, err := semiJoin(input, sq, neg, ctx)
