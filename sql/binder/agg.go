@@ -336,7 +336,7 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 	if err != nil {
 		return nil, err
 	}
-	argCtx := &exprCtx{sc: ctx.sc, agg: ctx.agg, clause: "window function arguments", windows: ctx.windows, env: ctx.env}
+	argCtx := &exprCtx{sc: ctx.sc, agg: ctx.agg, clause: "window function arguments", windows: ctx.windows, env: ctx.env, aliases: ctx.aliases, expanding: ctx.expanding}
 	call := &plan.WindowCall{}
 	if canon, ok := types.AggregateName(name); ok {
 		if fc.Distinct {

@@ -26,6 +26,26 @@ type exprCtx struct {
 	// windows holds the WINDOW clause definitions of the query.
 	windows map[string]*ast.WindowSpec
 	env     *cteEnv
+	// aliases are the SELECT list's aliases (lower case) where a name that
+	// is no column may refer to one (DuckDB: HAVING, QUALIFY, window
+	// specs and later SELECT items); expanding lists the aliases being
+	// expanded, so that an alias cannot reach itself.
+	aliases   map[string]ast.Expr
+	expanding map[string]bool
+}
+
+// alias returns the SELECT item an unqualified name refers to, when the
+// context allows aliases and the name is not being expanded already.
+func (c *exprCtx) alias(x *ast.ColumnRef) (ast.Expr, bool) {
+	if len(x.Parts) != 1 || c.aliases == nil {
+		return nil, false
+	}
+	k := strings.ToLower(x.Parts[0])
+	if c.expanding[k] {
+		return nil, false
+	}
+	e, ok := c.aliases[k]
+	return e, ok
 }
 
 func (c *exprCtx) plain() *exprCtx {
@@ -44,7 +64,7 @@ func (b *Binder) bindExpr(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 		if ref, ok := ctx.agg.matchGroupSQL(e); ok {
 			return ref, nil
 		}
-		if !containsSpecial(e) {
+		if !containsSpecial(e) && !b.refsSpecialAlias(e, ctx) {
 			p, err := b.bindExprInner(e, ctx.plain())
 			if err != nil {
 				return nil, err
@@ -68,6 +88,15 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 	case *ast.ColumnRef:
 		col, _, err := b.resolve(ctx.sc, x)
 		if err != nil {
+			if e, ok := ctx.alias(x); ok {
+				// A SELECT alias stands for its expression, bound here.
+				inner := *ctx
+				inner.expanding = map[string]bool{strings.ToLower(x.Parts[0]): true}
+				for k := range ctx.expanding {
+					inner.expanding[k] = true
+				}
+				return b.bindExpr(e, &inner)
+			}
 			return nil, err
 		}
 		if ctx.agg != nil && !ctx.inAgg && ctx.agg.inputIDs().Has(col.ID) {
@@ -1140,6 +1169,27 @@ func containsSpecial(e ast.Expr) bool {
 			}
 		case *ast.ScalarSubquery, *ast.Exists, *ast.InSubquery, *ast.Quantified:
 			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// refsSpecialAlias reports whether e names a SELECT alias (not a column)
+// whose expression holds an aggregate, window call or subquery: HAVING c
+// > 2 with count(*) AS c is not an aggregate-free expression.
+func (b *Binder) refsSpecialAlias(e ast.Expr, ctx *exprCtx) bool {
+	if len(ctx.aliases) == 0 {
+		return false
+	}
+	found := false
+	walkAST(e, func(x ast.Expr) bool {
+		if cr, ok := x.(*ast.ColumnRef); ok {
+			if a, ok := ctx.alias(cr); ok && containsSpecial(a) {
+				if _, _, err := b.resolve(ctx.sc, cr); err != nil {
+					found = true
+				}
+			}
 		}
 		return !found
 	})

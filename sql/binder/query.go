@@ -268,7 +268,15 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 		}
 	}
 	win := &winCtx{}
-	selCtx := &exprCtx{sc: sc, agg: ag, win: win, clause: "SELECT", windows: windows, env: env}
+	aliases := map[string]ast.Expr{}
+	for _, it := range items {
+		if it.e != nil {
+			if k := strings.ToLower(it.name); aliases[k] == nil {
+				aliases[k] = it.e
+			}
+		}
+	}
+	selCtx := &exprCtx{sc: sc, agg: ag, win: win, clause: "SELECT", windows: windows, env: env, aliases: aliases}
 	projs := make([]plan.Expr, 0, len(items))
 	names := make([]string, 0, len(items))
 	for _, it := range items {
@@ -290,7 +298,7 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 	}
 	var having, qualify plan.Expr
 	if sel.Having != nil {
-		hctx := &exprCtx{sc: sc, agg: ag, clause: "HAVING", windows: windows, env: env}
+		hctx := &exprCtx{sc: sc, agg: ag, clause: "HAVING", windows: windows, env: env, aliases: aliases}
 		if having, err = b.bindExpr(sel.Having, hctx); err != nil {
 			return nil, err
 		}
