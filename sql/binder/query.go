@@ -237,7 +237,19 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 	for _, w := range sel.Windows {
 		windows[strings.ToLower(w.Name)] = w.Spec
 	}
-	base := &exprCtx{sc: sc, clause: "WHERE", windows: windows, env: env}
+	items, err := b.expandItems(sel, sc)
+	if err != nil {
+		return nil, err
+	}
+	aliases := map[string]ast.Expr{}
+	for _, it := range items {
+		if it.e != nil {
+			if k := strings.ToLower(it.name); aliases[k] == nil {
+				aliases[k] = it.e
+			}
+		}
+	}
+	base := &exprCtx{sc: sc, clause: "WHERE", windows: windows, env: env, aliases: aliases}
 	if sel.Where != nil {
 		cond, err := b.bindExpr(sel.Where, base)
 		if err != nil {
@@ -247,10 +259,6 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 			return nil, err
 		}
 		node = &plan.Filter{Input: node, Cond: cond}
-	}
-	items, err := b.expandItems(sel, sc)
-	if err != nil {
-		return nil, err
 	}
 	aggregating := len(sel.GroupBy) > 0 || sel.GroupByAll || sel.Having != nil ||
 		(sel.Qualify != nil && containsAggregate(sel.Qualify))
@@ -268,14 +276,6 @@ func (b *Binder) bindSelect(sel *ast.SelectCore, q *ast.Query, parent *scope, en
 		}
 	}
 	win := &winCtx{}
-	aliases := map[string]ast.Expr{}
-	for _, it := range items {
-		if it.e != nil {
-			if k := strings.ToLower(it.name); aliases[k] == nil {
-				aliases[k] = it.e
-			}
-		}
-	}
 	selCtx := &exprCtx{sc: sc, agg: ag, win: win, clause: "SELECT", windows: windows, env: env, aliases: aliases}
 	projs := make([]plan.Expr, 0, len(items))
 	names := make([]string, 0, len(items))
