@@ -400,6 +400,56 @@ func TestCancelAtEveryPhase(t *testing.T) {
 	}
 }
 
+// TestCancelWhileTasksWaitForSlots cancels a scan whose final stage has
+// more tasks than slots: the tasks that finished before the cancel hold
+// result batches the stage must drop when it stops handing out slots
+// (they leaked, found by the random tester's allocator check).
+func TestCancelWhileTasksWaitForSlots(t *testing.T) {
+	checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := &tripAllocator{Allocator: checked}
+	s := cancelSession(t, mem, flint.WithSlots(1), flint.WithBatchSize(512))
+	q := "select l_orderkey, l_comment from lineitem where l_quantity > 10"
+	before := mem.count.Load()
+	bs, err := s.SQL(context.Background(), q).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, b := range bs {
+		want += b.NumRows()
+	}
+	release(bs)
+	total := mem.count.Load() - before
+	for i := range int64(cancelPoints) {
+		trip := 1 + i*total/cancelPoints
+		ctx, cancel := context.WithCancel(context.Background())
+		mem.arm(trip, cancel)
+		bs, err := s.SQL(ctx, q).Collect(ctx)
+		var got int64
+		for _, b := range bs {
+			got += b.NumRows()
+		}
+		switch {
+		case err == nil && got != want:
+			t.Errorf("cancelled at allocation %d of %d: no error and %d rows of %d", trip, total, got, want)
+		case err != nil && !errors.Is(err, context.Canceled):
+			t.Errorf("cancelled at allocation %d of %d: %v", trip, total, err)
+		case err != nil && len(bs) > 0:
+			t.Errorf("cancelled at allocation %d of %d: %d batches next to the error", trip, total, len(bs))
+		}
+		release(bs)
+		cancel()
+		if n := checked.CurrentAlloc(); n != 0 {
+			t.Errorf("cancelled at allocation %d of %d: %d bytes still held", trip, total, n)
+		}
+	}
+	mem.trip.Store(0)
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+	checked.AssertSize(t, 0)
+}
+
 // writeRun is one way a user writes the slow join's result.
 type writeRun struct {
 	name string

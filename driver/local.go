@@ -160,6 +160,14 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	write := physical.WriteOf(st) != nil
 	written := make([][]connectors.WrittenFile, len(tasks))
 	var wg sync.WaitGroup
+	// abort waits for the tasks already started and drops what they
+	// produced: the stage is cancelled while others wait for a slot.
+	abort := func() {
+		wg.Wait()
+		for _, r := range results {
+			releaseAll(r)
+		}
+	}
 	remote := st.Scan != nil && !isLocalLocation(st.Scan.Source.Location)
 	for i, t := range tasks {
 		slot := s.slots
@@ -170,14 +178,14 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 			case s.remoteSlots <- struct{}{}:
 				slot = s.remoteSlots
 			case <-ctx.Done():
-				wg.Wait()
+				abort()
 				return
 			}
 		} else {
 			select {
 			case s.slots <- struct{}{}:
 			case <-ctx.Done():
-				wg.Wait()
+				abort()
 				return
 			}
 		}
