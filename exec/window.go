@@ -657,17 +657,7 @@ func winAddInterval(us int64, b FrameBound, subtract bool) int64 {
 		day--
 	}
 	rem := us - day*types.MicrosPerDay
-	if b.Months != 0 {
-		y, m, d := types.CivilFromDays(day)
-		total := int64(y)*12 + int64(m-1) + sign*int64(b.Months)
-		ny := total / 12
-		if total%12 < 0 {
-			ny--
-		}
-		nm := int(total-ny*12) + 1
-		day = types.DaysFromCivil(int(ny), nm, min(d, types.DaysInMonth(int(ny), nm)))
-	}
-	day += sign * int64(b.Days)
+	day = types.AddMonths(day, int32(sign)*b.Months) + sign*int64(b.Days)
 	return day*types.MicrosPerDay + rem + sign*b.Offset
 }
 

@@ -357,8 +357,6 @@ func atMostOneRow(n plan.Node) bool {
 			n = x.Input
 		case *plan.Filter:
 			n = x.Input
-		case *plan.Aggregate:
-			return len(x.GroupBy) == 0
 		case *plan.Limit:
 			return x.Count >= 0 && x.Count <= 1
 		case *plan.Sort:
@@ -367,7 +365,7 @@ func atMostOneRow(n plan.Node) bool {
 			}
 			n = x.Input
 		default:
-			return false
+			return isScalarAggregate(n)
 		}
 	}
 }

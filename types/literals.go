@@ -313,3 +313,20 @@ func ParseInterval(value string, unit string) (arrow.MonthDayNanoInterval, error
 	}
 	return iv, nil
 }
+
+// AddMonths adds months to a day number, clamping the day of month to the
+// target month's end (2024-01-31 + 1 month = 2024-02-29), as DuckDB and
+// PostgreSQL do.
+func AddMonths(days int64, months int32) int64 {
+	if months == 0 {
+		return days
+	}
+	y, m, d := CivilFromDays(days)
+	total := int64(y)*12 + int64(m-1) + int64(months)
+	ny := total / 12
+	if total%12 < 0 {
+		ny--
+	}
+	nm := int(total-ny*12) + 1
+	return DaysFromCivil(int(ny), nm, min(d, DaysInMonth(int(ny), nm)))
+}

@@ -301,3 +301,26 @@ func TestLiterals(t *testing.T) {
 		}
 	}
 }
+
+func TestAddMonths(t *testing.T) {
+	d := func(s string) int64 {
+		v, err := ParseDate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(v)
+	}
+	for _, c := range []struct {
+		from   string
+		months int32
+		want   string
+	}{
+		{"2024-01-31", 1, "2024-02-29"}, {"2023-01-31", 1, "2023-02-28"}, {"2024-03-31", -1, "2024-02-29"},
+		{"1995-03-15", 0, "1995-03-15"}, {"1995-03-15", -15, "1993-12-15"}, {"1969-12-31", 2, "1970-02-28"},
+		{"1970-01-15", -1, "1969-12-15"}, {"1998-12-01", 12, "1999-12-01"},
+	} {
+		if got := AddMonths(d(c.from), c.months); got != d(c.want) {
+			t.Errorf("AddMonths(%s, %d) = day %d, want %s (day %d)", c.from, c.months, got, c.want, d(c.want))
+		}
+	}
+}

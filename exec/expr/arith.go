@@ -495,20 +495,6 @@ func decSlow(op string, x, y, lm, rm decimal128.Num, p int32) (r decimal128.Num,
 	return r, r.FitsInPrecision(p), false
 }
 
-// addMonths adds months to a civil date, clamping the day to the end of
-// the target month (2021-01-31 + 1 month = 2021-02-28, like DuckDB).
-func addMonths(days int64, months int32) int64 {
-	if months == 0 {
-		return days
-	}
-	y, m, d := types.CivilFromDays(days)
-	t := int64(y)*12 + int64(m-1) + int64(months)
-	ny := int(floorDiv(t, 12))
-	nm := int(t-int64(ny)*12) + 1
-	d = min(d, types.DaysInMonth(ny, nm))
-	return types.DaysFromCivil(ny, nm, d)
-}
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
@@ -540,7 +526,7 @@ func tsIntervalKernel(k *kernelArgs) (*memory.Buffer, error) {
 		if v.Months != 0 {
 			day := floorDiv(ts, types.MicrosPerDay)
 			rem := ts - day*types.MicrosPerDay
-			ts = addMonths(day, int32(sign)*v.Months)*types.MicrosPerDay + rem
+			ts = types.AddMonths(day, int32(sign)*v.Months)*types.MicrosPerDay + rem
 		}
 		out[i] = ts + sign*(int64(v.Days)*types.MicrosPerDay+v.Nanoseconds/1000)
 	}

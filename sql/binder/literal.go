@@ -294,20 +294,6 @@ func literalText(v any, t arrow.DataType) string {
 	return plan.FormatLiteral(v, t)
 }
 
-// addMonths adds months to a day number, clamping the day of month
-// (2024-01-31 + 1 month = 2024-02-29), as DuckDB and PostgreSQL do.
-func addMonths(days int64, months int32) int64 {
-	if months == 0 {
-		return days
-	}
-	y, m, d := types.CivilFromDays(days)
-	total := int64(y)*12 + int64(m-1) + int64(months)
-	ny := int(floorDiv(total, 12))
-	nm := int(total-int64(ny)*12) + 1
-	d = min(d, types.DaysInMonth(ny, nm))
-	return types.DaysFromCivil(ny, nm, d)
-}
-
 // foldArith evaluates l op r for two literals already cast to the operand
 // types, with result type res. ok is false when the operation is left to
 // run time (division by zero, overflow, unsupported combination).
@@ -357,7 +343,7 @@ func foldArith(op string, l, r *plan.Literal, res arrow.DataType) (*plan.Literal
 			if iv.Nanoseconds != 0 {
 				return nil, false
 			}
-			days := addMonths(int64(d), int32(sign)*iv.Months) + sign*int64(iv.Days)
+			days := types.AddMonths(int64(d), int32(sign)*iv.Months) + sign*int64(iv.Days)
 			return lit(arrow.Date32(days), res), true
 		}
 		return lit(arrow.Date32(int64(d)+sign*n), res), true
@@ -381,7 +367,7 @@ func foldArith(op string, l, r *plan.Literal, res arrow.DataType) (*plan.Literal
 		us := int64(ts)
 		days := floorDiv(us, types.MicrosPerDay)
 		tod := us - days*types.MicrosPerDay
-		days = addMonths(days, int32(sign)*iv.Months) + sign*int64(iv.Days)
+		days = types.AddMonths(days, int32(sign)*iv.Months) + sign*int64(iv.Days)
 		return lit(arrow.Timestamp(days*types.MicrosPerDay+tod+sign*iv.Nanoseconds/1000), res), true
 	case arrow.INT64:
 		if ld, ok := l.Value.(arrow.Date32); ok {
