@@ -60,6 +60,8 @@ var layers = map[string]layer{
 	"connectors/fs":          {},
 	"connectors/s3":          {imports: []string{"connectors/fs"}, external: []string{modAWS, modSmithy}},
 	"shuffle":                {external: []string{modArrow, modGRPC}},
+	"mempool":                {},
+	"spill":                  {external: []string{modArrow}},
 	"executor":               {imports: []string{"connectors", "exec", "exec/expr", "physical", "plan", "shuffle"}, external: []string{modArrow}},
 
 	// Scheduling and processes.

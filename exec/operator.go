@@ -68,3 +68,17 @@ func WithAllocator(ctx context.Context, mem memory.Allocator) context.Context {
 func Allocator(ctx context.Context) memory.Allocator {
 	return compute.GetAllocator(ctx)
 }
+
+// MemoryStats is what an operator that holds data reports for EXPLAIN
+// ANALYZE and task metrics.
+type MemoryStats struct {
+	PeakBytes    int64 // most bytes its memory reservation held at once
+	SpilledBytes int64 // bytes it wrote to spill files
+	SpillFiles   int64 // spill files it created
+}
+
+// MemoryReporter is implemented by operators that reserve memory (sort,
+// aggregation, hash join, window). Valid after Close too.
+type MemoryReporter interface {
+	MemoryStats() MemoryStats
+}
