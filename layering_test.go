@@ -59,22 +59,22 @@ var layers = map[string]layer{
 	"connectors":             {imports: []string{"connectors/fs"}, external: []string{modArrow, modCompress}},
 	"connectors/fs":          {},
 	"connectors/s3":          {imports: []string{"connectors/fs"}, external: []string{modAWS, modSmithy}},
-	"shuffle":                {external: []string{modArrow, modGRPC}},
+	"shuffle":                {imports: []string{"mempool", "spill"}, external: []string{modArrow, modGRPC}},
 	"mempool":                {},
 	"spill":                  {external: []string{modArrow}},
 	"executor":               {imports: []string{"connectors", "exec", "exec/expr", "physical", "plan", "shuffle"}, external: []string{modArrow}},
 
 	// Scheduling and processes.
 	"coordinator":      {},
-	"driver":           {imports: []string{"connectors", "connectors/fs", "executor", "physical", "shuffle"}, external: []string{modArrow}},
+	"driver":           {imports: []string{"connectors", "connectors/fs", "executor", "mempool", "physical", "shuffle", "spill"}, external: []string{modArrow}},
 	"driver/cluster":   {imports: []string{"connectors", "coordinator", "executor", "optimizer", "physical", "plan", "planner", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
-	"executor/service": {imports: []string{"connectors", "exec", "executor", "physical", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC}},
+	"executor/service": {imports: []string{"connectors", "exec", "executor", "mempool", "physical", "proto/flintpb", "shuffle", "spill", "wire"}, external: []string{modArrow, modGRPC}},
 	"wire":             {imports: []string{"connectors", "physical", "plan", "proto/flintpb"}, external: []string{modArrow}},
 	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
 
 	// The API, the command and their helpers.
-	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
-	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/driverclient", "internal/gctune", "internal/output", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
+	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
 	"internal/driverclient": {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/gctune":       {},
 	"internal/output":       {imports: []string{"types"}, external: []string{modArrow}},

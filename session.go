@@ -15,6 +15,7 @@ import (
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver"
 	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
 )
@@ -29,7 +30,9 @@ type config struct {
 	broadcastRows float64
 	mem           memory.Allocator
 	driver        string // cluster driver address; "" for local mode
-	partitionsSet bool   // partitions given by WithPartitions, not defaulted
+	memoryLimit   int64  // bytes; 0 none, -1 default
+	workDir       string
+	partitionsSet bool // partitions given by WithPartitions, not defaulted
 }
 
 // WithSlots sets how many tasks run at once in local mode (default: the
@@ -51,6 +54,21 @@ func WithBroadcastThreshold(rows float64) Option { return func(c *config) { c.br
 // mem (tests use a checked allocator).
 func WithAllocator(mem memory.Allocator) Option { return func(c *config) { c.mem = mem } }
 
+// WithMemoryLimit bounds the memory of the session's queries in local
+// mode to about limit bytes (0: no limit): operators reserve from a pool
+// of mempool.PoolFraction of it and spill to the work dir beyond, and the
+// Go GC's soft limit (debug.SetMemoryLimit) of the process follows it. A
+// query that cannot fit even after spilling fails with an error naming
+// the operator. Without this option a session's queries share
+// mempool.DefaultLimit (a share of the machine's or container's memory),
+// and the GC is left alone.
+func WithMemoryLimit(limit int64) Option { return func(c *config) { c.memoryLimit = limit } }
+
+// WithWorkDir sets where local mode writes exchange and spill files
+// (default: the system temp dir). Each query uses a folder of its own and
+// removes it when it ends.
+func WithWorkDir(dir string) Option { return func(c *config) { c.workDir = dir } }
+
 // Session is the entry point: it owns the catalog and runs queries. It is
 // safe for concurrent use.
 type Session struct {
@@ -69,7 +87,7 @@ type Session struct {
 // NewSession starts a session: in local mode, or on a cluster with
 // WithDriver.
 func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
-	cfg := config{slots: runtime.GOMAXPROCS(0), batchSize: 8192, broadcastRows: 1_000_000, mem: memory.DefaultAllocator}
+	cfg := config{slots: runtime.GOMAXPROCS(0), batchSize: 8192, broadcastRows: 1_000_000, mem: memory.DefaultAllocator, memoryLimit: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -86,6 +104,13 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	}
 	s := &Session{cfg: cfg, local: driver.NewLocal(cfg.slots),
 		tables: map[string]*plan.TableSource{}, views: map[string]plan.Node{}}
+	switch {
+	case cfg.memoryLimit < 0:
+		s.local.Memory = mempool.New(int64(float64(mempool.DefaultLimit()) * mempool.PoolFraction))
+	default:
+		s.local.Memory = mempool.ForProcess(cfg.memoryLimit)
+	}
+	s.local.WorkDir = cfg.workDir
 	if cfg.driver != "" {
 		r, err := dialDriver(cfg.driver)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 
@@ -12,8 +13,10 @@ import (
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/connectors/fs"
 	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/shuffle"
+	"github.com/flint-engine/flint/spill"
 )
 
 // Local runs stage plans on in-process executor slots.
@@ -29,6 +32,16 @@ type Local struct {
 	// write fails (default 4): storage errors may be transient, and each
 	// attempt writes files of its own, so a retry is always safe.
 	WriteAttempts int
+	// Memory is the budget the operators of a query reserve from (nil:
+	// no limit).
+	Memory *mempool.Pool
+	// ExchangeMemory is how many bytes of exchange data a query keeps in
+	// memory before tasks stream their output to files (0: a quarter of
+	// Memory's limit, or DefaultExchangeMemory without a limit).
+	ExchangeMemory int64
+	// WorkDir is where exchange and spill files go ("": os.TempDir()).
+	// Each query works in a directory of its own, removed when it ends.
+	WorkDir string
 
 	// duplicateWrites (tests) runs every write task a second time after
 	// it succeeded, as a cluster may when an executor is lost after
@@ -69,7 +82,22 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	store := shuffle.NewMemoryStore()
+	pool := d.Memory
+	if pool == nil {
+		pool = mempool.New(0)
+	}
+	dir, err := d.queryDir()
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	spills := spill.NewManager(dir)
+	defer spills.Close()
+	ctx = mempool.WithPool(spill.WithManager(ctx, spills), pool)
+	store, err := shuffle.NewLocalStore(dir, "exchanges", pool, d.exchangeMemory(pool))
+	if err != nil {
+		return nil, err
+	}
 	defer store.Close()
 	env := executor.NewEnv(store, d.Sources)
 	defer env.Close()
@@ -104,6 +132,35 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		return nil, s.err
 	}
 	return s, nil
+}
+
+// DefaultExchangeMemory is the exchange data a query without a memory
+// limit keeps in memory before it streams to files.
+const DefaultExchangeMemory = 512 << 20
+
+func (d *Local) exchangeMemory(pool *mempool.Pool) int64 {
+	switch {
+	case d.ExchangeMemory > 0:
+		return d.ExchangeMemory
+	case pool.Unlimited():
+		return DefaultExchangeMemory
+	}
+	return pool.Limit() / 4
+}
+
+// queryDir makes the work directory of one query.
+func (d *Local) queryDir() (string, error) {
+	parent := d.WorkDir
+	if parent == "" {
+		parent = os.TempDir()
+	} else if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("work dir: %w", err)
+	}
+	dir, err := os.MkdirTemp(parent, "flint-query-")
+	if err != nil {
+		return "", fmt.Errorf("work dir: %w", err)
+	}
+	return dir, nil
 }
 
 type schedule struct {

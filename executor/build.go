@@ -12,6 +12,7 @@ import (
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/shuffle"
 )
 
 type builder struct {
@@ -316,21 +317,19 @@ func (b *builder) readPartition(ex *physical.Exchange) int {
 }
 
 // exchangeStreams returns one source per producer task of the partition.
+// Nothing is read before the sources' Next.
 func (b *builder) exchangeStreams(ex *physical.Exchange, partition int) ([]exec.Operator, error) {
 	schema, ok := b.env.ExchangeSchema(ex.ID)
 	if !ok {
 		return nil, fmt.Errorf("internal error: exchange %d has no recorded schema (producer stage did not run)", ex.ID)
 	}
-	groups, err := b.env.Store.Read(b.ctx, ex.ID, partition)
+	streams, err := b.env.Store.Open(b.ctx, ex.ID, partition)
 	if err != nil {
 		return nil, err
 	}
-	ops := make([]exec.Operator, len(groups))
-	for i, g := range groups {
-		ops[i] = exec.NewBatchSource(schema, g)
-		for _, batch := range g {
-			batch.Release() // the source retained them
-		}
+	ops := make([]exec.Operator, len(streams))
+	for i, st := range streams {
+		ops[i] = &exchangeOp{schema: schema, streams: []shuffle.Stream{st}}
 	}
 	return ops, nil
 }
@@ -341,19 +340,11 @@ func (b *builder) exchangeSource(ex *physical.Exchange, partition int) (exec.Ope
 	if !ok {
 		return nil, fmt.Errorf("internal error: exchange %d has no recorded schema (producer stage did not run)", ex.ID)
 	}
-	groups, err := b.env.Store.Read(b.ctx, ex.ID, partition)
+	streams, err := b.env.Store.Open(b.ctx, ex.ID, partition)
 	if err != nil {
 		return nil, err
 	}
-	var all []arrow.RecordBatch
-	for _, g := range groups {
-		all = append(all, g...)
-	}
-	op := exec.NewBatchSource(schema, all)
-	for _, batch := range all {
-		batch.Release()
-	}
-	return op, nil
+	return &exchangeOp{schema: schema, streams: streams}, nil
 }
 
 func columnIndexes(refs []*plan.ColRef, schema plan.Schema) []int {

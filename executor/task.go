@@ -9,6 +9,7 @@ import (
 
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/physical"
+	"github.com/flint-engine/flint/shuffle"
 )
 
 // Run executes one task. For the final stage it returns the result
@@ -52,17 +53,7 @@ func Run(ctx context.Context, env *Env, t physical.Task) (result []arrow.RecordB
 		}
 		return res, err
 	}
-	parts, err := partitionOutput(ctx, op, out, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		for _, p := range parts {
-			releaseBatches(p)
-		}
-		return nil, err
-	}
-	return nil, env.Store.Put(ctx, t.Stage.ID, t.Index, parts)
+	return nil, writeOutput(ctx, env, op, out, t)
 }
 
 func drain(ctx context.Context, op exec.Operator) ([]arrow.RecordBatch, error) {
@@ -84,32 +75,43 @@ func drain(ctx context.Context, op exec.Operator) ([]arrow.RecordBatch, error) {
 	}
 }
 
-func partitionOutput(ctx context.Context, op exec.Operator, out *physical.Exchange, t physical.Task) ([][]arrow.RecordBatch, error) {
+// writeOutput streams op's batches, split by partition, into the stage's
+// exchange and commits them; on any failure (or when ctx ends) nothing is
+// committed.
+func writeOutput(ctx context.Context, env *Env, op exec.Operator, out *physical.Exchange, t physical.Task) error {
 	n := out.Partitions
 	if out.Kind == physical.ExchangeSingle || out.Kind == physical.ExchangeBroadcast || n <= 0 {
 		n = 1
 	}
-	parts := make([][]arrow.RecordBatch, n)
-	fail := func(err error) ([][]arrow.RecordBatch, error) {
-		for _, p := range parts {
-			releaseBatches(p)
-		}
-		return nil, err
-	}
 	keys := columnIndexes(out.Keys, t.Stage.Root.Schema())
 	for _, k := range keys {
 		if k < 0 {
-			return fail(fmt.Errorf("internal error: stage %d: exchange key not in output", t.Stage.ID))
+			return fmt.Errorf("internal error: stage %d: exchange key not in output", t.Stage.ID)
 		}
 	}
-	rr := t.Index
+	w, err := env.Store.Create(ctx, t.Stage.ID, t.Index, n)
+	if err != nil {
+		return err
+	}
+	if err := partitionInto(ctx, op, w, out, keys, n, t.Index); err != nil {
+		w.Abort()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit(ctx)
+}
+
+func partitionInto(ctx context.Context, op exec.Operator, w shuffle.Writer, out *physical.Exchange, keys []int, n, rr int) error {
 	for {
 		b, err := op.Next(ctx)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if b == nil {
-			return parts, nil
+			return nil
 		}
 		if b.NumRows() == 0 {
 			b.Release()
@@ -117,26 +119,29 @@ func partitionOutput(ctx context.Context, op exec.Operator, out *physical.Exchan
 		}
 		switch {
 		case n == 1:
-			parts[0] = append(parts[0], b)
+			err = w.Write(ctx, 0, b)
 		case out.Kind == physical.ExchangeRoundRobin:
-			parts[rr%n] = append(parts[rr%n], b)
+			err = w.Write(ctx, rr%n, b)
 			rr++
 		default:
-			split, err := exec.HashPartition(ctx, b, keys, n)
+			var split []arrow.RecordBatch
+			split, err = exec.HashPartition(ctx, b, keys, n)
 			b.Release()
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			for p, pb := range split {
-				if pb == nil {
-					continue
-				}
-				if pb.NumRows() == 0 {
+				switch {
+				case pb == nil:
+				case err != nil || pb.NumRows() == 0:
 					pb.Release()
-					continue
+				default:
+					err = w.Write(ctx, p, pb)
 				}
-				parts[p] = append(parts[p], pb)
 			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 }

@@ -2,6 +2,7 @@ package shuffle
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -48,24 +49,42 @@ func (c Codec) ipcOptions() []ipc.Option {
 	return []ipc.Option{ipc.WithLZ4()}
 }
 
-// FileWriter writes one map output: a data file holding one Arrow IPC
-// stream per partition, in partition order, and an index of their byte
-// ranges. Files are written under temporary names; Commit renames them,
-// data file first, so a present .idx always names a complete data file.
-// A FileWriter is used by one goroutine.
+// FileWriter writes one map output as the task produces it: a data file
+// holding one Arrow IPC stream per partition and an index of their
+// segments. Each partition's stream is encoded into its own buffer as
+// batches arrive; a buffer that reaches segmentBytes, or all of them when
+// together they reach bufferBytes, is appended to the data file as a
+// segment. So a writer holds at most about bufferBytes of encoded data,
+// whatever the size of the output. Files are written under temporary
+// names; Commit renames them, data file first, so a present .idx always
+// names a complete data file. A FileWriter is used by one goroutine.
 type FileWriter struct {
 	workDir string
 	id      MapOutputID
 	codec   Codec
 	mem     memory.Allocator
 
-	f     *os.File
-	buf   *bufio.Writer
-	cw    countingWriter
-	index Index
-	next  int // first partition not yet written
-	done  bool
+	f        *os.File
+	off      int64
+	parts    []partWriter
+	index    Index
+	buffered int64
+	done     bool
 }
+
+// partWriter is one partition's IPC stream, encoded into buf until the
+// buffer is flushed to the data file.
+type partWriter struct {
+	buf bytes.Buffer
+	iw  *ipc.Writer
+}
+
+// Buffer sizes of a FileWriter (encoded, compressed bytes); variables
+// so tests can force many segments.
+var (
+	segmentBytes = 1 << 20
+	bufferBytes  = int64(8 << 20)
+)
 
 // CreateMapOutput starts writing the output of map output id with
 // numPartitions partitions. mem (nil means the Go allocator) is used for
@@ -87,65 +106,114 @@ func CreateMapOutput(workDir string, id MapOutputID, numPartitions int, codec Co
 	if err != nil {
 		return nil, fmt.Errorf("shuffle: %s: %w", id, err)
 	}
-	w := &FileWriter{workDir: workDir, id: id, codec: codec, mem: mem, f: f,
-		index: Index{Partitions: make([]PartitionRange, numPartitions)}}
-	w.buf = bufio.NewWriterSize(f, 1<<20)
-	w.cw.w = w.buf
-	return w, nil
+	return &FileWriter{workDir: workDir, id: id, codec: codec, mem: mem, f: f,
+		parts: make([]partWriter, numPartitions), index: Index{Partitions: make([]PartitionRange, numPartitions)}}, nil
 }
 
-// WritePartition writes partition p's batches. Partitions must be written
-// in increasing order; partitions skipped are empty. All batches of one
-// partition must share a schema. Batches are not released.
-func (w *FileWriter) WritePartition(p int, batches []arrow.RecordBatch) error {
+// Write appends b to partition p's stream. All batches of one partition
+// must share a schema. b is not released.
+func (w *FileWriter) Write(p int, b arrow.RecordBatch) error {
 	if w.done {
 		return fmt.Errorf("shuffle: %s: write after commit or abort", w.id)
 	}
-	if p < w.next || p >= len(w.index.Partitions) {
-		return fmt.Errorf("shuffle: %s: partition %d out of order or out of range (next %d, count %d)", w.id, p, w.next, len(w.index.Partitions))
+	if p < 0 || p >= len(w.parts) {
+		return fmt.Errorf("shuffle: %s: partition %d out of range (count %d)", w.id, p, len(w.parts))
 	}
-	w.next = p + 1
-	if len(batches) == 0 {
-		w.index.Partitions[p] = PartitionRange{Offset: w.cw.n}
+	if b.NumRows() == 0 {
 		return nil
 	}
-	start := w.cw.n
-	schema := batches[0].Schema()
-	opts := append([]ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(w.mem)}, w.codec.ipcOptions()...)
-	iw := ipc.NewWriter(&w.cw, opts...)
-	var rows int64
-	for i, b := range batches {
-		if !b.Schema().Equal(schema) {
-			iw.Close()
-			return fmt.Errorf("shuffle: %s partition %d: batch %d schema %s differs from first batch schema %s", w.id, p, i, b.Schema(), schema)
-		}
-		if err := iw.Write(b); err != nil {
-			iw.Close()
-			return fmt.Errorf("shuffle: %s partition %d batch %d: %w", w.id, p, i, err)
-		}
-		rows += b.NumRows()
+	pw := &w.parts[p]
+	if pw.iw == nil {
+		opts := append([]ipc.Option{ipc.WithSchema(b.Schema()), ipc.WithAllocator(w.mem)}, w.codec.ipcOptions()...)
+		pw.iw = ipc.NewWriter(&pw.buf, opts...)
 	}
-	if err := iw.Close(); err != nil {
+	before := pw.buf.Len()
+	if err := pw.iw.Write(b); err != nil {
 		return fmt.Errorf("shuffle: %s partition %d: %w", w.id, p, err)
 	}
-	w.index.Partitions[p] = PartitionRange{Offset: start, Length: w.cw.n - start, Rows: rows}
+	w.index.Partitions[p].Rows += b.NumRows()
+	w.buffered += int64(pw.buf.Len() - before)
+	if pw.buf.Len() >= segmentBytes {
+		if err := w.flushPart(p); err != nil {
+			return err
+		}
+	}
+	if w.buffered >= bufferBytes {
+		return w.Flush()
+	}
 	return nil
 }
 
-// Commit finishes the files and renames them into place. It returns the
-// index written.
+// WritePartition writes batches to partition p (see Write).
+func (w *FileWriter) WritePartition(p int, batches []arrow.RecordBatch) error {
+	for i, b := range batches {
+		if i > 0 && !b.Schema().Equal(batches[0].Schema()) {
+			return fmt.Errorf("shuffle: %s partition %d: batch %d schema %s differs from first batch schema %s", w.id, p, i, b.Schema(), batches[0].Schema())
+		}
+		if err := w.Write(p, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Buffered is the encoded bytes held in memory, not yet in the file.
+func (w *FileWriter) Buffered() int64 { return w.buffered }
+
+// Flush appends every partition's buffered bytes to the data file.
+func (w *FileWriter) Flush() error {
+	for p := range w.parts {
+		if err := w.flushPart(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *FileWriter) flushPart(p int) error {
+	pw := &w.parts[p]
+	n := pw.buf.Len()
+	if n == 0 {
+		return nil
+	}
+	if _, err := w.f.Write(pw.buf.Bytes()); err != nil {
+		return fmt.Errorf("shuffle: %s: %w", w.id, err)
+	}
+	r := &w.index.Partitions[p]
+	if k := len(r.Segments); k > 0 && r.Segments[k-1].Offset+r.Segments[k-1].Length == w.off {
+		r.Segments[k-1].Length += int64(n) // adjacent: one segment
+	} else {
+		r.Segments = append(r.Segments, Segment{Offset: w.off, Length: int64(n)})
+	}
+	w.off += int64(n)
+	w.buffered -= int64(n)
+	pw.buf.Reset()
+	return nil
+}
+
+// Commit ends every partition's stream, writes the rest of the data and
+// renames the files into place. It returns the index written.
 func (w *FileWriter) Commit() (Index, error) {
 	if w.done {
 		return Index{}, fmt.Errorf("shuffle: %s: commit after commit or abort", w.id)
 	}
-	for p := w.next; p < len(w.index.Partitions); p++ {
-		w.index.Partitions[p] = PartitionRange{Offset: w.cw.n}
+	var err error
+	for p := range w.parts {
+		if iw := w.parts[p].iw; iw != nil {
+			w.parts[p].iw = nil
+			if cerr := iw.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("shuffle: %s partition %d: %w", w.id, p, cerr)
+			}
+		}
 	}
-	err := w.buf.Flush()
+	if err == nil {
+		err = w.Flush()
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
 	w.done = true
+	w.parts = nil
 	data, idx := DataPath(w.workDir, w.id), IndexPath(w.workDir, w.id)
 	if err == nil {
 		var b []byte
@@ -173,19 +241,14 @@ func (w *FileWriter) Abort() {
 		return
 	}
 	w.done = true
+	for p := range w.parts {
+		if iw := w.parts[p].iw; iw != nil {
+			iw.Close()
+		}
+	}
+	w.parts = nil
 	w.f.Close()
 	os.Remove(DataPath(w.workDir, w.id) + tmpSuffix)
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // WriteMapOutput writes parts (parts[p] = partition p's batches) as one
@@ -227,37 +290,46 @@ func OpenMapOutput(workDir string, id MapOutputID) (*MapOutputFile, error) {
 		return nil, fmt.Errorf("shuffle: %s: %w", id, err)
 	}
 	for p, r := range x.Partitions {
-		if r.Offset+r.Length > st.Size() {
-			f.Close()
-			return nil, fmt.Errorf("shuffle: %s: partition %d ends at byte %d past the data file size %d", id, p, r.Offset+r.Length, st.Size())
+		for _, s := range r.Segments {
+			if s.Offset+s.Length > st.Size() {
+				f.Close()
+				return nil, fmt.Errorf("shuffle: %s: partition %d ends at byte %d past the data file size %d", id, p, s.Offset+s.Length, st.Size())
+			}
 		}
 	}
 	return &MapOutputFile{id: id, f: f, Index: x}, nil
 }
 
-// Section returns a reader over partition p's IPC stream bytes (empty for
-// an empty partition).
-func (m *MapOutputFile) Section(p int) (*io.SectionReader, error) {
+// Section returns a reader over partition p's IPC stream bytes (its
+// segments one after the other; empty for an empty partition) and their
+// total size.
+func (m *MapOutputFile) Section(p int) (io.Reader, int64, error) {
 	if p < 0 || p >= len(m.Index.Partitions) {
-		return nil, fmt.Errorf("shuffle: %s has %d partitions, partition %d requested", m.id, len(m.Index.Partitions), p)
+		return nil, 0, fmt.Errorf("shuffle: %s has %d partitions, partition %d requested", m.id, len(m.Index.Partitions), p)
 	}
-	r := m.Index.Partitions[p]
-	return io.NewSectionReader(m.f, r.Offset, r.Length), nil
+	segs := m.Index.Partitions[p].Segments
+	if len(segs) == 1 {
+		return io.NewSectionReader(m.f, segs[0].Offset, segs[0].Length), segs[0].Length, nil
+	}
+	rs := make([]io.Reader, len(segs))
+	var n int64
+	for i, s := range segs {
+		rs[i] = io.NewSectionReader(m.f, s.Offset, s.Length)
+		n += s.Length
+	}
+	return io.MultiReader(rs...), n, nil
 }
 
 // ReadPartition decodes partition p. The caller owns the returned batches.
 func (m *MapOutputFile) ReadPartition(p int, mem memory.Allocator) ([]arrow.RecordBatch, error) {
-	sec, err := m.Section(p)
+	sec, size, err := m.Section(p)
 	if err != nil {
 		return nil, err
 	}
-	if sec.Size() == 0 {
+	if size == 0 {
 		return nil, nil
 	}
-	// Most partitions are far smaller than the buffer: size it to the
-	// section, since a fresh 256 KiB buffer per (map output, partition)
-	// read is zeroed memory the GC then has to reclaim.
-	out, err := readIPCStream(bufio.NewReaderSize(sec, int(min(sec.Size(), 256<<10))), mem)
+	out, err := readIPCStream(bufio.NewReaderSize(sec, int(min(size, 256<<10))), mem)
 	if err != nil {
 		return nil, fmt.Errorf("shuffle: %s partition %d: %w", m.id, p, err)
 	}
@@ -297,6 +369,8 @@ func readIPCStream(r io.Reader, mem memory.Allocator) (out []arrow.RecordBatch, 
 
 func releaseBatches(bs []arrow.RecordBatch) {
 	for _, b := range bs {
-		b.Release()
+		if b != nil {
+			b.Release()
+		}
 	}
 }

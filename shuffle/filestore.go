@@ -58,34 +58,73 @@ func (s *FileStore) WorkDir() string { return s.workDir }
 // Job returns the job ID.
 func (s *FileStore) Job() string { return s.job }
 
-// Put implements Store: it commits the next attempt of the map task, which
-// replaces any earlier one. Batches are released. The allocator of ctx
-// (compute.WithAllocator) is used for compression buffers.
-func (s *FileStore) Put(ctx context.Context, exchange, task int, parts [][]arrow.RecordBatch) error {
+// Create implements Store: it starts the next attempt of the map task,
+// which replaces any earlier one when it commits.
+func (s *FileStore) Create(ctx context.Context, exchange, task, partitions int) (Writer, error) {
 	s.mu.Lock()
 	key := [2]int{exchange, task}
 	attempt := s.next[key]
 	s.next[key] = attempt + 1
 	s.mu.Unlock()
-	return s.PutAttempt(ctx, exchange, task, attempt, parts)
+	return s.CreateAttempt(ctx, exchange, task, attempt, partitions)
 }
 
-// PutAttempt commits the output of a given attempt of a map task. Output of
-// an attempt older than the one already committed is stale: it is
-// discarded and PutAttempt returns nil. Batches are released.
-func (s *FileStore) PutAttempt(ctx context.Context, exchange, task, attempt int, parts [][]arrow.RecordBatch) error {
-	defer releaseParts(parts)
+// CreateAttempt starts the output of a given attempt of a map task. When
+// it commits, output of an attempt older than the one already committed
+// is stale: it is discarded and Commit returns nil. The allocator of ctx
+// (compute.WithAllocator) is used for compression buffers.
+func (s *FileStore) CreateAttempt(ctx context.Context, exchange, task, attempt, partitions int) (*FileStoreWriter, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	id := MapOutputID{Job: s.job, Exchange: exchange, MapTask: task, Attempt: attempt}
+	fw, err := CreateMapOutput(s.workDir, id, partitions, s.codec, compute.GetAllocator(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &FileStoreWriter{s: s, id: id, w: fw}, nil
+}
+
+// FileStoreWriter streams one map task attempt's output into its files.
+type FileStoreWriter struct {
+	s     *FileStore
+	id    MapOutputID
+	w     *FileWriter
+	rows  int64
+	bytes int64 // data file size after commit
+}
+
+// Write implements Writer.
+func (w *FileStoreWriter) Write(_ context.Context, p int, b arrow.RecordBatch) error {
+	defer b.Release()
+	w.rows += b.NumRows()
+	return w.w.Write(p, b)
+}
+
+// Rows is the number of rows written.
+func (w *FileStoreWriter) Rows() int64 { return w.rows }
+
+// Bytes is the size of the committed data file (0 before Commit, or when
+// the attempt was stale).
+func (w *FileStoreWriter) Bytes() int64 { return w.bytes }
+
+// Commit implements Writer.
+func (w *FileStoreWriter) Commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		w.w.Abort()
+		return err
+	}
+	s, id := w.s, w.id
+	exchange, task, attempt := id.Exchange, id.MapTask, id.Attempt
 	s.mu.Lock()
 	old, had := s.outputs[exchange][task]
 	s.mu.Unlock()
 	if had && attempt < old {
+		w.w.Abort()
 		return nil
 	}
-	if _, err := WriteMapOutput(s.workDir, id, parts, s.codec, compute.GetAllocator(ctx)); err != nil {
+	x, err := w.w.Commit()
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -108,8 +147,14 @@ func (s *FileStore) PutAttempt(ctx context.Context, exchange, task, attempt int,
 	if had && old != attempt {
 		removeMapOutput(s.workDir, MapOutputID{Job: s.job, Exchange: exchange, MapTask: task, Attempt: old})
 	}
+	for _, p := range x.Partitions {
+		w.bytes += p.Length()
+	}
 	return nil
 }
+
+// Abort implements Writer.
+func (w *FileStoreWriter) Abort() { w.w.Abort() }
 
 // Outputs lists the committed map outputs of an exchange in map task
 // order, e.g. to publish their locations to reducers on other executors.
@@ -125,22 +170,14 @@ func (s *FileStore) Outputs(exchange int) []MapOutputID {
 	return out
 }
 
-// Read implements Store: partition's batches grouped by map task, in task
-// order, decoded with the allocator of ctx.
-func (s *FileStore) Read(ctx context.Context, exchange, partition int) ([][]arrow.RecordBatch, error) {
+// Open implements Store: partition's streams, one per committed map
+// task in task order, decoded with the allocator of ctx.
+func (s *FileStore) Open(ctx context.Context, exchange, partition int) ([]Stream, error) {
 	mem := compute.GetAllocator(ctx)
-	var out [][]arrow.RecordBatch
-	for _, id := range s.Outputs(exchange) {
-		if err := ctx.Err(); err != nil {
-			releaseParts(out)
-			return nil, err
-		}
-		bs, err := readLocal(s.workDir, id, partition, mem)
-		if err != nil {
-			releaseParts(out)
-			return nil, err
-		}
-		out = append(out, bs)
+	ids := s.Outputs(exchange)
+	out := make([]Stream, len(ids))
+	for i, id := range ids {
+		out[i] = OpenLocal(s.workDir, id, partition, mem)
 	}
 	return out, nil
 }

@@ -145,11 +145,11 @@ func (s *FlightServer) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoG
 		return status.Error(codes.Internal, err.Error())
 	}
 	defer f.Close()
-	sec, err := f.Section(t.Partition)
+	sec, size, err := f.Section(t.Partition)
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	r := bufio.NewReaderSize(sec, int(min(sec.Size(), 256<<10)))
+	r := bufio.NewReaderSize(sec, int(max(16, min(size, 256<<10))))
 	if s.reencode {
 		return reencodeStream(r, stream)
 	}

@@ -66,7 +66,7 @@ func runBenchServer() int {
 		}
 		d := time.Since(start)
 		fmt.Fprintf(os.Stderr, "bench server: wrote %s: %d logical bytes -> %d file bytes (ratio %.2f) in %v (%.0f MB/s)\n",
-			c, logical, x.Partitions[0].Length, float64(logical)/float64(x.Partitions[0].Length), d.Round(time.Millisecond), float64(logical)/1e6/d.Seconds())
+			c, logical, x.Partitions[0].Length(), float64(logical)/float64(x.Partitions[0].Length()), d.Round(time.Millisecond), float64(logical)/1e6/d.Seconds())
 	}
 	releaseBatches(batches)
 
@@ -302,7 +302,7 @@ func benchFlightFetch(b *testing.B, s *benchServer, addr string) {
 				}
 			}
 			if addr == s.addr {
-				b.ReportMetric(float64(x.Partitions[0].Length)*float64(b.N)/1e6/b.Elapsed().Seconds(), "wire-MB/s")
+				b.ReportMetric(float64(x.Partitions[0].Length())*float64(b.N)/1e6/b.Elapsed().Seconds(), "wire-MB/s")
 			}
 		})
 	}
@@ -352,8 +352,8 @@ func BenchmarkShuffleLocalRead(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				sec, _ := f.Section(0)
-				wire += sec.Size()
+				sec, size, _ := f.Section(0)
+				wire += size
 				rd, err := ipc.NewReader(bufio.NewReaderSize(sec, 256<<10))
 				if err != nil {
 					b.Fatal(err)

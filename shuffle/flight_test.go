@@ -29,7 +29,7 @@ func TestFlightRemoteRead(t *testing.T) {
 			want := make([][][]arrow.RecordBatch, tasks)
 			for task := range tasks {
 				want[task] = testParts(mem, task, bs)
-				if err := s.Put(ctx, 2, task, testParts(mem, task, bs)); err != nil {
+				if err := PutAll(ctx, s, 2, task, testParts(mem, task, bs)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -121,7 +121,7 @@ func TestFetchFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for task := range 2 {
-		if err := s.Put(ctx, 0, task, testParts(mem, task, 4)); err != nil {
+		if err := PutAll(ctx, s, 0, task, testParts(mem, task, 4)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -187,7 +187,7 @@ func TestCorruptDataFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Put(ctx, 0, 0, testParts(mem, 0, 16)); err != nil {
+			if err := PutAll(ctx, s, 0, 0, testParts(mem, 0, 16)); err != nil {
 				t.Fatal(err)
 			}
 			path := DataPath(dir, MapOutputID{"job", 0, 0, 0})
@@ -200,7 +200,7 @@ func TestCorruptDataFile(t *testing.T) {
 			}
 			failed := false
 			for p := 0; p < 5; p++ {
-				got, err := s.Read(ctx, 0, p)
+				got, err := ReadAll(ctx, s, 0, p)
 				releaseParts(got)
 				failed = failed || err != nil
 			}

@@ -3,8 +3,8 @@
 // Layout under an executor's work dir, one data file and one index per map
 // task attempt:
 //
-//	<workDir>/<job>/x<exchange>/m<task>-a<attempt>.arrow  per partition, in order, one Arrow IPC stream (schema + batches + EOS), LZ4 body compression by default
-//	<workDir>/<job>/x<exchange>/m<task>-a<attempt>.idx    Index: byte offset, length and row count of each partition's stream
+//	<workDir>/<job>/x<exchange>/m<task>-a<attempt>.arrow  per partition one Arrow IPC stream (schema + batches + EOS), LZ4 body compression by default, written in segments as the task streams its output
+//	<workDir>/<job>/x<exchange>/m<task>-a<attempt>.idx    Index: row count and segments (offset, length) of each partition's stream
 //
 // Both are written as *.tmp and renamed, index last: an index that exists
 // names a complete data file, and a crashed attempt leaves only *.tmp
@@ -94,39 +94,59 @@ func IndexPath(workDir string, id MapOutputID) string {
 // tmpSuffix marks files of an attempt that has not committed yet.
 const tmpSuffix = ".tmp"
 
-// PartitionRange locates one partition's Arrow IPC stream in a data file.
-// Length 0 means the partition is empty (no stream was written).
-type PartitionRange struct {
+// Segment is a byte range of a data file.
+type Segment struct {
 	Offset int64
 	Length int64
-	Rows   int64
+}
+
+// PartitionRange locates one partition's Arrow IPC stream in a data file.
+// A writer that streams flushes each partition's encoded bytes as they
+// pile up, so the stream is split into segments: read one after the
+// other, they are one IPC stream (schema, batches, end-of-stream). No
+// segments means the partition is empty (no stream was written).
+type PartitionRange struct {
+	Segments []Segment
+	Rows     int64
+}
+
+// Length is the size of the partition's stream in bytes.
+func (r PartitionRange) Length() int64 {
+	var n int64
+	for _, s := range r.Segments {
+		n += s.Length
+	}
+	return n
 }
 
 // Index is the content of an .idx file.
 //
-// Encoding (little endian): magic "FLIX", uint32 version (1), uint32
-// partition count N, N x {uint64 offset, uint64 length, uint64 rows},
-// uint32 CRC-32 (IEEE) of all preceding bytes.
+// Encoding (little endian): magic "FLIX", uint32 version (2), uint32
+// partition count N, then per partition {uint64 rows, uint32 segment
+// count S, S x {uint64 offset, uint64 length}}, then uint32 CRC-32 (IEEE)
+// of all preceding bytes.
 type Index struct {
 	Partitions []PartitionRange
 }
 
 const (
 	indexMagic   = "FLIX"
-	indexVersion = 1
-	indexEntry   = 24
+	indexVersion = 2
 )
 
 // MarshalBinary encodes the index.
 func (x Index) MarshalBinary() ([]byte, error) {
-	buf := make([]byte, 12, 12+len(x.Partitions)*indexEntry+4)
+	buf := make([]byte, 12, 16+len(x.Partitions)*28)
 	copy(buf, indexMagic)
 	binary.LittleEndian.PutUint32(buf[4:], indexVersion)
 	binary.LittleEndian.PutUint32(buf[8:], uint32(len(x.Partitions)))
 	for _, p := range x.Partitions {
-		buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Offset))
-		buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Length))
 		buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Rows))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(p.Segments)))
+		for _, s := range p.Segments {
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(s.Offset))
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(s.Length))
+		}
 	}
 	return binary.LittleEndian.AppendUint32(buf, crc32.ChecksumIEEE(buf)), nil
 }
@@ -139,27 +159,42 @@ func (x *Index) UnmarshalBinary(b []byte) error {
 	if v := binary.LittleEndian.Uint32(b[4:]); v != indexVersion {
 		return fmt.Errorf("unsupported shuffle index version %d", v)
 	}
-	n := int(binary.LittleEndian.Uint32(b[8:]))
-	want := 12 + n*indexEntry + 4
-	if n < 0 || len(b) != want {
-		return fmt.Errorf("shuffle index for %d partitions must be %d bytes, is %d", n, want, len(b))
-	}
-	body, sum := b[:want-4], binary.LittleEndian.Uint32(b[want-4:])
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	if crc32.ChecksumIEEE(body) != sum {
 		return errors.New("shuffle index checksum mismatch")
 	}
+	n := int(binary.LittleEndian.Uint32(b[8:]))
+	rest := body[12:]
+	if n > len(rest)/12 {
+		return fmt.Errorf("shuffle index for %d partitions is only %d bytes", n, len(b))
+	}
 	x.Partitions = make([]PartitionRange, n)
 	for i := range x.Partitions {
-		e := b[12+i*indexEntry:]
-		p := PartitionRange{
-			Offset: int64(binary.LittleEndian.Uint64(e)),
-			Length: int64(binary.LittleEndian.Uint64(e[8:])),
-			Rows:   int64(binary.LittleEndian.Uint64(e[16:])),
+		if len(rest) < 12 {
+			return fmt.Errorf("shuffle index truncated at partition %d", i)
 		}
-		if p.Offset < 0 || p.Length < 0 || p.Rows < 0 {
-			return fmt.Errorf("shuffle index partition %d has a negative field", i)
+		rows := int64(binary.LittleEndian.Uint64(rest))
+		segs := int(binary.LittleEndian.Uint32(rest[8:]))
+		rest = rest[12:]
+		if rows < 0 || segs > len(rest)/16 {
+			return fmt.Errorf("shuffle index partition %d: bad row or segment count", i)
+		}
+		p := PartitionRange{Rows: rows}
+		if segs > 0 {
+			p.Segments = make([]Segment, segs)
+		}
+		for j := range p.Segments {
+			s := Segment{Offset: int64(binary.LittleEndian.Uint64(rest)), Length: int64(binary.LittleEndian.Uint64(rest[8:]))}
+			if s.Offset < 0 || s.Length < 0 {
+				return fmt.Errorf("shuffle index partition %d segment %d has a negative field", i, j)
+			}
+			p.Segments[j] = s
+			rest = rest[16:]
 		}
 		x.Partitions[i] = p
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("shuffle index has %d trailing bytes", len(rest))
 	}
 	return nil
 }

@@ -190,3 +190,91 @@ func (r *RemoteReader) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Open returns one stream per location of partition, in map task order.
+// Nothing is fetched before a stream's first Next: outputs at the local
+// address are then read from disk, others fetched with Flight DoGet. A map
+// output that cannot be read, when opened or midway, fails Next with a
+// *FetchFailedError (ctx's error when ctx ended).
+func (r *RemoteReader) Open(ctx context.Context, exchange, partition int, locs []MapOutputLocation) []Stream {
+	locs = slices.Clone(locs)
+	slices.SortStableFunc(locs, func(a, b MapOutputLocation) int { return a.MapTask - b.MapTask })
+	out := make([]Stream, len(locs))
+	for i, loc := range locs {
+		out[i] = &remoteStream{r: r, loc: loc, exchange: exchange, partition: partition}
+	}
+	return out
+}
+
+// remoteStream reads one partition of one map output, wherever it is.
+type remoteStream struct {
+	r         *RemoteReader
+	loc       MapOutputLocation
+	exchange  int
+	partition int
+
+	local   Stream
+	fetched *BatchStream
+	started bool
+	done    bool
+}
+
+func (s *remoteStream) fail(ctx context.Context, err error) error {
+	s.Close()
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return &FetchFailedError{Address: s.loc.Address, Exchange: s.exchange, MapTask: s.loc.MapTask, Attempt: s.loc.Attempt, Err: err}
+}
+
+func (s *remoteStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if s.done {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !s.started {
+		s.started = true
+		id := MapOutputID{Job: s.r.job, Exchange: s.exchange, MapTask: s.loc.MapTask, Attempt: s.loc.Attempt}
+		if s.loc.Address == s.r.localAddr {
+			s.local = OpenLocal(s.r.workDir, id, s.partition, compute.GetAllocator(ctx))
+		} else {
+			cc, err := s.r.conn(s.loc.Address)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			st, err := Fetch(ctx, flight.NewFlightServiceClient(cc), Ticket{MapOutputID: id, Partition: s.partition})
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			s.fetched = st
+		}
+	}
+	var b arrow.RecordBatch
+	var err error
+	if s.local != nil {
+		b, err = s.local.Next(ctx)
+	} else {
+		b, err = s.fetched.Next()
+	}
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if b == nil {
+		s.Close()
+	}
+	return b, nil
+}
+
+func (s *remoteStream) Close() {
+	s.done = true
+	if s.local != nil {
+		s.local.Close()
+		s.local = nil
+	}
+	if s.fetched != nil {
+		s.fetched.Close()
+		s.fetched = nil
+	}
+}

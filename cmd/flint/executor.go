@@ -12,11 +12,13 @@ import (
 
 	"github.com/flint-engine/flint/executor/service"
 	"github.com/flint-engine/flint/internal/gctune"
+	"github.com/flint-engine/flint/mempool"
 )
 
 func newExecutorCmd() *cobra.Command {
 	var cfg service.Config
 	var minHeapMiB int
+	var memLimit string
 	cmd := &cobra.Command{
 		Use:   "executor --driver HOST:PORT --listen HOST:PORT",
 		Short: "Run a cluster executor: it registers with the driver and runs its tasks",
@@ -43,6 +45,17 @@ dir is used and removed at exit.`,
 			}
 			if minHeapMiB < 0 {
 				return usagef("--gc-min-heap must not be negative")
+			}
+			cfg.MemoryLimit = mempool.DefaultLimit()
+			if memLimit != "" {
+				var err error
+				if cfg.MemoryLimit, err = mempool.ParseBytes(memLimit); err != nil {
+					return usagef("--memory-limit: %v", err)
+				}
+			}
+			if cfg.MemoryLimit > 0 && !cmd.Flags().Changed("gc-min-heap") {
+				// The ballast counts against the GC's soft limit.
+				minHeapMiB = min(minHeapMiB, int(cfg.MemoryLimit>>20)/4)
 			}
 			if minHeapMiB > 0 {
 				// Tasks allocate hundreds of MB of short-lived buffers
@@ -71,6 +84,7 @@ dir is used and removed at exit.`,
 	f.IntVar(&cfg.Slots, "slots", 0, "tasks run at once (default: all cores)")
 	f.StringVar(&cfg.WorkDir, "work-dir", "", "folder for shuffle files, used by this executor alone (default: a new folder under the temp dir)")
 	f.IntVar(&minHeapMiB, "gc-min-heap", 768, "MiB the heap may reach before the Go GC collects (0: Go's default pacing); keep it well below the memory the executor may use")
+	f.StringVar(&memLimit, "memory-limit", "", "memory the executor may use, e.g. 4GiB; its tasks spill to the work dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
 	f.DurationVar(&cfg.StopTimeout, "stop-timeout", 10*time.Second, "on interrupt, let running tasks finish for this long before cancelling them")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/internal/output"
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/parser"
 )
@@ -26,6 +27,8 @@ type sessionFlags struct {
 	partitions int
 	batchSize  int
 	driver     string
+	memLimit   string
+	workDir    string
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -35,6 +38,8 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.partitions, "partitions", 0, "shuffle partitions (default: 2 × slots)")
 	cmd.Flags().IntVar(&f.batchSize, "batch-size", 0, "rows per batch (default 8192)")
 	cmd.Flags().StringVar(&f.driver, "driver", os.Getenv(driverEnv), "run queries on the cluster of the driver at HOST:PORT (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&f.memLimit, "memory-limit", "", "memory the process may use, e.g. 1GiB or 512MiB; operators spill to --work-dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
+	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "folder for exchange and spill files (default: the system temp dir)")
 }
 
 func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
@@ -53,6 +58,17 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 	}
 	if f.driver != "" {
 		opts = append(opts, flint.WithDriver(f.driver))
+	}
+	limit := mempool.DefaultLimit()
+	if f.memLimit != "" {
+		var err error
+		if limit, err = mempool.ParseBytes(f.memLimit); err != nil {
+			return nil, usagef("--memory-limit: %v", err)
+		}
+	}
+	opts = append(opts, flint.WithMemoryLimit(limit))
+	if f.workDir != "" {
+		opts = append(opts, flint.WithWorkDir(f.workDir))
 	}
 	s, err := flint.NewSession(ctx, opts...)
 	if err != nil {

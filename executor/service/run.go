@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 
+	"github.com/flint-engine/flint/mempool"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
 )
@@ -40,6 +41,10 @@ type Config struct {
 	// Log receives registration, driver loss and task failures (default
 	// slog.Default()).
 	Log *slog.Logger
+	// MemoryLimit is the executor's memory budget in bytes (0: none): its
+	// tasks' operators reserve from a pool of mempool.PoolFraction of it
+	// and spill beyond, and the Go GC's soft limit follows it.
+	MemoryLimit int64
 	// StopTimeout bounds how long Stop lets running tasks finish before
 	// cancelling them (default 10s).
 	StopTimeout time.Duration
@@ -136,6 +141,9 @@ func Start(cfg Config) (*Executor, error) {
 	e := &Executor{cfg: cfg, lis: lis, addr: addr, driver: conn, client: pb.NewDriverClient(conn),
 		svc: NewService(cfg.WorkDir, addr, cfg.Slots, cfg.Log), gs: grpc.NewServer(shuffle.ServerOptions()...),
 		loopDone: make(chan struct{}), served: make(chan struct{})}
+	if cfg.MemoryLimit > 0 {
+		e.svc.Memory = mempool.ForProcess(cfg.MemoryLimit)
+	}
 	pb.RegisterExecutorServer(e.gs, e.svc)
 	shuffle.NewFlightServer(cfg.WorkDir).Register(e.gs)
 	go func() {

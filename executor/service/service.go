@@ -18,9 +18,11 @@ import (
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
+	"github.com/flint-engine/flint/spill"
 	"github.com/flint-engine/flint/wire"
 )
 
@@ -40,6 +42,10 @@ type Service struct {
 	slots   chan struct{}
 	log     *slog.Logger
 
+	// Memory is the budget every task of the executor reserves from
+	// (nil: no limit). Set it before serving.
+	Memory *mempool.Pool
+
 	mu         sync.Mutex
 	jobs       map[string]*job
 	ended      map[string]bool
@@ -54,6 +60,7 @@ type job struct {
 	env    *executor.Env // Store unused: every task runs on a WithStore view
 	files  *shuffle.FileStore
 	reader *shuffle.RemoteReader
+	spills *spill.Manager // spill files of the job's tasks, under its job dir
 
 	active  sync.WaitGroup                         // tasks using env, files, reader
 	running map[attemptKey]context.CancelCauseFunc // guarded by Service.mu
@@ -167,6 +174,10 @@ func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb
 	if n := opts.GetBatchSize(); n > 0 {
 		ctx = exec.WithBatchSize(ctx, int(n))
 	}
+	if s.Memory != nil {
+		ctx = mempool.WithPool(ctx, s.Memory)
+	}
+	ctx = spill.WithManager(ctx, j.spills)
 	resp, runErr := s.run(ctx, j, spec)
 	resp.Metrics.DurationMs = time.Since(start).Milliseconds()
 	if runErr == nil {
@@ -209,13 +220,14 @@ func (s *Service) run(ctx context.Context, j *job, spec *wire.TaskSpec) (*pb.Run
 	}
 	st := spec.Task.Stage
 	if physical.WriteOf(st) != nil {
-		return s.runWrite(ctx, j, spec, store, resp)
+		resp, err := s.runWrite(ctx, j, spec, store, resp)
+		return resp, store.withFailures(ctx, err)
 	}
 	result, err := executor.Run(ctx, j.env.WithStore(store), spec.Task)
 	if err == nil && st.Output == nil {
 		// The result of a final-stage task is kept like map output, as
 		// exchange <stage ID> with one partition, for the driver to fetch.
-		err = store.Put(ctx, st.ID, spec.Task.Index, [][]arrow.RecordBatch{result})
+		err = shuffle.PutAll(ctx, store, st.ID, spec.Task.Index, [][]arrow.RecordBatch{result})
 	}
 	m := resp.Metrics
 	m.ShuffleReadRows, m.ShuffleReadBytes = store.readRows.Load(), store.readBytes.Load()
@@ -224,7 +236,7 @@ func (s *Service) run(ctx context.Context, j *job, spec *wire.TaskSpec) (*pb.Run
 		m.ShuffleWriteRows, m.ShuffleWriteBytes = m.RowsOut, m.BytesOut
 	}
 	if err != nil {
-		return resp, err
+		return resp, store.withFailures(ctx, err)
 	}
 	schema, ok := j.env.ExchangeSchema(st.ID)
 	if !ok {
@@ -270,6 +282,7 @@ func (s *Service) begin(jobID string, key attemptKey, cancel context.CancelCause
 			return nil, err
 		}
 		j = &job{id: jobID, env: executor.NewEnv(nil, s.sources), files: files,
+			spills: spill.NewManager(shuffle.JobDir(s.workDir, jobID)),
 			reader: shuffle.NewRemoteReader(s.workDir, jobID, s.addr), running: map[attemptKey]context.CancelCauseFunc{}}
 		s.jobs[jobID] = j
 	}
@@ -329,7 +342,7 @@ func (s *Service) dropJob(j *job, cause error) error {
 	s.mu.Unlock()
 	j.active.Wait()
 	j.env.Close()
-	return errors.Join(j.reader.Close(), j.files.RemoveJob(j.id))
+	return errors.Join(j.reader.Close(), j.spills.Close(), j.files.RemoveJob(j.id))
 }
 
 // Close refuses new tasks, cancels the running ones, waits for them and
