@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
 	"github.com/flint-engine/flint/sql/ast"
@@ -119,6 +122,13 @@ func (s *Session) statement(ctx context.Context, sql string, st ast.Statement) *
 		if inner.plan == nil {
 			return s.errFrame(fmt.Errorf("EXPLAIN needs a query"))
 		}
+		if st.Analyze {
+			text, err := s.explainAnalyze(ctx, inner.plan)
+			if err != nil {
+				return s.errFrame(err)
+			}
+			return s.textFrame("plan", text)
+		}
 		text, err := inner.Explain()
 		if err != nil {
 			return s.errFrame(err)
@@ -211,4 +221,39 @@ func (s *Session) textFrame(column, text string) *DataFrame {
 	df := s.frame(&plan.Values{Rows: rows, Out: plan.Schema{col}})
 	df.local = true // EXPLAIN text: no need to ship it to a cluster
 	return df
+}
+
+// explainAnalyze runs n and renders its stages with what each operator
+// did: rows, batches, its own time summed over tasks, peak memory and
+// bytes spilled; then the query's wall time and totals.
+func (s *Session) explainAnalyze(ctx context.Context, n plan.Node) (string, error) {
+	if s.remote != nil {
+		return "", fmt.Errorf("EXPLAIN ANALYZE runs in local mode only; on a cluster, flint submit reports per-task metrics")
+	}
+	c, err := s.compile(n)
+	if err != nil {
+		return "", err
+	}
+	st := executor.NewStats()
+	ctx = executor.WithStats(exec.WithBatchSize(exec.WithAllocator(ctx, s.cfg.mem), s.cfg.batchSize), st)
+	batches, err := s.local.Execute(ctx, c.Stages)
+	if err != nil {
+		return "", err
+	}
+	var rows int64
+	for _, b := range batches {
+		rows += b.NumRows()
+		b.Release()
+	}
+	var b strings.Builder
+	b.WriteString("== Physical plan (analyzed) ==\n")
+	b.WriteString(c.Stages.FormatAnnotated(st.Annotate))
+	limit := "no limit"
+	if !s.local.Memory.Unlimited() {
+		limit = mempool.FormatBytes(s.local.Memory.Limit())
+	}
+	fmt.Fprintf(&b, "== Totals ==\nrows: %d  wall: %s  memory pool: peak %s of %s  spilled: %s by operators, %s of exchanges\n",
+		rows, st.Wall.Round(time.Microsecond), mempool.FormatBytes(st.PoolPeak), limit,
+		mempool.FormatBytes(st.SpilledBytes), mempool.FormatBytes(st.ExchangeSpilled))
+	return b.String(), nil
 }

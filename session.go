@@ -24,15 +24,16 @@ import (
 type Option func(*config)
 
 type config struct {
-	slots         int
-	partitions    int
-	batchSize     int
-	broadcastRows float64
-	mem           memory.Allocator
-	driver        string // cluster driver address; "" for local mode
-	memoryLimit   int64  // bytes; 0 none, -1 default
-	workDir       string
-	partitionsSet bool // partitions given by WithPartitions, not defaulted
+	slots          int
+	partitions     int
+	batchSize      int
+	broadcastRows  float64
+	mem            memory.Allocator
+	driver         string // cluster driver address; "" for local mode
+	memoryLimit    int64  // bytes; 0 none, -1 default
+	operatorMemory int64  // the pool's size, when WithOperatorMemory set it (≥ 0)
+	workDir        string
+	partitionsSet  bool // partitions given by WithPartitions, not defaulted
 }
 
 // WithSlots sets how many tasks run at once in local mode (default: the
@@ -62,7 +63,17 @@ func WithAllocator(mem memory.Allocator) Option { return func(c *config) { c.mem
 // the operator. Without this option a session's queries share
 // mempool.DefaultLimit (a share of the machine's or container's memory),
 // and the GC is left alone.
-func WithMemoryLimit(limit int64) Option { return func(c *config) { c.memoryLimit = limit } }
+func WithMemoryLimit(limit int64) Option {
+	return func(c *config) { c.memoryLimit, c.operatorMemory = limit, -1 }
+}
+
+// WithOperatorMemory sets the pool the session's operators reserve from to
+// limit bytes (0: no limit) and leaves the Go GC alone: for tests, and for
+// programs that set their own GOMEMLIMIT. WithMemoryLimit is the option
+// for a process's whole budget.
+func WithOperatorMemory(limit int64) Option {
+	return func(c *config) { c.memoryLimit, c.operatorMemory = -1, limit }
+}
 
 // WithWorkDir sets where local mode writes exchange and spill files
 // (default: the system temp dir). Each query uses a folder of its own and
@@ -87,7 +98,8 @@ type Session struct {
 // NewSession starts a session: in local mode, or on a cluster with
 // WithDriver.
 func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
-	cfg := config{slots: runtime.GOMAXPROCS(0), batchSize: 8192, broadcastRows: 1_000_000, mem: memory.DefaultAllocator, memoryLimit: -1}
+	cfg := config{slots: runtime.GOMAXPROCS(0), batchSize: 8192, broadcastRows: 1_000_000, mem: memory.DefaultAllocator,
+		memoryLimit: -1, operatorMemory: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -105,6 +117,8 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	s := &Session{cfg: cfg, local: driver.NewLocal(cfg.slots),
 		tables: map[string]*plan.TableSource{}, views: map[string]plan.Node{}}
 	switch {
+	case cfg.operatorMemory >= 0:
+		s.local.Memory = mempool.New(cfg.operatorMemory)
 	case cfg.memoryLimit < 0:
 		s.local.Memory = mempool.New(int64(float64(mempool.DefaultLimit()) * mempool.PoolFraction))
 	default:

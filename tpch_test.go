@@ -16,13 +16,15 @@ import (
 )
 
 // configurations every correctness test runs under: several slots with
-// more partitions than slots, a single slot, tiny batches, and a cluster
-// of a driver and three executor processes (skipped with -short).
+// more partitions than slots, a single slot, tiny batches, a memory pool
+// of 2 MiB (operators and exchanges spill), and a cluster of a driver and
+// three executor processes (skipped with -short).
 var configs = []tpchConfig{
 	{name: "local", opts: []flint.Option{flint.WithSlots(2)}},
 	{name: "one-slot", opts: []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
 	{name: "partitions-3", opts: []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
 	{name: "tiny-batches", opts: []flint.Option{flint.WithSlots(2), flint.WithBatchSize(7)}},
+	{name: "spill", opts: []flint.Option{flint.WithSlots(2), flint.WithOperatorMemory(2 << 20)}},
 	{name: "cluster", executors: 3},
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -99,6 +100,15 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		return nil, err
 	}
 	defer store.Close()
+	if st := executor.StatsOf(ctx); st != nil {
+		start := time.Now()
+		defer func() {
+			st.Wall = time.Since(start)
+			st.PoolPeak = pool.Peak()
+			st.SpilledBytes = spills.BytesWritten()
+			st.ExchangeSpilled = store.SpilledBytes()
+		}()
+	}
 	env := executor.NewEnv(store, d.Sources)
 	defer env.Close()
 

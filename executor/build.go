@@ -16,12 +16,21 @@ import (
 )
 
 type builder struct {
-	ctx  context.Context
-	env  *Env
-	task physical.Task
+	ctx   context.Context
+	env   *Env
+	task  physical.Task
+	stats *Stats // nil unless the query is analyzed
 }
 
-func (b *builder) build(n physical.Node) (op exec.Operator, err error) {
+func (b *builder) build(n physical.Node) (exec.Operator, error) {
+	op, err := b.buildNode(n)
+	if err != nil || b.stats == nil {
+		return op, err
+	}
+	return &statsOp{Operator: op, node: n, st: b.stats}, nil
+}
+
+func (b *builder) buildNode(n physical.Node) (op exec.Operator, err error) {
 	switch n := n.(type) {
 	case *physical.Scan:
 		return b.buildScan(n)

@@ -32,7 +32,7 @@ func Run(ctx context.Context, env *Env, t physical.Task) (result []arrow.RecordB
 			err = fmt.Errorf("internal error in stage %d task %d: %v\n%s", t.Stage.ID, t.Index, r, debug.Stack())
 		}
 	}()
-	b := &builder{ctx: ctx, env: env, task: t}
+	b := &builder{ctx: ctx, env: env, task: t, stats: StatsOf(ctx)}
 	op, err := b.build(t.Stage.Root)
 	if err != nil {
 		return nil, fmt.Errorf("stage %d: %w", t.Stage.ID, err)

@@ -35,7 +35,7 @@ func RunWrite(ctx context.Context, env *Env, t physical.Task) (files []connector
 			}
 		}
 	}()
-	b := &builder{ctx: ctx, env: env, task: t}
+	b := &builder{ctx: ctx, env: env, task: t, stats: StatsOf(ctx)}
 	op, err := b.build(w.Input)
 	if err != nil {
 		return nil, fmt.Errorf("stage %d: %w", t.Stage.ID, err)

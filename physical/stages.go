@@ -142,7 +142,19 @@ func Format(n Node) string {
 
 // Format renders every stage, with exchanges shown as reads of their
 // producing stage.
-func (p *StagePlan) Format() string {
+func (p *StagePlan) Format() string { return p.FormatAnnotated(nil) }
+
+// FormatAnnotated is Format with note(n), when not empty, appended to the
+// line of every node n (EXPLAIN ANALYZE's figures).
+func (p *StagePlan) FormatAnnotated(note func(Node) string) string {
+	line := func(n Node, text string) string {
+		if note != nil {
+			if s := note(n); s != "" {
+				return text + "  [" + s + "]"
+			}
+		}
+		return text
+	}
 	var b strings.Builder
 	for _, s := range p.Stages {
 		tasks := fmt.Sprint(s.Tasks)
@@ -157,10 +169,10 @@ func (p *StagePlan) Format() string {
 		var rec func(n Node, depth int)
 		rec = func(n Node, depth int) {
 			if ex, ok := n.(*Exchange); ok && depth > 0 {
-				fmt.Fprintf(&b, "%sRead %s from stage %d\n", strings.Repeat("  ", depth+1), ex.Kind, ex.ID)
+				b.WriteString(strings.Repeat("  ", depth+1) + line(n, fmt.Sprintf("Read %s from stage %d", ex.Kind, ex.ID)) + "\n")
 				return
 			}
-			b.WriteString(strings.Repeat("  ", depth+1) + n.String() + "\n")
+			b.WriteString(strings.Repeat("  ", depth+1) + line(n, n.String()) + "\n")
 			for _, ch := range n.Children() {
 				rec(ch, depth+1)
 			}

@@ -3,6 +3,7 @@ package sqllogictest
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -35,15 +36,22 @@ type Config struct {
 	Executors int
 }
 
+// SpillMemory is the operator memory of the spill configuration: small
+// enough that sorts, aggregations, joins, windows and exchanges of the
+// TPC-H sample spill.
+const SpillMemory = 4 << 20
+
 // Configs are the standard configurations: several slots, one slot and
 // one partition, more partitions than slots with shuffled (never
-// broadcast) joins, tiny batches, and a cluster of three executor
+// broadcast) joins, tiny batches, a memory pool of a few MiB that makes
+// operators and exchanges spill, and a cluster of three executor
 // processes with tiny batches too.
 var Configs = []Config{
 	{Name: "local", Options: []flint.Option{flint.WithSlots(2)}},
 	{Name: "one-slot", Options: []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
 	{Name: "partitions-3", Options: []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
 	{Name: "tiny-batches", Options: []flint.Option{flint.WithSlots(2), flint.WithBatchSize(3)}},
+	{Name: "spill", Options: []flint.Option{flint.WithSlots(2), flint.WithOperatorMemory(SpillMemory)}},
 	{Name: "cluster", Options: []flint.Option{flint.WithBatchSize(5)}, Executors: 3},
 }
 
@@ -84,11 +92,24 @@ func run(t reporter, path string, cfg Config) {
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	ctx := context.Background()
-	s, err := flint.NewSession(ctx, append(append([]flint.Option(nil), cfg.Options...), flint.WithAllocator(mem))...)
+	workDir, err := os.MkdirTemp("", "flint-slt-")
 	if err != nil {
 		t.Fatalf("%v", err)
 		return
 	}
+	defer os.RemoveAll(workDir)
+	s, err := flint.NewSession(ctx, append(append([]flint.Option(nil), cfg.Options...), flint.WithAllocator(mem), flint.WithWorkDir(workDir))...)
+	if err != nil {
+		t.Fatalf("%v", err)
+		return
+	}
+	defer func() {
+		// Every query removes its exchange and spill files, whatever
+		// happened to it.
+		if left, _ := os.ReadDir(workDir); len(left) > 0 {
+			t.Errorf("%s: files left in the work dir: %v", path, left)
+		}
+	}()
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
