@@ -80,6 +80,19 @@ func (s *Stats) add(n physical.Node, o *OpStats) {
 	t.SpillFiles += o.SpillFiles
 }
 
+// Totals sums the peak reservations (an upper bound of the peak memory
+// of a task that ran every node at once) and the bytes spilled of every
+// node.
+func (s *Stats) Totals() (peak, spilled int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.nodes {
+		peak += o.PeakBytes
+		spilled += o.SpilledBytes
+	}
+	return peak, spilled
+}
+
 // Annotate renders n's figures for a plan line; the time shown is the
 // node's own, its inputs' (children's) time taken out.
 func (s *Stats) Annotate(n physical.Node) string {

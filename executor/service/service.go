@@ -178,8 +178,11 @@ func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb
 		ctx = mempool.WithPool(ctx, s.Memory)
 	}
 	ctx = spill.WithManager(ctx, j.spills)
+	stats := executor.NewStats()
+	ctx = executor.WithStats(ctx, stats)
 	resp, runErr := s.run(ctx, j, spec)
 	resp.Metrics.DurationMs = time.Since(start).Milliseconds()
+	resp.Metrics.PeakMemoryBytes, resp.Metrics.SpilledBytes = stats.Totals()
 	if runErr == nil {
 		return resp, nil
 	}

@@ -921,7 +921,9 @@ type TaskMetrics struct {
 	ShuffleReadRows   int64                  `protobuf:"varint,5,opt,name=shuffle_read_rows,json=shuffleReadRows,proto3" json:"shuffle_read_rows,omitempty"`
 	ShuffleWriteBytes int64                  `protobuf:"varint,6,opt,name=shuffle_write_bytes,json=shuffleWriteBytes,proto3" json:"shuffle_write_bytes,omitempty"`
 	ShuffleWriteRows  int64                  `protobuf:"varint,7,opt,name=shuffle_write_rows,json=shuffleWriteRows,proto3" json:"shuffle_write_rows,omitempty"`
-	InputRows         int64                  `protobuf:"varint,8,opt,name=input_rows,json=inputRows,proto3" json:"input_rows,omitempty"` // rows read from table sources
+	InputRows         int64                  `protobuf:"varint,8,opt,name=input_rows,json=inputRows,proto3" json:"input_rows,omitempty"`                     // rows read from table sources
+	PeakMemoryBytes   int64                  `protobuf:"varint,9,opt,name=peak_memory_bytes,json=peakMemoryBytes,proto3" json:"peak_memory_bytes,omitempty"` // sum of its operators' peak reservations
+	SpilledBytes      int64                  `protobuf:"varint,10,opt,name=spilled_bytes,json=spilledBytes,proto3" json:"spilled_bytes,omitempty"`           // bytes its operators wrote to spill files
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -1008,6 +1010,20 @@ func (x *TaskMetrics) GetShuffleWriteRows() int64 {
 func (x *TaskMetrics) GetInputRows() int64 {
 	if x != nil {
 		return x.InputRows
+	}
+	return 0
+}
+
+func (x *TaskMetrics) GetPeakMemoryBytes() int64 {
+	if x != nil {
+		return x.PeakMemoryBytes
+	}
+	return 0
+}
+
+func (x *TaskMetrics) GetSpilledBytes() int64 {
+	if x != nil {
+		return x.SpilledBytes
 	}
 	return 0
 }
@@ -1747,7 +1763,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x0eResultsRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"!\n" +
 	"\vResultChunk\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data\"\xbd\x02\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\x8e\x03\n" +
 	"\vTaskMetrics\x12\x19\n" +
 	"\brows_out\x18\x01 \x01(\x03R\arowsOut\x12\x1b\n" +
 	"\tbytes_out\x18\x02 \x01(\x03R\bbytesOut\x12\x1f\n" +
@@ -1758,7 +1774,10 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x13shuffle_write_bytes\x18\x06 \x01(\x03R\x11shuffleWriteBytes\x12,\n" +
 	"\x12shuffle_write_rows\x18\a \x01(\x03R\x10shuffleWriteRows\x12\x1d\n" +
 	"\n" +
-	"input_rows\x18\b \x01(\x03R\tinputRows\"\xc7\x01\n" +
+	"input_rows\x18\b \x01(\x03R\tinputRows\x12*\n" +
+	"\x11peak_memory_bytes\x18\t \x01(\x03R\x0fpeakMemoryBytes\x12#\n" +
+	"\rspilled_bytes\x18\n" +
+	" \x01(\x03R\fspilledBytes\"\xc7\x01\n" +
 	"\tTaskEvent\x12'\n" +
 	"\x02id\x18\x01 \x01(\v2\x17.flint.v1.TaskAttemptIdR\x02id\x12\x1f\n" +
 	"\vexecutor_id\x18\x02 \x01(\tR\n" +
