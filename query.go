@@ -20,7 +20,7 @@ import (
 )
 
 func (s *Session) compile(n plan.Node) (*planner.Compiled, error) {
-	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.cfg.broadcastRows, Stats: s.scanStats})
+	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.broadcastRows(), Stats: s.scanStats})
 }
 
 // run executes a logical plan and returns its result batches with the

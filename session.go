@@ -51,6 +51,21 @@ func WithBatchSize(n int) Option { return func(c *config) { c.batchSize = n } }
 // the build side of a join is broadcast instead of shuffled.
 func WithBroadcastThreshold(rows float64) Option { return func(c *config) { c.broadcastRows = rows } }
 
+// broadcastBytesPerRow is what the broadcast threshold assumes a build row
+// costs once in a hash table, against the memory pool.
+const broadcastBytesPerRow = 64
+
+// broadcastRows is the broadcast threshold of local queries: the one set,
+// lowered so that a broadcast table (built once per process, it cannot
+// spill) takes at most an eighth of a limited memory pool.
+func (s *Session) broadcastRows() float64 {
+	rows := s.cfg.broadcastRows
+	if p := s.local.Memory; p != nil && !p.Unlimited() {
+		rows = min(rows, float64(p.Limit()/8/broadcastBytesPerRow))
+	}
+	return rows
+}
+
 // WithAllocator makes every Arrow buffer of the session's queries come from
 // mem (tests use a checked allocator).
 func WithAllocator(mem memory.Allocator) Option { return func(c *config) { c.mem = mem } }

@@ -210,7 +210,7 @@ func (s *Session) write(ctx context.Context, n plan.Node, spec *connectors.Write
 }
 
 func (s *Session) compileWrite(n plan.Node, spec *connectors.WriteSpec) (*planner.Compiled, error) {
-	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.cfg.broadcastRows, Write: spec})
+	return planner.Compile(n, &s.ids, planner.Options{Partitions: s.cfg.partitions, BroadcastRows: s.broadcastRows(), Write: spec})
 }
 
 // writeResultOf reads the one-row result of a cluster write job; what
