@@ -34,6 +34,8 @@ type Config struct {
 	// driver and that many executor processes, whose driver Options must
 	// name (WithDriver; TestSLT starts the cluster).
 	Executors int
+	// ExecutorArgs are added to the executors' command lines.
+	ExecutorArgs []string
 }
 
 // SpillMemory is the operator memory of the spill configuration: small
@@ -45,14 +47,15 @@ const SpillMemory = 4 << 20
 // one partition, more partitions than slots with shuffled (never
 // broadcast) joins, tiny batches, a memory pool of a few MiB that makes
 // operators and exchanges spill, and a cluster of three executor
-// processes with tiny batches too.
+// processes with tiny batches and small pools too.
 var Configs = []Config{
 	{Name: "local", Options: []flint.Option{flint.WithSlots(2)}},
 	{Name: "one-slot", Options: []flint.Option{flint.WithSlots(1), flint.WithPartitions(1)}},
 	{Name: "partitions-3", Options: []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0)}},
 	{Name: "tiny-batches", Options: []flint.Option{flint.WithSlots(2), flint.WithBatchSize(3)}},
 	{Name: "spill", Options: []flint.Option{flint.WithSlots(2), flint.WithOperatorMemory(SpillMemory)}},
-	{Name: "cluster", Options: []flint.Option{flint.WithBatchSize(5)}, Executors: 3},
+	{Name: "cluster", Options: []flint.Option{flint.WithBatchSize(5)}, Executors: 3,
+		ExecutorArgs: []string{"--operator-memory", "8MiB"}},
 }
 
 // Run executes the .slt file at path against a fresh session configured

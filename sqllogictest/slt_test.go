@@ -41,7 +41,7 @@ func TestSLT(t *testing.T) {
 				if testing.Short() {
 					t.Skip("the cluster configuration starts OS processes")
 				}
-				c := clustertest.Start(t, clustertest.Options{Executors: cfg.Executors})
+				c := clustertest.Start(t, clustertest.Options{Executors: cfg.Executors, ExecutorArgs: cfg.ExecutorArgs})
 				cfg.Options = append(cfg.Options[:len(cfg.Options):len(cfg.Options)], flint.WithDriver(c.Addr()))
 			}
 			for _, f := range files {

@@ -18,7 +18,7 @@ import (
 func newExecutorCmd() *cobra.Command {
 	var cfg service.Config
 	var minHeapMiB int
-	var memLimit string
+	var memLimit, opMemory string
 	cmd := &cobra.Command{
 		Use:   "executor --driver HOST:PORT --listen HOST:PORT",
 		Short: "Run a cluster executor: it registers with the driver and runs its tasks",
@@ -53,6 +53,12 @@ dir is used and removed at exit.`,
 					return usagef("--memory-limit: %v", err)
 				}
 			}
+			if opMemory != "" {
+				var err error
+				if cfg.OperatorMemory, err = mempool.ParseBytes(opMemory); err != nil {
+					return usagef("--operator-memory: %v", err)
+				}
+			}
 			if cfg.MemoryLimit > 0 && !cmd.Flags().Changed("gc-min-heap") {
 				// The ballast counts against the GC's soft limit.
 				minHeapMiB = min(minHeapMiB, int(cfg.MemoryLimit>>20)/4)
@@ -85,6 +91,8 @@ dir is used and removed at exit.`,
 	f.StringVar(&cfg.WorkDir, "work-dir", "", "folder for shuffle files, used by this executor alone (default: a new folder under the temp dir)")
 	f.IntVar(&minHeapMiB, "gc-min-heap", 768, "MiB the heap may reach before the Go GC collects (0: Go's default pacing); keep it well below the memory the executor may use")
 	f.StringVar(&memLimit, "memory-limit", "", "memory the executor may use, e.g. 4GiB; its tasks spill to the work dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
+	f.StringVar(&opMemory, "operator-memory", "", "size the operators' memory pool directly, leaving the GC alone (tests)")
+	f.MarkHidden("operator-memory")
 	f.DurationVar(&cfg.StopTimeout, "stop-timeout", 10*time.Second, "on interrupt, let running tasks finish for this long before cancelling them")
 	return cmd
 }

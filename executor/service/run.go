@@ -45,6 +45,10 @@ type Config struct {
 	// tasks' operators reserve from a pool of mempool.PoolFraction of it
 	// and spill beyond, and the Go GC's soft limit follows it.
 	MemoryLimit int64
+	// OperatorMemory, when positive, sizes the pool directly and leaves
+	// the GC alone (tests: a pool of a few MiB makes every operator
+	// spill). It overrides MemoryLimit's pool.
+	OperatorMemory int64
 	// StopTimeout bounds how long Stop lets running tasks finish before
 	// cancelling them (default 10s).
 	StopTimeout time.Duration
@@ -143,6 +147,9 @@ func Start(cfg Config) (*Executor, error) {
 		loopDone: make(chan struct{}), served: make(chan struct{})}
 	if cfg.MemoryLimit > 0 {
 		e.svc.Memory = mempool.ForProcess(cfg.MemoryLimit)
+	}
+	if cfg.OperatorMemory > 0 {
+		e.svc.Memory = mempool.New(cfg.OperatorMemory)
 	}
 	pb.RegisterExecutorServer(e.gs, e.svc)
 	shuffle.NewFlightServer(cfg.WorkDir).Register(e.gs)
