@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -12,6 +13,7 @@ import (
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/internal/clustertest"
 	"github.com/flint-engine/flint/internal/resultcmp"
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/tpch"
 )
 
@@ -33,7 +35,8 @@ type tpchConfig struct {
 	opts []flint.Option
 	// executors > 0 runs the queries on a cluster of that many executor
 	// processes (package internal/clustertest).
-	executors int
+	executors    int
+	executorArgs []string
 }
 
 // TestTPCH runs the 22 TPC-H queries on the committed sample data and
@@ -55,6 +58,34 @@ func TestTPCHSF1(t *testing.T) {
 	runTPCH(t, dir, "testdata/tpch/answers/sf1", configs[:1])
 }
 
+// TestTPCHLarge checks the 22 queries on any scale when FLINT_TPCH_DIR
+// names the Parquet files and FLINT_TPCH_ANSWERS DuckDB's answers for them
+// (cd tools/duckref && go run . answers --dir DIR --out ANSWERS), under
+// the memory limit FLINT_TPCH_MEMORY (e.g. 1GiB; default none), in local
+// mode, and with FLINT_TPCH_EXECUTORS=N also on a cluster of N executor
+// processes with that limit each. For the SF10 acceptance run; CI skips it.
+func TestTPCHLarge(t *testing.T) {
+	dir, answers := os.Getenv("FLINT_TPCH_DIR"), os.Getenv("FLINT_TPCH_ANSWERS")
+	if dir == "" || answers == "" {
+		t.Skip("set FLINT_TPCH_DIR and FLINT_TPCH_ANSWERS")
+	}
+	cfg := tpchConfig{name: "local"}
+	var execArgs []string
+	if m := os.Getenv("FLINT_TPCH_MEMORY"); m != "" {
+		limit, err := mempool.ParseBytes(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.opts = append(cfg.opts, flint.WithMemoryLimit(limit))
+		execArgs = []string{"--memory-limit", m}
+	}
+	cfgs := []tpchConfig{cfg}
+	if n, _ := strconv.Atoi(os.Getenv("FLINT_TPCH_EXECUTORS")); n > 0 {
+		cfgs = append(cfgs, tpchConfig{name: "cluster", executors: n, executorArgs: execArgs})
+	}
+	runTPCH(t, dir, answers, cfgs)
+}
+
 func runTPCH(t *testing.T, dir, answers string, configs []tpchConfig) {
 	for _, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
@@ -66,7 +97,7 @@ func runTPCH(t *testing.T, dir, answers string, configs []tpchConfig) {
 				if testing.Short() {
 					t.Skip("the cluster configuration starts OS processes")
 				}
-				c := clustertest.Start(t, clustertest.Options{Executors: cfg.executors})
+				c := clustertest.Start(t, clustertest.Options{Executors: cfg.executors, ExecutorArgs: cfg.executorArgs})
 				opts = append(opts, flint.WithDriver(c.Addr()))
 			}
 			ctx := context.Background()
