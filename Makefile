@@ -3,7 +3,7 @@ GO ?= go
 SF ?= 1
 BENCH_DIR ?= $(HOME)/.cache/flint/tpch-sf$(SF)
 
-.PHONY: demo test build bench bench-cluster bench-data bench-s3 proto fuzz fuzz-sql fuzz-sql-ci
+.PHONY: demo test build bench bench-memory bench-cluster bench-data bench-s3 proto fuzz fuzz-sql fuzz-sql-ci
 
 build:
 	$(GO) build -o bin/flint ./cmd/flint
@@ -15,9 +15,17 @@ test:
 	$(GO) test ./...
 
 # bench: the 22 TPC-H queries at scale SF, each as a whole flint process,
-# next to DuckDB (2 threads) on the same files; prints times and ratios.
+# next to DuckDB (2 threads) on the same files; prints times, ratios, peak
+# RSS of both and bytes spilled. FLINT_ARGS="--memory-limit 1GiB" passes
+# flags to flint. bench-memory: the heaviest queries under a sweep of
+# --memory-limit values (MEMORY_LIMITS).
 bench: build bench-data
 	./scripts/bench-tpch.sh $(BENCH_DIR)
+
+MEMORY_LIMITS ?= 4GiB 2GiB 1GiB 512MiB
+MEMORY_QUERIES ?= 5 9 18 21
+bench-memory: build bench-data
+	./scripts/bench-memory.sh $(BENCH_DIR) "$(MEMORY_LIMITS)" "$(MEMORY_QUERIES)"
 
 # bench-s3: the 22 queries over s3:// (a local versitygw) next to local
 # files, and a full lineitem scan in MB/s (Flint local, Flint S3, DuckDB).

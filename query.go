@@ -43,8 +43,17 @@ func (s *Session) runWhere(ctx context.Context, n plan.Node, onCluster bool) (*a
 			return nil, nil, err
 		}
 		ctx = exec.WithBatchSize(exec.WithAllocator(ctx, s.cfg.mem), s.cfg.batchSize)
+		qs, _ := ctx.Value(queryStatsKey{}).(*QueryStats)
+		var st *executor.Stats
+		if qs != nil {
+			st = executor.NewStats()
+			ctx = executor.WithStats(ctx, st)
+		}
 		if batches, err = s.local.Execute(ctx, c.Stages); err != nil {
 			return nil, nil, err
+		}
+		if qs != nil {
+			qs.add(st)
 		}
 	}
 	schema := schemaOf(n, batches)
@@ -221,6 +230,39 @@ func (s *Session) textFrame(column, text string) *DataFrame {
 	df := s.frame(&plan.Values{Rows: rows, Out: plan.Schema{col}})
 	df.local = true // EXPLAIN text: no need to ship it to a cluster
 	return df
+}
+
+// QueryStats are the totals of the local queries run with a context from
+// WithQueryStats (flint sql --stats).
+type QueryStats struct {
+	Queries         int
+	Wall            time.Duration
+	PoolPeak        int64 // the memory pool's peak (of the session)
+	SpilledBytes    int64 // written to spill files by operators
+	ExchangeSpilled int64 // exchange data written to files
+}
+
+func (q *QueryStats) add(st *executor.Stats) {
+	q.Queries++
+	q.Wall += st.Wall
+	q.PoolPeak = max(q.PoolPeak, st.PoolPeak)
+	q.SpilledBytes += st.SpilledBytes
+	q.ExchangeSpilled += st.ExchangeSpilled
+}
+
+// String renders the totals on one line.
+func (q *QueryStats) String() string {
+	return fmt.Sprintf("%d queries, %s; memory pool peak %s; spilled %s by operators, %s of exchanges",
+		q.Queries, q.Wall.Round(time.Millisecond), mempool.FormatBytes(q.PoolPeak),
+		mempool.FormatBytes(q.SpilledBytes), mempool.FormatBytes(q.ExchangeSpilled))
+}
+
+type queryStatsKey struct{}
+
+// WithQueryStats returns a context whose local queries add their totals
+// to qs. Not for concurrent queries.
+func WithQueryStats(ctx context.Context, qs *QueryStats) context.Context {
+	return context.WithValue(ctx, queryStatsKey{}, qs)
 }
 
 // explainAnalyze runs n and renders its stages with what each operator

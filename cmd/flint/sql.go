@@ -167,6 +167,7 @@ func newSQLCmd() *cobra.Command {
 	var sf sessionFlags
 	var exprSQL, file, format, out string
 	var timeout time.Duration
+	var stats bool
 	cmd := &cobra.Command{
 		Use:   "sql",
 		Short: "Run SQL statements, in-process or on a cluster (--driver)",
@@ -213,7 +214,15 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 				return timedOut(ctx, err)
 			}
 			defer s.Close()
-			return timedOut(ctx, runSQL(ctx, s, text, f, out, cmd.OutOrStdout()))
+			var qs flint.QueryStats
+			if stats {
+				ctx = flint.WithQueryStats(ctx, &qs)
+			}
+			err = timedOut(ctx, runSQL(ctx, s, text, f, out, cmd.OutOrStdout()))
+			if stats && err == nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "flint: %s\n", &qs)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&exprSQL, "execute", "e", "", "SQL to run")
@@ -221,6 +230,7 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 	cmd.Flags().StringVarP(&file, "file", "f", "", "file with SQL to run")
 	cmd.Flags().StringVar(&format, "format", "", "output format: table, csv or json (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write results to PATH instead of stdout")
+	cmd.Flags().BoolVar(&stats, "stats", false, "print the queries' time, memory pool peak and bytes spilled to stderr (local mode)")
 	sf.register(cmd)
 	return cmd
 }
