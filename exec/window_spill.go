@@ -38,7 +38,7 @@ func (w *windowOp) planExternal() {
 	first := &w.specs[0]
 	var common []int
 	for _, p := range first.PartitionBy {
-		shared := !slices.Contains(common, p)
+		shared := !slices.Contains(common, p) // PARTITION BY a, a
 		for _, s := range w.specs[1:] {
 			shared = shared && slices.Contains(s.PartitionBy, p)
 		}
@@ -54,7 +54,7 @@ func (w *windowOp) planExternal() {
 	}
 	w.sortKeys = slices.Clone(w.pkeys)
 	for _, p := range first.PartitionBy {
-		if !slices.Contains(common, p) && !slices.ContainsFunc(w.sortKeys, func(k SortKey) bool { return k.Col == p }) {
+		if !slices.ContainsFunc(w.sortKeys, func(k SortKey) bool { return k.Col == p }) {
 			w.sortKeys = append(w.sortKeys, SortKey{Col: p})
 		}
 	}
@@ -167,9 +167,9 @@ func (w *windowOp) startExternal(ctx context.Context, buf []arrow.RecordBatch) e
 	return w.ext.finish(ctx)
 }
 
-// nextGroup reads the sorted stream up to a partition boundary at least a
-// batch past the last one and evaluates the whole partitions before it
-// into w.out.
+// nextGroup reads the sorted stream up to a partition boundary at least
+// half a batch past the last one and evaluates the whole partitions before
+// it into w.out.
 func (w *windowOp) nextGroup(ctx context.Context) error {
 	// The previous group's output has been handed out.
 	w.res.Shrink(w.held)
@@ -191,7 +191,7 @@ func (w *windowOp) nextGroup(ctx context.Context) error {
 		cost := w.holdBytes(b)
 		if err := w.res.TryGrow(cost); err != nil {
 			b.Release()
-			return fmt.Errorf("window: %d sorted rows that end no partition yet do not fit in memory: %w", w.pendRows+b.NumRows(), err)
+			return fmt.Errorf("window: %d sorted rows of unfinished partitions do not fit in memory: %w", w.pendRows+b.NumRows(), err)
 		}
 		cut := w.lastPartitionStart(b)
 		if cut < 0 || w.pendRows+int64(cut) < target {
