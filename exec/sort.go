@@ -10,6 +10,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/flint-engine/flint/mempool"
 )
 
 // sortEntry pairs a packed key with its row.
@@ -226,21 +228,26 @@ func sortDrain(ctx context.Context, input Operator) (arrow.RecordBatch, error) {
 	return ConcatBatches(Allocator(ctx), input.Schema(), batches)
 }
 
-// sortOp is a full in-memory sort.
+// sortOp sorts its input within a memory reservation ("Sort"), spilling
+// sorted runs and merging them when the input does not fit (extSort).
 type sortOp struct {
-	input  Operator
-	keys   []SortKey
-	err    error
-	sorted arrow.RecordBatch
-	perm   []int32
-	pos    int
-	ready  bool
+	input Operator
+	keys  []SortKey
+	err   error
+	res   *mempool.Reservation
+	ext   *extSort
+	ready bool
+	stats MemoryStats
+	// passes counts merge passes that wrote runs (tests).
+	passes int
 }
 
 var _ Operator = (*sortOp)(nil)
+var _ MemoryReporter = (*sortOp)(nil)
 
-// NewSort returns an operator that materializes input and emits it ordered
-// by keys, in batches of exec.BatchSize(ctx). Equal keys keep input order.
+// NewSort returns an operator that emits input ordered by keys, in batches
+// of exec.BatchSize(ctx). Equal keys keep input order. It reserves memory
+// from the query's pool and spills sorted runs when the pool is full.
 // Invalid keys are reported by Open.
 func NewSort(input Operator, keys []SortKey) Operator {
 	return &sortOp{input: input, keys: keys, err: sortCheckKeys("sort", input.Schema(), keys)}
@@ -253,40 +260,57 @@ func (s *sortOp) Open(ctx context.Context) error {
 		return s.err
 	}
 	s.release()
+	s.stats = MemoryStats{}
+	s.res = mempool.FromContext(ctx).Register("Sort", true)
+	s.ext = newExtSort(ctx, "sort", s.input.Schema(), s.keys, s.res)
 	return s.input.Open(ctx)
 }
 
 func (s *sortOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if !s.ready {
-		b, err := sortDrain(ctx, s.input)
-		if err != nil {
-			return nil, err
-		}
-		s.sorted, s.perm, s.pos, s.ready = b, sortPermutation(b, s.keys), 0, true
-	}
-	if s.sorted == nil || s.pos >= len(s.perm) {
-		s.release()
-		s.ready = true
+	if s.ext == nil {
 		return nil, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if !s.ready {
+		s.ready = true
+		for {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			b, err := s.input.Next(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if b == nil {
+				break
+			}
+			if err := s.ext.push(ctx, b); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.ext.finish(ctx); err != nil {
+			return nil, err
+		}
 	}
-	end := min(len(s.perm), s.pos+BatchSize(ctx))
-	out, err := TakeBatch(ctx, s.sorted, s.perm[s.pos:end])
-	if err != nil {
-		return nil, fmt.Errorf("sort: %w", err)
+	return s.ext.next(ctx)
+}
+
+// MemoryStats reports the reservation's peak and the runs spilled.
+func (s *sortOp) MemoryStats() MemoryStats {
+	if s.ext != nil {
+		s.stats = MemoryStats{PeakBytes: s.res.Peak(), SpilledBytes: s.ext.spilledBytes, SpillFiles: s.ext.spillFiles}
+		s.passes = s.ext.passes
 	}
-	s.pos = end
-	return out, nil
+	return s.stats
 }
 
 func (s *sortOp) release() {
-	if s.sorted != nil {
-		s.sorted.Release()
-		s.sorted = nil
+	if s.ext != nil {
+		s.MemoryStats()
+		s.ext.close()
+		s.ext = nil
 	}
-	s.perm, s.ready = nil, false
+	s.res.Free()
+	s.res, s.ready = nil, false
 }
 
 func (s *sortOp) Close() error {
@@ -297,6 +321,8 @@ func (s *sortOp) Close() error {
 // topNOp keeps the first n rows in key order with bounded memory: rows not
 // better than the current n-th row are dropped on arrival; survivors are
 // buffered and compacted (sort, keep n) once they exceed max(n, batch size).
+// What it holds is reserved ("TopN"); when n rows do not fit it falls back
+// to an external sort of the surviving rows and emits its first n.
 type topNOp struct {
 	input   Operator
 	keys    []SortKey
@@ -307,9 +333,17 @@ type topNOp struct {
 	pendN   int64
 	out     []arrow.RecordBatch
 	ready   bool
+
+	res     *mempool.Reservation
+	held    int64    // reserved for kept and pending
+	ext     *extSort // the fallback, once started
+	thr     arrow.RecordBatch
+	emitted int64
+	stats   MemoryStats
 }
 
 var _ Operator = (*topNOp)(nil)
+var _ MemoryReporter = (*topNOp)(nil)
 
 // NewTopN returns ORDER BY keys LIMIT n. Among rows with equal keys the
 // earliest input rows win. Invalid keys are reported by Open.
@@ -328,25 +362,73 @@ func (t *topNOp) Open(ctx context.Context) error {
 		return t.err
 	}
 	t.release()
+	t.stats = MemoryStats{}
+	t.res = mempool.FromContext(ctx).Register("TopN", true)
 	return t.input.Open(ctx)
 }
 
 func (t *topNOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if t.res == nil {
+		return nil, nil
+	}
 	if !t.ready {
+		t.ready = true
 		if err := t.consume(ctx); err != nil {
 			return nil, err
 		}
-		t.ready = true
-	}
-	if len(t.out) == 0 {
-		return nil, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if t.ext != nil {
+		if t.emitted >= t.n {
+			t.MemoryStats()
+			t.ext.close()
+			return nil, nil
+		}
+		b, err := t.ext.next(ctx)
+		if err != nil || b == nil {
+			return nil, err
+		}
+		if rest := t.n - t.emitted; b.NumRows() > rest {
+			nb := b.NewSlice(0, rest)
+			b.Release()
+			b = nb
+		}
+		t.emitted += b.NumRows()
+		return b, nil
+	}
+	if len(t.out) == 0 {
+		return nil, nil
+	}
 	b := t.out[0]
 	t.out = t.out[1:]
 	return b, nil
+}
+
+// topNBefore keeps the rows of b strictly before row r of ref in key order
+// (b is released when replaced); nil when none is.
+func topNBefore(ctx context.Context, b, ref arrow.RecordBatch, r int, keys []SortKey, sel []int32) (arrow.RecordBatch, []int32, error) {
+	c := sortMakeRowCmp(b, ref, keys)
+	sel = sel[:0]
+	for i := range int(b.NumRows()) {
+		if c.compare(i, r) < 0 {
+			sel = append(sel, int32(i))
+		}
+	}
+	if len(sel) == int(b.NumRows()) {
+		return b, sel, nil
+	}
+	if len(sel) == 0 {
+		b.Release()
+		return nil, sel, nil
+	}
+	nb, err := TakeBatch(ctx, b, sel)
+	b.Release()
+	if err != nil {
+		return nil, sel, fmt.Errorf("top-n: %w", err)
+	}
+	return nb, sel, nil
 }
 
 func (t *topNOp) consume(ctx context.Context) error {
@@ -364,29 +446,45 @@ func (t *topNOp) consume(ctx context.Context) error {
 			b.Release()
 			continue
 		}
-		if t.kept != nil && t.kept.NumRows() == t.n {
+		switch {
+		case t.kept != nil && t.kept.NumRows() == t.n:
 			// Keep only rows strictly before the current n-th row.
-			last := int(t.n - 1)
-			c := sortMakeRowCmp(b, t.kept, t.keys)
-			sel = sel[:0]
-			for i := range int(b.NumRows()) {
-				if c.compare(i, last) < 0 {
-					sel = append(sel, int32(i))
-				}
+			b, sel, err = topNBefore(ctx, b, t.kept, int(t.n-1), t.keys, sel)
+		case t.thr != nil:
+			b, sel, err = topNBefore(ctx, b, t.thr, 0, t.keys, sel)
+		}
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			continue
+		}
+		if t.ext != nil {
+			if err := t.ext.push(ctx, b); err != nil {
+				return err
 			}
-			if len(sel) == 0 {
+			continue
+		}
+		cost := sortHoldBytes(b)
+		if err := t.res.TryGrow(cost); err != nil {
+			// Compacting keeps at most n of the rows held; if b still does
+			// not fit, n rows are too many to hold: sort externally.
+			if err := t.compact(ctx); err != nil {
 				b.Release()
+				return err
+			}
+			if err := t.res.TryGrow(cost); err != nil {
+				if err := t.startExternal(ctx); err != nil {
+					b.Release()
+					return err
+				}
+				if err := t.ext.push(ctx, b); err != nil {
+					return err
+				}
 				continue
 			}
-			if len(sel) < int(b.NumRows()) {
-				nb, err := TakeBatch(ctx, b, sel)
-				b.Release()
-				if err != nil {
-					return fmt.Errorf("top-n: %w", err)
-				}
-				b = nb
-			}
 		}
+		t.held += cost
 		t.pending = append(t.pending, b)
 		t.pendN += b.NumRows()
 		if t.pendN >= limit {
@@ -395,6 +493,9 @@ func (t *topNOp) consume(ctx context.Context) error {
 			}
 		}
 	}
+	if t.ext != nil {
+		return t.ext.finish(ctx)
+	}
 	if err := t.compact(ctx); err != nil {
 		return err
 	}
@@ -402,6 +503,33 @@ func (t *topNOp) consume(ctx context.Context) error {
 		t.out = SliceBatches(t.kept, BatchSize(ctx))
 		t.kept.Release()
 		t.kept = nil
+	}
+	return nil
+}
+
+// startExternal moves what is held into an external sort, keeping the
+// current n-th row (when there is one) to drop rows that cannot make it.
+func (t *topNOp) startExternal(ctx context.Context) error {
+	t.ext = newExtSort(ctx, "top-n", t.input.Schema(), t.keys, t.res)
+	held := append([]arrow.RecordBatch(nil), t.pending...)
+	if t.kept != nil {
+		if t.kept.NumRows() == t.n {
+			thr, err := TakeBatch(ctx, t.kept, []int32{int32(t.n - 1)})
+			if err != nil {
+				return fmt.Errorf("top-n: %w", err)
+			}
+			t.thr = thr
+		}
+		held = append([]arrow.RecordBatch{t.kept}, held...)
+	}
+	t.kept, t.pending, t.pendN = nil, nil, 0
+	t.res.Shrink(t.held)
+	t.held = 0
+	for i, b := range held {
+		if err := t.ext.push(ctx, b); err != nil {
+			batchReleaseAll(held[i+1:])
+			return err
+		}
 	}
 	return nil
 }
@@ -430,17 +558,48 @@ func (t *topNOp) compact(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("top-n: %w", err)
 	}
+	// kept is already allocated: Grow when (unusually) it costs more.
+	if held := sortHoldBytes(t.kept); held < t.held {
+		t.res.Shrink(t.held - held)
+		t.held = held
+	} else {
+		t.res.Grow(held - t.held)
+		t.held = held
+	}
 	return nil
 }
 
+// MemoryStats reports the reservation's peak and, after a fallback to an
+// external sort, the runs it spilled.
+func (t *topNOp) MemoryStats() MemoryStats {
+	if t.res != nil {
+		t.stats.PeakBytes = t.res.Peak()
+	}
+	if t.ext != nil {
+		t.stats.SpilledBytes, t.stats.SpillFiles = t.ext.spilledBytes, t.ext.spillFiles
+	}
+	return t.stats
+}
+
 func (t *topNOp) release() {
+	t.MemoryStats()
 	if t.kept != nil {
 		t.kept.Release()
 		t.kept = nil
 	}
+	if t.thr != nil {
+		t.thr.Release()
+		t.thr = nil
+	}
+	if t.ext != nil {
+		t.ext.close()
+		t.ext = nil
+	}
 	batchReleaseAll(t.pending)
 	batchReleaseAll(t.out)
 	t.pending, t.out, t.pendN, t.ready = nil, nil, 0, false
+	t.res.Free()
+	t.res, t.held, t.emitted = nil, 0, 0
 }
 
 func (t *topNOp) Close() error {

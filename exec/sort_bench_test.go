@@ -9,6 +9,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flint-engine/flint/mempool"
+	"github.com/flint-engine/flint/spill"
 )
 
 // sortBenchSource replays a small set of distinct batches cyclically until
@@ -88,4 +91,31 @@ func BenchmarkTopN10_6M(b *testing.B) {
 	const rows = 6_000_000
 	src := &sortBenchSource{schema: schema, batches: batches, total: rows}
 	sortBenchRun(b, NewTopN(src, []SortKey{{Col: 0, Desc: true, NullsFirst: true}, {Col: 1}}, 10), rows)
+}
+
+// sortBenchSpillRun is sortBenchRun in a pool of limit bytes, spilling
+// under a temporary directory.
+func sortBenchSpillRun(b *testing.B, op Operator, rows, limit int64) {
+	ctx := mempool.WithPool(context.Background(), mempool.New(limit))
+	ctx = spill.WithManager(ctx, spill.NewManager(b.TempDir()))
+	b.ResetTimer()
+	var st MemoryStats
+	for range b.N {
+		out, err := CollectAll(ctx, op)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batchReleaseAll(out)
+		st = op.(MemoryReporter).MemoryStats()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows)/float64(b.N), "ns/row")
+	b.ReportMetric(float64(st.SpilledBytes)/(1<<20), "MiB-spilled")
+}
+
+// BenchmarkSortSpill1_5M is BenchmarkSort1_5M in a 32 MiB pool.
+func BenchmarkSortSpill1_5M(b *testing.B) {
+	schema, batches := sortBenchBatches(183)
+	const rows = 1_500_000
+	src := &sortBenchSource{schema: schema, batches: batches, total: rows}
+	sortBenchSpillRun(b, NewSort(src, []SortKey{{Col: 0, Desc: true, NullsFirst: true}, {Col: 1}}), rows, 32<<20)
 }

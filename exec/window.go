@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/types"
 )
 
@@ -160,6 +161,13 @@ func winIsInteger(dt arrow.DataType) bool {
 // the spec's partition and order keys, sharing the sort between specs with
 // equal keys) and emits the input rows in their original order with the
 // result columns appended.
+//
+// It reserves what it holds ("Window"). When the input does not fit and
+// every spec partitions by some common columns, it switches to sorting the
+// input externally by those columns (then the first spec's remaining
+// partition and order keys) and evaluates groups of whole partitions as
+// they stream out of the sort; the output is then in that sorted order.
+// Without common partition columns it returns the *mempool.LimitError.
 type windowOp struct {
 	input  Operator
 	specs  []WindowSpec
@@ -167,9 +175,28 @@ type windowOp struct {
 	schema *arrow.Schema
 	out    []arrow.RecordBatch
 	ready  bool
+
+	// sortKeys orders the input for the external path (nil: no partition
+	// column common to every spec); pkeys are its common partition columns,
+	// where groups may be cut; sortedOK marks specs whose own sort is
+	// sortKeys' order, so a sorted group needs no permutation for them.
+	sortKeys []SortKey
+	pkeys    []SortKey
+	sortedOK []bool
+	seqCol   bool  // the sort carries input row numbers after the input columns
+	seq      int64 // next row number
+
+	res      *mempool.Reservation
+	held     int64 // reserved for the buffered input or the output in w.out
+	ext      *extSort
+	extDone  bool
+	pend     []winPending // sorted rows of the partitions not cut yet
+	pendRows int64
+	stats    MemoryStats
 }
 
 var _ Operator = (*windowOp)(nil)
+var _ MemoryReporter = (*windowOp)(nil)
 
 // NewWindow returns an operator whose output is every input column plus
 // one column per spec, in input row order.
@@ -280,6 +307,7 @@ func NewWindow(input Operator, specs []WindowSpec) (Operator, error) {
 	}
 	md := in.Metadata()
 	w.schema = arrow.NewSchema(fields, &md)
+	w.planExternal()
 	return w, nil
 }
 
@@ -295,29 +323,73 @@ func (w *windowOp) Schema() *arrow.Schema { return w.schema }
 
 func (w *windowOp) Open(ctx context.Context) error {
 	w.release()
+	w.stats = MemoryStats{}
+	w.res = mempool.FromContext(ctx).Register("Window", true)
 	return w.input.Open(ctx)
 }
 
 func (w *windowOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if w.res == nil {
+		return nil, nil
+	}
 	if !w.ready {
 		w.ready = true
 		if err := w.compute(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if len(w.out) == 0 {
-		return nil, nil
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for len(w.out) == 0 {
+		if w.ext == nil || w.extDone {
+			return nil, nil
+		}
+		if err := w.nextGroup(ctx); err != nil {
+			return nil, err
+		}
 	}
 	b := w.out[0]
 	w.out = w.out[1:]
 	return b, nil
 }
 
+// compute buffers the input within the reservation and evaluates it in
+// memory, or switches to the external path when it does not fit.
 func (w *windowOp) compute(ctx context.Context) error {
-	in, err := sortDrain(ctx, w.input)
+	var buf []arrow.RecordBatch
+	defer func() { batchReleaseAll(buf) }()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := w.input.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			break
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		cost := w.holdBytes(b)
+		if err := w.res.TryGrow(cost); err != nil {
+			if w.sortKeys == nil {
+				b.Release()
+				return fmt.Errorf("window: the input does not fit and cannot spill (no PARTITION BY column common to every window function): %w", err)
+			}
+			held := buf
+			buf = nil
+			return w.startExternal(ctx, append(held, b))
+		}
+		w.held += cost
+		buf = append(buf, b)
+	}
+	in, err := ConcatBatches(Allocator(ctx), w.input.Schema(), buf)
+	batchReleaseAll(buf)
+	buf = nil
 	if err != nil {
 		return err
 	}
@@ -325,44 +397,93 @@ func (w *windowOp) compute(ctx context.Context) error {
 	if in.NumRows() == 0 {
 		return nil
 	}
-	mem := Allocator(ctx)
-	cols := append([]arrow.Array(nil), in.Columns()...)
-	for _, c := range cols {
-		c.Retain()
+	full, err := w.evaluate(ctx, in, false)
+	if err != nil {
+		return err
 	}
-	perms := map[string][]int32{}
-	for si, s := range w.specs {
-		if err := ctx.Err(); err != nil {
-			batchReleaseAll(cols)
-			return err
-		}
-		keys := make([]SortKey, 0, len(s.PartitionBy)+len(s.OrderBy))
-		for _, p := range s.PartitionBy {
-			keys = append(keys, SortKey{Col: p})
-		}
-		keys = append(keys, s.OrderBy...)
-		id := fmt.Sprint(keys)
-		perm, ok := perms[id]
-		if !ok {
-			perm = sortPermutation(in, keys)
-			perms[id] = perm
-		}
-		res, err := winEval(ctx, mem, in, perm, &s, w.types[si])
-		if err != nil {
-			batchReleaseAll(cols)
-			return fmt.Errorf("window spec %d (%s): %w", si, s.Func, err)
-		}
-		cols = append(cols, res)
-	}
-	full := batchNewOwned(w.schema, cols, in.NumRows())
 	w.out = SliceBatches(full, BatchSize(ctx))
 	full.Release()
 	return nil
 }
 
+// evaluate appends every spec's result column to in. When sorted, in is
+// ordered by w.sortKeys and holds whole partitions of every spec.
+func (w *windowOp) evaluate(ctx context.Context, in arrow.RecordBatch, sorted bool) (arrow.RecordBatch, error) {
+	mem := Allocator(ctx)
+	ncols := w.input.Schema().NumFields()
+	cols := append([]arrow.Array(nil), in.Columns()[:ncols]...)
+	for _, c := range cols {
+		c.Retain()
+	}
+	perms := map[string][]int32{}
+	var identity []int32
+	for si, s := range w.specs {
+		if err := ctx.Err(); err != nil {
+			batchReleaseAll(cols)
+			return nil, err
+		}
+		var perm []int32
+		if sorted && w.sortedOK[si] {
+			if identity == nil {
+				identity = make([]int32, in.NumRows())
+				for i := range identity {
+					identity[i] = int32(i)
+				}
+			}
+			perm = identity
+		} else {
+			keys := make([]SortKey, 0, len(s.PartitionBy)+len(s.OrderBy))
+			for _, p := range s.PartitionBy {
+				keys = append(keys, SortKey{Col: p})
+			}
+			keys = append(keys, s.OrderBy...)
+			if sorted && w.seqCol {
+				keys = append(keys, SortKey{Col: ncols}) // ties in input order
+			}
+			id := fmt.Sprint(keys)
+			var ok bool
+			if perm, ok = perms[id]; !ok {
+				perm = sortPermutation(in, keys)
+				perms[id] = perm
+			}
+		}
+		res, err := winEval(ctx, mem, in, perm, &s, w.types[si])
+		if err != nil {
+			batchReleaseAll(cols)
+			return nil, fmt.Errorf("window spec %d (%s): %w", si, s.Func, err)
+		}
+		cols = append(cols, res)
+	}
+	return batchNewOwned(w.schema, cols, in.NumRows()), nil
+}
+
+// MemoryStats reports the reservation's peak and what the external sort
+// spilled.
+func (w *windowOp) MemoryStats() MemoryStats {
+	if w.res != nil {
+		w.stats.PeakBytes = w.res.Peak()
+	}
+	if w.ext != nil {
+		w.stats.SpilledBytes, w.stats.SpillFiles = w.ext.spilledBytes, w.ext.spillFiles
+	}
+	return w.stats
+}
+
 func (w *windowOp) release() {
+	w.MemoryStats()
 	batchReleaseAll(w.out)
 	w.out, w.ready = nil, false
+	for _, p := range w.pend {
+		p.b.Release()
+	}
+	w.pend, w.pendRows = nil, 0
+	if w.ext != nil {
+		w.ext.close()
+		w.ext = nil
+	}
+	w.extDone, w.seq = false, 0
+	w.res.Free()
+	w.res, w.held = nil, 0
 }
 
 func (w *windowOp) Close() error {
