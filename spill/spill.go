@@ -300,14 +300,63 @@ func FromContext(ctx context.Context) *Manager {
 	return fallback
 }
 
-// BatchBytes is the size of b's Arrow buffers (buffers shared between
-// slices counted whole): what holding b costs.
+// BatchBytes is what holding b costs: the bytes of its Arrow buffers that
+// its rows use. A slice is charged its share, not its parents' whole
+// buffers (which it keeps alive, but so do the other slices of the same
+// batch, each charged its share), so the slices of one batch add up to
+// about the batch.
 func BatchBytes(b arrow.RecordBatch) int64 {
 	var n int64
 	for _, c := range b.Columns() {
-		n += DataBytes(c.Data())
+		n += usedBytes(c.Data())
 	}
 	return n
+}
+
+// usedBytes is DataBytes for the rows of d alone, for the common layouts
+// (fixed width, boolean, strings and binary); others count whole buffers.
+func usedBytes(d arrow.ArrayData) int64 {
+	if d == nil {
+		return 0
+	}
+	bufs := d.Buffers()
+	n, off := int64(d.Len()), int64(d.Offset())
+	bitmap := func() int64 {
+		if len(bufs) > 0 && bufs[0] != nil {
+			return min(int64(bufs[0].Len()), (n+7)/8)
+		}
+		return 0
+	}
+	switch t := d.DataType().(type) {
+	case arrow.FixedWidthDataType:
+		if len(bufs) != 2 || bufs[1] == nil {
+			break
+		}
+		if t.ID() == arrow.BOOL {
+			return bitmap() + min(int64(bufs[1].Len()), (n+7)/8)
+		}
+		return bitmap() + min(int64(bufs[1].Len()), n*int64(t.BitWidth()/8))
+	case *arrow.StringType, *arrow.BinaryType:
+		if len(bufs) != 3 || bufs[1] == nil || n == 0 {
+			break
+		}
+		offs := arrow.Int32Traits.CastFromBytes(bufs[1].Bytes())
+		if int64(len(offs)) < off+n+1 {
+			break
+		}
+		data := int64(offs[off+n] - offs[off])
+		return bitmap() + (n+1)*4 + data
+	case *arrow.LargeStringType, *arrow.LargeBinaryType:
+		if len(bufs) != 3 || bufs[1] == nil || n == 0 {
+			break
+		}
+		offs := arrow.Int64Traits.CastFromBytes(bufs[1].Bytes())
+		if int64(len(offs)) < off+n+1 {
+			break
+		}
+		return bitmap() + (n+1)*8 + (offs[off+n] - offs[off])
+	}
+	return DataBytes(d)
 }
 
 // DataBytes sums the lengths of the buffers of d, its children and its

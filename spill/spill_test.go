@@ -77,3 +77,34 @@ func TestRoundTripAndCleanup(t *testing.T) {
 		t.Fatal("create after close")
 	}
 }
+
+func TestBatchBytesOfSlices(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "i", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "b", Type: arrow.FixedWidthTypes.Boolean}}, nil)
+	rb := array.NewRecordBuilder(mem, schema)
+	for i := range 1000 {
+		rb.Field(0).(*array.Int64Builder).Append(int64(i))
+		rb.Field(1).(*array.StringBuilder).Append("0123456789")
+		rb.Field(2).(*array.BooleanBuilder).Append(i%2 == 0)
+	}
+	b := rb.NewRecordBatch()
+	rb.Release()
+	defer b.Release()
+	whole := BatchBytes(b)
+	var sum int64
+	for i := int64(0); i < 1000; i += 100 {
+		s := b.NewSlice(i, i+100)
+		sum += BatchBytes(s)
+		s.Release()
+	}
+	// The ten slices add up to about the batch (offsets overlap by one
+	// entry per slice; padding is not charged).
+	if sum > whole+1000 || sum < whole/2 {
+		t.Fatalf("slices charged %d bytes, the batch %d", sum, whole)
+	}
+	if min := int64(1000*8 + 1000*10); whole < min {
+		t.Fatalf("batch charged %d bytes, less than its data %d", whole, min)
+	}
+}
