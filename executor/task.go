@@ -105,13 +105,18 @@ func writeOutput(ctx context.Context, env *Env, op exec.Operator, out *physical.
 }
 
 func partitionInto(ctx context.Context, op exec.Operator, w shuffle.Writer, out *physical.Exchange, keys []int, n, rr int) error {
+	// Hash partitioning cuts every batch into n pieces; pieces are
+	// gathered per partition up to a batch before they are written, so
+	// exchanges (and the operators reading them) see whole batches.
+	co := coalescer{w: w, parts: make([]pending, n), target: int64(exec.BatchSize(ctx)), schema: op.Schema()}
+	defer co.release()
 	for {
 		b, err := op.Next(ctx)
 		if err != nil {
 			return err
 		}
 		if b == nil {
-			return nil
+			return co.flushAll(ctx)
 		}
 		if b.NumRows() == 0 {
 			b.Release()
@@ -136,13 +141,71 @@ func partitionInto(ctx context.Context, op exec.Operator, w shuffle.Writer, out 
 				case err != nil || pb.NumRows() == 0:
 					pb.Release()
 				default:
-					err = w.Write(ctx, p, pb)
+					err = co.add(ctx, p, pb)
 				}
 			}
 		}
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// coalescer gathers small batches per partition into batches of about
+// target rows before writing them.
+type coalescer struct {
+	w      shuffle.Writer
+	parts  []pending
+	target int64
+	schema *arrow.Schema
+}
+
+type pending struct {
+	batches []arrow.RecordBatch
+	rows    int64
+}
+
+func (c *coalescer) add(ctx context.Context, p int, b arrow.RecordBatch) error {
+	if b.NumRows() >= c.target/2 && len(c.parts[p].batches) == 0 {
+		return c.w.Write(ctx, p, b)
+	}
+	pp := &c.parts[p]
+	pp.batches = append(pp.batches, b)
+	pp.rows += b.NumRows()
+	if pp.rows >= c.target {
+		return c.flush(ctx, p)
+	}
+	return nil
+}
+
+func (c *coalescer) flush(ctx context.Context, p int) error {
+	pp := &c.parts[p]
+	if len(pp.batches) == 0 {
+		return nil
+	}
+	bs := pp.batches
+	pp.batches, pp.rows = nil, 0
+	merged, err := exec.ConcatBatches(exec.Allocator(ctx), c.schema, bs)
+	releaseBatches(bs)
+	if err != nil {
+		return err
+	}
+	return c.w.Write(ctx, p, merged)
+}
+
+func (c *coalescer) flushAll(ctx context.Context) error {
+	for p := range c.parts {
+		if err := c.flush(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *coalescer) release() {
+	for p := range c.parts {
+		releaseBatches(c.parts[p].batches)
+		c.parts[p].batches = nil
 	}
 }
 
