@@ -203,6 +203,7 @@ type hashAggregate struct {
 	phase    aggPhase
 	hashes   []uint64
 	ids      []uint32
+	presize  int // groups the spilled table held: the next one is sized alike
 	keyCols  []arrow.Array
 	states   []arrow.Array
 	sel      []int32  // rows a mask keeps
@@ -397,9 +398,6 @@ func NewHashAggregate(input Operator, groupCols []int, aggs []AggSpec, mode AggM
 	h.in.strs = append(h.in.strs, h.in.strKeys...)
 	h.skipRows = aggSkipProbeRows
 	h.initMem()
-	if err := h.initSpill(); err != nil {
-		return nil, err
-	}
 	return h, nil
 }
 
@@ -428,22 +426,46 @@ func (h *hashAggregate) Open(ctx context.Context) error {
 // newTable starts an empty group table with fresh aggregate states.
 func (h *hashAggregate) newTable() error {
 	h.table, h.ngroups, h.emitted = nil, 0, 0
+	h.tableReset()
+	// After a spill the next table fills up alike: keep the kernels'
+	// slices and size the slots for as many groups, if the pool grants it
+	// now.
+	presize := h.presize
+	h.presize = 0
+	if presize > 0 {
+		keep := int64(aggSlotsAfter(aggInitialSlots, 0, presize)) * h.slotBytes
+		for _, k := range h.kernels {
+			if k != nil {
+				keep += k.bytesFor(0)
+			}
+		}
+		if h.res.TryGrow(keep) != nil {
+			presize = 0
+		}
+	}
 	if len(h.groupCols) > 0 {
 		t, err := hashing.NewTable(h.keyTypes)
 		if err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
+		}
+		if presize > 0 {
+			t.Reserve(presize)
+			h.slots = aggSlotsAfter(aggInitialSlots, 0, presize)
 		}
 		h.table = t
 	} else {
 		h.ngroups = 1
 	}
 	for i, a := range h.aggs {
-		k, err := newAggKernel(a.Func, h.argTypes[i], a.Name)
-		if err != nil {
-			return err
+		if k := h.kernels[i]; k != nil && presize > 0 {
+			k.reset()
+		} else {
+			var err error
+			if h.kernels[i], err = newAggKernel(a.Func, h.argTypes[i], a.Name); err != nil {
+				return err
+			}
 		}
-		k.resize(h.ngroups)
-		h.kernels[i] = k
+		h.kernels[i].resize(h.ngroups)
 		if d := h.distinct[i]; d != nil {
 			dt, err := hashing.NewTable([]arrow.DataType{arrow.PrimitiveTypes.Uint32, h.argTypes[i]})
 			if err != nil {
@@ -454,7 +476,6 @@ func (h *hashAggregate) newTable() error {
 	}
 	h.live = true
 	h.rowsIn = 0
-	h.tableReset()
 	return nil
 }
 
@@ -468,7 +489,7 @@ func (h *hashAggregate) ensureTable() error {
 
 // dropTable lets go of the table and states and gives their memory back.
 func (h *hashAggregate) dropTable() {
-	h.table, h.ngroups, h.emitted, h.live = nil, 0, 0, false
+	h.table, h.ngroups, h.emitted, h.live, h.presize = nil, 0, 0, false, 0
 	for i := range h.kernels {
 		h.kernels[i] = nil
 		if d := h.distinct[i]; d != nil {

@@ -30,6 +30,8 @@ type aggKernel interface {
 	// bytesFor estimates the Go heap the state holds once resized to n
 	// groups (slice capacities as aggGrow leaves them, string bytes).
 	bytesFor(n int) int64
+	// reset empties the state (no groups), keeping its slices' memory.
+	reset()
 }
 
 func aggGrow[T any](s []T, n int) []T {
@@ -148,6 +150,8 @@ type aggCount struct{ counts []int64 }
 
 func (k *aggCount) resize(n int) { k.counts = aggGrow(k.counts, n) }
 
+func (k *aggCount) reset() { k.counts = k.counts[:0] }
+
 func (k *aggCount) bytesFor(n int) int64 { return aggCapBytes(k.counts, n) }
 
 func (k *aggCount) update(arr arrow.Array, groups []uint32) error {
@@ -200,6 +204,8 @@ func (k *aggSumInt[T]) resize(n int) {
 	k.sum = aggGrow(k.sum, n)
 	k.cnt = aggGrow(k.cnt, n)
 }
+
+func (k *aggSumInt[T]) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
 
 func (k *aggSumInt[T]) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
 
@@ -295,6 +301,8 @@ func (k *aggSumFloat[T]) resize(n int) {
 	k.cnt = aggGrow(k.cnt, n)
 }
 
+func (k *aggSumFloat[T]) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
+
 func (k *aggSumFloat[T]) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
 
 func (k *aggSumFloat[T]) update(arr arrow.Array, groups []uint32) error {
@@ -375,6 +383,8 @@ func (k *aggSumDec) resize(n int) {
 	k.sum = aggGrow(k.sum, n)
 	k.cnt = aggGrow(k.cnt, n)
 }
+
+func (k *aggSumDec) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
 
 func (k *aggSumDec) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
 
@@ -480,6 +490,8 @@ func (k *aggMinMax[T]) resize(n int) {
 	k.seen = aggGrow(k.seen, n)
 }
 
+func (k *aggMinMax[T]) reset() { k.vals, k.seen = k.vals[:0], k.seen[:0] }
+
 func (k *aggMinMax[T]) bytesFor(n int) int64 { return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) }
 
 func (k *aggMinMax[T]) update(arr arrow.Array, groups []uint32) error {
@@ -539,6 +551,8 @@ func (k *aggMinMaxDec) resize(n int) {
 	k.seen = aggGrow(k.seen, n)
 }
 
+func (k *aggMinMaxDec) reset() { k.vals, k.seen = k.vals[:0], k.seen[:0] }
+
 func (k *aggMinMaxDec) bytesFor(n int) int64 { return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) }
 
 func (k *aggMinMaxDec) update(arr arrow.Array, groups []uint32) error {
@@ -589,6 +603,11 @@ type aggMinMaxStr struct {
 func (k *aggMinMaxStr) resize(n int) {
 	k.vals = aggGrow(k.vals, n)
 	k.seen = aggGrow(k.seen, n)
+}
+
+func (k *aggMinMaxStr) reset() {
+	clear(k.vals) // let the strings go
+	k.vals, k.seen, k.strBytes = k.vals[:0], k.seen[:0], 0
 }
 
 func (k *aggMinMaxStr) bytesFor(n int) int64 {
@@ -651,6 +670,8 @@ func (k *aggMinMaxBool) resize(n int) {
 	k.seen = aggGrow(k.seen, n)
 }
 
+func (k *aggMinMaxBool) reset() { k.vals, k.seen = k.vals[:0], k.seen[:0] }
+
 func (k *aggMinMaxBool) bytesFor(n int) int64 {
 	return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) + aggCapBytes(k.scratch, 0)
 }
@@ -705,6 +726,8 @@ func (k *aggVar) resize(n int) {
 	k.mean = aggGrow(k.mean, n)
 	k.m2 = aggGrow(k.m2, n)
 }
+
+func (k *aggVar) reset() { k.cnt, k.mean, k.m2 = k.cnt[:0], k.mean[:0], k.m2[:0] }
 
 func (k *aggVar) bytesFor(n int) int64 {
 	return aggCapBytes(k.cnt, n) + aggCapBytes(k.mean, n) + aggCapBytes(k.m2, n) + aggCapBytes(k.scratch, 0)

@@ -88,9 +88,9 @@ func aggSpillPartition(h uint64, level int) int {
 }
 
 // initSpill lays out spill files (single and final modes with group
-// columns: the ones that spill).
+// columns: the ones that spill), on the first spill.
 func (h *hashAggregate) initSpill() error {
-	if h.mode == AggPartial || len(h.groupCols) == 0 {
+	if h.spillSchema != nil {
 		return nil
 	}
 	var fields []arrow.Field
@@ -140,6 +140,9 @@ func (h *hashAggregate) initSpill() error {
 // spillTable writes the table's groups to this run's partitions and drops
 // the table.
 func (h *hashAggregate) spillTable(ctx context.Context) error {
+	if err := h.initSpill(); err != nil {
+		return err
+	}
 	if h.runFiles == nil {
 		h.runFiles = make([][]*spill.File, aggSpillFanout)
 	}
@@ -184,16 +187,18 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 			return err
 		}
 	}
-	// The states are written: give their memory back before the pairs
-	// need a copy of the keys.
-	var states int64
-	for i, k := range h.kernels {
-		states += k.bytesFor(h.ngroups)
-		h.kernels[i] = nil
-	}
-	h.res.Shrink(states)
-	if err := h.spillPairs(ctx, ws); err != nil {
-		return err
+	if h.hasDistinct {
+		// The states are written: give their memory back before the
+		// pairs need a copy of the keys.
+		var states int64
+		for i, k := range h.kernels {
+			states += k.bytesFor(h.ngroups)
+			h.kernels[i] = nil
+		}
+		h.res.Shrink(states)
+		if err := h.spillPairs(ctx, ws); err != nil {
+			return err
+		}
 	}
 	for p, w := range ws {
 		if w == nil {
@@ -208,14 +213,23 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 		h.stats.SpilledBytes += f.Size()
 		h.stats.SpillFiles++
 	}
-	h.dropTable()
+	// Drop the table but keep the kernels (their reservation is given
+	// back; newTable asks for it again).
+	h.presize = h.ngroups
+	h.table, h.ngroups, h.live = nil, 0, false
+	for _, d := range h.distinct {
+		if d != nil {
+			d.reset(nil)
+		}
+	}
+	h.freeTableMem()
 	return nil
 }
 
 // spillPairs writes the DISTINCT aggregates' (group, value) pairs, each as
 // a row of the group's key and the value, states NULL.
 func (h *hashAggregate) spillPairs(ctx context.Context, ws []*spill.Writer) error {
-	if !h.hasDistinct || h.ngroups == 0 {
+	if h.ngroups == 0 {
 		return nil
 	}
 	mem := Allocator(ctx)
