@@ -378,6 +378,7 @@ func NewHashAggregate(input Operator, groupCols []int, aggs []AggSpec, mode AggM
 			}
 		}
 		h.distinct = append(h.distinct, d)
+		h.hasDistinct = h.hasDistinct || d != nil
 	}
 	if mode == AggFinal && next != nf {
 		return nil, fmt.Errorf("hash aggregate: final input has %d columns, expected %d (group + state columns)", nf, next)
@@ -547,13 +548,19 @@ func (h *hashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		case aggPhaseMerge:
 			if len(h.parts) == 0 {
 				h.phase = aggPhaseDone
+				if len(h.groupCols) == 0 {
+					// A global aggregate's one row, once every
+					// partition of its DISTINCT values is folded in.
+					h.finishGlobal()
+					h.emitting = true
+				}
 				continue
 			}
 			spilled, err := h.mergeNext(ctx)
 			if err != nil {
 				return nil, err
 			}
-			h.emitting = !spilled
+			h.emitting = !spilled && len(h.groupCols) > 0
 		case aggPhaseDone:
 			return nil, nil
 		}
@@ -664,8 +671,12 @@ func (h *hashAggregate) feed(ctx context.Context, b arrow.RecordBatch, lay *aggL
 // free memory that later rows can use.
 func (h *hashAggregate) canFlush() bool {
 	switch {
-	case h.table == nil || h.ngroups == 0:
-		return false // nothing to give back; global aggregates hold O(1) state
+	case h.table == nil:
+		// A global aggregate holds O(1) state but for DISTINCT values,
+		// which spill partitioned by value.
+		return h.hasDistinct && h.level <= aggSpillMaxLevel && h.distinctValues() > 0
+	case h.ngroups == 0:
+		return false
 	case h.mode == AggPartial:
 		return true
 	case h.level > aggSpillMaxLevel:
@@ -707,6 +718,9 @@ func (h *hashAggregate) consumeBatch(ctx context.Context, b arrow.RecordBatch, l
 			err = h.updateAgg(ctx, i, k, b, lay, ids)
 		case h.distinct[i] != nil:
 			err = h.distinct[i].update(ctx, k, b.Column(lay.vals[i]), ids)
+		case len(lay.cols[i]) == 0:
+			// Not in this layout: global spill files hold DISTINCT
+			// values only.
 		default:
 			h.states = h.states[:0]
 			for _, c := range lay.cols[i] {

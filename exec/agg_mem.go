@@ -80,9 +80,9 @@ func (h *hashAggregate) initMem() {
 }
 
 // openMem registers the reservation. Aggregates without group columns hold
-// O(1) state (DISTINCT aside) and cannot spill.
+// O(1) state but for DISTINCT values, which spill: the others cannot.
 func (h *hashAggregate) openMem(ctx context.Context) {
-	h.res = mempool.FromContext(ctx).Register(h.resName(), len(h.groupCols) > 0)
+	h.res = mempool.FromContext(ctx).Register(h.resName(), len(h.groupCols) > 0 || h.hasDistinct)
 	h.spills = spill.FromContext(ctx)
 	h.stats = MemoryStats{}
 	h.step, h.deepest = 0, 0

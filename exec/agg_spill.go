@@ -37,9 +37,17 @@ import (
 // The partition bits come from the key hash remixed with a salt of their
 // own, so they are independent of the exchange partition (PartitionOf,
 // another salt: every row of this task has the same one) and of the
-// table's slots (the raw hash's top bits). Aggregates without group
-// columns hold O(1) state and never spill; with a DISTINCT aggregate their
-// value table must fit.
+// table's slots (the raw hash's top bits).
+//
+// An aggregate without group columns holds O(1) state, but for the values
+// of its DISTINCT aggregates: those spill alone, partitioned by the hash
+// of the value, and the DISTINCT aggregates start over (their values are
+// all in the files). Each partition, a disjoint set of values, is
+// deduplicated on its own into fresh DISTINCT kernels whose states are
+// then merged into accumulators (distAcc) — every aggregate's state merges
+// across disjoint inputs. A partition that spills again is dropped from
+// the accumulators' view; its sub-partitions fold in later. The other
+// aggregates never leave memory.
 //
 // Spill writers buffer 256 KiB each; the 16 of a spill exist only while
 // it runs and are not reserved.
@@ -56,7 +64,8 @@ type aggSpill struct {
 	spills      *spill.Manager
 	spillSchema *arrow.Schema // keys, states of the other aggregates, DISTINCT values
 	spillIn     aggLayout     // how spilled batches are merged
-	hasDistinct bool
+	hasDistinct bool          // some aggregate is DISTINCT
+	distAcc     []aggKernel   // global aggregates: DISTINCT states of merged partitions
 
 	level    int             // hash bits the current run partitions by
 	runFiles [][]*spill.File // per partition, what the current run spilled; nil: nothing
@@ -106,7 +115,7 @@ func (h *hashAggregate) initSpill() error {
 		lay.masks = append(lay.masks, -1)
 		lay.vals = append(lay.vals, -1)
 		var cols []int
-		if !a.Distinct {
+		if !a.Distinct && len(h.keyTypes) > 0 { // global states stay in memory
 			st := AggStateTypes(a.Func, h.argTypes[i])
 			if st == nil {
 				return fmt.Errorf("hash aggregate: %s: no state types for %s", a.Name, h.argTypes[i])
@@ -123,7 +132,6 @@ func (h *hashAggregate) initSpill() error {
 	}
 	for i, a := range h.aggs {
 		if a.Distinct {
-			h.hasDistinct = true
 			lay.vals[i] = len(fields)
 			if aggIsString(h.argTypes[i]) {
 				lay.strs = append(lay.strs, len(fields))
@@ -146,7 +154,6 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 	if h.runFiles == nil {
 		h.runFiles = make([][]*spill.File, aggSpillFanout)
 	}
-	mem := Allocator(ctx)
 	ws := make([]*spill.Writer, aggSpillFanout)
 	defer func() {
 		for _, w := range ws {
@@ -155,6 +162,10 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 			}
 		}
 	}()
+	if h.table == nil {
+		return h.spillValues(ctx, ws)
+	}
+	mem := Allocator(ctx)
 	chunk := aggSpillChunk(ctx)
 	for from := 0; from < h.ngroups; from += chunk {
 		if err := ctx.Err(); err != nil {
@@ -181,7 +192,7 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 				cols = append(cols, array.MakeArrayOfNull(mem, h.spillSchema.Field(c).Type, to-from))
 			}
 		}
-		err = h.writeParts(ctx, ws, cols, to-from)
+		err = h.writeParts(ctx, ws, cols, cols[:len(h.keyTypes)], to-from)
 		aggRelease(cols)
 		if err != nil {
 			return err
@@ -200,6 +211,25 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := h.finishSpill(ws); err != nil {
+		return err
+	}
+	// Drop the table but keep the kernels (their reservation is given
+	// back; newTable asks for it again).
+	h.presize = h.ngroups
+	h.table, h.ngroups, h.live = nil, 0, false
+	for _, d := range h.distinct {
+		if d != nil {
+			d.reset(nil)
+		}
+	}
+	h.freeTableMem()
+	return nil
+}
+
+// finishSpill closes the writers of a spill and adds their files to the
+// run's partitions.
+func (h *hashAggregate) finishSpill(ws []*spill.Writer) error {
 	for p, w := range ws {
 		if w == nil {
 			continue
@@ -213,17 +243,127 @@ func (h *hashAggregate) spillTable(ctx context.Context) error {
 		h.stats.SpilledBytes += f.Size()
 		h.stats.SpillFiles++
 	}
-	// Drop the table but keep the kernels (their reservation is given
-	// back; newTable asks for it again).
-	h.presize = h.ngroups
-	h.table, h.ngroups, h.live = nil, 0, false
-	for _, d := range h.distinct {
-		if d != nil {
-			d.reset(nil)
+	return nil
+}
+
+// spillValues writes a global aggregate's DISTINCT values, partitioned by
+// value, and starts its DISTINCT aggregates over.
+func (h *hashAggregate) spillValues(ctx context.Context, ws []*spill.Writer) error {
+	mem := Allocator(ctx)
+	chunk := aggSpillChunk(ctx)
+	nf := h.spillSchema.NumFields()
+	for i, d := range h.distinct {
+		if d == nil {
+			continue
+		}
+		np := d.table.Len()
+		for p0 := 0; p0 < np; p0 += chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			p1 := min(p0+chunk, np)
+			pk, err := d.table.Keys(mem, p0, p1)
+			if err != nil {
+				return fmt.Errorf("hash aggregate: %w", err)
+			}
+			cols := make([]arrow.Array, 0, nf)
+			for c := range nf {
+				if c == h.spillIn.vals[i] {
+					pk[1].Retain()
+					cols = append(cols, pk[1])
+				} else {
+					cols = append(cols, array.MakeArrayOfNull(mem, h.spillSchema.Field(c).Type, p1-p0))
+				}
+			}
+			aggRelease(pk)
+			err = h.writeParts(ctx, ws, cols, cols[h.spillIn.vals[i]:h.spillIn.vals[i]+1], p1-p0)
+			aggRelease(cols)
+			if err != nil {
+				return err
+			}
 		}
 	}
-	h.freeTableMem()
+	if err := h.finishSpill(ws); err != nil {
+		return err
+	}
+	if err := h.restartDistinct(); err != nil {
+		return err
+	}
+	h.freeTableMem() // the next reserve asks again for what is left
 	return nil
+}
+
+// restartDistinct gives a global aggregate's DISTINCT aggregates fresh
+// kernels and value tables.
+func (h *hashAggregate) restartDistinct() error {
+	for i, d := range h.distinct {
+		if d == nil {
+			continue
+		}
+		k, err := newAggKernel(h.aggs[i].Func, h.argTypes[i], h.aggs[i].Name)
+		if err != nil {
+			return err
+		}
+		k.resize(1)
+		h.kernels[i] = k
+		t, err := hashing.NewTable([]arrow.DataType{arrow.PrimitiveTypes.Uint32, h.argTypes[i]})
+		if err != nil {
+			return err
+		}
+		d.reset(t)
+	}
+	return nil
+}
+
+// distinctValues is the number of DISTINCT values held.
+func (h *hashAggregate) distinctValues() int {
+	n := 0
+	for _, d := range h.distinct {
+		if d != nil && d.table != nil {
+			n += d.table.Len()
+		}
+	}
+	return n
+}
+
+// foldDistinct merges the DISTINCT states of a global aggregate's merged
+// partition into the accumulators.
+func (h *hashAggregate) foldDistinct(ctx context.Context) error {
+	mem := Allocator(ctx)
+	zero := []uint32{0}
+	for i, d := range h.distinct {
+		if d == nil {
+			continue
+		}
+		if h.distAcc[i] == nil {
+			k, err := newAggKernel(h.aggs[i].Func, h.argTypes[i], h.aggs[i].Name)
+			if err != nil {
+				return err
+			}
+			k.resize(1)
+			h.distAcc[i] = k
+		}
+		st, err := h.kernels[i].partial(mem, 0, 1)
+		if err != nil {
+			return fmt.Errorf("hash aggregate: %w", err)
+		}
+		err = h.distAcc[i].merge(st, zero)
+		aggRelease(st)
+		if err != nil {
+			return fmt.Errorf("hash aggregate: %w", err)
+		}
+	}
+	return nil
+}
+
+// finishGlobal makes the accumulated DISTINCT states the ones emitted.
+func (h *hashAggregate) finishGlobal() {
+	for i, k := range h.distAcc {
+		if k != nil {
+			h.kernels[i] = k
+		}
+	}
+	h.distAcc = nil
 }
 
 // spillPairs writes the DISTINCT aggregates' (group, value) pairs, each as
@@ -285,7 +425,7 @@ func (h *hashAggregate) spillPairs(ctx context.Context, ws []*spill.Writer) erro
 				}
 			}
 			aggRelease(pk)
-			err = h.writeParts(ctx, ws, cols, p1-p0)
+			err = h.writeParts(ctx, ws, cols, cols[:len(keys)], p1-p0)
 			aggRelease(cols)
 			if err != nil {
 				return err
@@ -296,15 +436,15 @@ func (h *hashAggregate) spillPairs(ctx context.Context, ws []*spill.Writer) erro
 }
 
 // writeParts writes the n rows of cols (spill schema) to the writers of
-// their partitions.
-func (h *hashAggregate) writeParts(ctx context.Context, ws []*spill.Writer, cols []arrow.Array, n int) error {
+// their partitions, which the hash of hashCols picks.
+func (h *hashAggregate) writeParts(ctx context.Context, ws []*spill.Writer, cols, hashCols []arrow.Array, n int) error {
 	if cap(h.partHashes) < n {
 		h.partHashes = make([]uint64, n)
 		h.partOf = make([]uint8, n)
 		h.perm = make([]int32, n)
 	}
 	hashes := h.partHashes[:n]
-	if err := hashing.HashColumns(cols[:len(h.keyTypes)], hashes); err != nil {
+	if err := hashing.HashColumns(hashCols, hashes); err != nil {
 		return fmt.Errorf("hash aggregate: %w", err)
 	}
 	var start [aggSpillFanout + 1]int
@@ -370,7 +510,7 @@ func (h *hashAggregate) writePart(ctx context.Context, ws []*spill.Writer, p int
 // endRun spills what the table holds and queues the run's partitions for
 // merging.
 func (h *hashAggregate) endRun(ctx context.Context) error {
-	if h.table != nil && h.ngroups > 0 {
+	if (h.table != nil && h.ngroups > 0) || (h.table == nil && h.distinctValues() > 0) {
 		if err := h.spillTable(ctx); err != nil {
 			return err
 		}
@@ -381,7 +521,9 @@ func (h *hashAggregate) endRun(ctx context.Context) error {
 		}
 	}
 	h.runFiles = nil
-	h.dropTable()
+	if len(h.groupCols) > 0 {
+		h.dropTable() // a global aggregate keeps its states
+	}
 	return nil
 }
 
@@ -393,7 +535,18 @@ func (h *hashAggregate) mergeNext(ctx context.Context) (spilled bool, err error)
 	h.cur = p
 	h.level = p.level + 1
 	h.deepest = max(h.deepest, h.level)
-	if err := h.ensureTable(); err != nil {
+	global := len(h.groupCols) == 0
+	if global {
+		// Fresh DISTINCT aggregates for this partition's values; the
+		// others keep their state.
+		if h.distAcc == nil {
+			h.distAcc = make([]aggKernel, len(h.aggs))
+		}
+		if err := h.restartDistinct(); err != nil {
+			return false, err
+		}
+		h.freeTableMem()
+	} else if err := h.ensureTable(); err != nil {
 		return false, err
 	}
 	for i, f := range p.files {
@@ -406,6 +559,9 @@ func (h *hashAggregate) mergeNext(ctx context.Context) (spilled bool, err error)
 	h.cur = nil
 	if h.runFiles != nil {
 		return true, h.endRun(ctx)
+	}
+	if global {
+		return false, h.foldDistinct(ctx)
 	}
 	return false, nil
 }
@@ -456,6 +612,7 @@ func (h *hashAggregate) removeSpills() {
 	}
 	h.runFiles = nil
 	h.level = 0
+	h.distAcc = nil
 }
 
 // aggSpillChunk is the rows per spilled batch: the batch size, but at

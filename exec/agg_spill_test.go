@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -185,6 +186,8 @@ func TestHashAggregateSpillSingle(t *testing.T) {
 			want := aggReference(rows, g.cols, specs)
 			for _, bs := range aggSpillBatchSizesFor(gi*len(specSets) + si) {
 				t.Run(fmt.Sprintf("%s/%s/bs%d", g.name, ss.name, bs), func(t *testing.T) {
+					t.Parallel()
+					want := slices.Clone(want) // sorted in place
 					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 					defer mem.AssertSize(t, 0)
 					env := newAggSpillEnv(t, mem, 64<<10, bs)
@@ -227,6 +230,8 @@ func TestHashAggregateSpillTwoPhase(t *testing.T) {
 			want := aggReference(rows, g.cols, specs)
 			for _, bs := range aggSpillBatchSizesFor(gi*len(specSets) + si) {
 				t.Run(fmt.Sprintf("%s/%s/bs%d", g.name, ss.name, bs), func(t *testing.T) {
+					t.Parallel()
+					want := slices.Clone(want) // sorted in place
 					mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 					defer mem.AssertSize(t, 0)
 					var partials []arrow.RecordBatch
@@ -359,7 +364,6 @@ func TestHashAggregateSpillLimitError(t *testing.T) {
 	}{
 		{"single", AggSingle, []int{0}, aggTestSpecs, 2 << 10, "HashAggregate (single)"},
 		{"partial", AggPartial, []int{1}, aggTestSpecs, 2 << 10, "HashAggregate (partial)"},
-		{"global distinct", AggSingle, nil, aggTestDistinct, 32 << 10, "HashAggregate (single)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -391,6 +395,70 @@ func TestHashAggregateSpillLimitError(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// TestHashAggregateSpillGlobalDistinct: an aggregate without group
+// columns spills its DISTINCT values partitioned by value (recursively
+// when a partition does not fit) and folds the partitions' states; the
+// other aggregates stay in memory. One group whose values do not fit
+// (group columns, so its values cannot be split) fails clearly.
+func TestHashAggregateSpillGlobalDistinct(t *testing.T) {
+	rows := aggSpillRows(7, 20000, 20000)
+	specs := []AggSpec{
+		{Func: AggCount, Arg: 0, Distinct: true, Name: "cd_g1"},
+		{Func: AggSum, Arg: 3, Distinct: true, Name: "sd_d"},
+		{Func: AggAvg, Arg: 0, Distinct: true, Name: "ad_g1", Masked: true, Mask: 6},
+		{Func: AggMax, Arg: 1, Distinct: true, Name: "md_g2"},
+		{Func: AggStddevPop, Arg: 0, Distinct: true, Name: "sdd_g1"},
+		{Func: AggCountStar, Arg: -1, Name: "cnt"},
+		{Func: AggSum, Arg: 4, Name: "sum_f"},
+		{Func: AggMin, Arg: 1, Name: "min_s"},
+	}
+	want := aggReference(rows, nil, specs)
+	for _, bs := range []int{1, 3, 16, 1024} {
+		t.Run(fmt.Sprintf("bs%d", bs), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			env := newAggSpillEnv(t, mem, 128<<10, bs)
+			op, err := NewHashAggregate(hatSrcSliced(t, mem, aggTestSchema(), rows, bs), nil, specs, AggSingle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, st := env.run(op)
+			env.checkClean()
+			hatEqualSets(t, got, want)
+			t.Logf("%+v level %d", st, op.(*hashAggregate).deepest)
+			if st.SpilledBytes == 0 || op.(*hashAggregate).deepest < 2 {
+				t.Errorf("want recursive spilling, got %+v, level %d", st, op.(*hashAggregate).deepest)
+			}
+		})
+	}
+
+	// One group holding all the distinct values cannot fit in 64 KiB.
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	env := newAggSpillEnv(t, mem, 64<<10, 1024)
+	for _, r := range rows {
+		r[5] = arrow.Date32(1)
+	}
+	op, err := NewHashAggregate(hatSrc(t, mem, aggTestSchema(), rows, 1024), []int{5}, specs[:1], AggSingle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Open(env.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, err := op.Next(env.ctx)
+	if b != nil {
+		b.Release()
+	}
+	op.Close()
+	env.checkClean()
+	var le *mempool.LimitError
+	if !errors.As(err, &le) || le.Operator != "HashAggregate (single)" {
+		t.Fatalf("error %v, want a LimitError of HashAggregate (single)", err)
+	}
+	t.Log(err)
 }
 
 // TestHashAggregateSpillCancel cancels between merged partitions: the
