@@ -605,7 +605,8 @@ func (h *hashAggregate) consumeInput(ctx context.Context) (bool, error) {
 
 // feed aggregates rows off.. of b, read as lay says, reserving memory
 // first. It returns how far it got: all rows, or fewer in partial mode when
-// the table is full and must be emitted before the rest.
+// the table is full and must be emitted before the rest (or rows must
+// pass through).
 func (h *hashAggregate) feed(ctx context.Context, b arrow.RecordBatch, lay *aggLayout, off int) (int, error) {
 	if err := h.ensureTable(); err != nil {
 		return off, err
@@ -639,6 +640,12 @@ func (h *hashAggregate) feed(ctx context.Context, b arrow.RecordBatch, lay *aggL
 				}
 			case m > 1:
 				h.step = (m + 1) / 2
+			case h.mode == AggPartial && !lay.merge:
+				// Not even an empty table fits: pass rows through as
+				// states, which needs no table (the final phase
+				// aggregates them).
+				h.passThrough = true
+				return off, nil
 			default:
 				return off, fmt.Errorf("hash aggregate: %w", err)
 			}

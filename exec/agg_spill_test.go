@@ -349,52 +349,81 @@ func TestHashAggregateSkipPartial(t *testing.T) {
 	}
 }
 
-// TestHashAggregateSpillLimitError: a pool too small for one group fails
-// with a LimitError naming the operator, and leaves nothing behind; so
-// does a global DISTINCT aggregate whose values do not fit.
+// TestHashAggregateSpillLimitError: in a pool too small for an empty
+// table, single and final aggregations fail with a LimitError naming the
+// operator and leave nothing behind.
 func TestHashAggregateSpillLimitError(t *testing.T) {
 	rows := aggSpillRows(5, 3000, 1500)
-	for _, tc := range []struct {
-		name   string
-		mode   AggMode
-		groups []int
-		specs  []AggSpec
-		limit  int64
-		want   string
-	}{
-		{"single", AggSingle, []int{0}, aggTestSpecs, 2 << 10, "HashAggregate (single)"},
-		{"partial", AggPartial, []int{1}, aggTestSpecs, 2 << 10, "HashAggregate (partial)"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			env := newAggSpillEnv(t, mem, tc.limit, 64)
-			op, err := NewHashAggregate(hatSrc(t, mem, aggTestSchema(), rows, 64), tc.groups, tc.specs, tc.mode)
+	for _, mode := range []AggMode{AggSingle, AggFinal} {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		var src Operator = hatSrc(t, mem, aggTestSchema(), rows, 64)
+		groups := []int{1}
+		if mode == AggFinal {
+			partial, err := NewHashAggregate(src, groups, aggTestSpecs, AggPartial)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := op.Open(env.ctx); err != nil {
-				t.Fatal(err)
+			ctx := WithBatchSize(WithAllocator(context.Background(), mem), 64)
+			src = &hatSource{schema: partial.Schema(), batches: aggDrain(t, ctx, partial)}
+			groups = []int{0}
+		}
+		env := newAggSpillEnv(t, mem, 2<<10, 64)
+		op, err := NewHashAggregate(src, groups, aggTestSpecs, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := op.Open(env.ctx); err != nil {
+			t.Fatal(err)
+		}
+		for err == nil {
+			var b arrow.RecordBatch
+			b, err = op.Next(env.ctx)
+			if b == nil && err == nil {
+				t.Fatal("want a LimitError, got the whole result")
 			}
-			for err == nil {
-				var b arrow.RecordBatch
-				b, err = op.Next(env.ctx)
-				if b == nil && err == nil {
-					t.Fatal("want a LimitError, got the whole result")
-				}
-				if b != nil {
-					b.Release()
-				}
+			if b != nil {
+				b.Release()
 			}
-			op.Close()
-			env.checkClean()
-			var le *mempool.LimitError
-			if !errors.As(err, &le) || le.Operator != tc.want {
-				t.Fatalf("error %v, want a LimitError of %q", err, tc.want)
-			}
-			t.Log(err)
-		})
+		}
+		op.Close()
+		env.checkClean()
+		var le *mempool.LimitError
+		if want := op.(*hashAggregate).resName(); !errors.As(err, &le) || le.Operator != want {
+			t.Fatalf("error %v, want a LimitError of %q", err, want)
+		}
+		t.Log(err)
+		mem.AssertSize(t, 0)
 	}
+}
+
+// TestHashAggregatePartialStarved: a partial aggregation that cannot hold
+// even an empty table passes its rows through as states instead of
+// failing; the final phase still gets the right answer.
+func TestHashAggregatePartialStarved(t *testing.T) {
+	rows := aggSpillRows(8, 500, 100)
+	specs := append(masked(aggSpillSomeSpecs(), 6), aggTestSpecs...)
+	want := aggReference(rows, []int{1, 0}, specs)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	env := newAggSpillEnv(t, mem, 2<<10, 16)
+	op, err := NewHashAggregate(hatSrc(t, mem, aggTestSchema(), rows, 16), []int{1, 0}, specs, AggPartial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partials, st := env.drain(op)
+	env.checkClean()
+	n := 0
+	for _, b := range partials {
+		n += int(b.NumRows())
+	}
+	if n != len(rows) {
+		t.Errorf("starved partial emitted %d rows for %d input rows (%+v)", n, len(rows), st)
+	}
+	final, err := NewHashAggregate(&hatSource{schema: op.Schema(), batches: partials}, []int{0, 1}, specs, AggFinal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hatEqualSets(t, hatRun(t, final, mem, 16), want)
 }
 
 // TestHashAggregateSpillGlobalDistinct: an aggregate without group
