@@ -219,7 +219,8 @@ type hashAggregate struct {
 	pendingOff  int
 	passThrough bool
 	probed      bool
-	rowsIn      int64 // input rows fed to the current table
+	rowsIn      int64 // input rows fed to tables
+	groupsOut   int64 // groups emitted early (the table was full)
 	skipRows    int64 // rows after which the probe decides (tests lower it)
 	identity    []uint32
 }
@@ -421,6 +422,7 @@ func (h *hashAggregate) Open(ctx context.Context) error {
 	h.openMem(ctx)
 	h.phase, h.emitting = aggPhaseInput, false
 	h.passThrough, h.probed = false, false
+	h.rowsIn, h.groupsOut = 0, 0
 	return nil
 }
 
@@ -476,7 +478,6 @@ func (h *hashAggregate) newTable() error {
 		}
 	}
 	h.live = true
-	h.rowsIn = 0
 	return nil
 }
 
@@ -534,6 +535,7 @@ func (h *hashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			case full:
 				// Partial mode: emit the groups, then go on with a fresh
 				// table (or pass rows through).
+				h.groupsOut += int64(h.ngroups)
 			case h.runFiles != nil:
 				// Spilled: the rest of the table joins its partitions.
 				if err := h.endRun(ctx); err != nil {
@@ -595,7 +597,7 @@ func (h *hashAggregate) consumeInput(ctx context.Context) (bool, error) {
 		b.Release()
 		if h.mode == AggPartial && h.table != nil && !h.probed && h.rowsIn >= h.skipRows {
 			h.probed = true
-			if float64(h.ngroups) > aggSkipRatio*float64(h.rowsIn) {
+			if float64(h.groupsOut+int64(h.ngroups)) > aggSkipRatio*float64(h.rowsIn) {
 				h.passThrough = true
 				return true, nil
 			}
