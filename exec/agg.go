@@ -672,6 +672,12 @@ func (h *hashAggregate) feed(ctx context.Context, b arrow.RecordBatch, lay *aggL
 			h.rowsIn += int64(m)
 		}
 		off += m
+		if h.step > 0 {
+			// Memory may have come back: try larger slices again.
+			if h.step *= 2; h.step >= n {
+				h.step = 0
+			}
+		}
 	}
 	return n, nil
 }

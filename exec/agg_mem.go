@@ -37,7 +37,7 @@ type aggMem struct {
 	slotBytes int64 // bytes per slot
 	keyBytes  int64 // bytes per stored key besides string bytes: values, validity, hash
 	keyStr    int64 // string key bytes stored (estimated from the batches' average)
-	step      int   // most rows fed at once; 0: whole batches (shrinks when a batch alone does not fit)
+	step      int   // most rows fed at once, 0: whole batches (halves when a slice alone does not fit, doubles when one did)
 	stats     MemoryStats
 }
 

@@ -25,8 +25,9 @@ import (
 // (recursively, 16 levels of 4 bits); a partition of one group cannot be
 // split, and its reservation error is returned.
 //
-// Single mode spills states too (kernels expose them in every mode), which
-// is less data than raw rows since each group is already reduced. A
+// Single mode spills states too (kernels expose them in every mode): never
+// more rows than the raw input, fewer whenever the table reduced it, and
+// all of a group's raw rows need not be kept for DISTINCT either. A
 // DISTINCT aggregate's state is the set of its (group, value) pairs: they
 // are spilled as rows carrying the group key and the value in a column of
 // its own, every state NULL, and merging feeds them through the DISTINCT
@@ -49,8 +50,10 @@ import (
 // the accumulators' view; its sub-partitions fold in later. The other
 // aggregates never leave memory.
 //
-// Spill writers buffer 256 KiB each; the 16 of a spill exist only while
-// it runs and are not reserved.
+// After a spill the next table is sized like the spilled one and reuses
+// its kernels' slices (when the pool grants them again): it will fill up
+// alike. Spill writers buffer 256 KiB each; the 16 of a spill exist only
+// while it runs and are not reserved.
 
 const (
 	aggSpillBits     = 4
