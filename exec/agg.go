@@ -223,6 +223,7 @@ type hashAggregate struct {
 	groupsOut   int64 // groups emitted early (the table was full)
 	skipRows    int64 // rows after which the probe decides (tests lower it)
 	identity    []uint32
+	passKernels []aggKernel // reused batch to batch
 }
 
 // aggPhase is where a hash aggregate's Next is.
@@ -896,11 +897,19 @@ func (h *hashAggregate) statesOf(ctx context.Context, b arrow.RecordBatch) (arro
 		col.Retain()
 		cols = append(cols, col)
 	}
+	if h.passKernels == nil {
+		h.passKernels = make([]aggKernel, len(h.aggs))
+	}
 	for i, a := range h.aggs {
-		k, err := newAggKernel(a.Func, h.argTypes[i], a.Name)
-		if err != nil {
-			return fail(err)
+		k := h.passKernels[i]
+		if k == nil {
+			var err error
+			if k, err = newAggKernel(a.Func, h.argTypes[i], a.Name); err != nil {
+				return fail(err)
+			}
+			h.passKernels[i] = k
 		}
+		k.reset()
 		k.resize(n)
 		if err := h.updateAgg(ctx, i, k, b, &h.in, ids); err != nil {
 			return fail(err)
@@ -933,6 +942,7 @@ func (h *hashAggregate) release() {
 		h.pending.Release()
 		h.pending = nil
 	}
+	h.passKernels = nil
 	h.removeSpills()
 	h.dropTable()
 	h.closeMem()
