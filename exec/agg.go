@@ -2,11 +2,13 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/flint-engine/flint/exec/hashing"
+	"github.com/flint-engine/flint/mempool"
 )
 
 // AggFunc names an aggregate function.
@@ -168,6 +170,16 @@ var aggStateSuffixes = map[AggFunc][]string{
 }
 
 // hashAggregate implements NewHashAggregate.
+//
+// Memory: before each batch the operator reserves, from the query's pool
+// (mempool), what its group table, aggregate states and DISTINCT value
+// tables would hold if every row of the batch were a new group (agg_mem.go).
+// When the reservation cannot grow, a partial aggregation emits its groups
+// and starts a fresh table (the final phase merges the states anyway);
+// single and final aggregations spill their groups as partial states,
+// partitioned by key hash, and merge each partition at the end
+// (agg_spill.go). A partial aggregation whose groups barely reduce its input
+// stops grouping and passes rows through as states (skip-partial).
 type hashAggregate struct {
 	input     Operator
 	groupCols []int
@@ -179,16 +191,69 @@ type hashAggregate struct {
 	argTypes  []arrow.DataType
 	masks     []int // per aggregate: BOOLEAN mask column, -1 for none
 
+	in aggLayout // how input batches are read
+
 	kernels  []aggKernel
 	distinct []*aggDistinct
 	table    *hashing.Table
+	live     bool // table, kernels and DISTINCT tables exist
 	ngroups  int
-	consumed bool
+	emitting bool // the table's groups are being returned
 	emitted  int
+	phase    aggPhase
 	hashes   []uint64
 	ids      []uint32
+	presize  int // groups the spilled table held: the next one is sized alike
+	keyCols  []arrow.Array
+	states   []arrow.Array
 	sel      []int32  // rows a mask keeps
 	selIDs   []uint32 // their group ids
+
+	aggMem   // reservation and size estimates (agg_mem.go)
+	aggSpill // spill files and partitions (agg_spill.go)
+
+	// Partial mode: a batch whose rows are not all consumed yet (the table
+	// was full, or pass-through emits it in pieces), and the skip-partial
+	// probe.
+	pending     arrow.RecordBatch
+	pendingOff  int
+	passThrough bool
+	probed      bool
+	rowsIn      int64 // input rows fed to tables
+	groupsOut   int64 // groups emitted early (the table was full)
+	skipRows    int64 // rows after which the probe decides (tests lower it)
+	identity    []uint32
+	passKernels []aggKernel // reused batch to batch
+}
+
+// aggPhase is where a hash aggregate's Next is.
+type aggPhase uint8
+
+const (
+	aggPhaseInput aggPhase = iota // reading the input
+	aggPhaseMerge                 // merging spilled partitions one by one
+	aggPhaseDone
+)
+
+// Skip-partial (as DataFusion's skip_partial_aggregation_probe_*): once a
+// partial aggregation has seen aggSkipProbeRows rows, it stops grouping if
+// it holds more than aggSkipRatio groups per row: the table would cost
+// memory and time without reducing what the exchange carries.
+const (
+	aggSkipProbeRows = 100_000
+	aggSkipRatio     = 0.8
+)
+
+// aggLayout says where consumeBatch finds its inputs in a batch.
+type aggLayout struct {
+	keys  []int
+	merge bool    // batches hold states (final input, spill files), not raw rows
+	cols  [][]int // per aggregate: update: its argument (none for count(*)); merge: its state columns
+	masks []int   // per aggregate: BOOLEAN mask column (update only), -1 for none
+	vals  []int   // per aggregate: the column of a DISTINCT aggregate's values (merge only), -1 for none
+	// String columns whose bytes a batch may copy into the table (keys,
+	// min/max/first arguments, DISTINCT values); strKeys are the keys.
+	strs, strKeys []int
 }
 
 var _ Operator = (*hashAggregate)(nil)
@@ -310,16 +375,32 @@ func NewHashAggregate(input Operator, groupCols []int, aggs []AggSpec, mode AggM
 		var d *aggDistinct
 		if a.Distinct {
 			d = &aggDistinct{}
-			if d.table, err = hashing.NewTable([]arrow.DataType{arrow.PrimitiveTypes.Uint32, argType}); err != nil {
+			if _, err = hashing.NewTable([]arrow.DataType{arrow.PrimitiveTypes.Uint32, argType}); err != nil {
 				return nil, fmt.Errorf("hash aggregate: %s: DISTINCT over %s: %w", name, argType, err)
 			}
 		}
 		h.distinct = append(h.distinct, d)
+		h.hasDistinct = h.hasDistinct || d != nil
 	}
 	if mode == AggFinal && next != nf {
 		return nil, fmt.Errorf("hash aggregate: final input has %d columns, expected %d (group + state columns)", nf, next)
 	}
 	h.schema = arrow.NewSchema(fields, nil)
+	h.in = aggLayout{keys: groupCols, merge: mode == AggFinal, cols: h.argCols, masks: h.masks}
+	for i, a := range aggs {
+		h.in.vals = append(h.in.vals, -1)
+		if len(h.argCols[i]) > 0 && aggCopiesStrings(a, h.argTypes[i]) {
+			h.in.strs = append(h.in.strs, h.argCols[i][0])
+		}
+	}
+	for i, c := range groupCols {
+		if aggIsString(h.keyTypes[i]) {
+			h.in.strKeys = append(h.in.strKeys, c)
+		}
+	}
+	h.in.strs = append(h.in.strs, h.in.strKeys...)
+	h.skipRows = aggSkipProbeRows
+	h.initMem()
 	return h, nil
 }
 
@@ -335,61 +416,294 @@ func (h *hashAggregate) Schema() *arrow.Schema { return h.schema }
 
 // Open implements Operator.
 func (h *hashAggregate) Open(ctx context.Context) error {
+	h.release() // a reopened operator starts over
 	if err := h.input.Open(ctx); err != nil {
 		return err
 	}
-	h.consumed, h.emitted, h.ngroups = false, 0, 0
-	h.table = nil
+	h.openMem(ctx)
+	h.phase, h.emitting = aggPhaseInput, false
+	h.passThrough, h.probed = false, false
+	h.rowsIn, h.groupsOut = 0, 0
+	return nil
+}
+
+// newTable starts an empty group table with fresh aggregate states.
+func (h *hashAggregate) newTable() error {
+	h.table, h.ngroups, h.emitted = nil, 0, 0
+	h.tableReset()
+	// After a spill the next table fills up alike: keep the kernels'
+	// slices and size the slots for as many groups, if the pool grants it
+	// now.
+	presize := h.presize
+	h.presize = 0
+	if presize > 0 {
+		keep := int64(aggSlotsAfter(aggInitialSlots, 0, presize)) * h.slotBytes
+		for _, k := range h.kernels {
+			if k != nil {
+				keep += k.bytesFor(0)
+			}
+		}
+		if h.res.TryGrow(keep) != nil {
+			presize = 0
+		}
+	}
 	if len(h.groupCols) > 0 {
 		t, err := hashing.NewTable(h.keyTypes)
 		if err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
+		}
+		if presize > 0 {
+			t.Reserve(presize)
+			h.slots = aggSlotsAfter(aggInitialSlots, 0, presize)
 		}
 		h.table = t
 	} else {
 		h.ngroups = 1
 	}
 	for i, a := range h.aggs {
-		k, err := newAggKernel(a.Func, h.argTypes[i], a.Name)
-		if err != nil {
-			return err
+		if k := h.kernels[i]; k != nil && presize > 0 {
+			k.reset()
+		} else {
+			var err error
+			if h.kernels[i], err = newAggKernel(a.Func, h.argTypes[i], a.Name); err != nil {
+				return err
+			}
 		}
-		k.resize(h.ngroups)
-		h.kernels[i] = k
-		if h.distinct[i] != nil {
+		h.kernels[i].resize(h.ngroups)
+		if d := h.distinct[i]; d != nil {
 			dt, err := hashing.NewTable([]arrow.DataType{arrow.PrimitiveTypes.Uint32, h.argTypes[i]})
 			if err != nil {
 				return err
 			}
-			h.distinct[i].table = dt
+			d.reset(dt)
 		}
 	}
+	h.live = true
 	return nil
 }
 
-func (h *hashAggregate) consume(ctx context.Context) error {
-	cols := make([]arrow.Array, len(h.groupCols))
-	states := make([]arrow.Array, 0, 3)
+// ensureTable creates the table unless it exists.
+func (h *hashAggregate) ensureTable() error {
+	if h.live {
+		return nil
+	}
+	return h.newTable()
+}
+
+// dropTable lets go of the table and states and gives their memory back.
+func (h *hashAggregate) dropTable() {
+	h.table, h.ngroups, h.emitted, h.live, h.presize = nil, 0, 0, false, 0
+	for i := range h.kernels {
+		h.kernels[i] = nil
+		if d := h.distinct[i]; d != nil {
+			d.reset(nil)
+		}
+	}
+	h.freeTableMem()
+}
+
+// Next implements Operator.
+func (h *hashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		b, err := h.input.Next(ctx)
-		if err != nil {
-			return err
+		if h.emitting {
+			if h.emitted < h.ngroups {
+				return h.emitBatch(ctx)
+			}
+			h.emitting = false
+			h.dropTable()
 		}
-		if b == nil {
-			return nil
-		}
-		err = h.consumeBatch(ctx, b, cols, states)
-		b.Release()
-		if err != nil {
-			return err
+		switch h.phase {
+		case aggPhaseInput:
+			if h.passThrough {
+				b, err := h.passBatch(ctx)
+				if b == nil && err == nil {
+					h.phase = aggPhaseDone
+					continue
+				}
+				return b, err
+			}
+			if err := h.ensureTable(); err != nil {
+				return nil, err
+			}
+			full, err := h.consumeInput(ctx)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case full:
+				// Partial mode: emit the groups, then go on with a fresh
+				// table (or pass rows through).
+				h.groupsOut += int64(h.ngroups)
+			case h.runFiles != nil:
+				// Spilled: the rest of the table joins its partitions.
+				if err := h.endRun(ctx); err != nil {
+					return nil, err
+				}
+				h.phase = aggPhaseMerge
+				continue
+			default:
+				h.phase = aggPhaseDone
+			}
+			h.emitting = true
+		case aggPhaseMerge:
+			if len(h.parts) == 0 {
+				h.phase = aggPhaseDone
+				if len(h.groupCols) == 0 {
+					// A global aggregate's one row, once every
+					// partition of its DISTINCT values is folded in.
+					h.finishGlobal()
+					h.emitting = true
+				}
+				continue
+			}
+			spilled, err := h.mergeNext(ctx)
+			if err != nil {
+				return nil, err
+			}
+			h.emitting = !spilled && len(h.groupCols) > 0
+		case aggPhaseDone:
+			return nil, nil
 		}
 	}
 }
 
-func (h *hashAggregate) consumeBatch(ctx context.Context, b arrow.RecordBatch, cols, states []arrow.Array) error {
+// consumeInput feeds input batches to the table until the input ends
+// (false) or, in partial mode, the table must be emitted first (true).
+func (h *hashAggregate) consumeInput(ctx context.Context) (bool, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		b, off := h.pending, h.pendingOff
+		h.pending = nil
+		if b == nil {
+			var err error
+			if b, err = h.input.Next(ctx); err != nil || b == nil {
+				return false, err
+			}
+			off = 0
+		}
+		done, err := h.feed(ctx, b, &h.in, off)
+		if err != nil {
+			b.Release()
+			return false, err
+		}
+		if done < int(b.NumRows()) {
+			h.pending, h.pendingOff = b, done
+			return true, nil
+		}
+		b.Release()
+		if h.mode == AggPartial && h.table != nil && !h.probed && h.rowsIn >= h.skipRows {
+			h.probed = true
+			if float64(h.groupsOut+int64(h.ngroups)) > aggSkipRatio*float64(h.rowsIn) {
+				h.passThrough = true
+				return true, nil
+			}
+		}
+	}
+}
+
+// feed aggregates rows off.. of b, read as lay says, reserving memory
+// first. It returns how far it got: all rows, or fewer in partial mode when
+// the table is full and must be emitted before the rest (or rows must
+// pass through).
+func (h *hashAggregate) feed(ctx context.Context, b arrow.RecordBatch, lay *aggLayout, off int) (int, error) {
+	if err := h.ensureTable(); err != nil {
+		return off, err
+	}
+	n := int(b.NumRows())
+	for off < n {
+		m := n - off
+		if h.step > 0 {
+			m = min(m, h.step)
+		}
+		if need, err := h.reserve(b, lay, off, m); err != nil {
+			var le *mempool.LimitError
+			if !errors.As(err, &le) {
+				return off, err
+			}
+			held := h.res.Size()
+			switch {
+			case m > 1 && need-held > held:
+				// The rows could add more than the table holds: feed
+				// fewer at a time before giving up on the table.
+				h.step = (m + 1) / 2
+			case h.canFlush():
+				if h.mode == AggPartial {
+					return off, nil
+				}
+				if err := h.spillTable(ctx); err != nil {
+					return off, err
+				}
+				if err := h.ensureTable(); err != nil {
+					return off, err
+				}
+			case m > 1:
+				h.step = (m + 1) / 2
+			case h.mode == AggPartial && !lay.merge:
+				// Not even an empty table fits: pass rows through as
+				// states, which needs no table (the final phase
+				// aggregates them).
+				h.passThrough = true
+				return off, nil
+			default:
+				return off, fmt.Errorf("hash aggregate: %w", err)
+			}
+			continue
+		}
+		part := b
+		if m < n {
+			part = b.NewSlice(int64(off), int64(off+m))
+		}
+		before := h.ngroups
+		err := h.consumeBatch(ctx, part, lay)
+		if err == nil {
+			h.grew(part, lay, before, m)
+		}
+		if part != b {
+			part.Release()
+		}
+		if err != nil {
+			return off, err
+		}
+		if !lay.merge {
+			h.rowsIn += int64(m)
+		}
+		off += m
+		if h.step > 0 {
+			// Memory may have come back: try larger slices again.
+			if h.step *= 2; h.step >= n {
+				h.step = 0
+			}
+		}
+	}
+	return n, nil
+}
+
+// canFlush reports whether emitting (partial) or spilling the table would
+// free memory that later rows can use.
+func (h *hashAggregate) canFlush() bool {
+	switch {
+	case h.table == nil:
+		// A global aggregate holds O(1) state but for DISTINCT values,
+		// which spill partitioned by value.
+		return h.hasDistinct && h.level <= aggSpillMaxLevel && h.distinctValues() > 0
+	case h.ngroups == 0:
+		return false
+	case h.mode == AggPartial:
+		return true
+	case h.level > aggSpillMaxLevel:
+		return false // the hash has no bits left to split on
+	}
+	// A partition being merged that holds one group cannot be split
+	// further: that group alone does not fit.
+	return h.level == 0 || h.ngroups > 1
+}
+
+func (h *hashAggregate) consumeBatch(ctx context.Context, b arrow.RecordBatch, lay *aggLayout) error {
 	n := int(b.NumRows())
 	if n == 0 {
 		return nil
@@ -400,44 +714,51 @@ func (h *hashAggregate) consumeBatch(ctx context.Context, b arrow.RecordBatch, c
 	}
 	ids := h.ids[:n]
 	if h.table != nil {
-		for i, c := range h.groupCols {
-			cols[i] = b.Column(c)
+		h.keyCols = h.keyCols[:0]
+		for _, c := range lay.keys {
+			h.keyCols = append(h.keyCols, b.Column(c))
 		}
-		if err := hashing.HashColumns(cols, h.hashes[:n]); err != nil {
+		if err := hashing.HashColumns(h.keyCols, h.hashes[:n]); err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
 		}
-		h.table.Insert(cols, h.hashes[:n], nil, ids)
+		h.table.Insert(h.keyCols, h.hashes[:n], nil, ids)
 		h.ngroups = h.table.Len()
 	} else {
 		clear(ids)
 	}
 	for i, k := range h.kernels {
 		k.resize(h.ngroups)
-		if h.mode == AggFinal {
-			states = states[:0]
-			for _, c := range h.argCols[i] {
-				states = append(states, b.Column(c))
+		var err error
+		switch {
+		case !lay.merge:
+			err = h.updateAgg(ctx, i, k, b, lay, ids)
+		case h.distinct[i] != nil:
+			err = h.distinct[i].update(ctx, k, b.Column(lay.vals[i]), ids)
+		case len(lay.cols[i]) == 0:
+			// Not in this layout: global spill files hold DISTINCT
+			// values only.
+		default:
+			h.states = h.states[:0]
+			for _, c := range lay.cols[i] {
+				h.states = append(h.states, b.Column(c))
 			}
-			if err := k.merge(states, ids); err != nil {
-				return fmt.Errorf("hash aggregate: %w", err)
-			}
-			continue
+			err = k.merge(h.states, ids)
 		}
-		if err := h.updateAgg(ctx, i, b, ids); err != nil {
+		if err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
 		}
 	}
 	return nil
 }
 
-// updateAgg feeds the rows of b (group ids ids) to aggregate i, only those
-// its mask keeps when it has one.
-func (h *hashAggregate) updateAgg(ctx context.Context, i int, b arrow.RecordBatch, ids []uint32) error {
+// updateAgg feeds the rows of b (group ids ids) to aggregate i's kernel k,
+// only those its mask keeps when it has one.
+func (h *hashAggregate) updateAgg(ctx context.Context, i int, k aggKernel, b arrow.RecordBatch, lay *aggLayout, ids []uint32) error {
 	var arg arrow.Array
-	if len(h.argCols[i]) > 0 {
-		arg = b.Column(h.argCols[i][0])
+	if len(lay.cols[i]) > 0 {
+		arg = b.Column(lay.cols[i][0])
 	}
-	if m := h.masks[i]; m >= 0 {
+	if m := lay.masks[i]; m >= 0 {
 		h.sel = maskRows(b.Column(m), h.sel[:0])
 		if len(h.sel) == 0 {
 			return nil
@@ -458,7 +779,6 @@ func (h *hashAggregate) updateAgg(ctx context.Context, i int, b arrow.RecordBatc
 			}
 		}
 	}
-	k := h.kernels[i]
 	switch {
 	case h.distinct[i] != nil:
 		return h.distinct[i].update(ctx, k, arg, ids)
@@ -479,20 +799,9 @@ func maskRows(mask arrow.Array, sel []int32) []int32 {
 	return sel
 }
 
-// Next implements Operator.
-func (h *hashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if !h.consumed {
-		if err := h.consume(ctx); err != nil {
-			return nil, err
-		}
-		h.consumed = true
-	}
-	if h.emitted >= h.ngroups {
-		return nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+// emitBatch returns the next batch of the table's groups: final values, or
+// states in partial mode.
+func (h *hashAggregate) emitBatch(ctx context.Context) (arrow.RecordBatch, error) {
 	from := h.emitted
 	to := min(from+BatchSize(ctx), h.ngroups)
 	mem := Allocator(ctx)
@@ -533,17 +842,110 @@ func (h *hashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return rb, nil
 }
 
+// passBatch returns the next input rows (at most a batch) turned into
+// partial states, one state row per input row, without grouping
+// (skip-partial). nil at the end of the input.
+func (h *hashAggregate) passBatch(ctx context.Context) (arrow.RecordBatch, error) {
+	for {
+		b, off := h.pending, h.pendingOff
+		h.pending = nil
+		if b == nil {
+			var err error
+			if b, err = h.input.Next(ctx); err != nil || b == nil {
+				return nil, err
+			}
+			off = 0
+		}
+		n := int(b.NumRows())
+		m := min(n-off, BatchSize(ctx))
+		if m <= 0 {
+			b.Release()
+			continue
+		}
+		part := b
+		if m < n {
+			part = b.NewSlice(int64(off), int64(off+m))
+		}
+		if off+m < n {
+			h.pending, h.pendingOff = b, off+m
+		} else if part != b {
+			b.Release()
+		}
+		out, err := h.statesOf(ctx, part)
+		part.Release()
+		return out, err
+	}
+}
+
+// statesOf computes the partial states of every row of b on its own.
+func (h *hashAggregate) statesOf(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	n := int(b.NumRows())
+	for len(h.identity) < n {
+		h.identity = append(h.identity, uint32(len(h.identity)))
+	}
+	ids := h.identity[:n]
+	mem := Allocator(ctx)
+	cols := make([]arrow.Array, 0, h.schema.NumFields())
+	fail := func(err error) (arrow.RecordBatch, error) {
+		for _, c := range cols {
+			c.Release()
+		}
+		return nil, fmt.Errorf("hash aggregate: %w", err)
+	}
+	for _, c := range h.groupCols {
+		col := b.Column(c)
+		col.Retain()
+		cols = append(cols, col)
+	}
+	if h.passKernels == nil {
+		h.passKernels = make([]aggKernel, len(h.aggs))
+	}
+	for i, a := range h.aggs {
+		k := h.passKernels[i]
+		if k == nil {
+			var err error
+			if k, err = newAggKernel(a.Func, h.argTypes[i], a.Name); err != nil {
+				return fail(err)
+			}
+			h.passKernels[i] = k
+		}
+		k.reset()
+		k.resize(n)
+		if err := h.updateAgg(ctx, i, k, b, &h.in, ids); err != nil {
+			return fail(err)
+		}
+		st, err := k.partial(mem, 0, n)
+		if err != nil {
+			return fail(err)
+		}
+		cols = append(cols, st...)
+	}
+	rb := array.NewRecordBatch(h.schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rb, nil
+}
+
 // Close implements Operator.
 func (h *hashAggregate) Close() error {
-	h.table = nil
-	for _, d := range h.distinct {
-		if d != nil {
-			d.table = nil
-		}
-	}
+	h.release()
 	// Also when Open failed or never ran: the input may hold resources
 	// from its construction (an exchange source's batches).
 	return h.input.Close()
+}
+
+// release drops everything the operator holds: batches, tables, spill
+// files, its reservation. Idempotent.
+func (h *hashAggregate) release() {
+	if h.pending != nil {
+		h.pending.Release()
+		h.pending = nil
+	}
+	h.passKernels = nil
+	h.removeSpills()
+	h.dropTable()
+	h.closeMem()
 }
 
 // aggDistinct filters a DISTINCT aggregate's input to the first occurrence
@@ -556,10 +958,23 @@ type aggDistinct struct {
 	keep   []int32
 	groups []uint32
 	fresh  []bool
+
+	// Memory estimate (agg_mem.go).
+	slots    int   // slots of table (mirrors its growth)
+	pairSize int64 // bytes per stored pair (key columns, hash)
+	strBytes int64 // bytes of string values stored
+}
+
+// reset makes t (nil: none) the pair table.
+func (d *aggDistinct) reset(t *hashing.Table) {
+	d.table, d.slots, d.strBytes = t, aggInitialSlots, 0
 }
 
 func (d *aggDistinct) update(ctx context.Context, k aggKernel, arg arrow.Array, ids []uint32) error {
 	n := len(ids)
+	if arg.NullN() == n {
+		return nil
+	}
 	gcol := hashing.Uint32Array(ids)
 	defer gcol.Release()
 	cols := []arrow.Array{gcol, arg}
@@ -577,7 +992,9 @@ func (d *aggDistinct) update(ctx context.Context, k aggKernel, arg arrow.Array, 
 			d.sel = append(d.sel, int32(i))
 		}
 	}
+	before := d.table.Len()
 	newFrom := d.table.Insert(cols, d.hashes[:n], d.sel, d.pair[:n])
+	d.slots = aggSlotsAfter(d.slots, before, len(d.sel))
 	d.fresh = d.fresh[:0]
 	for range d.table.Len() - newFrom {
 		d.fresh = append(d.fresh, true)
@@ -593,6 +1010,12 @@ func (d *aggDistinct) update(ctx context.Context, k aggKernel, arg arrow.Array, 
 	}
 	if len(d.keep) == 0 {
 		return nil
+	}
+	if aggIsString(arg.DataType()) {
+		offs, _ := hashing.StringData(arg)
+		for _, r := range d.keep {
+			d.strBytes += int64(offs[r+1] - offs[r])
+		}
 	}
 	vals, err := hashing.Take(Allocator(ctx), arg, d.keep)
 	if err != nil {

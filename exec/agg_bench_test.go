@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/flint-engine/flint/mempool"
+	"github.com/flint-engine/flint/spill"
 )
 
 // aggBenchCycle replays a few distinct batches until total rows were
@@ -133,6 +136,86 @@ func BenchmarkHashAggInt64Key(b *testing.B) {
 		aggBenchDrain(b, ctx, op)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+}
+
+// aggBenchKeyed is a source of rows rows of an int64 key drawn from keys
+// values and a decimal.
+func aggBenchKeyed(rows int64, keys int64) *aggBenchCycle {
+	mem := memory.NewGoAllocator()
+	dec := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: dec}}, nil)
+	rng := rand.New(rand.NewPCG(5, 6))
+	src := &aggBenchCycle{schema: schema, total: rows}
+	for range 32 {
+		rb := array.NewRecordBuilder(mem, schema)
+		for range DefaultBatchSize {
+			rb.Field(0).(*array.Int64Builder).Append(rng.Int64N(keys))
+			rb.Field(1).(*array.Decimal128Builder).Append(decimal128.FromI64(rng.Int64N(1_000_000)))
+		}
+		src.batches = append(src.batches, rb.NewRecordBatch())
+		rb.Release()
+	}
+	return src
+}
+
+// BenchmarkHashAggSpill groups 2M rows by an int64 key (about 230k
+// groups, sum and avg of a decimal) without a limit and in pools that make
+// the table spill and merge its partitions.
+func BenchmarkHashAggSpill(b *testing.B) {
+	const rows = 2_000_000
+	src := aggBenchKeyed(rows, 1_000_000)
+	defer src.release()
+	aggs := []AggSpec{{Func: AggSum, Arg: 1, Name: "s"}, {Func: AggAvg, Arg: 1, Name: "a"}}
+	for _, limit := range []int64{0, 16 << 20, 4 << 20} {
+		name := "unlimited"
+		if limit > 0 {
+			name = "limit=" + mempool.FormatBytes(limit)
+		}
+		b.Run(name, func(b *testing.B) {
+			var st MemoryStats
+			for range b.N {
+				ctx := mempool.WithPool(context.Background(), mempool.New(limit))
+				mgr := spill.NewManager(b.TempDir())
+				ctx = spill.WithManager(ctx, mgr)
+				op, err := NewHashAggregate(src, []int{0}, aggs, AggSingle)
+				if err != nil {
+					b.Fatal(err)
+				}
+				aggBenchDrain(b, ctx, op)
+				st = op.(MemoryReporter).MemoryStats()
+				mgr.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+			b.ReportMetric(float64(st.SpilledBytes)/(1<<20), "MiB-spilled")
+			b.ReportMetric(float64(st.PeakBytes)/(1<<20), "MiB-peak")
+		})
+	}
+}
+
+// BenchmarkHashAggPartialUnique runs a partial aggregation over 2M rows
+// whose keys barely repeat (as TPC-H Q18's subquery would if lineitem were
+// not clustered by order): with skip-partial it passes rows through as
+// states after the probe, without it it builds a table of every key.
+func BenchmarkHashAggPartialUnique(b *testing.B) {
+	const rows = 2_000_000
+	src := aggBenchKeyed(rows, 1<<40)
+	defer src.release()
+	aggs := []AggSpec{{Func: AggSum, Arg: 1, Name: "s"}, {Func: AggCountStar, Arg: -1, Name: "c"}}
+	for _, skip := range []bool{true, false} {
+		b.Run(map[bool]string{true: "skip", false: "noskip"}[skip], func(b *testing.B) {
+			for range b.N {
+				op, err := NewHashAggregate(src, []int{0}, aggs, AggPartial)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !skip {
+					op.(*hashAggregate).skipRows = math.MaxInt64
+				}
+				aggBenchDrain(b, context.Background(), op)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+		})
+	}
 }
 
 func aggBenchDrain(b *testing.B, ctx context.Context, op Operator) int64 {

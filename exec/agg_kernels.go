@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,6 +27,11 @@ type aggKernel interface {
 	final(mem memory.Allocator, from, to int) (arrow.Array, error)
 	// partial emits state columns for groups [from, to).
 	partial(mem memory.Allocator, from, to int) ([]arrow.Array, error)
+	// bytesFor estimates the Go heap the state holds once resized to n
+	// groups (slice capacities as aggGrow leaves them, string bytes).
+	bytesFor(n int) int64
+	// reset empties the state (no groups), keeping its slices' memory.
+	reset()
 }
 
 func aggGrow[T any](s []T, n int) []T {
@@ -41,6 +47,17 @@ func aggGrow[T any](s []T, n int) []T {
 	ns := make([]T, n, max(n, 2*cap(s)))
 	copy(ns, s)
 	return ns
+}
+
+// aggCapBytes is the size of s's backing array once aggGrow made it n
+// long (aggGrow's doubling included).
+func aggCapBytes[T any](s []T, n int) int64 {
+	c := cap(s)
+	if n > c {
+		c = max(n, 2*c)
+	}
+	var zero T
+	return int64(c) * int64(unsafe.Sizeof(zero))
 }
 
 func aggNonZero(cnt []int64) []bool {
@@ -133,6 +150,10 @@ type aggCount struct{ counts []int64 }
 
 func (k *aggCount) resize(n int) { k.counts = aggGrow(k.counts, n) }
 
+func (k *aggCount) reset() { k.counts = k.counts[:0] }
+
+func (k *aggCount) bytesFor(n int) int64 { return aggCapBytes(k.counts, n) }
+
 func (k *aggCount) update(arr arrow.Array, groups []uint32) error {
 	c := k.counts
 	if arr == nil || arr.NullN() == 0 {
@@ -183,6 +204,10 @@ func (k *aggSumInt[T]) resize(n int) {
 	k.sum = aggGrow(k.sum, n)
 	k.cnt = aggGrow(k.cnt, n)
 }
+
+func (k *aggSumInt[T]) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
+
+func (k *aggSumInt[T]) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
 
 func (k *aggSumInt[T]) overflow() error {
 	return fmt.Errorf("%s: integer sum overflows Int64", k.name)
@@ -276,6 +301,10 @@ func (k *aggSumFloat[T]) resize(n int) {
 	k.cnt = aggGrow(k.cnt, n)
 }
 
+func (k *aggSumFloat[T]) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
+
+func (k *aggSumFloat[T]) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
+
 func (k *aggSumFloat[T]) update(arr arrow.Array, groups []uint32) error {
 	vals := hashing.FixedValues[T](arr)
 	sum, cnt := k.sum, k.cnt
@@ -354,6 +383,10 @@ func (k *aggSumDec) resize(n int) {
 	k.sum = aggGrow(k.sum, n)
 	k.cnt = aggGrow(k.cnt, n)
 }
+
+func (k *aggSumDec) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
+
+func (k *aggSumDec) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
 
 func (k *aggSumDec) update(arr arrow.Array, groups []uint32) error {
 	vals := hashing.FixedValues[hashing.I128](arr)
@@ -457,6 +490,10 @@ func (k *aggMinMax[T]) resize(n int) {
 	k.seen = aggGrow(k.seen, n)
 }
 
+func (k *aggMinMax[T]) reset() { k.vals, k.seen = k.vals[:0], k.seen[:0] }
+
+func (k *aggMinMax[T]) bytesFor(n int) int64 { return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) }
+
 func (k *aggMinMax[T]) update(arr arrow.Array, groups []uint32) error {
 	src := hashing.FixedValues[T](arr)
 	vals, seen := k.vals, k.seen
@@ -514,6 +551,10 @@ func (k *aggMinMaxDec) resize(n int) {
 	k.seen = aggGrow(k.seen, n)
 }
 
+func (k *aggMinMaxDec) reset() { k.vals, k.seen = k.vals[:0], k.seen[:0] }
+
+func (k *aggMinMaxDec) bytesFor(n int) int64 { return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) }
+
 func (k *aggMinMaxDec) update(arr arrow.Array, groups []uint32) error {
 	src := hashing.FixedValues[hashing.I128](arr)
 	v, hasNulls := hashing.ValidityOf(arr)
@@ -552,15 +593,25 @@ func (k *aggMinMaxDec) partial(mem memory.Allocator, from, to int) ([]arrow.Arra
 }
 
 type aggMinMaxStr struct {
-	vals []string
-	seen []bool
-	mode aggMode
-	dt   arrow.DataType
+	vals     []string
+	seen     []bool
+	mode     aggMode
+	dt       arrow.DataType
+	strBytes int64 // bytes of the strings in vals, for memory accounting
 }
 
 func (k *aggMinMaxStr) resize(n int) {
 	k.vals = aggGrow(k.vals, n)
 	k.seen = aggGrow(k.seen, n)
+}
+
+func (k *aggMinMaxStr) reset() {
+	clear(k.vals) // let the strings go
+	k.vals, k.seen, k.strBytes = k.vals[:0], k.seen[:0], 0
+}
+
+func (k *aggMinMaxStr) bytesFor(n int) int64 {
+	return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) + k.strBytes
 }
 
 func (k *aggMinMaxStr) update(arr arrow.Array, groups []uint32) error {
@@ -574,12 +625,15 @@ func (k *aggMinMaxStr) update(arr arrow.Array, groups []uint32) error {
 		switch {
 		case !k.seen[g]:
 			k.vals[g], k.seen[g] = string(x), true
+			k.strBytes += int64(len(x))
 		case k.mode == aggModeMin:
 			if string(x) < k.vals[g] {
+				k.strBytes += int64(len(x) - len(k.vals[g]))
 				k.vals[g] = string(x)
 			}
 		case k.mode == aggModeMax:
 			if string(x) > k.vals[g] {
+				k.strBytes += int64(len(x) - len(k.vals[g]))
 				k.vals[g] = string(x)
 			}
 		}
@@ -614,6 +668,12 @@ type aggMinMaxBool struct {
 func (k *aggMinMaxBool) resize(n int) {
 	k.vals = aggGrow(k.vals, n)
 	k.seen = aggGrow(k.seen, n)
+}
+
+func (k *aggMinMaxBool) reset() { k.vals, k.seen = k.vals[:0], k.seen[:0] }
+
+func (k *aggMinMaxBool) bytesFor(n int) int64 {
+	return aggCapBytes(k.vals, n) + aggCapBytes(k.seen, n) + aggCapBytes(k.scratch, 0)
 }
 
 func (k *aggMinMaxBool) update(arr arrow.Array, groups []uint32) error {
@@ -665,6 +725,12 @@ func (k *aggVar) resize(n int) {
 	k.cnt = aggGrow(k.cnt, n)
 	k.mean = aggGrow(k.mean, n)
 	k.m2 = aggGrow(k.m2, n)
+}
+
+func (k *aggVar) reset() { k.cnt, k.mean, k.m2 = k.cnt[:0], k.mean[:0], k.m2[:0] }
+
+func (k *aggVar) bytesFor(n int) int64 {
+	return aggCapBytes(k.cnt, n) + aggCapBytes(k.mean, n) + aggCapBytes(k.m2, n) + aggCapBytes(k.scratch, 0)
 }
 
 func aggToFloats[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](src []T, out []float64) {
@@ -725,9 +791,12 @@ func (k *aggVar) merge(states []arrow.Array, groups []uint32) error {
 	cnts := hashing.FixedValues[int64](states[0])
 	means := hashing.FixedValues[float64](states[1])
 	m2s := hashing.FixedValues[float64](states[2])
+	// Partial states are never NULL, but spilled rows that only carry a
+	// DISTINCT aggregate's values have all-NULL states (see agg_spill.go).
+	v, hasNulls := hashing.ValidityOf(states[0])
 	for i, g := range groups {
 		nb := cnts[i]
-		if nb == 0 {
+		if nb == 0 || (hasNulls && !v.Valid(i)) {
 			continue
 		}
 		na := k.cnt[g]

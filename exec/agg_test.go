@@ -62,10 +62,14 @@ func aggTestRows(seed uint64, n int) [][]any {
 // aggRef computes one aggregate over the values of one group (rows).
 func aggRef(spec AggSpec, rows [][]any) any {
 	var vals []any
+	seen := map[any]bool{}
 	for _, r := range rows {
 		if spec.Arg >= 0 && r[spec.Arg] != nil {
-			if spec.Distinct && slices.Contains(vals, r[spec.Arg]) {
-				continue
+			if spec.Distinct {
+				if seen[r[spec.Arg]] {
+					continue
+				}
+				seen[r[spec.Arg]] = true
 			}
 			vals = append(vals, r[spec.Arg])
 		}
