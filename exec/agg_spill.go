@@ -502,6 +502,7 @@ func (h *hashAggregate) writePart(ctx context.Context, ws []*spill.Writer, p int
 		if err != nil {
 			return fmt.Errorf("hash aggregate: %w", err)
 		}
+		w.GatherUpTo(BatchSize(ctx))
 		ws[p] = w
 	}
 	if err := ws[p].Write(b); err != nil {

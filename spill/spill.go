@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -116,7 +117,7 @@ func (m *Manager) Create(what string, schema *arrow.Schema, mem memory.Allocator
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	w := &Writer{m: m, path: path, f: f, schema: schema}
+	w := &Writer{m: m, path: path, f: f, schema: schema, mem: mem}
 	w.buf = bufio.NewWriterSize(f, 256<<10)
 	w.cw.w = w.buf
 	w.iw = ipc.NewWriter(&w.cw, ipc.WithSchema(schema), ipc.WithAllocator(mem), ipc.WithLZ4())
@@ -132,11 +133,28 @@ type Writer struct {
 	cw     countingWriter
 	iw     *ipc.Writer
 	schema *arrow.Schema
+	mem    memory.Allocator
 	rows   int64
 	done   bool
+
+	coalesceRows int64
+	pending      []arrow.RecordBatch
+	pendingRows  int64
+	pendingBytes int64
 }
 
-// Write appends b (not released).
+// coalesceBytes bounds what a writer gathering small batches holds.
+const coalesceBytes = 256 << 10
+
+// GatherUpTo makes the writer gather batches smaller than rows/2 into
+// batches of up to rows rows (and about 256 KiB) before encoding them:
+// every IPC record batch costs its metadata and an LZ4 frame per buffer,
+// which dominates for the few-hundred-row pieces a partitioning spill
+// writes. Readers then get batches of up to rows rows. Off (0) by default.
+func (w *Writer) GatherUpTo(rows int) { w.coalesceRows = int64(rows) }
+
+// Write appends b (not released; the writer may keep a reference until
+// the next Write or Finish).
 func (w *Writer) Write(b arrow.RecordBatch) error {
 	if w.done {
 		return errors.New("spill: write after finish")
@@ -144,11 +162,72 @@ func (w *Writer) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
+	w.rows += b.NumRows()
+	if w.coalesceRows <= 0 || (len(w.pending) == 0 && b.NumRows() >= w.coalesceRows/2) {
+		return w.encode(b)
+	}
+	b.Retain()
+	w.pending = append(w.pending, b)
+	w.pendingRows += b.NumRows()
+	w.pendingBytes += BatchBytes(b)
+	if w.pendingRows >= w.coalesceRows || w.pendingBytes >= coalesceBytes {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *Writer) encode(b arrow.RecordBatch) error {
 	if err := w.iw.Write(b); err != nil {
 		return fmt.Errorf("spill: write %s: %w", w.path, err)
 	}
-	w.rows += b.NumRows()
 	return nil
+}
+
+// flush encodes the gathered batches as one.
+func (w *Writer) flush() error {
+	bs := w.pending
+	w.pending, w.pendingRows, w.pendingBytes = nil, 0, 0
+	defer func() {
+		for _, b := range bs {
+			b.Release()
+		}
+	}()
+	switch len(bs) {
+	case 0:
+		return nil
+	case 1:
+		return w.encode(bs[0])
+	}
+	cols := make([]arrow.Array, w.schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(bs))
+	for i := range cols {
+		for j, b := range bs {
+			parts[j] = b.Column(i)
+		}
+		c, err := array.Concatenate(parts, w.mem)
+		if err != nil {
+			return fmt.Errorf("spill: write %s: %w", w.path, err)
+		}
+		cols[i] = c
+	}
+	merged := array.NewRecordBatch(w.schema, cols, w.pendingRowsOf(bs))
+	defer merged.Release()
+	return w.encode(merged)
+}
+
+func (w *Writer) pendingRowsOf(bs []arrow.RecordBatch) int64 {
+	var n int64
+	for _, b := range bs {
+		n += b.NumRows()
+	}
+	return n
 }
 
 // Rows is the number of rows written so far.
@@ -162,8 +241,11 @@ func (w *Writer) Finish() (*File, error) {
 	if w.done {
 		return nil, errors.New("spill: finish twice")
 	}
+	err := w.flush()
 	w.done = true
-	err := w.iw.Close()
+	if cerr := w.iw.Close(); err == nil {
+		err = cerr
+	}
 	if ferr := w.buf.Flush(); err == nil {
 		err = ferr
 	}
@@ -184,6 +266,10 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
+	for _, b := range w.pending {
+		b.Release()
+	}
+	w.pending = nil
 	w.iw.Close()
 	w.f.Close()
 	w.m.forget(w.path)
