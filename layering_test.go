@@ -52,7 +52,7 @@ var layers = map[string]layer{
 	"planner":  {imports: []string{"connectors", "optimizer", "physical", "plan"}},
 
 	// Execution: operators, kernels, storage.
-	"exec":                   {imports: []string{"connectors", "exec/hashing", "types"}, external: []string{modArrow}},
+	"exec":                   {imports: []string{"connectors", "exec/hashing", "mempool", "spill", "types"}, external: []string{modArrow}},
 	"exec/expr":              {imports: []string{"exec", "types"}, external: []string{modArrow}},
 	"exec/expr/internal/gen": {},
 	"exec/hashing":           {external: []string{modArrow, modXXH3}},
