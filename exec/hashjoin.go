@@ -33,11 +33,12 @@ const (
 	// broadcast table.
 	JoinRightSemi
 	JoinRightAnti
-	// JoinMark emits every left row once, in input order, with the
-	// LeftOut columns and one BOOLEAN "mark" column that says whether the
-	// row has a match, in SQL's three-valued logic (IN, EXISTS and
-	// op ANY/ALL subqueries anywhere in an expression): see
-	// HashJoinSpec.MarkCond and NullAware for how it is computed.
+	// JoinMark emits every left row once, in input order unless the join
+	// spilled (NewHashJoin), with the LeftOut columns and one BOOLEAN
+	// "mark" column that says whether the row has a match, in SQL's
+	// three-valued logic (IN, EXISTS and op ANY/ALL subqueries anywhere
+	// in an expression): see HashJoinSpec.MarkCond and NullAware for how
+	// it is computed.
 	JoinMark
 )
 

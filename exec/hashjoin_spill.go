@@ -33,6 +33,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -73,10 +74,9 @@ func hjPartOf(h uint64, level int) int {
 type hjNullRoute int8
 
 const (
-	hjNullsHashed     hjNullRoute = iota // by their hash, like the others
-	hjNullsDropped                       // nowhere
-	hjNullsApart                         // to a partition of their own
-	hjNullsEverywhere                    // a copy to every partition
+	hjNullsHashed  hjNullRoute = iota // by their hash, like the others
+	hjNullsDropped                    // nowhere
+	hjNullsApart                      // to a partition of their own
 )
 
 // hjProbeKept reports join types that emit probe rows without a match.
@@ -101,10 +101,7 @@ func hjNeedsAcc(t JoinType) bool { return hjProbeKept(t) || t == JoinSemi }
 // hjBuildNulls and hjProbeNulls route NULL-key rows (see the file
 // comment).
 func hjBuildNulls(spec HashJoinSpec) hjNullRoute {
-	switch {
-	case spec.NullAware && spec.Residual != nil:
-		return hjNullsEverywhere
-	case !spec.NullAware && hjBuildKept(spec.Type):
+	if spec.NullAware && spec.Residual != nil || !spec.NullAware && hjBuildKept(spec.Type) {
 		return hjNullsApart
 	}
 	return hjNullsDropped
@@ -131,7 +128,7 @@ type hjSpillPart struct {
 	memBytes  int64         // what the written rows took in memory
 	written   []hjBatchInfo // per written batch
 	// hash is the key hash of the partition's rows while oneHash says
-	// they all have the same (copies of NULL-key rows aside).
+	// they all have the same.
 	hash             uint64
 	hashSet, oneHash bool
 }
@@ -203,13 +200,8 @@ rows:
 				continue
 			}
 			w.nullRows++
-			switch w.nulls {
-			case hjNullsApart:
+			if w.nulls == hjNullsApart {
 				w.idx[hjFanout] = append(w.idx[hjFanout], int32(r))
-			case hjNullsEverywhere:
-				for p := range hjFanout {
-					w.idx[p] = append(w.idx[p], int32(r))
-				}
 			}
 			continue rows
 		}
@@ -464,24 +456,63 @@ func hjReadBytes(d arrow.ArrayData) int64 {
 	return n
 }
 
-// hjJob is a partition pair to join.
+// hjBuildFile is a build-side spill file and what its batches hold.
+type hjBuildFile struct {
+	file    *spill.File
+	rows    int64
+	bytes   int64         // what the rows take in memory
+	batches []hjBatchInfo // per batch, in order
+}
+
+// take hands the partition's file over as an hjBuildFile (nil: none).
+func (p *hjSpillPart) take() *hjBuildFile {
+	if p.file == nil {
+		return nil
+	}
+	f := &hjBuildFile{file: p.file, rows: p.rows, bytes: p.memBytes, batches: p.written}
+	p.file = nil
+	return f
+}
+
+// hjJob is a partition pair to join: the build rows of its own files and
+// of shared ones (which other jobs or the grace join own) against the
+// probe rows of its probe files.
 type hjJob struct {
-	build, probe         []*spill.File
-	buildRows, probeRows int64
-	buildBytes           int64         // what the build rows took in memory
-	buildBatches         []hjBatchInfo // the build files' batches, in order
-	level                int           // the partitioning level that made it
-	splittable           bool          // partitioning again can make its build side smaller
-	sharedBuild          bool          // the build files belong to other jobs
+	own, shared []*hjBuildFile
+	probe       []*spill.File
+	probeRows   int64
+	level       int  // the partitioning level that made it
+	splittable  bool // partitioning again can make its own build rows fewer
+}
+
+func (j *hjJob) buildFiles() []*hjBuildFile { return append(slices.Clip(j.own), j.shared...) }
+
+func (j *hjJob) buildRows() (n int64) {
+	for _, f := range j.buildFiles() {
+		n += f.rows
+	}
+	return n
+}
+
+func (j *hjJob) ownRows() (n int64) {
+	for _, f := range j.own {
+		n += f.rows
+	}
+	return n
+}
+
+func (j *hjJob) buildBytes() (n int64) {
+	for _, f := range j.buildFiles() {
+		n += f.bytes
+	}
+	return n
 }
 
 func (j *hjJob) removeBuild() {
-	if !j.sharedBuild {
-		for _, f := range j.build {
-			f.Remove()
-		}
+	for _, f := range j.own {
+		f.file.Remove()
 	}
-	j.build = nil
+	j.own, j.shared = nil, nil
 }
 
 func (j *hjJob) release() {
@@ -511,6 +542,9 @@ type hjGrace struct {
 	facts       hjBuildFacts
 
 	jobs []*hjJob // a stack
+	// nullBuild holds the NULL-key build rows of a null-aware join with a
+	// residual: candidates of every probe row, read by every job.
+	nullBuild *hjBuildFile
 	// The pass running: a probe of one table, and the job to release when
 	// it ends (nil within a block nested loop).
 	pass     *hjProbe
@@ -572,28 +606,32 @@ func (g *hjGrace) partition(ctx context.Context, left, right Operator, held []ar
 	if err := pp.finish(); err != nil {
 		return err
 	}
+	if g.spec.NullAware {
+		g.nullBuild = bp.parts[hjFanout].take()
+	}
+	var shared []*hjBuildFile
+	if g.nullBuild != nil {
+		shared = []*hjBuildFile{g.nullBuild}
+	}
 	// NULL-key probe rows of a null-aware join with a residual have every
-	// build row as a candidate: a job against all build partitions, run
-	// first (pushed last), before the partitions' jobs remove their files.
+	// build row as a candidate: a job against all build files, run first
+	// (pushed last), before the partitions' jobs remove their files.
 	var all *hjJob
 	if part := &pp.parts[hjFanout]; part.file != nil {
-		all = &hjJob{probe: hjFiles(part.file), probeRows: part.rows, sharedBuild: true}
+		all = &hjJob{probe: hjFiles(part.file), probeRows: part.rows, shared: slices.Clone(shared)}
 		part.file = nil
 		for p := range hjFanout {
-			if f := bp.parts[p].file; f != nil {
-				all.build = append(all.build, f)
-				all.buildRows += bp.parts[p].rows
-				all.buildBytes += bp.parts[p].memBytes
-				all.buildBatches = append(all.buildBatches, bp.parts[p].written...)
+			if f := &bp.parts[p]; f.file != nil {
+				all.shared = append(all.shared, &hjBuildFile{file: f.file, rows: f.rows, bytes: f.memBytes, batches: f.written})
 			}
 		}
 	}
-	// NULL-key build rows kept apart are emitted unmatched on their own.
-	if part := &bp.parts[hjFanout]; part.file != nil {
-		g.jobs = append(g.jobs, &hjJob{build: hjFiles(part.file), buildRows: part.rows, buildBytes: part.memBytes, buildBatches: part.written})
-		part.file = nil
+	// NULL-key build rows kept apart by other joins are emitted unmatched
+	// on their own.
+	if f := bp.parts[hjFanout].take(); f != nil {
+		g.jobs = append(g.jobs, &hjJob{own: []*hjBuildFile{f}})
 	}
-	g.pushJobs(bp, pp, 0, -1)
+	g.pushJobs(bp, pp, 0, -1, shared)
 	if all != nil {
 		g.jobs = append(g.jobs, all)
 	}
@@ -614,21 +652,22 @@ func (g *hjGrace) probeKeep(bp *hjPartitioner) []bool {
 	return keep
 }
 
-// pushJobs makes a job of each partition pair. parentRows (-1: none) is
-// the build rows of the job they split: a partition that got all of them
-// did not split.
-func (g *hjGrace) pushJobs(bp, pp *hjPartitioner, level int, parentRows int64) {
+// pushJobs makes a job of each partition pair, each also reading shared.
+// parentRows (-1: none) is the build rows of the job they split: a
+// partition that got all of them did not split.
+func (g *hjGrace) pushJobs(bp, pp *hjPartitioner, level int, parentRows int64, shared []*hjBuildFile) {
 	for p := hjFanout - 1; p >= 0; p-- {
 		b, pr := &bp.parts[p], &pp.parts[p]
 		if b.file == nil && pr.file == nil {
 			continue
 		}
-		g.jobs = append(g.jobs, &hjJob{
-			build: hjFiles(b.file), probe: hjFiles(pr.file),
-			buildRows: b.rows, probeRows: pr.rows, buildBytes: b.memBytes, buildBatches: b.written,
-			level: level, splittable: !b.oneHash && b.rows != parentRows,
-		})
-		b.file, pr.file = nil, nil
+		job := &hjJob{probe: hjFiles(pr.file), probeRows: pr.rows, shared: shared, level: level,
+			splittable: !b.oneHash && b.rows != parentRows}
+		pr.file = nil
+		if f := b.take(); f != nil {
+			job.own = []*hjBuildFile{f}
+		}
+		g.jobs = append(g.jobs, job)
 	}
 }
 
@@ -675,6 +714,7 @@ func (g *hjGrace) next(ctx context.Context) (arrow.RecordBatch, error) {
 			continue
 		}
 		if len(g.jobs) == 0 {
+			g.close() // remove the files shared by jobs
 			return nil, nil
 		}
 		job := g.jobs[len(g.jobs)-1]
@@ -690,7 +730,7 @@ func (g *hjGrace) next(ctx context.Context) (arrow.RecordBatch, error) {
 // partitions it again or starts a block nested loop.
 func (g *hjGrace) startJob(ctx context.Context, job *hjJob) error {
 	g.trace.jobs++
-	if (job.buildRows == 0 && !hjProbeKept(g.spec.Type)) || (job.probeRows == 0 && !hjBuildKept(g.spec.Type)) {
+	if (job.buildRows() == 0 && !hjProbeKept(g.spec.Type)) || (job.probeRows == 0 && !hjBuildKept(g.spec.Type)) {
 		job.release()
 		return nil
 	}
@@ -715,7 +755,7 @@ func (g *hjGrace) startJob(ctx context.Context, job *hjJob) error {
 // loadTable builds the table of a job's whole build side, or returns nil
 // when it does not fit.
 func (g *hjGrace) loadTable(ctx context.Context, job *hjJob) (*JoinTable, error) {
-	if g.res.TryGrow(job.buildBytes) != nil {
+	if g.res.TryGrow(job.buildBytes()) != nil {
 		return nil, nil
 	}
 	rd := g.buildReader(job)
@@ -727,8 +767,8 @@ func (g *hjGrace) loadTable(ctx context.Context, job *hjJob) (*JoinTable, error)
 			b.Release()
 		}
 	}
-	left := job.buildBytes // reserved for the batches not read yet
-	for _, info := range job.buildBatches {
+	left := job.buildBytes() // reserved for the batches not read yet
+	for _, info := range rd.info {
 		if err := ctx.Err(); err != nil {
 			drop()
 			g.res.Shrink(left)
@@ -761,7 +801,12 @@ type hjBuildReader struct {
 }
 
 func (g *hjGrace) buildReader(job *hjJob) *hjBuildReader {
-	return &hjBuildReader{src: &hjFileSource{schema: g.rightSchema, files: job.build, raw: true}, info: job.buildBatches}
+	rd := &hjBuildReader{src: &hjFileSource{schema: g.rightSchema, raw: true}}
+	for _, f := range job.buildFiles() {
+		rd.src.files = append(rd.src.files, f.file)
+		rd.info = append(rd.info, f.batches...)
+	}
+	return rd
 }
 
 // peek is the size of the next batch; false at the end.
@@ -834,12 +879,17 @@ func (g *hjGrace) split(ctx context.Context, job *hjJob) error {
 	g.trace.maxLevel = max(g.trace.maxLevel, level)
 	bp := newHJPartitioner(ctx, "hashjoin-build", g.rightSchema, g.spec.RightKeys, level, hjBuildNulls(g.spec), nil, g.res, g.stats)
 	g.building = bp
-	if err := g.copyInto(ctx, job.build, bp); err != nil {
+	var own []*spill.File
+	for _, f := range job.own {
+		own = append(own, f.file)
+	}
+	if err := g.copyInto(ctx, own, bp); err != nil {
 		return err
 	}
 	if err := bp.finish(); err != nil {
 		return err
 	}
+	shared, parentRows := job.shared, job.ownRows()
 	job.removeBuild()
 	pp := newHJPartitioner(ctx, "hashjoin-probe", g.leftSchema, g.spec.LeftKeys, level, hjProbeNulls(g.spec), g.probeKeep(bp), g.res, g.stats)
 	g.probing = pp
@@ -850,7 +900,7 @@ func (g *hjGrace) split(ctx context.Context, job *hjJob) error {
 		return err
 	}
 	job.release()
-	g.pushJobs(bp, pp, level, job.buildRows)
+	g.pushJobs(bp, pp, level, parentRows, shared)
 	g.building, g.probing = nil, nil
 	return nil
 }
@@ -1034,7 +1084,7 @@ func (b *hjBNL) piece(ctx context.Context, g *hjGrace) (*JoinTable, error) {
 		}
 		return t, nil
 	}
-	return nil, fmt.Errorf("hash join: not even one build row fits in memory: %w", err)
+	return nil, fmt.Errorf("hash join: not even one build row fits in memory with its hash table: %w", err)
 }
 
 func (g *hjGrace) intKey() bool {
@@ -1066,6 +1116,10 @@ func (g *hjGrace) close() {
 		j.release()
 	}
 	g.jobs = nil
+	if g.nullBuild != nil {
+		g.nullBuild.file.Remove()
+		g.nullBuild = nil
+	}
 	for _, w := range []*hjPartitioner{g.building, g.probing} {
 		if w != nil {
 			w.abort()

@@ -175,13 +175,13 @@ func TestHashJoinSpill(t *testing.T) {
 					continue
 				}
 				t.Run(fmt.Sprintf("%s/%s/bs%d", kname, sname, bs), func(t *testing.T) {
-					nl, nr := 1500, 2500
+					nl, nr, limit := 1500, 2500, int64(64<<10)
 					if bs < 16 {
-						nl, nr = 500, 1000
+						nl, nr, limit = 300, 600, 24<<10
 					}
-					left := hjsRows(uint64(bs)*7+1, nl, 600)
-					right := hjsRows(uint64(bs)*7+2, nr, 500)
-					hjsCompare(t, left, right, spec, bs, 64<<10)
+					left := hjsRows(uint64(bs)*7+1, nl, nr/4)
+					right := hjsRows(uint64(bs)*7+2, nr, nr/5)
+					hjsCompare(t, left, right, spec, bs, limit)
 				})
 			}
 		}
@@ -254,7 +254,7 @@ func TestHashJoinSpillRecursive(t *testing.T) {
 func TestHashJoinSpillHotKey(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 11))
 	var left, right [][]any
-	for i := range 4000 {
+	for i := range 3000 {
 		var k any = int64(7)
 		if i%2 == 0 {
 			k = rng.Int64N(3000)
@@ -267,7 +267,7 @@ func TestHashJoinSpillHotKey(t *testing.T) {
 	for i := range 1200 {
 		var k any = rng.Int64N(3500)
 		switch {
-		case i%40 == 0:
+		case i%100 == 0:
 			k = int64(7)
 		case i%61 == 0:
 			k = nil
