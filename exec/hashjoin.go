@@ -2,13 +2,17 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flint-engine/flint/exec/hashing"
+	"github.com/flint-engine/flint/mempool"
+	"github.com/flint-engine/flint/spill"
 )
 
 // JoinType is the kind of a hash join. The left input is the probe side.
@@ -29,11 +33,12 @@ const (
 	// broadcast table.
 	JoinRightSemi
 	JoinRightAnti
-	// JoinMark emits every left row once, in input order, with the
-	// LeftOut columns and one BOOLEAN "mark" column that says whether the
-	// row has a match, in SQL's three-valued logic (IN, EXISTS and
-	// op ANY/ALL subqueries anywhere in an expression): see
-	// HashJoinSpec.MarkCond and NullAware for how it is computed.
+	// JoinMark emits every left row once, in input order unless the join
+	// spilled (NewHashJoin), with the LeftOut columns and one BOOLEAN
+	// "mark" column that says whether the row has a match, in SQL's
+	// three-valued logic (IN, EXISTS and op ANY/ALL subqueries anywhere
+	// in an expression): see HashJoinSpec.MarkCond and NullAware for how
+	// it is computed.
 	JoinMark
 )
 
@@ -90,8 +95,8 @@ type JoinTable struct {
 	schema   *arrow.Schema
 	cols     []arrow.Array
 	numRows  int
-	keys     *hashing.Table
-	start    []int32 // rows of key g: rows[start[g]:start[g+1]]
+	keys     *hashing.Table // nil when dense or empty
+	start    []int32        // rows of key g: rows[start[g]:start[g+1]]
 	rows     []int32
 	nullRows []int32 // build rows with a NULL in some key column
 	// unique: every key has one build row, uniqueRow[g] (-1: no key g).
@@ -101,6 +106,13 @@ type JoinTable struct {
 	// and keys is nil.
 	dense    bool
 	denseMin int64
+
+	// memBytes is what the table accounts for in the reservation that
+	// built it: its columns, its index and what probes allocate per build
+	// row. res, when set, is a reservation the table owns (a broadcast
+	// build), freed by Release.
+	memBytes int64
+	res      *mempool.Reservation
 }
 
 // numKeys is the number of key ids (distinct keys, or the dense span).
@@ -109,19 +121,24 @@ func (t *JoinTable) numKeys() int { return len(t.start) - 1 }
 // NumRows is the number of build rows.
 func (t *JoinTable) NumRows() int { return t.numRows }
 
-// Release frees the build columns. The table must not be probed after.
+// Release frees the build columns (and the memory reservation of a
+// broadcast build). The table must not be probed after.
 func (t *JoinTable) Release() {
 	for _, c := range t.cols {
 		c.Release()
 	}
 	t.cols = nil
+	t.res.Free()
 }
 
 // hjInsertChunk bounds the scratch memory of one Table.Insert call.
 const hjInsertChunk = 1 << 16
 
 // BuildJoinTable opens right, reads it to the end, closes it and builds the
-// join table on spec.RightKeys.
+// join table on spec.RightKeys (a broadcast join's table, shared by the
+// probes of one process). Its memory is reserved as "HashJoin broadcast
+// build", a reservation that cannot spill, until Release: a table that
+// does not fit fails with the pool's *mempool.LimitError.
 func BuildJoinTable(ctx context.Context, right Operator, spec HashJoinSpec) (*JoinTable, error) {
 	if err := hjCheckKeys(nil, right.Schema(), spec.RightKeys, spec.RightKeys); err != nil {
 		return nil, err
@@ -130,84 +147,254 @@ func BuildJoinTable(ctx context.Context, right Operator, spec HashJoinSpec) (*Jo
 		right.Close()
 		return nil, err
 	}
-	t, err := hjBuild(ctx, right, spec.RightKeys)
+	res := mempool.FromContext(ctx).Register("HashJoin broadcast build", false)
+	t, err := hjBuildAll(ctx, right, spec.RightKeys, res, hjProbeBytesPerBuildRow(spec))
 	if cerr := right.Close(); cerr != nil && err == nil {
 		t.Release()
 		return nil, cerr
 	}
-	return t, err
+	if err != nil {
+		res.Free()
+		var le *mempool.LimitError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("hash join: the broadcast build side does not fit in memory (a shared table cannot spill): %w", err)
+		}
+		return nil, err
+	}
+	t.res = res
+	return t, nil
 }
 
-// hjBuild drains an opened operator into a JoinTable.
-func hjBuild(ctx context.Context, right Operator, keyCols []int) (*JoinTable, error) {
-	mem := Allocator(ctx)
-	schema := right.Schema()
-	var batches []arrow.RecordBatch
-	defer func() {
-		for _, b := range batches {
-			b.Release()
+// hjBuildAll drains an opened operator into a JoinTable, reserving from
+// res; it fails with the *mempool.LimitError when the table does not fit.
+func hjBuildAll(ctx context.Context, right Operator, keyCols []int, res *mempool.Reservation, perRow int64) (*JoinTable, error) {
+	batches, over, err := hjDrain(ctx, right, res)
+	if err == nil && over == nil {
+		var t *JoinTable
+		if t, err = hjBuild(ctx, right.Schema(), batches, keyCols, res, perRow, 0); err == nil {
+			return t, nil
 		}
-	}()
-	n := 0
+		var le *mempool.LimitError
+		if !errors.As(err, &le) {
+			return nil, err // hjBuild released the batches
+		}
+	}
+	if over != nil {
+		over.Release()
+	}
+	for _, b := range batches {
+		res.Shrink(spill.BatchBytes(b))
+		b.Release()
+	}
+	return nil, err
+}
+
+// hjDrain reads an opened operator to its end, reserving every batch. When
+// res cannot hold a batch it stops and returns that batch as over (not
+// reserved) with the *mempool.LimitError; the batches before it are held
+// in res. On other errors nothing is returned or held.
+func hjDrain(ctx context.Context, right Operator, res *mempool.Reservation) (batches []arrow.RecordBatch, over arrow.RecordBatch, err error) {
 	for {
 		b, err := right.Next(ctx)
 		if err != nil {
-			return nil, err
+			for _, b := range batches {
+				res.Shrink(spill.BatchBytes(b))
+				b.Release()
+			}
+			return nil, nil, err
 		}
 		if b == nil {
-			break
+			return batches, nil, nil
 		}
 		if b.NumRows() == 0 {
 			b.Release()
 			continue
 		}
-		n += int(b.NumRows())
+		if err := res.TryGrow(spill.BatchBytes(b)); err != nil {
+			return batches, b, err
+		}
 		batches = append(batches, b)
 	}
-	if n > 1<<31-1 {
-		return nil, fmt.Errorf("hash join: build side has %d rows, more than a table holds", n)
+}
+
+// hjBuildSize measures build batches for the memory estimate of a table.
+type hjBuildSize struct {
+	rows     int
+	batches  int
+	colBytes []int64 // per column: the bytes of its pieces
+}
+
+// with is s plus a batch of rows rows and cols bytes per column.
+func (s hjBuildSize) with(rows int, cols []int64) hjBuildSize {
+	next := hjBuildSize{rows: s.rows + rows, batches: s.batches + 1, colBytes: slices.Clone(s.colBytes)}
+	if next.colBytes == nil {
+		next.colBytes = make([]int64, len(cols))
 	}
-	t := &JoinTable{schema: schema, numRows: n, keyCols: slices.Clone(keyCols)}
-	for c := 0; c < schema.NumFields(); c++ {
-		var col arrow.Array
-		switch len(batches) {
-		case 0:
-			col = array.MakeArrayOfNull(mem, schema.Field(c).Type, 0)
-		case 1:
-			col = batches[0].Column(c)
-			col.Retain()
-		default:
-			parts := make([]arrow.Array, len(batches))
-			for i, b := range batches {
-				parts[i] = b.Column(c)
-			}
-			var err error
-			if col, err = array.Concatenate(parts, mem); err != nil {
-				t.Release()
-				return nil, fmt.Errorf("hash join: build column %q: %w", schema.Field(c).Name, err)
-			}
+	for c, n := range cols {
+		next.colBytes[c] += n
+	}
+	return next
+}
+
+func (s *hjBuildSize) add(b arrow.RecordBatch) {
+	if s.colBytes == nil {
+		s.colBytes = make([]int64, b.NumCols())
+	}
+	for c, col := range b.Columns() {
+		s.colBytes[c] += spill.DataBytes(col.Data())
+	}
+	s.rows += int(b.NumRows())
+	s.batches++
+}
+
+// extra bounds what hjBuild allocates besides the build columns: the
+// concatenation of one column (the pieces of the others are gone by
+// then), the per-row scratch and index, the key table of keyed rows with
+// no NULL key (slots at load 1/2, stored hashes and keys), and perRow
+// bytes per build row for the probe.
+func (s *hjBuildSize) extra(keyCols []int, intKey bool, keyed int, perRow int64) int64 {
+	if s.rows == 0 {
+		return 0
+	}
+	var maxCol, keyBytes int64
+	if s.batches > 1 {
+		maxCol = slices.Max(s.colBytes)
+	}
+	for _, c := range keyCols {
+		keyBytes += s.colBytes[c]
+	}
+	// Per row: hashes 8, sel and nullRows 8, key ids 4, stored hashes 16
+	// (append doubling), start and fill 8, rows 4, NULL bookkeeping of
+	// HashColumns 12.
+	n := int64(s.rows)
+	return maxCol + n*(60+perRow) + hjSlotBytes(keyed, intKey) + 2*keyBytes
+}
+
+// denseExtra is extra's counterpart for the dense index of span key
+// values: per row sel and nullRows 8, widened keys 8, rows 4; per key
+// value start, fill and uniqueRow 12.
+func (s *hjBuildSize) denseExtra(span int64, perRow int64) int64 {
+	var maxCol int64
+	if s.batches > 1 {
+		maxCol = slices.Max(s.colBytes)
+	}
+	return maxCol + int64(s.rows)*(20+perRow) + 12*span + 4
+}
+
+// hjSlotBytes is the size of the slot array of a hashing.Table holding n
+// keys (load factor at most 1/2, at least 1024 slots; no table for none).
+func hjSlotBytes(n int, intKey bool) int64 {
+	if n == 0 {
+		return 0
+	}
+	slots := 1024
+	for slots < 2*n {
+		slots *= 2
+	}
+	if intKey {
+		return int64(slots) * 16
+	}
+	return int64(slots) * 8
+}
+
+// hjProbeBytesPerBuildRow is what a probe allocates per build row:
+// build-side match flags, and for null-aware joins the NULL-key flags and
+// (with a residual) the list of all rows.
+func hjProbeBytesPerBuildRow(spec HashJoinSpec) int64 {
+	var n int64
+	switch spec.Type {
+	case JoinRight, JoinFull:
+		n++
+	case JoinRightSemi, JoinRightAnti:
+		n += 2
+	}
+	if spec.NullAware {
+		n++
+		if spec.Residual != nil {
+			n += 4
 		}
-		t.cols = append(t.cols, col)
 	}
+	return n
+}
+
+// hjBuild builds a JoinTable from batches (all of schema) held in res,
+// with prepaid more bytes of res set aside for building (0 if none). It
+// first reserves what building needs; when res refuses, it returns the
+// *mempool.LimitError and leaves the batches and res as they were.
+// Otherwise it consumes the batches and prepaid (also on error, giving
+// their bytes back), and on success res holds t.memBytes for the table
+// instead.
+func hjBuild(ctx context.Context, schema *arrow.Schema, batches []arrow.RecordBatch, keyCols []int, res *mempool.Reservation, perRow, prepaid int64) (*JoinTable, error) {
+	mem := Allocator(ctx)
+	var size hjBuildSize
+	keyed := 0 // rows with no NULL key, at most
+	for _, b := range batches {
+		size.add(b)
+		nulls := 0
+		for _, c := range keyCols {
+			nulls = max(nulls, b.Column(c).NullN())
+		}
+		keyed += int(b.NumRows()) - nulls
+	}
+	n := size.rows
 	keyTypes := make([]arrow.DataType, len(keyCols))
-	keys := make([]arrow.Array, len(keyCols))
 	for i, c := range keyCols {
 		keyTypes[i] = schema.Field(c).Type
-		keys[i] = t.cols[c]
 	}
-	var err error
-	if t.keys, err = hashing.NewTable(keyTypes); err != nil {
+	intKey := len(keyCols) == 1 && hashing.IsIntKey(keyTypes[0])
+	var held int64 // what res holds for the batches and the build
+	for _, c := range size.colBytes {
+		held += c
+	}
+	if n > 1<<31-1 {
+		batchReleaseAll(batches)
+		res.Shrink(held + prepaid)
+		return nil, fmt.Errorf("hash join: build side has %d rows, more than a table holds", n)
+	}
+	// A single integer key spanning few values takes the dense index,
+	// unless that costs more than the hashed one and does not fit.
+	var lo, hi int64
+	dense := false
+	if intKey && n > 0 {
+		var nonNull int
+		lo, hi, nonNull = hjIntKeyRange(batches, keyCols[0])
+		dense = nonNull > 0 && hi-lo >= 0 && uint64(hi-lo) < uint64(max(1<<16, 4*nonNull))
+	}
+	extra := size.extra(keyCols, intKey, keyed, perRow)
+	if dense {
+		switch de := size.denseExtra(hi-lo+1, perRow); {
+		case de <= extra:
+			extra = de
+		case de <= prepaid || res.TryGrow(de-prepaid) == nil:
+			extra, prepaid = de, max(de, prepaid)
+		default:
+			dense = false
+		}
+	}
+	if extra > prepaid {
+		if err := res.TryGrow(extra - prepaid); err != nil {
+			return nil, err
+		}
+	} else {
+		res.Shrink(prepaid - extra)
+	}
+	held += extra
+	t := &JoinTable{schema: schema, numRows: n, keyCols: slices.Clone(keyCols)}
+	fail := func(err error) (*JoinTable, error) {
 		t.Release()
-		return nil, fmt.Errorf("hash join: %w", err)
+		res.Shrink(held)
+		return nil, err
+	}
+	if err := hjConcatColumns(t, mem, schema, batches); err != nil {
+		return fail(err)
+	}
+	keys := make([]arrow.Array, len(keyCols))
+	for i, c := range keyCols {
+		keys[i] = t.cols[c]
 	}
 	if n == 0 {
 		t.start = []int32{0}
-		return t, nil
-	}
-	hashes := make([]uint64, n)
-	if err := hashing.HashColumns(keys, hashes); err != nil {
-		t.Release()
-		return nil, fmt.Errorf("hash join: build keys: %w", err)
+		return hjBuilt(t, res, held, perRow, 0), nil
 	}
 	sel := make([]int32, 0, n)
 	var valids []hashing.Validity
@@ -230,18 +417,32 @@ func hjBuild(ctx context.Context, right Operator, keyCols []int) (*JoinTable, er
 			sel = append(sel, int32(r))
 		}
 	}
-	if len(keyCols) == 1 && hashing.IsIntKey(keyTypes[0]) && len(sel) > 0 {
+	if dense {
 		var scratch []int64
-		if hjBuildDense(t, hashing.IntValues(keys[0], &scratch), sel) {
-			return t, nil
-		}
+		hjBuildDense(t, hashing.IntValues(keys[0], &scratch), sel, lo, hi)
+		return hjBuilt(t, res, held, perRow, 0), nil
+	}
+	if len(sel) == 0 {
+		t.start = []int32{0} // no key: every probe misses
+		return hjBuilt(t, res, held, perRow, 0), nil
+	}
+	hashes := make([]uint64, n)
+	if err := hashing.HashColumns(keys, hashes); err != nil {
+		return fail(fmt.Errorf("hash join: build keys: %w", err))
+	}
+	var keyBytes int64
+	for _, k := range keys {
+		keyBytes += spill.DataBytes(k.Data())
+	}
+	var err error
+	if t.keys, err = hashing.NewTable(keyTypes); err != nil {
+		return fail(fmt.Errorf("hash join: %w", err))
 	}
 	ids := make([]uint32, n)
 	t.keys.Reserve(len(sel))
 	for i := 0; i < len(sel); i += hjInsertChunk {
 		if err := ctx.Err(); err != nil {
-			t.Release()
-			return nil, err
+			return fail(err)
 		}
 		t.keys.Insert(keys, hashes, sel[i:min(i+hjInsertChunk, len(sel))], ids)
 	}
@@ -266,20 +467,104 @@ func hjBuild(ctx context.Context, right Operator, keyCols []int) (*JoinTable, er
 	if t.unique {
 		t.uniqueRow = t.rows
 	}
-	return t, nil
+	// The key table: its slots, a hash per key, and the distinct keys.
+	keyTable := hjSlotBytes(len(sel), intKey) + 8*int64(g) + keyBytes*int64(g)/int64(max(1, len(sel)))
+	return hjBuilt(t, res, held, perRow, keyTable), nil
+}
+
+// hjIntKeyRange is the smallest and largest non-NULL value of an integer
+// key column over batches, and how many rows are not NULL.
+func hjIntKeyRange(batches []arrow.RecordBatch, col int) (lo, hi int64, nonNull int) {
+	lo, hi = math.MaxInt64, math.MinInt64
+	var scratch []int64
+	for _, b := range batches {
+		arr := b.Column(col)
+		vals := hashing.IntValues(arr, &scratch)[:arr.Len()]
+		if v, ok := hashing.ValidityOf(arr); ok {
+			for r, x := range vals {
+				if v.Valid(r) {
+					lo, hi = min(lo, x), max(hi, x)
+					nonNull++
+				}
+			}
+			continue
+		}
+		for _, x := range vals {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		nonNull += len(vals)
+	}
+	return lo, hi, nonNull
+}
+
+// hjBuilt sets res from held (the batches and the build's peak) to what
+// the finished table keeps.
+func hjBuilt(t *JoinTable, res *mempool.Reservation, held, perRow, keyTable int64) *JoinTable {
+	m := keyTable + 4*int64(cap(t.start)+cap(t.rows)+cap(t.nullRows)) + perRow*int64(t.numRows)
+	if t.dense && t.unique {
+		m += 4 * int64(cap(t.uniqueRow))
+	}
+	for _, c := range t.cols {
+		m += spill.DataBytes(c.Data())
+	}
+	t.memBytes = m
+	if m > held {
+		res.Grow(m - held) // allocated already: a concatenation may carry a validity bitmap its pieces lacked
+	} else {
+		res.Shrink(held - m)
+	}
+	return t
+}
+
+// hjConcatColumns sets t.cols to the concatenated columns of batches and
+// releases the batches, one column's pieces at a time so that memory
+// peaks at the pieces plus one concatenated column.
+func hjConcatColumns(t *JoinTable, mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch) error {
+	nc := schema.NumFields()
+	switch len(batches) {
+	case 0:
+		for c := range nc {
+			t.cols = append(t.cols, array.MakeArrayOfNull(mem, schema.Field(c).Type, 0))
+		}
+		return nil
+	case 1:
+		for c := range nc {
+			col := batches[0].Column(c)
+			col.Retain()
+			t.cols = append(t.cols, col)
+		}
+		batches[0].Release()
+		return nil
+	}
+	parts := make([][]arrow.Array, nc)
+	for c := range parts {
+		parts[c] = make([]arrow.Array, len(batches))
+		for i, b := range batches {
+			parts[c][i] = b.Column(c)
+			parts[c][i].Retain()
+		}
+	}
+	batchReleaseAll(batches)
+	var err error
+	for c := range nc {
+		if err == nil {
+			var col arrow.Array
+			if col, err = array.Concatenate(parts[c], mem); err != nil {
+				err = fmt.Errorf("hash join: build column %q: %w", schema.Field(c).Name, err)
+			} else {
+				t.cols = append(t.cols, col)
+			}
+		}
+		batchReleaseAll(parts[c])
+	}
+	return err
 }
 
 // hjBuildDense indexes build rows directly by key offset when the non-NULL
 // integer keys span few values (TPC-H keys are 1..N): no hashing, and the
-// index is a fraction of a hash table's size.
-func hjBuildDense(t *JoinTable, vals []int64, sel []int32) bool {
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, r := range sel {
-		lo, hi = min(lo, vals[r]), max(hi, vals[r])
-	}
-	if hi-lo < 0 || uint64(hi-lo) >= uint64(max(1<<16, 4*len(sel))) {
-		return false
-	}
+// index is a fraction of a hash table's size. lo and hi are the smallest
+// and largest key of the rows sel.
+func hjBuildDense(t *JoinTable, vals []int64, sel []int32, lo, hi int64) {
 	span := int(hi-lo) + 1
 	t.dense, t.denseMin = true, lo
 	t.keys = nil
@@ -311,11 +596,16 @@ func hjBuildDense(t *JoinTable, vals []int64, sel []int32) bool {
 			t.uniqueRow[vals[r]-lo] = r
 		}
 	}
-	return true
 }
 
 // find maps probe keys to key ids (-1: no match or NULL key).
 func (t *JoinTable) find(keys []arrow.Array, hashes []uint64, gids []int32, sc *hashing.Scratch, ints *[]int64) error {
+	if t.numKeys() == 0 {
+		for i := range gids {
+			gids[i] = -1
+		}
+		return nil
+	}
 	if !t.dense {
 		if err := hashing.HashColumns(keys, hashes); err != nil {
 			return err
@@ -434,6 +724,41 @@ type hjProbe struct {
 	// buildNull marks build rows with a NULL key (null-aware mark joins
 	// with a residual), built on first use.
 	buildNull []bool
+
+	// Grace hash join (hashjoin_spill.go), where the table holds one
+	// partition or one chunk of the build side. facts, when set, are the
+	// whole build side's (null-aware joins depend on them).
+	facts *hjBuildFacts
+	// acc, when set, keeps each probe row's outcome across several passes
+	// over the same probe rows (a block nested loop over build chunks):
+	// matched rows are 1 (mark joins: the mark state, combined by max)
+	// and no probe row is emitted. With finish set, no pairs are made:
+	// the outcomes are read back from acc and the probe rows emitted as
+	// the join type says. accBase is the index of the batch's first row.
+	acc     []int8
+	finish  bool
+	accBase int
+}
+
+// hjBuildFacts are what null-aware joins need to know about the whole
+// build side.
+type hjBuildFacts struct {
+	nonEmpty bool // some build row
+	nullKey  bool // some build row with a NULL key
+}
+
+func (p *hjProbe) buildNonEmpty() bool {
+	if p.facts != nil {
+		return p.facts.nonEmpty
+	}
+	return p.table.numRows > 0
+}
+
+func (p *hjProbe) buildNullKey() bool {
+	if p.facts != nil {
+		return p.facts.nullKey
+	}
+	return len(p.table.nullRows) > 0
 }
 
 // Mark states of a left row, ordered so that max combines them.
@@ -549,20 +874,14 @@ func (p *hjProbe) startBatch(b arrow.RecordBatch) error {
 	}
 	p.hashes, p.gids, p.matched = p.hashes[:n], p.gids[:n], p.matched[:n]
 	clear(p.matched)
+	if p.finish {
+		return p.finishBatch(n)
+	}
 	if err := p.table.find(p.keyCols, p.hashes, p.gids, &p.scratch, &p.ints); err != nil {
 		return fmt.Errorf("hash join: probe keys: %w", err)
 	}
 	if p.spec.NullAware {
-		p.keyNull = aggGrow(p.keyNull[:0], n)
-		for _, k := range p.keyCols {
-			if v, ok := hashing.ValidityOf(k); ok {
-				for i := range n {
-					if !v.Valid(i) {
-						p.keyNull[i] = true
-					}
-				}
-			}
-		}
+		p.setKeyNull(n)
 	}
 	p.row, p.pos, p.inTail, p.tail, p.tailPos = 0, 0, false, p.tail[:0], 0
 	if p.rightSemiAntiNoResidual() {
@@ -592,18 +911,31 @@ func (p *hjProbe) startBatch(b arrow.RecordBatch) error {
 	return nil
 }
 
+// setKeyNull marks the probe rows with a NULL key (null-aware joins).
+func (p *hjProbe) setKeyNull(n int) {
+	p.keyNull = aggGrow(p.keyNull[:0], n)
+	for _, k := range p.keyCols {
+		if v, ok := hashing.ValidityOf(k); ok {
+			for i := range n {
+				if !v.Valid(i) {
+					p.keyNull[i] = true
+				}
+			}
+		}
+	}
+}
+
 // markFromKeys sets the marks of a batch when keys alone decide them (no
 // residual, no mark condition).
 func (p *hjProbe) markFromKeys() {
-	t := p.table
 	// What a row without an equal key gets: under IN semantics NULL when
 	// the build side has a NULL key (or, for a NULL probe key, any row).
 	noMatch, noMatchNullKey := markFalse, markFalse
 	if p.spec.NullAware {
-		if len(t.nullRows) > 0 {
+		if p.buildNullKey() {
 			noMatch = markNull
 		}
-		if t.numRows > 0 {
+		if p.buildNonEmpty() {
 			noMatchNullKey = markNull
 		}
 	}
@@ -828,6 +1160,10 @@ func (p *hjProbe) markOutput(ctx context.Context, limit int) arrow.RecordBatch {
 func (p *hjProbe) startTail() {
 	p.inTail = true
 	p.tail, p.tailPos = p.tail[:0], 0
+	if p.acc != nil && !p.finish {
+		p.accumulate()
+		return
+	}
 	t := p.spec.Type
 	switch t {
 	case JoinMark:
@@ -845,9 +1181,8 @@ func (p *hjProbe) startTail() {
 			}
 		}
 	case JoinAnti:
-		tb := p.table
-		naaj := p.spec.NullAware && tb.numRows > 0
-		if naaj && p.spec.Residual == nil && len(tb.nullRows) > 0 {
+		naaj := p.spec.NullAware && p.buildNonEmpty()
+		if naaj && p.spec.Residual == nil && p.buildNullKey() {
 			return
 		}
 		for i, m := range p.matched {
@@ -1044,14 +1379,29 @@ type hashJoin struct {
 	left, right Operator
 	probe       *hjProbe
 	table       *JoinTable
+	// res holds the build side: the table, or after a spill the grace
+	// join's buffers and the partition it is joining.
+	res   *mempool.Reservation
+	grace *hjGrace // set once the build side spilled
+	stats MemoryStats
+	trace hjSpillTrace
 }
 
-var _ Operator = (*hashJoin)(nil)
+var (
+	_ Operator       = (*hashJoin)(nil)
+	_ MemoryReporter = (*hashJoin)(nil)
+)
 
 // NewHashJoin joins left (probe) with right (build) on equal keys.
 // Output: LeftOut columns then RightOut columns (semi/anti: LeftOut only);
 // for left/full joins the right columns become nullable, for right/full the
 // left columns. Output batches hold at most exec.BatchSize(ctx) rows.
+//
+// The build side is reserved as "HashJoin build" in the context's memory
+// pool. When it does not fit, the join turns into a grace hash join
+// (hashjoin_spill.go): both inputs are partitioned to spill files by key
+// and joined one partition at a time; rows then come out in no particular
+// order (a mark join's too).
 func NewHashJoin(left, right Operator, spec HashJoinSpec) (Operator, error) {
 	p, err := newHJProbe(left, right.Schema(), spec)
 	if err != nil {
@@ -1064,41 +1414,72 @@ func NewHashJoin(left, right Operator, spec HashJoinSpec) (Operator, error) {
 func (j *hashJoin) Schema() *arrow.Schema { return j.probe.schema }
 
 // Open implements Operator: it opens both inputs and builds the table from
-// the whole right input.
+// the whole right input, or partitions both inputs to disk when the right
+// one does not fit in memory.
 func (j *hashJoin) Open(ctx context.Context) error {
+	j.releaseBuild()
+	j.stats, j.trace = MemoryStats{}, hjSpillTrace{}
 	if err := j.right.Open(ctx); err != nil {
 		return err
 	}
 	if err := j.left.Open(ctx); err != nil {
 		return err
 	}
-	t, err := hjBuild(ctx, j.right, j.probe.spec.RightKeys)
-	if err != nil {
-		return err
+	j.res = mempool.FromContext(ctx).Register("HashJoin build", true)
+	spec := j.probe.spec
+	batches, over, err := hjDrain(ctx, j.right, j.res)
+	if over == nil {
+		if err != nil {
+			return err
+		}
+		var t *JoinTable
+		if t, err = hjBuild(ctx, j.right.Schema(), batches, spec.RightKeys, j.res, hjProbeBytesPerBuildRow(spec), 0); err == nil {
+			j.table = t
+			j.probe.reset(t)
+			return nil
+		}
+		var le *mempool.LimitError
+		if !errors.As(err, &le) {
+			return err // hjBuild released the batches
+		}
 	}
-	if j.table != nil {
-		j.table.Release()
-	}
-	j.table = t
-	j.probe.reset(t)
-	return nil
+	j.grace = newHJGrace(j.left.Schema(), j.right.Schema(), spec, j.res, &j.stats, &j.trace)
+	return j.grace.partition(ctx, j.left, j.right, batches, over)
 }
 
 // Next implements Operator.
 func (j *hashJoin) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if j.grace != nil {
+		return j.grace.next(ctx)
+	}
 	if j.table == nil {
 		return nil, fmt.Errorf("hash join: Next before Open")
 	}
 	return j.probe.next(ctx)
 }
 
-// Close implements Operator.
-func (j *hashJoin) Close() error {
+// releaseBuild frees the table or the grace join, their files and the
+// reservation.
+func (j *hashJoin) releaseBuild() {
 	j.probe.releaseBatch()
 	if j.table != nil {
 		j.table.Release()
 		j.table = nil
 	}
+	if j.grace != nil {
+		j.grace.close()
+		j.grace = nil
+	}
+	if j.res != nil {
+		j.stats.PeakBytes = max(j.stats.PeakBytes, j.res.Peak())
+		j.res.Free()
+		j.res = nil
+	}
+}
+
+// Close implements Operator.
+func (j *hashJoin) Close() error {
+	j.releaseBuild()
 	// Inputs are closed also when Open failed or never ran: they may
 	// hold resources from their construction (exchange batches).
 	err := j.left.Close()
@@ -1106,6 +1487,15 @@ func (j *hashJoin) Close() error {
 		err = rerr
 	}
 	return err
+}
+
+// MemoryStats implements MemoryReporter.
+func (j *hashJoin) MemoryStats() MemoryStats {
+	s := j.stats
+	if j.res != nil {
+		s.PeakBytes = max(s.PeakBytes, j.res.Peak())
+	}
+	return s
 }
 
 // hashJoinProbe implements NewHashJoinProbe.
