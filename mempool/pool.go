@@ -181,8 +181,8 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("memory limit of %s exceeded: %s needs %s more (it holds %s; %s of the pool in use); raise --memory-limit",
-		FormatBytes(e.Limit), e.Operator, FormatBytes(e.Requested), FormatBytes(e.Held), FormatBytes(e.Used))
+	return fmt.Sprintf("memory limit exceeded: %s needs %s more (it holds %s; %s of the operators' pool of %s in use); raise --memory-limit",
+		e.Operator, FormatBytes(e.Requested), FormatBytes(e.Held), FormatBytes(e.Used), FormatBytes(e.Limit))
 }
 
 // FormatBytes renders n as B, KiB, MiB or GiB with one decimal.

@@ -747,3 +747,25 @@ func TestTerminalDefaultsToTable(t *testing.T) {
 		t.Errorf("--output on a terminal wrote %q, %v; want CSV", b, err)
 	}
 }
+
+// TestMemoryLimit: --memory-limit is parsed and reported; a query that
+// fits spills and answers; one that cannot fit even after spilling (a
+// window over one partition bigger than the pool) exits 1 with an error
+// naming the operator and the limit, and --stats reports what spilled.
+func TestMemoryLimit(t *testing.T) {
+	lineitem := "lineitem=../../testdata/tpch/sf-sample/lineitem.parquet"
+	r := run(t, "sql", "--table", lineitem, "--memory-limit", "lots", "-e", "SELECT 1")
+	if r.code != 2 || !strings.Contains(r.stderr, `--memory-limit: invalid memory size "lots"`) {
+		t.Errorf("bad size: exit %d, stderr %s", r.code, r.stderr)
+	}
+	r = run(t, "sql", "--table", lineitem, "--memory-limit", "16MiB", "--stats", "-e",
+		"SELECT count(*) FROM (SELECT l_comment FROM lineitem ORDER BY l_comment) t")
+	if r.code != 0 || r.stdout != "count_star()\n60175\n" || !strings.Contains(r.stderr, "flint: 1 queries") {
+		t.Errorf("sort under 16MiB: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "sql", "--table", lineitem, "--memory-limit", "2MiB", "-e",
+		"SELECT max(s) FROM (SELECT sum(l_quantity) OVER (ORDER BY l_orderkey, l_linenumber) AS s FROM lineitem) t")
+	if r.code != 1 || !strings.Contains(r.stderr, "memory limit exceeded: Window needs") || !strings.Contains(r.stderr, "Window") {
+		t.Errorf("window over one partition under 2MiB: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+}
