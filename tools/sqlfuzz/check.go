@@ -13,7 +13,9 @@ import (
 type Outcome struct {
 	// Kind is "ok", "both-error" (fine: neither engine can answer),
 	// "slow" (a configuration with small batches timed out where the
-	// first one did not: not a finding),
+	// first one did not: not a finding), "memory" (the spill
+	// configuration ran out of its few MiB with a memory error naming
+	// an operator that cannot spill: not a finding),
 	// "mismatch", "flint-error", "duck-error", "unsupported" (Flint says
 	// the feature is not supported), "leak" or "timeout".
 	Kind   string
@@ -29,7 +31,7 @@ type Outcome struct {
 // Failed reports whether the outcome is a finding.
 func (o Outcome) Failed(strict bool) bool {
 	switch o.Kind {
-	case "ok", "both-error", "slow":
+	case "ok", "both-error", "slow", "memory":
 		return false
 	case "unsupported":
 		return strict
@@ -76,6 +78,12 @@ func (c *checker) check(ctx context.Context, q *Query, only int) Outcome {
 			if _, _, err := c.flints[0].Query(ctx, text, c.timeout); !errors.Is(err, errTimeout) {
 				o.Kind, o.Sig = "slow", "slow"
 			}
+		}
+		if o.Kind == "flint-error" && f.cfg.Name == "spill" && strings.Contains(ferr.Error(), "memory limit exceeded") {
+			// The spill configuration's pool is a few MiB: a shape
+			// that cannot spill (a window over one partition bigger
+			// than the pool) fails with the memory error, as designed.
+			o.Kind, o.Sig = "memory", "memory"
 		}
 		o.Config = f.cfg.Name
 		o.Want = want

@@ -32,6 +32,7 @@ var flintConfigs = []flintConfig{
 	{"batch-2", []flint.Option{flint.WithSlots(1), flint.WithPartitions(2), flint.WithBatchSize(2)}},
 	{"batch-3", []flint.Option{flint.WithSlots(2), flint.WithPartitions(3), flint.WithBroadcastThreshold(0), flint.WithBatchSize(3)}},
 	{"batch-1024", []flint.Option{flint.WithSlots(2), flint.WithBatchSize(1024)}},
+	{"spill", []flint.Option{flint.WithSlots(2), flint.WithOperatorMemory(2 << 20), flint.WithBatchSize(16)}},
 }
 
 // errTimeout is returned when a query does not finish in time.
