@@ -1,6 +1,7 @@
 package types
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -321,6 +322,22 @@ func TestAddMonths(t *testing.T) {
 	} {
 		if got := AddMonths(d(c.from), c.months); got != d(c.want) {
 			t.Errorf("AddMonths(%s, %d) = day %d, want %s (day %d)", c.from, c.months, got, c.want, d(c.want))
+		}
+	}
+}
+
+func TestAppendDecimal(t *testing.T) {
+	for _, c := range []struct {
+		x    int64
+		s    int32
+		want string
+	}{
+		{150, 2, "1.50"}, {-5, 2, "-0.05"}, {7, 0, "7"}, {0, 3, "0.000"}, {-7, 0, "-7"},
+		{999999999999999999, 18, "0.999999999999999999"}, {-999999999999999999, 2, "-9999999999999999.99"},
+		{math.MinInt64, 4, "-922337203685477.5808"}, {math.MaxInt64, 0, "9223372036854775807"},
+	} {
+		if got := string(AppendDecimal([]byte("x"), c.x, c.s)); got != "x"+c.want {
+			t.Errorf("AppendDecimal(%d, %d) = %q, want %q", c.x, c.s, got[1:], c.want)
 		}
 	}
 }
