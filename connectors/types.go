@@ -18,6 +18,9 @@ var engineTimestamp = &arrow.TimestampType{Unit: arrow.Microsecond}
 // engineDecimal is the engine's DECIMAL(p, s) (types.Decimal, which
 // connectors does not import): a Decimal64 for p <= 18, else a Decimal128.
 func engineDecimal(p, s int32) arrow.DataType {
+	if p <= 18 {
+		return &arrow.Decimal64Type{Precision: p, Scale: s}
+	}
 	return &arrow.Decimal128Type{Precision: p, Scale: s}
 }
 

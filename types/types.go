@@ -10,6 +10,9 @@ import (
 // MaxDecimalPrecision is the largest precision of a Decimal128.
 const MaxDecimalPrecision = 38
 
+// MaxDecimal64Precision is the largest precision Decimal stores in 64 bits.
+const MaxDecimal64Precision = 18
+
 // Default DECIMAL precision and scale when none are given (DuckDB's).
 const (
 	DefaultDecimalPrecision = 18
@@ -32,9 +35,16 @@ var (
 	Interval  arrow.DataType = arrow.FixedWidthTypes.MonthDayNanoInterval
 )
 
-// Decimal returns the engine's DECIMAL(p, s): a Decimal128 (the engine's
-// only decimal width so far; Decimal128 names that width explicitly).
+// Decimal returns the engine's DECIMAL(p, s): an Arrow Decimal64 (int64
+// unscaled values) for p <= 18 and a Decimal128 above, the way DuckDB
+// stores DECIMAL(<=18) in an int64. Type rules never look at the width:
+// the result precision picks it, so DECIMAL(15,2)*DECIMAL(15,2) =
+// DECIMAL(30,4) is a Decimal128 and DECIMAL(15,2)+DECIMAL(15,2) =
+// DECIMAL(16,2) stays a Decimal64.
 func Decimal(p, s int32) arrow.DataType {
+	if p <= MaxDecimal64Precision {
+		return &arrow.Decimal64Type{Precision: p, Scale: s}
+	}
 	return &arrow.Decimal128Type{Precision: p, Scale: s}
 }
 
