@@ -83,6 +83,41 @@ func toEngine(ctx context.Context, arr arrow.Array, want arrow.DataType) (arrow.
 	return compute.CastArray(ctx, arr, opts)
 }
 
+// intsToDecimal64 turns the Int64 (shared, no copy) or Int32 (widened)
+// unscaled values of a decimal stored as integers into a Decimal64 of type
+// want, consuming arr.
+func intsToDecimal64(mem memory.Allocator, arr arrow.Array, want arrow.DataType) (arrow.Array, error) {
+	defer arr.Release()
+	d := arr.Data()
+	bufs := d.Buffers()
+	switch arr.DataType().ID() {
+	case arrow.INT64:
+		nd := array.NewData(want, d.Len(), bufs, nil, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	case arrow.INT32:
+		vals := arr.(*array.Int32).Int32Values()
+		buf := memory.NewResizableBuffer(mem)
+		defer buf.Release()
+		buf.Resize(len(vals) * 8)
+		out := arrow.Int64Traits.CastFromBytes(buf.Bytes())[:len(vals)]
+		for i, v := range vals {
+			out[i] = int64(v)
+		}
+		validity := bufs[0]
+		if validity != nil && d.Offset() != 0 {
+			validity = memory.NewResizableBuffer(mem)
+			validity.Resize(int(bitutil.BytesForBits(int64(d.Len()))))
+			bitutil.CopyBitmap(bufs[0].Bytes(), d.Offset(), d.Len(), validity.Bytes(), 0)
+			defer validity.Release()
+		}
+		nd := array.NewData(want, d.Len(), []*memory.Buffer{validity, buf}, nil, d.NullN(), 0)
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	}
+	return nil, fmt.Errorf("decoded %s, expected integers", arr.DataType())
+}
+
 // decimalToEngine converts a decimal array of any width to the engine
 // decimal want of the same scale (engineType keeps the scale), checking
 // that every value fits want's precision. It does not consume arr.
