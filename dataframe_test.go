@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -100,9 +101,14 @@ func cellText(a arrow.Array, i int) string {
 	case *array.Timestamp:
 		unit := a.DataType().(*arrow.TimestampType).Unit
 		return a.Value(i).ToTime(unit).Format("2006-01-02 15:04:05.999999")
-	case *array.Decimal128:
-		scale := int(a.DataType().(*arrow.Decimal128Type).Scale)
-		v := a.Value(i).BigInt()
+	case *array.Decimal64, *array.Decimal128:
+		scale := int(a.DataType().(arrow.DecimalType).GetScale())
+		var v *big.Int
+		if d, ok := a.(*array.Decimal64); ok {
+			v = big.NewInt(int64(d.Value(i)))
+		} else {
+			v = a.(*array.Decimal128).Value(i).BigInt()
+		}
 		neg := v.Sign() < 0
 		digits := v.Abs(v).String()
 		for len(digits) <= scale {

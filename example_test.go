@@ -216,7 +216,8 @@ func ExampleDataFrame_WriteParquet() {
 	if err := paid.WriteParquet(ctx, path); err != nil {
 		log.Fatal(err)
 	}
-	// Types survive the round trip: salary is still an exact decimal.
+	// Types survive the round trip: salary is still an exact decimal
+	// (DECIMAL(18,2), which the engine holds as an Arrow Decimal64).
 	back := s.ReadParquet(ctx, path)
 	schema, err := back.Schema()
 	if err != nil {
@@ -228,7 +229,7 @@ func ExampleDataFrame_WriteParquet() {
 		log.Fatal(err)
 	}
 	// Output:
-	// decimal(18, 2)
+	// decimal64(18, 2)
 	// +--------+
 	// | total  |
 	// +--------+

@@ -87,9 +87,9 @@ type Predicate struct {
 	// "in".
 	Op string
 	// Value is nil for isnull/isnotnull, else one of bool, int64,
-	// float64, string, decimal128.Num (at the column's scale), arrow.Date32,
-	// arrow.Timestamp (µs). Predicates with other value types, or types
-	// that do not fit the column, never prune.
+	// float64, string, decimal128.Num (at the column's scale, for both
+	// decimal widths), arrow.Date32, arrow.Timestamp (µs). Predicates with
+	// other value types, or types that do not fit the column, never prune.
 	Value any
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -158,7 +159,7 @@ func inferColumn(p *csvParser, rows, ncols, c int) arrow.DataType {
 	case isInt:
 		return arrow.PrimitiveTypes.Int64
 	case isDec && scale > 0 && intDigits+scale <= 18:
-		return &arrow.Decimal128Type{Precision: 18, Scale: int32(scale)}
+		return engineDecimal(18, int32(scale))
 	case isFloat:
 		return arrow.PrimitiveTypes.Float64
 	case isDate:
@@ -468,6 +469,12 @@ func (r *csvReader) convert(c, rows int) (arrow.Array, error) {
 	case *arrow.Decimal128Type:
 		return buildFixed(r, dt, c, rows, dt.String(), func(b []byte) (decimal128.Num, bool) {
 			return parseDecimal(b, t.Precision, t.Scale)
+		})
+	case *arrow.Decimal64Type:
+		what := fmt.Sprintf("decimal(%d, %d)", t.Precision, t.Scale) // as for a Decimal128
+		return buildFixed(r, dt, c, rows, what, func(b []byte) (decimal.Decimal64, bool) {
+			v, ok := parseDecimal(b, t.Precision, t.Scale) // precision <= 18: fits
+			return decimal.Decimal64(v.LowBits()), ok
 		})
 	case *arrow.BooleanType:
 		bld := array.NewBooleanBuilder(r.mem)

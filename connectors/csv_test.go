@@ -52,7 +52,7 @@ func TestCSVInferAndRead(t *testing.T) {
 	dir := t.TempDir()
 	path := writeFile(t, dir, "s.csv", csvSample)
 	wantTypes := []arrow.DataType{arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String,
-		&arrow.Decimal128Type{Precision: 18, Scale: 2}, arrow.FixedWidthTypes.Date32, engineTimestamp,
+		&arrow.Decimal64Type{Precision: 18, Scale: 2}, arrow.FixedWidthTypes.Date32, engineTimestamp,
 		arrow.FixedWidthTypes.Boolean, arrow.PrimitiveTypes.Float64}
 	for _, batch := range []int{1, 2, 3, 16, 1024} {
 		t.Run(fmt.Sprint(batch), func(t *testing.T) {
@@ -95,11 +95,11 @@ func TestCSVOptions(t *testing.T) {
 		{"no header, tab, NA null", "1\tx\nNA\ty\n", map[string]string{"header": "false", "delimiter": "tab", "null": "NA"},
 			"column0:int64 column1:utf8", [][]any{{int64(1), "x"}, {nil, "y"}}},
 		{"explicit schema", "a;b;c\n1;2.5;2020-01-02\n;;\n", map[string]string{"delimiter": ";", "schema": "a INT, b DECIMAL(10,3), c DATE"},
-			"a:int32 b:decimal(10, 3) c:date32", [][]any{{int32(1), decimal128.FromI64(2500), arrow.Date32(18263)}, {nil, nil, nil}}},
+			"a:int32 b:decimal64(10, 3) c:date32", [][]any{{int32(1), decimal128.FromI64(2500), arrow.Date32(18263)}, {nil, nil, nil}}},
 		{"schema without header", "7,x\n", map[string]string{"header": "false", "schema": "k BIGINT, v VARCHAR"},
 			"k:int64 v:utf8", [][]any{{int64(7), "x"}}},
 		{"decimal rounding", "v\n1.005\n-2.994\n", map[string]string{"schema": "v DECIMAL(5,2)"},
-			"v:decimal(5, 2)", [][]any{{decimal128.FromI64(101)}, {decimal128.FromI64(-299)}}},
+			"v:decimal64(5, 2)", [][]any{{decimal128.FromI64(101)}, {decimal128.FromI64(-299)}}},
 		{"varying scale is double", "v\n1.5\n2.25\n", nil, "v:float64", [][]any{{1.5}, {2.25}}},
 		{"int overflow is double", "v\n99999999999999999999\n", nil, "v:float64", [][]any{{1e20}}},
 		{"duplicate names", "a,a,\n1,2,3\n", nil, "a:int64 a_1:int64 column2:int64", [][]any{{int64(1), int64(2), int64(3)}}},

@@ -268,7 +268,7 @@ func NewTaskWriter(spec WriteSpec, schema *arrow.Schema, task, attempt int) (*Ta
 func Partitionable(dt arrow.DataType) bool {
 	switch dt.ID() {
 	case arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64,
-		arrow.STRING, arrow.LARGE_STRING, arrow.DECIMAL128, arrow.DATE32, arrow.TIMESTAMP:
+		arrow.STRING, arrow.LARGE_STRING, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DATE32, arrow.TIMESTAMP:
 		return true
 	}
 	return false
@@ -351,7 +351,7 @@ func (w *TaskWriter) writeTo(ctx context.Context, folder string, b arrow.RecordB
 		idx.AppendValues(rows, nil)
 		ia := idx.NewArray()
 		idx.Release()
-		out, err := compute.TakeArray(ctx, b.Column(c), ia)
+		out, err := takeArray(ctx, b.Column(c), ia)
 		ia.Release()
 		if err != nil {
 			releaseArrays(cols[:i])
@@ -373,6 +373,28 @@ func (w *TaskWriter) writeTo(ctx context.Context, folder string, b arrow.RecordB
 	w.tick++
 	f.used = w.tick
 	return callHook(WriteEvent{WriteID: w.spec.WriteID, Task: w.task, Attempt: w.attempt, Point: "batch", Path: f.rel, Rows: f.rows, Bytes: f.count.n})
+}
+
+// takeArray is compute.TakeArray, which has no Decimal64 kernel: a
+// Decimal64 column is taken as the Int64 column of its unscaled values.
+func takeArray(ctx context.Context, a, idx arrow.Array) (arrow.Array, error) {
+	if a.DataType().ID() != arrow.DECIMAL64 {
+		return compute.TakeArray(ctx, a, idx)
+	}
+	relabel := func(a arrow.Array, dt arrow.DataType) arrow.Array {
+		d := a.Data()
+		nd := array.NewData(dt, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd)
+	}
+	ints := relabel(a, arrow.PrimitiveTypes.Int64)
+	defer ints.Release()
+	out, err := compute.TakeArray(ctx, ints, idx)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Release()
+	return relabel(out, a.DataType()), nil
 }
 
 func releaseArrays(as []arrow.Array) {

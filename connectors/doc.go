@@ -16,13 +16,16 @@
 // # Engine types
 //
 // Batches use only the engine's types: Int8..Int64, Float32/64, Boolean,
-// String (utf8, int32 offsets), Decimal128 (precision ≤ 38), Date32 and
-// Timestamp(µs, no time zone). Parquet columns are converted on read:
-// unsigned ints widen to the next signed type (uint64 to int64, failing on
-// overflow), Float16 to Float32, Decimal32/64/256 to Decimal128, timestamps of
-// any unit or zone to µs (finer units are truncated), LargeString and
-// dictionary-encoded strings to String. Nested Parquet/JSON types (struct,
-// list) are passed through.
+// String (utf8, int32 offsets), Decimal64 (precision ≤ 18) and Decimal128
+// (19 ≤ precision ≤ 38), Date32 and Timestamp(µs, no time zone). Parquet
+// columns are converted on read: unsigned ints widen to the next signed
+// type (uint64 to int64, failing on overflow), Float16 to Float32, every
+// decimal width to the engine's (arrow-go decodes Parquet decimals as
+// Decimal128: a DECIMAL(p ≤ 18) is narrowed, each value checked against
+// its precision; writers widen Decimal64 back and store DECIMAL(p ≤ 18) as
+// INT32/INT64), timestamps of any unit or zone to µs (finer units are
+// truncated), LargeString and dictionary-encoded strings to String. Nested
+// Parquet/JSON types (struct, list) are passed through.
 //
 // # Options
 //

@@ -308,10 +308,19 @@ func (s *jsonSource) openFile(ctx context.Context, split Split, columns []int, b
 		outSlot[i] = j
 	}
 	mem := compute.GetAllocator(ctx)
+	// Decimals decode as Decimal128 (arrow-go parses Decimal64 JSON values
+	// through a 64-bit float) and become the engine's Decimal64 in Next.
+	decoded := make([]arrow.Field, len(distinct))
+	for i, f := range distinct {
+		decoded[i] = f
+		if d, ok := f.Type.(*arrow.Decimal64Type); ok {
+			decoded[i].Type = &arrow.Decimal128Type{Precision: d.Precision, Scale: d.Scale}
+		}
+	}
 	return &jsonReader{
 		path: split.Path, p: p, closeFn: closeFn, batchSize: batchSize,
-		bld: array.NewRecordBuilder(mem, arrow.NewSchema(distinct, nil)), outSlot: outSlot,
-		schema: projectSchema(s.schema, columns),
+		bld: array.NewRecordBuilder(mem, arrow.NewSchema(decoded, nil)), outSlot: outSlot,
+		schema: projectSchema(s.schema, columns), fields: distinct,
 	}, nil
 }
 
@@ -323,6 +332,7 @@ type jsonReader struct {
 	bld       *array.RecordBuilder
 	outSlot   []int
 	schema    *arrow.Schema
+	fields    []arrow.Field // engine types of the builder's columns
 	done      bool
 }
 
@@ -392,9 +402,20 @@ func (r *jsonReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	rec := r.bld.NewRecordBatch()
 	defer rec.Release()
+	decoded := make([]arrow.Array, rec.NumCols())
+	for j, f := range r.fields {
+		a := rec.Column(j)
+		a.Retain()
+		var err error
+		if decoded[j], err = toEngine(ctx, a, f.Type); err != nil {
+			releaseArrays(decoded)
+			return nil, fmt.Errorf("json %s: column %q: %w", r.path, f.Name, err)
+		}
+	}
+	defer releaseArrays(decoded)
 	cols := make([]arrow.Array, len(r.outSlot))
 	for i, j := range r.outSlot {
-		cols[i] = rec.Column(j)
+		cols[i] = decoded[j]
 	}
 	return array.NewRecordBatch(r.schema, cols, int64(rows)), nil
 }

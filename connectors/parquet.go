@@ -544,6 +544,7 @@ func (s *parquetSource) openFileDict(ctx context.Context, split Split, columns [
 		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)
 	}
 	r.dictLayout(fr, present, groupRows, skip)
+	r.decodeDecimalsAsInts(fr, pf, present)
 	for j, fc := range present {
 		leaves := map[int]bool{}
 		for _, l := range pf.leaves[fc] {
@@ -568,16 +569,19 @@ func (s *parquetSource) openFileDict(ctx context.Context, split Split, columns [
 // Each distinct column has its own pqarrow column reader, which walks the
 // split's row groups and decodes only that column's pages.
 type parquetReader struct {
-	path      string
-	mem       memory.Allocator
-	f         fs.File
-	prefetch  *prefetcher // object stores only
-	pf        *file.Reader
-	readers   []*pqarrow.ColumnReader
-	names     []string
-	types     []arrow.DataType // engine (merged) type per reader, or DictStringType
-	dict      []bool           // reader i returns DictStringType dictionaries
-	outSlot   []int            // output column -> reader index, -1 for NULL
+	path     string
+	mem      memory.Allocator
+	f        fs.File
+	prefetch *prefetcher // object stores only
+	pf       *file.Reader
+	readers  []*pqarrow.ColumnReader
+	names    []string
+	types    []arrow.DataType // engine (merged) type per reader, or DictStringType
+	dict     []bool           // reader i returns DictStringType dictionaries
+	// intDec marks readers of a DECIMAL(p <= 18) stored as INT32/INT64
+	// that decode the plain integers (see decodeDecimalsAsInts).
+	intDec    []bool
+	outSlot   []int // output column -> reader index, -1 for NULL
 	schema    *arrow.Schema
 	batchSize int64
 	remaining int64
@@ -622,6 +626,37 @@ func (r *parquetReader) dictLayout(fr *pqarrow.FileReader, present []int, groupR
 	}
 }
 
+// decodeDecimalsAsInts makes the readers of engine Decimal64 columns that
+// the file stores as INT32/INT64 decimals of the same scale decode plain
+// integers: pqarrow would widen every value to a Decimal128 (its only
+// decimal) for the scan to narrow it again, while an INT64 column
+// becomes a Decimal64 without a copy. It retypes the leaf in fr's own
+// schema manifest, before the column readers are made from it. Like the
+// Decimal128 path before, values are trusted to fit the precision.
+func (r *parquetReader) decodeDecimalsAsInts(fr *pqarrow.FileReader, pf *parquetFile, present []int) {
+	r.intDec = make([]bool, len(present))
+	for j, fc := range present {
+		want, ok := r.types[j].(*arrow.Decimal64Type)
+		if !ok || r.dict[j] || fc >= len(fr.Manifest.Fields) {
+			continue
+		}
+		mf := &fr.Manifest.Fields[fc]
+		ft, ok := mf.Field.Type.(arrow.DecimalType)
+		if !ok || !mf.IsLeaf() || ft.GetScale() != want.Scale || ft.GetPrecision() > want.Precision {
+			continue
+		}
+		switch pf.md.Schema.Column(mf.ColIndex).PhysicalType() {
+		case parquet.Types.Int64:
+			mf.Field.Type = arrow.PrimitiveTypes.Int64
+		case parquet.Types.Int32:
+			mf.Field.Type = arrow.PrimitiveTypes.Int32
+		default:
+			continue
+		}
+		r.intDec[j] = true
+	}
+}
+
 func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err error) {
 	if r.closed || r.remaining <= 0 {
 		return nil, nil
@@ -662,6 +697,13 @@ func (r *parquetReader) Next(ctx context.Context) (rec arrow.RecordBatch, err er
 		if int64(arr.Len()) != n {
 			arr.Release()
 			return nil, fmt.Errorf("parquet %s: column %q: decoded %d rows, expected %d (corrupt file?)", r.path, r.names[i], arr.Len(), n)
+		}
+		if r.intDec[i] {
+			cols[i], err = intsToDecimal64(r.mem, arr, r.types[i])
+			if err != nil {
+				return nil, fmt.Errorf("parquet %s: column %q: %w", r.path, r.names[i], err)
+			}
+			continue
 		}
 		if r.dict[i] {
 			if !arrow.TypeEqual(arr.DataType(), DictStringType) {

@@ -139,6 +139,8 @@ func valueAt(arr arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.Decimal128:
 		return a.Value(i)
+	case *array.Decimal64: // compared as the same value in 128 bits
+		return decimal128.FromI64(int64(a.Value(i)))
 	case *array.Date32:
 		return a.Value(i)
 	case *array.Timestamp:
@@ -166,7 +168,7 @@ func TestParquetReadAllBatchSizes(t *testing.T) {
 	path := filepath.Join(dir, "t.parquet")
 	writeTestParquet(t, path, false)
 	wantTypes := []arrow.DataType{arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String,
-		&arrow.Decimal128Type{Precision: 15, Scale: 2}, arrow.FixedWidthTypes.Date32, engineTimestamp,
+		&arrow.Decimal64Type{Precision: 15, Scale: 2}, arrow.FixedWidthTypes.Date32, engineTimestamp,
 		arrow.FixedWidthTypes.Boolean, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int64}
 	for _, batch := range []int{1, 2, 3, 16, 1024} {
 		for _, target := range []int{1, 4} {

@@ -101,7 +101,8 @@ func TestParseDateTimestamp(t *testing.T) {
 
 func TestParseSchema(t *testing.T) {
 	for _, tc := range []struct{ in, want, err string }{
-		{"a INT, b DECIMAL(15,2), c DATE", "a:int32 b:decimal(15, 2) c:date32", ""},
+		{"a INT, b DECIMAL(15,2), c DATE", "a:int32 b:decimal64(15, 2) c:date32", ""},
+		{"b DECIMAL(18,2), c DECIMAL(19,2)", "b:decimal64(18, 2) c:decimal(19, 2)", ""},
 		{`"x y" varchar(10), z timestamp, w double precision, v bool`, "x y:utf8 z:timestamp[us] w:float64 v:bool", ""},
 		{"n NUMERIC", "n:decimal(38, 0)", ""},
 		{"a INT, a INT", "", "duplicate"},

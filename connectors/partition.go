@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -422,6 +423,8 @@ func partValueParser(typ arrow.DataType) (func(string) (any, bool), error) {
 		}, nil
 	case *arrow.Decimal128Type:
 		return func(s string) (any, bool) { return parseDecimal([]byte(s), t.Precision, t.Scale) }, nil
+	case *arrow.Decimal64Type:
+		return func(s string) (any, bool) { return parseDecimal([]byte(s), t.Precision, t.Scale) }, nil
 	case *arrow.Date32Type:
 		return func(s string) (any, bool) {
 			d, ok := parseDate([]byte(s))
@@ -464,6 +467,9 @@ func sqlTypeName(t arrow.DataType) string {
 		return "DATE"
 	case arrow.STRING:
 		return "VARCHAR"
+	case arrow.DECIMAL64, arrow.DECIMAL128:
+		d := t.(arrow.DecimalType)
+		return fmt.Sprintf("DECIMAL(%d, %d)", d.GetPrecision(), d.GetScale())
 	}
 	return strings.ToUpper(t.String())
 }
@@ -625,6 +631,8 @@ func constArray(mem memory.Allocator, typ arrow.DataType, v any, n int) (arrow.A
 		return fillConst(mem, typ, float32(v.(float64)), n), nil
 	case arrow.DECIMAL128:
 		return fillConst(mem, typ, v.(decimal128.Num), n), nil
+	case arrow.DECIMAL64:
+		return fillConst(mem, typ, decimal.Decimal64(v.(decimal128.Num).LowBits()), n), nil
 	case arrow.DATE32:
 		return fillConst(mem, typ, v.(arrow.Date32), n), nil
 	case arrow.TIMESTAMP:

@@ -122,7 +122,7 @@ func parseTypeName(t string) (arrow.DataType, error) {
 		if p < 1 || p > 38 || s < 0 || s > p {
 			return nil, fmt.Errorf("decimal precision/scale out of range in %q (want 1 ≤ p ≤ 38, 0 ≤ s ≤ p)", t)
 		}
-		return &arrow.Decimal128Type{Precision: int32(p), Scale: int32(s)}, nil
+		return engineDecimal(int32(p), int32(s)), nil
 	}
 	return nil, fmt.Errorf("unsupported type %q", t)
 }

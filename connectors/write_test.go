@@ -23,7 +23,7 @@ import (
 var writeSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "price", Type: &arrow.Decimal128Type{Precision: 15, Scale: 2}, Nullable: true},
+	{Name: "price", Type: &arrow.Decimal64Type{Precision: 15, Scale: 2}, Nullable: true},
 	{Name: "day", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 	{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Microsecond}, Nullable: true},
 	{Name: "ok", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
@@ -513,7 +513,7 @@ func TestReadManifest(t *testing.T) {
 		t.Errorf("Paths: %v", got)
 	}
 	ps, err := m.PartitionSchema()
-	if err != nil || ps.Field(0).Type.(*arrow.Decimal128Type).Scale != 2 {
+	if err != nil || ps.Field(0).Type.(arrow.DecimalType).GetScale() != 2 {
 		t.Errorf("partition schema %v %v", ps, err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -245,9 +247,16 @@ func NewBatchWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o Wr
 // parquetWriter streams row groups: pqarrow's buffered row group is
 // closed at rowGroupRows rows or rowGroupBytes encoded bytes, whichever
 // comes first, so memory stays bounded whatever the batch sizes.
+//
+// pqarrow writes decimals from Decimal128 only: the engine's Decimal64
+// columns are widened batch by batch (schema holds the widened types), and
+// every DECIMAL(p <= 18) is stored as a Parquet INT32/INT64 decimal.
 type parquetWriter struct {
-	fw *pqarrow.FileWriter
-	o  WriteOptions
+	fw     *pqarrow.FileWriter
+	o      WriteOptions
+	mem    memory.Allocator
+	schema *arrow.Schema // the file's Arrow schema (Decimal64 widened)
+	widen  []int         // columns to widen
 }
 
 func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o WriteOptions) (*parquetWriter, error) {
@@ -257,18 +266,42 @@ func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o 
 		parquet.WithCompression(o.codec),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(o.rowGroupRows),
+		parquet.WithStoreDecimalAsInteger(true),
 		parquet.WithCreatedBy("flint"))
-	fw, err := pqarrow.NewFileWriter(schema, w, props,
+	pw := &parquetWriter{o: o, mem: mem, schema: schema}
+	fields := schema.Fields()
+	for i, f := range fields {
+		if d, ok := f.Type.(*arrow.Decimal64Type); ok {
+			fields[i].Type = &arrow.Decimal128Type{Precision: d.Precision, Scale: d.Scale}
+			pw.widen = append(pw.widen, i)
+		}
+	}
+	if pw.widen != nil {
+		md := schema.Metadata()
+		pw.schema = arrow.NewSchema(fields, &md)
+	}
+	fw, err := pqarrow.NewFileWriter(pw.schema, w, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
-	return &parquetWriter{fw: fw, o: o}, nil
+	pw.fw = fw
+	return pw, nil
 }
 
 func (p *parquetWriter) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
+	}
+	if p.widen != nil {
+		cols := make([]arrow.Array, b.NumCols())
+		copy(cols, b.Columns())
+		for _, c := range p.widen {
+			cols[c] = widenDecimal64(p.mem, cols[c].(*array.Decimal64))
+			defer cols[c].Release()
+		}
+		b = array.NewRecordBatch(p.schema, cols, b.NumRows())
+		defer b.Release()
 	}
 	if err := p.fw.WriteBuffered(b); err != nil {
 		return fmt.Errorf("parquet: %w", err)
@@ -279,6 +312,22 @@ func (p *parquetWriter) Write(b arrow.RecordBatch) error {
 		}
 	}
 	return nil
+}
+
+// widenDecimal64 is a as a Decimal128 of the same precision and scale.
+func widenDecimal64(mem memory.Allocator, a *array.Decimal64) arrow.Array {
+	dt := a.DataType().(*arrow.Decimal64Type)
+	b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: dt.Precision, Scale: dt.Scale})
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i, v := range a.Values() {
+		if a.IsNull(i) {
+			b.UnsafeAppendBoolToBitmap(false)
+			continue
+		}
+		b.UnsafeAppend(decimal128.FromI64(int64(v)))
+	}
+	return b.NewArray()
 }
 
 func (p *parquetWriter) Close() error {
@@ -332,7 +381,7 @@ func csvScalar(dt arrow.DataType) bool {
 	switch dt.ID() {
 	case arrow.NULL, arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
 		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64,
-		arrow.STRING, arrow.LARGE_STRING, arrow.DECIMAL128, arrow.DATE32, arrow.TIMESTAMP:
+		arrow.STRING, arrow.LARGE_STRING, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DATE32, arrow.TIMESTAMP:
 		return true
 	}
 	return false
@@ -475,6 +524,9 @@ func appendScalar(dst []byte, col arrow.Array, r int) []byte {
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		return append(dst, a.Value(r).ToString(scale)...)
+	case *array.Decimal64:
+		scale := a.DataType().(*arrow.Decimal64Type).Scale
+		return append(dst, decimal128.FromI64(int64(a.Value(r))).ToString(scale)...)
 	case *array.Date32:
 		return a.Value(r).ToTime().AppendFormat(dst, "2006-01-02")
 	case *array.Timestamp:

@@ -86,7 +86,11 @@ func aggIsFloat(dt arrow.DataType) bool {
 }
 
 func aggIsNumeric(dt arrow.DataType) bool {
-	return aggIsInt(dt) || aggIsFloat(dt) || dt.ID() == arrow.DECIMAL128
+	return aggIsInt(dt) || aggIsFloat(dt) || aggIsDecimal(dt)
+}
+
+func aggIsDecimal(dt arrow.DataType) bool {
+	return dt.ID() == arrow.DECIMAL64 || dt.ID() == arrow.DECIMAL128
 }
 
 // aggSumType is the type of sum(arg), or nil when unsupported.
@@ -96,8 +100,8 @@ func aggSumType(arg arrow.DataType) arrow.DataType {
 		return arrow.PrimitiveTypes.Int64
 	case aggIsFloat(arg):
 		return arrow.PrimitiveTypes.Float64
-	case arg.ID() == arrow.DECIMAL128:
-		return &arrow.Decimal128Type{Precision: 38, Scale: arg.(*arrow.Decimal128Type).Scale}
+	case aggIsDecimal(arg):
+		return &arrow.Decimal128Type{Precision: 38, Scale: arg.(arrow.DecimalType).GetScale()}
 	}
 	return nil
 }
@@ -108,7 +112,8 @@ func aggOrderable(dt arrow.DataType) bool {
 
 // AggResultType is the type of f applied to a column of type arg (arg may
 // be nil for count(*)): count → Int64; sum(int*) → Int64;
-// sum(decimal(p,s)) → Decimal128(38,s); sum(float*) → Float64; avg →
+// sum(decimal(p,s)) → Decimal128(38,s) (also from a Decimal64: the sum
+// accumulates in 128 bits); sum(float*) → Float64; avg →
 // Float64 (also for decimals, as in DuckDB); min/max/first → arg;
 // stddev/var → Float64; bool_and/bool_or → Boolean.
 func AggResultType(f AggFunc, arg arrow.DataType) (arrow.DataType, error) {

@@ -8,10 +8,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/spill"
+	"github.com/flint-engine/flint/types"
 )
 
 // aggBenchCycle replays a few distinct batches until total rows were
@@ -48,20 +50,34 @@ func (c *aggBenchCycle) release() {
 	}
 }
 
+// benchAppendDec appends the unscaled v to a decimal builder of either
+// width.
+func benchAppendDec(b array.Builder, v int64) {
+	switch b := b.(type) {
+	case *array.Decimal64Builder:
+		b.Append(decimal.Decimal64(v))
+	case *array.Decimal128Builder:
+		b.Append(decimal128.FromI64(v))
+	default:
+		panic("benchAppendDec: not a decimal builder")
+	}
+}
+
 // BenchmarkHashAggQ1 is shaped like TPC-H Q1: ~6M rows grouped by two
 // low-cardinality string columns (4 groups) with four decimal sums, an
 // average and a count.
 func BenchmarkHashAggQ1(b *testing.B) {
 	const rows = 6_000_000
 	mem := memory.NewGoAllocator()
-	dec := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	// The engine's types of Q1's sum arguments.
+	dec := types.Decimal(15, 2)
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "l_returnflag", Type: arrow.BinaryTypes.String},
 		{Name: "l_linestatus", Type: arrow.BinaryTypes.String},
 		{Name: "l_quantity", Type: dec},
 		{Name: "l_extendedprice", Type: dec},
-		{Name: "disc_price", Type: dec},
-		{Name: "charge", Type: dec},
+		{Name: "disc_price", Type: types.Decimal(31, 4)},
+		{Name: "charge", Type: types.Decimal(38, 6)},
 	}, nil)
 	rng := rand.New(rand.NewPCG(1, 2))
 	src := &aggBenchCycle{schema: schema, total: rows}
@@ -78,7 +94,7 @@ func BenchmarkHashAggQ1(b *testing.B) {
 			}
 			rb.Field(1).(*array.StringBuilder).Append(st)
 			for c := 2; c < 6; c++ {
-				rb.Field(c).(*array.Decimal128Builder).Append(decimal128.FromI64(rng.Int64N(10_000_000)))
+				benchAppendDec(rb.Field(c), rng.Int64N(10_000_000))
 			}
 		}
 		src.batches = append(src.batches, rb.NewRecordBatch())
@@ -112,7 +128,7 @@ func BenchmarkHashAggQ1(b *testing.B) {
 func BenchmarkHashAggInt64Key(b *testing.B) {
 	const rows = 6_000_000
 	mem := memory.NewGoAllocator()
-	dec := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	dec := types.Decimal(15, 2)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: dec}}, nil)
 	rng := rand.New(rand.NewPCG(3, 4))
 	src := &aggBenchCycle{schema: schema, total: rows}
@@ -121,7 +137,7 @@ func BenchmarkHashAggInt64Key(b *testing.B) {
 		rb := array.NewRecordBuilder(mem, schema)
 		for range DefaultBatchSize {
 			rb.Field(0).(*array.Int64Builder).Append(rng.Int64N(100_000))
-			rb.Field(1).(*array.Decimal128Builder).Append(decimal128.FromI64(rng.Int64N(1_000_000)))
+			benchAppendDec(rb.Field(1), rng.Int64N(1_000_000))
 		}
 		src.batches = append(src.batches, rb.NewRecordBatch())
 		rb.Release()
@@ -142,7 +158,7 @@ func BenchmarkHashAggInt64Key(b *testing.B) {
 // values and a decimal.
 func aggBenchKeyed(rows int64, keys int64) *aggBenchCycle {
 	mem := memory.NewGoAllocator()
-	dec := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	dec := types.Decimal(15, 2)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: dec}}, nil)
 	rng := rand.New(rand.NewPCG(5, 6))
 	src := &aggBenchCycle{schema: schema, total: rows}
@@ -150,7 +166,7 @@ func aggBenchKeyed(rows int64, keys int64) *aggBenchCycle {
 		rb := array.NewRecordBuilder(mem, schema)
 		for range DefaultBatchSize {
 			rb.Field(0).(*array.Int64Builder).Append(rng.Int64N(keys))
-			rb.Field(1).(*array.Decimal128Builder).Append(decimal128.FromI64(rng.Int64N(1_000_000)))
+			benchAppendDec(rb.Field(1), rng.Int64N(1_000_000))
 		}
 		src.batches = append(src.batches, rb.NewRecordBatch())
 		rb.Release()

@@ -99,8 +99,8 @@ func newAggKernel(f AggFunc, arg arrow.DataType, name string) (aggKernel, error)
 			return &aggSumFloat[float32]{avg: avg}, nil
 		case arrow.FLOAT64:
 			return &aggSumFloat[float64]{avg: avg}, nil
-		case arrow.DECIMAL128:
-			return &aggSumDec{avg: avg, scale: arg.(*arrow.Decimal128Type).Scale}, nil
+		case arrow.DECIMAL64, arrow.DECIMAL128:
+			return &aggSumDec{avg: avg, scale: arg.(arrow.DecimalType).GetScale()}, nil
 		}
 	case AggMin, AggMax, AggFirst, AggBoolAnd, AggBoolOr:
 		mode := aggModeMin
@@ -117,7 +117,7 @@ func newAggKernel(f AggFunc, arg arrow.DataType, name string) (aggKernel, error)
 			return &aggMinMax[int16]{mode: mode, dt: arg}, nil
 		case arrow.INT32, arrow.DATE32, arrow.TIME32:
 			return &aggMinMax[int32]{mode: mode, dt: arg}, nil
-		case arrow.INT64, arrow.DATE64, arrow.TIME64, arrow.TIMESTAMP, arrow.DURATION:
+		case arrow.INT64, arrow.DATE64, arrow.TIME64, arrow.TIMESTAMP, arrow.DURATION, arrow.DECIMAL64:
 			return &aggMinMax[int64]{mode: mode, dt: arg}, nil
 		case arrow.UINT8:
 			return &aggMinMax[uint8]{mode: mode, dt: arg}, nil
@@ -370,7 +370,10 @@ func (k *aggSumFloat[T]) partial(mem memory.Allocator, from, to int) ([]arrow.Ar
 	return []arrow.Array{s, hashing.NewFixedArray(mem, arrow.PrimitiveTypes.Int64, k.cnt[from:to], nil)}, nil
 }
 
-// ---- sum / avg over Decimal128: exact 128-bit accumulation ----
+// ---- sum / avg over decimals: exact 128-bit accumulation ----
+//
+// Raw input may be a Decimal64 (sign-extended as it is added) or a
+// Decimal128; partial states are always Decimal128(38, s).
 
 type aggSumDec struct {
 	sum   []hashing.I128
@@ -389,6 +392,10 @@ func (k *aggSumDec) reset() { k.sum, k.cnt = k.sum[:0], k.cnt[:0] }
 func (k *aggSumDec) bytesFor(n int) int64 { return aggCapBytes(k.sum, n) + aggCapBytes(k.cnt, n) }
 
 func (k *aggSumDec) update(arr arrow.Array, groups []uint32) error {
+	if arr.DataType().ID() == arrow.DECIMAL64 {
+		k.update64(arr, groups)
+		return nil
+	}
 	vals := hashing.FixedValues[hashing.I128](arr)
 	sum, cnt := k.sum, k.cnt
 	if arr.NullN() == 0 {
@@ -417,6 +424,38 @@ func (k *aggSumDec) update(arr arrow.Array, groups []uint32) error {
 		}
 	}
 	return nil
+}
+
+func (k *aggSumDec) update64(arr arrow.Array, groups []uint32) {
+	vals := hashing.FixedValues[int64](arr)
+	sum, cnt := k.sum, k.cnt
+	if arr.NullN() == 0 {
+		vals = vals[:len(groups)]
+		for i, g := range groups {
+			s := &sum[g]
+			x := vals[i]
+			lo, c := bits.Add64(s.Lo, uint64(x), 0)
+			s.Lo, s.Hi = lo, s.Hi+x>>63+int64(c)
+		}
+		if k.avg {
+			for _, g := range groups {
+				cnt[g]++
+			}
+		} else {
+			for _, g := range groups {
+				cnt[g] = 1 // sum only needs "saw a value"
+			}
+		}
+		return
+	}
+	v, _ := hashing.ValidityOf(arr)
+	for i, g := range groups {
+		if v.Valid(i) {
+			x := vals[i]
+			sum[g] = sum[g].Add(hashing.I128{Lo: uint64(x), Hi: x >> 63})
+			cnt[g]++
+		}
+	}
 }
 
 func (k *aggSumDec) merge(states []arrow.Array, groups []uint32) error {
@@ -770,6 +809,11 @@ func (k *aggVar) update(arr arrow.Array, groups []uint32) error {
 		div := math.Pow10(int(arr.DataType().(*arrow.Decimal128Type).Scale))
 		for i, x := range hashing.FixedValues[hashing.I128](arr) {
 			xs[i] = x.Float64() / div
+		}
+	case arrow.DECIMAL64:
+		div := math.Pow10(int(arr.DataType().(*arrow.Decimal64Type).Scale))
+		for i, x := range hashing.FixedValues[int64](arr) {
+			xs[i] = float64(x) / div
 		}
 	default:
 		return fmt.Errorf("%s over %s not supported", k.fn, arr.DataType())

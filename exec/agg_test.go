@@ -13,9 +13,21 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/flint-engine/flint/types"
 )
 
-var aggTestDec = &arrow.Decimal128Type{Precision: 12, Scale: 2}
+// aggTestDec is the engine's DECIMAL(12,2), a Decimal64;
+// TestHashAggregateDecimal128 reruns the reference tests with a
+// Decimal128(12,2).
+var aggTestDec arrow.DataType = types.Decimal(12, 2)
+
+func TestHashAggregateDecimal128(t *testing.T) {
+	old := aggTestDec
+	aggTestDec = types.Decimal128(12, 2)
+	defer func() { aggTestDec = old }()
+	t.Run("single", TestHashAggregateSingle)
+	t.Run("partial-final", TestHashAggregatePartialFinal)
+}
 
 func aggTestSchema() *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -83,6 +84,8 @@ func hatAppend(t testing.TB, b array.Builder, v any) {
 		b.Append(v.(bool))
 	case *array.Decimal128Builder:
 		b.Append(decimal128.FromI64(int64(v.(hatDec))))
+	case *array.Decimal64Builder:
+		b.Append(decimal.Decimal64(v.(hatDec)))
 	case *array.Date32Builder:
 		b.Append(v.(arrow.Date32))
 	default:
@@ -115,6 +118,8 @@ func hatVal(t testing.TB, arr arrow.Array, i int) any {
 			t.Fatalf("decimal too large for test: %v", n)
 		}
 		return hatDec(int64(n.LowBits()))
+	case *array.Decimal64:
+		return hatDec(a.Value(i))
 	case *array.Date32:
 		return a.Value(i)
 	}

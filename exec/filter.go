@@ -205,7 +205,7 @@ func filterTake(ctx context.Context, mem memory.Allocator, a arrow.Array, sel []
 		return mk(valid, filterGather[uint16](mem, a, sel)), nil
 	case arrow.INT32, arrow.UINT32, arrow.FLOAT32, arrow.DATE32, arrow.TIME32:
 		return mk(valid, filterGather[uint32](mem, a, sel)), nil
-	case arrow.INT64, arrow.UINT64, arrow.FLOAT64, arrow.DATE64, arrow.TIMESTAMP, arrow.TIME64, arrow.DURATION:
+	case arrow.INT64, arrow.UINT64, arrow.FLOAT64, arrow.DATE64, arrow.TIMESTAMP, arrow.TIME64, arrow.DURATION, arrow.DECIMAL64:
 		return mk(valid, filterGather[uint64](mem, a, sel)), nil
 	case arrow.DECIMAL128, arrow.INTERVAL_MONTH_DAY_NANO:
 		return mk(valid, filterGather[decimal128.Num](mem, a, sel)), nil

@@ -8,10 +8,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/exec/expr"
+	"github.com/flint-engine/flint/types"
 	"go.uber.org/goleak"
 )
 
@@ -48,7 +50,7 @@ type filterRow struct {
 var filterSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "k", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "d", Type: &arrow.Decimal128Type{Precision: 15, Scale: 2}, Nullable: true},
+	{Name: "d", Type: types.Decimal(15, 2), Nullable: true},
 	{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 	{Name: "day", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 }, nil)
@@ -101,11 +103,19 @@ func filterBuild(mem memory.Allocator, rows []filterRow, bs int) []arrow.RecordB
 			} else {
 				sb.AppendNull()
 			}
-			db := rb.Field(2).(*array.Decimal128Builder)
-			if row.d != nil {
-				db.Append(decimal128.FromI64(*row.d))
-			} else {
-				db.AppendNull()
+			switch db := rb.Field(2).(type) {
+			case *array.Decimal64Builder:
+				if row.d != nil {
+					db.Append(decimal.Decimal64(*row.d))
+				} else {
+					db.AppendNull()
+				}
+			case *array.Decimal128Builder:
+				if row.d != nil {
+					db.Append(decimal128.FromI64(*row.d))
+				} else {
+					db.AppendNull()
+				}
 			}
 			bb := rb.Field(3).(*array.BooleanBuilder)
 			if row.b != nil {
@@ -140,9 +150,22 @@ func filterRowString(b arrow.RecordBatch, i int) string {
 			s += dc.Value(i).ToString(2) + "|"
 			continue
 		}
+		if dc, ok := col.(*array.Decimal64); ok {
+			s += dc.Value(i).ToString(2) + "|"
+			continue
+		}
 		s += col.ValueStr(i) + "|"
 	}
 	return s
+}
+
+// filterDecAt is the unscaled value of row i of a decimal column that
+// fits 64 bits.
+func filterDecAt(a arrow.Array, i int) int64 {
+	if d, ok := a.(*array.Decimal64); ok {
+		return int64(d.Value(i))
+	}
+	return int64(a.(*array.Decimal128).Value(i).LowBits())
 }
 
 func filterWantString(r filterRow) string {
@@ -294,7 +317,7 @@ func TestProject(t *testing.T) {
 				}
 			}()
 			ctx := exec.WithAllocator(context.Background(), mem)
-			d := &arrow.Decimal128Type{Precision: 15, Scale: 2}
+			d := types.Decimal(15, 2)
 			s := expr.Col(1, arrow.BinaryTypes.String, "s")
 			neg := expr.Neg(expr.Col(2, d, "d"))
 			op := exec.NewProject(&filterTestSource{schema: filterSchema, batches: batches}, []exec.Expr{s, neg}, []string{"s", ""})
@@ -320,8 +343,8 @@ func TestProject(t *testing.T) {
 				for j := 0; j < int(b.NumRows()); j++ {
 					row := rows[i]
 					i++
-					dcol := b.Column(1).(*array.Decimal128)
-					if (row.d == nil) != dcol.IsNull(j) || (row.d != nil && dcol.Value(j) != decimal128.FromI64(-*row.d)) {
+					dcol := b.Column(1)
+					if (row.d == nil) != dcol.IsNull(j) || (row.d != nil && filterDecAt(dcol, j) != -*row.d) {
 						t.Fatalf("row %d: -d got %v want %v", i, dcol.ValueStr(j), row.d)
 					}
 				}

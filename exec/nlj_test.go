@@ -187,14 +187,14 @@ type nljTestDecEq struct{ l, r int }
 func (e nljTestDecEq) DataType() arrow.DataType { return arrow.FixedWidthTypes.Boolean }
 func (e nljTestDecEq) String() string           { return fmt.Sprintf("#%d = #%d", e.l, e.r) }
 func (e nljTestDecEq) Eval(ctx context.Context, b arrow.RecordBatch) (arrow.Array, error) {
-	x, y := b.Column(e.l).(*array.Decimal128), b.Column(e.r).(*array.Decimal128)
+	x, y := b.Column(e.l), b.Column(e.r)
 	bb := array.NewBooleanBuilder(Allocator(ctx))
 	defer bb.Release()
 	for i := range int(b.NumRows()) {
 		if x.IsNull(i) || y.IsNull(i) {
 			bb.AppendNull()
 		} else {
-			bb.Append(x.Value(i) == y.Value(i))
+			bb.Append(sotVal(x, i) == sotVal(y, i))
 		}
 	}
 	return bb.NewArray(), nil

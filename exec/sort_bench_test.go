@@ -7,11 +7,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/spill"
+	"github.com/flint-engine/flint/types"
 )
 
 // sortBenchSource replays a small set of distinct batches cyclically until
@@ -42,7 +42,7 @@ func (s *sortBenchSource) Next(ctx context.Context) (arrow.RecordBatch, error) {
 // decimal(15,2), a date, an int64 key and a short string.
 func sortBenchBatches(nb int) (*arrow.Schema, []arrow.RecordBatch) {
 	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "price", Type: &arrow.Decimal128Type{Precision: 15, Scale: 2}},
+		{Name: "price", Type: types.Decimal(15, 2)},
 		{Name: "date", Type: arrow.FixedWidthTypes.Date32},
 		{Name: "key", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "flag", Type: arrow.BinaryTypes.String},
@@ -53,7 +53,7 @@ func sortBenchBatches(nb int) (*arrow.Schema, []arrow.RecordBatch) {
 	for range nb {
 		b := array.NewRecordBuilder(mem, schema)
 		for range 8192 {
-			b.Field(0).(*array.Decimal128Builder).Append(decimal128.FromI64(r.Int63n(10_000_000)))
+			benchAppendDec(b.Field(0), r.Int63n(10_000_000))
 			b.Field(1).(*array.Date32Builder).Append(arrow.Date32(8000 + r.Intn(2500)))
 			b.Field(2).(*array.Int64Builder).Append(r.Int63n(6_000_000))
 			b.Field(3).(*array.StringBuilder).Append([]string{"A", "N", "R"}[r.Intn(3)])

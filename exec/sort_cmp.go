@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 )
 
 // SortKey orders rows by one input column. The SQL defaults the planner
@@ -55,7 +56,7 @@ func sortTypeSupported(dt arrow.DataType) bool {
 	switch dt.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
 		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
-		arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128,
+		arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL64, arrow.DECIMAL128,
 		arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP, arrow.TIME32, arrow.TIME64, arrow.DURATION,
 		arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY,
 		arrow.BOOL, arrow.NULL:
@@ -189,6 +190,8 @@ func sortMakeValueCmp(a, b arrow.Array) sortColCmp {
 		return sortOrdered(a.Time64Values(), b.(*array.Time64).Time64Values())
 	case *array.Duration:
 		return sortOrdered(a.DurationValues(), b.(*array.Duration).DurationValues())
+	case *array.Decimal64:
+		return sortOrdered(a.Values(), b.(*array.Decimal64).Values())
 	case *array.Decimal128:
 		av, bv := a.Values(), b.(*array.Decimal128).Values()
 		return func(i, j int) int { return av[i].Cmp(bv[j]) }
@@ -244,6 +247,8 @@ func sortNormKeys(a arrow.Array, desc bool) (keys []uint64, exact, ok bool) {
 		sortNormSigned(keys, a.Date64Values())
 	case *array.Timestamp:
 		sortNormSigned(keys, a.TimestampValues())
+	case *array.Decimal64:
+		sortNormSigned(keys, a.Values())
 	case *array.Uint8:
 		sortNormUnsigned(keys, a.Uint8Values())
 	case *array.Uint16:
@@ -294,7 +299,7 @@ func sortNormKeys(a arrow.Array, desc bool) (keys []uint64, exact, ok bool) {
 	return keys, exact, true
 }
 
-func sortNormSigned[T int8 | int16 | int32 | int64 | arrow.Date32 | arrow.Date64 | arrow.Timestamp](dst []uint64, src []T) {
+func sortNormSigned[T int8 | int16 | int32 | int64 | arrow.Date32 | arrow.Date64 | arrow.Timestamp | decimal.Decimal64](dst []uint64, src []T) {
 	for i, v := range src {
 		dst[i] = uint64(int64(v)) ^ (1 << 63)
 	}

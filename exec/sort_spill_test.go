@@ -107,7 +107,7 @@ func (e *sstEnv) check(t testing.TB) {
 func sstSpillLimit(bs int) int64 {
 	switch {
 	case bs == 1:
-		return 96 << 10 // every one-row batch carries padded buffers
+		return 80 << 10 // every one-row batch carries padded buffers
 	case bs >= 1024:
 		return 384 << 10
 	}

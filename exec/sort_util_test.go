@@ -10,21 +10,38 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/flint-engine/flint/types"
 )
 
 // Test helpers shared by the sort, window, limit, union and NLJ tests.
 // Values travel as Go values: int64 (Int64/Int32), string, int64 unscaled
-// (Decimal128), int32 days (Date32), float64, bool; nil is NULL.
+// (Decimal64, Decimal128), int32 days (Date32), float64, bool; nil is NULL.
 
 var sortTestBatchSizes = []int{1, 2, 3, 16, 1024}
+
+// sortTestDec is the type of column d: the engine's DECIMAL(15,2), a
+// Decimal64; TestSortWindowDecimal128 reruns the tests with a
+// Decimal128(15,2).
+var sortTestDec = types.Decimal(15, 2)
+
+func TestSortWindowDecimal128(t *testing.T) {
+	old := sortTestDec
+	sortTestDec = types.Decimal128(15, 2)
+	defer func() { sortTestDec = old }()
+	t.Run("sort", TestSort)
+	t.Run("topn", TestTopN)
+	t.Run("merge", TestMergeSorted)
+	t.Run("window", TestWindow)
+}
 
 func sortTestSchema() *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{
 		{Name: "i", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "d", Type: &arrow.Decimal128Type{Precision: 15, Scale: 2}, Nullable: true},
+		{Name: "d", Type: sortTestDec, Nullable: true},
 		{Name: "dt", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 		{Name: "f", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
@@ -87,6 +104,8 @@ func sotAppend(t testing.TB, fb array.Builder, v any) {
 		b.Append(v.(string))
 	case *array.Decimal128Builder:
 		b.Append(decimal128.FromI64(v.(int64)))
+	case *array.Decimal64Builder:
+		b.Append(decimal.Decimal64(v.(int64)))
 	case *array.Date32Builder:
 		b.Append(arrow.Date32(v.(int32)))
 	case *array.Float64Builder:
@@ -116,6 +135,8 @@ func sotVal(arr arrow.Array, i int) any {
 			return fmt.Sprintf("dec(%s)", v.BigInt())
 		}
 		return int64(v.LowBits())
+	case *array.Decimal64:
+		return int64(a.Value(i))
 	case *array.Date32:
 		return int32(a.Value(i))
 	case *array.Float64:

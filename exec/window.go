@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -131,11 +132,11 @@ func WindowResultType(f WindowFunc, arg arrow.DataType) (arrow.DataType, error) 
 			return arrow.PrimitiveTypes.Int64, nil
 		case arg.ID() == arrow.FLOAT32 || arg.ID() == arrow.FLOAT64:
 			return arrow.PrimitiveTypes.Float64, nil
-		case arg.ID() == arrow.DECIMAL128:
+		case aggIsDecimal(arg):
 			if f == WinAvg {
 				return arrow.PrimitiveTypes.Float64, nil
 			}
-			return &arrow.Decimal128Type{Precision: 38, Scale: arg.(*arrow.Decimal128Type).Scale}, nil
+			return &arrow.Decimal128Type{Precision: 38, Scale: arg.(arrow.DecimalType).GetScale()}, nil
 		}
 		return nil, fmt.Errorf("window function %s does not accept type %s", f, arg)
 	case WinMin, WinMax:
@@ -313,7 +314,7 @@ func NewWindow(input Operator, specs []WindowSpec) (Operator, error) {
 
 func winRangeKeyOK(dt arrow.DataType) bool {
 	switch dt.ID() {
-	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.DATE32, arrow.TIMESTAMP:
+	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DATE32, arrow.TIMESTAMP:
 		return true
 	}
 	return winIsInteger(dt)
@@ -659,6 +660,17 @@ func winNewRangeKey(in arrow.RecordBatch, wc *winCtx, key SortKey) (*winRangeKey
 			}
 		}
 		rk.digits = a.DataType().(*arrow.Decimal128Type).Scale
+		return rk, nil
+	case *array.Decimal64:
+		rk.ints = make([]int64, wc.n)
+		vals := a.Values()
+		for k, r := range wc.perm {
+			if a.IsValid(int(r)) {
+				rk.valid[k] = true
+				rk.ints[k] = sign * int64(vals[r])
+			}
+		}
+		rk.digits = a.DataType().(*arrow.Decimal64Type).Scale
 		return rk, nil
 	}
 	vals, valid, err := winInt64s(col)
@@ -1155,6 +1167,23 @@ func winDefaultArray(mem memory.Allocator, dt arrow.DataType, v any) (arrow.Arra
 			return nil, bad
 		}
 		bb.Append(x)
+	case *array.Decimal64Builder:
+		scale := dt.(*arrow.Decimal64Type).Scale
+		var d decimal128.Num
+		switch x := v.(type) {
+		case decimal128.Num:
+			d = x
+		default:
+			if !isInt {
+				return nil, bad
+			}
+			// An integer default means whole units.
+			d = decimal128.FromI64(iv).Mul(decimal128.GetScaleMultiplier(int(scale)))
+		}
+		if !d.FitsInPrecision(dt.(*arrow.Decimal64Type).Precision) {
+			return nil, bad
+		}
+		bb.Append(decimal.Decimal64(d.LowBits()))
 	case *array.Decimal128Builder:
 		switch x := v.(type) {
 		case decimal128.Num:
@@ -1261,17 +1290,27 @@ func winSumAvg(mem memory.Allocator, wc *winCtx, arg arrow.Array, fs, fe []int32
 	}
 	hasNulls := arg.NullN() > 0
 	switch {
-	case arg.DataType().ID() == arrow.DECIMAL128:
-		vals := arg.(*array.Decimal128).Values()
+	case aggIsDecimal(arg.DataType()):
 		pre := make([]decimal128.Num, n+1)
-		for k, r := range perm {
-			pre[k+1] = pre[k]
-			if !hasNulls || arg.IsValid(int(r)) {
-				pre[k+1] = pre[k+1].Add(vals[r])
+		if d64, ok := arg.(*array.Decimal64); ok {
+			vals := d64.Values()
+			for k, r := range perm {
+				pre[k+1] = pre[k]
+				if !hasNulls || arg.IsValid(int(r)) {
+					pre[k+1] = pre[k+1].Add(decimal128.FromI64(int64(vals[r])))
+				}
+			}
+		} else {
+			vals := arg.(*array.Decimal128).Values()
+			for k, r := range perm {
+				pre[k+1] = pre[k]
+				if !hasNulls || arg.IsValid(int(r)) {
+					pre[k+1] = pre[k+1].Add(vals[r])
+				}
 			}
 		}
 		if avg {
-			scale := arg.DataType().(*arrow.Decimal128Type).Scale
+			scale := arg.DataType().(arrow.DecimalType).GetScale()
 			out := make([]float64, n)
 			for k := range n {
 				if c := cnt[fe[k]] - cnt[fs[k]]; c > 0 {

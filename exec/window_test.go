@@ -449,6 +449,9 @@ func TestWindowDefaultConversion(t *testing.T) {
 	}{
 		{&arrow.Decimal128Type{Precision: 15, Scale: 2}, 7, "7", true},
 		{&arrow.Decimal128Type{Precision: 15, Scale: 2}, decimal128.FromI64(123), "1.23", true},
+		{&arrow.Decimal64Type{Precision: 15, Scale: 2}, 7, "7", true},
+		{&arrow.Decimal64Type{Precision: 15, Scale: 2}, decimal128.FromI64(-123), "-1.23", true},
+		{&arrow.Decimal64Type{Precision: 3, Scale: 2}, 10, "", false},
 		{arrow.PrimitiveTypes.Int8, 300, "", false},
 		{arrow.PrimitiveTypes.Int32, int64(-5), "-5", true},
 		{arrow.PrimitiveTypes.Float64, 2, "2", true},

@@ -354,20 +354,20 @@ func compareLits(op plan.BinaryOp, l, r *plan.Literal) (*plan.Literal, bool) {
 // sameScale guards decimal comparisons: unscaled values compare only at
 // equal scales.
 func sameScale(a, b arrow.DataType) bool {
-	da, ok1 := a.(*arrow.Decimal128Type)
-	db, ok2 := b.(*arrow.Decimal128Type)
+	da, ok1 := a.(arrow.DecimalType)
+	db, ok2 := b.(arrow.DecimalType)
 	if ok1 != ok2 {
 		return !ok1 && !ok2
 	}
-	return !ok1 || da.Scale == db.Scale
+	return !ok1 || da.GetScale() == db.GetScale()
 }
 
 func decScale(t arrow.DataType) (int32, int32, bool) {
-	d, ok := t.(*arrow.Decimal128Type)
-	if !ok {
+	if t.ID() != arrow.DECIMAL64 && t.ID() != arrow.DECIMAL128 {
 		return 0, 0, false
 	}
-	return d.Precision, d.Scale, true
+	d := t.(arrow.DecimalType)
+	return d.GetPrecision(), d.GetScale(), true
 }
 
 func arith(op plan.BinaryOp, l, r *plan.Literal, typ arrow.DataType) (*plan.Literal, bool) {
@@ -595,7 +595,7 @@ func castLit(l *plan.Literal, to arrow.DataType) (*plan.Literal, bool) {
 			return out(v)
 		case to.ID() == arrow.FLOAT64:
 			return out(float64(v))
-		case to.ID() == arrow.DECIMAL128:
+		case to.ID() == arrow.DECIMAL64 || to.ID() == arrow.DECIMAL128:
 			p, s, _ := decScale(to)
 			n := decimal128.FromI64(v).IncreaseScaleBy(s)
 			if s > 38 || !n.FitsInPrecision(p) || (v != 0 && n.Sign() != sign64(v)) {
@@ -615,7 +615,7 @@ func castLit(l *plan.Literal, to arrow.DataType) (*plan.Literal, bool) {
 	case decimal128.Num:
 		_, s, _ := decScale(l.Typ)
 		switch to.ID() {
-		case arrow.DECIMAL128:
+		case arrow.DECIMAL64, arrow.DECIMAL128:
 			p, ns, _ := decScale(to)
 			var n decimal128.Num
 			if ns >= s {
@@ -646,7 +646,7 @@ func castLit(l *plan.Literal, to arrow.DataType) (*plan.Literal, bool) {
 				return nil, false
 			}
 			return out(ts)
-		case arrow.DECIMAL128:
+		case arrow.DECIMAL64, arrow.DECIMAL128:
 			p, s, _ := decScale(to)
 			n, err := decimal128.FromString(strings.TrimSpace(v), p, s)
 			if err != nil {

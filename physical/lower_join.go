@@ -366,7 +366,7 @@ func zeroLiteral(t arrow.DataType) *plan.Literal {
 		v = false
 	case arrow.STRING:
 		v = ""
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
 		v = decimal128.Num{}
 	case arrow.DATE32:
 		v = arrow.Date32(0)

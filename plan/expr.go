@@ -38,7 +38,8 @@ func (e *ColRef) WithChildren(c []Expr) Expr { return e }
 func (e *ColRef) String() string             { return fmt.Sprintf("%s#%d", e.Name, e.ID) }
 
 // Literal is a constant. Value is one of: nil (NULL of Typ), bool, int64 (any
-// integer type), float64, string, decimal128.Num (unscaled, at Typ's scale),
+// integer type), float64, string, decimal128.Num (unscaled, at Typ's scale;
+// for both decimal widths),
 // arrow.Date32, arrow.Timestamp, arrow.MonthDayNanoInterval.
 type Literal struct {
 	Value any
@@ -59,8 +60,8 @@ func FormatLiteral(v any, t arrow.DataType) string {
 	case string:
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	case decimal128.Num:
-		if dt, ok := t.(*arrow.Decimal128Type); ok {
-			return x.ToString(dt.Scale)
+		if dt, ok := t.(arrow.DecimalType); ok {
+			return x.ToString(dt.GetScale())
 		}
 		return x.BigInt().String()
 	case arrow.Date32:
@@ -230,7 +231,17 @@ func (e *Cast) WithChildren(c []Expr) Expr {
 	n.E = c[0]
 	return &n
 }
-func (e *Cast) String() string { return "CAST(" + e.E.String() + " AS " + e.To.String() + ")" }
+func (e *Cast) String() string { return "CAST(" + e.E.String() + " AS " + typeString(e.To) + ")" }
+
+// typeString is t's Arrow name, except that both decimal widths print as
+// decimal(p, s): the width follows from the precision.
+func typeString(t arrow.DataType) string {
+	if t.ID() == arrow.DECIMAL64 || t.ID() == arrow.DECIMAL128 {
+		d := t.(arrow.DecimalType)
+		return fmt.Sprintf("decimal(%d, %d)", d.GetPrecision(), d.GetScale())
+	}
+	return t.String()
+}
 
 // When is one WHEN cond THEN value arm of a Case.
 type When struct{ Cond, Value Expr }

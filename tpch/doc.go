@@ -15,8 +15,9 @@
 //   - every integer column (keys, l_linenumber, p_size, ps_availqty,
 //     o_shippriority) is Int64 (SQL BIGINT): one integer type keeps the
 //     engine's kernels simple and keys never overflow at large scale;
-//   - money, quantity, discount and tax are Decimal128(15,2), stored in
-//     Parquet as INT64-backed DECIMAL;
+//   - money, quantity, discount and tax are DECIMAL(15,2): Decimal64 in
+//     Schema (the engine's type), stored in Parquet as INT64-backed DECIMAL
+//     (written from Decimal128 arrays, the only decimals pqarrow encodes);
 //   - dates are Date32 (Parquet DATE), text is String (UTF8);
 //   - every column is NOT NULL (Parquet REQUIRED), as in the TPC-H spec.
 //

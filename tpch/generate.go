@@ -162,7 +162,7 @@ func writerProps(mem memory.Allocator, schema *arrow.Schema) (*parquet.WriterPro
 }
 
 func newTableSink(mem memory.Allocator, table, outDir string) (*tableSink, error) {
-	schema := schemas[table]
+	schema := fileSchema(schemas[table])
 	f, err := os.CreateTemp(outDir, "."+table+".parquet.*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("tpch: create temporary file for %s: %w", table, err)

@@ -12,7 +12,7 @@ var Tables = []string{"nation", "region", "part", "supplier", "partsupp", "custo
 
 var (
 	typInt   = arrow.PrimitiveTypes.Int64
-	typMoney = &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	typMoney = &arrow.Decimal64Type{Precision: 15, Scale: 2}
 	typDate  = arrow.FixedWidthTypes.Date32
 	typStr   = arrow.BinaryTypes.String
 )
@@ -67,6 +67,21 @@ func Schema(table string) (*arrow.Schema, error) {
 		return nil, fmt.Errorf("tpch: unknown table %q (want one of %v)", table, Tables)
 	}
 	return s, nil
+}
+
+// fileSchema is the schema the Parquet files are written with: pqarrow
+// encodes decimals from Decimal128 arrays only, so the money columns are
+// Decimal128(15,2) in the writer (still stored as INT64 DECIMAL) and
+// readers get the engine's Decimal64 back.
+func fileSchema(s *arrow.Schema) *arrow.Schema {
+	fields := s.Fields()
+	for i, f := range fields {
+		if d, ok := f.Type.(*arrow.Decimal64Type); ok {
+			fields[i].Type = &arrow.Decimal128Type{Precision: d.Precision, Scale: d.Scale}
+		}
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md)
 }
 
 // plainColumns are written without dictionary encoding: unique keys and

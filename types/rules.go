@@ -120,6 +120,8 @@ func CommonSuperType(ts ...arrow.DataType) (arrow.DataType, error) {
 //     (integers become DECIMAL(w,0)); the kernel rescales to the result scale
 //     s=max(s1,s2), p=min(38, max(p1-s1,p2-s2)+s+1).
 //   - decimal *: p=min(38,p1+p2), s=s1+s2 (error when s > 38).
+//   - every decimal type here is Decimal(p, s): the precision picks the
+//     width (Decimal64 up to 18), the kernels handle mixed widths.
 //   - /: always DOUBLE (DuckDB); // integer division on integers.
 //   - any float operand: DOUBLE.
 //   - DATE ± INTERVAL → TIMESTAMP, as in DuckDB and PostgreSQL (the date is

@@ -67,6 +67,32 @@ func appendTime(b []byte, us int64) []byte {
 	return b
 }
 
+// AppendDecimal appends the DECIMAL with unscaled value x and scale s
+// (s >= 0; a Decimal64's int64) as DuckDB prints it: 1.50, -0.05, 7.
+func AppendDecimal(b []byte, x int64, s int32) []byte {
+	u := uint64(x)
+	if x < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	if s <= 0 {
+		return strconv.AppendUint(b, u, 10)
+	}
+	var digits [24]byte
+	ds := strconv.AppendUint(digits[:0], u, 10)
+	if len(ds) <= int(s) {
+		b = append(b, '0', '.')
+		for range int(s) - len(ds) {
+			b = append(b, '0')
+		}
+		return append(b, ds...)
+	}
+	cut := len(ds) - int(s)
+	b = append(b, ds[:cut]...)
+	b = append(b, '.')
+	return append(b, ds[cut:]...)
+}
+
 // AppendFloat appends v as DuckDB prints a DOUBLE (2.0, 1e+20, inf, nan).
 func AppendFloat(b []byte, v float64, bitSize int) []byte {
 	switch {

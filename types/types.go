@@ -10,6 +10,9 @@ import (
 // MaxDecimalPrecision is the largest precision of a Decimal128.
 const MaxDecimalPrecision = 38
 
+// MaxDecimal64Precision is the largest precision Decimal stores in 64 bits.
+const MaxDecimal64Precision = 18
+
 // Default DECIMAL precision and scale when none are given (DuckDB's).
 const (
 	DefaultDecimalPrecision = 18
@@ -32,8 +35,22 @@ var (
 	Interval  arrow.DataType = arrow.FixedWidthTypes.MonthDayNanoInterval
 )
 
-// Decimal returns Decimal128(p, s).
-func Decimal(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
+// Decimal returns the engine's DECIMAL(p, s): an Arrow Decimal64 (int64
+// unscaled values) for p <= 18 and a Decimal128 above, the way DuckDB
+// stores DECIMAL(<=18) in an int64. Type rules never look at the width:
+// the result precision picks it, so DECIMAL(15,2)*DECIMAL(15,2) =
+// DECIMAL(30,4) is a Decimal128 and DECIMAL(15,2)+DECIMAL(15,2) =
+// DECIMAL(16,2) stays a Decimal64.
+func Decimal(p, s int32) arrow.DataType {
+	if p <= MaxDecimal64Precision {
+		return &arrow.Decimal64Type{Precision: p, Scale: s}
+	}
+	return &arrow.Decimal128Type{Precision: p, Scale: s}
+}
+
+// Decimal128 returns Decimal128(p, s) whatever p: the 128-bit form of a
+// DECIMAL(p, s), for kernels that compute in 128 bits.
+func Decimal128(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
 
 // ParseTypeName maps a SQL type name (case-insensitive) and its optional
 // parameters to the engine's Arrow type.
@@ -124,7 +141,7 @@ func TypeName(t arrow.DataType) string {
 		return "REAL"
 	case arrow.FLOAT64:
 		return "DOUBLE"
-	case arrow.DECIMAL128, arrow.DECIMAL256:
+	case arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256:
 		d := t.(arrow.DecimalType)
 		return fmt.Sprintf("DECIMAL(%d,%d)", d.GetPrecision(), d.GetScale())
 	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
@@ -155,8 +172,9 @@ func IsFloat(t arrow.DataType) bool {
 	return t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64
 }
 
-// IsDecimal reports whether t is Decimal128.
-func IsDecimal(t arrow.DataType) bool { return t.ID() == arrow.DECIMAL128 }
+// IsDecimal reports whether t is a decimal the engine computes with
+// (Decimal64 or Decimal128).
+func IsDecimal(t arrow.DataType) bool { return t.ID() == arrow.DECIMAL64 || t.ID() == arrow.DECIMAL128 }
 
 // IsNumeric reports whether t is an integer, float or decimal type.
 func IsNumeric(t arrow.DataType) bool { return IsInteger(t) || IsFloat(t) || IsDecimal(t) }
@@ -170,10 +188,11 @@ func IsTemporal(t arrow.DataType) bool { return t.ID() == arrow.DATE32 || t.ID()
 // IsNull reports whether t is the NULL type (the type of an untyped NULL).
 func IsNull(t arrow.DataType) bool { return t.ID() == arrow.NULL }
 
-// DecimalParams returns precision and scale of a Decimal128 type.
+// DecimalParams returns precision and scale of a decimal type (any
+// width).
 func DecimalParams(t arrow.DataType) (p, s int32) {
-	d := t.(*arrow.Decimal128Type)
-	return d.Precision, d.Scale
+	d := t.(arrow.DecimalType)
+	return d.GetPrecision(), d.GetScale()
 }
 
 // IntegerDecimal is the decimal type that holds every value of the integer

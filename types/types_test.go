@@ -1,6 +1,7 @@
 package types
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -322,5 +323,53 @@ func TestAddMonths(t *testing.T) {
 		if got := AddMonths(d(c.from), c.months); got != d(c.want) {
 			t.Errorf("AddMonths(%s, %d) = day %d, want %s (day %d)", c.from, c.months, got, c.want, d(c.want))
 		}
+	}
+}
+
+func TestAppendDecimal(t *testing.T) {
+	for _, c := range []struct {
+		x    int64
+		s    int32
+		want string
+	}{
+		{150, 2, "1.50"}, {-5, 2, "-0.05"}, {7, 0, "7"}, {0, 3, "0.000"}, {-7, 0, "-7"},
+		{999999999999999999, 18, "0.999999999999999999"}, {-999999999999999999, 2, "-9999999999999999.99"},
+		{math.MinInt64, 4, "-922337203685477.5808"}, {math.MaxInt64, 0, "9223372036854775807"},
+	} {
+		if got := string(AppendDecimal([]byte("x"), c.x, c.s)); got != "x"+c.want {
+			t.Errorf("AppendDecimal(%d, %d) = %q, want %q", c.x, c.s, got[1:], c.want)
+		}
+	}
+}
+
+// DECIMAL(p <= 18) is a Decimal64, wider ones a Decimal128, and the result
+// precision of a rule picks the width.
+func TestDecimalWidths(t *testing.T) {
+	if Decimal(18, 2).ID() != arrow.DECIMAL64 || Decimal(19, 2).ID() != arrow.DECIMAL128 || Decimal(1, 0).ID() != arrow.DECIMAL64 {
+		t.Fatal("Decimal picks the wrong width")
+	}
+	for _, c := range []struct {
+		op   string
+		l, r arrow.DataType
+		want arrow.Type
+	}{
+		{"+", Decimal(15, 2), Decimal(15, 2), arrow.DECIMAL64},  // DECIMAL(16,2)
+		{"+", Decimal(18, 2), Decimal(18, 2), arrow.DECIMAL128}, // DECIMAL(19,2)
+		{"*", Decimal(15, 2), Decimal(15, 2), arrow.DECIMAL128}, // DECIMAL(30,4)
+		{"*", Decimal(9, 2), Decimal(9, 2), arrow.DECIMAL64},    // DECIMAL(18,4)
+		{"%", Decimal(18, 2), Decimal(18, 2), arrow.DECIMAL64},
+		{"-", Int32, Decimal(5, 2), arrow.DECIMAL64},  // DECIMAL(13,2)
+		{"-", Int64, Decimal(5, 2), arrow.DECIMAL128}, // DECIMAL(22,2)
+	} {
+		_, _, res, err := ArithmeticType(c.op, c.l, c.r)
+		if err != nil || res.ID() != c.want {
+			t.Errorf("%s %s %s = %v (%v), want %s", TypeName(c.l), c.op, TypeName(c.r), res, err, c.want)
+		}
+	}
+	if got, _ := AggregateType("sum", Decimal(15, 2)); got.ID() != arrow.DECIMAL128 || TypeName(got) != "DECIMAL(38,2)" {
+		t.Errorf("sum(DECIMAL(15,2)) = %v", got)
+	}
+	if got, _ := AggregateType("max", Decimal(15, 2)); !arrow.TypeEqual(got, Decimal(15, 2)) {
+		t.Errorf("max(DECIMAL(15,2)) = %v", got)
 	}
 }

@@ -20,7 +20,9 @@
 // flintpb.DataType/Field messages rather than Arrow IPC bytes, so that a
 // plan stays readable with protobuf tooling alone. Supported types: null,
 // bool, (u)int8..64, float32/64, utf8, large utf8, binary, large binary,
-// decimal128, date32/64, timestamp, month-day-nano interval, struct, list.
+// decimal64 and decimal128 (the width is encoded: DECIMAL(p<=18) travels
+// as a Decimal64), date32/64, timestamp, month-day-nano interval, struct,
+// list.
 //
 // User functions are referenced by name (plan.Func.Name), so nothing
 // executable ever crosses the wire.

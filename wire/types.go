@@ -91,6 +91,8 @@ func EncodeType(t arrow.DataType) (*pb.DataType, error) {
 		return &pb.DataType{Id: id}, nil
 	}
 	switch t := t.(type) {
+	case *arrow.Decimal64Type:
+		return &pb.DataType{Id: pb.TypeId_TYPE_ID_DECIMAL64, Precision: t.Precision, Scale: t.Scale}, nil
 	case *arrow.Decimal128Type:
 		return &pb.DataType{Id: pb.TypeId_TYPE_ID_DECIMAL128, Precision: t.Precision, Scale: t.Scale}, nil
 	case *arrow.TimestampType:
@@ -124,6 +126,11 @@ func DecodeType(p *pb.DataType) (arrow.DataType, error) {
 		return t, nil
 	}
 	switch p.Id {
+	case pb.TypeId_TYPE_ID_DECIMAL64:
+		if p.Precision < 1 || p.Precision > 18 || p.Scale < 0 || p.Scale > p.Precision {
+			return nil, fmt.Errorf("decimal64(%d, %d): precision must be 1..18 and scale 0..precision", p.Precision, p.Scale)
+		}
+		return &arrow.Decimal64Type{Precision: p.Precision, Scale: p.Scale}, nil
 	case pb.TypeId_TYPE_ID_DECIMAL128:
 		if p.Precision < 1 || p.Precision > 38 || p.Scale < 0 || p.Scale > 38 {
 			return nil, fmt.Errorf("decimal128(%d, %d): precision must be 1..38 and scale 0..38", p.Precision, p.Scale)

@@ -48,6 +48,11 @@ func Arith(op string, l, r exec.Expr, result arrow.DataType) (exec.Expr, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s %s %s: %w", l, op, r, err)
 	}
+	if res.ID() == arrow.DECIMAL128 && !(op == "*" && lc.ID() == arrow.DECIMAL64 && rc.ID() == arrow.DECIMAL64) {
+		// A 128-bit result computes in 128 bits, except the product of two
+		// Decimal64s, which has its own widening kernel.
+		lc, rc = decimalWidth128(lc), decimalWidth128(rc)
+	}
 	if !arrow.TypeEqual(lc, l.DataType()) {
 		if l, err = Cast(l, lc); err != nil {
 			return nil, err
@@ -171,6 +176,10 @@ func (e *arithExpr) dispatch(k *kernelArgs) (*memory.Buffer, error) {
 		return floatKernel(k, opndOf(k.la, k.ll, getF64), opndOf(k.ra, k.rl, getF64))
 	case lt == arrow.DECIMAL128 && rt == arrow.DECIMAL128:
 		return decKernel(k, opndOf(k.la, k.ll, getDec), opndOf(k.ra, k.rl, getDec))
+	case lt == arrow.DECIMAL64 && rt == arrow.DECIMAL64 && e.result.ID() == arrow.DECIMAL64:
+		return dec64Kernel(k, opndOf(k.la, k.ll, getI64), opndOf(k.ra, k.rl, getI64))
+	case lt == arrow.DECIMAL64 && rt == arrow.DECIMAL64 && e.op == "*":
+		return mulDec64Wide(k, opndOf(k.la, k.ll, getI64), opndOf(k.ra, k.rl, getI64)), nil
 	case lt == arrow.DATE32 && rt == arrow.DATE32:
 		a, b := opndOf(k.la, k.ll, getI32), opndOf(k.ra, k.rl, getI32)
 		buf, out := allocFixed[int64](k.mem, k.n)
@@ -567,6 +576,8 @@ func (e *negExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Arra
 		buf = negSimple[float32](mem, a)
 	case arrow.FLOAT64:
 		buf = negSimple[float64](mem, a)
+	case arrow.DECIMAL64: // |v| < 10^18: no overflow
+		buf = negSimple[int64](mem, a)
 	case arrow.DECIMAL128:
 		in := values[decimal128.Num](a)
 		var out []decimal128.Num
@@ -606,7 +617,7 @@ func negInt[T int8 | int16 | int32 | int64](mem memory.Allocator, a arrow.Array,
 	return buf, nil
 }
 
-func negSimple[T float32 | float64](mem memory.Allocator, a arrow.Array) *memory.Buffer {
+func negSimple[T int64 | float32 | float64](mem memory.Allocator, a arrow.Array) *memory.Buffer {
 	in := values[T](a)
 	buf, out := allocFixed[T](mem, len(in))
 	for i, v := range in {

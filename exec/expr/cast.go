@@ -190,6 +190,8 @@ func castFixed(mem memory.Allocator, a arrow.Array, to arrow.DataType, valid []b
 		return castFromF64(mem, in, from, to, valid)
 	case f == arrow.DECIMAL128:
 		return castFromDecimal(mem, a, to, valid)
+	case f == arrow.DECIMAL64:
+		return castFromDecimal64(mem, a, to, valid)
 	case f == arrow.DATE32 && t == arrow.TIMESTAMP:
 		in := values[int32](a)
 		buf, out := allocFixed[int64](mem, len(in))
@@ -273,6 +275,19 @@ func castFromI64(mem memory.Allocator, in []int64, from, to arrow.DataType, vali
 			out[i>>3] |= b2u(v != 0) << (i & 7)
 		}
 		return buf, nil
+	case arrow.DECIMAL64:
+		p, s := types.DecimalParams(to)
+		m := pow10i64[s]
+		buf, out := allocFixed[int64](mem, len(in))
+		for i, v := range in {
+			r, ok := mul64(v, m)
+			if (!ok || !fitsPrec64(r, p)) && isValid(valid, 0, i) {
+				buf.Release()
+				return nil, castErr(v, from, to, i)
+			}
+			out[i] = r
+		}
+		return buf, nil
 	case arrow.DECIMAL128:
 		p, s := types.DecimalParams(to)
 		mul := decimal128.GetScaleMultiplier(int(s))
@@ -350,6 +365,28 @@ func castFromF64(mem memory.Allocator, in []float64, from, to arrow.DataType, va
 			out[i>>3] |= b2u(v != 0) << (i & 7)
 		}
 		return buf, nil
+	case arrow.DECIMAL64:
+		p, s := types.DecimalParams(to)
+		scale := math.Pow10(int(s))
+		buf, out := allocFixed[int64](mem, len(in))
+		for i, v := range in {
+			if !isValid(valid, 0, i) {
+				out[i] = 0
+				continue
+			}
+			x := math.Round(v * scale)
+			if math.Abs(x) < 1<<53 && fitsPrec64(int64(x), p) {
+				out[i] = int64(x)
+				continue
+			}
+			r, err := decimal128.FromFloat64(v, p, s)
+			if err != nil || math.IsNaN(v) || !r.FitsInPrecision(p) || !fits64(r) {
+				buf.Release()
+				return nil, castErr(v, from, to, i)
+			}
+			out[i] = int64(r.LowBits())
+		}
+		return buf, nil
 	case arrow.DECIMAL128:
 		p, s := types.DecimalParams(to)
 		scale := math.Pow10(int(s))
@@ -417,6 +454,21 @@ func castFromDecimal(mem memory.Allocator, a arrow.Array, to arrow.DataType, val
 	p1, s1 := types.DecimalParams(from)
 	in := values[decimal128.Num](a)
 	switch to.ID() {
+	case arrow.DECIMAL64:
+		p2, s2 := types.DecimalParams(to)
+		buf, out := allocFixed[int64](mem, len(in))
+		for i, v := range in {
+			r, ok := rescaleDec(v, s2-s1)
+			if !ok || !r.FitsInPrecision(p2) || !fits64(r) {
+				if isValid(valid, 0, i) {
+					buf.Release()
+					return nil, castErr(v.ToString(s1), from, to, i)
+				}
+				r = decimal128.Num{}
+			}
+			out[i] = int64(r.LowBits())
+		}
+		return buf, nil
 	case arrow.DECIMAL128:
 		p2, s2 := types.DecimalParams(to)
 		if s1 == s2 && p2 >= p1 {
@@ -460,6 +512,88 @@ func castFromDecimal(mem memory.Allocator, a arrow.Array, to arrow.DataType, val
 	return nil, fmt.Errorf("no cast from %s to %s", types.TypeName(from), types.TypeName(to))
 }
 
+// castFromDecimal64 converts a Decimal64 array, in 64 bits where the
+// result fits them.
+func castFromDecimal64(mem memory.Allocator, a arrow.Array, to arrow.DataType, valid []byte) (*memory.Buffer, error) {
+	from := a.DataType()
+	p1, s1 := types.DecimalParams(from)
+	in := values[int64](a)
+	bad := func(buf *memory.Buffer, v int64, i int) (*memory.Buffer, error) {
+		if buf != nil {
+			buf.Release()
+		}
+		return nil, castErr(string(types.AppendDecimal(nil, v, s1)), from, to, i)
+	}
+	switch to.ID() {
+	case arrow.DECIMAL64:
+		p2, s2 := types.DecimalParams(to)
+		if s1 == s2 && p2 >= p1 {
+			return nil, nil // same representation: share buffers
+		}
+		// No integer digit lost and no rounding: every value fits.
+		exact := s2 >= s1 && p2-s2 >= p1-s1
+		buf, out := allocFixed[int64](mem, len(in))
+		for i, v := range in {
+			r, ok := rescale64(v, s2-s1)
+			if !exact && (!ok || !fitsPrec64(r, p2)) {
+				if isValid(valid, 0, i) {
+					return bad(buf, v, i)
+				}
+				r = 0
+			}
+			out[i] = r
+		}
+		return buf, nil
+	case arrow.DECIMAL128:
+		p2, s2 := types.DecimalParams(to)
+		delta := s2 - s1
+		exact := delta >= 0 && p2-s2 >= p1-s1
+		buf, out := allocFixed[decimal128.Num](mem, len(in))
+		switch {
+		case delta == 0 && exact:
+			for i, v := range in {
+				out[i] = decFromI64(v)
+			}
+			return buf, nil
+		case delta > 0 && delta <= 18 && exact:
+			m := pow10i64[delta]
+			for i, v := range in {
+				out[i] = mulWide(v, m)
+			}
+			return buf, nil
+		}
+		for i, v := range in {
+			r, ok := rescaleDec(decFromI64(v), delta)
+			if !ok || !r.FitsInPrecision(p2) {
+				if isValid(valid, 0, i) {
+					return bad(buf, v, i)
+				}
+				r = decimal128.Num{}
+			}
+			out[i] = r
+		}
+		return buf, nil
+	case arrow.FLOAT32, arrow.FLOAT64:
+		f := make([]float64, len(in))
+		div := math.Pow10(int(s1))
+		for i, v := range in {
+			if v < 1<<53 && v > -(1<<53) {
+				f[i] = float64(v) / div
+			} else {
+				f[i] = decFromI64(v).ToFloat64(s1)
+			}
+		}
+		return castFromF64(mem, f, from, to, valid)
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.BOOL:
+		ints := make([]int64, len(in))
+		for i, v := range in {
+			ints[i] = divRound64(v, s1)
+		}
+		return castFromI64(mem, ints, from, to, valid)
+	}
+	return nil, fmt.Errorf("no cast from %s to %s", types.TypeName(from), types.TypeName(to))
+}
+
 // ---- to string ----
 
 func formatDate(days int64) string {
@@ -469,26 +603,10 @@ func formatDate(days int64) string {
 func formatTimestamp(us int64) string { return string(types.AppendTimestamp(nil, us)) }
 
 func appendDecimal(b []byte, v decimal128.Num, scale int32) []byte {
-	if !fits64(v) || int64(v.LowBits()) == math.MinInt64 {
+	if !fits64(v) {
 		return append(b, v.ToString(scale)...)
 	}
-	x := int64(v.LowBits())
-	if x < 0 {
-		b = append(b, '-')
-		x = -x
-	}
-	if scale == 0 {
-		return strconv.AppendInt(b, x, 10)
-	}
-	var digits [24]byte
-	ds := strconv.AppendInt(digits[:0], x, 10)
-	for len(ds) <= int(scale) {
-		ds = append([]byte{'0'}, ds...)
-	}
-	cut := len(ds) - int(scale)
-	b = append(b, ds[:cut]...)
-	b = append(b, '.')
-	return append(b, ds[cut:]...)
+	return types.AppendDecimal(b, int64(v.LowBits()), scale)
 }
 
 func castToString(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
@@ -525,6 +643,12 @@ func castToString(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 		in := values[decimal128.Num](a)
 		for i := range in {
 			emit(i, func(b []byte) []byte { return appendDecimal(b, in[i], s) })
+		}
+	case arrow.DECIMAL64:
+		_, s := types.DecimalParams(a.DataType())
+		in := values[int64](a)
+		for i := range in {
+			emit(i, func(b []byte) []byte { return types.AppendDecimal(b, in[i], s) })
 		}
 	case arrow.BOOL:
 		bits, off := boolBits(a)
@@ -627,27 +751,24 @@ func castFromString(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arr
 			fs[i] = v
 		}
 		buf, _ = castFromF64(mem, fs, types.Float64, to, vb)
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
 		p, s := types.DecimalParams(to)
-		var out []decimal128.Num
-		buf, out = allocFixed[decimal128.Num](mem, n)
-		for i := range out {
-			out[i] = decimal128.Num{}
+		dec := make([]decimal128.Num, n)
+		for i := range dec {
 			if !isValid(vb, 0, i) {
 				continue
 			}
 			v, _, sc, err := types.ParseDecimalLiteral(str(i))
 			if err != nil {
-				buf.Release()
 				return nil, bad(i, str(i), nil)
 			}
 			r, ok := rescaleDec(v, s-sc)
 			if !ok || !r.FitsInPrecision(p) {
-				buf.Release()
 				return nil, bad(i, str(i), fmt.Errorf("out of range"))
 			}
-			out[i] = r
+			dec[i] = r
 		}
+		buf, _, _ = decBuffer(mem, dec, to, vb) // within precision p: fits
 	case arrow.BOOL:
 		var out []byte
 		buf, out = allocBits(mem, n)

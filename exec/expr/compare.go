@@ -89,7 +89,7 @@ func Compare(op string, l, r exec.Expr) (exec.Expr, error) {
 	}
 	switch t.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64,
-		arrow.DATE32, arrow.TIMESTAMP, arrow.DECIMAL128, arrow.STRING, arrow.BOOL, arrow.NULL:
+		arrow.DATE32, arrow.TIMESTAMP, arrow.DECIMAL64, arrow.DECIMAL128, arrow.STRING, arrow.BOOL, arrow.NULL:
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		if c.op != opEq && c.op != opNe {
 			return nil, fmt.Errorf("comparison %s on INTERVAL is not supported", op)
@@ -150,7 +150,7 @@ func compareScalar(mem memory.Allocator, op cmpOp, a arrow.Array, s *literal, n 
 		cmpAS(op, values[int16](a), int16(s.i64), out)
 	case arrow.INT32, arrow.DATE32:
 		cmpAS(op, values[int32](a), int32(s.i64), out)
-	case arrow.INT64, arrow.TIMESTAMP:
+	case arrow.INT64, arrow.TIMESTAMP, arrow.DECIMAL64:
 		cmpAS(op, values[int64](a), s.i64, out)
 	case arrow.FLOAT32:
 		cmpFloatScalar(op, values[float32](a), float32(s.f64), out, n)
@@ -267,7 +267,7 @@ func compareArrays(mem memory.Allocator, op cmpOp, a, b arrow.Array, n int, dist
 		cmpAA(op, values[int16](a), values[int16](b), out)
 	case arrow.INT32, arrow.DATE32:
 		cmpAA(op, values[int32](a), values[int32](b), out)
-	case arrow.INT64, arrow.TIMESTAMP:
+	case arrow.INT64, arrow.TIMESTAMP, arrow.DECIMAL64:
 		cmpAA(op, values[int64](a), values[int64](b), out)
 	case arrow.FLOAT32:
 		cmpAA(op, values[float32](a), values[float32](b), out)

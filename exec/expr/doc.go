@@ -2,7 +2,8 @@
 // implement exec.Expr and evaluate a whole Arrow batch at a time.
 //
 // It owns the vectorized kernels: comparisons, arithmetic (integers,
-// floats, Decimal128 with an int64 fast path, dates and intervals), SQL
+// floats, Decimal64 in int64s and Decimal128 with an int64 fast path,
+// dates and intervals), SQL
 // three-valued AND/OR/NOT, IS NULL, casts, CASE, IN lists, LIKE and the
 // scalar function registry whose signatures live in package types.
 //

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flint-engine/flint/exec"
@@ -21,12 +22,19 @@ func lineitemBatch(b *testing.B) arrow.RecordBatch {
 	mem := memory.NewGoAllocator()
 	r := rand.New(rand.NewSource(1))
 	d152 := types.Decimal(15, 2)
-	pb := array.NewDecimal128Builder(mem, d152.(*arrow.Decimal128Type))
-	db := array.NewDecimal128Builder(mem, d152.(*arrow.Decimal128Type))
+	pb, db := array.NewBuilder(mem, d152), array.NewBuilder(mem, d152)
 	sb := array.NewDate32Builder(mem)
+	appendDec := func(b array.Builder, v int64) {
+		switch b := b.(type) {
+		case *array.Decimal64Builder:
+			b.Append(decimal.Decimal64(v))
+		case *array.Decimal128Builder:
+			b.Append(decimal128.FromI64(v))
+		}
+	}
 	for i := 0; i < benchRows; i++ {
-		pb.Append(decimal128.FromI64(int64(90000 + r.Intn(10000000))))
-		db.Append(decimal128.FromI64(int64(r.Intn(11))))
+		appendDec(pb, int64(90000+r.Intn(10000000)))
+		appendDec(db, int64(r.Intn(11)))
 		sb.Append(arrow.Date32(8000 + r.Intn(2500)))
 	}
 	cols := []arrow.Array{pb.NewArray(), db.NewArray(), sb.NewArray()}

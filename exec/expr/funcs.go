@@ -867,7 +867,7 @@ func pickExtreme(t arrow.DataType, srcs []arrow.Array, n int, greatest bool) ([]
 		c = fixedCmp[int16](srcs)
 	case arrow.INT32, arrow.DATE32:
 		c = fixedCmp[int32](srcs)
-	case arrow.INT64, arrow.TIMESTAMP:
+	case arrow.INT64, arrow.TIMESTAMP, arrow.DECIMAL64:
 		c = fixedCmp[int64](srcs)
 	case arrow.FLOAT32:
 		c = fixedCmp[float32](srcs)
@@ -997,12 +997,13 @@ func numericFunc(k *funcCall) (arrow.Array, error) {
 			return nil, err
 		}
 		buf = b
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
+		// Either width in and out (round keeps the precision, so the width
+		// too); computed in 128 bits, whose fast paths stay in int64.
 		_, s := types.DecimalParams(in.DataType())
 		_, rs := types.DecimalParams(f.result)
-		vals := values[decimal128.Num](in)
-		var out []decimal128.Num
-		buf, out = allocFixed[decimal128.Num](k.mem, n)
+		vals := decAsI128(in)
+		out := make([]decimal128.Num, n)
 		for i, x := range vals {
 			switch f.name {
 			case "abs":
@@ -1023,6 +1024,11 @@ func numericFunc(k *funcCall) (arrow.Array, error) {
 				out[i], _ = rescaleDec(q, rs-d)
 			}
 		}
+		b, bad, ok := decBuffer(k.mem, out, f.result, k.vb)
+		if !ok {
+			return nil, fmt.Errorf("%s: result %s out of range for %s at row %d", f.name, out[bad].ToString(rs), types.TypeName(f.result), bad)
+		}
+		buf = b
 	default:
 		return nil, fmt.Errorf("%s on %s is not supported", f.name, types.TypeName(in.DataType()))
 	}

@@ -31,7 +31,7 @@ func InList(e exec.Expr, values []any, negated bool) (exec.Expr, error) {
 	t := e.DataType()
 	switch t.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64,
-		arrow.DATE32, arrow.TIMESTAMP, arrow.DECIMAL128, arrow.STRING, arrow.BOOL:
+		arrow.DATE32, arrow.TIMESTAMP, arrow.DECIMAL64, arrow.DECIMAL128, arrow.STRING, arrow.BOOL:
 	default:
 		return nil, fmt.Errorf("IN list on %s is not supported", types.TypeName(t))
 	}
@@ -127,7 +127,7 @@ func (in *inListExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.
 		inFixed(values[int16](a), litSet(in.lits, func(l *literal) int16 { return int16(l.i64) }), out)
 	case arrow.INT32, arrow.DATE32:
 		inFixed(values[int32](a), litSet(in.lits, getI32), out)
-	case arrow.INT64, arrow.TIMESTAMP:
+	case arrow.INT64, arrow.TIMESTAMP, arrow.DECIMAL64:
 		inFixed(values[int64](a), litSet(in.lits, getI64), out)
 	case arrow.FLOAT32:
 		set := litSet(in.lits, func(l *literal) float32 { return float32(l.f64) })

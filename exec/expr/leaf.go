@@ -52,11 +52,11 @@ func (c *ColumnRef) Eval(_ context.Context, batch arrow.RecordBatch) (arrow.Arra
 type literal struct {
 	typ  arrow.DataType
 	null bool
-	i64  int64 // all integer kinds, Date32, Timestamp
+	i64  int64 // all integer kinds, Date32, Timestamp, Decimal64 (unscaled)
 	f64  float64
 	b    bool
 	str  string
-	dec  decimal128.Num
+	dec  decimal128.Num // both decimal widths (unscaled)
 	iv   arrow.MonthDayNanoInterval
 }
 
@@ -147,7 +147,7 @@ func Lit(value any, typ arrow.DataType) (exec.Expr, error) {
 			return bad()
 		}
 		l.str = v
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
 		p, s := types.DecimalParams(typ)
 		switch v := value.(type) {
 		case decimal128.Num:
@@ -158,9 +158,10 @@ func Lit(value any, typ arrow.DataType) (exec.Expr, error) {
 			}
 			l.dec = decimal128.FromI64(iv).Mul(decimal128.GetScaleMultiplier(int(s)))
 		}
-		if !l.dec.FitsInPrecision(p) {
+		if !l.dec.FitsInPrecision(p) || (typ.ID() == arrow.DECIMAL64 && !fits64(l.dec)) {
 			return nil, fmt.Errorf("literal %s does not fit %s", l.dec.ToString(s), types.TypeName(typ))
 		}
+		l.i64 = int64(l.dec.LowBits())
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		v, ok := value.(arrow.MonthDayNanoInterval)
 		if !ok {
@@ -201,7 +202,7 @@ func (l *literal) String() string {
 		return "false"
 	case arrow.FLOAT32, arrow.FLOAT64:
 		return fmt.Sprint(l.f64)
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
 		_, s := types.DecimalParams(l.typ)
 		return l.dec.ToString(s)
 	case arrow.DATE32:
@@ -230,7 +231,7 @@ func (l *literal) materialize(mem memory.Allocator, n int) arrow.Array {
 		return fillFixed(mem, l.typ, n, int16(l.i64))
 	case arrow.INT32, arrow.DATE32:
 		return fillFixed(mem, l.typ, n, int32(l.i64))
-	case arrow.INT64, arrow.TIMESTAMP:
+	case arrow.INT64, arrow.TIMESTAMP, arrow.DECIMAL64:
 		return fillFixed(mem, l.typ, n, l.i64)
 	case arrow.FLOAT32:
 		return fillFixed(mem, l.typ, n, float32(l.f64))
@@ -294,6 +295,9 @@ func litAt(a arrow.Array, i int) *literal {
 		l.b = v.Value(i)
 	case *array.String:
 		l.str = v.Value(i)
+	case *array.Decimal64:
+		l.i64 = int64(v.Value(i))
+		l.dec = decFromI64(l.i64)
 	case *array.Decimal128:
 		l.dec = v.Value(i)
 	case *array.MonthDayNanoInterval:
@@ -371,7 +375,7 @@ func LiteralValue(e exec.Expr) (any, bool) {
 		return l.f64, true
 	case arrow.STRING:
 		return l.str, true
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
 		return l.dec, true
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		return l.iv, true

@@ -49,7 +49,7 @@ func mergeRows(mem memory.Allocator, typ arrow.DataType, n int, pick []int32, sr
 		buf = mergeFixed[int16](mem, n, pick, live)
 	case arrow.INT32, arrow.DATE32, arrow.FLOAT32:
 		buf = mergeFixed[int32](mem, n, pick, live)
-	case arrow.INT64, arrow.TIMESTAMP, arrow.FLOAT64:
+	case arrow.INT64, arrow.TIMESTAMP, arrow.FLOAT64, arrow.DECIMAL64:
 		buf = mergeFixed[int64](mem, n, pick, live)
 	case arrow.DECIMAL128:
 		buf = mergeFixed[decimal128.Num](mem, n, pick, live)

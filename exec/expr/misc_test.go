@@ -21,7 +21,7 @@ func TestCase(t *testing.T) {
 				switch typ.ID() {
 				case arrow.STRING:
 					return fmt.Sprint("v", i)
-				case arrow.DECIMAL128:
+				case arrow.DECIMAL64, arrow.DECIMAL128:
 					return dec(i)
 				case arrow.BOOL:
 					return i%2 == 0
@@ -29,7 +29,7 @@ func TestCase(t *testing.T) {
 				return i
 			}
 			litv := func(i int64) any {
-				if typ.ID() == arrow.DECIMAL128 {
+				if types.IsDecimal(typ) {
 					return decFromI64(i)
 				}
 				return val(i)

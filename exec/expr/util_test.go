@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/flint-engine/flint/exec"
@@ -52,6 +53,13 @@ func buildArray(t testing.TB, mem memory.Allocator, dt arrow.DataType, vals []an
 			bb.Append(arrow.Date32(v.(int64)))
 		case *array.TimestampBuilder:
 			bb.Append(arrow.Timestamp(v.(int64)))
+		case *array.Decimal64Builder:
+			switch x := v.(type) {
+			case dec:
+				bb.Append(decimal.Decimal64(x))
+			case decimal128.Num:
+				bb.Append(decimal.Decimal64(int64(x.LowBits())))
+			}
 		case *array.Decimal128Builder:
 			switch x := v.(type) {
 			case dec:
@@ -98,6 +106,8 @@ func toAny(t testing.TB, a arrow.Array) []any {
 			out[i] = int64(v.Value(i))
 		case *array.Timestamp:
 			out[i] = int64(v.Value(i))
+		case *array.Decimal64:
+			out[i] = dec(v.Value(i))
 		case *array.Decimal128:
 			x := v.Value(i)
 			if fits64(x) {

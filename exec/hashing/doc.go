@@ -24,7 +24,8 @@
 //   - Float32/Float64: the IEEE bits of the value widened to float64, with
 //     -0 mapped to +0 and every NaN mapped to the canonical NaN
 //   - Decimal128: lo + hi*0x9FB21C651E98DF25 over the two's-complement
-//     64-bit halves
+//     64-bit halves; Decimal64: the same over its value sign-extended to
+//     128 bits (so both widths of a value hash alike)
 //   - String/Binary: xxh3 (github.com/zeebo/xxh3) of the bytes, seed 0.
 //
 // The in-memory table uses the top bits of the hash for the slot and the

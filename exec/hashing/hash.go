@@ -32,6 +32,7 @@ const (
 	kFloat32
 	kFloat64
 	kBool
+	kDec64
 	kDec128
 	kString
 )
@@ -60,6 +61,8 @@ func kindOf(dt arrow.DataType) kind {
 		return kFloat64
 	case arrow.BOOL:
 		return kBool
+	case arrow.DECIMAL64:
+		return kDec64
 	case arrow.DECIMAL128:
 		return kDec128
 	case arrow.STRING, arrow.BINARY:
@@ -181,6 +184,14 @@ func hashColumn(arr arrow.Array, h []uint64) error {
 		for i := range h {
 			j := off + i
 			h[i] = fmix64(h[i] ^ uint64((b[j>>3]>>(uint(j)&7))&1))
+		}
+	case kDec64:
+		// As the same value in a Decimal128: lo + hi*decHiMul with hi the
+		// sign extension.
+		vals := FixedValues[int64](arr)
+		h = h[:len(vals)]
+		for i, v := range vals {
+			h[i] = fmix64(h[i] ^ (uint64(v) + uint64(v>>63)*decHiMul))
 		}
 	case kDec128:
 		vals := FixedValues[I128](arr)

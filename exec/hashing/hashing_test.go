@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/zeebo/xxh3"
@@ -426,5 +427,70 @@ func TestDensify(t *testing.T) {
 		if got, want := fmt.Sprint(found), "[1 -1 -1 0 2 3 -1 -1 -1]"; got != want {
 			t.Errorf("dense=%v: find %s want %s", dense, got, want)
 		}
+	}
+}
+
+// A Decimal64 key hashes like the same value as a Decimal128, is stored and
+// compared as an int64, and gathers as 8-byte values.
+func TestDecimal64Keys(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	vals := []int64{-3, 0, 5, math.MaxInt64 / 2, math.MinInt64 / 2, 5, -3}
+	valid := []bool{true, true, true, true, true, true, false}
+	b64 := array.NewDecimal64Builder(mem, &arrow.Decimal64Type{Precision: 18, Scale: 2})
+	b128 := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 20, Scale: 2})
+	for i, v := range vals {
+		if !valid[i] {
+			b64.AppendNull()
+			b128.AppendNull()
+			continue
+		}
+		b64.Append(decimal.Decimal64(v))
+		b128.Append(decimal128.FromI64(v))
+	}
+	d64, d128 := b64.NewArray(), b128.NewArray()
+	b64.Release()
+	b128.Release()
+	defer d64.Release()
+	defer d128.Release()
+	h64, h128 := hashOf(t, d64), hashOf(t, d128)
+	for i := range h64 {
+		if h64[i] != h128[i] {
+			t.Errorf("row %d: Decimal64 hash %x, Decimal128 hash %x", i, h64[i], h128[i])
+		}
+	}
+	if !IsIntKey(d64.DataType()) {
+		t.Error("Decimal64 is not an integer-like key")
+	}
+	tab, err := NewTable([]arrow.DataType{d64.DataType()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]uint32, len(vals))
+	tab.Insert([]arrow.Array{d64}, h64, nil, ids)
+	if tab.Len() != 6 || ids[5] != ids[2] || ids[0] == ids[6] {
+		t.Errorf("groups %v, %d keys", ids, tab.Len())
+	}
+	keys, err := tab.Keys(mem, 0, tab.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kt := keys[0].DataType(); !arrow.TypeEqual(kt, d64.DataType()) {
+		t.Errorf("key type %s", kt)
+	}
+	if got := fmt.Sprint(keys[0].(*array.Decimal64).Values()[:5], keys[0].IsNull(5)); got != fmt.Sprint(vals[:5], true) {
+		t.Errorf("keys %s", got)
+	}
+	for _, k := range keys {
+		k.Release()
+	}
+	out, err := Take(mem, d64, []int32{2, -1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if v := out.(*array.Decimal64).Values(); out.DataType().ID() != arrow.DECIMAL64 || v[0] != 5 || !out.IsNull(1) || v[2] != -3 {
+		got := out.String()
+		t.Errorf("take %s", got)
 	}
 }

@@ -25,7 +25,7 @@ func newKeyStore(dt arrow.DataType) keyStore {
 		return &fixedStore[int16]{dt: dt}
 	case kInt32:
 		return &fixedStore[int32]{dt: dt}
-	case kInt64:
+	case kInt64, kDec64:
 		return &fixedStore[int64]{dt: dt}
 	case kUint8:
 		return &fixedStore[uint8]{dt: dt}

@@ -64,7 +64,7 @@ func NewTable(types []arrow.DataType) (*Table, error) {
 	t := &Table{types: types, nullID: -1}
 	if len(types) == 1 {
 		switch kindOf(types[0]) {
-		case kInt8, kInt16, kInt32, kInt64, kUint8, kUint16, kUint32, kUint64:
+		case kInt8, kInt16, kInt32, kInt64, kUint8, kUint16, kUint32, kUint64, kDec64:
 			t.intKey = true
 		}
 	}
@@ -341,10 +341,10 @@ func (t *Table) Keys(mem memory.Allocator, from, to int) ([]arrow.Array, error) 
 }
 
 // IsIntKey reports whether dt is an integer-like key type (signed or
-// unsigned integers, dates, times, timestamps, durations).
+// unsigned integers, dates, times, timestamps, durations, Decimal64).
 func IsIntKey(dt arrow.DataType) bool {
 	switch kindOf(dt) {
-	case kInt8, kInt16, kInt32, kInt64, kUint8, kUint16, kUint32, kUint64:
+	case kInt8, kInt16, kInt32, kInt64, kUint8, kUint16, kUint32, kUint64, kDec64:
 		return true
 	}
 	return false
@@ -367,7 +367,7 @@ func intValues(arr arrow.Array, scratch *[]int64) []int64 {
 		return conv() // values unused
 	}
 	switch kindOf(arr.DataType()) {
-	case kInt64:
+	case kInt64, kDec64:
 		return FixedValues[int64](arr)
 	case kUint64:
 		v := FixedValues[uint64](arr)

@@ -57,7 +57,7 @@ func Take(mem memory.Allocator, arr arrow.Array, idx []int32) (arrow.Array, erro
 		vb = takeFixed[uint16](mem, arr, idx)
 	case kInt32, kUint32, kFloat32:
 		vb = takeFixed[uint32](mem, arr, idx)
-	case kInt64, kUint64, kFloat64:
+	case kInt64, kUint64, kFloat64, kDec64:
 		vb = takeFixed[uint64](mem, arr, idx)
 	case kDec128:
 		vb = takeFixed[I128](mem, arr, idx)

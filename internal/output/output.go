@@ -86,6 +86,8 @@ func Value(a arrow.Array, i int) (s string, ok bool) {
 		return strconv.FormatFloat(float64(a.Value(i)), 'g', -1, 32), true
 	case *array.Float64:
 		return strconv.FormatFloat(a.Value(i), 'g', -1, 64), true
+	case *array.Decimal64:
+		return string(types.AppendDecimal(nil, int64(a.Value(i)), a.DataType().(*arrow.Decimal64Type).Scale)), true
 	case *array.Decimal128:
 		return a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale), true
 	case *array.Date32:
@@ -177,7 +179,7 @@ func writeJSON(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch) e
 func isNumeric(t arrow.DataType) bool {
 	switch t.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32,
-		arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128:
+		arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL64, arrow.DECIMAL128:
 		return true
 	}
 	return false

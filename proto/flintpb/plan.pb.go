@@ -54,6 +54,7 @@ const (
 	TypeId_TYPE_ID_INTERVAL_MONTH_DAY_NANO TypeId = 21
 	TypeId_TYPE_ID_STRUCT                  TypeId = 22 // children: the fields
 	TypeId_TYPE_ID_LIST                    TypeId = 23 // children: exactly one element field
+	TypeId_TYPE_ID_DECIMAL64               TypeId = 24 // precision (1..18), scale
 )
 
 // Enum value maps for TypeId.
@@ -83,6 +84,7 @@ var (
 		21: "TYPE_ID_INTERVAL_MONTH_DAY_NANO",
 		22: "TYPE_ID_STRUCT",
 		23: "TYPE_ID_LIST",
+		24: "TYPE_ID_DECIMAL64",
 	}
 	TypeId_value = map[string]int32{
 		"TYPE_ID_UNSPECIFIED":             0,
@@ -109,6 +111,7 @@ var (
 		"TYPE_ID_INTERVAL_MONTH_DAY_NANO": 21,
 		"TYPE_ID_STRUCT":                  22,
 		"TYPE_ID_LIST":                    23,
+		"TYPE_ID_DECIMAL64":               24,
 	}
 )
 
@@ -3708,7 +3711,7 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x04kind\"R\n" +
 	"\vLogicalPlan\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12)\n" +
-	"\x04root\x18\x02 \x01(\v2\x15.flint.v1.LogicalNodeR\x04root*\x83\x04\n" +
+	"\x04root\x18\x02 \x01(\v2\x15.flint.v1.LogicalNodeR\x04root*\x9a\x04\n" +
 	"\x06TypeId\x12\x17\n" +
 	"\x13TYPE_ID_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fTYPE_ID_NULL\x10\x01\x12\x10\n" +
@@ -3734,7 +3737,8 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x11TYPE_ID_TIMESTAMP\x10\x14\x12#\n" +
 	"\x1fTYPE_ID_INTERVAL_MONTH_DAY_NANO\x10\x15\x12\x12\n" +
 	"\x0eTYPE_ID_STRUCT\x10\x16\x12\x10\n" +
-	"\fTYPE_ID_LIST\x10\x17*p\n" +
+	"\fTYPE_ID_LIST\x10\x17\x12\x15\n" +
+	"\x11TYPE_ID_DECIMAL64\x10\x18*p\n" +
 	"\bTimeUnit\x12\x14\n" +
 	"\x10TIME_UNIT_SECOND\x10\x00\x12\x19\n" +
 	"\x15TIME_UNIT_MILLISECOND\x10\x01\x12\x19\n" +

@@ -10,6 +10,7 @@ import (
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/parser"
+	"github.com/flint-engine/flint/types"
 )
 
 var (
@@ -19,7 +20,7 @@ var (
 	bl  = arrow.FixedWidthTypes.Boolean
 )
 
-func dec(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
+func dec(p, s int32) arrow.DataType { return types.Decimal(p, s) }
 
 // days is the day number of a civil date, computed by a plain loop (not by
 // the code under test).

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/parser"
+	"github.com/flint-engine/flint/types"
 	"go.uber.org/goleak"
 )
 
@@ -16,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var (
 	tInt   = arrow.PrimitiveTypes.Int64
-	tMoney = &arrow.Decimal128Type{Precision: 15, Scale: 2}
+	tMoney = types.Decimal(15, 2)
 	tDate  = arrow.FixedWidthTypes.Date32
 	tStr   = arrow.BinaryTypes.String
 )
@@ -82,7 +83,7 @@ func newTestCatalog() *testCatalog {
 		arrow.Field{Name: "b", Type: tStr},
 		arrow.Field{Name: "c", Type: arrow.PrimitiveTypes.Float64},
 		arrow.Field{Name: "d", Type: tDate},
-		arrow.Field{Name: "e", Type: &arrow.Decimal128Type{Precision: 5, Scale: 2}},
+		arrow.Field{Name: "e", Type: types.Decimal(5, 2)},
 		arrow.Field{Name: "f", Type: arrow.FixedWidthTypes.Boolean},
 		arrow.Field{Name: "g", Type: tInt},
 	)

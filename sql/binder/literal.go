@@ -435,7 +435,7 @@ func foldArith(op string, l, r *plan.Literal, res arrow.DataType) (*plan.Literal
 			return nil, false
 		}
 		return lit(z, res), true
-	case arrow.DECIMAL128:
+	case arrow.DECIMAL64, arrow.DECIMAL128:
 		a, sa, ok1 := toBig(l.Value, l.Typ)
 		b, sb, ok2 := toBig(r.Value, r.Typ)
 		if !ok1 || !ok2 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/types"
 )
 
 func tpchPath(n int) string { return fmt.Sprintf("../../tpch/queries/q%02d.sql", n) }
@@ -55,7 +56,7 @@ func TestTPCH(t *testing.T) {
 }
 
 func TestTPCHTypes(t *testing.T) {
-	dec := func(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
+	dec := types.Decimal
 	f64, i64 := arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64
 	// Q1: sum(decimal(15,2)) is decimal(38,2); l_extendedprice*(1-l_discount)
 	// is (15,2)*(16,2) = (31,4), its sum (38,4); times (1+l_tax) (31,4)*(16,2)

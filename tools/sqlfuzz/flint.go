@@ -148,7 +148,7 @@ func arrowKind(t arrow.DataType) Kind {
 	switch t.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
 		return KInt
-	case arrow.DECIMAL128, arrow.DECIMAL256:
+	case arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256:
 		return KDecimal
 	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
 		return KFloat
