@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/shuffle"
+	"github.com/flint-engine/flint/spill"
 )
 
 // taskStore is the shuffle.Store one task attempt sees: Put commits the
@@ -106,7 +107,7 @@ func (c *countingStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		c.s.readRows.Add(b.NumRows())
 		var n int64
 		for _, col := range b.Columns() {
-			n += dataSize(col.Data())
+			n += spill.DataBytes(col.Data())
 		}
 		c.s.readBytes.Add(n)
 	}
@@ -188,25 +189,5 @@ func (s *taskStore) Failures() []*shuffle.FetchFailedError {
 // task: they go when the job ends (EndJob).
 func (s *taskStore) Drop(int) {}
 
-// dataSize sums the lengths of the buffers of d, its children and its
-// dictionary (buffers shared by slices are counted whole).
-func dataSize(d arrow.ArrayData) int64 {
-	if d == nil {
-		return 0
-	}
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataSize(c)
-	}
-	if d.DataType().ID() == arrow.DICTIONARY { // else Dictionary may be a typed nil
-		n += dataSize(d.Dictionary())
-	}
-	return n
-}
 
 var _ shuffle.Store = (*taskStore)(nil)
