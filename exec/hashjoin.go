@@ -633,8 +633,8 @@ func (t *JoinTable) find(keys []arrow.Array, hashes []uint64, gids []int32, sc *
 }
 
 func hjTypesMatch(a, b arrow.DataType) bool {
-	if a.ID() == arrow.DECIMAL128 && b.ID() == arrow.DECIMAL128 {
-		return a.(*arrow.Decimal128Type).Scale == b.(*arrow.Decimal128Type).Scale
+	if a.ID() == b.ID() && (a.ID() == arrow.DECIMAL128 || a.ID() == arrow.DECIMAL64) {
+		return a.(arrow.DecimalType).GetScale() == b.(arrow.DecimalType).GetScale()
 	}
 	return arrow.TypeEqual(a, b)
 }
