@@ -189,5 +189,4 @@ func (s *taskStore) Failures() []*shuffle.FetchFailedError {
 // task: they go when the job ends (EndJob).
 func (s *taskStore) Drop(int) {}
 
-
 var _ shuffle.Store = (*taskStore)(nil)
