@@ -127,12 +127,6 @@ func (s *sliceStream) Close() {
 	s.batches = nil
 }
 
-// errStream fails on its first Next.
-type errStream struct{ err error }
-
-func (s errStream) Next(context.Context) (arrow.RecordBatch, error) { return nil, s.err }
-func (errStream) Close()                                            {}
-
 var errWriterDone = errors.New("shuffle: write after commit or abort")
 
 func releaseParts(parts [][]arrow.RecordBatch) {
