@@ -1548,3 +1548,12 @@ func (j *hashJoinProbe) Close() error {
 	j.probe.releaseBatch()
 	return j.probe.left.Close()
 }
+
+// MemoryStats implements MemoryReporter: the shared table's reservation
+// (its peak), which every probe of a broadcast join reports alike.
+func (j *hashJoinProbe) MemoryStats() MemoryStats {
+	if j.table == nil || j.table.res == nil {
+		return MemoryStats{}
+	}
+	return MemoryStats{PeakBytes: j.table.res.Peak()}
+}
