@@ -252,39 +252,8 @@ func (h *hashAggregate) finishSpill(ws []*spill.Writer) error {
 // spillValues writes a global aggregate's DISTINCT values, partitioned by
 // value, and starts its DISTINCT aggregates over.
 func (h *hashAggregate) spillValues(ctx context.Context, ws []*spill.Writer) error {
-	mem := Allocator(ctx)
-	chunk := aggSpillChunk(ctx)
-	nf := h.spillSchema.NumFields()
-	for i, d := range h.distinct {
-		if d == nil {
-			continue
-		}
-		np := d.table.Len()
-		for p0 := 0; p0 < np; p0 += chunk {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			p1 := min(p0+chunk, np)
-			pk, err := d.table.Keys(mem, p0, p1)
-			if err != nil {
-				return fmt.Errorf("hash aggregate: %w", err)
-			}
-			cols := make([]arrow.Array, 0, nf)
-			for c := range nf {
-				if c == h.spillIn.vals[i] {
-					pk[1].Retain()
-					cols = append(cols, pk[1])
-				} else {
-					cols = append(cols, array.MakeArrayOfNull(mem, h.spillSchema.Field(c).Type, p1-p0))
-				}
-			}
-			aggRelease(pk)
-			err = h.writeParts(ctx, ws, cols, cols[h.spillIn.vals[i]:h.spillIn.vals[i]+1], p1-p0)
-			aggRelease(cols)
-			if err != nil {
-				return err
-			}
-		}
+	if err := h.writeDistinct(ctx, ws, nil); err != nil {
+		return err
 	}
 	if err := h.finishSpill(ws); err != nil {
 		return err
@@ -389,6 +358,15 @@ func (h *hashAggregate) spillPairs(ctx context.Context, ws []*spill.Writer) erro
 	}
 	h.res.Grow(held)
 	defer h.res.Shrink(held)
+	return h.writeDistinct(ctx, ws, keys)
+}
+
+// writeDistinct writes the DISTINCT aggregates' values as rows: the keys
+// of their groups (keys, all groups' keys; none for a global aggregate),
+// the value in its aggregate's column, states NULL. Rows are partitioned
+// by the keys, or by the value when there are none.
+func (h *hashAggregate) writeDistinct(ctx context.Context, ws []*spill.Writer, keys []arrow.Array) error {
+	mem := Allocator(ctx)
 	chunk := aggSpillChunk(ctx)
 	nf := h.spillSchema.NumFields()
 	for i, d := range h.distinct {
@@ -405,19 +383,21 @@ func (h *hashAggregate) spillPairs(ctx context.Context, ws []*spill.Writer) erro
 			if err != nil {
 				return fmt.Errorf("hash aggregate: %w", err)
 			}
-			h.gids = h.gids[:0]
-			for _, g := range hashing.FixedValues[uint32](pk[0]) {
-				h.gids = append(h.gids, int32(g))
-			}
 			cols := make([]arrow.Array, 0, nf)
-			for _, k := range keys {
-				t, err := hashing.Take(mem, k, h.gids)
-				if err != nil {
-					aggRelease(cols)
-					aggRelease(pk)
-					return fmt.Errorf("hash aggregate: %w", err)
+			if len(keys) > 0 {
+				h.gids = h.gids[:0]
+				for _, g := range hashing.FixedValues[uint32](pk[0]) {
+					h.gids = append(h.gids, int32(g))
 				}
-				cols = append(cols, t)
+				for _, k := range keys {
+					t, err := hashing.Take(mem, k, h.gids)
+					if err != nil {
+						aggRelease(cols)
+						aggRelease(pk)
+						return fmt.Errorf("hash aggregate: %w", err)
+					}
+					cols = append(cols, t)
+				}
 			}
 			for c := len(keys); c < nf; c++ {
 				if c == h.spillIn.vals[i] {
@@ -428,7 +408,11 @@ func (h *hashAggregate) spillPairs(ctx context.Context, ws []*spill.Writer) erro
 				}
 			}
 			aggRelease(pk)
-			err = h.writeParts(ctx, ws, cols, cols[:len(keys)], p1-p0)
+			by := cols[:len(keys)]
+			if len(keys) == 0 {
+				by = cols[h.spillIn.vals[i] : h.spillIn.vals[i]+1]
+			}
+			err = h.writeParts(ctx, ws, cols, by, p1-p0)
 			aggRelease(cols)
 			if err != nil {
 				return err
