@@ -72,6 +72,9 @@ var layers = map[string]layer{
 	"wire":             {imports: []string{"connectors", "physical", "plan", "proto/flintpb"}, external: []string{modArrow}},
 	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
 
+	// Machine learning: models and their loaders.
+	"ml/model": {},
+
 	// The API, the command and their helpers.
 	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
 	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
