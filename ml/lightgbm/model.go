@@ -1,0 +1,121 @@
+package lightgbm
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/flint-engine/flint/ml/model"
+)
+
+// Model is a loaded LightGBM model. It is immutable and safe for concurrent
+// use.
+type Model struct {
+	version    string // "v2", "v3" or "v4"
+	obj        objective
+	features   []string
+	numOutputs int  // num_tree_per_iteration: one output per class
+	numIter    int  // len(trees) / numOutputs
+	average    bool // average_output: random forest mode
+
+	trees []tree
+	nodes []node    // every tree's internal nodes
+	cats  []uint32  // bitsets of the categorical splits
+	leafV []float64 // every tree's leaf values
+
+	// Linear leaves (trees with is_linear=1), indexed like leafV:
+	// leaf l's model is linConst[l] + sum over linStart[l] <= i <
+	// linStart[l+1] of linCoef[i]*x[linFeat[i]]. Nil when no tree is
+	// linear.
+	linConst []float64
+	linStart []int32
+	linFeat  []int32
+	linCoef  []float64
+}
+
+var _ model.Model = (*Model)(nil)
+
+// tree is one tree of the ensemble, flattened into Model's arrays.
+type tree struct {
+	root     int32 // index into nodes, or ^leaf for a tree of one leaf
+	leafBase int32 // index into leafV of the tree's leaf 0
+	output   int32 // the output (class) the tree adds to: tree index % numOutputs
+	linear   bool
+}
+
+// Node kinds. A numerical split whose missing type is None or NaN is
+// kindNumerical: NaN goes to nanLeft's side (for None, NaN is read as 0 and
+// compared; for NaN, it goes to the default side). A split whose missing
+// type is Zero sends both 0 and NaN to the default side.
+const (
+	kindNumerical uint8 = iota
+	kindZero
+	kindCategorical
+)
+
+// node is an internal node. A child >= 0 is an index into Model.nodes; a
+// child < 0 is ^l for leaf l of Model.leafV.
+type node struct {
+	threshold   float64
+	feature     int32
+	left, right int32
+	catStart    int32 // kindCategorical: the bitset is cats[catStart : catStart+catLen]
+	catLen      int32
+	kind        uint8
+	nanLeft     bool // kindNumerical: NaN goes left; kindZero: 0 and NaN go left
+}
+
+// kZeroThreshold is LightGBM's kZeroThreshold, the float literal 1e-35f
+// widened to double.
+const kZeroThreshold = float64(float32(1e-35))
+
+// Load parses a LightGBM text model.
+func Load(data []byte) (*Model, error) {
+	return parse(data)
+}
+
+// LoadFile reads and parses a LightGBM text model file.
+func LoadFile(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("lightgbm: %w", err)
+	}
+	m, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Library reports "lightgbm".
+func (m *Model) Library() string { return "lightgbm" }
+
+// Objective is the objective's canonical LightGBM name ("binary",
+// "multiclass", "regression", ...), or "custom" when the model has none, in
+// which case Predict returns raw scores.
+func (m *Model) Objective() string { return m.obj.name }
+
+// Features returns the model's feature names, one per input column.
+func (m *Model) Features() []string { return m.features }
+
+// NumClasses is 2 for a binary classifier, num_class for multiclass and
+// multiclassova, and 0 otherwise (regression, ranking, cross_entropy,
+// custom).
+func (m *Model) NumClasses() int {
+	switch {
+	case m.obj.name == "binary":
+		return 2
+	case m.obj.classifier:
+		return m.numOutputs
+	}
+	return 0
+}
+
+// NumOutputs is num_tree_per_iteration: the number of classes of a
+// multiclass model, 1 otherwise.
+func (m *Model) NumOutputs() int { return m.numOutputs }
+
+// Version is the model file's format version: "v2", "v3" or "v4".
+func (m *Model) Version() string { return m.version }
+
+// NumTrees is the number of trees in the model.
+func (m *Model) NumTrees() int { return len(m.trees) }
