@@ -17,10 +17,11 @@ type Model struct {
 	numIter    int  // len(trees) / numOutputs
 	average    bool // average_output: random forest mode
 
-	trees []tree
-	nodes []node    // every tree's internal nodes
-	cats  []uint32  // bitsets of the categorical splits
-	leafV []float64 // every tree's leaf values
+	trees    []tree
+	nodes    []node     // every tree's internal nodes
+	cats     []uint32   // bitsets of the categorical splits
+	catSpans [][2]int32 // a categorical split's bitset: cats[span[0] : span[0]+span[1]]
+	leafV    []float64  // every tree's leaf values
 
 	// Linear leaves (trees with is_linear=1), indexed like leafV:
 	// leaf l's model is linConst[l] + sum over linStart[l] <= i <
@@ -34,12 +35,19 @@ type Model struct {
 
 var _ model.Model = (*Model)(nil)
 
-// tree is one tree of the ensemble, flattened into Model's arrays.
+// tree is one tree of the ensemble, flattened into Model's arrays. Its
+// nodes are nodes[root : leafNode+numLeaves]: the internal nodes, then one
+// node per leaf. A leaf's node sends every value back to itself, so a walk
+// can take more steps than the path is long and stay on the leaf; leaf l
+// is nodes[leafNode+l] and its value leafV[leafBase+l].
 type tree struct {
-	root     int32 // index into nodes, or ^leaf for a tree of one leaf
-	leafBase int32 // index into leafV of the tree's leaf 0
+	root     int32 // index into nodes of the root (the leaf, for a one-leaf tree)
+	leafNode int32 // index into nodes of leaf 0
+	leafBase int32 // index into leafV of leaf 0
 	output   int32 // the output (class) the tree adds to: tree index % numOutputs
 	linear   bool
+	fast     bool  // every split is kindNumerical with a finite threshold
+	depth    int32 // the length of the longest path from the root to a leaf
 }
 
 // Node kinds. A numerical split whose missing type is None or NaN is
@@ -52,16 +60,21 @@ const (
 	kindCategorical
 )
 
-// node is an internal node. A child >= 0 is an index into Model.nodes; a
-// child < 0 is ^l for leaf l of Model.leafV.
+// node is a split or a leaf; child[0] (left) and child[1] (right) index
+// Model.nodes. A leaf is a kindNumerical node with threshold +Inf, nanLeft
+// set and both children itself.
 type node struct {
-	threshold   float64
-	feature     int32
-	left, right int32
-	catStart    int32 // kindCategorical: the bitset is cats[catStart : catStart+catLen]
-	catLen      int32
-	kind        uint8
-	nanLeft     bool // kindNumerical: NaN goes left; kindZero: 0 and NaN go left
+	threshold float64
+	// fast is, for kindNumerical, where the split finds its value in a
+	// row of the scoring block (see fillBlock): feature in the copy of the
+	// row whose NaNs read +Inf when NaN goes right, or -Inf when it goes
+	// left, so that one comparison, v > threshold, decides the split. For
+	// kindCategorical it indexes Model.catSpans.
+	fast    int32
+	child   [2]int32
+	feature int32
+	kind    uint8
+	nanLeft uint8 // 1 if NaN goes left (kindNumerical), or 0 and NaN (kindZero)
 }
 
 // kZeroThreshold is LightGBM's kZeroThreshold, the float literal 1e-35f

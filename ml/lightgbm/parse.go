@@ -461,23 +461,36 @@ func (t *treeParser) build() error {
 		}
 		linear = v != 0
 	}
-	if len(m.leafV)+numLeaves > maxCount || len(m.nodes)+numLeaves > maxCount {
+	if len(m.leafV)+numLeaves > maxCount || len(m.nodes)+2*numLeaves > maxCount {
 		return t.fail(-1, "model too large")
 	}
 
+	nodeBase := int32(len(m.nodes))
 	tr := tree{
+		root:     nodeBase,
+		leafNode: nodeBase + int32(numLeaves-1),
 		leafBase: int32(len(m.leafV)),
 		output:   int32(t.idx % m.numOutputs),
 		linear:   linear,
 	}
-	nodeBase := int32(len(m.nodes))
-	if numLeaves == 1 {
-		tr.root = ^tr.leafBase
-	} else {
-		tr.root = nodeBase
-		if err := t.nodes(numLeaves, numCat, nodeBase, tr.leafBase); err != nil {
+	if numLeaves > 1 {
+		if err := t.nodes(numLeaves, numCat, nodeBase); err != nil {
 			return err
 		}
+	}
+	tr.fast = true
+	for i := range m.nodes[nodeBase:] {
+		nd := &m.nodes[nodeBase+int32(i)]
+		if nd.kind != kindCategorical {
+			nd.fast = int32(nf)*int32(1+nd.nanLeft) + nd.feature
+		}
+		if int32(i) < tr.leafNode-nodeBase {
+			tr.fast = tr.fast && nd.kind == kindNumerical && !math.IsInf(nd.threshold, 0) && !math.IsNaN(nd.threshold)
+		}
+	}
+	tr.depth = treeDepth(m.nodes, tr.root, tr.leafNode)
+	for l := tr.leafNode; l < tr.leafNode+int32(numLeaves); l++ {
+		m.nodes = append(m.nodes, node{threshold: math.Inf(1), child: [2]int32{l, l}, nanLeft: 1})
 	}
 	m.leafV = append(m.leafV, leafValue...)
 	if linear {
@@ -495,8 +508,9 @@ func (t *treeParser) build() error {
 }
 
 // nodes reads the internal nodes of a tree of numLeaves > 1 leaves and
-// checks that they form a tree rooted at node 0.
-func (t *treeParser) nodes(numLeaves, numCat int, nodeBase, leafBase int32) error {
+// checks that they form a tree rooted at node 0. Leaf l becomes node
+// nodeBase+numLeaves-1+l.
+func (t *treeParser) nodes(numLeaves, numCat int, nodeBase int32) error {
 	m, nf := t.p.m, t.p.nf
 	n := numLeaves - 1
 	for _, f := range []int{fSplitFeature, fThreshold, fLeftChild, fRightChild} {
@@ -587,7 +601,7 @@ func (t *treeParser) nodes(numLeaves, numCat int, nodeBase, leafBase int32) erro
 
 	child := func(c int64) int32 {
 		if c < 0 {
-			return ^(leafBase + int32(^c))
+			return nodeBase + int32(n) + int32(^c)
 		}
 		return nodeBase + int32(c)
 	}
@@ -595,14 +609,13 @@ func (t *treeParser) nodes(numLeaves, numCat int, nodeBase, leafBase int32) erro
 		nd := node{
 			threshold: threshold[i],
 			feature:   int32(feature[i]),
-			left:      child(left[i]),
-			right:     child(right[i]),
+			child:     [2]int32{child(left[i]), child(right[i])},
 		}
 		var dt int64
 		if decision != nil {
 			dt = decision[i]
 		}
-		defaultLeft := dt&2 != 0
+		defaultLeft := uint8(dt>>1) & 1
 		switch {
 		case numCat > 0 && dt&1 != 0:
 			// Tree::GetLeaf takes the categorical path only when the
@@ -613,8 +626,8 @@ func (t *treeParser) nodes(numLeaves, numCat int, nodeBase, leafBase int32) erro
 			}
 			ci := int(c)
 			nd.kind = kindCategorical
-			nd.catStart = catBase + int32(catBounds[ci])
-			nd.catLen = int32(catBounds[ci+1] - catBounds[ci])
+			nd.fast = int32(len(m.catSpans))
+			m.catSpans = append(m.catSpans, [2]int32{catBase + int32(catBounds[ci]), int32(catBounds[ci+1] - catBounds[ci])})
 			nd.threshold = 0
 		case (dt>>2)&3 == 1: // MissingType::Zero
 			nd.kind = kindZero
@@ -624,7 +637,9 @@ func (t *treeParser) nodes(numLeaves, numCat int, nodeBase, leafBase int32) erro
 			nd.nanLeft = defaultLeft
 		default: // MissingType::None: NaN is read as 0
 			nd.kind = kindNumerical
-			nd.nanLeft = 0 <= threshold[i]
+			if 0 <= threshold[i] {
+				nd.nanLeft = 1
+			}
 		}
 		m.nodes = append(m.nodes, nd)
 	}
@@ -744,4 +759,24 @@ func clip(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// treeDepth returns the number of edges on the longest path from root down
+// to a leaf (a node >= leafNode). The tree's shape has been checked, so the
+// walk ends.
+func treeDepth(nodes []node, root, leafNode int32) (deepest int32) {
+	type item struct{ node, depth int32 }
+	stack := []item{{root, 0}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.node >= leafNode {
+			deepest = max(deepest, it.depth)
+			continue
+		}
+		for _, c := range nodes[it.node].child {
+			stack = append(stack, item{c, it.depth + 1})
+		}
+	}
+	return deepest
 }
