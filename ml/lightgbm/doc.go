@@ -11,10 +11,14 @@
 // forest mode) and each objective's ConvertOutput. It ignores what follows
 // "end of trees" (feature importances, parameters).
 //
-// Trees are flattened into one array of nodes; Predict copies a block of
-// rows into a row-major scratch buffer and walks the block through one tree
-// at a time, so the tree stays in cache. A Model is immutable after Load
-// and safe for concurrent Predict calls.
+// Trees are flattened into one array of nodes, leaves included. Predict
+// copies a block of up to 256 rows into a row-major scratch buffer (each row
+// also with NaN read as +Inf and as -Inf, so that one comparison decides a
+// split whatever its missing-value rule) and moves the whole block through
+// one tree at a time, level by level, without branches on the data; trees
+// with categorical or zero-as-missing splits, and linear trees, take a
+// one-row-at-a-time walk. A Model is immutable after Load and safe for
+// concurrent Predict calls; Predict allocates nothing per row.
 //
 // A malformed file is an error naming the line, the tree and the field,
 // never a panic; the loader allocates in proportion to the input's size,

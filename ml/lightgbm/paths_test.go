@@ -72,3 +72,31 @@ func TestFastPathAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentPredict scores from several goroutines at once with one
+// model; run with -race.
+func TestConcurrentPredict(t *testing.T) {
+	m := load(t, "lg_kddcup99.model")
+	rows := readTable(t, "kddcup99_test.tsv", 0)
+	cols := columns(rows, len(m.Features()))
+	want := make([]float64, len(rows)*m.NumOutputs())
+	m.Predict(cols, want)
+	done := make(chan []float64)
+	for range 4 {
+		go func() {
+			got := make([]float64, len(want))
+			for range 5 {
+				m.Predict(cols, got)
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		got := <-done
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("value %d: %v, want %v", i, got[i], want[i])
+			}
+		}
+	}
+}
