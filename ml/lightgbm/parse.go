@@ -273,7 +273,11 @@ func (p *parser) treesSection(treeSizes []int) error {
 			firstStart = start
 		}
 		if treeSizes != nil && len(m.trees) <= len(treeSizes) && start-firstStart != offset {
-			return p.fail(p.r.line, len(m.trees), "", "starts at byte %d of the trees section but tree_sizes puts it at byte %d", start-firstStart, offset)
+			what, tree := fmt.Sprintf("Tree=%d", len(m.trees)), len(m.trees)
+			if line == "end of trees" {
+				what, tree = `"end of trees"`, -1
+			}
+			return p.fail(p.r.line, tree, "", "%s starts at byte %d of the trees section but tree_sizes puts it at byte %d", what, start-firstStart, offset)
 		}
 		if line == "end of trees" {
 			break
