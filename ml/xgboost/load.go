@@ -36,7 +36,7 @@ const maxCategory = 1 << 24
 // feature and holds a margin per output group for each row.
 const (
 	maxFeatures = 1 << 20
-	maxGroups   = 1 << 16
+	maxGroups   = 1 << 14
 )
 
 func load(name string, data []byte) (*Model, error) {
@@ -565,10 +565,13 @@ func (m *Model) readTree(t *value, p path) (tree, error) {
 		tr.depth = max(tr.depth, d)
 	}
 
+	leaves, leafDepths := 0, 0
 	for k, o := range order {
 		old := int(o)
 		self := int32(base + k)
 		if lefts[old] == -1 {
+			leaves++
+			leafDepths += int(depth[k])
 			m.nodes = append(m.nodes, node{thresh: float32(math.NaN()), next: self, leaf: float32(conds[old])})
 			continue
 		}
@@ -579,14 +582,18 @@ func (m *Model) readTree(t *value, p path) (tree, error) {
 		nd := node{thresh: float32(conds[old]), next: int32(base) + newOf[int(rights[old])], feat: uint32(f)}
 		if dleft[old] != 0 {
 			nd.feat |= defaultLeft
+			if !(nd.thresh > float32(math.Inf(-1))) {
+				tr.slow = true
+			}
 		}
 		if set, ok := cats[old]; ok {
 			m.catOf = append(m.catOf, int32(len(m.nodes)))
 			m.catSets = append(m.catSets, set)
-			tr.cat = true
+			tr.slow = true
 		}
 		m.nodes = append(m.nodes, nd)
 	}
+	tr.rowWise = int(tr.depth)*leaves > 2*leafDepths+2*leaves
 	return tr, nil
 }
 
@@ -664,12 +671,13 @@ func readCategories(t *value, p path, n int, splitType []float64) (map[int][]int
 	return sets, nil
 }
 
-// remapFeatures replaces each split's raw feature index by its position in
-// the sorted list of features the trees read (m.used).
+// remapFeatures lists the features the trees read (m.used, sorted) and
+// sets each split's feat to 2j+d for feature used[j], d = 1 when missing
+// values go left (see node).
 func (m *Model) remapFeatures() {
 	for i := range m.nodes {
 		if m.nodes[i].next != int32(i) {
-			m.used = append(m.used, int32(m.nodes[i].feat&featMask))
+			m.used = append(m.used, int32(m.nodes[i].feat&^defaultLeft))
 		}
 	}
 	slices.Sort(m.used)
@@ -677,8 +685,11 @@ func (m *Model) remapFeatures() {
 	for i := range m.nodes {
 		nd := &m.nodes[i]
 		if nd.next != int32(i) {
-			j, _ := slices.BinarySearch(m.used, int32(nd.feat&featMask))
-			nd.feat = nd.feat&defaultLeft | uint32(j)
+			j, _ := slices.BinarySearch(m.used, int32(nd.feat&^defaultLeft))
+			nd.feat = uint32(2*j) | nd.feat>>31
 		}
+	}
+	for _, t := range m.trees {
+		m.slow = m.slow || t.slow
 	}
 }

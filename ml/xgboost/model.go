@@ -36,6 +36,7 @@ type Model struct {
 	// a categorical split, and -1 marks a numerical node.
 	catOf   []int32
 	catSets [][]int32
+	slow    bool // some tree is slow: Predict also keeps the raw values
 }
 
 var _ model.Model = (*Model)(nil)
@@ -45,17 +46,24 @@ var _ model.Model = (*Model)(nil)
 // steps to next+goLeft without a branch. A leaf points to itself and has a
 // NaN threshold, so walking on from a leaf stays there; that lets a block
 // of rows walk a tree in lock step for the tree's depth.
+//
+// feat is 2j+d for the split's feature used[j], where d is 1 when missing
+// values go left. Predict keeps two float32 copies of each feature of a
+// block: in copy 2j missing is +Inf, which no threshold exceeds, so it goes
+// right; in copy 2j+1 missing is -Inf, below every finite threshold, so it
+// goes left. The walk then needs no test for missing at all. (A default-
+// left split at a threshold of -Inf or NaN would break this; trees with one
+// take the slow walk.)
 type node struct {
 	thresh float32 // go left when value < thresh; NaN at a leaf
 	next   int32   // index of the right child in Model.nodes; left is next+1
-	feat   uint32  // index into Model.used; bit 31: missing values go left
+	feat   uint32  // 2j + (1 if missing goes left) for feature used[j]
 	leaf   float32 // leaf value; 0 for a split
 }
 
-const (
-	featMask    = 1<<31 - 1
-	defaultLeft = 1 << 31
-)
+// defaultLeft marks a default-left split in node.feat while loading, before
+// remapFeatures encodes feat as above.
+const defaultLeft = 1 << 31
 
 // tree is one tree of the ensemble.
 type tree struct {
@@ -63,7 +71,14 @@ type tree struct {
 	depth  int32   // longest root-to-leaf path, in edges
 	group  int32   // output group (class or target) the tree adds to
 	weight float32 // dart's weight_drop; 1 for gbtree
-	cat    bool    // has a categorical split
+	// rowWise trees are lopsided: their depth is more than twice the
+	// mean depth of their leaves, plus 2, so walking every row for the
+	// full depth would waste more than walking row by row costs.
+	rowWise bool
+	// slow trees (with a categorical split, or a default-left split the
+	// two copies cannot express) walk one row at a time, testing for
+	// missing values.
+	slow bool
 }
 
 // Load reads a model saved by XGBoost's Booster.save_model, in JSON

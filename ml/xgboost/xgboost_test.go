@@ -255,3 +255,86 @@ func TestModelString(t *testing.T) {
 		t.Errorf("NumTrees() = %d", m.NumTrees())
 	}
 }
+
+// TestWalkStrategies scores every fixture with every tree walked row by
+// row, then with every tree walked in lock step, and compares both with
+// XGBoost.
+func TestWalkStrategies(t *testing.T) {
+	cols := readInputs(t)
+	for _, c := range readCases(t) {
+		want := readPredictions(t, c.Name)
+		m, err := LoadFile(filepath.Join("testdata", c.Name+".ubj"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rowWise := range []bool{true, false} {
+			for i := range m.trees {
+				m.trees[i].rowWise = rowWise
+			}
+			got := make([]float64, len(want))
+			m.Predict(cols, got)
+			for i := range got {
+				if !close(got[i], want[i]) {
+					t.Fatalf("%s, row-wise %v: output %d is %v, XGBoost %v", c.Name, rowWise, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// checkInvariants checks what walkSum's unchecked indexing relies on: each
+// tree's nodes are contiguous, every split's children are nodes of the
+// same tree, every feat names an existing feature copy, leaves point to
+// themselves, and depth steps from the root end on a leaf.
+func checkInvariants(t testing.TB, m *Model) {
+	t.Helper()
+	for k, tr := range m.trees {
+		end := int32(len(m.nodes))
+		if k+1 < len(m.trees) {
+			end = m.trees[k+1].root
+		}
+		if tr.root < 0 || tr.root >= end {
+			t.Fatalf("tree %d: root %d outside [0, %d)", k, tr.root, end)
+		}
+		for i := tr.root; i < end; i++ {
+			nd := m.nodes[i]
+			if nd.next == i {
+				if nd.feat != 0 || !math.IsNaN(float64(nd.thresh)) {
+					t.Fatalf("tree %d: leaf %d has feat %d threshold %v", k, i, nd.feat, nd.thresh)
+				}
+				continue
+			}
+			if nd.next <= i || nd.next+1 >= end {
+				t.Fatalf("tree %d: node %d has children %d, %d outside (%d, %d)", k, i, nd.next, nd.next+1, i, end)
+			}
+			if int(nd.feat) >= 2*len(m.used) {
+				t.Fatalf("tree %d: node %d reads copy %d of %d", k, i, nd.feat, 2*len(m.used))
+			}
+			if m.used[nd.feat>>1] >= int32(m.numFeature) {
+				t.Fatalf("tree %d: node %d reads feature %d of %d", k, i, m.used[nd.feat>>1], m.numFeature)
+			}
+		}
+		var descend func(i, d int32)
+		descend = func(i, d int32) {
+			if m.nodes[i].next == i {
+				return
+			}
+			if d == tr.depth {
+				t.Fatalf("tree %d: node %d is a split at depth %d", k, i, d)
+			}
+			descend(m.nodes[i].next, d+1)
+			descend(m.nodes[i].next+1, d+1)
+		}
+		descend(tr.root, 0)
+	}
+}
+
+func TestInvariants(t *testing.T) {
+	for _, c := range readCases(t) {
+		m, err := LoadFile(filepath.Join("testdata", c.Name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, m)
+	}
+}
