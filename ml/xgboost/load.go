@@ -298,6 +298,7 @@ func (m *Model) build(root *value) error {
 		return err
 	}
 	var weights []float64 // dart's weight_drop, one per tree
+	weightsPath := gp.key("weight_drop")
 	switch m.booster {
 	case "gbtree":
 	case "dart":
@@ -314,7 +315,7 @@ func (m *Model) build(root *value) error {
 	if err != nil {
 		return err
 	}
-	return m.readTrees(gm, gmp, weights, gp)
+	return m.readTrees(gm, gmp, weights, weightsPath)
 }
 
 // readBaseScore turns base_score, stored in the space of predictions
@@ -393,7 +394,7 @@ func parseBaseScore(v *value, p path) ([]float32, error) {
 
 // readTrees reads the gbtree model object: its trees, their output groups
 // and, for dart, their weights.
-func (m *Model) readTrees(gm *value, p path, weights []float64, boosterPath path) error {
+func (m *Model) readTrees(gm *value, p path, weights []float64, weightsPath path) error {
 	param, pp, err := object(gm, p, "gbtree_model_param")
 	if err != nil {
 		return err
@@ -418,7 +419,7 @@ func (m *Model) readTrees(gm *value, p path, weights []float64, boosterPath path
 		return err
 	}
 	if weights != nil && len(weights) != n {
-		return boosterPath.key("weight_drop").errorf("%d weights for %d trees", len(weights), n)
+		return weightsPath.errorf("%d weights for %d trees", len(weights), n)
 	}
 
 	// Trees are stored with their position in "id".

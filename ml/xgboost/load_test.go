@@ -155,6 +155,8 @@ func TestBadInput(t *testing.T) {
 		{"vector leaf", edit(`"num_nodes":"3","size_leaf_vector":"0"`, `"num_nodes":"3","size_leaf_vector":"2"`), "vector leaves"},
 		{"split type", edit(`"split_type":[0,0,0]`, `"split_type":[0,2,0]`), "unknown split type"},
 		{"dart without weights", edit(`"name":"gbtree"},"learner_model_param"`, `"name":"dart"},"learner_model_param"`), "weight_drop: missing"},
+		{"dart weights", strings.Replace(edit(`"gradient_booster":{"model":`, `"gradient_booster":{"name":"dart","weight_drop":[1E0,1E0],"gbtree":{"model":`),
+			`"name":"gbtree"},"learner_model_param"`, `"name":"gbtree"}},"learner_model_param"`, 1), "learner.gradient_booster.weight_drop: 2 weights for 1 trees"},
 	}
 	// A categorical split whose list is wrong must be an error too.
 	catModel := edit(`"split_type":[0,0,0]`, `"split_type":[1,0,0]`)
