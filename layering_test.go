@@ -75,6 +75,7 @@ var layers = map[string]layer{
 	// Machine learning: models and their loaders.
 	"ml/model":    {},
 	"ml/lightgbm": {imports: []string{"ml/model"}},
+	"ml/xgboost":  {imports: []string{"ml/model"}},
 
 	// The API, the command and their helpers.
 	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
