@@ -52,7 +52,7 @@ var layers = map[string]layer{
 	"planner":  {imports: []string{"connectors", "optimizer", "physical", "plan"}},
 
 	// Execution: operators, kernels, storage.
-	"exec":                   {imports: []string{"connectors", "exec/hashing", "mempool", "spill", "types"}, external: []string{modArrow}},
+	"exec":                   {imports: []string{"connectors", "exec/hashing", "mempool", "ml/model", "spill", "types"}, external: []string{modArrow}},
 	"exec/expr":              {imports: []string{"exec", "types"}, external: []string{modArrow}},
 	"exec/expr/internal/gen": {},
 	"exec/hashing":           {external: []string{modArrow, modXXH3}},
@@ -76,6 +76,7 @@ var layers = map[string]layer{
 	"ml/model":    {},
 	"ml/lightgbm": {imports: []string{"ml/model"}},
 	"ml/xgboost":  {imports: []string{"ml/model"}},
+	"ml/store":    {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.
 	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
@@ -108,7 +109,7 @@ var mustNot = map[string][]string{
 	"optimizer":        {"sql", "physical", "planner", "exec", "executor", "driver", "connectors", "shuffle"},
 	"physical":         {"sql", "exec", "executor", "driver"},
 	"planner":          {"sql", "exec", "executor", "driver"},
-	"exec":             {"plan", "sql", "optimizer", "physical", "planner", "executor", "driver"},
+	"exec":             {"plan", "sql", "optimizer", "physical", "planner", "executor", "driver", "ml/store", "ml/lightgbm", "ml/xgboost"},
 	"executor":         {"sql", "optimizer", "planner", "driver", "connectors/s3"},
 	"executor/service": {"sql", "optimizer", "planner", "driver", "coordinator", "connectors/s3"},
 	"wire":             {"sql", "exec", "executor", "driver"},
@@ -127,6 +128,7 @@ var onlyReach = map[string][]string{
 	"sql/ast":     {},
 	"sql/parser":  {"sql/ast"},
 	"connectors":  {},
+	"ml/model":    {},
 }
 
 const module = "github.com/flint-engine/flint"
