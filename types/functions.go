@@ -286,10 +286,12 @@ func init() {
 			}
 			return a[1], []arrow.DataType{arrow.PrimitiveTypes.Int64, a[1]}, nil
 		},
-		"ifnull":   superRule(2, 2),
-		"nullif":   superRule(2, 2),
-		"greatest": superRule(1, 0),
-		"least":    superRule(1, 0),
+		"list_extract": listExtract,
+		"list_element": listExtract,
+		"ifnull":       superRule(2, 2),
+		"nullif":       superRule(2, 2),
+		"greatest":     superRule(1, 0),
+		"least":        superRule(1, 0),
 		"abs": func(n string, a []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 			return numericUnary(n, a, false)
 		},
@@ -339,4 +341,24 @@ func init() {
 		"minute":    unaryPart,
 		"second":    unaryPart,
 	}
+}
+
+// ListExtract is the function x[i] binds to: the i-th element of the LIST
+// x, 1-based; a negative i counts from the end (-1 is the last); NULL
+// when i is 0 or beyond the list (DuckDB's list_extract).
+const ListExtract = "list_extract"
+
+// listExtract types list_extract(list, index): the list's element type,
+// with the index cast to BIGINT.
+func listExtract(n string, a []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if len(a) != 2 || !(IsInteger(a[1]) || IsNull(a[1])) {
+		return nil, nil, argErr(n, a)
+	}
+	switch l := a[0].(type) {
+	case *arrow.ListType:
+		return l.Elem(), []arrow.DataType{a[0], Int64}, nil
+	case *arrow.NullType:
+		return a[0], []arrow.DataType{a[0], Int64}, nil
+	}
+	return nil, nil, fmt.Errorf("%s: %s is not a LIST; only LIST values can be indexed with [i]", n, TypeName(a[0]))
 }

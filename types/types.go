@@ -154,6 +154,8 @@ func TypeName(t arrow.DataType) string {
 		return "TIMESTAMP"
 	case arrow.INTERVAL_MONTH_DAY_NANO, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME:
 		return "INTERVAL"
+	case arrow.LIST:
+		return TypeName(t.(*arrow.ListType).Elem()) + "[]"
 	}
 	return strings.ToUpper(t.String())
 }

@@ -101,6 +101,9 @@ func Call(name string, args []exec.Expr) (exec.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lname == types.ListExtract || lname == "list_element" {
+		return newListExtract(args[0], args[1])
+	}
 	cargs := make([]exec.Expr, len(args))
 	for i, a := range args {
 		if !arrow.TypeEqual(casts[i], a.DataType()) {

@@ -105,6 +105,24 @@ func Value(a arrow.Array, i int) (s string, ok bool) {
 		return a.Value(i), true
 	case *array.MonthDayNanoInterval:
 		return string(types.AppendInterval(nil, a.Value(i))), true
+	case *array.List:
+		// DuckDB's rendering: [1.5, NULL, 2.0].
+		lo, hi := a.ValueOffsets(i)
+		vals := a.ListValues()
+		var b strings.Builder
+		b.WriteByte('[')
+		for j := lo; j < hi; j++ {
+			if j > lo {
+				b.WriteString(", ")
+			}
+			v, ok := Value(vals, int(j))
+			if !ok {
+				v = "NULL"
+			}
+			b.WriteString(v)
+		}
+		b.WriteByte(']')
+		return b.String(), true
 	}
 	return a.ValueStr(i), true
 }
@@ -147,26 +165,7 @@ func writeJSON(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch) e
 				}
 				w.Write(names[c])
 				io.WriteString(w, ":")
-				col := b.Column(c)
-				v, ok := Value(col, r)
-				switch {
-				case !ok:
-					io.WriteString(w, "null")
-				case isNumeric(col.DataType()):
-					if col.DataType().ID() == arrow.FLOAT64 || col.DataType().ID() == arrow.FLOAT32 {
-						if f, err := strconv.ParseFloat(v, 64); err != nil || f != f || f > 1e308 || f < -1e308 {
-							q, _ := json.Marshal(v)
-							w.Write(q)
-							continue
-						}
-					}
-					io.WriteString(w, v)
-				case col.DataType().ID() == arrow.BOOL:
-					io.WriteString(w, v)
-				default:
-					q, _ := json.Marshal(v)
-					w.Write(q)
-				}
+				writeJSONValue(w, b.Column(c), r)
 			}
 			if _, err := io.WriteString(w, "}\n"); err != nil {
 				return err
@@ -174,6 +173,43 @@ func writeJSON(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch) e
 		}
 	}
 	return nil
+}
+
+// writeJSONValue writes row r of col as a JSON value: numbers and
+// booleans bare (non-finite floats as strings), lists as arrays, the rest
+// as strings.
+func writeJSONValue(w io.Writer, col arrow.Array, r int) {
+	if l, ok := col.(*array.List); ok && !l.IsNull(r) {
+		lo, hi := l.ValueOffsets(r)
+		io.WriteString(w, "[")
+		for j := lo; j < hi; j++ {
+			if j > lo {
+				io.WriteString(w, ",")
+			}
+			writeJSONValue(w, l.ListValues(), int(j))
+		}
+		io.WriteString(w, "]")
+		return
+	}
+	v, ok := Value(col, r)
+	switch {
+	case !ok:
+		io.WriteString(w, "null")
+	case isNumeric(col.DataType()):
+		if col.DataType().ID() == arrow.FLOAT64 || col.DataType().ID() == arrow.FLOAT32 {
+			if f, err := strconv.ParseFloat(v, 64); err != nil || f != f || f > 1e308 || f < -1e308 {
+				q, _ := json.Marshal(v)
+				w.Write(q)
+				return
+			}
+		}
+		io.WriteString(w, v)
+	case col.DataType().ID() == arrow.BOOL:
+		io.WriteString(w, v)
+	default:
+		q, _ := json.Marshal(v)
+		w.Write(q)
+	}
 }
 
 func isNumeric(t arrow.DataType) bool {

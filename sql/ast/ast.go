@@ -165,6 +165,36 @@ type DropView struct {
 	IfExists bool
 }
 
+// CreateModel imports a trained model into the session's model store:
+//
+//	CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name
+//	  OPTIONS (model_type = 'xgboost', model_path = 'uri',
+//	           feature_columns = ['a', 'b'], input_label_cols = ['y'])
+type CreateModel struct {
+	At          Pos
+	Name        []string
+	OrReplace   bool
+	IfNotExists bool
+	Options     []*ModelOption
+}
+
+// ModelOption is one OPTIONS entry of CREATE MODEL: key = value, or
+// key = ['a', 'b'] (IsList set, the items in List).
+type ModelOption struct {
+	At     Pos
+	Key    string // lower-cased
+	Value  string // strings unquoted; numbers and words as written
+	IsList bool
+	List   []string
+}
+
+// DropModel is DROP MODEL [IF EXISTS] name [, name ...].
+type DropModel struct {
+	At       Pos
+	Names    [][]string
+	IfExists bool
+}
+
 // Set is SET name = value / SET name TO value (session configuration).
 // Value is the literal text (strings unquoted, identifiers lower-cased).
 type Set struct {
@@ -173,8 +203,9 @@ type Set struct {
 	Value string
 }
 
-// Show is SHOW TABLES (What "tables"), SHOW ALL (What "all") or SHOW name
-// (a setting; What is the lower-cased, possibly dotted name).
+// Show is SHOW TABLES (What "tables"), SHOW ALL (What "all"), SHOW MODELS
+// (What "models") or SHOW name (a setting; What is the lower-cased,
+// possibly dotted name).
 type Show struct {
 	At   Pos
 	What string
@@ -562,6 +593,28 @@ type FuncCall struct {
 	Filter   Expr         // FILTER (WHERE ...), nil if none
 	Over     *WindowSpec  // nil if not a window call
 	NoParens bool         // CURRENT_DATE etc.
+}
+
+// Subscript is Expr[Index]: an element of a LIST, 1-based, as in DuckDB
+// (the binder makes it list_extract(Expr, Index)).
+type Subscript struct {
+	At    Pos // position of "["
+	Expr  Expr
+	Index Expr
+}
+
+// ModelArg is MODEL name, an argument of a table function such as
+// ml.predict(MODEL m, (SELECT ...)). The parser produces it only there.
+type ModelArg struct {
+	At   Pos
+	Name []string
+}
+
+// TableArg is TABLE name, an argument of a table function standing for
+// SELECT * FROM name. The parser produces it only there.
+type TableArg struct {
+	At   Pos
+	Name []string
 }
 
 // Extract is EXTRACT(Field FROM Expr) (also DATE_PART-style inputs are plain

@@ -187,6 +187,9 @@ func (n *Substring) String() string      { return exprString(n) }
 func (n *Trim) String() string           { return exprString(n) }
 func (n *Position) String() string       { return exprString(n) }
 func (n *GroupingSet) String() string    { return exprString(n) }
+func (n *Subscript) String() string      { return exprString(n) }
+func (n *ModelArg) String() string       { return exprString(n) }
+func (n *TableArg) String() string       { return exprString(n) }
 
 func exprString(e Expr) string {
 	var b strings.Builder
@@ -387,6 +390,17 @@ func writeExpr(b *strings.Builder, e Expr, minPrec int) {
 		b.WriteByte(')')
 	case *FuncCall:
 		writeFuncCall(b, e)
+	case *Subscript:
+		writeExpr(b, e.Expr, PrecPrimary)
+		b.WriteByte('[')
+		writeExpr(b, e.Index, 0)
+		b.WriteByte(']')
+	case *ModelArg:
+		b.WriteString("MODEL ")
+		writeName(b, e.Name)
+	case *TableArg:
+		b.WriteString("TABLE ")
+		writeName(b, e.Name)
 	case *GroupingSet:
 		switch e.Kind {
 		case GroupingRollup:
@@ -1079,6 +1093,53 @@ func writeDrop(b *strings.Builder, what string, names [][]string, ifExists bool)
 		}
 		writeName(b, n)
 	}
+}
+
+func (n *DropModel) String() string {
+	var b strings.Builder
+	writeDrop(&b, "MODEL", n.Names, n.IfExists)
+	return b.String()
+}
+
+func (n *CreateModel) String() string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if n.OrReplace {
+		b.WriteString("OR REPLACE ")
+	}
+	b.WriteString("MODEL ")
+	if n.IfNotExists {
+		b.WriteString("IF NOT EXISTS ")
+	}
+	writeName(&b, n.Name)
+	b.WriteString(" OPTIONS (")
+	for i, o := range n.Options {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(o.String())
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+func (n *ModelOption) String() string {
+	var b strings.Builder
+	b.WriteString(QuoteIdent(n.Key))
+	b.WriteString(" = ")
+	if !n.IsList {
+		b.WriteString(QuoteString(n.Value))
+		return b.String()
+	}
+	b.WriteByte('[')
+	for i, v := range n.List {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(QuoteString(v))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 func (n *DropTable) String() string {

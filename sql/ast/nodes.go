@@ -11,6 +11,12 @@ func (n *Copy) Pos() Pos                { return n.At }
 func (n *DropTable) Pos() Pos           { return n.At }
 func (n *DropView) Pos() Pos            { return n.At }
 func (n *Set) Pos() Pos                 { return n.At }
+func (n *CreateModel) Pos() Pos         { return n.At }
+func (n *ModelOption) Pos() Pos         { return n.At }
+func (n *DropModel) Pos() Pos           { return n.At }
+func (n *Subscript) Pos() Pos           { return n.At }
+func (n *ModelArg) Pos() Pos            { return n.At }
+func (n *TableArg) Pos() Pos            { return n.At }
 func (n *Show) Pos() Pos                { return n.At }
 func (n *Describe) Pos() Pos            { return n.At }
 func (n *SetOp) Pos() Pos               { return n.At }
@@ -66,6 +72,8 @@ func (*Copy) stmtNode()                {}
 func (*DropTable) stmtNode()           {}
 func (*DropView) stmtNode()            {}
 func (*Set) stmtNode()                 {}
+func (*CreateModel) stmtNode()         {}
+func (*DropModel) stmtNode()           {}
 func (*Show) stmtNode()                {}
 func (*Describe) stmtNode()            {}
 
@@ -107,6 +115,9 @@ func (*Substring) exprNode()      {}
 func (*Trim) exprNode()           {}
 func (*Position) exprNode()       {}
 func (*GroupingSet) exprNode()    {}
+func (*Subscript) exprNode()      {}
+func (*ModelArg) exprNode()       {}
+func (*TableArg) exprNode()       {}
 
 // Compile-time interface checks.
 var (
@@ -118,6 +129,8 @@ var (
 	_ Statement = (*DropTable)(nil)
 	_ Statement = (*DropView)(nil)
 	_ Statement = (*Set)(nil)
+	_ Statement = (*CreateModel)(nil)
+	_ Statement = (*DropModel)(nil)
 	_ Statement = (*Show)(nil)
 	_ Statement = (*Describe)(nil)
 	_ QueryBody = (*Query)(nil)
@@ -156,6 +169,10 @@ var (
 	_ Expr      = (*Trim)(nil)
 	_ Expr      = (*Position)(nil)
 	_ Expr      = (*GroupingSet)(nil)
+	_ Expr      = (*Subscript)(nil)
+	_ Expr      = (*ModelArg)(nil)
+	_ Expr      = (*TableArg)(nil)
+	_ Node      = (*ModelOption)(nil)
 	_ Node      = (*CTE)(nil)
 	_ Node      = (*ColumnDef)(nil)
 	_ Node      = (*SelectItem)(nil)

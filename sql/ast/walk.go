@@ -37,6 +37,10 @@ func Inspect(n Node, f func(Node) bool) {
 		Inspect(n.Query, f)
 	case *Copy:
 		Inspect(n.Query, f)
+	case *CreateModel:
+		for _, o := range n.Options {
+			Inspect(o, f)
+		}
 
 	// Query bodies.
 	case *SetOp:
@@ -137,6 +141,9 @@ func Inspect(n Node, f func(Node) bool) {
 		for _, e := range n.Items {
 			inspectExpr(e, f)
 		}
+	case *Subscript:
+		inspectExpr(n.Expr, f)
+		inspectExpr(n.Index, f)
 	case *FuncCall:
 		for _, a := range n.Args {
 			inspectExpr(a, f)

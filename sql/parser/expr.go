@@ -38,6 +38,13 @@ func (p *parser) parseExpr(minPrec int) ast.Expr {
 				left = &ast.Binary{At: t.pos, Op: op, Left: left, Right: right}
 				continue
 			}
+			if t.val == "[" {
+				p.i++
+				idx := p.parseExpr(0)
+				p.expectOp("]")
+				left = &ast.Subscript{At: t.pos, Expr: left, Index: idx}
+				continue
+			}
 			if t.val == "::" {
 				if ast.PrecCast < minPrec {
 					return left

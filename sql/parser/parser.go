@@ -417,7 +417,7 @@ func (p *parser) parseStatement() ast.Statement {
 		return p.parseSet()
 	case "SHOW":
 		p.i++
-		if p.isKw("TABLES") || p.isKw("ALL") {
+		if p.isKw("TABLES") || p.isKw("ALL") || p.isKw("MODELS") && p.peek(1).kind != tOp {
 			return &ast.Show{At: t.pos, What: strings.ToLower(p.next().val)}
 		}
 		return &ast.Show{At: t.pos, What: strings.ToLower(strings.Join(p.qualifiedName("TABLES or a setting name"), "."))}
@@ -447,8 +447,10 @@ func (p *parser) parseCreate() ast.Statement {
 			p.fail(at, "OR REPLACE is not supported for CREATE EXTERNAL TABLE")
 		}
 		return p.parseCreateExternalTable(at)
+	case p.acceptKw("MODEL"):
+		return p.parseCreateModel(at, orReplace)
 	}
-	p.failExpected("EXTERNAL TABLE or VIEW after CREATE")
+	p.failExpected("EXTERNAL TABLE, VIEW or MODEL after CREATE")
 	return nil
 }
 
@@ -508,6 +510,66 @@ func (p *parser) parseCreateExternalTable(at ast.Pos) *ast.CreateExternalTable {
 			return ct
 		}
 	}
+}
+
+// parseCreateModel parses what follows CREATE [OR REPLACE] MODEL:
+// [IF NOT EXISTS] name OPTIONS (key = value | [value, ...], ...).
+func (p *parser) parseCreateModel(at ast.Pos, orReplace bool) *ast.CreateModel {
+	cm := &ast.CreateModel{At: at, OrReplace: orReplace}
+	if t := p.cur(); p.acceptKws("IF", "NOT", "EXISTS") {
+		if orReplace {
+			p.fail(t.pos, "give OR REPLACE or IF NOT EXISTS, not both")
+		}
+		cm.IfNotExists = true
+	}
+	cm.Name = p.qualifiedName("model name")
+	if !p.acceptKw("OPTIONS") {
+		p.failExpected("OPTIONS (model_type = ..., model_path = ...)")
+	}
+	p.expectOp("(")
+	seen := map[string]bool{}
+	for {
+		o := &ast.ModelOption{At: p.cur().pos}
+		t := p.cur()
+		switch t.kind {
+		case tWord, tQIdent, tString:
+			p.i++
+			o.Key = strings.ToLower(t.val)
+		default:
+			p.failExpected("option name")
+		}
+		if o.Key == "" {
+			p.fail(o.At, "empty option name")
+		}
+		if seen[o.Key] {
+			p.fail(o.At, "option "+quoteText(o.Key)+" given twice")
+		}
+		seen[o.Key] = true
+		p.acceptOp("=")
+		if p.acceptOp("[") {
+			o.IsList = true
+			if !p.isOp("]") {
+				for {
+					o.List = append(o.List, p.stringLit("a string in the list"))
+					if !p.acceptOp(",") {
+						break
+					}
+				}
+			}
+			p.expectOp("]")
+		} else {
+			o.Value = p.optionValue()
+		}
+		cm.Options = append(cm.Options, o)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	p.expectOp(")")
+	if p.isKw("AS") {
+		p.fail(p.cur().pos, "CREATE MODEL ... AS (query) would train a model, which Flint does not do; import a trained XGBoost or LightGBM model with model_path")
+	}
+	return cm
 }
 
 // parseOptions parses "(key [=] value, ...)" into opts. Keys are strings or
@@ -630,13 +692,15 @@ func (p *parser) parseCopy() *ast.Copy {
 
 func (p *parser) parseDrop() ast.Statement {
 	at := p.expectKw("DROP")
-	view := false
+	view, model := false, false
 	switch {
 	case p.acceptKw("TABLE"):
 	case p.acceptKw("VIEW"):
 		view = true
+	case p.acceptKw("MODEL"):
+		model = true
 	default:
-		p.failExpected("TABLE or VIEW after DROP")
+		p.failExpected("TABLE, VIEW or MODEL after DROP")
 	}
 	ifExists := p.acceptKws("IF", "EXISTS")
 	var names [][]string
@@ -648,6 +712,9 @@ func (p *parser) parseDrop() ast.Statement {
 	}
 	if view {
 		return &ast.DropView{At: at, Names: names, IfExists: ifExists}
+	}
+	if model {
+		return &ast.DropModel{At: at, Names: names, IfExists: ifExists}
 	}
 	return &ast.DropTable{At: at, Names: names, IfExists: ifExists}
 }

@@ -133,6 +133,18 @@ var stmtTests = []struct{ name, sql, want string }{
 	{"alias string", "select 1 as 'one'", "SELECT 1 AS one"},
 	{"non-ascii identifiers", "select É, \"Ü\" from tàble", `SELECT "é", "Ü" FROM "tàble"`},
 	{"typed literal time", "select time '10:00', time, timestamp", "SELECT TIME '10:00', time, timestamp"},
+	{"create model", "create model m options (model_type = 'xgboost', MODEL_PATH='s3://b/m.json', feature_columns = ['a', 'B'], input_label_cols = [])",
+		"CREATE MODEL m OPTIONS (model_type = 'xgboost', model_path = 's3://b/m.json', feature_columns = ['a', 'B'], input_label_cols = [])"},
+	{"create or replace model", "create or replace model s.m options (model_type lightgbm)", "CREATE OR REPLACE MODEL s.m OPTIONS (model_type = 'lightgbm')"},
+	{"create model if not exists", "create model if not exists m options ('model_type' = 'x')", "CREATE MODEL IF NOT EXISTS m OPTIONS (model_type = 'x')"},
+	{"drop model", "drop model if exists a, b", "DROP MODEL IF EXISTS a, b"},
+	{"show models", "show models", "SHOW models"},
+	{"show models setting", "show models.x", "SHOW models.x"},
+	{"ml.predict", "select * from ml.predict(model m, (select a from t)) as p where prediction > 0.5",
+		"SELECT * FROM ml.predict(MODEL m, (SELECT a FROM t)) AS p WHERE prediction > 0.5"},
+	{"ml.predict table", "select * from ml.predict(MODEL s.m, table s.t)", "SELECT * FROM ml.predict(MODEL s.m, TABLE s.t)"},
+	{"model as a column in a table function", "select * from f(model, model + 1)", "SELECT * FROM f(model, model + 1)"},
+	{"model as a column alias", "select model model from t", "SELECT model AS model FROM t"},
 }
 
 func TestParseStatements(t *testing.T) {
@@ -143,6 +155,12 @@ func TestParseStatements(t *testing.T) {
 
 // exprTests are expression round-trip cases: input, canonical String().
 var exprTests = []struct{ sql, want string }{
+	{"x[1]", "x[1]"},
+	{"f(x)[i + 1][2]", "f(x)[i + 1][2]"},
+	{"-x[-1]", "-x[-1]"},
+	{"(a + b)[1]", "(a + b)[1]"},
+	{"a::int[1]", "(a::INTEGER)[1]"},
+	{"t.p[1] * 2", "t.p[1] * 2"},
 	{"a + b * c", "a + b * c"},
 	{"(a + b) * c", "(a + b) * c"},
 	{"a - (b - c)", "a - (b - c)"},

@@ -471,7 +471,7 @@ func (p *parser) parseTablePrimary() ast.TableExpr {
 		tf := &ast.TableFunction{At: at, Name: name}
 		p.i++
 		if !p.isOp(")") {
-			tf.Args = p.parseExprList()
+			tf.Args = p.parseTableFuncArgs()
 		}
 		p.expectOp(")")
 		tf.Alias = p.parseAlias(false)
@@ -486,6 +486,28 @@ func (p *parser) parseTablePrimary() ast.TableExpr {
 		tn.ColumnAliases = p.identList("column alias")
 	}
 	return tn
+}
+
+// parseTableFuncArgs parses the arguments of a table function:
+// expressions, MODEL name and TABLE name.
+func (p *parser) parseTableFuncArgs() []ast.Expr {
+	var args []ast.Expr
+	for {
+		t := p.cur()
+		switch {
+		case p.isKw("MODEL") && p.isIdentAt(1):
+			p.i++
+			args = append(args, &ast.ModelArg{At: t.pos, Name: p.qualifiedName("model name")})
+		case p.isKw("TABLE"):
+			p.i++
+			args = append(args, &ast.TableArg{At: t.pos, Name: p.qualifiedName("table name")})
+		default:
+			args = append(args, p.parseExpr(0))
+		}
+		if !p.acceptOp(",") {
+			return args
+		}
+	}
 }
 
 // parseParenJoin parses "( table_expr )", e.g. "(a JOIN b ON ...)".
