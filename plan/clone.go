@@ -174,6 +174,25 @@ func (c *cloner) node(n Node) Node {
 		}
 		m.Out = append(out, c.fresh(n.Out[k:])...)
 		return &m
+	case *Predict:
+		m := *n
+		m.Input = c.node(n.Input)
+		m.Features = c.exprs(n.Features)
+		in := m.Input.Schema()
+		k := len(n.Out) - len(n.Kinds)
+		out := make(Schema, 0, len(n.Out))
+		if k == len(in) {
+			out = append(out, in...)
+		} else {
+			for _, col := range n.Out[:k] {
+				if nid, ok := c.m[col.ID]; ok {
+					col.ID = nid
+				}
+				out = append(out, col)
+			}
+		}
+		m.Out = append(out, c.fresh(n.Out[k:])...)
+		return &m
 	}
 	children := n.Children()
 	if len(children) == 0 {

@@ -329,6 +329,18 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 		return b.castTo(inner, t, x.At)
 	case *ast.FuncCall:
 		return b.bindFuncCall(x, ctx)
+	case *ast.Subscript:
+		l, err := b.bindExpr(x.Expr, ctx)
+		if err != nil {
+			return nil, err
+		}
+		i, err := b.bindExpr(x.Index, ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b.callFunc(types.ListExtract, []plan.Expr{l, i}, x.At, x.String())
+	case *ast.ModelArg, *ast.TableArg:
+		return nil, b.errf(x.Pos(), "%s is an argument of a table function such as ml.predict, not a value", x.String())
 	case *ast.Extract:
 		from, err := b.bindExpr(x.From, ctx)
 		if err != nil {
@@ -1270,6 +1282,8 @@ func walkAST(e ast.Expr, fn func(ast.Expr) bool) {
 		}
 	case *ast.Extract:
 		kids = []ast.Expr{x.From}
+	case *ast.Subscript:
+		kids = []ast.Expr{x.Expr, x.Index}
 	case *ast.Substring:
 		kids = []ast.Expr{x.Expr, x.From, x.For}
 	case *ast.Trim:

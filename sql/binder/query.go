@@ -624,6 +624,9 @@ func (b *Binder) bindTableExpr(t ast.TableExpr, parent *scope, env *cteEnv) (pla
 	case *ast.Join:
 		return b.bindJoin(x, parent, env)
 	case *ast.TableFunction:
+		if isPredict(x.Name) {
+			return b.bindPredict(x, parent, env)
+		}
 		return nil, nil, b.errf(x.At, "table function %s is not supported in FROM; register the files as a table", strings.Join(x.Name, "."))
 	}
 	return nil, nil, b.errf(t.Pos(), "unsupported FROM item %s", t.String())

@@ -1,0 +1,127 @@
+package binder
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/types"
+)
+
+// ModelCatalog is implemented by catalogs that hold models (the Session
+// and its model store): ml.predict(MODEL name, ...) resolves name through
+// it. The error for an unknown model should name it (and the store).
+type ModelCatalog interface {
+	LookupModel(name string) (*plan.ModelRef, error)
+}
+
+// Output column names of ml.predict.
+const (
+	PredictionColumn = "prediction"
+	LabelColumn      = "predicted_label"
+)
+
+func isPredict(name []string) bool {
+	return len(name) == 2 && strings.EqualFold(name[0], "ml") && strings.EqualFold(name[1], "predict")
+}
+
+// bindPredict binds ml.predict(MODEL name, (query) | TABLE t): the
+// query's columns followed by prediction (and predicted_label for a
+// classifier). The model's features bind by name to the query's columns.
+func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (plan.Node, *scope, error) {
+	if len(x.Args) != 2 {
+		return nil, nil, b.errf(x.At, "ml.predict takes two arguments, MODEL name and (query) or TABLE name; got %d", len(x.Args))
+	}
+	ma, ok := x.Args[0].(*ast.ModelArg)
+	if !ok {
+		return nil, nil, b.errf(x.Args[0].Pos(), "the first argument of ml.predict is MODEL name, got %s", x.Args[0].String())
+	}
+	var in plan.Node
+	var names []string
+	switch a := x.Args[1].(type) {
+	case *ast.ScalarSubquery:
+		n, err := b.bindQuery(a.Query, parent, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		in = n
+		for _, c := range n.Schema() {
+			names = append(names, c.Name)
+		}
+	case *ast.TableArg:
+		n, sc, err := b.bindTableName(&ast.TableName{At: a.At, Name: a.Name}, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		in = n
+		for _, c := range sc.cols {
+			names = append(names, c.name)
+		}
+	default:
+		return nil, nil, b.errf(x.Args[1].Pos(), "the second argument of ml.predict is (query) or TABLE name, got %s", x.Args[1].String())
+	}
+
+	mc, ok := b.cat.(ModelCatalog)
+	if !ok {
+		return nil, nil, b.errf(ma.At, "models are not available here")
+	}
+	ref, err := mc.LookupModel(strings.Join(ma.Name, "."))
+	if err != nil {
+		return nil, nil, b.errf(ma.At, "%v", err)
+	}
+
+	sch := in.Schema()
+	feats := make([]plan.Expr, len(ref.Features))
+	for j, f := range ref.Features {
+		at := -1
+		for i, n := range names {
+			if !nameEq(n, f) {
+				continue
+			}
+			if at >= 0 {
+				return nil, nil, b.errf(x.Args[1].Pos(), "model %s: feature column %s is ambiguous: the input of ml.predict has two columns of that name", ref.Name, f)
+			}
+			at = i
+		}
+		if at < 0 {
+			return nil, nil, b.errf(x.Args[1].Pos(), "model %s: feature column %s is missing from the input of ml.predict (its columns: %s)%s",
+				ref.Name, f, strings.Join(names, ", "), suggest(f, names))
+		}
+		c := sch[at]
+		if !types.IsNumeric(c.Type) && !types.IsNull(c.Type) {
+			return nil, nil, b.errf(x.Args[1].Pos(), "model %s: feature column %s is %s; model features must be numbers (integer, floating-point or decimal)",
+				ref.Name, f, types.TypeName(c.Type))
+		}
+		feats[j] = c.Ref()
+	}
+
+	out := append(plan.Schema(nil), sch...)
+	kinds := []plan.PredictKind{plan.PredictValue}
+	out = append(out, b.ids.NewColumn(PredictionColumn, x.Alias, PredictValueType(ref.NumOutputs), false))
+	if ref.NumClasses >= 2 {
+		kinds = append(kinds, plan.PredictLabel)
+		out = append(out, b.ids.NewColumn(LabelColumn, x.Alias, types.Int64, false))
+	}
+	n := &plan.Predict{Input: in, Model: ref, Features: feats, Kinds: kinds, Out: out}
+	names = append(names, PredictionColumn)
+	if len(kinds) > 1 {
+		names = append(names, LabelColumn)
+	}
+	if len(x.ColumnAliases) > len(names) {
+		return nil, nil, b.errf(x.At, "ml.predict has %d columns but %d column aliases were given", len(names), len(x.ColumnAliases))
+	}
+	copy(names, x.ColumnAliases)
+	return n, namedScope(n, x.Alias, names), nil
+}
+
+// PredictValueType is the type of the prediction column of a model with
+// numOutputs outputs per row: DOUBLE, or LIST<DOUBLE> (the executor's
+// exec.PredictValueType).
+func PredictValueType(numOutputs int) arrow.DataType {
+	if numOutputs > 1 {
+		return arrow.ListOf(types.Float64)
+	}
+	return types.Float64
+}
