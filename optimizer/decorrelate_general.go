@@ -222,6 +222,17 @@ func (u *unnester) push(n plan.Node) (plan.Node, plan.Schema, error) {
 			w.Funcs = append(w.Funcs, &g)
 		}
 		return w, d, nil
+	case *plan.Predict:
+		// Row by row, like a projection: D passes through.
+		in, d, err := u.push(x.Input)
+		if err != nil {
+			return nil, nil, err
+		}
+		m := *x
+		m.Input = in
+		m.Features = u.substAll(x.Features, d)
+		m.Out = append(append(plan.Schema(nil), in.Schema()...), x.Outputs()...)
+		return &m, d, nil
 	case *plan.Join:
 		return u.pushJoin(x)
 	case *plan.Union:

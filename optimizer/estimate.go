@@ -128,6 +128,8 @@ func (e *estimator) compute(n plan.Node) float64 {
 		return e.rows(x.Input)
 	case *plan.Window:
 		return e.rows(x.Input)
+	case *plan.Predict:
+		return e.rows(x.Input)
 	case *plan.Sort:
 		if x.Limit >= 0 {
 			return min(e.rows(x.Input), float64(x.Limit))

@@ -260,6 +260,8 @@ func nodeKind(n plan.Node) string {
 		return "ORDER BY"
 	case *plan.Window:
 		return "a window function"
+	case *plan.Predict:
+		return "ml.predict"
 	case *plan.Scan:
 		return "a scan filter"
 	case *plan.Values:

@@ -70,6 +70,10 @@ func mapNodeExprs(x plan.Node, fn func(plan.Expr) plan.Expr) plan.Node {
 			m.Aggs[i] = &ac
 		}
 		return &m
+	case *plan.Predict:
+		m := *n
+		m.Features = mapExprs(n.Features, fn)
+		return &m
 	case *plan.Sort:
 		m := *n
 		m.Keys = make([]plan.SortKey, len(n.Keys))

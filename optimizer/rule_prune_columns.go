@@ -5,7 +5,8 @@ import "github.com/flint-engine/flint/plan"
 // PruneColumns keeps in every node only the columns needed above it: Scan
 // Cols/Out shrink to the referenced columns, Projects drop unused
 // expressions, Aggregates drop unused aggregate calls, Windows drop unused
-// functions (all side-effect free). The root keeps all its columns. A node
+// functions, Predicts drop unused outputs and disappear when none is used
+// (all side-effect free). The root keeps all its columns. A node
 // may still produce more than is needed (a scan keeps one column when none
 // is referenced, so it still counts rows); Union inputs are projected to
 // exactly the columns the Union keeps, since Union maps by position.
@@ -123,6 +124,21 @@ func prune(n plan.Node, req plan.ColumnSet) plan.Node {
 			return in
 		}
 		return w
+	case *plan.Predict:
+		p := &plan.Predict{Model: x.Model, Features: x.Features}
+		for i, c := range x.Outputs() {
+			if req.Has(c.ID) {
+				p.Kinds = append(p.Kinds, x.Kinds[i])
+				p.Out = append(p.Out, c)
+			}
+		}
+		if len(p.Kinds) == 0 {
+			return prune(x.Input, req)
+		}
+		p.Input = prune(x.Input, union(req, refsAll(x.Features)))
+		// Predict's output is its input's columns then the predictions.
+		p.Out = append(append(plan.Schema(nil), p.Input.Schema()...), p.Out...)
+		return p
 	case *plan.Union:
 		u := &plan.Union{}
 		var keep []int

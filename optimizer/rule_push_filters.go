@@ -5,8 +5,9 @@ import (
 )
 
 // PushDownFilters moves predicates as close to the scans as they can go:
-// through Project (substituting the projected expressions), Sort, Union
-// and Aggregate (predicates on group columns only), into the inputs of
+// through Project (substituting the projected expressions), Sort, Union,
+// Predict (predicates not on the predictions) and Aggregate (predicates
+// on group columns only), into the inputs of
 // inner joins (a WHERE predicate over both sides becomes the join
 // condition, turning a comma/cross join into an inner join), into the
 // preserved side of outer joins and the left side of semi, anti and mark
@@ -154,6 +155,22 @@ func pushFilters(n plan.Node, preds []plan.Expr) plan.Node {
 			}
 		}
 		return wrapFilter(&plan.Window{Input: pushFilters(x.Input, down), Funcs: x.Funcs, Out: x.Out}, keep)
+
+	case *plan.Predict:
+		// Scoring is row by row: a predicate on the input's columns keeps
+		// the same rows below it, and fewer rows are scored.
+		in := x.Input.Schema().IDs()
+		var down, keep []plan.Expr
+		for _, p := range preds {
+			if movable(p) && refs(p).SubsetOf(in) {
+				down = append(down, p)
+			} else {
+				keep = append(keep, p)
+			}
+		}
+		m := *x
+		m.Input = pushFilters(x.Input, down)
+		return wrapFilter(&m, keep)
 
 	case *plan.Scan:
 		var keep []plan.Expr

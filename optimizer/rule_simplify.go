@@ -12,7 +12,8 @@ import "github.com/flint-engine/flint/plan"
 //     an Aggregate or on the right of a semi/anti join (they pick columns
 //     by ID and define their own output);
 //   - Limit(Project) becomes Project(Limit), so Limit meets a Sort below
-//     (top-N) and the projection runs on fewer rows.
+//     (top-N) and the projection runs on fewer rows; Limit(Predict)
+//     becomes Predict(Limit) for the same reasons (scoring is row by row).
 type Simplify struct{}
 
 func (Simplify) Name() string { return "simplify" }
@@ -67,6 +68,11 @@ func simplifyNode(x plan.Node) plan.Node {
 	case *plan.Limit:
 		if p, ok := n.Input.(*plan.Project); ok && !hasSubquery(p.Projections...) {
 			return &plan.Project{Input: &plan.Limit{Input: p.Input, Offset: n.Offset, Count: n.Count}, Projections: p.Projections, Out: p.Out}
+		}
+		if p, ok := n.Input.(*plan.Predict); ok {
+			m := *p
+			m.Input = &plan.Limit{Input: p.Input, Offset: n.Offset, Count: n.Count}
+			return &m
 		}
 	}
 	return x
