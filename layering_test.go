@@ -62,7 +62,7 @@ var layers = map[string]layer{
 	"shuffle":                {imports: []string{"mempool", "spill"}, external: []string{modArrow, modGRPC}},
 	"mempool":                {},
 	"spill":                  {external: []string{modArrow}},
-	"executor":               {imports: []string{"connectors", "exec", "exec/expr", "mempool", "physical", "plan", "shuffle"}, external: []string{modArrow}},
+	"executor":               {imports: []string{"connectors", "exec", "exec/expr", "mempool", "ml/store", "physical", "plan", "shuffle"}, external: []string{modArrow}},
 
 	// Scheduling and processes.
 	"coordinator":      {},

@@ -113,6 +113,8 @@ func (b *builder) buildNode(n physical.Node) (op exec.Operator, err error) {
 		return exec.NewUnion(inputs...)
 	case *physical.Window:
 		return b.buildWindow(n)
+	case *physical.Predict:
+		return b.buildPredict(n)
 	}
 	return nil, fmt.Errorf("internal error: no operator for physical node %T", n)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/ml/store"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/shuffle"
 )
@@ -25,6 +26,9 @@ import (
 type Env struct {
 	Store   shuffle.Store
 	Sources *connectors.SourceCache
+	// Models loads the models of Predict nodes; nil is the process's
+	// shared cache (store.Shared).
+	Models *store.Cache
 
 	shared *envShared
 }
@@ -47,7 +51,14 @@ func NewEnv(store shuffle.Store, sources *connectors.SourceCache) *Env {
 // broadcast join tables). Close the Env NewEnv returned, not its views,
 // once no task uses any of them.
 func (e *Env) WithStore(store shuffle.Store) *Env {
-	return &Env{Store: store, Sources: e.Sources, shared: e.shared}
+	return &Env{Store: store, Sources: e.Sources, Models: e.Models, shared: e.shared}
+}
+
+func (e *Env) models() *store.Cache {
+	if e.Models != nil {
+		return e.Models
+	}
+	return store.Shared()
 }
 
 // SetExchangeSchema records the Arrow schema of the batches a stage writes

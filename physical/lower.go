@@ -107,6 +107,14 @@ func (l *lowerer) lower(n plan.Node) (Node, distribution, error) {
 		return &Union{Inputs: inputs, Out: n.Out}, distribution{kind: distAny}, nil
 	case *plan.Window:
 		return l.lowerWindow(n)
+	case *plan.Predict:
+		// Scoring needs no data movement: it runs in its input's stage,
+		// whose distribution it keeps (input columns pass through by ID).
+		in, d, err := l.lower(n.Input)
+		if err != nil {
+			return nil, d, err
+		}
+		return &Predict{Input: in, Model: n.Model, Features: n.Features, Kinds: n.Kinds, Out: n.Out}, d, nil
 	}
 	return nil, distribution{}, fmt.Errorf("physical planning: unsupported logical node %T", n)
 }

@@ -154,6 +154,17 @@ type Window struct {
 	Out   plan.Schema
 }
 
+// Predict scores every input row with a model and appends its outputs
+// (Kinds) to the input's columns; Features are computed from input
+// columns. It runs in the stage of its input, one batch at a time.
+type Predict struct {
+	Input    Node
+	Model    *plan.ModelRef
+	Features []plan.Expr
+	Kinds    []plan.PredictKind
+	Out      plan.Schema
+}
+
 // ExchangeKind says how an Exchange redistributes rows.
 type ExchangeKind int
 
@@ -196,6 +207,7 @@ func (n *MergeSorted) Schema() plan.Schema    { return n.Input.Schema() }
 func (n *Limit) Schema() plan.Schema          { return n.Input.Schema() }
 func (n *Union) Schema() plan.Schema          { return n.Out }
 func (n *Window) Schema() plan.Schema         { return n.Out }
+func (n *Predict) Schema() plan.Schema        { return n.Out }
 func (n *Exchange) Schema() plan.Schema       { return n.Input.Schema() }
 
 func (n *Scan) Children() []Node           { return nil }
@@ -210,6 +222,7 @@ func (n *MergeSorted) Children() []Node    { return []Node{n.Input} }
 func (n *Limit) Children() []Node          { return []Node{n.Input} }
 func (n *Union) Children() []Node          { return n.Inputs }
 func (n *Window) Children() []Node         { return []Node{n.Input} }
+func (n *Predict) Children() []Node        { return []Node{n.Input} }
 func (n *Exchange) Children() []Node       { return []Node{n.Input} }
 
 func (n *Scan) String() string {
@@ -325,6 +338,18 @@ func (n *Window) String() string {
 		parts[i] = f.String()
 	}
 	return "Window " + strings.Join(parts, "; ")
+}
+func (n *Predict) String() string {
+	outs := n.Out[len(n.Out)-len(n.Kinds):]
+	parts := make([]string, len(outs))
+	for i, c := range outs {
+		parts[i] = n.Kinds[i].String() + " AS " + c.String()
+	}
+	fs := make([]string, len(n.Features))
+	for i, f := range n.Features {
+		fs[i] = f.String()
+	}
+	return fmt.Sprintf("Predict %s features=[%s] -> %s", n.Model, strings.Join(fs, ", "), strings.Join(parts, ", "))
 }
 func (n *Exchange) String() string {
 	s := fmt.Sprintf("Exchange %s", n.Kind)

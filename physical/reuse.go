@@ -153,6 +153,13 @@ func (f *fingerprinter) node(n Node) bool {
 		f.expr(x.Residual)
 		f.expr(x.MarkCond)
 		f.schema(x.Out)
+	case *Predict:
+		fmt.Fprintf(&f.b, "Predict %q %q %v ", x.Model.Location, x.Model.SHA256, x.Kinds)
+		for _, e := range x.Features {
+			f.expr(e)
+			f.b.WriteString(",")
+		}
+		f.schema(x.Out)
 	case *Exchange:
 		if _, ok := x.Input.(*Reused); ok {
 			return false

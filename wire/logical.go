@@ -312,6 +312,17 @@ func encodeLogicalNode(n plan.Node) (*pb.LogicalNode, error) {
 			return nil, fmt.Errorf("Window: %w", err)
 		}
 		return &pb.LogicalNode{Kind: &pb.LogicalNode_Window{Window: &pb.WindowNode{Input: in, Funcs: funcs, Out: out}}}, nil
+	case *plan.Predict:
+		in, err := encodeLogicalNode(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		p, err := encodePredict(n.Model, n.Features, n.Kinds, n.Out)
+		if err != nil {
+			return nil, err
+		}
+		return &pb.LogicalNode{Kind: &pb.LogicalNode_Predict{Predict: &pb.PredictNode{Input: in, Model: p.model,
+			Features: p.features, Kinds: p.kinds, Out: p.out}}}, nil
 	}
 	return nil, fmt.Errorf("logical node type %T cannot be encoded", n)
 }
@@ -483,6 +494,17 @@ func decodeLogicalNode(p *pb.LogicalNode) (plan.Node, error) {
 			return nil, fmt.Errorf("Window: %w", err)
 		}
 		return &plan.Window{Input: in, Funcs: funcs, Out: out}, nil
+	case *pb.LogicalNode_Predict:
+		p := k.Predict
+		in, err := decodeLogicalNode(p.GetInput())
+		if err != nil {
+			return nil, err
+		}
+		m, feats, kinds, out, err := decodePredict(predictParts{p.GetModel(), p.GetFeatures(), p.GetKinds(), p.GetOut()}, len(in.Schema()))
+		if err != nil {
+			return nil, err
+		}
+		return &plan.Predict{Input: in, Model: m, Features: feats, Kinds: kinds, Out: out}, nil
 	}
 	return nil, errors.New("plan node has no kind set")
 }

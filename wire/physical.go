@@ -333,6 +333,17 @@ func (e *nodeEncoder) node(n physical.Node) (int32, error) {
 			return 0, fmt.Errorf("Window: %w", err)
 		}
 		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_Window{Window: &pb.PhysWindow{Input: i, Funcs: funcs, Out: out}}}), nil
+	case *physical.Predict:
+		i, err := in(n.Input)
+		if err != nil {
+			return 0, err
+		}
+		p, err := encodePredict(n.Model, n.Features, n.Kinds, n.Out)
+		if err != nil {
+			return 0, err
+		}
+		return e.add(n, &pb.PhysicalNode{Kind: &pb.PhysicalNode_Predict{Predict: &pb.PhysPredict{Input: i, Model: p.model,
+			Features: p.features, Kinds: p.kinds, Out: p.out}}}), nil
 	case *physical.Exchange:
 		return e.exchange(n, e.leafExchanges)
 	case *physical.Write:
@@ -670,6 +681,17 @@ func (d *nodeDecoder) node(p *pb.PhysicalNode) (physical.Node, error) {
 			return nil, fmt.Errorf("Window: %w", err)
 		}
 		return &physical.Window{Input: in, Funcs: funcs, Out: out}, nil
+	case *pb.PhysicalNode_Predict:
+		p := k.Predict
+		in, err := d.ref(p.GetInput())
+		if err != nil {
+			return nil, fmt.Errorf("Predict: %w", err)
+		}
+		m, feats, kinds, out, err := decodePredict(predictParts{p.GetModel(), p.GetFeatures(), p.GetKinds(), p.GetOut()}, len(in.Schema()))
+		if err != nil {
+			return nil, err
+		}
+		return &physical.Predict{Input: in, Model: m, Features: feats, Kinds: kinds, Out: out}, nil
 	case *pb.PhysicalNode_Write:
 		return d.write(k.Write)
 	case *pb.PhysicalNode_Exchange:

@@ -1162,6 +1162,82 @@ func (x *PhysWindow) GetOut() *Schema {
 	return nil
 }
 
+type PhysPredict struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Input         int32                  `protobuf:"varint,1,opt,name=input,proto3" json:"input,omitempty"`
+	Model         *ModelRef              `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	Features      []*Expr                `protobuf:"bytes,3,rep,name=features,proto3" json:"features,omitempty"`
+	Kinds         []PredictKind          `protobuf:"varint,4,rep,packed,name=kinds,proto3,enum=flint.v1.PredictKind" json:"kinds,omitempty"`
+	Out           *Schema                `protobuf:"bytes,5,opt,name=out,proto3" json:"out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PhysPredict) Reset() {
+	*x = PhysPredict{}
+	mi := &file_flint_v1_physical_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PhysPredict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PhysPredict) ProtoMessage() {}
+
+func (x *PhysPredict) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_physical_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PhysPredict.ProtoReflect.Descriptor instead.
+func (*PhysPredict) Descriptor() ([]byte, []int) {
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PhysPredict) GetInput() int32 {
+	if x != nil {
+		return x.Input
+	}
+	return 0
+}
+
+func (x *PhysPredict) GetModel() *ModelRef {
+	if x != nil {
+		return x.Model
+	}
+	return nil
+}
+
+func (x *PhysPredict) GetFeatures() []*Expr {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *PhysPredict) GetKinds() []PredictKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *PhysPredict) GetOut() *Schema {
+	if x != nil {
+		return x.Out
+	}
+	return nil
+}
+
 type PhysExchange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// input is absent in a Task for the exchanges the task reads: their
@@ -1178,7 +1254,7 @@ type PhysExchange struct {
 
 func (x *PhysExchange) Reset() {
 	*x = PhysExchange{}
-	mi := &file_flint_v1_physical_proto_msgTypes[15]
+	mi := &file_flint_v1_physical_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +1266,7 @@ func (x *PhysExchange) String() string {
 func (*PhysExchange) ProtoMessage() {}
 
 func (x *PhysExchange) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[15]
+	mi := &file_flint_v1_physical_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +1279,7 @@ func (x *PhysExchange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhysExchange.ProtoReflect.Descriptor instead.
 func (*PhysExchange) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{15}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PhysExchange) GetInput() int32 {
@@ -1260,7 +1336,7 @@ type PartitionColumn struct {
 
 func (x *PartitionColumn) Reset() {
 	*x = PartitionColumn{}
-	mi := &file_flint_v1_physical_proto_msgTypes[16]
+	mi := &file_flint_v1_physical_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1272,7 +1348,7 @@ func (x *PartitionColumn) String() string {
 func (*PartitionColumn) ProtoMessage() {}
 
 func (x *PartitionColumn) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[16]
+	mi := &file_flint_v1_physical_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1285,7 +1361,7 @@ func (x *PartitionColumn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartitionColumn.ProtoReflect.Descriptor instead.
 func (*PartitionColumn) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{16}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PartitionColumn) GetName() string {
@@ -1319,7 +1395,7 @@ type WriteSpec struct {
 
 func (x *WriteSpec) Reset() {
 	*x = WriteSpec{}
-	mi := &file_flint_v1_physical_proto_msgTypes[17]
+	mi := &file_flint_v1_physical_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1407,7 @@ func (x *WriteSpec) String() string {
 func (*WriteSpec) ProtoMessage() {}
 
 func (x *WriteSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[17]
+	mi := &file_flint_v1_physical_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1420,7 @@ func (x *WriteSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteSpec.ProtoReflect.Descriptor instead.
 func (*WriteSpec) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{17}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WriteSpec) GetFormat() string {
@@ -1400,7 +1476,7 @@ type PhysWrite struct {
 
 func (x *PhysWrite) Reset() {
 	*x = PhysWrite{}
-	mi := &file_flint_v1_physical_proto_msgTypes[18]
+	mi := &file_flint_v1_physical_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1488,7 @@ func (x *PhysWrite) String() string {
 func (*PhysWrite) ProtoMessage() {}
 
 func (x *PhysWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[18]
+	mi := &file_flint_v1_physical_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1501,7 @@ func (x *PhysWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhysWrite.ProtoReflect.Descriptor instead.
 func (*PhysWrite) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{18}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PhysWrite) GetInput() int32 {
@@ -1461,6 +1537,7 @@ type PhysicalNode struct {
 	//	*PhysicalNode_Window
 	//	*PhysicalNode_Exchange
 	//	*PhysicalNode_Write
+	//	*PhysicalNode_Predict
 	Kind          isPhysicalNode_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1468,7 +1545,7 @@ type PhysicalNode struct {
 
 func (x *PhysicalNode) Reset() {
 	*x = PhysicalNode{}
-	mi := &file_flint_v1_physical_proto_msgTypes[19]
+	mi := &file_flint_v1_physical_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1557,7 @@ func (x *PhysicalNode) String() string {
 func (*PhysicalNode) ProtoMessage() {}
 
 func (x *PhysicalNode) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[19]
+	mi := &file_flint_v1_physical_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1570,7 @@ func (x *PhysicalNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhysicalNode.ProtoReflect.Descriptor instead.
 func (*PhysicalNode) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{19}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PhysicalNode) GetKind() isPhysicalNode_Kind {
@@ -1629,6 +1706,15 @@ func (x *PhysicalNode) GetWrite() *PhysWrite {
 	return nil
 }
 
+func (x *PhysicalNode) GetPredict() *PhysPredict {
+	if x != nil {
+		if x, ok := x.Kind.(*PhysicalNode_Predict); ok {
+			return x.Predict
+		}
+	}
+	return nil
+}
+
 type isPhysicalNode_Kind interface {
 	isPhysicalNode_Kind()
 }
@@ -1689,6 +1775,10 @@ type PhysicalNode_Write struct {
 	Write *PhysWrite `protobuf:"bytes,14,opt,name=write,proto3,oneof"`
 }
 
+type PhysicalNode_Predict struct {
+	Predict *PhysPredict `protobuf:"bytes,15,opt,name=predict,proto3,oneof"`
+}
+
 func (*PhysicalNode_Scan) isPhysicalNode_Kind() {}
 
 func (*PhysicalNode_Values) isPhysicalNode_Kind() {}
@@ -1717,6 +1807,8 @@ func (*PhysicalNode_Exchange) isPhysicalNode_Kind() {}
 
 func (*PhysicalNode_Write) isPhysicalNode_Kind() {}
 
+func (*PhysicalNode_Predict) isPhysicalNode_Kind() {}
+
 // Stage is a physical.Stage; node references index the enclosing message's
 // node table.
 type Stage struct {
@@ -1733,7 +1825,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_flint_v1_physical_proto_msgTypes[20]
+	mi := &file_flint_v1_physical_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +1837,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[20]
+	mi := &file_flint_v1_physical_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +1850,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Stage) GetId() int32 {
@@ -1817,7 +1909,7 @@ type StagePlan struct {
 
 func (x *StagePlan) Reset() {
 	*x = StagePlan{}
-	mi := &file_flint_v1_physical_proto_msgTypes[21]
+	mi := &file_flint_v1_physical_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1921,7 @@ func (x *StagePlan) String() string {
 func (*StagePlan) ProtoMessage() {}
 
 func (x *StagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[21]
+	mi := &file_flint_v1_physical_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1934,7 @@ func (x *StagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StagePlan.ProtoReflect.Descriptor instead.
 func (*StagePlan) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StagePlan) GetVersion() uint32 {
@@ -1893,7 +1985,7 @@ type InputLocation struct {
 
 func (x *InputLocation) Reset() {
 	*x = InputLocation{}
-	mi := &file_flint_v1_physical_proto_msgTypes[22]
+	mi := &file_flint_v1_physical_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +1997,7 @@ func (x *InputLocation) String() string {
 func (*InputLocation) ProtoMessage() {}
 
 func (x *InputLocation) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[22]
+	mi := &file_flint_v1_physical_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +2010,7 @@ func (x *InputLocation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputLocation.ProtoReflect.Descriptor instead.
 func (*InputLocation) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InputLocation) GetExecutorAddress() string {
@@ -1951,7 +2043,7 @@ type InputLocations struct {
 
 func (x *InputLocations) Reset() {
 	*x = InputLocations{}
-	mi := &file_flint_v1_physical_proto_msgTypes[23]
+	mi := &file_flint_v1_physical_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1963,7 +2055,7 @@ func (x *InputLocations) String() string {
 func (*InputLocations) ProtoMessage() {}
 
 func (x *InputLocations) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[23]
+	mi := &file_flint_v1_physical_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2068,7 @@ func (x *InputLocations) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputLocations.ProtoReflect.Descriptor instead.
 func (*InputLocations) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *InputLocations) GetLocations() []*InputLocation {
@@ -2010,7 +2102,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_flint_v1_physical_proto_msgTypes[24]
+	mi := &file_flint_v1_physical_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2114,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_physical_proto_msgTypes[24]
+	mi := &file_flint_v1_physical_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2127,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_flint_v1_physical_proto_rawDescGZIP(), []int{24}
+	return file_flint_v1_physical_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Task) GetVersion() uint32 {
@@ -2197,7 +2289,13 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"PhysWindow\x12\x14\n" +
 	"\x05input\x18\x01 \x01(\x05R\x05input\x12*\n" +
 	"\x05funcs\x18\x02 \x03(\v2\x14.flint.v1.WindowCallR\x05funcs\x12\"\n" +
-	"\x03out\x18\x03 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xdf\x01\n" +
+	"\x03out\x18\x03 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xca\x01\n" +
+	"\vPhysPredict\x12\x14\n" +
+	"\x05input\x18\x01 \x01(\x05R\x05input\x12(\n" +
+	"\x05model\x18\x02 \x01(\v2\x12.flint.v1.ModelRefR\x05model\x12*\n" +
+	"\bfeatures\x18\x03 \x03(\v2\x0e.flint.v1.ExprR\bfeatures\x12+\n" +
+	"\x05kinds\x18\x04 \x03(\x0e2\x15.flint.v1.PredictKindR\x05kinds\x12\"\n" +
+	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xdf\x01\n" +
 	"\fPhysExchange\x12\x19\n" +
 	"\x05input\x18\x01 \x01(\x05H\x00R\x05input\x88\x01\x01\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.flint.v1.ExchangeKindR\x04kind\x12$\n" +
@@ -2223,7 +2321,7 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"J\n" +
 	"\tPhysWrite\x12\x14\n" +
 	"\x05input\x18\x01 \x01(\x05R\x05input\x12'\n" +
-	"\x04spec\x18\x02 \x01(\v2\x13.flint.v1.WriteSpecR\x04spec\"\xdf\x05\n" +
+	"\x04spec\x18\x02 \x01(\v2\x13.flint.v1.WriteSpecR\x04spec\"\x92\x06\n" +
 	"\fPhysicalNode\x12(\n" +
 	"\x04scan\x18\x01 \x01(\v2\x12.flint.v1.PhysScanH\x00R\x04scan\x12.\n" +
 	"\x06values\x18\x02 \x01(\v2\x14.flint.v1.PhysValuesH\x00R\x06values\x12.\n" +
@@ -2239,7 +2337,8 @@ const file_flint_v1_physical_proto_rawDesc = "" +
 	"\x05union\x18\v \x01(\v2\x13.flint.v1.PhysUnionH\x00R\x05union\x12.\n" +
 	"\x06window\x18\f \x01(\v2\x14.flint.v1.PhysWindowH\x00R\x06window\x124\n" +
 	"\bexchange\x18\r \x01(\v2\x16.flint.v1.PhysExchangeH\x00R\bexchange\x12+\n" +
-	"\x05write\x18\x0e \x01(\v2\x13.flint.v1.PhysWriteH\x00R\x05writeB\x06\n" +
+	"\x05write\x18\x0e \x01(\v2\x13.flint.v1.PhysWriteH\x00R\x05write\x121\n" +
+	"\apredict\x18\x0f \x01(\v2\x15.flint.v1.PhysPredictH\x00R\apredictB\x06\n" +
 	"\x04kind\"\xa3\x01\n" +
 	"\x05Stage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
@@ -2303,7 +2402,7 @@ func file_flint_v1_physical_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_physical_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_physical_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_flint_v1_physical_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_flint_v1_physical_proto_goTypes = []any{
 	(AggMode)(0),               // 0: flint.v1.AggMode
 	(ExchangeKind)(0),          // 1: flint.v1.ExchangeKind
@@ -2322,100 +2421,108 @@ var file_flint_v1_physical_proto_goTypes = []any{
 	(*PhysLimit)(nil),          // 14: flint.v1.PhysLimit
 	(*PhysUnion)(nil),          // 15: flint.v1.PhysUnion
 	(*PhysWindow)(nil),         // 16: flint.v1.PhysWindow
-	(*PhysExchange)(nil),       // 17: flint.v1.PhysExchange
-	(*PartitionColumn)(nil),    // 18: flint.v1.PartitionColumn
-	(*WriteSpec)(nil),          // 19: flint.v1.WriteSpec
-	(*PhysWrite)(nil),          // 20: flint.v1.PhysWrite
-	(*PhysicalNode)(nil),       // 21: flint.v1.PhysicalNode
-	(*Stage)(nil),              // 22: flint.v1.Stage
-	(*StagePlan)(nil),          // 23: flint.v1.StagePlan
-	(*InputLocation)(nil),      // 24: flint.v1.InputLocation
-	(*InputLocations)(nil),     // 25: flint.v1.InputLocations
-	(*Task)(nil),               // 26: flint.v1.Task
-	nil,                        // 27: flint.v1.WriteSpec.OptionsEntry
-	nil,                        // 28: flint.v1.Task.ExchangeSchemasEntry
-	nil,                        // 29: flint.v1.Task.InputsEntry
-	(*Value)(nil),              // 30: flint.v1.Value
-	(*Schema)(nil),             // 31: flint.v1.Schema
-	(*Expr)(nil),               // 32: flint.v1.Expr
-	(*Row)(nil),                // 33: flint.v1.Row
-	(*ColRef)(nil),             // 34: flint.v1.ColRef
-	(*AggCall)(nil),            // 35: flint.v1.AggCall
-	(JoinType)(0),              // 36: flint.v1.JoinType
-	(*Column)(nil),             // 37: flint.v1.Column
-	(*WindowCall)(nil),         // 38: flint.v1.WindowCall
-	(*TableSource)(nil),        // 39: flint.v1.TableSource
-	(*ArrowSchema)(nil),        // 40: flint.v1.ArrowSchema
+	(*PhysPredict)(nil),        // 17: flint.v1.PhysPredict
+	(*PhysExchange)(nil),       // 18: flint.v1.PhysExchange
+	(*PartitionColumn)(nil),    // 19: flint.v1.PartitionColumn
+	(*WriteSpec)(nil),          // 20: flint.v1.WriteSpec
+	(*PhysWrite)(nil),          // 21: flint.v1.PhysWrite
+	(*PhysicalNode)(nil),       // 22: flint.v1.PhysicalNode
+	(*Stage)(nil),              // 23: flint.v1.Stage
+	(*StagePlan)(nil),          // 24: flint.v1.StagePlan
+	(*InputLocation)(nil),      // 25: flint.v1.InputLocation
+	(*InputLocations)(nil),     // 26: flint.v1.InputLocations
+	(*Task)(nil),               // 27: flint.v1.Task
+	nil,                        // 28: flint.v1.WriteSpec.OptionsEntry
+	nil,                        // 29: flint.v1.Task.ExchangeSchemasEntry
+	nil,                        // 30: flint.v1.Task.InputsEntry
+	(*Value)(nil),              // 31: flint.v1.Value
+	(*Schema)(nil),             // 32: flint.v1.Schema
+	(*Expr)(nil),               // 33: flint.v1.Expr
+	(*Row)(nil),                // 34: flint.v1.Row
+	(*ColRef)(nil),             // 35: flint.v1.ColRef
+	(*AggCall)(nil),            // 36: flint.v1.AggCall
+	(JoinType)(0),              // 37: flint.v1.JoinType
+	(*Column)(nil),             // 38: flint.v1.Column
+	(*WindowCall)(nil),         // 39: flint.v1.WindowCall
+	(*ModelRef)(nil),           // 40: flint.v1.ModelRef
+	(PredictKind)(0),           // 41: flint.v1.PredictKind
+	(*TableSource)(nil),        // 42: flint.v1.TableSource
+	(*ArrowSchema)(nil),        // 43: flint.v1.ArrowSchema
 }
 var file_flint_v1_physical_proto_depIdxs = []int32{
-	30, // 0: flint.v1.Predicate.value:type_name -> flint.v1.Value
-	31, // 1: flint.v1.PhysScan.out:type_name -> flint.v1.Schema
-	32, // 2: flint.v1.PhysScan.filter:type_name -> flint.v1.Expr
+	31, // 0: flint.v1.Predicate.value:type_name -> flint.v1.Value
+	32, // 1: flint.v1.PhysScan.out:type_name -> flint.v1.Schema
+	33, // 2: flint.v1.PhysScan.filter:type_name -> flint.v1.Expr
 	2,  // 3: flint.v1.PhysScan.prune:type_name -> flint.v1.Predicate
-	33, // 4: flint.v1.PhysValues.rows:type_name -> flint.v1.Row
-	31, // 5: flint.v1.PhysValues.out:type_name -> flint.v1.Schema
-	32, // 6: flint.v1.PhysFilter.cond:type_name -> flint.v1.Expr
-	32, // 7: flint.v1.PhysProject.exprs:type_name -> flint.v1.Expr
-	31, // 8: flint.v1.PhysProject.out:type_name -> flint.v1.Schema
+	34, // 4: flint.v1.PhysValues.rows:type_name -> flint.v1.Row
+	32, // 5: flint.v1.PhysValues.out:type_name -> flint.v1.Schema
+	33, // 6: flint.v1.PhysFilter.cond:type_name -> flint.v1.Expr
+	33, // 7: flint.v1.PhysProject.exprs:type_name -> flint.v1.Expr
+	32, // 8: flint.v1.PhysProject.out:type_name -> flint.v1.Schema
 	0,  // 9: flint.v1.PhysHashAgg.mode:type_name -> flint.v1.AggMode
-	34, // 10: flint.v1.PhysHashAgg.groups:type_name -> flint.v1.ColRef
-	35, // 11: flint.v1.PhysHashAgg.aggs:type_name -> flint.v1.AggCall
-	31, // 12: flint.v1.PhysHashAgg.out:type_name -> flint.v1.Schema
-	36, // 13: flint.v1.PhysHashJoin.type:type_name -> flint.v1.JoinType
-	34, // 14: flint.v1.PhysHashJoin.left_keys:type_name -> flint.v1.ColRef
-	34, // 15: flint.v1.PhysHashJoin.right_keys:type_name -> flint.v1.ColRef
-	32, // 16: flint.v1.PhysHashJoin.residual:type_name -> flint.v1.Expr
-	31, // 17: flint.v1.PhysHashJoin.out:type_name -> flint.v1.Schema
-	32, // 18: flint.v1.PhysHashJoin.mark_cond:type_name -> flint.v1.Expr
-	37, // 19: flint.v1.PhysHashJoin.mark:type_name -> flint.v1.Column
-	36, // 20: flint.v1.PhysNestedLoopJoin.type:type_name -> flint.v1.JoinType
-	32, // 21: flint.v1.PhysNestedLoopJoin.cond:type_name -> flint.v1.Expr
-	31, // 22: flint.v1.PhysNestedLoopJoin.out:type_name -> flint.v1.Schema
-	32, // 23: flint.v1.PhysNestedLoopJoin.mark_cond:type_name -> flint.v1.Expr
-	37, // 24: flint.v1.PhysNestedLoopJoin.mark:type_name -> flint.v1.Column
-	34, // 25: flint.v1.PhysSortKey.col:type_name -> flint.v1.ColRef
+	35, // 10: flint.v1.PhysHashAgg.groups:type_name -> flint.v1.ColRef
+	36, // 11: flint.v1.PhysHashAgg.aggs:type_name -> flint.v1.AggCall
+	32, // 12: flint.v1.PhysHashAgg.out:type_name -> flint.v1.Schema
+	37, // 13: flint.v1.PhysHashJoin.type:type_name -> flint.v1.JoinType
+	35, // 14: flint.v1.PhysHashJoin.left_keys:type_name -> flint.v1.ColRef
+	35, // 15: flint.v1.PhysHashJoin.right_keys:type_name -> flint.v1.ColRef
+	33, // 16: flint.v1.PhysHashJoin.residual:type_name -> flint.v1.Expr
+	32, // 17: flint.v1.PhysHashJoin.out:type_name -> flint.v1.Schema
+	33, // 18: flint.v1.PhysHashJoin.mark_cond:type_name -> flint.v1.Expr
+	38, // 19: flint.v1.PhysHashJoin.mark:type_name -> flint.v1.Column
+	37, // 20: flint.v1.PhysNestedLoopJoin.type:type_name -> flint.v1.JoinType
+	33, // 21: flint.v1.PhysNestedLoopJoin.cond:type_name -> flint.v1.Expr
+	32, // 22: flint.v1.PhysNestedLoopJoin.out:type_name -> flint.v1.Schema
+	33, // 23: flint.v1.PhysNestedLoopJoin.mark_cond:type_name -> flint.v1.Expr
+	38, // 24: flint.v1.PhysNestedLoopJoin.mark:type_name -> flint.v1.Column
+	35, // 25: flint.v1.PhysSortKey.col:type_name -> flint.v1.ColRef
 	11, // 26: flint.v1.PhysSort.keys:type_name -> flint.v1.PhysSortKey
 	11, // 27: flint.v1.PhysMergeSorted.keys:type_name -> flint.v1.PhysSortKey
-	31, // 28: flint.v1.PhysUnion.out:type_name -> flint.v1.Schema
-	38, // 29: flint.v1.PhysWindow.funcs:type_name -> flint.v1.WindowCall
-	31, // 30: flint.v1.PhysWindow.out:type_name -> flint.v1.Schema
-	1,  // 31: flint.v1.PhysExchange.kind:type_name -> flint.v1.ExchangeKind
-	34, // 32: flint.v1.PhysExchange.keys:type_name -> flint.v1.ColRef
-	31, // 33: flint.v1.PhysExchange.schema:type_name -> flint.v1.Schema
-	18, // 34: flint.v1.WriteSpec.partition_by:type_name -> flint.v1.PartitionColumn
-	27, // 35: flint.v1.WriteSpec.options:type_name -> flint.v1.WriteSpec.OptionsEntry
-	19, // 36: flint.v1.PhysWrite.spec:type_name -> flint.v1.WriteSpec
-	4,  // 37: flint.v1.PhysicalNode.scan:type_name -> flint.v1.PhysScan
-	5,  // 38: flint.v1.PhysicalNode.values:type_name -> flint.v1.PhysValues
-	6,  // 39: flint.v1.PhysicalNode.filter:type_name -> flint.v1.PhysFilter
-	7,  // 40: flint.v1.PhysicalNode.project:type_name -> flint.v1.PhysProject
-	8,  // 41: flint.v1.PhysicalNode.hash_agg:type_name -> flint.v1.PhysHashAgg
-	9,  // 42: flint.v1.PhysicalNode.hash_join:type_name -> flint.v1.PhysHashJoin
-	10, // 43: flint.v1.PhysicalNode.nested_loop_join:type_name -> flint.v1.PhysNestedLoopJoin
-	12, // 44: flint.v1.PhysicalNode.sort:type_name -> flint.v1.PhysSort
-	13, // 45: flint.v1.PhysicalNode.merge_sorted:type_name -> flint.v1.PhysMergeSorted
-	14, // 46: flint.v1.PhysicalNode.limit:type_name -> flint.v1.PhysLimit
-	15, // 47: flint.v1.PhysicalNode.union:type_name -> flint.v1.PhysUnion
-	16, // 48: flint.v1.PhysicalNode.window:type_name -> flint.v1.PhysWindow
-	17, // 49: flint.v1.PhysicalNode.exchange:type_name -> flint.v1.PhysExchange
-	20, // 50: flint.v1.PhysicalNode.write:type_name -> flint.v1.PhysWrite
-	39, // 51: flint.v1.StagePlan.sources:type_name -> flint.v1.TableSource
-	21, // 52: flint.v1.StagePlan.nodes:type_name -> flint.v1.PhysicalNode
-	22, // 53: flint.v1.StagePlan.stages:type_name -> flint.v1.Stage
-	24, // 54: flint.v1.InputLocations.locations:type_name -> flint.v1.InputLocation
-	39, // 55: flint.v1.Task.sources:type_name -> flint.v1.TableSource
-	21, // 56: flint.v1.Task.nodes:type_name -> flint.v1.PhysicalNode
-	22, // 57: flint.v1.Task.stage:type_name -> flint.v1.Stage
-	3,  // 58: flint.v1.Task.splits:type_name -> flint.v1.Split
-	28, // 59: flint.v1.Task.exchange_schemas:type_name -> flint.v1.Task.ExchangeSchemasEntry
-	29, // 60: flint.v1.Task.inputs:type_name -> flint.v1.Task.InputsEntry
-	40, // 61: flint.v1.Task.ExchangeSchemasEntry.value:type_name -> flint.v1.ArrowSchema
-	25, // 62: flint.v1.Task.InputsEntry.value:type_name -> flint.v1.InputLocations
-	63, // [63:63] is the sub-list for method output_type
-	63, // [63:63] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	32, // 28: flint.v1.PhysUnion.out:type_name -> flint.v1.Schema
+	39, // 29: flint.v1.PhysWindow.funcs:type_name -> flint.v1.WindowCall
+	32, // 30: flint.v1.PhysWindow.out:type_name -> flint.v1.Schema
+	40, // 31: flint.v1.PhysPredict.model:type_name -> flint.v1.ModelRef
+	33, // 32: flint.v1.PhysPredict.features:type_name -> flint.v1.Expr
+	41, // 33: flint.v1.PhysPredict.kinds:type_name -> flint.v1.PredictKind
+	32, // 34: flint.v1.PhysPredict.out:type_name -> flint.v1.Schema
+	1,  // 35: flint.v1.PhysExchange.kind:type_name -> flint.v1.ExchangeKind
+	35, // 36: flint.v1.PhysExchange.keys:type_name -> flint.v1.ColRef
+	32, // 37: flint.v1.PhysExchange.schema:type_name -> flint.v1.Schema
+	19, // 38: flint.v1.WriteSpec.partition_by:type_name -> flint.v1.PartitionColumn
+	28, // 39: flint.v1.WriteSpec.options:type_name -> flint.v1.WriteSpec.OptionsEntry
+	20, // 40: flint.v1.PhysWrite.spec:type_name -> flint.v1.WriteSpec
+	4,  // 41: flint.v1.PhysicalNode.scan:type_name -> flint.v1.PhysScan
+	5,  // 42: flint.v1.PhysicalNode.values:type_name -> flint.v1.PhysValues
+	6,  // 43: flint.v1.PhysicalNode.filter:type_name -> flint.v1.PhysFilter
+	7,  // 44: flint.v1.PhysicalNode.project:type_name -> flint.v1.PhysProject
+	8,  // 45: flint.v1.PhysicalNode.hash_agg:type_name -> flint.v1.PhysHashAgg
+	9,  // 46: flint.v1.PhysicalNode.hash_join:type_name -> flint.v1.PhysHashJoin
+	10, // 47: flint.v1.PhysicalNode.nested_loop_join:type_name -> flint.v1.PhysNestedLoopJoin
+	12, // 48: flint.v1.PhysicalNode.sort:type_name -> flint.v1.PhysSort
+	13, // 49: flint.v1.PhysicalNode.merge_sorted:type_name -> flint.v1.PhysMergeSorted
+	14, // 50: flint.v1.PhysicalNode.limit:type_name -> flint.v1.PhysLimit
+	15, // 51: flint.v1.PhysicalNode.union:type_name -> flint.v1.PhysUnion
+	16, // 52: flint.v1.PhysicalNode.window:type_name -> flint.v1.PhysWindow
+	18, // 53: flint.v1.PhysicalNode.exchange:type_name -> flint.v1.PhysExchange
+	21, // 54: flint.v1.PhysicalNode.write:type_name -> flint.v1.PhysWrite
+	17, // 55: flint.v1.PhysicalNode.predict:type_name -> flint.v1.PhysPredict
+	42, // 56: flint.v1.StagePlan.sources:type_name -> flint.v1.TableSource
+	22, // 57: flint.v1.StagePlan.nodes:type_name -> flint.v1.PhysicalNode
+	23, // 58: flint.v1.StagePlan.stages:type_name -> flint.v1.Stage
+	25, // 59: flint.v1.InputLocations.locations:type_name -> flint.v1.InputLocation
+	42, // 60: flint.v1.Task.sources:type_name -> flint.v1.TableSource
+	22, // 61: flint.v1.Task.nodes:type_name -> flint.v1.PhysicalNode
+	23, // 62: flint.v1.Task.stage:type_name -> flint.v1.Stage
+	3,  // 63: flint.v1.Task.splits:type_name -> flint.v1.Split
+	29, // 64: flint.v1.Task.exchange_schemas:type_name -> flint.v1.Task.ExchangeSchemasEntry
+	30, // 65: flint.v1.Task.inputs:type_name -> flint.v1.Task.InputsEntry
+	43, // 66: flint.v1.Task.ExchangeSchemasEntry.value:type_name -> flint.v1.ArrowSchema
+	26, // 67: flint.v1.Task.InputsEntry.value:type_name -> flint.v1.InputLocations
+	68, // [68:68] is the sub-list for method output_type
+	68, // [68:68] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_physical_proto_init() }
@@ -2424,8 +2531,8 @@ func file_flint_v1_physical_proto_init() {
 		return
 	}
 	file_flint_v1_plan_proto_init()
-	file_flint_v1_physical_proto_msgTypes[15].OneofWrappers = []any{}
-	file_flint_v1_physical_proto_msgTypes[19].OneofWrappers = []any{
+	file_flint_v1_physical_proto_msgTypes[16].OneofWrappers = []any{}
+	file_flint_v1_physical_proto_msgTypes[20].OneofWrappers = []any{
 		(*PhysicalNode_Scan)(nil),
 		(*PhysicalNode_Values)(nil),
 		(*PhysicalNode_Filter)(nil),
@@ -2440,15 +2547,16 @@ func file_flint_v1_physical_proto_init() {
 		(*PhysicalNode_Window)(nil),
 		(*PhysicalNode_Exchange)(nil),
 		(*PhysicalNode_Write)(nil),
+		(*PhysicalNode_Predict)(nil),
 	}
-	file_flint_v1_physical_proto_msgTypes[20].OneofWrappers = []any{}
+	file_flint_v1_physical_proto_msgTypes[21].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_physical_proto_rawDesc), len(file_flint_v1_physical_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -508,6 +508,53 @@ func (JoinType) EnumDescriptor() ([]byte, []int) {
 	return file_flint_v1_plan_proto_rawDescGZIP(), []int{6}
 }
 
+// PredictKind is what a column of a Predict node holds.
+type PredictKind int32
+
+const (
+	PredictKind_PREDICT_KIND_VALUE PredictKind = 0 // the library's prediction
+	PredictKind_PREDICT_KIND_LABEL PredictKind = 1 // a classifier's class
+)
+
+// Enum value maps for PredictKind.
+var (
+	PredictKind_name = map[int32]string{
+		0: "PREDICT_KIND_VALUE",
+		1: "PREDICT_KIND_LABEL",
+	}
+	PredictKind_value = map[string]int32{
+		"PREDICT_KIND_VALUE": 0,
+		"PREDICT_KIND_LABEL": 1,
+	}
+)
+
+func (x PredictKind) Enum() *PredictKind {
+	p := new(PredictKind)
+	*p = x
+	return p
+}
+
+func (x PredictKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PredictKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_flint_v1_plan_proto_enumTypes[7].Descriptor()
+}
+
+func (PredictKind) Type() protoreflect.EnumType {
+	return &file_flint_v1_plan_proto_enumTypes[7]
+}
+
+func (x PredictKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PredictKind.Descriptor instead.
+func (PredictKind) EnumDescriptor() ([]byte, []int) {
+	return file_flint_v1_plan_proto_rawDescGZIP(), []int{7}
+}
+
 type DataType struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            TypeId                 `protobuf:"varint,1,opt,name=id,proto3,enum=flint.v1.TypeId" json:"id,omitempty"`
@@ -3221,6 +3268,192 @@ func (x *WindowNode) GetOut() *Schema {
 	return nil
 }
 
+// ModelRef is a plan.ModelRef: a stored model as executors load it (its
+// file and the file's SHA-256, which they check and cache the model by).
+type ModelRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`         // lightgbm or xgboost
+	Location      string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"` // the model file, absolute
+	Sha256        string                 `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`     // hex
+	Bytes         int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Objective     string                 `protobuf:"bytes,6,opt,name=objective,proto3" json:"objective,omitempty"`
+	NumClasses    int32                  `protobuf:"varint,7,opt,name=num_classes,json=numClasses,proto3" json:"num_classes,omitempty"`
+	NumOutputs    int32                  `protobuf:"varint,8,opt,name=num_outputs,json=numOutputs,proto3" json:"num_outputs,omitempty"`
+	Features      []string               `protobuf:"bytes,9,rep,name=features,proto3" json:"features,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModelRef) Reset() {
+	*x = ModelRef{}
+	mi := &file_flint_v1_plan_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelRef) ProtoMessage() {}
+
+func (x *ModelRef) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_plan_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelRef.ProtoReflect.Descriptor instead.
+func (*ModelRef) Descriptor() ([]byte, []int) {
+	return file_flint_v1_plan_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ModelRef) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ModelRef) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ModelRef) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ModelRef) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *ModelRef) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *ModelRef) GetObjective() string {
+	if x != nil {
+		return x.Objective
+	}
+	return ""
+}
+
+func (x *ModelRef) GetNumClasses() int32 {
+	if x != nil {
+		return x.NumClasses
+	}
+	return 0
+}
+
+func (x *ModelRef) GetNumOutputs() int32 {
+	if x != nil {
+		return x.NumOutputs
+	}
+	return 0
+}
+
+func (x *ModelRef) GetFeatures() []string {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+type PredictNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Input         *LogicalNode           `protobuf:"bytes,1,opt,name=input,proto3" json:"input,omitempty"`
+	Model         *ModelRef              `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	Features      []*Expr                `protobuf:"bytes,3,rep,name=features,proto3" json:"features,omitempty"`
+	Kinds         []PredictKind          `protobuf:"varint,4,rep,packed,name=kinds,proto3,enum=flint.v1.PredictKind" json:"kinds,omitempty"`
+	Out           *Schema                `protobuf:"bytes,5,opt,name=out,proto3" json:"out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PredictNode) Reset() {
+	*x = PredictNode{}
+	mi := &file_flint_v1_plan_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PredictNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PredictNode) ProtoMessage() {}
+
+func (x *PredictNode) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_plan_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PredictNode.ProtoReflect.Descriptor instead.
+func (*PredictNode) Descriptor() ([]byte, []int) {
+	return file_flint_v1_plan_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PredictNode) GetInput() *LogicalNode {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *PredictNode) GetModel() *ModelRef {
+	if x != nil {
+		return x.Model
+	}
+	return nil
+}
+
+func (x *PredictNode) GetFeatures() []*Expr {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *PredictNode) GetKinds() []PredictKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *PredictNode) GetOut() *Schema {
+	if x != nil {
+		return x.Out
+	}
+	return nil
+}
+
 // LogicalNode is a plan.Node: exactly one kind is set.
 type LogicalNode struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3236,6 +3469,7 @@ type LogicalNode struct {
 	//	*LogicalNode_Limit
 	//	*LogicalNode_Union
 	//	*LogicalNode_Window
+	//	*LogicalNode_Predict
 	Kind          isLogicalNode_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3243,7 +3477,7 @@ type LogicalNode struct {
 
 func (x *LogicalNode) Reset() {
 	*x = LogicalNode{}
-	mi := &file_flint_v1_plan_proto_msgTypes[38]
+	mi := &file_flint_v1_plan_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3489,7 @@ func (x *LogicalNode) String() string {
 func (*LogicalNode) ProtoMessage() {}
 
 func (x *LogicalNode) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_plan_proto_msgTypes[38]
+	mi := &file_flint_v1_plan_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3502,7 @@ func (x *LogicalNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogicalNode.ProtoReflect.Descriptor instead.
 func (*LogicalNode) Descriptor() ([]byte, []int) {
-	return file_flint_v1_plan_proto_rawDescGZIP(), []int{38}
+	return file_flint_v1_plan_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *LogicalNode) GetKind() isLogicalNode_Kind {
@@ -3368,6 +3602,15 @@ func (x *LogicalNode) GetWindow() *WindowNode {
 	return nil
 }
 
+func (x *LogicalNode) GetPredict() *PredictNode {
+	if x != nil {
+		if x, ok := x.Kind.(*LogicalNode_Predict); ok {
+			return x.Predict
+		}
+	}
+	return nil
+}
+
 type isLogicalNode_Kind interface {
 	isLogicalNode_Kind()
 }
@@ -3412,6 +3655,10 @@ type LogicalNode_Window struct {
 	Window *WindowNode `protobuf:"bytes,10,opt,name=window,proto3,oneof"`
 }
 
+type LogicalNode_Predict struct {
+	Predict *PredictNode `protobuf:"bytes,11,opt,name=predict,proto3,oneof"`
+}
+
 func (*LogicalNode_Scan) isLogicalNode_Kind() {}
 
 func (*LogicalNode_Values) isLogicalNode_Kind() {}
@@ -3432,6 +3679,8 @@ func (*LogicalNode_Union) isLogicalNode_Kind() {}
 
 func (*LogicalNode_Window) isLogicalNode_Kind() {}
 
+func (*LogicalNode_Predict) isLogicalNode_Kind() {}
+
 // LogicalPlan is what a client sends to a driver.
 type LogicalPlan struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3444,7 +3693,7 @@ type LogicalPlan struct {
 
 func (x *LogicalPlan) Reset() {
 	*x = LogicalPlan{}
-	mi := &file_flint_v1_plan_proto_msgTypes[39]
+	mi := &file_flint_v1_plan_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3456,7 +3705,7 @@ func (x *LogicalPlan) String() string {
 func (*LogicalPlan) ProtoMessage() {}
 
 func (x *LogicalPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_plan_proto_msgTypes[39]
+	mi := &file_flint_v1_plan_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3469,7 +3718,7 @@ func (x *LogicalPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogicalPlan.ProtoReflect.Descriptor instead.
 func (*LogicalPlan) Descriptor() ([]byte, []int) {
-	return file_flint_v1_plan_proto_rawDescGZIP(), []int{39}
+	return file_flint_v1_plan_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *LogicalPlan) GetVersion() uint32 {
@@ -3695,7 +3944,25 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"WindowNode\x12+\n" +
 	"\x05input\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x05input\x12*\n" +
 	"\x05funcs\x18\x02 \x03(\v2\x14.flint.v1.WindowCallR\x05funcs\x12\"\n" +
-	"\x03out\x18\x03 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xe9\x03\n" +
+	"\x03out\x18\x03 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xf8\x01\n" +
+	"\bModelRef\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x16\n" +
+	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x12\x14\n" +
+	"\x05bytes\x18\x05 \x01(\x03R\x05bytes\x12\x1c\n" +
+	"\tobjective\x18\x06 \x01(\tR\tobjective\x12\x1f\n" +
+	"\vnum_classes\x18\a \x01(\x05R\n" +
+	"numClasses\x12\x1f\n" +
+	"\vnum_outputs\x18\b \x01(\x05R\n" +
+	"numOutputs\x12\x1a\n" +
+	"\bfeatures\x18\t \x03(\tR\bfeatures\"\xe1\x01\n" +
+	"\vPredictNode\x12+\n" +
+	"\x05input\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x05input\x12(\n" +
+	"\x05model\x18\x02 \x01(\v2\x12.flint.v1.ModelRefR\x05model\x12*\n" +
+	"\bfeatures\x18\x03 \x03(\v2\x0e.flint.v1.ExprR\bfeatures\x12+\n" +
+	"\x05kinds\x18\x04 \x03(\x0e2\x15.flint.v1.PredictKindR\x05kinds\x12\"\n" +
+	"\x03out\x18\x05 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\x9c\x04\n" +
 	"\vLogicalNode\x12(\n" +
 	"\x04scan\x18\x01 \x01(\v2\x12.flint.v1.ScanNodeH\x00R\x04scan\x12.\n" +
 	"\x06values\x18\x02 \x01(\v2\x14.flint.v1.ValuesNodeH\x00R\x06values\x12.\n" +
@@ -3707,7 +3974,8 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x05limit\x18\b \x01(\v2\x13.flint.v1.LimitNodeH\x00R\x05limit\x12+\n" +
 	"\x05union\x18\t \x01(\v2\x13.flint.v1.UnionNodeH\x00R\x05union\x12.\n" +
 	"\x06window\x18\n" +
-	" \x01(\v2\x14.flint.v1.WindowNodeH\x00R\x06windowB\x06\n" +
+	" \x01(\v2\x14.flint.v1.WindowNodeH\x00R\x06window\x121\n" +
+	"\apredict\x18\v \x01(\v2\x15.flint.v1.PredictNodeH\x00R\apredictB\x06\n" +
 	"\x04kind\"R\n" +
 	"\vLogicalPlan\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12)\n" +
@@ -3787,7 +4055,10 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"\x0eJOIN_TYPE_SEMI\x10\x04\x12\x12\n" +
 	"\x0eJOIN_TYPE_ANTI\x10\x05\x12\x13\n" +
 	"\x0fJOIN_TYPE_CROSS\x10\x06\x12\x12\n" +
-	"\x0eJOIN_TYPE_MARK\x10\aB-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
+	"\x0eJOIN_TYPE_MARK\x10\a*=\n" +
+	"\vPredictKind\x12\x16\n" +
+	"\x12PREDICT_KIND_VALUE\x10\x00\x12\x16\n" +
+	"\x12PREDICT_KIND_LABEL\x10\x01B-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
 
 var (
 	file_flint_v1_plan_proto_rawDescOnce sync.Once
@@ -3801,8 +4072,8 @@ func file_flint_v1_plan_proto_rawDescGZIP() []byte {
 	return file_flint_v1_plan_proto_rawDescData
 }
 
-var file_flint_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_flint_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_flint_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_flint_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_flint_v1_plan_proto_goTypes = []any{
 	(TypeId)(0),           // 0: flint.v1.TypeId
 	(TimeUnit)(0),         // 1: flint.v1.TimeUnit
@@ -3811,160 +4082,169 @@ var file_flint_v1_plan_proto_goTypes = []any{
 	(SubqueryKind)(0),     // 4: flint.v1.SubqueryKind
 	(FrameBoundKind)(0),   // 5: flint.v1.FrameBoundKind
 	(JoinType)(0),         // 6: flint.v1.JoinType
-	(*DataType)(nil),      // 7: flint.v1.DataType
-	(*Field)(nil),         // 8: flint.v1.Field
-	(*ArrowSchema)(nil),   // 9: flint.v1.ArrowSchema
-	(*Column)(nil),        // 10: flint.v1.Column
-	(*Schema)(nil),        // 11: flint.v1.Schema
-	(*TableSource)(nil),   // 12: flint.v1.TableSource
-	(*Null)(nil),          // 13: flint.v1.Null
-	(*Decimal128)(nil),    // 14: flint.v1.Decimal128
-	(*MonthDayNano)(nil),  // 15: flint.v1.MonthDayNano
-	(*Value)(nil),         // 16: flint.v1.Value
-	(*ColRef)(nil),        // 17: flint.v1.ColRef
-	(*Literal)(nil),       // 18: flint.v1.Literal
-	(*BinaryExpr)(nil),    // 19: flint.v1.BinaryExpr
-	(*UnaryExpr)(nil),     // 20: flint.v1.UnaryExpr
-	(*CastExpr)(nil),      // 21: flint.v1.CastExpr
-	(*When)(nil),          // 22: flint.v1.When
-	(*CaseExpr)(nil),      // 23: flint.v1.CaseExpr
-	(*InListExpr)(nil),    // 24: flint.v1.InListExpr
-	(*LikeExpr)(nil),      // 25: flint.v1.LikeExpr
-	(*FuncExpr)(nil),      // 26: flint.v1.FuncExpr
-	(*AggCall)(nil),       // 27: flint.v1.AggCall
-	(*SubqueryExpr)(nil),  // 28: flint.v1.SubqueryExpr
-	(*Expr)(nil),          // 29: flint.v1.Expr
-	(*SortKey)(nil),       // 30: flint.v1.SortKey
-	(*FrameBound)(nil),    // 31: flint.v1.FrameBound
-	(*WindowFrame)(nil),   // 32: flint.v1.WindowFrame
-	(*WindowCall)(nil),    // 33: flint.v1.WindowCall
-	(*ScanNode)(nil),      // 34: flint.v1.ScanNode
-	(*Row)(nil),           // 35: flint.v1.Row
-	(*ValuesNode)(nil),    // 36: flint.v1.ValuesNode
-	(*FilterNode)(nil),    // 37: flint.v1.FilterNode
-	(*ProjectNode)(nil),   // 38: flint.v1.ProjectNode
-	(*AggregateNode)(nil), // 39: flint.v1.AggregateNode
-	(*JoinNode)(nil),      // 40: flint.v1.JoinNode
-	(*SortNode)(nil),      // 41: flint.v1.SortNode
-	(*LimitNode)(nil),     // 42: flint.v1.LimitNode
-	(*UnionNode)(nil),     // 43: flint.v1.UnionNode
-	(*WindowNode)(nil),    // 44: flint.v1.WindowNode
-	(*LogicalNode)(nil),   // 45: flint.v1.LogicalNode
-	(*LogicalPlan)(nil),   // 46: flint.v1.LogicalPlan
-	nil,                   // 47: flint.v1.Field.MetadataEntry
-	nil,                   // 48: flint.v1.ArrowSchema.MetadataEntry
-	nil,                   // 49: flint.v1.TableSource.OptionsEntry
+	(PredictKind)(0),      // 7: flint.v1.PredictKind
+	(*DataType)(nil),      // 8: flint.v1.DataType
+	(*Field)(nil),         // 9: flint.v1.Field
+	(*ArrowSchema)(nil),   // 10: flint.v1.ArrowSchema
+	(*Column)(nil),        // 11: flint.v1.Column
+	(*Schema)(nil),        // 12: flint.v1.Schema
+	(*TableSource)(nil),   // 13: flint.v1.TableSource
+	(*Null)(nil),          // 14: flint.v1.Null
+	(*Decimal128)(nil),    // 15: flint.v1.Decimal128
+	(*MonthDayNano)(nil),  // 16: flint.v1.MonthDayNano
+	(*Value)(nil),         // 17: flint.v1.Value
+	(*ColRef)(nil),        // 18: flint.v1.ColRef
+	(*Literal)(nil),       // 19: flint.v1.Literal
+	(*BinaryExpr)(nil),    // 20: flint.v1.BinaryExpr
+	(*UnaryExpr)(nil),     // 21: flint.v1.UnaryExpr
+	(*CastExpr)(nil),      // 22: flint.v1.CastExpr
+	(*When)(nil),          // 23: flint.v1.When
+	(*CaseExpr)(nil),      // 24: flint.v1.CaseExpr
+	(*InListExpr)(nil),    // 25: flint.v1.InListExpr
+	(*LikeExpr)(nil),      // 26: flint.v1.LikeExpr
+	(*FuncExpr)(nil),      // 27: flint.v1.FuncExpr
+	(*AggCall)(nil),       // 28: flint.v1.AggCall
+	(*SubqueryExpr)(nil),  // 29: flint.v1.SubqueryExpr
+	(*Expr)(nil),          // 30: flint.v1.Expr
+	(*SortKey)(nil),       // 31: flint.v1.SortKey
+	(*FrameBound)(nil),    // 32: flint.v1.FrameBound
+	(*WindowFrame)(nil),   // 33: flint.v1.WindowFrame
+	(*WindowCall)(nil),    // 34: flint.v1.WindowCall
+	(*ScanNode)(nil),      // 35: flint.v1.ScanNode
+	(*Row)(nil),           // 36: flint.v1.Row
+	(*ValuesNode)(nil),    // 37: flint.v1.ValuesNode
+	(*FilterNode)(nil),    // 38: flint.v1.FilterNode
+	(*ProjectNode)(nil),   // 39: flint.v1.ProjectNode
+	(*AggregateNode)(nil), // 40: flint.v1.AggregateNode
+	(*JoinNode)(nil),      // 41: flint.v1.JoinNode
+	(*SortNode)(nil),      // 42: flint.v1.SortNode
+	(*LimitNode)(nil),     // 43: flint.v1.LimitNode
+	(*UnionNode)(nil),     // 44: flint.v1.UnionNode
+	(*WindowNode)(nil),    // 45: flint.v1.WindowNode
+	(*ModelRef)(nil),      // 46: flint.v1.ModelRef
+	(*PredictNode)(nil),   // 47: flint.v1.PredictNode
+	(*LogicalNode)(nil),   // 48: flint.v1.LogicalNode
+	(*LogicalPlan)(nil),   // 49: flint.v1.LogicalPlan
+	nil,                   // 50: flint.v1.Field.MetadataEntry
+	nil,                   // 51: flint.v1.ArrowSchema.MetadataEntry
+	nil,                   // 52: flint.v1.TableSource.OptionsEntry
 }
 var file_flint_v1_plan_proto_depIdxs = []int32{
 	0,   // 0: flint.v1.DataType.id:type_name -> flint.v1.TypeId
 	1,   // 1: flint.v1.DataType.unit:type_name -> flint.v1.TimeUnit
-	8,   // 2: flint.v1.DataType.children:type_name -> flint.v1.Field
-	7,   // 3: flint.v1.Field.type:type_name -> flint.v1.DataType
-	47,  // 4: flint.v1.Field.metadata:type_name -> flint.v1.Field.MetadataEntry
-	8,   // 5: flint.v1.ArrowSchema.fields:type_name -> flint.v1.Field
-	48,  // 6: flint.v1.ArrowSchema.metadata:type_name -> flint.v1.ArrowSchema.MetadataEntry
-	7,   // 7: flint.v1.Column.type:type_name -> flint.v1.DataType
-	10,  // 8: flint.v1.Schema.columns:type_name -> flint.v1.Column
-	49,  // 9: flint.v1.TableSource.options:type_name -> flint.v1.TableSource.OptionsEntry
-	9,   // 10: flint.v1.TableSource.schema:type_name -> flint.v1.ArrowSchema
-	13,  // 11: flint.v1.Value.null:type_name -> flint.v1.Null
-	14,  // 12: flint.v1.Value.decimal128:type_name -> flint.v1.Decimal128
-	15,  // 13: flint.v1.Value.interval:type_name -> flint.v1.MonthDayNano
-	7,   // 14: flint.v1.ColRef.type:type_name -> flint.v1.DataType
-	16,  // 15: flint.v1.Literal.value:type_name -> flint.v1.Value
-	7,   // 16: flint.v1.Literal.type:type_name -> flint.v1.DataType
+	9,   // 2: flint.v1.DataType.children:type_name -> flint.v1.Field
+	8,   // 3: flint.v1.Field.type:type_name -> flint.v1.DataType
+	50,  // 4: flint.v1.Field.metadata:type_name -> flint.v1.Field.MetadataEntry
+	9,   // 5: flint.v1.ArrowSchema.fields:type_name -> flint.v1.Field
+	51,  // 6: flint.v1.ArrowSchema.metadata:type_name -> flint.v1.ArrowSchema.MetadataEntry
+	8,   // 7: flint.v1.Column.type:type_name -> flint.v1.DataType
+	11,  // 8: flint.v1.Schema.columns:type_name -> flint.v1.Column
+	52,  // 9: flint.v1.TableSource.options:type_name -> flint.v1.TableSource.OptionsEntry
+	10,  // 10: flint.v1.TableSource.schema:type_name -> flint.v1.ArrowSchema
+	14,  // 11: flint.v1.Value.null:type_name -> flint.v1.Null
+	15,  // 12: flint.v1.Value.decimal128:type_name -> flint.v1.Decimal128
+	16,  // 13: flint.v1.Value.interval:type_name -> flint.v1.MonthDayNano
+	8,   // 14: flint.v1.ColRef.type:type_name -> flint.v1.DataType
+	17,  // 15: flint.v1.Literal.value:type_name -> flint.v1.Value
+	8,   // 16: flint.v1.Literal.type:type_name -> flint.v1.DataType
 	2,   // 17: flint.v1.BinaryExpr.op:type_name -> flint.v1.BinaryOp
-	29,  // 18: flint.v1.BinaryExpr.left:type_name -> flint.v1.Expr
-	29,  // 19: flint.v1.BinaryExpr.right:type_name -> flint.v1.Expr
-	7,   // 20: flint.v1.BinaryExpr.type:type_name -> flint.v1.DataType
+	30,  // 18: flint.v1.BinaryExpr.left:type_name -> flint.v1.Expr
+	30,  // 19: flint.v1.BinaryExpr.right:type_name -> flint.v1.Expr
+	8,   // 20: flint.v1.BinaryExpr.type:type_name -> flint.v1.DataType
 	3,   // 21: flint.v1.UnaryExpr.op:type_name -> flint.v1.UnaryOp
-	29,  // 22: flint.v1.UnaryExpr.expr:type_name -> flint.v1.Expr
-	29,  // 23: flint.v1.CastExpr.expr:type_name -> flint.v1.Expr
-	7,   // 24: flint.v1.CastExpr.to:type_name -> flint.v1.DataType
-	29,  // 25: flint.v1.When.cond:type_name -> flint.v1.Expr
-	29,  // 26: flint.v1.When.value:type_name -> flint.v1.Expr
-	22,  // 27: flint.v1.CaseExpr.whens:type_name -> flint.v1.When
-	29,  // 28: flint.v1.CaseExpr.else:type_name -> flint.v1.Expr
-	7,   // 29: flint.v1.CaseExpr.type:type_name -> flint.v1.DataType
-	29,  // 30: flint.v1.InListExpr.expr:type_name -> flint.v1.Expr
-	18,  // 31: flint.v1.InListExpr.list:type_name -> flint.v1.Literal
-	29,  // 32: flint.v1.LikeExpr.expr:type_name -> flint.v1.Expr
-	29,  // 33: flint.v1.FuncExpr.args:type_name -> flint.v1.Expr
-	7,   // 34: flint.v1.FuncExpr.type:type_name -> flint.v1.DataType
-	29,  // 35: flint.v1.AggCall.args:type_name -> flint.v1.Expr
-	29,  // 36: flint.v1.AggCall.filter:type_name -> flint.v1.Expr
-	7,   // 37: flint.v1.AggCall.type:type_name -> flint.v1.DataType
+	30,  // 22: flint.v1.UnaryExpr.expr:type_name -> flint.v1.Expr
+	30,  // 23: flint.v1.CastExpr.expr:type_name -> flint.v1.Expr
+	8,   // 24: flint.v1.CastExpr.to:type_name -> flint.v1.DataType
+	30,  // 25: flint.v1.When.cond:type_name -> flint.v1.Expr
+	30,  // 26: flint.v1.When.value:type_name -> flint.v1.Expr
+	23,  // 27: flint.v1.CaseExpr.whens:type_name -> flint.v1.When
+	30,  // 28: flint.v1.CaseExpr.else:type_name -> flint.v1.Expr
+	8,   // 29: flint.v1.CaseExpr.type:type_name -> flint.v1.DataType
+	30,  // 30: flint.v1.InListExpr.expr:type_name -> flint.v1.Expr
+	19,  // 31: flint.v1.InListExpr.list:type_name -> flint.v1.Literal
+	30,  // 32: flint.v1.LikeExpr.expr:type_name -> flint.v1.Expr
+	30,  // 33: flint.v1.FuncExpr.args:type_name -> flint.v1.Expr
+	8,   // 34: flint.v1.FuncExpr.type:type_name -> flint.v1.DataType
+	30,  // 35: flint.v1.AggCall.args:type_name -> flint.v1.Expr
+	30,  // 36: flint.v1.AggCall.filter:type_name -> flint.v1.Expr
+	8,   // 37: flint.v1.AggCall.type:type_name -> flint.v1.DataType
 	4,   // 38: flint.v1.SubqueryExpr.kind:type_name -> flint.v1.SubqueryKind
-	45,  // 39: flint.v1.SubqueryExpr.plan:type_name -> flint.v1.LogicalNode
-	29,  // 40: flint.v1.SubqueryExpr.expr:type_name -> flint.v1.Expr
-	7,   // 41: flint.v1.SubqueryExpr.type:type_name -> flint.v1.DataType
+	48,  // 39: flint.v1.SubqueryExpr.plan:type_name -> flint.v1.LogicalNode
+	30,  // 40: flint.v1.SubqueryExpr.expr:type_name -> flint.v1.Expr
+	8,   // 41: flint.v1.SubqueryExpr.type:type_name -> flint.v1.DataType
 	2,   // 42: flint.v1.SubqueryExpr.op:type_name -> flint.v1.BinaryOp
-	17,  // 43: flint.v1.Expr.col_ref:type_name -> flint.v1.ColRef
-	18,  // 44: flint.v1.Expr.literal:type_name -> flint.v1.Literal
-	19,  // 45: flint.v1.Expr.binary:type_name -> flint.v1.BinaryExpr
-	20,  // 46: flint.v1.Expr.unary:type_name -> flint.v1.UnaryExpr
-	21,  // 47: flint.v1.Expr.cast:type_name -> flint.v1.CastExpr
-	23,  // 48: flint.v1.Expr.case:type_name -> flint.v1.CaseExpr
-	24,  // 49: flint.v1.Expr.in_list:type_name -> flint.v1.InListExpr
-	25,  // 50: flint.v1.Expr.like:type_name -> flint.v1.LikeExpr
-	26,  // 51: flint.v1.Expr.func:type_name -> flint.v1.FuncExpr
-	27,  // 52: flint.v1.Expr.agg_call:type_name -> flint.v1.AggCall
-	28,  // 53: flint.v1.Expr.subquery:type_name -> flint.v1.SubqueryExpr
-	29,  // 54: flint.v1.SortKey.expr:type_name -> flint.v1.Expr
+	18,  // 43: flint.v1.Expr.col_ref:type_name -> flint.v1.ColRef
+	19,  // 44: flint.v1.Expr.literal:type_name -> flint.v1.Literal
+	20,  // 45: flint.v1.Expr.binary:type_name -> flint.v1.BinaryExpr
+	21,  // 46: flint.v1.Expr.unary:type_name -> flint.v1.UnaryExpr
+	22,  // 47: flint.v1.Expr.cast:type_name -> flint.v1.CastExpr
+	24,  // 48: flint.v1.Expr.case:type_name -> flint.v1.CaseExpr
+	25,  // 49: flint.v1.Expr.in_list:type_name -> flint.v1.InListExpr
+	26,  // 50: flint.v1.Expr.like:type_name -> flint.v1.LikeExpr
+	27,  // 51: flint.v1.Expr.func:type_name -> flint.v1.FuncExpr
+	28,  // 52: flint.v1.Expr.agg_call:type_name -> flint.v1.AggCall
+	29,  // 53: flint.v1.Expr.subquery:type_name -> flint.v1.SubqueryExpr
+	30,  // 54: flint.v1.SortKey.expr:type_name -> flint.v1.Expr
 	5,   // 55: flint.v1.FrameBound.kind:type_name -> flint.v1.FrameBoundKind
-	31,  // 56: flint.v1.WindowFrame.start:type_name -> flint.v1.FrameBound
-	31,  // 57: flint.v1.WindowFrame.end:type_name -> flint.v1.FrameBound
-	29,  // 58: flint.v1.WindowCall.args:type_name -> flint.v1.Expr
-	29,  // 59: flint.v1.WindowCall.partition_by:type_name -> flint.v1.Expr
-	30,  // 60: flint.v1.WindowCall.order_by:type_name -> flint.v1.SortKey
-	32,  // 61: flint.v1.WindowCall.frame:type_name -> flint.v1.WindowFrame
-	7,   // 62: flint.v1.WindowCall.type:type_name -> flint.v1.DataType
-	29,  // 63: flint.v1.WindowCall.filter:type_name -> flint.v1.Expr
-	12,  // 64: flint.v1.ScanNode.source:type_name -> flint.v1.TableSource
-	11,  // 65: flint.v1.ScanNode.out:type_name -> flint.v1.Schema
-	29,  // 66: flint.v1.ScanNode.filters:type_name -> flint.v1.Expr
-	29,  // 67: flint.v1.Row.values:type_name -> flint.v1.Expr
-	35,  // 68: flint.v1.ValuesNode.rows:type_name -> flint.v1.Row
-	11,  // 69: flint.v1.ValuesNode.out:type_name -> flint.v1.Schema
-	45,  // 70: flint.v1.FilterNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 71: flint.v1.FilterNode.cond:type_name -> flint.v1.Expr
-	45,  // 72: flint.v1.ProjectNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 73: flint.v1.ProjectNode.projections:type_name -> flint.v1.Expr
-	11,  // 74: flint.v1.ProjectNode.out:type_name -> flint.v1.Schema
-	45,  // 75: flint.v1.AggregateNode.input:type_name -> flint.v1.LogicalNode
-	29,  // 76: flint.v1.AggregateNode.group_by:type_name -> flint.v1.Expr
-	27,  // 77: flint.v1.AggregateNode.aggs:type_name -> flint.v1.AggCall
-	11,  // 78: flint.v1.AggregateNode.out:type_name -> flint.v1.Schema
-	45,  // 79: flint.v1.JoinNode.left:type_name -> flint.v1.LogicalNode
-	45,  // 80: flint.v1.JoinNode.right:type_name -> flint.v1.LogicalNode
+	32,  // 56: flint.v1.WindowFrame.start:type_name -> flint.v1.FrameBound
+	32,  // 57: flint.v1.WindowFrame.end:type_name -> flint.v1.FrameBound
+	30,  // 58: flint.v1.WindowCall.args:type_name -> flint.v1.Expr
+	30,  // 59: flint.v1.WindowCall.partition_by:type_name -> flint.v1.Expr
+	31,  // 60: flint.v1.WindowCall.order_by:type_name -> flint.v1.SortKey
+	33,  // 61: flint.v1.WindowCall.frame:type_name -> flint.v1.WindowFrame
+	8,   // 62: flint.v1.WindowCall.type:type_name -> flint.v1.DataType
+	30,  // 63: flint.v1.WindowCall.filter:type_name -> flint.v1.Expr
+	13,  // 64: flint.v1.ScanNode.source:type_name -> flint.v1.TableSource
+	12,  // 65: flint.v1.ScanNode.out:type_name -> flint.v1.Schema
+	30,  // 66: flint.v1.ScanNode.filters:type_name -> flint.v1.Expr
+	30,  // 67: flint.v1.Row.values:type_name -> flint.v1.Expr
+	36,  // 68: flint.v1.ValuesNode.rows:type_name -> flint.v1.Row
+	12,  // 69: flint.v1.ValuesNode.out:type_name -> flint.v1.Schema
+	48,  // 70: flint.v1.FilterNode.input:type_name -> flint.v1.LogicalNode
+	30,  // 71: flint.v1.FilterNode.cond:type_name -> flint.v1.Expr
+	48,  // 72: flint.v1.ProjectNode.input:type_name -> flint.v1.LogicalNode
+	30,  // 73: flint.v1.ProjectNode.projections:type_name -> flint.v1.Expr
+	12,  // 74: flint.v1.ProjectNode.out:type_name -> flint.v1.Schema
+	48,  // 75: flint.v1.AggregateNode.input:type_name -> flint.v1.LogicalNode
+	30,  // 76: flint.v1.AggregateNode.group_by:type_name -> flint.v1.Expr
+	28,  // 77: flint.v1.AggregateNode.aggs:type_name -> flint.v1.AggCall
+	12,  // 78: flint.v1.AggregateNode.out:type_name -> flint.v1.Schema
+	48,  // 79: flint.v1.JoinNode.left:type_name -> flint.v1.LogicalNode
+	48,  // 80: flint.v1.JoinNode.right:type_name -> flint.v1.LogicalNode
 	6,   // 81: flint.v1.JoinNode.type:type_name -> flint.v1.JoinType
-	29,  // 82: flint.v1.JoinNode.cond:type_name -> flint.v1.Expr
-	29,  // 83: flint.v1.JoinNode.mark_cond:type_name -> flint.v1.Expr
-	10,  // 84: flint.v1.JoinNode.mark:type_name -> flint.v1.Column
-	45,  // 85: flint.v1.SortNode.input:type_name -> flint.v1.LogicalNode
-	30,  // 86: flint.v1.SortNode.keys:type_name -> flint.v1.SortKey
-	45,  // 87: flint.v1.LimitNode.input:type_name -> flint.v1.LogicalNode
-	45,  // 88: flint.v1.UnionNode.inputs:type_name -> flint.v1.LogicalNode
-	11,  // 89: flint.v1.UnionNode.out:type_name -> flint.v1.Schema
-	45,  // 90: flint.v1.WindowNode.input:type_name -> flint.v1.LogicalNode
-	33,  // 91: flint.v1.WindowNode.funcs:type_name -> flint.v1.WindowCall
-	11,  // 92: flint.v1.WindowNode.out:type_name -> flint.v1.Schema
-	34,  // 93: flint.v1.LogicalNode.scan:type_name -> flint.v1.ScanNode
-	36,  // 94: flint.v1.LogicalNode.values:type_name -> flint.v1.ValuesNode
-	37,  // 95: flint.v1.LogicalNode.filter:type_name -> flint.v1.FilterNode
-	38,  // 96: flint.v1.LogicalNode.project:type_name -> flint.v1.ProjectNode
-	39,  // 97: flint.v1.LogicalNode.aggregate:type_name -> flint.v1.AggregateNode
-	40,  // 98: flint.v1.LogicalNode.join:type_name -> flint.v1.JoinNode
-	41,  // 99: flint.v1.LogicalNode.sort:type_name -> flint.v1.SortNode
-	42,  // 100: flint.v1.LogicalNode.limit:type_name -> flint.v1.LimitNode
-	43,  // 101: flint.v1.LogicalNode.union:type_name -> flint.v1.UnionNode
-	44,  // 102: flint.v1.LogicalNode.window:type_name -> flint.v1.WindowNode
-	45,  // 103: flint.v1.LogicalPlan.root:type_name -> flint.v1.LogicalNode
-	104, // [104:104] is the sub-list for method output_type
-	104, // [104:104] is the sub-list for method input_type
-	104, // [104:104] is the sub-list for extension type_name
-	104, // [104:104] is the sub-list for extension extendee
-	0,   // [0:104] is the sub-list for field type_name
+	30,  // 82: flint.v1.JoinNode.cond:type_name -> flint.v1.Expr
+	30,  // 83: flint.v1.JoinNode.mark_cond:type_name -> flint.v1.Expr
+	11,  // 84: flint.v1.JoinNode.mark:type_name -> flint.v1.Column
+	48,  // 85: flint.v1.SortNode.input:type_name -> flint.v1.LogicalNode
+	31,  // 86: flint.v1.SortNode.keys:type_name -> flint.v1.SortKey
+	48,  // 87: flint.v1.LimitNode.input:type_name -> flint.v1.LogicalNode
+	48,  // 88: flint.v1.UnionNode.inputs:type_name -> flint.v1.LogicalNode
+	12,  // 89: flint.v1.UnionNode.out:type_name -> flint.v1.Schema
+	48,  // 90: flint.v1.WindowNode.input:type_name -> flint.v1.LogicalNode
+	34,  // 91: flint.v1.WindowNode.funcs:type_name -> flint.v1.WindowCall
+	12,  // 92: flint.v1.WindowNode.out:type_name -> flint.v1.Schema
+	48,  // 93: flint.v1.PredictNode.input:type_name -> flint.v1.LogicalNode
+	46,  // 94: flint.v1.PredictNode.model:type_name -> flint.v1.ModelRef
+	30,  // 95: flint.v1.PredictNode.features:type_name -> flint.v1.Expr
+	7,   // 96: flint.v1.PredictNode.kinds:type_name -> flint.v1.PredictKind
+	12,  // 97: flint.v1.PredictNode.out:type_name -> flint.v1.Schema
+	35,  // 98: flint.v1.LogicalNode.scan:type_name -> flint.v1.ScanNode
+	37,  // 99: flint.v1.LogicalNode.values:type_name -> flint.v1.ValuesNode
+	38,  // 100: flint.v1.LogicalNode.filter:type_name -> flint.v1.FilterNode
+	39,  // 101: flint.v1.LogicalNode.project:type_name -> flint.v1.ProjectNode
+	40,  // 102: flint.v1.LogicalNode.aggregate:type_name -> flint.v1.AggregateNode
+	41,  // 103: flint.v1.LogicalNode.join:type_name -> flint.v1.JoinNode
+	42,  // 104: flint.v1.LogicalNode.sort:type_name -> flint.v1.SortNode
+	43,  // 105: flint.v1.LogicalNode.limit:type_name -> flint.v1.LimitNode
+	44,  // 106: flint.v1.LogicalNode.union:type_name -> flint.v1.UnionNode
+	45,  // 107: flint.v1.LogicalNode.window:type_name -> flint.v1.WindowNode
+	47,  // 108: flint.v1.LogicalNode.predict:type_name -> flint.v1.PredictNode
+	48,  // 109: flint.v1.LogicalPlan.root:type_name -> flint.v1.LogicalNode
+	110, // [110:110] is the sub-list for method output_type
+	110, // [110:110] is the sub-list for method input_type
+	110, // [110:110] is the sub-list for extension type_name
+	110, // [110:110] is the sub-list for extension extendee
+	0,   // [0:110] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_plan_proto_init() }
@@ -3996,7 +4276,7 @@ func file_flint_v1_plan_proto_init() {
 		(*Expr_AggCall)(nil),
 		(*Expr_Subquery)(nil),
 	}
-	file_flint_v1_plan_proto_msgTypes[38].OneofWrappers = []any{
+	file_flint_v1_plan_proto_msgTypes[40].OneofWrappers = []any{
 		(*LogicalNode_Scan)(nil),
 		(*LogicalNode_Values)(nil),
 		(*LogicalNode_Filter)(nil),
@@ -4007,14 +4287,15 @@ func file_flint_v1_plan_proto_init() {
 		(*LogicalNode_Limit)(nil),
 		(*LogicalNode_Union)(nil),
 		(*LogicalNode_Window)(nil),
+		(*LogicalNode_Predict)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_plan_proto_rawDesc), len(file_flint_v1_plan_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   43,
+			NumEnums:      8,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
