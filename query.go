@@ -196,6 +196,24 @@ func (s *Session) statement(ctx context.Context, sql string, st ast.Statement) *
 			}
 		}
 		return s.emptyFrame()
+	case *ast.CreateModel:
+		if err := s.createModel(ctx, st); err != nil {
+			return s.errFrame(err)
+		}
+		return s.emptyFrame()
+	case *ast.DropModel:
+		if err := s.dropModels(ctx, st); err != nil {
+			return s.errFrame(err)
+		}
+		return s.emptyFrame()
+	case *ast.Show:
+		if st.What == "models" {
+			df, err := s.showModels(ctx)
+			if err != nil {
+				return s.errFrame(err)
+			}
+			return df
+		}
 	}
 	return s.errFrame(fmt.Errorf("statement not supported yet: %s", st))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/flint-engine/flint/driver"
 	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/mempool"
+	"github.com/flint-engine/flint/ml/store"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
 )
@@ -33,7 +34,8 @@ type config struct {
 	memoryLimit    int64  // bytes; 0 none, -1 default
 	operatorMemory int64  // the pool's size, when WithOperatorMemory set it (≥ 0)
 	workDir        string
-	partitionsSet  bool // partitions given by WithPartitions, not defaulted
+	partitionsSet  bool   // partitions given by WithPartitions, not defaulted
+	models         string // the model store (WithModels); "" for the default
 }
 
 // WithSlots sets how many tasks run at once in local mode (default: the
@@ -108,6 +110,10 @@ type Session struct {
 	mu     sync.RWMutex
 	tables map[string]*plan.TableSource
 	views  map[string]plan.Node
+
+	storeOnce sync.Once
+	store     *store.Store // the model store, opened on first use
+	storeErr  error
 }
 
 // NewSession starts a session: in local mode, or on a cluster with

@@ -101,7 +101,16 @@ func run(t reporter, path string, cfg Config) {
 		return
 	}
 	defer os.RemoveAll(workDir)
-	s, err := flint.NewSession(ctx, append(append([]flint.Option(nil), cfg.Options...), flint.WithAllocator(mem), flint.WithWorkDir(workDir))...)
+	// Each file gets a model store of its own (CREATE MODEL writes there);
+	// a cluster's executors, on this machine, read it at the same path.
+	models, err := os.MkdirTemp("", "flint-slt-models-")
+	if err != nil {
+		t.Fatalf("%v", err)
+		return
+	}
+	defer os.RemoveAll(models)
+	s, err := flint.NewSession(ctx, append(append([]flint.Option(nil), cfg.Options...), flint.WithAllocator(mem),
+		flint.WithWorkDir(workDir), flint.WithModels(models))...)
 	if err != nil {
 		t.Fatalf("%v", err)
 		return

@@ -126,7 +126,7 @@ func sltPlans(t testing.TB) []boundQuery {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := flint.NewSession(ctx, flint.WithSlots(2))
+		s, err := flint.NewSession(ctx, flint.WithSlots(2), flint.WithModels(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,167 @@
+package flint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/flint-engine/flint/ml/store"
+	"github.com/flint-engine/flint/plan"
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/types"
+)
+
+// WithModels sets the session's model store, where CREATE MODEL puts
+// models and ml.predict finds them: a local folder or an s3:// prefix
+// (see package ml/store). Without it the store is flint/models in the
+// user's data directory ($XDG_DATA_HOME, else ~/.local/share). On a
+// cluster the executors read models from the store themselves, so it
+// must be reachable from them: an object store, or a local path when
+// they run on this machine.
+func WithModels(uri string) Option { return func(c *config) { c.models = uri } }
+
+// modelStore opens the session's store on first use.
+func (s *Session) modelStore() (*store.Store, error) {
+	s.storeOnce.Do(func() {
+		root := s.cfg.models
+		if root == "" {
+			if root, s.storeErr = store.DefaultRoot(); s.storeErr != nil {
+				return
+			}
+		}
+		s.store, s.storeErr = store.Open(root)
+	})
+	return s.store, s.storeErr
+}
+
+// ModelStore is the location of the session's model store.
+func (s *Session) ModelStore() (string, error) {
+	st, err := s.modelStore()
+	if err != nil {
+		return "", err
+	}
+	return st.Root(), nil
+}
+
+// LookupModel implements binder.ModelCatalog: the model name as its
+// store's manifest describes it.
+func (s *Session) LookupModel(name string) (*plan.ModelRef, error) {
+	st, err := s.modelStore()
+	if err != nil {
+		return nil, err
+	}
+	m, err := st.Lookup(context.Background(), name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("unknown model %s in the model store %s", strings.ToLower(name), st.Root())
+		}
+		return nil, err
+	}
+	return &plan.ModelRef{Name: m.Name, Type: m.Type, Location: m.Location, SHA256: m.SHA256, Bytes: m.Bytes,
+		Objective: m.Objective, NumClasses: m.NumClasses, NumOutputs: m.NumOutputs,
+		Features: append([]string(nil), m.Features...)}, nil
+}
+
+// createModel runs CREATE MODEL: it imports the file of model_path into
+// the store (see store.Store.Create).
+func (s *Session) createModel(ctx context.Context, st *ast.CreateModel) error {
+	name := strings.Join(st.Name, ".")
+	opts := store.CreateOptions{Replace: st.OrReplace, IfNotExists: st.IfNotExists}
+	for _, o := range st.Options {
+		single := func() (string, error) {
+			if o.IsList {
+				return "", fmt.Errorf("CREATE MODEL %s: option %s takes one value, not a list", name, o.Key)
+			}
+			return o.Value, nil
+		}
+		list := func() ([]string, error) {
+			if !o.IsList {
+				return nil, fmt.Errorf("CREATE MODEL %s: option %s takes a list, e.g. %s = ['a', 'b']", name, o.Key, o.Key)
+			}
+			return o.List, nil
+		}
+		var err error
+		switch o.Key {
+		case "model_type":
+			var v string
+			v, err = single()
+			opts.Type = strings.ToLower(v)
+		case "model_path":
+			opts.Path, err = single()
+		case "feature_columns":
+			opts.FeatureColumns, err = list()
+		case "input_label_cols":
+			opts.LabelColumns, err = list()
+		default:
+			err = fmt.Errorf("CREATE MODEL %s: unknown option %s (the options of an imported model are model_type, model_path, feature_columns and input_label_cols)", name, o.Key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if opts.Type == "" {
+		return fmt.Errorf("CREATE MODEL %s: model_type is required (%s)", name, strings.Join(store.Types, " or "))
+	}
+	sto, err := s.modelStore()
+	if err != nil {
+		return err
+	}
+	_, _, err = sto.Create(ctx, name, opts)
+	return err
+}
+
+// dropModels runs DROP MODEL.
+func (s *Session) dropModels(ctx context.Context, st *ast.DropModel) error {
+	sto, err := s.modelStore()
+	if err != nil {
+		return err
+	}
+	for _, n := range st.Names {
+		if err := sto.Drop(ctx, strings.Join(n, "."), st.IfExists); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("model %s does not exist in the model store %s", strings.ToLower(strings.Join(n, ".")), sto.Root())
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// showModels is the result of SHOW MODELS: one row per model of the
+// store, by name.
+func (s *Session) showModels(ctx context.Context) (*DataFrame, error) {
+	sto, err := s.modelStore()
+	if err != nil {
+		return nil, err
+	}
+	models, err := sto.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	str, i64 := arrow.BinaryTypes.String, types.Int64
+	cols := []struct {
+		name string
+		typ  arrow.DataType
+	}{{"name", str}, {"model_type", str}, {"objective", str}, {"num_classes", i64}, {"num_outputs", i64}, {"features", str}}
+	var out plan.Schema
+	for _, c := range cols {
+		out = append(out, s.ids.NewColumn(c.name, "", c.typ, false))
+	}
+	var rows [][]plan.Expr
+	for _, m := range models {
+		rows = append(rows, []plan.Expr{
+			&plan.Literal{Value: m.Name, Typ: str},
+			&plan.Literal{Value: m.Type, Typ: str},
+			&plan.Literal{Value: m.Objective, Typ: str},
+			&plan.Literal{Value: int64(m.NumClasses), Typ: i64},
+			&plan.Literal{Value: int64(m.NumOutputs), Typ: i64},
+			&plan.Literal{Value: strings.Join(m.Features, ", "), Typ: str},
+		})
+	}
+	df := s.frame(&plan.Values{Rows: rows, Out: out})
+	df.local = true // the rows are known: nothing to run on a cluster
+	return df, nil
+}
