@@ -7,34 +7,60 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/flint-engine/flint/ml/store"
 	"github.com/flint-engine/flint/plan"
+	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/types"
 )
 
 // WithModels sets the session's model store, where CREATE MODEL puts
 // models and ml.predict finds them: a local folder or an s3:// prefix
-// (see package ml/store). Without it the store is flint/models in the
-// user's data directory ($XDG_DATA_HOME, else ~/.local/share). On a
-// cluster the executors read models from the store themselves, so it
-// must be reachable from them: an object store, or a local path when
-// they run on this machine.
+// (see package ml/store). Without it a session on a cluster uses the
+// driver's store (flint driver --models), if it has one, and otherwise
+// the store is flint/models in the user's data directory
+// ($XDG_DATA_HOME, else ~/.local/share). On a cluster the executors read
+// models from the store themselves, so it must be reachable from them:
+// an object store, or a local path when they run on this machine.
 func WithModels(uri string) Option { return func(c *config) { c.models = uri } }
 
-// modelStore opens the session's store on first use.
+// modelStore opens the session's store on first use. A failure (the
+// driver could not be asked) is not kept: the next use tries again.
 func (s *Session) modelStore() (*store.Store, error) {
-	s.storeOnce.Do(func() {
-		root := s.cfg.models
-		if root == "" {
-			if root, s.storeErr = store.DefaultRoot(); s.storeErr != nil {
-				return
-			}
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
+	if s.store != nil {
+		return s.store, nil
+	}
+	root := s.cfg.models
+	if root == "" && s.remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), submitTimeout)
+		resp, err := s.remote.Client.Info(ctx, &pb.InfoRequest{})
+		cancel()
+		switch {
+		case status.Code(err) == codes.Unimplemented:
+			// A driver from before models: it has no store.
+		case err != nil:
+			return nil, s.remote.rpcError("model store", err)
+		default:
+			root = resp.GetModels()
 		}
-		s.store, s.storeErr = store.Open(root)
-	})
-	return s.store, s.storeErr
+	}
+	if root == "" {
+		var err error
+		if root, err = store.DefaultRoot(); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	return st, nil
 }
 
 // ModelStore is the location of the session's model store.

@@ -111,9 +111,8 @@ type Session struct {
 	tables map[string]*plan.TableSource
 	views  map[string]plan.Node
 
-	storeOnce sync.Once
-	store     *store.Store // the model store, opened on first use
-	storeErr  error
+	storeMu sync.Mutex
+	store   *store.Store // the model store, opened on first use
 }
 
 // NewSession starts a session: in local mode, or on a cluster with

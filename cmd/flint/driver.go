@@ -22,7 +22,13 @@ heartbeat; clients (flint sql --driver HOST:PORT, the Go API with
 flint.WithDriver) submit jobs. The driver plans each job, splits its table
 scans (the table files must be readable at the same paths by the driver and
 every executor), schedules its tasks on the executors' slots, reruns the
-work of executors that are lost, and keeps finished results for 10 minutes.`,
+work of executors that are lost, and keeps finished results for 10 minutes.
+
+--models names the cluster's model store: sessions that name no store of
+their own (flint sql --driver without --models or $FLINT_MODELS) create
+and score models there. Executors read the models a job scores from the
+store themselves (s3:// with their own S3 settings; a local path must be
+the same on every machine).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Listen == "" {
@@ -38,5 +44,6 @@ work of executors that are lost, and keeps finished results for 10 minutes.`,
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve on (port 0: any free port)")
 	cmd.Flags().DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 5*time.Second, "declare an executor lost after this long without a heartbeat")
 	cmd.Flags().DurationVar(&cfg.NoExecutorTimeout, "no-executor-timeout", 0, "fail a job that has had no live executor for this long (default: 2 × heartbeat timeout)")
+	cmd.Flags().StringVar(&cfg.Models, "models", os.Getenv(modelsEnv), "the cluster's model store, used by clients that name none: a folder every executor and client can reach at the same path, or s3://bucket/prefix (default $"+modelsEnv+")")
 	return cmd
 }

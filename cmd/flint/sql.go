@@ -29,6 +29,7 @@ type sessionFlags struct {
 	driver     string
 	memLimit   string
 	workDir    string
+	models     string
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -40,7 +41,12 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.driver, "driver", os.Getenv(driverEnv), "run queries on the cluster of the driver at HOST:PORT (default $"+driverEnv+")")
 	cmd.Flags().StringVar(&f.memLimit, "memory-limit", "", "memory the process may use, e.g. 1GiB or 512MiB; operators spill to --work-dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
 	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "folder for exchange and spill files (default: the system temp dir)")
+	cmd.Flags().StringVar(&f.models, "models", os.Getenv(modelsEnv), "model store for CREATE MODEL and ml.predict: a folder or s3://bucket/prefix (default $"+modelsEnv+", else with --driver the driver's store, else flint/models in $XDG_DATA_HOME or ~/.local/share)")
 }
+
+// modelsEnv names the environment variable that gives --models its
+// default.
+const modelsEnv = "FLINT_MODELS"
 
 func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 	var opts []flint.Option
@@ -69,6 +75,9 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 	opts = append(opts, flint.WithMemoryLimit(limit))
 	if f.workDir != "" {
 		opts = append(opts, flint.WithWorkDir(f.workDir))
+	}
+	if f.models != "" {
+		opts = append(opts, flint.WithModels(f.models))
 	}
 	s, err := flint.NewSession(ctx, opts...)
 	if err != nil {
@@ -181,7 +190,9 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 (--timeout)".`,
 		Example: `  flint sql --tables ./tpch -e "select count(*) from lineitem"
   flint sql --table t=data/*.parquet -f query.sql --format csv --output result.csv
-  flint sql --tables ./tpch -f q21.sql --timeout 2m`,
+  flint sql --tables ./tpch -f q21.sql --timeout 2m
+  flint sql --models s3://lake/models -e "CREATE MODEL churn OPTIONS (model_type = 'xgboost', model_path = 'churn.json')"
+  flint sql --table people=people.csv -e "SELECT id, prediction FROM ml.predict(MODEL churn, TABLE people)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (exprSQL == "") == (file == "") {
@@ -268,7 +279,7 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 			return err
 		}
 		switch st.(type) {
-		case *ast.Query, *ast.Explain, *ast.Copy: // COPY: rows, files, bytes written
+		case *ast.Query, *ast.Explain, *ast.Copy, *ast.Show: // COPY: rows, files, bytes written
 			schema, batches, err := df.CollectWithSchema(ctx)
 			if err != nil {
 				return err

@@ -31,6 +31,11 @@ func (d *Driver) job(id string) (*job, error) {
 	return j, nil
 }
 
+// Info implements flintpb.DriverServer.
+func (d *Driver) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+	return &pb.InfoResponse{Models: d.cfg.Models}, nil
+}
+
 // Status implements flintpb.DriverServer.
 func (d *Driver) Status(_ context.Context, req *pb.StatusRequest) (*pb.JobStatus, error) {
 	j, err := d.job(req.GetJobId())

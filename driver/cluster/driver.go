@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +47,11 @@ type Config struct {
 	// Logger receives executor and job lifecycle logs (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// Models is the cluster's model store (flint driver --models): the
+	// store of client sessions that name none (Info). The driver itself
+	// never reads it: executors read the models a job scores from the
+	// locations its plan names. A relative local path is made absolute.
+	Models string
 }
 
 func (c *Config) setDefaults() {
@@ -137,6 +144,13 @@ func Start(cfg Config) (*Driver, error) {
 	cfg.setDefaults()
 	if cfg.Listen == "" {
 		return nil, errors.New("driver: no listen address")
+	}
+	if m := cfg.Models; m != "" && !strings.Contains(m, "://") {
+		abs, err := filepath.Abs(m)
+		if err != nil {
+			return nil, fmt.Errorf("driver: model store %s: %w", m, err)
+		}
+		cfg.Models = filepath.ToSlash(abs)
 	}
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

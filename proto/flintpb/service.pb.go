@@ -141,6 +141,88 @@ func (TaskState) EnumDescriptor() ([]byte, []int) {
 	return file_flint_v1_service_proto_rawDescGZIP(), []int{1}
 }
 
+type InfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InfoRequest) Reset() {
+	*x = InfoRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InfoRequest) ProtoMessage() {}
+
+func (x *InfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
+func (*InfoRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{0}
+}
+
+type InfoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// models is the cluster's model store (flint driver --models), which
+	// sessions without a store of their own use; empty when it has none.
+	Models        string `protobuf:"bytes,1,opt,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InfoResponse) Reset() {
+	*x = InfoResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InfoResponse) ProtoMessage() {}
+
+func (x *InfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
+func (*InfoResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *InfoResponse) GetModels() string {
+	if x != nil {
+		return x.Models
+	}
+	return ""
+}
+
 type RegisterExecutorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// executor_id is chosen by the executor and unique per process start.
@@ -154,7 +236,7 @@ type RegisterExecutorRequest struct {
 
 func (x *RegisterExecutorRequest) Reset() {
 	*x = RegisterExecutorRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[0]
+	mi := &file_flint_v1_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -166,7 +248,7 @@ func (x *RegisterExecutorRequest) String() string {
 func (*RegisterExecutorRequest) ProtoMessage() {}
 
 func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[0]
+	mi := &file_flint_v1_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -179,7 +261,7 @@ func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorRequest.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{0}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RegisterExecutorRequest) GetExecutorId() string {
@@ -213,7 +295,7 @@ type RegisterExecutorResponse struct {
 
 func (x *RegisterExecutorResponse) Reset() {
 	*x = RegisterExecutorResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[1]
+	mi := &file_flint_v1_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -225,7 +307,7 @@ func (x *RegisterExecutorResponse) String() string {
 func (*RegisterExecutorResponse) ProtoMessage() {}
 
 func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[1]
+	mi := &file_flint_v1_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -238,7 +320,7 @@ func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorResponse.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{1}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RegisterExecutorResponse) GetHeartbeatIntervalMs() int64 {
@@ -259,7 +341,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[2]
+	mi := &file_flint_v1_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +353,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[2]
+	mi := &file_flint_v1_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +366,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{2}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *HeartbeatRequest) GetExecutorId() string {
@@ -313,7 +395,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[3]
+	mi := &file_flint_v1_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -325,7 +407,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[3]
+	mi := &file_flint_v1_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -338,7 +420,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{3}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *HeartbeatResponse) GetReregister() bool {
@@ -360,7 +442,7 @@ type TaskAttemptId struct {
 
 func (x *TaskAttemptId) Reset() {
 	*x = TaskAttemptId{}
-	mi := &file_flint_v1_service_proto_msgTypes[4]
+	mi := &file_flint_v1_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +454,7 @@ func (x *TaskAttemptId) String() string {
 func (*TaskAttemptId) ProtoMessage() {}
 
 func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[4]
+	mi := &file_flint_v1_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +467,7 @@ func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskAttemptId.ProtoReflect.Descriptor instead.
 func (*TaskAttemptId) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{4}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TaskAttemptId) GetJobId() string {
@@ -429,7 +511,7 @@ type JobOptions struct {
 
 func (x *JobOptions) Reset() {
 	*x = JobOptions{}
-	mi := &file_flint_v1_service_proto_msgTypes[5]
+	mi := &file_flint_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +523,7 @@ func (x *JobOptions) String() string {
 func (*JobOptions) ProtoMessage() {}
 
 func (x *JobOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[5]
+	mi := &file_flint_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +536,7 @@ func (x *JobOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobOptions.ProtoReflect.Descriptor instead.
 func (*JobOptions) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{5}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *JobOptions) GetPartitions() int32 {
@@ -510,7 +592,7 @@ type SubmitRequest struct {
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[6]
+	mi := &file_flint_v1_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +604,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[6]
+	mi := &file_flint_v1_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +617,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SubmitRequest) GetPlan() *LogicalPlan {
@@ -605,7 +687,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[7]
+	mi := &file_flint_v1_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +699,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[7]
+	mi := &file_flint_v1_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +712,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{7}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SubmitResponse) GetJobId() string {
@@ -656,7 +738,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[8]
+	mi := &file_flint_v1_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +750,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[8]
+	mi := &file_flint_v1_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +763,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{8}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WatchRequest) GetJobId() string {
@@ -700,7 +782,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[9]
+	mi := &file_flint_v1_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +794,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[9]
+	mi := &file_flint_v1_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +807,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{9}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StatusRequest) GetJobId() string {
@@ -745,7 +827,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +839,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +852,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CancelRequest) GetJobId() string {
@@ -795,7 +877,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +889,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +902,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 type ResultsRequest struct {
@@ -832,7 +914,7 @@ type ResultsRequest struct {
 
 func (x *ResultsRequest) Reset() {
 	*x = ResultsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +926,7 @@ func (x *ResultsRequest) String() string {
 func (*ResultsRequest) ProtoMessage() {}
 
 func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +939,7 @@ func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultsRequest.ProtoReflect.Descriptor instead.
 func (*ResultsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResultsRequest) GetJobId() string {
@@ -876,7 +958,7 @@ type ResultChunk struct {
 
 func (x *ResultChunk) Reset() {
 	*x = ResultChunk{}
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +970,7 @@ func (x *ResultChunk) String() string {
 func (*ResultChunk) ProtoMessage() {}
 
 func (x *ResultChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +983,7 @@ func (x *ResultChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
 func (*ResultChunk) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResultChunk) GetData() []byte {
@@ -930,7 +1012,7 @@ type TaskMetrics struct {
 
 func (x *TaskMetrics) Reset() {
 	*x = TaskMetrics{}
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1024,7 @@ func (x *TaskMetrics) String() string {
 func (*TaskMetrics) ProtoMessage() {}
 
 func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1037,7 @@ func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMetrics.ProtoReflect.Descriptor instead.
 func (*TaskMetrics) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TaskMetrics) GetRowsOut() int64 {
@@ -1041,7 +1123,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1135,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1148,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TaskEvent) GetId() *TaskAttemptId {
@@ -1116,7 +1198,7 @@ type StageProgress struct {
 
 func (x *StageProgress) Reset() {
 	*x = StageProgress{}
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1128,7 +1210,7 @@ func (x *StageProgress) String() string {
 func (*StageProgress) ProtoMessage() {}
 
 func (x *StageProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1141,7 +1223,7 @@ func (x *StageProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageProgress.ProtoReflect.Descriptor instead.
 func (*StageProgress) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StageProgress) GetStage() int32 {
@@ -1187,7 +1269,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1281,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1294,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *JobStatus) GetJobId() string {
@@ -1277,7 +1359,7 @@ type JobEvent struct {
 
 func (x *JobEvent) Reset() {
 	*x = JobEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1371,7 @@ func (x *JobEvent) String() string {
 func (*JobEvent) ProtoMessage() {}
 
 func (x *JobEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1384,7 @@ func (x *JobEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEvent.ProtoReflect.Descriptor instead.
 func (*JobEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *JobEvent) GetEvent() isJobEvent_Event {
@@ -1356,7 +1438,7 @@ type RunTaskRequest struct {
 
 func (x *RunTaskRequest) Reset() {
 	*x = RunTaskRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +1450,7 @@ func (x *RunTaskRequest) String() string {
 func (*RunTaskRequest) ProtoMessage() {}
 
 func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +1463,7 @@ func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskRequest.ProtoReflect.Descriptor instead.
 func (*RunTaskRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RunTaskRequest) GetTask() *Task {
@@ -1412,7 +1494,7 @@ type FetchFailure struct {
 
 func (x *FetchFailure) Reset() {
 	*x = FetchFailure{}
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +1506,7 @@ func (x *FetchFailure) String() string {
 func (*FetchFailure) ProtoMessage() {}
 
 func (x *FetchFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +1519,7 @@ func (x *FetchFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchFailure.ProtoReflect.Descriptor instead.
 func (*FetchFailure) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *FetchFailure) GetExchange() int32 {
@@ -1494,7 +1576,7 @@ type RunTaskResponse struct {
 
 func (x *RunTaskResponse) Reset() {
 	*x = RunTaskResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1588,7 @@ func (x *RunTaskResponse) String() string {
 func (*RunTaskResponse) ProtoMessage() {}
 
 func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1601,7 @@ func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskResponse.ProtoReflect.Descriptor instead.
 func (*RunTaskResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RunTaskResponse) GetOk() bool {
@@ -1576,7 +1658,7 @@ type WrittenFile struct {
 
 func (x *WrittenFile) Reset() {
 	*x = WrittenFile{}
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1670,7 @@ func (x *WrittenFile) String() string {
 func (*WrittenFile) ProtoMessage() {}
 
 func (x *WrittenFile) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1683,7 @@ func (x *WrittenFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenFile.ProtoReflect.Descriptor instead.
 func (*WrittenFile) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WrittenFile) GetPath() string {
@@ -1634,7 +1716,7 @@ type EndJobRequest struct {
 
 func (x *EndJobRequest) Reset() {
 	*x = EndJobRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1646,7 +1728,7 @@ func (x *EndJobRequest) String() string {
 func (*EndJobRequest) ProtoMessage() {}
 
 func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1659,7 +1741,7 @@ func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobRequest.ProtoReflect.Descriptor instead.
 func (*EndJobRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *EndJobRequest) GetJobId() string {
@@ -1677,7 +1759,7 @@ type EndJobResponse struct {
 
 func (x *EndJobResponse) Reset() {
 	*x = EndJobResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1771,7 @@ func (x *EndJobResponse) String() string {
 func (*EndJobResponse) ProtoMessage() {}
 
 func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,14 +1784,17 @@ func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobResponse.ProtoReflect.Descriptor instead.
 func (*EndJobResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 var File_flint_v1_service_proto protoreflect.FileDescriptor
 
 const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x16flint/v1/service.proto\x12\bflint.v1\x1a\x13flint/v1/plan.proto\x1a\x17flint/v1/physical.proto\"j\n" +
+	"\x16flint/v1/service.proto\x12\bflint.v1\x1a\x13flint/v1/plan.proto\x1a\x17flint/v1/physical.proto\"\r\n" +
+	"\vInfoRequest\"&\n" +
+	"\fInfoResponse\x12\x16\n" +
+	"\x06models\x18\x01 \x01(\tR\x06models\"j\n" +
 	"\x17RegisterExecutorRequest\x12\x1f\n" +
 	"\vexecutor_id\x18\x01 \x01(\tR\n" +
 	"executorId\x12\x18\n" +
@@ -1836,7 +1921,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x12TASK_STATE_RUNNING\x10\x01\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x02\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x03\x12\x13\n" +
-	"\x0fTASK_STATE_LOST\x10\x042\xd0\x03\n" +
+	"\x0fTASK_STATE_LOST\x10\x042\x87\x04\n" +
 	"\x06Driver\x12Y\n" +
 	"\x10RegisterExecutor\x12!.flint.v1.RegisterExecutorRequest\x1a\".flint.v1.RegisterExecutorResponse\x12D\n" +
 	"\tHeartbeat\x12\x1a.flint.v1.HeartbeatRequest\x1a\x1b.flint.v1.HeartbeatResponse\x12;\n" +
@@ -1844,7 +1929,8 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x05Watch\x12\x16.flint.v1.WatchRequest\x1a\x12.flint.v1.JobEvent0\x01\x126\n" +
 	"\x06Status\x12\x17.flint.v1.StatusRequest\x1a\x13.flint.v1.JobStatus\x12;\n" +
 	"\x06Cancel\x12\x17.flint.v1.CancelRequest\x1a\x18.flint.v1.CancelResponse\x12<\n" +
-	"\aResults\x12\x18.flint.v1.ResultsRequest\x1a\x15.flint.v1.ResultChunk0\x012\x87\x01\n" +
+	"\aResults\x12\x18.flint.v1.ResultsRequest\x1a\x15.flint.v1.ResultChunk0\x01\x125\n" +
+	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse2\x87\x01\n" +
 	"\bExecutor\x12>\n" +
 	"\aRunTask\x12\x18.flint.v1.RunTaskRequest\x1a\x19.flint.v1.RunTaskResponse\x12;\n" +
 	"\x06EndJob\x12\x17.flint.v1.EndJobRequest\x1a\x18.flint.v1.EndJobResponseB-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
@@ -1862,78 +1948,82 @@ func file_flint_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_flint_v1_service_proto_goTypes = []any{
 	(JobState)(0),                    // 0: flint.v1.JobState
 	(TaskState)(0),                   // 1: flint.v1.TaskState
-	(*RegisterExecutorRequest)(nil),  // 2: flint.v1.RegisterExecutorRequest
-	(*RegisterExecutorResponse)(nil), // 3: flint.v1.RegisterExecutorResponse
-	(*HeartbeatRequest)(nil),         // 4: flint.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 5: flint.v1.HeartbeatResponse
-	(*TaskAttemptId)(nil),            // 6: flint.v1.TaskAttemptId
-	(*JobOptions)(nil),               // 7: flint.v1.JobOptions
-	(*SubmitRequest)(nil),            // 8: flint.v1.SubmitRequest
-	(*SubmitResponse)(nil),           // 9: flint.v1.SubmitResponse
-	(*WatchRequest)(nil),             // 10: flint.v1.WatchRequest
-	(*StatusRequest)(nil),            // 11: flint.v1.StatusRequest
-	(*CancelRequest)(nil),            // 12: flint.v1.CancelRequest
-	(*CancelResponse)(nil),           // 13: flint.v1.CancelResponse
-	(*ResultsRequest)(nil),           // 14: flint.v1.ResultsRequest
-	(*ResultChunk)(nil),              // 15: flint.v1.ResultChunk
-	(*TaskMetrics)(nil),              // 16: flint.v1.TaskMetrics
-	(*TaskEvent)(nil),                // 17: flint.v1.TaskEvent
-	(*StageProgress)(nil),            // 18: flint.v1.StageProgress
-	(*JobStatus)(nil),                // 19: flint.v1.JobStatus
-	(*JobEvent)(nil),                 // 20: flint.v1.JobEvent
-	(*RunTaskRequest)(nil),           // 21: flint.v1.RunTaskRequest
-	(*FetchFailure)(nil),             // 22: flint.v1.FetchFailure
-	(*RunTaskResponse)(nil),          // 23: flint.v1.RunTaskResponse
-	(*WrittenFile)(nil),              // 24: flint.v1.WrittenFile
-	(*EndJobRequest)(nil),            // 25: flint.v1.EndJobRequest
-	(*EndJobResponse)(nil),           // 26: flint.v1.EndJobResponse
-	(*LogicalPlan)(nil),              // 27: flint.v1.LogicalPlan
-	(*WriteSpec)(nil),                // 28: flint.v1.WriteSpec
-	(*Task)(nil),                     // 29: flint.v1.Task
-	(*ArrowSchema)(nil),              // 30: flint.v1.ArrowSchema
+	(*InfoRequest)(nil),              // 2: flint.v1.InfoRequest
+	(*InfoResponse)(nil),             // 3: flint.v1.InfoResponse
+	(*RegisterExecutorRequest)(nil),  // 4: flint.v1.RegisterExecutorRequest
+	(*RegisterExecutorResponse)(nil), // 5: flint.v1.RegisterExecutorResponse
+	(*HeartbeatRequest)(nil),         // 6: flint.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 7: flint.v1.HeartbeatResponse
+	(*TaskAttemptId)(nil),            // 8: flint.v1.TaskAttemptId
+	(*JobOptions)(nil),               // 9: flint.v1.JobOptions
+	(*SubmitRequest)(nil),            // 10: flint.v1.SubmitRequest
+	(*SubmitResponse)(nil),           // 11: flint.v1.SubmitResponse
+	(*WatchRequest)(nil),             // 12: flint.v1.WatchRequest
+	(*StatusRequest)(nil),            // 13: flint.v1.StatusRequest
+	(*CancelRequest)(nil),            // 14: flint.v1.CancelRequest
+	(*CancelResponse)(nil),           // 15: flint.v1.CancelResponse
+	(*ResultsRequest)(nil),           // 16: flint.v1.ResultsRequest
+	(*ResultChunk)(nil),              // 17: flint.v1.ResultChunk
+	(*TaskMetrics)(nil),              // 18: flint.v1.TaskMetrics
+	(*TaskEvent)(nil),                // 19: flint.v1.TaskEvent
+	(*StageProgress)(nil),            // 20: flint.v1.StageProgress
+	(*JobStatus)(nil),                // 21: flint.v1.JobStatus
+	(*JobEvent)(nil),                 // 22: flint.v1.JobEvent
+	(*RunTaskRequest)(nil),           // 23: flint.v1.RunTaskRequest
+	(*FetchFailure)(nil),             // 24: flint.v1.FetchFailure
+	(*RunTaskResponse)(nil),          // 25: flint.v1.RunTaskResponse
+	(*WrittenFile)(nil),              // 26: flint.v1.WrittenFile
+	(*EndJobRequest)(nil),            // 27: flint.v1.EndJobRequest
+	(*EndJobResponse)(nil),           // 28: flint.v1.EndJobResponse
+	(*LogicalPlan)(nil),              // 29: flint.v1.LogicalPlan
+	(*WriteSpec)(nil),                // 30: flint.v1.WriteSpec
+	(*Task)(nil),                     // 31: flint.v1.Task
+	(*ArrowSchema)(nil),              // 32: flint.v1.ArrowSchema
 }
 var file_flint_v1_service_proto_depIdxs = []int32{
-	6,  // 0: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
-	27, // 1: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
-	7,  // 2: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
-	28, // 3: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
-	6,  // 4: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
+	8,  // 0: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
+	29, // 1: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
+	9,  // 2: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
+	30, // 3: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
+	8,  // 4: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
 	1,  // 5: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
-	16, // 6: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
+	18, // 6: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
 	0,  // 7: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
-	18, // 8: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
-	17, // 9: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
-	19, // 10: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
-	29, // 11: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
-	7,  // 12: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
-	22, // 13: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
-	30, // 14: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
-	16, // 15: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
-	24, // 16: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
-	2,  // 17: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
-	4,  // 18: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
-	8,  // 19: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
-	10, // 20: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
-	11, // 21: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
-	12, // 22: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
-	14, // 23: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
-	21, // 24: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
-	25, // 25: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
-	3,  // 26: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
-	5,  // 27: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
-	9,  // 28: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
-	20, // 29: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
-	19, // 30: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
-	13, // 31: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
-	15, // 32: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
-	23, // 33: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
-	26, // 34: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
-	26, // [26:35] is the sub-list for method output_type
-	17, // [17:26] is the sub-list for method input_type
+	20, // 8: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
+	19, // 9: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
+	21, // 10: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
+	31, // 11: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
+	9,  // 12: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
+	24, // 13: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
+	32, // 14: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
+	18, // 15: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
+	26, // 16: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
+	4,  // 17: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
+	6,  // 18: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
+	10, // 19: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
+	12, // 20: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
+	13, // 21: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
+	14, // 22: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
+	16, // 23: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
+	2,  // 24: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
+	23, // 25: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
+	27, // 26: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
+	5,  // 27: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
+	7,  // 28: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
+	11, // 29: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
+	22, // 30: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
+	21, // 31: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
+	15, // 32: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
+	17, // 33: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
+	3,  // 34: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
+	25, // 35: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
+	28, // 36: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
+	27, // [27:37] is the sub-list for method output_type
+	17, // [17:27] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -1946,7 +2036,7 @@ func file_flint_v1_service_proto_init() {
 	}
 	file_flint_v1_plan_proto_init()
 	file_flint_v1_physical_proto_init()
-	file_flint_v1_service_proto_msgTypes[18].OneofWrappers = []any{
+	file_flint_v1_service_proto_msgTypes[20].OneofWrappers = []any{
 		(*JobEvent_Task)(nil),
 		(*JobEvent_Status)(nil),
 	}
@@ -1956,7 +2046,7 @@ func file_flint_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_service_proto_rawDesc), len(file_flint_v1_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

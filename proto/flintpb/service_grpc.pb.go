@@ -36,6 +36,7 @@ const (
 	Driver_Status_FullMethodName           = "/flint.v1.Driver/Status"
 	Driver_Cancel_FullMethodName           = "/flint.v1.Driver/Cancel"
 	Driver_Results_FullMethodName          = "/flint.v1.Driver/Results"
+	Driver_Info_FullMethodName             = "/flint.v1.Driver/Info"
 )
 
 // DriverClient is the client API for Driver service.
@@ -55,6 +56,8 @@ type DriverClient interface {
 	// Results streams a finished job's result as one Arrow IPC stream (schema
 	// message first), cut into chunks.
 	Results(ctx context.Context, in *ResultsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResultChunk], error)
+	// Info describes the cluster to clients (its model store).
+	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
 }
 
 type driverClient struct {
@@ -153,6 +156,16 @@ func (c *driverClient) Results(ctx context.Context, in *ResultsRequest, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Driver_ResultsClient = grpc.ServerStreamingClient[ResultChunk]
 
+func (c *driverClient) Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InfoResponse)
+	err := c.cc.Invoke(ctx, Driver_Info_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -170,6 +183,8 @@ type DriverServer interface {
 	// Results streams a finished job's result as one Arrow IPC stream (schema
 	// message first), cut into chunks.
 	Results(*ResultsRequest, grpc.ServerStreamingServer[ResultChunk]) error
+	// Info describes the cluster to clients (its model store).
+	Info(context.Context, *InfoRequest) (*InfoResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -200,6 +215,9 @@ func (UnimplementedDriverServer) Cancel(context.Context, *CancelRequest) (*Cance
 }
 func (UnimplementedDriverServer) Results(*ResultsRequest, grpc.ServerStreamingServer[ResultChunk]) error {
 	return status.Error(codes.Unimplemented, "method Results not implemented")
+}
+func (UnimplementedDriverServer) Info(context.Context, *InfoRequest) (*InfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Info not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -334,6 +352,24 @@ func _Driver_Results_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Driver_ResultsServer = grpc.ServerStreamingServer[ResultChunk]
 
+func _Driver_Info_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).Info(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_Info_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).Info(ctx, req.(*InfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -360,6 +396,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancel",
 			Handler:    _Driver_Cancel_Handler,
+		},
+		{
+			MethodName: "Info",
+			Handler:    _Driver_Info_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
