@@ -14,6 +14,7 @@ import (
 	"github.com/flint-engine/flint/plan"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/sql/binder"
 	"github.com/flint-engine/flint/types"
 )
 
@@ -190,4 +191,87 @@ func (s *Session) showModels(ctx context.Context) (*DataFrame, error) {
 	df := s.frame(&plan.Values{Rows: rows, Out: out})
 	df.local = true // the rows are known: nothing to run on a cluster
 	return df, nil
+}
+
+// ModelOptions import a model file with Session.CreateModel, as the
+// OPTIONS of CREATE MODEL do.
+type ModelOptions struct {
+	// Type is the library whose format the file is: "xgboost" (JSON or
+	// UBJSON from save_model) or "lightgbm" (a text model).
+	Type string
+	// Path is the model file: a local path or a URI (s3://...).
+	Path string
+	// FeatureColumns names the input column of each of the model's
+	// features in order; when empty, the names the file carries.
+	FeatureColumns []string
+	// LabelColumns is what the model predicts (recorded only).
+	LabelColumns []string
+	// Replace replaces a model of that name (CREATE OR REPLACE).
+	Replace bool
+}
+
+// CreateModel imports a model into the session's model store, as CREATE
+// MODEL does.
+func (s *Session) CreateModel(ctx context.Context, name string, o ModelOptions) error {
+	sto, err := s.modelStore()
+	if err != nil {
+		return err
+	}
+	_, _, err = sto.Create(ctx, name, store.CreateOptions{Type: strings.ToLower(o.Type), Path: o.Path,
+		FeatureColumns: o.FeatureColumns, LabelColumns: o.LabelColumns, Replace: o.Replace})
+	return err
+}
+
+// DropModel removes a model from the session's store, as DROP MODEL does.
+func (s *Session) DropModel(ctx context.Context, name string, ifExists bool) error {
+	return s.dropModels(ctx, &ast.DropModel{Names: [][]string{{name}}, IfExists: ifExists})
+}
+
+// ModelInfo describes a model of the store (SHOW MODELS).
+type ModelInfo struct {
+	Name       string
+	Type       string // "xgboost" or "lightgbm"
+	Objective  string
+	NumClasses int      // 0 for a regressor
+	NumOutputs int      // values per prediction
+	Features   []string // the input columns, in the model's order
+	Location   string   // the model file in the store
+}
+
+// Models lists the models of the session's store, by name.
+func (s *Session) Models(ctx context.Context) ([]ModelInfo, error) {
+	sto, err := s.modelStore()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := sto.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ModelInfo, len(ms))
+	for i, m := range ms {
+		out[i] = ModelInfo{Name: m.Name, Type: m.Type, Objective: m.Objective, NumClasses: m.NumClasses,
+			NumOutputs: m.NumOutputs, Features: append([]string(nil), m.Features...), Location: m.Location}
+	}
+	return out, nil
+}
+
+// Predict scores every row of the DataFrame with a model of the session's
+// store, as ml.predict does in SQL: the result has the DataFrame's columns,
+// then prediction (DOUBLE, or LIST<DOUBLE> of class probabilities) and,
+// for a classifier, predicted_label (BIGINT). The model's features bind to
+// the DataFrame's columns by name.
+func (df *DataFrame) Predict(model string) *DataFrame {
+	if df.err != nil {
+		return df
+	}
+	ref, err := df.s.LookupModel(model)
+	if err != nil {
+		return df.s.errFrame(err)
+	}
+	n, err := binder.NewPredict(&df.s.ids, df.plan, df.Columns(), ref, "")
+	if err != nil {
+		return df.s.errFrame(err)
+	}
+	return df.s.frame(n)
 }

@@ -32,6 +32,7 @@ type Cache struct {
 	bytes   int64
 	entries map[string]*cacheEntry
 	lru     *list.List // of *cacheEntry, most recent first
+	loads   int64      // model files read
 }
 
 type cacheEntry struct {
@@ -77,6 +78,7 @@ func (c *Cache) Load(ctx context.Context, ref Ref) (model.Model, error) {
 	}
 	e = &cacheEntry{key: key, bytes: ref.Bytes, done: make(chan struct{})}
 	c.entries[key] = e
+	c.loads++
 	c.mu.Unlock()
 
 	// The load is not cut short by this caller's end: other tasks may be
@@ -102,6 +104,13 @@ func (c *Cache) Load(ctx context.Context, ref Ref) (model.Model, error) {
 	c.mu.Unlock()
 	close(e.done)
 	return e.m, e.err
+}
+
+// Loads is the number of model files the cache has read (and parsed).
+func (c *Cache) Loads() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loads
 }
 
 // Len is the number of models the cache holds.

@@ -212,8 +212,8 @@ func TestCache(t *testing.T) {
 			t.Fatal("concurrent loads of one model gave different models")
 		}
 	}
-	if c.Len() != 1 {
-		t.Errorf("cache holds %d models, want 1", c.Len())
+	if c.Len() != 1 || c.Loads() != 1 {
+		t.Errorf("cache holds %d models after %d loads, want 1 and 1", c.Len(), c.Loads())
 	}
 	if m, err := c.Load(ctx, b.Ref()); err != nil || m.Library() != "xgboost" {
 		t.Fatalf("load b: %v", err)

@@ -1,6 +1,7 @@
 package binder
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -72,6 +73,28 @@ func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (
 		return nil, nil, b.errf(ma.At, "%v", err)
 	}
 
+	n, err := NewPredict(b.ids, in, names, ref, x.Alias)
+	if err != nil {
+		return nil, nil, b.errf(x.Args[1].Pos(), "%v", err)
+	}
+	names = append(names, PredictionColumn)
+	if len(n.Kinds) > 1 {
+		names = append(names, LabelColumn)
+	}
+	if len(x.ColumnAliases) > len(names) {
+		return nil, nil, b.errf(x.At, "ml.predict has %d columns but %d column aliases were given", len(names), len(x.ColumnAliases))
+	}
+	copy(names, x.ColumnAliases)
+	return n, namedScope(n, x.Alias, names), nil
+}
+
+// NewPredict scores the rows of in with the model ref (the SQL binder's
+// ml.predict and DataFrame.Predict): names are in's visible column names,
+// which the model's features bind to by name (case-insensitively); the
+// output columns (prediction, and predicted_label for a classifier) are
+// qualified by table. A missing, ambiguous or non-numeric feature column
+// is an error naming the model and the column.
+func NewPredict(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelRef, table string) (*plan.Predict, error) {
 	sch := in.Schema()
 	feats := make([]plan.Expr, len(ref.Features))
 	for j, f := range ref.Features {
@@ -81,39 +104,29 @@ func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (
 				continue
 			}
 			if at >= 0 {
-				return nil, nil, b.errf(x.Args[1].Pos(), "model %s: feature column %s is ambiguous: the input of ml.predict has two columns of that name", ref.Name, f)
+				return nil, fmt.Errorf("model %s: feature column %s is ambiguous: the input has two columns of that name", ref.Name, f)
 			}
 			at = i
 		}
 		if at < 0 {
-			return nil, nil, b.errf(x.Args[1].Pos(), "model %s: feature column %s is missing from the input of ml.predict (its columns: %s)%s",
+			return nil, fmt.Errorf("model %s: feature column %s is missing from the input of ml.predict (its columns: %s)%s",
 				ref.Name, f, strings.Join(names, ", "), suggest(f, names))
 		}
 		c := sch[at]
 		if !types.IsNumeric(c.Type) && !types.IsNull(c.Type) {
-			return nil, nil, b.errf(x.Args[1].Pos(), "model %s: feature column %s is %s; model features must be numbers (integer, floating-point or decimal)",
+			return nil, fmt.Errorf("model %s: feature column %s is %s; model features must be numbers (integer, floating-point or decimal)",
 				ref.Name, f, types.TypeName(c.Type))
 		}
 		feats[j] = c.Ref()
 	}
-
 	out := append(plan.Schema(nil), sch...)
 	kinds := []plan.PredictKind{plan.PredictValue}
-	out = append(out, b.ids.NewColumn(PredictionColumn, x.Alias, PredictValueType(ref.NumOutputs), false))
+	out = append(out, ids.NewColumn(PredictionColumn, table, PredictValueType(ref.NumOutputs), false))
 	if ref.NumClasses >= 2 {
 		kinds = append(kinds, plan.PredictLabel)
-		out = append(out, b.ids.NewColumn(LabelColumn, x.Alias, types.Int64, false))
+		out = append(out, ids.NewColumn(LabelColumn, table, types.Int64, false))
 	}
-	n := &plan.Predict{Input: in, Model: ref, Features: feats, Kinds: kinds, Out: out}
-	names = append(names, PredictionColumn)
-	if len(kinds) > 1 {
-		names = append(names, LabelColumn)
-	}
-	if len(x.ColumnAliases) > len(names) {
-		return nil, nil, b.errf(x.At, "ml.predict has %d columns but %d column aliases were given", len(names), len(x.ColumnAliases))
-	}
-	copy(names, x.ColumnAliases)
-	return n, namedScope(n, x.Alias, names), nil
+	return &plan.Predict{Input: in, Model: ref, Features: feats, Kinds: kinds, Out: out}, nil
 }
 
 // PredictValueType is the type of the prediction column of a model with

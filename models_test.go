@@ -1,0 +1,181 @@
+package flint_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/ml/store"
+)
+
+const (
+	xgbFixtures = "ml/xgboost/testdata/"
+	mlInputs    = "testdata/slt/data/ml/xgb_inputs.csv"
+)
+
+var inputColumns = []string{"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"}
+
+// fixturePreds reads an XGBoost fixture's predictions: one row a line.
+func fixturePreds(t *testing.T, name string) [][]float64 {
+	t.Helper()
+	b, err := os.ReadFile(xgbFixtures + name + ".pred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]float64
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var row []float64
+		for _, f := range strings.Fields(l) {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row = append(row, v)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// TestDataFramePredict scores XGBoost's multi:softprob fixture through the
+// Go API and compares every row with XGBoost's own predictions.
+func TestDataFramePredict(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, err := flint.NewSession(ctx, flint.WithSlots(2), flint.WithModels(t.TempDir()), flint.WithAllocator(mem), flint.WithBatchSize(50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateModel(ctx, "Tier", flint.ModelOptions{Type: "XGBoost", Path: xgbFixtures + "multi_softprob.json", FeatureColumns: inputColumns}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.Models(ctx)
+	if err != nil || len(ms) != 1 || ms[0].Name != "tier" || ms[0].NumOutputs != 4 || ms[0].NumClasses != 4 || strings.Join(ms[0].Features, ",") != strings.Join(inputColumns, ",") {
+		t.Fatalf("models %+v, %v", ms, err)
+	}
+	df := s.ReadCSV(ctx, nil, mlInputs).Predict("tier").Select(flint.Col("id"), flint.Col("prediction"), flint.Col("predicted_label"))
+	batches, err := df.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fixturePreds(t, "multi_softprob")
+	rows := 0
+	for _, b := range batches {
+		ids := b.Column(0).(*array.Int64)
+		preds := b.Column(1).(*array.List)
+		labels := b.Column(2).(*array.Int64)
+		vals := preds.ListValues().(*array.Float64)
+		for i := 0; i < int(b.NumRows()); i++ {
+			w := want[ids.Value(i)-1]
+			lo, hi := preds.ValueOffsets(i)
+			if int(hi-lo) != len(w) {
+				t.Fatalf("row %d: %d outputs, want %d", ids.Value(i), hi-lo, len(w))
+			}
+			best := 0
+			for k := range w {
+				if got := vals.Value(int(lo) + k); math.Abs(got-w[k]) > 1e-6 {
+					t.Errorf("row %d output %d: %v, XGBoost says %v", ids.Value(i), k, got, w[k])
+				}
+				if w[k] > w[best] {
+					best = k
+				}
+			}
+			if labels.Value(i) != int64(best) {
+				t.Errorf("row %d: label %d, want %d", ids.Value(i), labels.Value(i), best)
+			}
+			rows++
+		}
+		b.Release()
+	}
+	if rows != len(want) {
+		t.Errorf("%d rows, want %d", rows, len(want))
+	}
+
+	// Errors name the model and the column.
+	if err := s.ReadCSV(ctx, nil, mlInputs).Select(flint.Col("id")).Predict("tier").Err(); err == nil || !strings.Contains(err.Error(), "model tier: feature column f0 is missing") {
+		t.Errorf("missing feature: %v", err)
+	}
+	if err := s.ReadCSV(ctx, nil, mlInputs).Predict("nope").Err(); err == nil || !strings.Contains(err.Error(), "unknown model nope") {
+		t.Errorf("unknown model: %v", err)
+	}
+	if err := s.DropModel(ctx, "tier", false); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.Models(ctx); err != nil || len(ms) != 0 {
+		t.Errorf("models after drop: %v %v", ms, err)
+	}
+}
+
+// TestPredictStageAndCache checks that scoring runs in the stage of its
+// input (no exchange of its own) and that a process reads a model once
+// however many tasks score with it.
+func TestPredictStageAndCache(t *testing.T) {
+	ctx := context.Background()
+	s, err := flint.NewSession(ctx, flint.WithSlots(2), flint.WithPartitions(4), flint.WithModels(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateModel(ctx, "spend", flint.ModelOptions{Type: "xgboost", Path: xgbFixtures + "reg_squarederror.ubj", FeatureColumns: inputColumns}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RegisterTable(ctx, "xin", "csv", mlInputs, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The aggregate's hash exchange makes the scoring stage four tasks.
+	const q = `SELECT count(*), sum(prediction) FROM ml.predict(MODEL spend, (
+		SELECT id, min(f0) AS f0, min(f1) AS f1, min(f2) AS f2, min(f3) AS f3, min(f4) AS f4, min(f5) AS f5, min(f6) AS f6, min(f7) AS f7 FROM xin GROUP BY id))`
+	plan, err := s.SQL(ctx, "EXPLAIN "+q).Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, b := range plan {
+		for i := 0; i < int(b.NumRows()); i++ {
+			text.WriteString(b.Column(0).(*array.String).Value(i) + "\n")
+		}
+		b.Release()
+	}
+	stages := text.String()[strings.Index(text.String(), "== Stages =="):]
+	found := 0
+	for _, st := range strings.Split(stages, "\nStage ")[1:] {
+		if !strings.Contains(st, "Predict spend") {
+			continue
+		}
+		found++
+		// Predict sits right above the final aggregation of its input,
+		// in the stage that reads the aggregate's exchange.
+		if !strings.Contains(st, "tasks: 4") || !strings.Contains(st, "HashAggregate(final)") || strings.Index(st, "Predict") > strings.Index(st, "HashAggregate(final)") {
+			t.Errorf("Predict is not in its input's stage:\n%s", stages)
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d stages score, want 1:\n%s", found, stages)
+	}
+
+	before := store.Shared().Loads()
+	for range 2 {
+		b, err := s.SQL(ctx, q).Collect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := b[0].Column(0).(*array.Int64).Value(0); n != 432 {
+			t.Errorf("%d rows scored, want 432", n)
+		}
+		for _, x := range b {
+			x.Release()
+		}
+	}
+	if loads := store.Shared().Loads() - before; loads != 1 {
+		t.Errorf("the model was read %d times by 8 tasks, want once", loads)
+	}
+}
