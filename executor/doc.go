@@ -12,6 +12,10 @@
 // executor processes (package executor/service, which gives each attempt
 // its own Store through Env.WithStore); everything a task needs arrives in
 // a Task and an Env.
-// It imports physical, exec, exec/expr, connectors and shuffle, and must
-// not import the driver.
+// Models of Predict nodes are loaded through Env.Models (by default the
+// process's ml/store cache, keyed by the model file's content hash), so a
+// process reads each model once for all the tasks that score with it.
+//
+// It imports physical, exec, exec/expr, connectors, shuffle and ml/store,
+// and must not import the driver.
 package executor

@@ -1,7 +1,8 @@
 // Package physical lowers an optimized logical plan into a physical plan —
 // concrete algorithms (hash aggregate in partial/final phases, broadcast or
-// partitioned hash join, sort, top-N) plus Exchange nodes where data must be
-// redistributed — and cuts that plan into stages at the exchanges.
+// partitioned hash join, sort, top-N; model scoring in its input's stage)
+// plus Exchange nodes where data must be redistributed — and cuts that plan
+// into stages at the exchanges.
 //
 // Physical nodes are plain data: they carry logical expressions (plan.Expr,
 // column references by ID) and output schemas with IDs; the executor binds

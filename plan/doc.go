@@ -1,6 +1,8 @@
 // Package plan defines Flint's logical plan: relational operators (Scan,
-// Filter, Project, Aggregate, Join, Sort, Limit, Union, Window, Values) and
-// the bound, typed expressions they carry.
+// Filter, Project, Aggregate, Join, Sort, Limit, Union, Window, Values,
+// Predict) and the bound, typed expressions they carry. Predict names its
+// model by a ModelRef (the model file's location and content hash), never
+// holding the model itself.
 //
 // Every column a node produces has a query-wide unique ColumnID; expressions
 // refer to columns by ID, never by position, so optimizer rules can move

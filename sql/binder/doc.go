@@ -13,6 +13,11 @@
 // projected to one schema: NULL for the keys a set leaves out, and the
 // set's constant for each grouping() call.
 //
+// ml.predict(MODEL m, (query) | TABLE t) in FROM binds to plan.Predict:
+// the model comes from the catalog (ModelCatalog, the Session's model
+// store) and its features bind to the query's columns by name. x[i] is
+// list_extract(x, i).
+//
 // It owns no execution and no optimization: subqueries stay as
 // plan.Subquery expressions where they appear (the optimizer decorrelates
 // them), comma joins are Cross joins with the WHERE clause above them, and
