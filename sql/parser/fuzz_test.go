@@ -30,6 +30,8 @@ var fuzzSeeds = []string{
 	"select a from t offset 1 rows fetch first 2 rows only",
 	"create external table t stored as é location 'x'; copy t to 'y' stored as \"Pq\"",
 	"show tables; show all; show flint.batch_size; describe s.t; desc \"T\"",
+	"create or replace model m options (model_type = 'xgboost', feature_columns = ['a', 'b'], n = -1); drop model if exists m, n; show models",
+	"select x[1][-1], p.prediction[i + 1] from ml.predict(model s.m, (select * from t)) p, f(model, table t)",
 }
 
 // FuzzParse checks that no input makes the parser panic or hang, and that
