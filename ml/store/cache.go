@@ -127,7 +127,7 @@ func load(ctx context.Context, ref Ref) (model.Model, error) {
 	}
 	data, err := readAll(ctx, fsys, ref.Location, MaxModelBytes)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w (was the model dropped or replaced while the query ran?)", ref.Name, err)
+		return nil, fmt.Errorf("model %s: %w (every executor must reach the model store at this location; or was the model dropped or replaced since the query was planned?)", ref.Name, err)
 	}
 	sum := sha256.Sum256(data)
 	if got := hex.EncodeToString(sum[:]); got != ref.SHA256 {
