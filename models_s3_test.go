@@ -4,8 +4,8 @@ import (
 	"context"
 	"math"
 	"os"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
