@@ -29,6 +29,7 @@ type sessionFlags struct {
 	driver     string
 	memLimit   string
 	workDir    string
+	broadcast  float64
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -40,6 +41,8 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.driver, "driver", os.Getenv(driverEnv), "run queries on the cluster of the driver at HOST:PORT (default $"+driverEnv+")")
 	cmd.Flags().StringVar(&f.memLimit, "memory-limit", "", "memory the process may use, e.g. 1GiB or 512MiB; operators spill to --work-dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
 	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "folder for exchange and spill files (default: the system temp dir)")
+	cmd.Flags().Float64Var(&f.broadcast, "broadcast-rows", 0, "estimated build rows at or below which a join is broadcast (default: the session's)")
+	_ = cmd.Flags().MarkHidden("broadcast-rows")
 }
 
 func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
@@ -58,6 +61,9 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 	}
 	if f.driver != "" {
 		opts = append(opts, flint.WithDriver(f.driver))
+	}
+	if f.broadcast > 0 {
+		opts = append(opts, flint.WithBroadcastThreshold(f.broadcast))
 	}
 	limit := mempool.DefaultLimit()
 	if f.memLimit != "" {
