@@ -79,9 +79,10 @@ var layers = map[string]layer{
 	"ml/store":    {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.
-	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/store", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
-	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
+	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/store", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
 	"internal/driverclient": {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
+	"internal/bufpool":      {},
 	"internal/gctune":       {},
 	"internal/output":       {imports: []string{"types"}, external: []string{modArrow}},
 	"tpch":                  {external: []string{modArrow, modGoTPC}},
@@ -92,7 +93,7 @@ var layers = map[string]layer{
 	"internal/hivetest":    {external: []string{modArrow}},
 	"internal/resultcmp":   {external: []string{modArrow}},
 	"internal/s3test":      {external: []string{modAWS}},
-	"sqllogictest":         {imports: []string{".", "internal/output", "sqllogictest/slt"}, external: []string{modArrow}},
+	"sqllogictest":         {imports: []string{".", "internal/bufpool", "internal/output", "sqllogictest/slt"}, external: []string{modArrow}},
 	"sqllogictest/slt":     {},
 }
 

@@ -210,7 +210,7 @@ func (s *Session) submitRequest(n plan.Node) (*pb.SubmitRequest, error) {
 	if s.cfg.partitionsSet {
 		opts.Partitions = int32(s.cfg.partitions)
 	}
-	if opts.BroadcastRows == 0 {
+	if s.cfg.broadcastSet && opts.BroadcastRows == 0 {
 		// 0 means "the driver's default" on the wire; the smallest positive
 		// threshold broadcasts exactly what 0 does (estimates of no rows).
 		opts.BroadcastRows = math.SmallestNonzeroFloat64

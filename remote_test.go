@@ -294,8 +294,9 @@ func TestRemotePartitionsWhenSet(t *testing.T) {
 		b.Release()
 	}
 	o := d.reqs[0].GetOptions()
-	if o.GetPartitions() != 5 || o.GetBatchSize() != 8192 || o.GetBroadcastRows() != 1_000_000 {
-		t.Errorf("job options %v, want partitions 5, batch size 8192, broadcast 1e6", o)
+	// Broadcast 0: the driver's default threshold.
+	if o.GetPartitions() != 5 || o.GetBatchSize() != 8192 || o.GetBroadcastRows() != 0 {
+		t.Errorf("job options %v, want partitions 5, batch size 8192, broadcast 0", o)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/bufpool"
 	"github.com/flint-engine/flint/internal/clustertest"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/mempool"
@@ -101,7 +102,7 @@ func runTPCH(t *testing.T, dir, answers string, configs []tpchConfig) {
 				opts = append(opts, flint.WithDriver(c.Addr()))
 			}
 			ctx := context.Background()
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			mem := memory.NewCheckedAllocator(bufpool.NewPoisoning())
 			s, err := flint.NewSession(ctx, append(opts, flint.WithAllocator(mem))...)
 			if err != nil {
 				t.Fatal(err)

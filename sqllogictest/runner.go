@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/bufpool"
 	"github.com/flint-engine/flint/internal/output"
 	"github.com/flint-engine/flint/sqllogictest/slt"
 )
@@ -93,7 +94,7 @@ func run(t reporter, path string, cfg Config) {
 		t.Fatalf("%v", err)
 		return
 	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	mem := memory.NewCheckedAllocator(bufpool.NewPoisoning())
 	ctx := context.Background()
 	workDir, err := os.MkdirTemp("", "flint-slt-")
 	if err != nil {
@@ -257,6 +258,7 @@ func render(a arrow.Array, i int) string {
 	if !ok {
 		return slt.Null
 	}
+	s = strings.Clone(s) // s may alias a's buffers, recycled once the batch is released
 	if a.DataType().ID() == arrow.STRING || a.DataType().ID() == arrow.LARGE_STRING {
 		return slt.FormatText(s)
 	}

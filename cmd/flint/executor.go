@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint/executor/service"
+	"github.com/flint-engine/flint/internal/bufpool"
 	"github.com/flint-engine/flint/internal/gctune"
 	"github.com/flint-engine/flint/mempool"
 )
@@ -80,6 +81,7 @@ dir is used and removed at exit.`,
 			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
 			defer stop()
+			cfg.Allocator = bufpool.Shared()
 			return service.Run(ctx, cfg)
 		},
 	}

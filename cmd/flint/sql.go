@@ -30,6 +30,7 @@ type sessionFlags struct {
 	memLimit   string
 	workDir    string
 	models     string
+	broadcast  float64
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -42,6 +43,8 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.memLimit, "memory-limit", "", "memory the process may use, e.g. 1GiB or 512MiB; operators spill to --work-dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
 	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "folder for exchange and spill files (default: the system temp dir)")
 	cmd.Flags().StringVar(&f.models, "models", os.Getenv(modelsEnv), "model store for CREATE MODEL and ml.predict: a folder or s3://bucket/prefix (default $"+modelsEnv+", else with --driver the driver's store, else flint/models in $XDG_DATA_HOME or ~/.local/share)")
+	cmd.Flags().Float64Var(&f.broadcast, "broadcast-rows", 0, "estimated build rows at or below which a join is broadcast (default: the session's)")
+	_ = cmd.Flags().MarkHidden("broadcast-rows")
 }
 
 // modelsEnv names the environment variable that gives --models its
@@ -64,6 +67,9 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 	}
 	if f.driver != "" {
 		opts = append(opts, flint.WithDriver(f.driver))
+	}
+	if f.broadcast > 0 {
+		opts = append(opts, flint.WithBroadcastThreshold(f.broadcast))
 	}
 	limit := mempool.DefaultLimit()
 	if f.memLimit != "" {

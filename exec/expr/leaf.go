@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -294,7 +295,7 @@ func litAt(a arrow.Array, i int) *literal {
 	case *array.Boolean:
 		l.b = v.Value(i)
 	case *array.String:
-		l.str = v.Value(i)
+		l.str = strings.Clone(v.Value(i)) // Value aliases the array's buffer, which is recycled after Release
 	case *array.Decimal64:
 		l.i64 = int64(v.Value(i))
 		l.dec = decFromI64(l.i64)

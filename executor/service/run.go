@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/flint-engine/flint/mempool"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
@@ -55,6 +57,9 @@ type Config struct {
 	// RetryMin and RetryMax bound the backoff between attempts to reach
 	// the driver (defaults 100ms and 5s).
 	RetryMin, RetryMax time.Duration
+	// Allocator is where tasks' Arrow buffers come from (default: Go's
+	// allocator; the flint command recycles buffers with internal/bufpool).
+	Allocator memory.Allocator
 }
 
 // rpcTimeout bounds each call to the driver.
@@ -151,6 +156,7 @@ func Start(cfg Config) (*Executor, error) {
 	if cfg.OperatorMemory > 0 {
 		e.svc.Memory = mempool.New(cfg.OperatorMemory)
 	}
+	e.svc.Allocator = cfg.Allocator
 	pb.RegisterExecutorServer(e.gs, e.svc)
 	shuffle.NewFlightServer(cfg.WorkDir).Register(e.gs)
 	go func() {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -45,6 +46,9 @@ type Service struct {
 	// Memory is the budget every task of the executor reserves from
 	// (nil: no limit). Set it before serving.
 	Memory *mempool.Pool
+	// Allocator is where tasks' Arrow buffers come from (nil: Go's
+	// allocator). Set it before serving.
+	Allocator memory.Allocator
 
 	mu         sync.Mutex
 	jobs       map[string]*job
@@ -176,6 +180,9 @@ func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb
 	}
 	if s.Memory != nil {
 		ctx = mempool.WithPool(ctx, s.Memory)
+	}
+	if s.Allocator != nil {
+		ctx = exec.WithAllocator(ctx, s.Allocator)
 	}
 	ctx = spill.WithManager(ctx, j.spills)
 	stats := executor.NewStats()

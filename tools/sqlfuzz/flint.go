@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/bufpool"
 	"github.com/flint-engine/flint/internal/output"
 	"github.com/flint-engine/flint/sqllogictest/slt"
 )
@@ -52,7 +53,7 @@ func newFlintEngine(ctx context.Context, cfg flintConfig, dir string) (*flintEng
 }
 
 func (f *flintEngine) open(ctx context.Context) error {
-	f.mem = memory.NewCheckedAllocator(memory.NewGoAllocator())
+	f.mem = memory.NewCheckedAllocator(bufpool.NewPoisoning())
 	s, err := flint.NewSession(ctx, append(append([]flint.Option(nil), f.cfg.Opts...), flint.WithAllocator(f.mem))...)
 	if err != nil {
 		return err

@@ -1,0 +1,175 @@
+// Package bufpool is an Arrow buffer allocator that recycles freed buffers.
+//
+// Query execution allocates and frees many same-sized column buffers (one
+// per column per batch). With Go's allocator each is a fresh large object:
+// zeroed cold memory, and a GC cycle every few hundred megabytes allocated.
+// Allocator keeps freed buffers in per-size-class pools and hands the most
+// recently freed (still in cache) out again, zeroed like Go's allocator
+// does. Buffers of MinPooled bytes or less come from Go's allocator directly.
+//
+// Like Go's allocator it returns slices whose capacity is their length
+// (Arrow's builders rely on it). It remembers the buffers it handed out,
+// so Free of a slice it did not allocate leaves that slice alone.
+//
+// A buffer must not be used after it is freed (after its last Release):
+// with this allocator it may already hold another batch's data. Tests run
+// the engine on NewPoisoning, which overwrites every freed buffer before
+// recycling it, so a use after free gives wrong answers that the tests'
+// expected results catch; Guard (Linux) makes such a use fault instead,
+// for finding the culprit.
+package bufpool
+
+import (
+	"math/bits"
+	"sync"
+	"unsafe"
+)
+
+const (
+	alignment = 64
+	// MinPooled bounds the buffer sizes served from the pools (from just
+	// above it).
+	MinPooled = 4 << 10
+	maxShift  = 26 // 64 MiB: larger buffers come from Go directly
+	shards    = 64
+)
+
+// Allocator implements Arrow's memory.Allocator. The zero value is ready.
+// It is safe for concurrent use.
+type Allocator struct {
+	pools  [numClasses]sync.Pool // pools[c]: *block of size class c
+	live   [shards]liveShard
+	poison bool
+}
+
+// block is a pooled buffer: its first byte and its size class.
+type block struct {
+	p     *byte
+	class uint16
+	size  int // the class's size: the buffer's capacity
+}
+
+// Size classes: each power of two from MinPooled up splits into four
+// steps, so a buffer wastes at most a fifth of its capacity.
+const numClasses = 4 * (maxShift + 1)
+
+// classOf returns the size class of a buffer of n bytes (MinPooled < n ≤
+// 1<<maxShift) and that class's size.
+func classOf(n int) (class int, size int) {
+	e := bits.Len(uint(n-1)) - 1 // 1<<e < n ≤ 1<<(e+1)
+	step := 1 << (e - 2)
+	m := (n - 1<<e + step - 1) / step // 1..4
+	return 4*e + m - 1, 1<<e + m*step
+}
+
+// liveShard maps the first byte of each buffer handed out to its block.
+type liveShard struct {
+	mu sync.Mutex
+	m  map[*byte]*block
+	_  [40]byte // keep shards on separate cache lines
+}
+
+func (a *Allocator) shard(p *byte) *liveShard {
+	return &a.live[(uintptr(unsafe.Pointer(p))>>12)%shards]
+}
+
+// shared is the allocator of the process's queries.
+var shared Allocator
+
+// Shared returns the process-wide allocator: every session and executor
+// task of a process recycles through the same pools.
+func Shared() *Allocator { return &shared }
+
+// PoisonByte is what NewPoisoning's allocator writes over freed buffers.
+const PoisonByte = 0xA5
+
+// NewPoisoning returns an allocator for tests: it recycles like Allocator,
+// and fills every freed buffer, pooled or not, with PoisonByte first.
+func NewPoisoning() *Allocator { return &Allocator{poison: true} }
+
+// Allocate returns a zeroed buffer of size bytes, 64-byte aligned.
+func (a *Allocator) Allocate(size int) []byte {
+	if size <= MinPooled || size > 1<<maxShift {
+		return goAllocate(size)
+	}
+	c, csize := classOf(size)
+	blk, ok := a.pools[c].Get().(*block)
+	if !ok {
+		buf := goAllocate(csize)
+		blk = &block{p: unsafe.SliceData(buf), class: uint16(c), size: csize}
+	}
+	sh := a.shard(blk.p)
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = map[*byte]*block{}
+	}
+	sh.m[blk.p] = blk
+	sh.mu.Unlock()
+	b := unsafe.Slice(blk.p, size)
+	if ok {
+		clear(b)
+	}
+	return b
+}
+
+// lookup returns the block b starts, if this allocator handed it out.
+func (a *Allocator) lookup(b []byte, remove bool) *block {
+	if cap(b) <= MinPooled || cap(b) > 1<<maxShift {
+		return nil
+	}
+	p := unsafe.SliceData(b)
+	sh := a.shard(p)
+	sh.mu.Lock()
+	blk := sh.m[p]
+	if blk != nil && remove {
+		delete(sh.m, p)
+	}
+	sh.mu.Unlock()
+	return blk
+}
+
+// Reallocate grows or shrinks b to size bytes, keeping its contents; bytes
+// beyond the old length are zero.
+func (a *Allocator) Reallocate(size int, b []byte) []byte {
+	if size <= len(b) {
+		return b[:size:size]
+	}
+	if blk := a.lookup(b, false); blk != nil && size <= blk.size {
+		nb := unsafe.Slice(blk.p, size)
+		clear(nb[len(b):])
+		return nb
+	}
+	nb := a.Allocate(size)
+	copy(nb, b)
+	a.Free(b)
+	return nb
+}
+
+// Free gives b back for reuse. Slices this allocator did not hand out are
+// left to the garbage collector.
+func (a *Allocator) Free(b []byte) {
+	blk := a.lookup(b, true)
+	if a.poison {
+		full := b
+		if blk != nil {
+			full = unsafe.Slice(blk.p, blk.size)
+		}
+		for i := range full {
+			full[i] = PoisonByte
+		}
+	}
+	if blk != nil {
+		a.pools[blk.class].Put(blk)
+	}
+}
+
+// goAllocate is Go's allocator: a zeroed, 64-byte aligned slice of size
+// bytes whose capacity is its length.
+func goAllocate(size int) []byte {
+	buf := make([]byte, size+alignment)
+	shift := 0
+	if r := uintptr(unsafe.Pointer(unsafe.SliceData(buf))) % alignment; r != 0 {
+		shift = int(alignment - r)
+	}
+	return buf[shift : shift+size : shift+size]
+}
