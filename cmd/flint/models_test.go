@@ -188,6 +188,10 @@ func TestModelsOnCluster(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(store, "churn", "_MODEL")); err != nil {
 		t.Fatalf("the model is not in the driver's store: %v", err)
 	}
+	r = runEnv(t, env, "sql", "-e", "SHOW MODELS")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "name,model_type,objective,num_classes,num_outputs,features\nchurn,xgboost,binary:logitraw,") {
+		t.Errorf("SHOW MODELS on the cluster: %+v", r)
+	}
 	r = runEnv(t, env, "sql", "--table", table, "--batch-size", "5", "-e", scoreChurn)
 	if r.code != 0 {
 		t.Fatalf("score on the cluster: %+v", r)
