@@ -161,6 +161,7 @@ func (p *predictOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if n > 0 {
 		p.model.Predict(p.cols, pred)
 	}
+	clear(p.cols) // they may point into this batch's buffers
 
 	cols := append([]arrow.Array(nil), b.Columns()...)
 	for _, c := range cols {
