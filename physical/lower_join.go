@@ -64,7 +64,7 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	case ld.kind == distSingle && rd.kind == distSingle:
 		j.Left, j.Right = left, right
 		return j, ld, nil
-	case broadcastable && (n.NullAware || l.small(n.Right)):
+	case broadcastable && (n.NullAware || l.small(n.Right) && !l.keepBuildOverBroadcast(n)):
 		j.Left, j.Right, j.Broadcast = left, &Exchange{Input: right, Kind: ExchangeBroadcast}, true
 		return j, ld, nil
 	}
@@ -181,6 +181,18 @@ func (l *lowerer) keepBuild(n *plan.Join) bool {
 		return false
 	}
 	return 2*l.opts.Estimate(n.Left) < l.opts.Estimate(n.Right)
+}
+
+// keepBuildRows is the estimated subquery side above which a semi or anti
+// join that could build on its smaller preserved side (keepBuild) does so,
+// partitioned, instead of broadcasting the subquery side: a large
+// broadcast table costs memory and a build on one thread, where the
+// partitioned join builds the small side in parallel. Under it, the
+// broadcast saves shuffling the preserved side.
+const keepBuildRows = 1_000_000
+
+func (l *lowerer) keepBuildOverBroadcast(n *plan.Join) bool {
+	return l.keepBuild(n) && l.opts.Estimate(n.Right) > keepBuildRows
 }
 
 func (l *lowerer) small(n plan.Node) bool {

@@ -144,6 +144,27 @@ func TestJoinDistribution(t *testing.T) {
 	}
 }
 
+func TestSemiJoinBuildsOnSmallSideOverBroadcast(t *testing.T) {
+	cat := tpchCatalog(t)
+	for _, src := range cat { // scale the sample's row counts to SF1's
+		src.RowCount *= 1000
+	}
+	q := "select count(*) from orders where o_orderdate < date '1992-02-01' and o_orderstatus = 'F' and o_orderpriority = '1-URGENT' " +
+		"and exists (select * from lineitem where l_orderkey = o_orderkey)"
+	// Lineitem fits the threshold, but building on the few orders beats
+	// broadcasting millions of lineitem rows.
+	p, _ := lower(t, cat, q, physical.Options{Partitions: 4, BroadcastRows: 1e8})
+	if count(p, "HashJoin Semi (build preserved) partitioned") != 1 || count(p, "Exchange broadcast") != 0 {
+		t.Fatalf("semi join must build on the small preserved side:\n%s", p)
+	}
+	// A small subquery side is still broadcast.
+	q = "select count(*) from lineitem where exists (select * from orders where o_orderkey = l_orderkey and o_orderdate < date '1992-02-01' and o_orderstatus = 'F')"
+	p, _ = lower(t, cat, q, physical.Options{Partitions: 4, BroadcastRows: 1e8})
+	if count(p, "HashJoin Semi broadcast") != 1 {
+		t.Fatalf("semi join with a small subquery side must broadcast it:\n%s", p)
+	}
+}
+
 func TestRightAndNullAwareJoins(t *testing.T) {
 	cat := tpchCatalog(t)
 	// NOT IN must see the whole build side (a NULL anywhere empties the
