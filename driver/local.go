@@ -259,7 +259,9 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slot }()
+			ts := &taskSlot{slots: slot, held: true}
+			defer ts.Release()
+			ctx := executor.WithSlotYielder(ctx, ts)
 			if write {
 				files, err := s.runWrite(ctx, t)
 				if err != nil {
@@ -356,4 +358,34 @@ func releaseAll(bs []arrow.RecordBatch) {
 func isLocalLocation(loc string) bool {
 	fsys, err := fs.For(loc)
 	return err != nil || fs.IsLocal(fsys)
+}
+
+// taskSlot is a running task's hold on a slot of slots (a semaphore
+// channel); the task gives it up while it waits on another task's
+// broadcast build (executor.SlotYielder).
+type taskSlot struct {
+	slots chan struct{}
+	held  bool
+}
+
+// Release gives the slot up if the task holds it.
+func (t *taskSlot) Release() {
+	if t.held {
+		<-t.slots
+		t.held = false
+	}
+}
+
+// Acquire takes a slot of the same kind again.
+func (t *taskSlot) Acquire(ctx context.Context) error {
+	if t.held {
+		return nil
+	}
+	select {
+	case t.slots <- struct{}{}:
+		t.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -78,9 +79,11 @@ func (e *Env) ExchangeSchema(exchange int) (*arrow.Schema, bool) {
 }
 
 type broadcastTable struct {
-	once  sync.Once
-	table *exec.JoinTable
-	err   error
+	once    sync.Once
+	claimed atomic.Bool   // a task has taken on building the table
+	done    chan struct{} // closed once it is built (or failed)
+	table   *exec.JoinTable
+	err     error
 }
 
 // joinTable builds (once) and returns the hash table of a broadcast join.
@@ -96,11 +99,21 @@ func (e *Env) joinTable(ctx context.Context, exchange int, build func() (*exec.J
 		sh.mu.Lock()
 		bt := sh.broadcast[exchange]
 		if bt == nil {
-			bt = &broadcastTable{}
+			bt = &broadcastTable{done: make(chan struct{})}
 			sh.broadcast[exchange] = bt
 		}
 		sh.mu.Unlock()
-		bt.once.Do(func() { bt.table, bt.err = build() })
+		if !bt.claimed.CompareAndSwap(false, true) {
+			// Another task builds the table: wait for it without holding
+			// a slot, which a task of another stage can use meanwhile.
+			if err := waitYielding(ctx, bt.done); err != nil {
+				return nil, err
+			}
+		}
+		bt.once.Do(func() {
+			bt.table, bt.err = build()
+			close(bt.done)
+		})
 		if bt.err == nil {
 			return bt.table, nil
 		}
