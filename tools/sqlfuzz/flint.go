@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -182,6 +183,7 @@ func renderArrow(a arrow.Array, i int) string {
 	if !ok {
 		return slt.Null
 	}
+	s = strings.Clone(s) // s may alias a's buffers, recycled once the batch is released
 	if id := a.DataType().ID(); id == arrow.STRING || id == arrow.LARGE_STRING {
 		return slt.FormatText(s)
 	}
