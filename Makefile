@@ -3,7 +3,7 @@ GO ?= go
 SF ?= 1
 BENCH_DIR ?= $(HOME)/.cache/flint/tpch-sf$(SF)
 
-.PHONY: demo test build bench bench-memory bench-cluster bench-data bench-s3 proto fuzz fuzz-sql fuzz-sql-ci
+.PHONY: demo test build bench bench-memory bench-cluster bench-data bench-s3 bench-ml proto fuzz fuzz-sql fuzz-sql-ci
 
 build:
 	$(GO) build -o bin/flint ./cmd/flint
@@ -38,6 +38,18 @@ bench-s3: bench-data
 # ratio and checks both print the same results.
 bench-cluster: build bench-data
 	./scripts/bench-cluster.sh $(BENCH_DIR)
+
+# bench-ml: scores 1M and 10M rows × 8 features from Parquet with a
+# 60-tree depth-6 binary XGBoost model as one flint process (read, score,
+# write) next to XGBoost's inplace_predict (2 threads, rows in memory) and
+# the pandas path (read CSV, DMatrix, predict, write CSV); prints times,
+# rows/s, peak RSS and ratios, after checking Flint's predictions are
+# XGBoost's. Needs python3-xgboost and python3-pandas; data and model are
+# made once under ML_BENCH_DIR. ML_ROWS and RUNS (default 3) narrow it.
+ML_BENCH_DIR ?= $(HOME)/.cache/flint/ml-bench
+ML_ROWS ?= 1000000 10000000
+bench-ml: build
+	ROWS="$(ML_ROWS)" ./scripts/bench-ml.sh $(ML_BENCH_DIR)
 
 bench-data:
 	@test -f $(BENCH_DIR)/lineitem.parquet || $(GO) run ./cmd/flint bench tpch gen --sf $(SF) --out $(BENCH_DIR)
