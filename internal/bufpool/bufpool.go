@@ -8,8 +8,10 @@
 // does. Buffers of MinPooled bytes or less come from Go's allocator directly.
 //
 // Like Go's allocator it returns slices whose capacity is their length
-// (Arrow's builders rely on it). It remembers the buffers it handed out,
-// so Free of a slice it did not allocate leaves that slice alone.
+// (Arrow's builders rely on it). It remembers the buffers it handed out
+// by address only, so Free of a slice it did not allocate leaves that
+// slice alone, and a buffer that is never freed is still collected by the
+// GC (its entry goes with it), as with Go's allocator.
 //
 // A buffer must not be used after it is freed (after its last Release):
 // with this allocator it may already hold another batch's data. Tests run
@@ -21,6 +23,7 @@ package bufpool
 
 import (
 	"math/bits"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -53,6 +56,12 @@ type block struct {
 // steps, so a buffer wastes at most a fifth of its capacity.
 const numClasses = 4 * (maxShift + 1)
 
+// classSize is the size of class c.
+func classSize(c int) int {
+	e, m := c/4, c%4+1
+	return 1<<e + m*(1<<(e-2))
+}
+
 // classOf returns the size class of a buffer of n bytes (MinPooled < n ≤
 // 1<<maxShift) and that class's size.
 func classOf(n int) (class int, size int) {
@@ -62,15 +71,25 @@ func classOf(n int) (class int, size int) {
 	return 4*e + m - 1, 1<<e + m*step
 }
 
-// liveShard maps the first byte of each buffer handed out to its block.
+// liveShard maps the address of each buffer handed out to its size
+// class. Addresses are not pointers: the map does not keep buffers alive.
 type liveShard struct {
 	mu sync.Mutex
-	m  map[*byte]*block
+	m  map[uintptr]uint16
 	_  [40]byte // keep shards on separate cache lines
 }
 
-func (a *Allocator) shard(p *byte) *liveShard {
-	return &a.live[(uintptr(unsafe.Pointer(p))>>12)%shards]
+func (a *Allocator) shard(addr uintptr) *liveShard {
+	return &a.live[(addr>>12)%shards]
+}
+
+// forget drops the entry of a buffer the GC collected without a Free.
+// Should the address already serve a new buffer, that one is merely not
+// recycled when freed.
+func (sh *liveShard) forget(addr uintptr) {
+	sh.mu.Lock()
+	delete(sh.m, addr)
+	sh.mu.Unlock()
 }
 
 // shared is the allocator of the process's queries.
@@ -97,13 +116,16 @@ func (a *Allocator) Allocate(size int) []byte {
 	if !ok {
 		buf := goAllocate(csize)
 		blk = &block{p: unsafe.SliceData(buf), class: uint16(c), size: csize}
+		addr := uintptr(unsafe.Pointer(blk.p))
+		runtime.AddCleanup(blk.p, a.shard(addr).forget, addr)
 	}
-	sh := a.shard(blk.p)
+	addr := uintptr(unsafe.Pointer(blk.p))
+	sh := a.shard(addr)
 	sh.mu.Lock()
 	if sh.m == nil {
-		sh.m = map[*byte]*block{}
+		sh.m = map[uintptr]uint16{}
 	}
-	sh.m[blk.p] = blk
+	sh.m[addr] = blk.class
 	sh.mu.Unlock()
 	b := unsafe.Slice(blk.p, size)
 	if ok {
@@ -118,13 +140,21 @@ func (a *Allocator) lookup(b []byte, remove bool) *block {
 		return nil
 	}
 	p := unsafe.SliceData(b)
-	sh := a.shard(p)
+	addr := uintptr(unsafe.Pointer(p))
+	sh := a.shard(addr)
 	sh.mu.Lock()
-	blk := sh.m[p]
-	if blk != nil && remove {
-		delete(sh.m, p)
+	c, ok := sh.m[addr]
+	if ok && remove {
+		delete(sh.m, addr)
 	}
 	sh.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	blk := &block{p: p, class: c, size: classSize(int(c))}
+	if cap(b) > blk.size {
+		return nil // not the buffer handed out at this address
+	}
 	return blk
 }
 

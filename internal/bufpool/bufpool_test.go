@@ -2,8 +2,10 @@ package bufpool
 
 import (
 	"bytes"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -148,4 +150,32 @@ func TestClassOf(t *testing.T) {
 			n += n / 8
 		}
 	}
+}
+
+func TestClassSizeInvertsClassOf(t *testing.T) {
+	for n := MinPooled + 1; n <= 1<<maxShift; n = n*9/8 + 1 {
+		c, size := classOf(n)
+		if classSize(c) != size {
+			t.Fatalf("classSize(%d) = %d, classOf(%d) gave %d", c, classSize(c), n, size)
+		}
+	}
+}
+
+// TestUnfreedBuffersAreCollected: a buffer dropped without Free does not
+// stay alive through the allocator's bookkeeping.
+func TestUnfreedBuffersAreCollected(t *testing.T) {
+	var a Allocator
+	collected := make(chan struct{})
+	b := a.Allocate(1 << 20)
+	runtime.AddCleanup(&b[0], func(ch chan struct{}) { close(ch) }, collected)
+	b = nil
+	for i := 0; i < 20; i++ {
+		runtime.GC()
+		select {
+		case <-collected:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("a buffer that was never freed stayed alive")
 }
