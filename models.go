@@ -160,11 +160,7 @@ func (s *Session) dropModels(ctx context.Context, st *ast.DropModel) error {
 // showModels is the result of SHOW MODELS: one row per model of the
 // store, by name.
 func (s *Session) showModels(ctx context.Context) (*DataFrame, error) {
-	sto, err := s.modelStore()
-	if err != nil {
-		return nil, err
-	}
-	models, err := sto.List(ctx)
+	models, err := s.Models(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -158,40 +158,13 @@ func (c *cloner) node(n Node) Node {
 			}
 			m.Funcs[i] = &g
 		}
-		in := m.Input.Schema()
-		k := len(n.Out) - len(n.Funcs)
-		out := make(Schema, 0, len(n.Out))
-		if k == len(in) {
-			out = append(out, in...)
-		} else {
-			// Unexpected shape: remap what we can.
-			for _, col := range n.Out[:k] {
-				if nid, ok := c.m[col.ID]; ok {
-					col.ID = nid
-				}
-				out = append(out, col)
-			}
-		}
-		m.Out = append(out, c.fresh(n.Out[k:])...)
+		m.Out = c.passThrough(n.Out, len(n.Funcs), m.Input.Schema())
 		return &m
 	case *Predict:
 		m := *n
 		m.Input = c.node(n.Input)
 		m.Features = c.exprs(n.Features)
-		in := m.Input.Schema()
-		k := len(n.Out) - len(n.Kinds)
-		out := make(Schema, 0, len(n.Out))
-		if k == len(in) {
-			out = append(out, in...)
-		} else {
-			for _, col := range n.Out[:k] {
-				if nid, ok := c.m[col.ID]; ok {
-					col.ID = nid
-				}
-				out = append(out, col)
-			}
-		}
-		m.Out = append(out, c.fresh(n.Out[k:])...)
+		m.Out = c.passThrough(n.Out, len(n.Kinds), m.Input.Schema())
 		return &m
 	}
 	children := n.Children()
@@ -203,4 +176,24 @@ func (c *cloner) node(n Node) Node {
 		nc[i] = c.node(ch)
 	}
 	return n.WithChildren(nc)
+}
+
+// passThrough is the cloned output of a node that passes its input's
+// columns (in, already cloned) through and adds added new ones: the
+// input's columns, then fresh IDs for the added ones.
+func (c *cloner) passThrough(out Schema, added int, in Schema) Schema {
+	k := len(out) - added
+	res := make(Schema, 0, len(out))
+	if k == len(in) {
+		res = append(res, in...)
+	} else {
+		// Unexpected shape: remap what we can.
+		for _, col := range out[:k] {
+			if nid, ok := c.m[col.ID]; ok {
+				col.ID = nid
+			}
+			res = append(res, col)
+		}
+	}
+	return append(res, c.fresh(out[k:])...)
 }
