@@ -52,8 +52,8 @@ var layers = map[string]layer{
 	"planner":  {imports: []string{"connectors", "optimizer", "physical", "plan"}},
 
 	// Execution: operators, kernels, storage.
-	"exec":                   {imports: []string{"connectors", "exec/hashing", "mempool", "ml/model", "spill", "types"}, external: []string{modArrow}},
-	"exec/expr":              {imports: []string{"exec", "types"}, external: []string{modArrow}},
+	"exec":                   {imports: []string{"connectors", "exec/hashing", "mempool", "ml/model", "ml/quantile", "spill", "types"}, external: []string{modArrow}},
+	"exec/expr":              {imports: []string{"exec", "ml/quantile", "types"}, external: []string{modArrow}},
 	"exec/expr/internal/gen": {},
 	"exec/hashing":           {external: []string{modArrow, modXXH3}},
 	"connectors":             {imports: []string{"connectors/fs"}, external: []string{modArrow, modCompress}},
@@ -74,6 +74,7 @@ var layers = map[string]layer{
 
 	// Machine learning: models and their loaders.
 	"ml/model":    {},
+	"ml/quantile": {},
 	"ml/lightgbm": {imports: []string{"ml/model"}},
 	"ml/xgboost":  {imports: []string{"ml/model"}},
 	"ml/store":    {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
@@ -130,6 +131,7 @@ var onlyReach = map[string][]string{
 	"sql/parser":  {"sql/ast"},
 	"connectors":  {},
 	"ml/model":    {},
+	"ml/quantile": {},
 }
 
 const module = "github.com/flint-engine/flint"

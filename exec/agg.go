@@ -29,10 +29,15 @@ const (
 	AggBoolAnd                   // bool_and(x)
 	AggBoolOr                    // bool_or(x)
 	AggFirst                     // any_value(x): first non-null value seen
+	// AggQuantileSketch is ml.quantile_sketch(x): a mergeable quantile
+	// sketch (package ml/quantile) of the non-null, non-NaN DOUBLE values,
+	// as BINARY; NULL when there are none.
+	AggQuantileSketch
 )
 
 var aggFuncNames = [...]string{"count", "count_star", "sum", "avg", "min", "max",
-	"stddev_samp", "stddev_pop", "var_samp", "var_pop", "bool_and", "bool_or", "first"}
+	"stddev_samp", "stddev_pop", "var_samp", "var_pop", "bool_and", "bool_or", "first",
+	"ml.quantile_sketch"}
 
 func (f AggFunc) String() string {
 	if f >= 0 && int(f) < len(aggFuncNames) {
@@ -141,6 +146,11 @@ func AggResultType(f AggFunc, arg arrow.DataType) (arrow.DataType, error) {
 	case AggBoolAnd, AggBoolOr:
 		if arg.ID() == arrow.BOOL {
 			return arg, nil
+		}
+	case AggQuantileSketch:
+		// BINARY: the final phase, which sees the state column.
+		if arg.ID() == arrow.FLOAT64 || arg.ID() == arrow.BINARY {
+			return arrow.BinaryTypes.Binary, nil
 		}
 	default:
 		return nil, fmt.Errorf("unknown aggregate function %d", int(f))

@@ -140,6 +140,8 @@ func newAggKernel(f AggFunc, arg arrow.DataType, name string) (aggKernel, error)
 		}
 	case AggStddevSamp, AggStddevPop, AggVarSamp, AggVarPop:
 		return &aggVar{fn: f, arg: arg}, nil
+	case AggQuantileSketch:
+		return &aggSketch{}, nil
 	}
 	return nil, fmt.Errorf("%s: no kernel for %s(%s)", name, f, arg)
 }

@@ -380,6 +380,7 @@ var aggFuncs = map[string]exec.AggFunc{
 	"stddev_samp": exec.AggStddevSamp, "stddev": exec.AggStddevSamp, "stddev_pop": exec.AggStddevPop,
 	"var_samp": exec.AggVarSamp, "variance": exec.AggVarSamp, "var_pop": exec.AggVarPop,
 	"bool_and": exec.AggBoolAnd, "bool_or": exec.AggBoolOr, "first": exec.AggFirst, "any_value": exec.AggFirst,
+	"ml.quantile_sketch": exec.AggQuantileSketch,
 }
 
 func (b *builder) buildAgg(n *physical.HashAgg) (exec.Operator, error) {

@@ -8,7 +8,9 @@ type batch struct {
 
 // pipeline is the rule order of Optimize.
 //
-//  1. Fold constants so later rules see literal TRUE/FALSE.
+//  1. Fold constants so later rules see literal TRUE/FALSE; turn ML
+//     feature transforms into their fit (aggregations) and apply (joins
+//     and projections), so every later rule sees ordinary nodes.
 //  2. Decorrelate subqueries into joins (needs the WHERE conjuncts still
 //     sitting in the Filter the binder produced).
 //  3. Push predicates down: WHERE equalities land in join conditions and
@@ -23,7 +25,7 @@ type batch struct {
 //  6. Top-N, simplification and column pruning last, on the final shape.
 func pipeline() []batch {
 	return []batch{
-		{rules: []Rule{FoldConstants{}, Decorrelate{}}},
+		{rules: []Rule{FoldConstants{}, FitMLTransforms{}, Decorrelate{}}},
 		{rules: []Rule{FoldConstants{}, PushDownFilters{}, Simplify{}}, fixedPoint: true},
 		{rules: []Rule{ReduceAggregateInput{}}},
 		{rules: []Rule{ReorderJoins{}}},

@@ -29,6 +29,10 @@ var aggregateNames = map[string]string{
 	"bool_and":    "bool_and",
 	"bool_or":     "bool_or",
 	"every":       "bool_and",
+	// ml.quantile_sketch(x): the mergeable quantile sketch of DOUBLE x
+	// (package ml/quantile) as BINARY, which ml.sketch_quantile and
+	// ml.sketch_splits query. The ML transforms fit with it.
+	MLQuantileSketch: MLQuantileSketch,
 }
 
 // windowOnlyNames are the functions that exist only as window functions.
@@ -100,6 +104,11 @@ func AggregateType(name string, arg arrow.DataType) (arrow.DataType, error) {
 			return Boolean, nil
 		}
 		return bad()
+	case MLQuantileSketch:
+		if arg.ID() == arrow.FLOAT64 {
+			return arrow.BinaryTypes.Binary, nil
+		}
+		return nil, fmt.Errorf("%s takes a DOUBLE, not %s", canon, TypeName(arg))
 	}
 	return bad()
 }
@@ -111,6 +120,9 @@ func AggregateType(name string, arg arrow.DataType) (arrow.DataType, error) {
 // first argument. Aggregates defer to AggregateType.
 func WindowFunctionType(name string, args []arrow.DataType) (arrow.DataType, error) {
 	lname := strings.ToLower(name)
+	if IsMLTransform(lname) {
+		return MLTransformType(lname, args)
+	}
 	argc := func(lo, hi int) error {
 		if len(args) < lo || len(args) > hi {
 			if lo == hi {

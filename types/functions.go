@@ -341,6 +341,7 @@ func init() {
 		"minute":    unaryPart,
 		"second":    unaryPart,
 	}
+	mlFunctions(functions)
 }
 
 // ListExtract is the function x[i] binds to: the i-th element of the LIST

@@ -104,6 +104,9 @@ func Call(name string, args []exec.Expr) (exec.Expr, error) {
 	if lname == types.ListExtract || lname == "list_element" {
 		return newListExtract(args[0], args[1])
 	}
+	if e, ok, err := mlCall(lname, args, res, casts); ok {
+		return e, err
+	}
 	cargs := make([]exec.Expr, len(args))
 	for i, a := range args {
 		if !arrow.TypeEqual(casts[i], a.DataType()) {
@@ -683,6 +686,10 @@ func (f *funcExpr) bind() error {
 		part := partFuncs[unit]
 		f.impl = func(k *funcCall) (arrow.Array, error) { return datePartKernel(k, 0, part) }
 	default:
+		if impl, own, ok := mlKernel(f.name); ok {
+			f.impl, f.ownNulls = impl, own
+			return nil
+		}
 		return fmt.Errorf("function %s has a signature but no kernel", f.name)
 	}
 	return nil

@@ -603,6 +603,13 @@ type Subscript struct {
 	Index Expr
 }
 
+// ListLit is [a, b, ...], a LIST value (DuckDB's list syntax; the binder
+// makes it list_value(a, b, ...)).
+type ListLit struct {
+	At    Pos // position of "["
+	Items []Expr
+}
+
 // ModelArg is MODEL name, an argument of a table function such as
 // ml.predict(MODEL m, (SELECT ...)). The parser produces it only there.
 type ModelArg struct {

@@ -188,6 +188,7 @@ func (n *Trim) String() string           { return exprString(n) }
 func (n *Position) String() string       { return exprString(n) }
 func (n *GroupingSet) String() string    { return exprString(n) }
 func (n *Subscript) String() string      { return exprString(n) }
+func (n *ListLit) String() string        { return exprString(n) }
 func (n *ModelArg) String() string       { return exprString(n) }
 func (n *TableArg) String() string       { return exprString(n) }
 
@@ -394,6 +395,15 @@ func writeExpr(b *strings.Builder, e Expr, minPrec int) {
 		writeExpr(b, e.Expr, PrecPrimary)
 		b.WriteByte('[')
 		writeExpr(b, e.Index, 0)
+		b.WriteByte(']')
+	case *ListLit:
+		b.WriteByte('[')
+		for i, it := range e.Items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeExpr(b, it, 0)
+		}
 		b.WriteByte(']')
 	case *ModelArg:
 		b.WriteString("MODEL ")

@@ -15,6 +15,7 @@ func (n *CreateModel) Pos() Pos         { return n.At }
 func (n *ModelOption) Pos() Pos         { return n.At }
 func (n *DropModel) Pos() Pos           { return n.At }
 func (n *Subscript) Pos() Pos           { return n.At }
+func (n *ListLit) Pos() Pos             { return n.At }
 func (n *ModelArg) Pos() Pos            { return n.At }
 func (n *TableArg) Pos() Pos            { return n.At }
 func (n *Show) Pos() Pos                { return n.At }
@@ -116,6 +117,7 @@ func (*Trim) exprNode()           {}
 func (*Position) exprNode()       {}
 func (*GroupingSet) exprNode()    {}
 func (*Subscript) exprNode()      {}
+func (*ListLit) exprNode()        {}
 func (*ModelArg) exprNode()       {}
 func (*TableArg) exprNode()       {}
 
@@ -170,6 +172,7 @@ var (
 	_ Expr      = (*Position)(nil)
 	_ Expr      = (*GroupingSet)(nil)
 	_ Expr      = (*Subscript)(nil)
+	_ Expr      = (*ListLit)(nil)
 	_ Expr      = (*ModelArg)(nil)
 	_ Expr      = (*TableArg)(nil)
 	_ Node      = (*ModelOption)(nil)

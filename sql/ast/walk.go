@@ -144,6 +144,10 @@ func Inspect(n Node, f func(Node) bool) {
 	case *Subscript:
 		inspectExpr(n.Expr, f)
 		inspectExpr(n.Index, f)
+	case *ListLit:
+		for _, e := range n.Items {
+			inspectExpr(e, f)
+		}
 	case *FuncCall:
 		for _, a := range n.Args {
 			inspectExpr(a, f)

@@ -351,6 +351,13 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 			return nil, b.errf(fc.At, "aggregate %s takes one argument, got %d", name, len(fc.Args))
 		}
 		name = canon
+	} else if types.IsMLTransform(name) {
+		if fc.Distinct || fc.Star || fc.Filter != nil {
+			return nil, b.errf(fc.At, "invalid call of %s", fc.String())
+		}
+		if len(spec.OrderBy) > 0 || spec.Frame != nil {
+			return nil, b.errf(fc.At, "%s is fitted over its whole window: its OVER clause takes only PARTITION BY, not ORDER BY or a frame", name)
+		}
 	} else if !types.IsWindowFunction(name) {
 		return nil, b.errf(fc.At, "unknown window function %s", name)
 	} else if fc.Distinct || fc.Star || fc.Filter != nil {
@@ -377,6 +384,11 @@ func (b *Binder) bindWindowCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, erro
 		return nil, b.errf(fc.At, "%s: %v", fc.String(), err)
 	}
 	call.Typ = t
+	if types.IsMLTransform(name) {
+		if err := b.checkMLTransform(call, fc); err != nil {
+			return nil, err
+		}
+	}
 	if (name == "lag" || name == "lead") && len(call.Args) == 3 {
 		if call.Args[2], err = b.castTo(call.Args[2], t, fc.Args[2].Pos()); err != nil {
 			return nil, err

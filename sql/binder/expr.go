@@ -329,6 +329,18 @@ func (b *Binder) bindExprInner(e ast.Expr, ctx *exprCtx) (plan.Expr, error) {
 		return b.castTo(inner, t, x.At)
 	case *ast.FuncCall:
 		return b.bindFuncCall(x, ctx)
+	case *ast.ListLit:
+		items := make([]plan.Expr, len(x.Items))
+		for i, it := range x.Items {
+			var err error
+			if items[i], err = b.bindExpr(it, ctx); err != nil {
+				return nil, err
+			}
+		}
+		if len(items) == 0 {
+			return nil, b.errf(x.At, "an empty list [] has no element type; write at least one element")
+		}
+		return b.callFunc(types.ListValue, items, x.At, x.String())
 	case *ast.Subscript:
 		l, err := b.bindExpr(x.Expr, ctx)
 		if err != nil {
@@ -876,6 +888,13 @@ func (b *Binder) callFunc(name string, args []plan.Expr, pos ast.Pos, text strin
 	for i, a := range args {
 		ts[i] = a.Type()
 	}
+	args, err := b.mlListArgs(name, args, pos)
+	if err != nil {
+		return nil, b.errf(pos, "%s: %v", text, err)
+	}
+	for i, a := range args {
+		ts[i] = a.Type()
+	}
 	res, casts, err := types.FunctionType(name, ts)
 	if err != nil {
 		return nil, b.errf(pos, "%s: %v", text, err)
@@ -918,7 +937,13 @@ func validDatePart(u string) bool {
 	return false
 }
 
-func funcName(fc *ast.FuncCall) string { return strings.ToLower(fc.Name[len(fc.Name)-1]) }
+func funcName(fc *ast.FuncCall) string {
+	last := strings.ToLower(fc.Name[len(fc.Name)-1])
+	if len(fc.Name) == 2 && strings.EqualFold(fc.Name[0], "ml") {
+		return "ml." + last
+	}
+	return last
+}
 
 // isGroupingCall reports a call of grouping()/grouping_id().
 func isGroupingCall(fc *ast.FuncCall) bool {
@@ -1024,6 +1049,9 @@ func (b *Binder) bindFuncCall(fc *ast.FuncCall, ctx *exprCtx) (plan.Expr, error)
 	}
 	if types.IsWindowFunction(name) {
 		return nil, b.errf(fc.At, "window function %s requires an OVER clause", name)
+	}
+	if types.IsMLTransform(name) {
+		return nil, b.errf(fc.At, "%s is fitted over a window: write %s OVER () (or OVER (PARTITION BY ...))", name, fc.String())
 	}
 	if fc.Distinct || fc.Star || fc.Filter != nil || len(fc.OrderBy) > 0 {
 		return nil, b.errf(fc.At, "%s is not an aggregate function", name)
@@ -1284,6 +1312,8 @@ func walkAST(e ast.Expr, fn func(ast.Expr) bool) {
 		kids = []ast.Expr{x.From}
 	case *ast.Subscript:
 		kids = []ast.Expr{x.Expr, x.Index}
+	case *ast.ListLit:
+		kids = x.Items
 	case *ast.Substring:
 		kids = []ast.Expr{x.Expr, x.From, x.For}
 	case *ast.Trim:

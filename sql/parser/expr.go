@@ -227,6 +227,19 @@ func (p *parser) parsePrefix() ast.Expr {
 		switch t.val {
 		case "(":
 			return p.parseParenExpr()
+		case "[":
+			p.i++
+			l := &ast.ListLit{At: t.pos}
+			if !p.isOp("]") {
+				for {
+					l.Items = append(l.Items, p.parseExpr(0))
+					if !p.acceptOp(",") {
+						break
+					}
+				}
+			}
+			p.expectOp("]")
+			return l
 		case "-", "+":
 			p.i++
 			op := ast.OpNeg

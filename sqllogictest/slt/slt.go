@@ -54,6 +54,11 @@ type Record struct {
 	HasResults bool
 	// Skip is the reason given by a "# skip:" comment, or empty.
 	Skip string
+	// Reference is the SQL of "# duckdb:" comment lines right above the
+	// record (joined with '\n'): what tools/sltcomplete runs in DuckDB
+	// instead of SQL, for Flint functions DuckDB lacks (the ML
+	// transforms), written out by their definitions.
+	Reference string
 
 	// headerLine, sqlEnd and end delimit the record for rewriting:
 	// lines [Line-1, end) of the file (0-based) belong to the record, the
@@ -84,16 +89,20 @@ func Parse(path, text string) (*File, error) {
 	f := &File{Path: path, lines: strings.Split(text, "\n")}
 	lines := f.lines
 	skip := ""
+	var ref []string
 	seenRecord := false
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], " \t\r")
 		switch {
 		case line == "":
 			skip = ""
+			ref = nil
 			continue
 		case strings.HasPrefix(line, "#"):
 			body := strings.TrimSpace(strings.TrimPrefix(line, "#"))
-			if v, ok := strings.CutPrefix(body, "skip:"); ok {
+			if v, ok := strings.CutPrefix(body, "duckdb:"); ok {
+				ref = append(ref, strings.TrimSpace(v))
+			} else if v, ok := strings.CutPrefix(body, "skip:"); ok {
 				skip = strings.TrimSpace(v)
 				if skip == "" {
 					skip = "skipped"
@@ -116,7 +125,8 @@ func Parse(path, text string) (*File, error) {
 			return nil, err
 		}
 		r.Skip = skip
-		skip = ""
+		r.Reference = strings.Join(ref, "\n")
+		skip, ref = "", nil
 		f.Records = append(f.Records, r)
 		i = next - 1
 	}

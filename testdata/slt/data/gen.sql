@@ -21,3 +21,13 @@ COPY (SELECT CAST(i AS INTEGER) AS id, CAST(i % 37 AS INTEGER) AS k,
         CAST(i AS DOUBLE) * 1.5 AS f
       FROM range(1, 3001) t(i))
   TO '__DATA__/big.parquet' (FORMAT parquet);
+-- Features for the ML transforms (ml_transform.slt): groups with a NULL
+-- group, a DOUBLE with NULLs and ties, a small INTEGER with NULLs, and
+-- categories of uneven frequency with NULLs.
+COPY (SELECT CAST(i AS INTEGER) AS id,
+        CASE i % 4 WHEN 0 THEN 'a' WHEN 1 THEN 'b' WHEN 2 THEN 'c' ELSE NULL END AS grp,
+        CASE WHEN i % 17 = 0 THEN NULL ELSE CAST((i * 7919) % 1009 AS DOUBLE) / 10 - 20 END AS x,
+        CASE WHEN i % 13 = 0 THEN NULL ELSE CAST((i * 31) % 23 AS INTEGER) END AS n,
+        CASE WHEN i % 19 = 0 THEN NULL ELSE 'c' || CAST((i * i) % 29 % 11 AS VARCHAR) END AS cat
+      FROM range(1, 3001) t(i))
+  TO '__DATA__/ml/features.parquet' (FORMAT parquet);
