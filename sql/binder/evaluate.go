@@ -204,7 +204,7 @@ func NewEvaluate(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelR
 type noTables struct{}
 
 func (noTables) LookupTable(string) (*plan.TableSource, plan.Node, bool) { return nil, nil, false }
-func (noTables) TableNames() []string                                  { return nil }
+func (noTables) TableNames() []string                                    { return nil }
 
 // floatLit spells f as a DOUBLE literal, exactly.
 func floatLit(f float64) string { return strconv.FormatFloat(f, 'e', -1, 64) }
