@@ -23,16 +23,19 @@ import (
 // after is the engine's distributed hash aggregates and a window, so the
 // same plan runs locally and on a cluster. Exact ROC AUC (ties count one
 // half, as the trapezoids of scikit-learn's ROC curve do) never gathers
-// the rows in one place: the rows are grouped by (class, score) with the
-// counts of positives and negatives, a window over each class's distinct
-// scores sums the negatives below each score, and
+// the rows themselves in one place: they are grouped by (class, score)
+// with the counts of positives and negatives, a window over each class's
+// distinct scores sums the negatives below each score, and
 //
 //	AUC = Σ_score pos·(neg_below + neg/2) / (P·N)
 //
 // Classifiers sweep one class (class 1) when binary and every class
 // (one-vs-rest) otherwise: the scored rows are repeated once per class
 // by a cross join with the class numbers, and the confusion counts, the
-// log loss and the label check ride along in the same aggregates.
+// log loss and the label check ride along in the same aggregates. The
+// window is partitioned by class, so one task sorts a class's distinct
+// scores (as many as the rows at worst, and the window operator spills);
+// everything before it is partial and final hash aggregation.
 
 // Output columns of ml.evaluate.
 var (
