@@ -89,7 +89,7 @@ func (s *Session) LookupModel(name string) (*plan.ModelRef, error) {
 	}
 	return &plan.ModelRef{Name: m.Name, Type: m.Type, Location: m.Location, SHA256: m.SHA256, Bytes: m.Bytes,
 		Objective: m.Objective, NumClasses: m.NumClasses, NumOutputs: m.NumOutputs,
-		Features: append([]string(nil), m.Features...)}, nil
+		Features: append([]string(nil), m.Features...), LabelColumns: append([]string(nil), m.LabelColumns...)}, nil
 }
 
 // createModel runs CREATE MODEL: it imports the file of model_path into
@@ -200,7 +200,8 @@ type ModelOptions struct {
 	// FeatureColumns names the input column of each of the model's
 	// features in order; when empty, the names the file carries.
 	FeatureColumns []string
-	// LabelColumns is what the model predicts (recorded only).
+	// LabelColumns names the column holding what the model predicts: the
+	// true values Evaluate and ml.evaluate compare the predictions with.
 	LabelColumns []string
 	// Replace replaces a model of that name (CREATE OR REPLACE).
 	Replace bool
@@ -266,6 +267,27 @@ func (df *DataFrame) Predict(model string) *DataFrame {
 		return df.s.errFrame(err)
 	}
 	n, err := binder.NewPredict(&df.s.ids, df.plan, df.Columns(), ref, "")
+	if err != nil {
+		return df.s.errFrame(err)
+	}
+	return df.s.frame(n)
+}
+
+// Evaluate scores the DataFrame with a model of the session's store and
+// compares the predictions with the labels in the model's
+// input_label_cols, as ml.evaluate does in SQL: one row of precision,
+// recall, accuracy, f1_score, log_loss and roc_auc for a classifier, or
+// mean_absolute_error, mean_squared_error and r2_score for a regressor
+// (scikit-learn's definitions). Rows with a NULL label are left out.
+func (df *DataFrame) Evaluate(model string) *DataFrame {
+	if df.err != nil {
+		return df
+	}
+	ref, err := df.s.LookupModel(model)
+	if err != nil {
+		return df.s.errFrame(err)
+	}
+	n, err := binder.NewEvaluate(&df.s.ids, df.plan, df.Columns(), ref)
 	if err != nil {
 		return df.s.errFrame(err)
 	}

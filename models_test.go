@@ -179,3 +179,97 @@ func TestPredictStageAndCache(t *testing.T) {
 		t.Errorf("the model was read %d times by 8 tasks, want once", loads)
 	}
 }
+
+// expectedMetrics reads scikit-learn's metrics for a case of
+// testdata/slt/data/ml_eval/expected.csv (gen_eval.py); NaN for NULL.
+func expectedMetrics(t *testing.T, name string) map[string]float64 {
+	t.Helper()
+	b, err := os.ReadFile("testdata/slt/data/ml_eval/expected.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	header := strings.Split(lines[0], ",")
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if f[0] != name {
+			continue
+		}
+		out := map[string]float64{}
+		for i, h := range header[1:] {
+			out[h] = math.NaN()
+			if f[i+1] != "" {
+				if out[h], err = strconv.ParseFloat(f[i+1], 64); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return out
+	}
+	t.Fatalf("no case %s in expected.csv", name)
+	return nil
+}
+
+// TestDataFrameEvaluate evaluates XGBoost's multi:softprob fixture and a
+// regressor through the Go API against scikit-learn's metrics, with the
+// labels of testdata/slt/data/ml_eval; errors surface from Collect.
+func TestDataFrameEvaluate(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, err := flint.NewSession(ctx, flint.WithSlots(2), flint.WithPartitions(3), flint.WithModels(t.TempDir()), flint.WithAllocator(mem), flint.WithBatchSize(50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, o := range map[string]flint.ModelOptions{
+		"tier":  {Type: "xgboost", Path: xgbFixtures + "multi_softprob.json", FeatureColumns: inputColumns, LabelColumns: []string{"yc"}},
+		"spend": {Type: "xgboost", Path: xgbFixtures + "reg_squarederror.json", FeatureColumns: inputColumns, LabelColumns: []string{"yr"}},
+		"plain": {Type: "xgboost", Path: xgbFixtures + "reg_squarederror.json", FeatureColumns: inputColumns},
+	} {
+		if err := s.CreateModel(ctx, name, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := s.ReadCSV(ctx, nil, mlInputs).JoinUsing(s.ReadCSV(ctx, nil, "testdata/slt/data/ml_eval/labels.csv"), []string{"id"}, "inner")
+
+	for _, c := range []struct{ model, name string }{{"tier", "xgb_softprob"}, {"spend", "xgb_reg"}} {
+		df := rows.Evaluate(c.model)
+		want := expectedMetrics(t, c.name)
+		batches, err := df.Collect(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", c.model, err)
+		}
+		if len(batches) != 1 || batches[0].NumRows() != 1 {
+			t.Fatalf("%s: %d batches, want one row", c.model, len(batches))
+		}
+		b := batches[0]
+		if int(b.NumCols()) != len(df.Columns()) {
+			t.Fatalf("%s: %d columns, schema says %v", c.model, b.NumCols(), df.Columns())
+		}
+		for i, col := range df.Columns() {
+			w, ok := want[col]
+			if !ok || math.IsNaN(w) {
+				t.Errorf("%s: unexpected column %s", c.model, col)
+				continue
+			}
+			got := b.Column(i).(*array.Float64).Value(0)
+			if math.Abs(got-w) > 1e-9 {
+				t.Errorf("%s: %s = %v, scikit-learn says %v", c.model, col, got, w)
+			}
+		}
+		b.Release()
+	}
+
+	for model, msg := range map[string]string{
+		"plain": "model plain has no input_label_cols",
+		"nope":  "unknown model nope",
+	} {
+		if _, err := rows.Evaluate(model).Collect(ctx); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Evaluate(%s): error %v, want %q", model, err, msg)
+		}
+	}
+	if _, err := s.ReadCSV(ctx, nil, mlInputs).Evaluate("spend").Collect(ctx); err == nil || !strings.Contains(err.Error(), "label column yr (input_label_cols) is missing") {
+		t.Errorf("Evaluate without the label column: error %v", err)
+	}
+}

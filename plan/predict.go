@@ -22,6 +22,10 @@ type ModelRef struct {
 	NumOutputs int
 	// Features names the input column of each model feature, in order.
 	Features []string
+	// LabelColumns are the model's input_label_cols: the columns holding
+	// the true values ml.evaluate compares the predictions with (one for
+	// a classifier, one per output for a regressor). Scoring ignores them.
+	LabelColumns []string
 }
 
 func (m *ModelRef) String() string {

@@ -17,7 +17,7 @@ func encodeModelRef(m *plan.ModelRef) (*pb.ModelRef, error) {
 	}
 	return &pb.ModelRef{Name: m.Name, Type: m.Type, Location: m.Location, Sha256: m.SHA256, Bytes: m.Bytes,
 		Objective: m.Objective, NumClasses: int32(m.NumClasses), NumOutputs: int32(m.NumOutputs),
-		Features: append([]string(nil), m.Features...)}, nil
+		Features: append([]string(nil), m.Features...), LabelColumns: append([]string(nil), m.LabelColumns...)}, nil
 }
 
 func decodeModelRef(p *pb.ModelRef) (*plan.ModelRef, error) {
@@ -33,7 +33,8 @@ func decodeModelRef(p *pb.ModelRef) (*plan.ModelRef, error) {
 	}
 	return &plan.ModelRef{Name: p.GetName(), Type: p.GetType(), Location: p.GetLocation(), SHA256: p.GetSha256(),
 		Bytes: p.GetBytes(), Objective: p.GetObjective(), NumClasses: int(p.GetNumClasses()),
-		NumOutputs: int(p.GetNumOutputs()), Features: append([]string(nil), p.GetFeatures()...)}, nil
+		NumOutputs: int(p.GetNumOutputs()), Features: append([]string(nil), p.GetFeatures()...),
+		LabelColumns: append([]string(nil), p.GetLabelColumns()...)}, nil
 }
 
 // predictParts is what the logical and the physical Predict share.

@@ -3281,6 +3281,7 @@ type ModelRef struct {
 	NumClasses    int32                  `protobuf:"varint,7,opt,name=num_classes,json=numClasses,proto3" json:"num_classes,omitempty"`
 	NumOutputs    int32                  `protobuf:"varint,8,opt,name=num_outputs,json=numOutputs,proto3" json:"num_outputs,omitempty"`
 	Features      []string               `protobuf:"bytes,9,rep,name=features,proto3" json:"features,omitempty"`
+	LabelColumns  []string               `protobuf:"bytes,10,rep,name=label_columns,json=labelColumns,proto3" json:"label_columns,omitempty"` // input_label_cols: what ml.evaluate scores against
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3374,6 +3375,13 @@ func (x *ModelRef) GetNumOutputs() int32 {
 func (x *ModelRef) GetFeatures() []string {
 	if x != nil {
 		return x.Features
+	}
+	return nil
+}
+
+func (x *ModelRef) GetLabelColumns() []string {
+	if x != nil {
+		return x.LabelColumns
 	}
 	return nil
 }
@@ -3944,7 +3952,7 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"WindowNode\x12+\n" +
 	"\x05input\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x05input\x12*\n" +
 	"\x05funcs\x18\x02 \x03(\v2\x14.flint.v1.WindowCallR\x05funcs\x12\"\n" +
-	"\x03out\x18\x03 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\xf8\x01\n" +
+	"\x03out\x18\x03 \x01(\v2\x10.flint.v1.SchemaR\x03out\"\x9d\x02\n" +
 	"\bModelRef\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
@@ -3956,7 +3964,9 @@ const file_flint_v1_plan_proto_rawDesc = "" +
 	"numClasses\x12\x1f\n" +
 	"\vnum_outputs\x18\b \x01(\x05R\n" +
 	"numOutputs\x12\x1a\n" +
-	"\bfeatures\x18\t \x03(\tR\bfeatures\"\xe1\x01\n" +
+	"\bfeatures\x18\t \x03(\tR\bfeatures\x12#\n" +
+	"\rlabel_columns\x18\n" +
+	" \x03(\tR\flabelColumns\"\xe1\x01\n" +
 	"\vPredictNode\x12+\n" +
 	"\x05input\x18\x01 \x01(\v2\x15.flint.v1.LogicalNodeR\x05input\x12(\n" +
 	"\x05model\x18\x02 \x01(\v2\x12.flint.v1.ModelRefR\x05model\x12*\n" +

@@ -16,7 +16,9 @@
 // ml.predict(MODEL m, (query) | TABLE t) in FROM binds to plan.Predict:
 // the model comes from the catalog (ModelCatalog, the Session's model
 // store) and its features bind to the query's columns by name. x[i] is
-// list_extract(x, i).
+// list_extract(x, i). ml.evaluate(MODEL m, ...) is SQL over such a
+// Predict, written for the model's kind and bound by a binder of its own
+// (evaluate.go).
 //
 // It owns no execution and no optimization: subqueries stay as
 // plan.Subquery expressions where they appear (the optimizer decorrelates
