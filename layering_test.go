@@ -81,6 +81,7 @@ var layers = map[string]layer{
 
 	// The API, the command and their helpers.
 	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/store", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"ml/pipeline":           {imports: []string{".", "connectors/fs"}},
 	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
 	"internal/driverclient": {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/bufpool":      {},

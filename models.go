@@ -89,7 +89,8 @@ func (s *Session) LookupModel(name string) (*plan.ModelRef, error) {
 	}
 	return &plan.ModelRef{Name: m.Name, Type: m.Type, Location: m.Location, SHA256: m.SHA256, Bytes: m.Bytes,
 		Objective: m.Objective, NumClasses: m.NumClasses, NumOutputs: m.NumOutputs,
-		Features: append([]string(nil), m.Features...), LabelColumns: append([]string(nil), m.LabelColumns...)}, nil
+		Features: append([]string(nil), m.Features...), LabelColumns: append([]string(nil), m.LabelColumns...),
+		Transform: transformOf(m.Transform)}, nil
 }
 
 // createModel runs CREATE MODEL: it imports the file of model_path into
@@ -131,6 +132,15 @@ func (s *Session) createModel(ctx context.Context, st *ast.CreateModel) error {
 	}
 	if opts.Type == "" {
 		return fmt.Errorf("CREATE MODEL %s: model_type is required (%s)", name, strings.Join(store.Types, " or "))
+	}
+	if st.Transform != nil {
+		n, err := binder.New(s, &s.ids).BindQuery(st.Query.String(), st.Query)
+		if err != nil {
+			return fmt.Errorf("CREATE MODEL %s: AS query: %w", name, err)
+		}
+		if opts.Transform, err = s.frame(n).fitTransformItems(ctx, st.Transform); err != nil {
+			return fmt.Errorf("CREATE MODEL %s: TRANSFORM: %w", name, err)
+		}
 	}
 	sto, err := s.modelStore()
 	if err != nil {

@@ -26,6 +26,15 @@ type ModelRef struct {
 	// the true values ml.evaluate compares the predictions with (one for
 	// a classifier, one per output for a regressor). Scoring ignores them.
 	LabelColumns []string
+	// Transform is the model's fitted TRANSFORM: named SQL expressions
+	// over ml.predict's input that compute the columns the features name.
+	// The binder expands it into Features; executors never see it.
+	Transform []TransformColumn
+}
+
+// TransformColumn is one column of a model's fitted TRANSFORM.
+type TransformColumn struct {
+	Name, SQL string
 }
 
 func (m *ModelRef) String() string {

@@ -73,12 +73,22 @@ type Manifest struct {
 	// LabelColumns is input_label_cols as CREATE MODEL gave it (what the
 	// model was trained to predict; recorded, not used for scoring).
 	LabelColumns []string `json:"input_label_cols,omitempty"`
+	// Transform is the model's fitted TRANSFORM: the columns ml.predict
+	// computes from its input before scoring, which the features name.
+	Transform []TransformColumn `json:"transform,omitempty"`
 	// Source is model_path as given.
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // Model is a model of a store as its manifest describes it.
+// TransformColumn is one column of a fitted TRANSFORM: its name and the
+// SQL expression computing it (fitted statistics as literals).
+type TransformColumn struct {
+	Name string `json:"name"`
+	SQL  string `json:"sql"`
+}
+
 type Model struct {
 	Manifest
 	// Dir is the model's folder and Location its file's full location.
@@ -167,6 +177,9 @@ type CreateOptions struct {
 	FeatureColumns []string
 	// LabelColumns is input_label_cols.
 	LabelColumns []string
+	// Transform is the fitted TRANSFORM (see Manifest.Transform); every
+	// feature must then be one of its columns.
+	Transform []TransformColumn
 	// Replace replaces an existing model (CREATE OR REPLACE); IfNotExists
 	// leaves one alone (CREATE ... IF NOT EXISTS). Without either an
 	// existing model is an error.
@@ -214,11 +227,26 @@ func (s *Store) Create(ctx context.Context, name string, opts CreateOptions) (m 
 	if err != nil {
 		return nil, false, err
 	}
+	if len(opts.Transform) > 0 {
+		outs := make([]string, len(opts.Transform))
+		for i, t := range opts.Transform {
+			outs[i] = t.Name
+		}
+		for _, f := range features {
+			found := false
+			for _, o := range outs {
+				found = found || strings.EqualFold(o, f)
+			}
+			if !found {
+				return nil, false, fmt.Errorf("model %s: feature %s is not a column of its TRANSFORM (%s); name the TRANSFORM's columns after the features, or give feature_columns", name, f, strings.Join(outs, ", "))
+			}
+		}
+	}
 	sum := sha256.Sum256(data)
 	man := Manifest{Version: ManifestVersion, Name: name, Type: opts.Type,
 		File: "model-" + newID() + modelExt(opts.Type, opts.Path), Bytes: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), Objective: loaded.Objective(), NumClasses: loaded.NumClasses(),
-		NumOutputs: loaded.NumOutputs(), Features: features, LabelColumns: opts.LabelColumns,
+		NumOutputs: loaded.NumOutputs(), Features: features, LabelColumns: opts.LabelColumns, Transform: opts.Transform,
 		Source: opts.Path, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	body, err := json.MarshalIndent(&man, "", " ")
 	if err != nil {

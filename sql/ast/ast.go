@@ -168,14 +168,21 @@ type DropView struct {
 // CreateModel imports a trained model into the session's model store:
 //
 //	CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name
+//	  [TRANSFORM (ml.standard_scaler(a) OVER () AS a, b, ...)]
 //	  OPTIONS (model_type = 'xgboost', model_path = 'uri',
 //	           feature_columns = ['a', 'b'], input_label_cols = ['y'])
+//	  [AS query]
+//
+// A TRANSFORM is fitted on the rows of the AS query and stored with the
+// model; ml.predict applies it to its input before scoring.
 type CreateModel struct {
 	At          Pos
 	Name        []string
 	OrReplace   bool
 	IfNotExists bool
+	Transform   []*SelectItem // nil without TRANSFORM
 	Options     []*ModelOption
+	Query       *Query // the AS query, nil without
 }
 
 // ModelOption is one OPTIONS entry of CREATE MODEL: key = value, or

@@ -1122,6 +1122,16 @@ func (n *CreateModel) String() string {
 		b.WriteString("IF NOT EXISTS ")
 	}
 	writeName(&b, n.Name)
+	if n.Transform != nil {
+		b.WriteString(" TRANSFORM (")
+		for i, it := range n.Transform {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeSelectItem(&b, it)
+		}
+		b.WriteByte(')')
+	}
 	b.WriteString(" OPTIONS (")
 	for i, o := range n.Options {
 		if i > 0 {
@@ -1130,6 +1140,10 @@ func (n *CreateModel) String() string {
 		b.WriteString(o.String())
 	}
 	b.WriteByte(')')
+	if n.Query != nil {
+		b.WriteString(" AS ")
+		writeQuery(&b, n.Query)
+	}
 	return b.String()
 }
 

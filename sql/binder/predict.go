@@ -8,6 +8,7 @@ import (
 
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/sql/parser"
 	"github.com/flint-engine/flint/types"
 )
 
@@ -97,7 +98,18 @@ func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (
 func NewPredict(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelRef, table string) (*plan.Predict, error) {
 	sch := in.Schema()
 	feats := make([]plan.Expr, len(ref.Features))
+	transformed, err := bindTransform(ids, in, ref)
+	if err != nil {
+		return nil, err
+	}
 	for j, f := range ref.Features {
+		if e, ok := transformed[strings.ToLower(f)]; ok {
+			if !types.IsNumeric(e.Type()) && !types.IsNull(e.Type()) {
+				return nil, fmt.Errorf("model %s: feature %s of its TRANSFORM is %s; model features must be numbers", ref.Name, f, types.TypeName(e.Type()))
+			}
+			feats[j] = e
+			continue
+		}
 		at := -1
 		for i, n := range names {
 			if !nameEq(n, f) {
@@ -126,6 +138,13 @@ func NewPredict(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelRe
 		kinds = append(kinds, plan.PredictLabel)
 		out = append(out, ids.NewColumn(LabelColumn, table, types.Int64, false))
 	}
+	if len(ref.Transform) > 0 {
+		// Expanded into the features: the plan (and the wire) carries the
+		// model without it.
+		r := *ref
+		r.Transform = nil
+		ref = &r
+	}
 	return &plan.Predict{Input: in, Model: ref, Features: feats, Kinds: kinds, Out: out}, nil
 }
 
@@ -137,4 +156,27 @@ func PredictValueType(numOutputs int) arrow.DataType {
 		return arrow.ListOf(types.Float64)
 	}
 	return types.Float64
+}
+
+// bindTransform binds the columns of a model's fitted TRANSFORM over in
+// (by lower-cased name): the features that name them are computed from
+// the input by these expressions.
+func bindTransform(ids *plan.IDGen, in plan.Node, ref *plan.ModelRef) (map[string]plan.Expr, error) {
+	if len(ref.Transform) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]plan.Expr, len(ref.Transform))
+	for _, t := range ref.Transform {
+		e, err := parser.ParseExpr(t.SQL)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: TRANSFORM column %s: %w", ref.Name, t.Name, err)
+		}
+		b := New(nil, ids)
+		pe, err := b.BindExpr(t.SQL, e, in)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: TRANSFORM column %s (%s) does not apply to the input of ml.predict: %w", ref.Name, t.Name, t.SQL, err)
+		}
+		out[strings.ToLower(t.Name)] = pe
+	}
+	return out, nil
 }

@@ -523,6 +523,17 @@ func (p *parser) parseCreateModel(at ast.Pos, orReplace bool) *ast.CreateModel {
 		cm.IfNotExists = true
 	}
 	cm.Name = p.qualifiedName("model name")
+	if p.acceptKw("TRANSFORM") {
+		p.expectOp("(")
+		cm.Transform = []*ast.SelectItem{}
+		for {
+			cm.Transform = append(cm.Transform, p.parseSelectItem())
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+		p.expectOp(")")
+	}
 	if !p.acceptKw("OPTIONS") {
 		p.failExpected("OPTIONS (model_type = ..., model_path = ...)")
 	}
@@ -566,8 +577,18 @@ func (p *parser) parseCreateModel(at ast.Pos, orReplace bool) *ast.CreateModel {
 		}
 	}
 	p.expectOp(")")
-	if p.isKw("AS") {
-		p.fail(p.cur().pos, "CREATE MODEL ... AS (query) would train a model, which Flint does not do; import a trained XGBoost or LightGBM model with model_path")
+	if t := p.cur(); p.acceptKw("AS") {
+		if cm.Transform == nil {
+			p.fail(t.pos, "CREATE MODEL ... AS (query) would train a model, which Flint does not do; import a trained XGBoost or LightGBM model with model_path (AS query is the data a TRANSFORM is fitted on)")
+		}
+		if p.acceptOp("(") {
+			cm.Query = p.parseQuery()
+			p.expectOp(")")
+		} else {
+			cm.Query = p.parseQuery()
+		}
+	} else if cm.Transform != nil {
+		p.fail(t.pos, "CREATE MODEL ... TRANSFORM (...) needs AS query: the rows its statistics are fitted on")
 	}
 	return cm
 }

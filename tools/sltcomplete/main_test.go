@@ -86,6 +86,9 @@ func TestCorpusMatchesDuckDB(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if strings.Contains("\n"+string(before), "\n# sltcomplete: skip") {
+			continue // answers from elsewhere (the ML libraries)
+		}
 		var out bytes.Buffer
 		if _, err := complete(context.Background(), f, true, &out); err != nil {
 			t.Errorf("%s: %v", f, err)

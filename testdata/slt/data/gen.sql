@@ -30,4 +30,4 @@ COPY (SELECT CAST(i AS INTEGER) AS id,
         CASE WHEN i % 13 = 0 THEN NULL ELSE CAST((i * 31) % 23 AS INTEGER) END AS n,
         CASE WHEN i % 19 = 0 THEN NULL ELSE 'c' || CAST((i * i) % 29 % 11 AS VARCHAR) END AS cat
       FROM range(1, 3001) t(i))
-  TO '__DATA__/ml/features.parquet' (FORMAT parquet);
+  TO '__DATA__/ml_features.parquet' (FORMAT parquet);
