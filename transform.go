@@ -204,18 +204,17 @@ func (df *DataFrame) fitTransform(ctx context.Context, fc *ast.FuncCall) (*ast.F
 		for i, c := range cats {
 			items[i] = "'" + strings.ReplaceAll(fmt.Sprint(c), "'", "''") + "'"
 		}
-		list := "[" + strings.Join(items, ", ") + "]"
 		if len(items) == 0 {
-			list = "[CAST(NULL AS VARCHAR)]" // no category: everything maps to 0 = k
-		}
-		idx := types.MLLabelIndex + "(" + text + ", " + list + ")"
-		if len(items) == 0 {
-			idx = "0"
-		}
-		if name == types.MLLabelEncoder {
-			if len(items) == 0 {
-				return call("coalesce", "CAST(("+arg+") AS BIGINT) * 0", "0")
+			// No category to keep: every value (and NULL) is k = 0, and
+			// its one-hot vector is empty.
+			if name == types.MLLabelEncoder {
+				return call("coalesce", "CAST(0 AS BIGINT)")
 			}
+			return call(types.MLOneHot, "CAST(0 AS BIGINT)", "0")
+		}
+		list := "[" + strings.Join(items, ", ") + "]"
+		idx := types.MLLabelIndex + "(" + text + ", " + list + ")"
+		if name == types.MLLabelEncoder {
 			return call(types.MLLabelIndex, text, list)
 		}
 		return call(types.MLOneHot, idx, strconv.Itoa(len(items)))

@@ -217,8 +217,7 @@ func (f *mlFit) transform(c *plan.WindowCall) (plan.Expr, error) {
 			return call(types.MLImpute, F, x, s[0]), nil
 		case "most_frequent":
 			v := notNaN(cx)
-			ranked, val := f.ranked(&plan.Filter{Input: src, Cond: &plan.Unary{Op: plan.OpIsNotNull, E: v}}, ckeys, v, 1, 1)
-			_ = val
+			ranked := f.ranked(&plan.Filter{Input: src, Cond: &plan.Unary{Op: plan.OpIsNotNull, E: v}}, ckeys, v, 1, 1)
 			s := f.join(ranked, keys)
 			// s: the value, its count, its rank.
 			return call(types.MLImpute, F, x, s[0]), nil
@@ -238,7 +237,7 @@ func (f *mlFit) transform(c *plan.WindowCall) (plan.Expr, error) {
 			minFreq = c.Args[2].(*plan.Literal).Value.(int64)
 		}
 		nonNull := &plan.Filter{Input: src, Cond: &plan.Unary{Op: plan.OpIsNotNull, E: cx}}
-		ranked, _ := f.ranked(nonNull, ckeys, cx, topK, minFreq)
+		ranked := f.ranked(nonNull, ckeys, cx, topK, minFreq)
 		// The number of categories kept per partition, on a copy of the
 		// ranking (its columns must be fresh).
 		rc, _ := plan.Clone(ranked, f.ids)
@@ -262,7 +261,7 @@ func (f *mlFit) transform(c *plan.WindowCall) (plan.Expr, error) {
 // least minFreq times and ranks them per partition by descending count,
 // ties by ascending value, keeping the first topK (all when topK is 0).
 // Its columns: the keys, the value, its count, its rank (from 1).
-func (f *mlFit) ranked(in plan.Node, keys []plan.Expr, v plan.Expr, topK, minFreq int64) (plan.Node, plan.Column) {
+func (f *mlFit) ranked(in plan.Node, keys []plan.Expr, v plan.Expr, topK, minFreq int64) plan.Node {
 	a, cols := f.aggregate(in, append(append([]plan.Expr{}, keys...), v), &plan.AggCall{Func: "count_star", Typ: types.Int64})
 	out := a.Out
 	nk := len(keys)
@@ -279,5 +278,5 @@ func (f *mlFit) ranked(in plan.Node, keys []plan.Expr, v plan.Expr, topK, minFre
 	if topK > 0 {
 		n = &plan.Filter{Input: n, Cond: &plan.Binary{Op: plan.OpLtEq, L: rn.Ref(), R: intLit(topK), Typ: types.Boolean}}
 	}
-	return n, val
+	return n
 }

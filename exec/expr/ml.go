@@ -28,7 +28,6 @@ func mlKernel(name string) (funcImpl, bool, bool) {
 		// Spark's StandardScaler does for a constant feature.
 		return func(k *funcCall) (arrow.Array, error) {
 			x, m, sd := k.args[0], k.args[1], k.args[2]
-			vb := k.vb
 			buf, out := allocFixed[float64](k.mem, k.n)
 			valid, vbits := allocBits(k.mem, k.n)
 			nulls := 0
@@ -52,7 +51,6 @@ func mlKernel(name string) (funcImpl, bool, bool) {
 				}
 				out[i] = (x.float(i) - m.float(i)) / d
 			}
-			_ = vb
 			return makeArray(types.Float64, k.n, nulls, valid, buf), nil
 		}, true, true
 	case types.MLMinMaxScale:
