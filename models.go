@@ -303,3 +303,18 @@ func (df *DataFrame) Evaluate(model string) *DataFrame {
 	}
 	return df.s.frame(n)
 }
+
+// exportModel runs EXPORT MODEL name TO 'uri'.
+func (s *Session) exportModel(ctx context.Context, st *ast.ExportModel) error {
+	sto, err := s.modelStore()
+	if err != nil {
+		return err
+	}
+	return sto.Export(ctx, strings.Join(st.Name, "."), st.URI)
+}
+
+// ExportModel writes the file of a stored model to uri (a local path or
+// an s3:// URI) in its library's own format.
+func (s *Session) ExportModel(ctx context.Context, name, uri string) error {
+	return s.exportModel(ctx, &ast.ExportModel{Name: []string{name}, URI: uri})
+}

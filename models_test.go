@@ -3,7 +3,9 @@ package flint_test
 import (
 	"context"
 	"math"
+	"bytes"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -271,5 +273,35 @@ func TestDataFrameEvaluate(t *testing.T) {
 	}
 	if _, err := s.ReadCSV(ctx, nil, mlInputs).Evaluate("spend").Collect(ctx); err == nil || !strings.Contains(err.Error(), "label column yr (input_label_cols) is missing") {
 		t.Errorf("Evaluate without the label column: error %v", err)
+	}
+}
+
+// TestExportModel exports a stored model, byte for byte the file given to
+// CREATE MODEL (the library reads it as it wrote it), and re-imports it.
+func TestExportModel(t *testing.T) {
+	ctx := context.Background()
+	s, err := flint.NewSession(ctx, flint.WithSlots(1), flint.WithModels(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	src := xgbFixtures + "binary_logistic.ubj"
+	if err := s.CreateModel(ctx, "m", flint.ModelOptions{Type: "xgboost", Path: src}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "exported.ubj")
+	if err := s.SQL(ctx, "EXPORT MODEL m TO '"+out+"'").Err(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(src)
+	got, err := os.ReadFile(out)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("exported file differs from the imported one (%d vs %d bytes, %v)", len(got), len(want), err)
+	}
+	if err := s.CreateModel(ctx, "again", flint.ModelOptions{Type: "xgboost", Path: out}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExportModel(ctx, "missing", out); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("exporting a missing model: %v", err)
 	}
 }

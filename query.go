@@ -201,6 +201,11 @@ func (s *Session) statement(ctx context.Context, sql string, st ast.Statement) *
 			return s.errFrame(err)
 		}
 		return s.emptyFrame()
+	case *ast.ExportModel:
+		if err := s.exportModel(ctx, st); err != nil {
+			return s.errFrame(err)
+		}
+		return s.emptyFrame()
 	case *ast.DropModel:
 		if err := s.dropModels(ctx, st); err != nil {
 			return s.errFrame(err)

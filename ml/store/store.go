@@ -539,3 +539,37 @@ func (s *Store) Drop(ctx context.Context, name string, ifExists bool) error {
 	}
 	return nil
 }
+
+// Export copies the file of model name to uri (a local path or an object
+// store URI), as the library reads it: XGBoost's JSON or UBJSON, or
+// LightGBM's text model. The file is checked against the manifest's hash
+// first, so a damaged store is not exported.
+func (s *Store) Export(ctx context.Context, name, uri string) error {
+	m, err := s.Lookup(ctx, name)
+	if err != nil {
+		return err
+	}
+	src, err := fs.For(m.Location)
+	if err != nil {
+		return err
+	}
+	data, err := readAll(ctx, src, m.Location, MaxModelBytes)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", name, err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != m.SHA256 {
+		return fmt.Errorf("model %s: its file %s does not match the manifest's hash; the store is damaged", name, m.Location)
+	}
+	dst, err := fs.For(uri)
+	if err != nil {
+		return err
+	}
+	wfs, err := fs.Writable(dst, uri)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(ctx, wfs, uri, data); err != nil {
+		return fmt.Errorf("export model %s to %s: %w", name, uri, err)
+	}
+	return nil
+}

@@ -195,6 +195,14 @@ type ModelOption struct {
 	List   []string
 }
 
+// ExportModel is EXPORT MODEL name TO 'uri': the model's file (XGBoost
+// JSON/UBJSON or LightGBM text, as the library reads it) copied to uri.
+type ExportModel struct {
+	At   Pos
+	Name []string
+	URI  string
+}
+
 // DropModel is DROP MODEL [IF EXISTS] name [, name ...].
 type DropModel struct {
 	At       Pos

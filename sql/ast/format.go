@@ -1105,6 +1105,15 @@ func writeDrop(b *strings.Builder, what string, names [][]string, ifExists bool)
 	}
 }
 
+func (n *ExportModel) String() string {
+	var b strings.Builder
+	b.WriteString("EXPORT MODEL ")
+	writeName(&b, n.Name)
+	b.WriteString(" TO ")
+	b.WriteString(QuoteString(n.URI))
+	return b.String()
+}
+
 func (n *DropModel) String() string {
 	var b strings.Builder
 	writeDrop(&b, "MODEL", n.Names, n.IfExists)

@@ -15,6 +15,7 @@ func (n *CreateModel) Pos() Pos         { return n.At }
 func (n *ModelOption) Pos() Pos         { return n.At }
 func (n *DropModel) Pos() Pos           { return n.At }
 func (n *Subscript) Pos() Pos           { return n.At }
+func (n *ExportModel) Pos() Pos         { return n.At }
 func (n *ListLit) Pos() Pos             { return n.At }
 func (n *ModelArg) Pos() Pos            { return n.At }
 func (n *TableArg) Pos() Pos            { return n.At }
@@ -75,6 +76,7 @@ func (*DropView) stmtNode()            {}
 func (*Set) stmtNode()                 {}
 func (*CreateModel) stmtNode()         {}
 func (*DropModel) stmtNode()           {}
+func (*ExportModel) stmtNode()         {}
 func (*Show) stmtNode()                {}
 func (*Describe) stmtNode()            {}
 
@@ -133,6 +135,7 @@ var (
 	_ Statement = (*Set)(nil)
 	_ Statement = (*CreateModel)(nil)
 	_ Statement = (*DropModel)(nil)
+	_ Statement = (*ExportModel)(nil)
 	_ Statement = (*Show)(nil)
 	_ Statement = (*Describe)(nil)
 	_ QueryBody = (*Query)(nil)

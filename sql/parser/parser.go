@@ -424,8 +424,19 @@ func (p *parser) parseStatement() ast.Statement {
 	case "DESCRIBE", "DESC":
 		p.i++
 		return &ast.Describe{At: t.pos, Name: p.qualifiedName("table name")}
+	case "EXPORT":
+		p.i++
+		if !p.acceptKw("MODEL") {
+			p.failExpected("MODEL (EXPORT MODEL name TO 'uri')")
+		}
+		ex := &ast.ExportModel{At: t.pos, Name: p.qualifiedName("model name")}
+		if !p.acceptKw("TO") {
+			p.failExpected("TO 'uri'")
+		}
+		ex.URI = p.stringLit("the URI to export to")
+		return ex
 	}
-	p.fail(t.pos, "expected a statement (SELECT, WITH, VALUES, EXPLAIN, CREATE, COPY, DROP, SET, SHOW, DESCRIBE), found "+p.describe(t))
+	p.fail(t.pos, "expected a statement (SELECT, WITH, VALUES, EXPLAIN, CREATE, COPY, DROP, SET, SHOW, DESCRIBE, EXPORT), found "+p.describe(t))
 	return nil
 }
 
