@@ -1,9 +1,9 @@
 package flint_test
 
 import (
+	"bytes"
 	"context"
 	"math"
-	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
