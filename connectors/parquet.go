@@ -529,6 +529,14 @@ func (s *parquetSource) openFileDict(ctx context.Context, split Split, columns [
 		ra = r.prefetch
 	}
 	props := parquet.NewReaderProperties(mem)
+	if r.prefetch == nil {
+		// A local file: read each column chunk a buffer at a time rather
+		// than whole, so that a task holds a few MiB per column instead
+		// of its row group's chunks (tens of MiB per column at a million
+		// rows); local reads are cheap and the OS reads ahead.
+		props.BufferedStreamEnabled = true
+		props.BufferSize = localReadBuffer
+	}
 	r.pf, err = file.NewParquetReader(io.NewSectionReader(ra, 0, r.f.Size()), file.WithReadProps(props), file.WithMetadata(pf.md))
 	if err != nil {
 		return nil, fmt.Errorf("parquet %s: %w", split.Path, err)

@@ -28,6 +28,9 @@ import (
 // (arrow-go's BufferedStreamEnabled would do the opposite of what S3 needs:
 // many small sequential reads instead of one large read per chunk.)
 const (
+	// localReadBuffer is the read size of a local Parquet column chunk
+	// (arrow-go's buffered stream).
+	localReadBuffer = 1 << 20
 	// footerTail is how much of a file's end one footer request reads.
 	footerTail = 64 << 10
 	// prefetchHole is the largest gap between two wanted ranges that is

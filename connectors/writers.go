@@ -261,15 +261,23 @@ type parquetWriter struct {
 
 func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o WriteOptions) (*parquetWriter, error) {
 	mem := compute.GetAllocator(ctx)
-	props := parquet.NewWriterProperties(
+	pw := &parquetWriter{o: o, mem: mem, schema: schema}
+	fields := schema.Fields()
+	opts := []parquet.WriterProperty{
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(o.codec),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(o.rowGroupRows),
 		parquet.WithStoreDecimalAsInteger(true),
-		parquet.WithCreatedBy("flint"))
-	pw := &parquetWriter{o: o, mem: mem, schema: schema}
-	fields := schema.Fields()
+		parquet.WithCreatedBy("flint"),
+		parquet.WithDictionaryPageSizeLimit(dictionaryLimit),
+	}
+	for _, f := range fields {
+		if !dictionaryWorthIt(f.Type) {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	props := parquet.NewWriterProperties(opts...)
 	for i, f := range fields {
 		if d, ok := f.Type.(*arrow.Decimal64Type); ok {
 			fields[i].Type = &arrow.Decimal128Type{Precision: d.Precision, Scale: d.Scale}
@@ -287,6 +295,26 @@ func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o 
 	}
 	pw.fw = fw
 	return pw, nil
+}
+
+// dictionaryWorthIt reports whether a column of type t is written with
+// a dictionary. Floating-point values rarely repeat, and for them the
+// dictionary's hash table grows until the writer gives up on it (at a
+// 1 MiB dictionary per column chunk): tens of MiB of memory and a fifth
+// of the CPU of writing scores, for PLAIN pages in the end. Other types
+// (strings, integers, dates, decimals) keep it, with that fallback.
+// dictionaryLimit is the dictionary size per column chunk past which the
+// writer falls back to PLAIN (arrow-go's default is 1 MiB). A column
+// that needs more is hardly a category, and the hash table behind a
+// large dictionary costs several times its size.
+const dictionaryLimit = 256 << 10
+
+func dictionaryWorthIt(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+		return false
+	}
+	return true
 }
 
 func (p *parquetWriter) Write(b arrow.RecordBatch) error {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -67,10 +68,14 @@ func newRoot() *cobra.Command {
 	}
 	// Flag parsing problems are usage errors.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	var cpuProfile string
+	var cpuProfile, memProfile string
 	var stopProfile func()
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to FILE")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile (allocations included) to FILE at exit")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if memProfile != "" {
+			runtime.MemProfileRate = 64 << 10
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -87,6 +92,12 @@ func newRoot() *cobra.Command {
 	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
 		if stopProfile != nil {
 			stopProfile()
+		}
+		if memProfile != "" {
+			if f, err := os.Create(memProfile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
 		}
 	}
 	// A runnable root with its own argument check makes an unknown
