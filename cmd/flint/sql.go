@@ -181,6 +181,7 @@ func registerDir(ctx context.Context, s *flint.Session, dir string) error {
 func newSQLCmd() *cobra.Command {
 	var sf sessionFlags
 	var exprSQL, file, format, out string
+	var vars []string
 	var timeout time.Duration
 	var stats bool
 	cmd := &cobra.Command{
@@ -211,6 +212,10 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 					return err
 				}
 				text = string(b)
+			}
+			text, err := expandVars(text, vars)
+			if err != nil {
+				return err
 			}
 			f := output.Table
 			if format != "" {
@@ -243,6 +248,7 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 		},
 	}
 	cmd.Flags().StringVarP(&exprSQL, "execute", "e", "", "SQL to run")
+	cmd.Flags().StringArrayVar(&vars, "var", nil, varsHelp())
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION (e.g. 30s, 2m): cancel the query and exit 1")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "file with SQL to run")
 	cmd.Flags().StringVar(&format, "format", "", "output format: table, csv or json (default: table on a terminal, else csv)")

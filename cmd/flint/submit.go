@@ -18,6 +18,7 @@ import (
 func newSubmitCmd() *cobra.Command {
 	var sf sessionFlags
 	var exprSQL, file, key, name string
+	var vars []string
 	var deadline, timeout time.Duration
 	var wait bool
 	cmd := &cobra.Command{
@@ -70,6 +71,10 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 					return err
 				}
 				text = string(b)
+			}
+			text, err := expandVars(text, vars)
+			if err != nil {
+				return err
 			}
 			ctx, cancel, err := withTimeout(cmd.Context(), timeout, "job")
 			if err != nil {
@@ -147,6 +152,7 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "file with the job's SQL")
 	cmd.Flags().StringVarP(&exprSQL, "execute", "e", "", "the job's SQL")
+	cmd.Flags().StringArrayVar(&vars, "var", nil, varsHelp())
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end; exit 1 if it does not succeed")
 	cmd.Flags().StringVar(&key, "idempotency-key", "", "a second submit with the same key returns the first job's ID")
 	cmd.Flags().DurationVar(&deadline, "deadline", 0, "fail the job if it runs longer than this (e.g. 10m)")
