@@ -211,7 +211,7 @@ def predict():
         sys.exit("no flint_*.json: run the Go export step first")
     for fname in names:
         bst = xgb.Booster(model_file=os.path.join(OUT, fname))
-        pred = bst.predict(xgb.DMatrix(x, missing=np.nan))
+        pred = bst.predict(xgb.DMatrix(x, missing=np.nan, feature_names=bst.feature_names))
         pred = pred.reshape(len(x), -1)
         with open(os.path.join(OUT, fname[:-len(".json")] + ".pred"), "w") as f:
             for row in pred:
