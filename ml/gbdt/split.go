@@ -120,8 +120,13 @@ func (ev *evaluator) gainGivenWeight(s gradStats, w float32) float32 {
 // gain is CalcGain: a node's gain unsplit.
 func (ev *evaluator) gain(s gradStats) float32 { return ev.gainGivenWeight(s, ev.weight(s)) }
 
-// splitGain is CalcSplitGain: the gain of the two children.
+// splitGain is CalcSplitGain: the gain of the two children. Without
+// max_delta_step the gain does not use the weight, which is then not
+// computed.
 func (ev *evaluator) splitGain(l, r gradStats) float32 {
+	if ev.tp.maxDeltaStep == 0 {
+		return ev.gainGivenWeight(l, 0) + ev.gainGivenWeight(r, 0)
+	}
 	return ev.gainGivenWeight(l, ev.weight(l)) + ev.gainGivenWeight(r, ev.weight(r))
 }
 

@@ -67,13 +67,15 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 	if len(train) == 0 {
 		return nil, nil, fmt.Errorf("gbdt: no training rows")
 	}
-	cuts := train[0].cuts
-	obj := newObjective(&p)
-	rows := 0
 	for i, s := range train {
 		if s == nil {
 			return nil, nil, fmt.Errorf("gbdt: training shard %d is nil", i)
 		}
+	}
+	cuts := train[0].cuts
+	obj := newObjective(&p)
+	rows := 0
+	for i, s := range train {
 		if !s.cuts.sameAs(cuts) {
 			return nil, nil, fmt.Errorf("gbdt: training shard %d is binned with other cuts than shard 0", i)
 		}
@@ -162,14 +164,22 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 			return nil, nil, err
 		}
 		roundStart := time.Now()
-		t.parallel(len(train), func(i int) { train[i].gradients(obj) })
+		sums := make([][2]float64, len(train))
+		t.parallel(len(train), func(i int) {
+			s, w := train[i].gradients(obj)
+			sums[i] = [2]float64{s, w}
+		})
+		if round > 0 {
+			// The gradients' pass measured the loss after the last round.
+			info.Rounds[round-1].TrainLoss = t.sum(sums)
+		}
 		for g := 0; g < groups; g++ {
 			tree := t.growTree(round, g)
 			b.trees = append(b.trees, *tree)
 			t.parallel(len(train), func(i int) { train[i].addLeaves(tree) })
 			t.parallel(len(eval), func(i int) { eval[i].addTree(tree, groups) })
 		}
-		ri := RoundInfo{Round: round, TrainLoss: t.loss(), EvalLoss: math.NaN()}
+		ri := RoundInfo{Round: round, TrainLoss: math.NaN(), EvalLoss: math.NaN()}
 		if evalRows > 0 {
 			ri.EvalLoss = t.evalLoss()
 			if ri.EvalLoss < bestLoss {
@@ -183,6 +193,7 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 			break
 		}
 	}
+	info.Rounds[len(info.Rounds)-1].TrainLoss = t.loss()
 	if p.EarlyStoppingRounds > 0 {
 		best := max(info.BestIteration, 0)
 		b.trees = b.trees[:(best+1)*groups]
@@ -224,6 +235,11 @@ func (t *trainer) loss() float64 {
 		s, w := t.shards[i].loss(t.obj)
 		sums[i] = [2]float64{s, w}
 	})
+	return t.sum(sums)
+}
+
+// sum adds per-shard loss sums in shard order into the metric's value.
+func (t *trainer) sum(sums [][2]float64) float64 {
 	var s, w float64
 	for _, x := range sums {
 		s, w = s+x[0], w+x[1]
@@ -237,11 +253,7 @@ func (t *trainer) evalLoss() float64 {
 		s, w := t.evals[i].loss(t.obj)
 		sums[i] = [2]float64{s, w}
 	})
-	var s, w float64
-	for _, x := range sums {
-		s, w = s+x[0], w+x[1]
-	}
-	return t.obj.finish(s, w)
+	return t.sum(sums)
 }
 
 // features returns the features a tree may split on: all, or for
