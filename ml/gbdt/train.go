@@ -67,10 +67,15 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 	if len(train) == 0 {
 		return nil, nil, fmt.Errorf("gbdt: no training rows")
 	}
+	seen := map[*Shard]int{}
 	for i, s := range train {
 		if s == nil {
 			return nil, nil, fmt.Errorf("gbdt: training shard %d is nil", i)
 		}
+		if j, ok := seen[s]; ok {
+			return nil, nil, fmt.Errorf("gbdt: training shards %d and %d are the same shard", j, i)
+		}
+		seen[s] = i
 	}
 	cuts := train[0].cuts
 	obj := newObjective(&p)
@@ -93,10 +98,15 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 		return nil, nil, fmt.Errorf("gbdt: no training rows")
 	}
 	evalRows := 0
+	seenEval := map[*EvalShard]int{}
 	for i, e := range eval {
 		if e == nil {
 			return nil, nil, fmt.Errorf("gbdt: eval shard %d is nil", i)
 		}
+		if j, ok := seenEval[e]; ok {
+			return nil, nil, fmt.Errorf("gbdt: eval shards %d and %d are the same shard", j, i)
+		}
+		seenEval[e] = i
 		if len(e.cols) != cuts.NumFeatures() {
 			return nil, nil, fmt.Errorf("gbdt: eval shard %d has %d features, the training data %d", i, len(e.cols), cuts.NumFeatures())
 		}

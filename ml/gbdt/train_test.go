@@ -103,6 +103,7 @@ func TestTrainErrors(t *testing.T) {
 	fshards, _, _ := Prepare(16, frac.split(1))
 	eval4 := syntheticData(10, 4, 2)
 	e4, _ := NewEvalShard(eval4)
+	e3, _ := NewEvalShard(syntheticData(10, 3, 2))
 	ctx := context.Background()
 	for _, tc := range []struct {
 		kv     map[string]string
@@ -117,6 +118,8 @@ func TestTrainErrors(t *testing.T) {
 		{map[string]string{"objective": Logistic, "early_stopping_rounds": "3"}, shards, nil, "early_stopping_rounds = 3 needs an eval set with rows"},
 		{map[string]string{"objective": Logistic}, shards, []*EvalShard{e4}, "eval shard 0 has 4 features, the training data 3"},
 		{map[string]string{"objective": Logistic}, []*Shard{nil}, nil, "training shard 0 is nil"},
+		{map[string]string{"objective": Logistic}, []*Shard{shards[0], shards[1], shards[0]}, nil, "training shards 0 and 2 are the same shard"},
+		{map[string]string{"objective": Logistic}, shards, []*EvalShard{e3, e3}, "eval shards 0 and 1 are the same shard"},
 	} {
 		p := mustParams(t, tc.kv)
 		_, _, err := Train(ctx, p, tc.shards, tc.eval)
@@ -266,5 +269,17 @@ func TestWeightsScaleInvariant(t *testing.T) {
 				t.Fatalf("tree %d node %d: %+v with weights, %+v with 4× weights", ti, ni, nd, o)
 			}
 		}
+	}
+}
+
+// TestEmptyPartitions: partitions without rows take part without harm.
+func TestEmptyPartitions(t *testing.T) {
+	d := syntheticData(1000, 3, 6)
+	parts := append([]Data{d.split(1)[0]}, Data{Features: make([][]float64, 3)}, Data{Features: make([][]float64, 3)})
+	parts[0], parts[1] = parts[1], parts[0]
+	p := mustParams(t, map[string]string{"objective": Logistic, "num_boost_round": "3", "subsample": "0.5"})
+	b, info := trainOn(t, p, parts, []Data{{Features: make([][]float64, 3)}})
+	if len(b.Trees()[0].Nodes) < 3 || !math.IsNaN(info.Rounds[0].EvalLoss) || math.IsNaN(info.Rounds[2].TrainLoss) {
+		t.Errorf("tree of %d nodes, rounds %+v", len(b.Trees()[0].Nodes), info.Rounds)
 	}
 }
