@@ -375,8 +375,12 @@ func (t *trainer) growTree(round, group int) *Tree {
 		if len(splits) == 0 {
 			break
 		}
+		growing := make(map[int32]bool, len(grow))
+		for _, e := range grow {
+			growing[e.nid] = true
+		}
 		for nid, h := range hists { // histograms no split needs any more
-			if !slices.ContainsFunc(grow, func(e entry) bool { return e.nid == nid }) {
+			if !growing[nid] {
 				delete(hists, nid)
 				t.putHist(h)
 			}
