@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// XGBoostVersion is the XGBoost version whose model format WriteJSON
+// xgboostVersion is the XGBoost version whose model format WriteJSON
 // writes.
-var XGBoostVersion = [3]int{1, 7, 4}
+var xgboostVersion = [3]int{1, 7, 4}
 
 // WriteJSON writes the booster as XGBoost 1.7 writes Booster.save_model
 // ("m.json"; doc/model.schema): a learner with its model parameters,
@@ -81,7 +81,7 @@ func (b *Booster) JSON() []byte {
 		j.raw(`,"reg_loss_param":{"scale_pos_weight":"1"}}`)
 	}
 	j.raw(`},"version":[`)
-	for i, v := range XGBoostVersion {
+	for i, v := range xgboostVersion {
 		if i > 0 {
 			j.raw(",")
 		}

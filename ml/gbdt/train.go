@@ -301,21 +301,26 @@ func (t *trainer) putHist(h *Histogram) { t.pool = append(t.pool, h) }
 // It returns those histograms summed over the shards.
 func (t *trainer) level(splits []split, build []int32) []*Histogram {
 	outs := make([][]*Histogram, len(t.shards))
+	nc := len(t.chunks)
 	t.parallel(len(t.shards), func(i int) {
 		s := t.shards[i]
 		s.applySplits(splits)
 		if len(build) > 0 {
 			outs[i] = s.prepareHistograms(t.layout, len(build))
+			if nc == 1 { // one task per shard: build right away
+				s.buildHistograms(build, outs[i], 0, t.nf)
+			}
 		}
 	})
 	if len(build) == 0 {
 		return nil
 	}
-	nc := len(t.chunks)
-	t.parallel(len(t.shards)*nc, func(k int) {
-		c := t.chunks[k%nc]
-		t.shards[k/nc].buildHistograms(build, outs[k/nc], c[0], c[1])
-	})
+	if nc > 1 {
+		t.parallel(len(t.shards)*nc, func(k int) {
+			c := t.chunks[k%nc]
+			t.shards[k/nc].buildHistograms(build, outs[k/nc], c[0], c[1])
+		})
+	}
 	merged := make([]*Histogram, len(build))
 	for k := range merged {
 		merged[k] = t.getHist()
