@@ -127,42 +127,47 @@ func (s *Sketch) Merge(o *Sketch) error {
 			len(o.feats), o.maxBin, len(s.feats), s.maxBin)
 	}
 	for j := range s.feats {
-		a, b := &s.feats[j], &o.feats[j]
-		if b.n == 0 {
-			continue
-		}
-		a.q.Merge(&b.q)
-		if a.n == 0 {
-			a.min, a.max, a.nmin, a.nmax = b.min, b.max, b.nmin, b.nmax
-		} else {
-			switch {
-			case b.min < a.min:
-				a.min, a.nmin = b.min, b.nmin
-			case b.min == a.min:
-				a.nmin += b.nmin
-			}
-			switch {
-			case b.max > a.max:
-				a.max, a.nmax = b.max, b.nmax
-			case b.max == a.max:
-				a.nmax += b.nmax
-			}
-		}
-		a.n += b.n
-		if a.overflow || b.overflow {
-			a.distinct, a.overflow = nil, true
-			continue
-		}
-		u := append(slices.Clone(a.distinct), b.distinct...)
-		slices.Sort(u)
-		u = slices.Compact(u)
-		if len(u) > s.maxBin+1 {
-			a.distinct, a.overflow = nil, true
-		} else {
-			a.distinct = u
-		}
+		s.mergeFeature(o, j)
 	}
 	return nil
+}
+
+// mergeFeature folds feature j of o into s's.
+func (s *Sketch) mergeFeature(o *Sketch, j int) {
+	a, b := &s.feats[j], &o.feats[j]
+	if b.n == 0 {
+		return
+	}
+	a.q.Merge(&b.q)
+	if a.n == 0 {
+		a.min, a.max, a.nmin, a.nmax = b.min, b.max, b.nmin, b.nmax
+	} else {
+		switch {
+		case b.min < a.min:
+			a.min, a.nmin = b.min, b.nmin
+		case b.min == a.min:
+			a.nmin += b.nmin
+		}
+		switch {
+		case b.max > a.max:
+			a.max, a.nmax = b.max, b.nmax
+		case b.max == a.max:
+			a.nmax += b.nmax
+		}
+	}
+	a.n += b.n
+	if a.overflow || b.overflow {
+		a.distinct, a.overflow = nil, true
+		return
+	}
+	u := append(slices.Clone(a.distinct), b.distinct...)
+	slices.Sort(u)
+	u = slices.Compact(u)
+	if len(u) > s.maxBin+1 {
+		a.distinct, a.overflow = nil, true
+	} else {
+		a.distinct = u
+	}
 }
 
 const sketchMagic = 0xB5 // first byte of a marshaled Sketch (format version 1)
@@ -274,9 +279,9 @@ type Cuts struct {
 // away from these.
 func (s *Sketch) Cuts() *Cuts {
 	c := &Cuts{values: make([][]float32, len(s.feats)), minVals: make([]float32, len(s.feats))}
-	for j := range s.feats {
+	eachPartition(len(s.feats), func(j int) {
 		c.values[j], c.minVals[j] = s.feats[j].cuts(s.maxBin)
-	}
+	})
 	return c
 }
 

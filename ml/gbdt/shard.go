@@ -477,11 +477,13 @@ func Prepare(maxBin int, parts []Data) ([]*Shard, *Cuts, error) {
 			return nil, nil, inPartition(i, err)
 		}
 	}
-	for _, sk := range sketches[1:] {
-		if err := sketches[0].Merge(sk); err != nil {
-			return nil, nil, err
+	// Merge feature by feature, the features in parallel, each in
+	// partition order.
+	eachPartition(nf, func(j int) {
+		for _, sk := range sketches[1:] {
+			sketches[0].mergeFeature(sk, j)
 		}
-	}
+	})
 	cuts := sketches[0].Cuts()
 	shards := make([]*Shard, len(parts))
 	eachPartition(len(parts), func(i int) { shards[i], errs[i] = NewShard(cuts, parts[i]) })
@@ -498,7 +500,8 @@ func inPartition(i int, err error) error {
 	return fmt.Errorf("gbdt: partition %d: %s", i, strings.TrimPrefix(err.Error(), "gbdt: "))
 }
 
-// eachPartition runs fn(0) … fn(n-1) on GOMAXPROCS goroutines.
+// eachPartition runs fn(0) … fn(n-1) on GOMAXPROCS goroutines (for
+// partitions, or features).
 func eachPartition(n int, fn func(i int)) {
 	t := trainer{threads: runtime.GOMAXPROCS(0)}
 	t.parallel(n, fn)
