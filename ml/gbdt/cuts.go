@@ -41,8 +41,8 @@ func NewSketch(numFeatures, maxBin int) (*Sketch, error) {
 	if numFeatures < 1 {
 		return nil, fmt.Errorf("gbdt: a model needs at least one feature, got %d", numFeatures)
 	}
-	if maxBin < 2 || maxBin > 1<<16 {
-		return nil, fmt.Errorf("gbdt: max_bin = %d: must be between 2 and 65536", maxBin)
+	if maxBin < 2 || maxBin > maxMaxBin {
+		return nil, fmt.Errorf("gbdt: max_bin = %d: must be between 2 and %d", maxBin, maxMaxBin)
 	}
 	return &Sketch{maxBin: maxBin, feats: make([]featureSketch, numFeatures)}, nil
 }
@@ -211,7 +211,7 @@ func (s *Sketch) UnmarshalBinary(b []byte) error {
 	}
 	maxBin := int(r.u32())
 	nf := int(r.u32())
-	if r.err || maxBin < 2 || maxBin > 1<<16 || nf < 1 || nf > len(b) {
+	if r.err || maxBin < 2 || maxBin > maxMaxBin || nf < 1 || nf > len(b) {
 		return errCorruptSketch
 	}
 	feats := make([]featureSketch, nf)
@@ -425,7 +425,7 @@ func (c *Cuts) UnmarshalBinary(b []byte) error {
 	for j := range values {
 		minVals[j] = math.Float32frombits(r.u32())
 		nb := int(r.u32())
-		if r.err || nb < 1 || nb > 1<<16 || nb > len(r.b)/4 {
+		if r.err || nb < 1 || nb > maxMaxBin || nb > len(r.b)/4 {
 			return bad
 		}
 		v := make([]float32, nb)

@@ -198,7 +198,7 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 	layout := make([]int32, nf+1)
 	for f := range int(nf) {
 		k, n := binary.Uvarint(b)
-		if n <= 0 || k < 2 || k > 1<<16+1 {
+		if n <= 0 || k < 2 || k > maxMaxBin+1 {
 			return bad
 		}
 		b = b[n:]

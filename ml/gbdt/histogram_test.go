@@ -125,14 +125,25 @@ func TestHistogramBinary(t *testing.T) {
 }
 
 // TestSubtractionMatchesBuild grows a node's histogram both ways, from
-// the rows and as parent minus sibling, on a shard.
+// the rows and as parent minus sibling, on a shard, and checks both
+// against sums computed row by row: with byte codes, and with uint16 codes
+// (256 bins and missing values, or more than 256 bins).
 func TestSubtractionMatchesBuild(t *testing.T) {
-	d := syntheticData(2000, 4, 7)
-	shards, cuts, err := Prepare(64, []Data{d})
+	for _, maxBin := range []int{64, 256, 300} {
+		testSubtraction(t, maxBin)
+	}
+}
+
+func testSubtraction(t *testing.T, maxBin int) {
+	d := syntheticData(3000, 4, 7)
+	shards, cuts, err := Prepare(maxBin, []Data{d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := shards[0]
+	if (maxBin == 64) != (s.u8 != nil) {
+		t.Fatalf("max_bin %d: byte codes %v", maxBin, s.u8 != nil)
+	}
 	s.begin(0, 1, 0.5, nil)
 	defer s.end()
 	s.gradients(newObjective(&Params{Objective: SquaredError}))
@@ -159,5 +170,32 @@ func TestSubtractionMatchesBuild(t *testing.T) {
 	}
 	if _, h := hs[0].Missing(1); h == 0 {
 		t.Error("left child has no row missing the split feature")
+	}
+	// Row by row.
+	want := []*Histogram{NewHistogram(cuts), NewHistogram(cuts)}
+	for i := 0; i < s.n; i++ {
+		g, h := float64(s.st.gp[2*i]), float64(s.st.gp[2*i+1])
+		b1, ok1 := s.bin(1, i)
+		child := 1
+		if !ok1 || b1 <= 20 {
+			child = 0
+		}
+		for f := 0; f < cuts.NumFeatures(); f++ {
+			b, ok := s.bin(f, i)
+			if !ok {
+				b = cuts.NumBins(f)
+			}
+			if bb, _ := cuts.Bin(f, d.Features[f][i]); ok && bb != b {
+				t.Fatalf("row %d feature %d: code %d, bin %d", i, f, b, bb)
+			}
+			want[child].AddBin(f, b, g, h)
+		}
+	}
+	for c := range want {
+		for k, v := range want[c].sums {
+			if math.Abs(v-hs[c].sums[k]) > 1e-9 {
+				t.Fatalf("max_bin %d child %d slot %d: built %v, row by row %v", maxBin, c, k/2, hs[c].sums[k], v)
+			}
+		}
 	}
 }

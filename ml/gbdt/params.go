@@ -67,6 +67,10 @@ func DefaultParams() Params {
 // maxDepthLimit is XGBoost's bound on max_depth for depthwise growth.
 const maxDepthLimit = 30
 
+// maxMaxBin bounds max_bin so that a bin code, and the missing code after
+// the last bin, fit in a uint16.
+const maxMaxBin = 1<<16 - 1
+
 // ParseParams returns the defaults overridden by kv, whose keys are
 // XGBoost's parameter names (or their aliases).
 func ParseParams(kv map[string]string) (Params, error) {
@@ -211,8 +215,8 @@ func (p *Params) Validate() error {
 		return bad("subsample", p.Subsample, "must be in (0, 1]")
 	case !(p.ColsampleTree > 0 && p.ColsampleTree <= 1):
 		return bad("colsample_bytree", p.ColsampleTree, "must be in (0, 1]")
-	case p.MaxBin < 2 || p.MaxBin > 1<<16:
-		return bad("max_bin", p.MaxBin, "must be between 2 and 65536")
+	case p.MaxBin < 2 || p.MaxBin > maxMaxBin:
+		return bad("max_bin", p.MaxBin, fmt.Sprintf("must be between 2 and %d", maxMaxBin))
 	case !finite(p.BaseScore):
 		return bad("base_score", p.BaseScore, "must be a finite number")
 	case p.Objective == Logistic && !(float32(p.BaseScore) > 0 && float32(p.BaseScore) < 1):

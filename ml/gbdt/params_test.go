@@ -52,7 +52,7 @@ func TestBadParams(t *testing.T) {
 		{map[string]string{"min_child_weight": "-1"}, "min_child_weight = -1: must be ≥ 0"},
 		{map[string]string{"subsample": "0"}, "subsample = 0: must be in (0, 1]"},
 		{map[string]string{"colsample_bytree": "1.5"}, "colsample_bytree = 1.5: must be in (0, 1]"},
-		{map[string]string{"max_bin": "1"}, "max_bin = 1: must be between 2 and 65536"},
+		{map[string]string{"max_bin": "1"}, "max_bin = 1: must be between 2 and 65535"},
 		{map[string]string{"num_boost_round": "0"}, "num_boost_round = 0: must be at least 1"},
 		{map[string]string{"objective": "binary:logistic", "base_score": "1"}, "base_score = 1: must be in (0, 1) for binary:logistic"},
 		{map[string]string{"early_stopping_rounds": "-2"}, "early_stopping_rounds = -2: must be ≥ 0"},
