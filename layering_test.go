@@ -75,6 +75,7 @@ var layers = map[string]layer{
 	// Machine learning: models and their loaders.
 	"ml/model":    {},
 	"ml/quantile": {},
+	"ml/gbdt":     {imports: []string{"ml/model", "ml/quantile"}},
 	"ml/lightgbm": {imports: []string{"ml/model"}},
 	"ml/xgboost":  {imports: []string{"ml/model"}},
 	"ml/store":    {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
@@ -133,6 +134,7 @@ var onlyReach = map[string][]string{
 	"connectors":  {},
 	"ml/model":    {},
 	"ml/quantile": {},
+	"ml/gbdt":     {"ml/model", "ml/quantile"},
 }
 
 const module = "github.com/flint-engine/flint"

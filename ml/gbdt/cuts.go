@@ -1,0 +1,483 @@
+package gbdt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/flint-engine/flint/ml/quantile"
+)
+
+// Sketch summarizes the feature values of some rows, so that the cut
+// points of every feature can be chosen from all rows of all partitions:
+// each partition sketches its rows, the sketches are merged (they travel
+// as bytes, MarshalBinary) and the merged sketch gives the Cuts.
+//
+// Per feature it holds an ml/quantile sketch (rank error ≤ 0.001·n), the
+// smallest and largest value with how often each occurs, and the distinct
+// values while there are at most max_bin+1 of them. Values are rounded to
+// float32 first, as XGBoost stores them; NaN is missing and not counted.
+type Sketch struct {
+	maxBin int
+	feats  []featureSketch
+}
+
+type featureSketch struct {
+	q          quantile.Sketch
+	n          int64   // non-missing values
+	min, max   float32 // valid when n > 0
+	nmin, nmax int64   // how often min and max occur
+	// distinct holds the sorted distinct values while there are at most
+	// maxBin+1; overflow marks that there were more.
+	distinct []float32
+	overflow bool
+}
+
+// NewSketch returns an empty sketch of numFeatures features for cuts of at
+// most maxBin bins per feature.
+func NewSketch(numFeatures, maxBin int) (*Sketch, error) {
+	if numFeatures < 1 {
+		return nil, fmt.Errorf("gbdt: a model needs at least one feature, got %d", numFeatures)
+	}
+	if maxBin < 2 || maxBin > maxMaxBin {
+		return nil, fmt.Errorf("gbdt: max_bin = %d: must be between 2 and %d", maxBin, maxMaxBin)
+	}
+	return &Sketch{maxBin: maxBin, feats: make([]featureSketch, numFeatures)}, nil
+}
+
+// NumFeatures is the number of features sketched.
+func (s *Sketch) NumFeatures() int { return len(s.feats) }
+
+// Add folds rows into the sketch: cols[j] holds feature j (NaN is
+// missing). An infinite value, or one beyond float32's range, is an error.
+func (s *Sketch) Add(cols [][]float64) error {
+	if len(cols) != len(s.feats) {
+		return fmt.Errorf("gbdt: sketch of %d features given %d columns", len(s.feats), len(cols))
+	}
+	for j, col := range cols {
+		if len(col) != len(cols[0]) {
+			return fmt.Errorf("gbdt: feature %d has %d rows, feature 0 has %d", j, len(col), len(cols[0]))
+		}
+		fs := &s.feats[j]
+		for i, v := range col {
+			x, ok, err := toFloat32(v)
+			if err != nil {
+				return fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+			}
+			if ok {
+				fs.add(x, s.maxBin)
+			}
+		}
+	}
+	return nil
+}
+
+// toFloat32 rounds v as XGBoost does when it reads a value; ok is false
+// for a missing value (NaN).
+func toFloat32(v float64) (x float32, ok bool, err error) {
+	if v != v {
+		return 0, false, nil
+	}
+	x = float32(v)
+	if math.IsInf(float64(x), 0) {
+		return 0, false, fmt.Errorf("value %g is infinite or beyond float32's range", v)
+	}
+	return x, true, nil
+}
+
+func (fs *featureSketch) add(x float32, maxBin int) {
+	fs.q.Add(float64(x))
+	switch {
+	case fs.n == 0:
+		fs.min, fs.max, fs.nmin, fs.nmax = x, x, 1, 1
+	default:
+		switch {
+		case x < fs.min:
+			fs.min, fs.nmin = x, 1
+		case x == fs.min:
+			fs.nmin++
+		}
+		switch {
+		case x > fs.max:
+			fs.max, fs.nmax = x, 1
+		case x == fs.max:
+			fs.nmax++
+		}
+	}
+	fs.n++
+	if !fs.overflow {
+		i, found := slices.BinarySearch(fs.distinct, x)
+		if !found {
+			if len(fs.distinct) > maxBin {
+				fs.distinct, fs.overflow = nil, true
+			} else {
+				fs.distinct = slices.Insert(fs.distinct, i, x)
+			}
+		}
+	}
+}
+
+// Merge folds o into s; both must sketch the same number of features for
+// the same max_bin.
+func (s *Sketch) Merge(o *Sketch) error {
+	if len(o.feats) != len(s.feats) || o.maxBin != s.maxBin {
+		return fmt.Errorf("gbdt: cannot merge a sketch of %d features (max_bin %d) into one of %d features (max_bin %d)",
+			len(o.feats), o.maxBin, len(s.feats), s.maxBin)
+	}
+	for j := range s.feats {
+		s.mergeFeature(o, j)
+	}
+	return nil
+}
+
+// mergeFeature folds feature j of o into s's.
+func (s *Sketch) mergeFeature(o *Sketch, j int) {
+	a, b := &s.feats[j], &o.feats[j]
+	if b.n == 0 {
+		return
+	}
+	a.q.Merge(&b.q)
+	if a.n == 0 {
+		a.min, a.max, a.nmin, a.nmax = b.min, b.max, b.nmin, b.nmax
+	} else {
+		switch {
+		case b.min < a.min:
+			a.min, a.nmin = b.min, b.nmin
+		case b.min == a.min:
+			a.nmin += b.nmin
+		}
+		switch {
+		case b.max > a.max:
+			a.max, a.nmax = b.max, b.nmax
+		case b.max == a.max:
+			a.nmax += b.nmax
+		}
+	}
+	a.n += b.n
+	if a.overflow || b.overflow {
+		a.distinct, a.overflow = nil, true
+		return
+	}
+	u := append(slices.Clone(a.distinct), b.distinct...)
+	slices.Sort(u)
+	u = slices.Compact(u)
+	if len(u) > s.maxBin+1 {
+		a.distinct, a.overflow = nil, true
+	} else {
+		a.distinct = u
+	}
+}
+
+const sketchMagic = 0xB5 // first byte of a marshaled Sketch (format version 1)
+
+// MarshalBinary encodes the sketch: a magic byte, max_bin, the number of
+// features, then per feature its counts, extremes, distinct values and
+// quantile sketch, little-endian.
+func (s *Sketch) MarshalBinary() ([]byte, error) {
+	b := []byte{sketchMagic}
+	b = binary.LittleEndian.AppendUint32(b, uint32(s.maxBin))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(s.feats)))
+	for i := range s.feats {
+		fs := &s.feats[i]
+		b = binary.LittleEndian.AppendUint64(b, uint64(fs.n))
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(fs.min))
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(fs.max))
+		b = binary.LittleEndian.AppendUint64(b, uint64(fs.nmin))
+		b = binary.LittleEndian.AppendUint64(b, uint64(fs.nmax))
+		nd := uint32(len(fs.distinct))
+		if fs.overflow {
+			nd = math.MaxUint32
+		}
+		b = binary.LittleEndian.AppendUint32(b, nd)
+		for _, v := range fs.distinct {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		q := fs.q.AppendBinary(nil)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(q)))
+		b = append(b, q...)
+	}
+	return b, nil
+}
+
+var errCorruptSketch = errors.New("gbdt: corrupt sketch encoding")
+
+// UnmarshalBinary replaces s with the sketch encoded in b.
+func (s *Sketch) UnmarshalBinary(b []byte) error {
+	r := reader{b: b}
+	if r.u8() != sketchMagic {
+		return errCorruptSketch
+	}
+	maxBin := int(r.u32())
+	nf := int(r.u32())
+	if r.err || maxBin < 2 || maxBin > maxMaxBin || nf < 1 || nf > len(b) {
+		return errCorruptSketch
+	}
+	feats := make([]featureSketch, nf)
+	for i := range feats {
+		fs := &feats[i]
+		fs.n = int64(r.u64())
+		fs.min = math.Float32frombits(r.u32())
+		fs.max = math.Float32frombits(r.u32())
+		fs.nmin, fs.nmax = int64(r.u64()), int64(r.u64())
+		nd := r.u32()
+		if nd == math.MaxUint32 {
+			fs.overflow = true
+		} else {
+			if nd > uint32(maxBin+1) {
+				return errCorruptSketch
+			}
+			for k := uint32(0); k < nd && !r.err; k++ {
+				fs.distinct = append(fs.distinct, math.Float32frombits(r.u32()))
+			}
+		}
+		q := r.bytes(int(r.u32()))
+		if r.err {
+			return errCorruptSketch
+		}
+		if err := fs.q.UnmarshalBinary(q); err != nil {
+			return fmt.Errorf("gbdt: sketch of feature %d: %w", i, err)
+		}
+		ok := fs.n >= 0 && fs.q.Count() == fs.n && slices.IsSorted(fs.distinct)
+		if fs.n > 0 {
+			ok = ok && fs.min <= fs.max && fs.nmin >= 1 && fs.nmin <= fs.n && fs.nmax >= 1 && fs.nmax <= fs.n &&
+				(fs.overflow || len(fs.distinct) >= 1)
+		}
+		if !ok {
+			return errCorruptSketch
+		}
+	}
+	if r.err || len(r.b) != 0 {
+		return errCorruptSketch
+	}
+	s.maxBin, s.feats = maxBin, feats
+	return nil
+}
+
+// Cuts are the bin boundaries of every feature, as XGBoost's
+// HistogramCuts: a value v of feature f falls in bin i, the first with
+// v < Values(f)[i] (std::upper_bound), clamped to the last bin; the last
+// cut is above every value sketched. A split after bin i sends a row left
+// when v < Values(f)[i], which is what XGBoost's predictor tests, so the
+// cut value is the exported split condition.
+type Cuts struct {
+	values [][]float32 // per feature, ascending
+	// minVals is XGBoost's min_vals: below every value sketched, the
+	// condition of a split that sends every non-missing value right.
+	minVals []float32
+}
+
+// Cuts chooses the cut points of every feature from the sketch, with the
+// rule of XGBoost's SketchContainer::MakeCuts: when a feature has at most
+// max_bin+1 distinct values, every distinct value but the smallest starts a
+// bin; otherwise the cuts are the values at ranks begin + k·range/max_bin
+// (k = 1 … max_bin−1, begin the count of the smallest value, range the
+// count of the values strictly between the extremes), as WQSummary's
+// SetPrune picks them from an exact summary. XGBoost's own summary is an
+// approximate sketch (ε = 1/(8·max_bin)), so its cuts can sit a few ranks
+// away from these.
+func (s *Sketch) Cuts() *Cuts {
+	c := &Cuts{values: make([][]float32, len(s.feats)), minVals: make([]float32, len(s.feats))}
+	eachPartition(len(s.feats), func(j int) {
+		c.values[j], c.minVals[j] = s.feats[j].cuts(s.maxBin)
+	})
+	return c
+}
+
+func (fs *featureSketch) cuts(maxBin int) (cuts []float32, minVal float32) {
+	const eps = float32(1e-5)
+	if fs.n == 0 {
+		// XGBoost's empty column: one bin.
+		minVal = eps
+		return []float32{minVal + (abs32(minVal) + eps)}, minVal
+	}
+	minVal = fs.min - abs32(fs.min) - eps
+	// summary is what XGBoost's pruned summary holds: the smallest value,
+	// the picked ones and the largest.
+	var summary []float32
+	if !fs.overflow {
+		summary = fs.distinct
+	} else {
+		begin := float32(fs.nmin)
+		rng := float32(fs.n - fs.nmin - fs.nmax)
+		qs := make([]float64, 0, maxBin-1)
+		for k := 1; k < maxBin; k++ {
+			// XGBoost computes the rank in float32 (RType).
+			d := float32(float32(float32(k)*rng)/float32(maxBin)) + begin
+			r := math.Floor(float64(d)) + 1 // 1-based rank of the value holding d
+			qs = append(qs, (r-0.5)/float64(fs.n))
+		}
+		summary = append(summary, fs.min)
+		for _, v := range fs.q.Quantiles(qs) {
+			x := float32(v)
+			if x > summary[len(summary)-1] && x < fs.max {
+				summary = append(summary, x)
+			}
+		}
+		summary = append(summary, fs.max)
+	}
+	required := min(len(summary), maxBin)
+	for i := 1; i < required; i++ {
+		cuts = append(cuts, summary[i])
+	}
+	last := summary[len(summary)-1]
+	cuts = append(cuts, last+(abs32(last)+eps))
+	return cuts, minVal
+}
+
+func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
+
+// NumFeatures is the number of features.
+func (c *Cuts) NumFeatures() int { return len(c.values) }
+
+// NumBins is the number of bins of feature f.
+func (c *Cuts) NumBins(f int) int { return len(c.values[f]) }
+
+// Values returns the cut values of feature f (not to be modified).
+func (c *Cuts) Values(f int) []float32 { return c.values[f] }
+
+// MinValue is XGBoost's min_vals of feature f.
+func (c *Cuts) MinValue(f int) float32 { return c.minVals[f] }
+
+// Bin returns the bin of value v of feature f, as XGBoost's SearchBin;
+// ok is false when v is missing (NaN).
+func (c *Cuts) Bin(f int, v float64) (bin int, ok bool) {
+	if v != v {
+		return 0, false
+	}
+	return searchBin(c.values[f], float32(v)), true
+}
+
+// searchBin is SearchBin: the index of the first cut > x (upper_bound),
+// clamped to the last bin. The search halves its range with a
+// conditional move rather than a branch, which mispredicts half the time.
+func searchBin(cuts []float32, x float32) int {
+	base, n := 0, len(cuts)
+	for n > 1 {
+		half := n / 2
+		if cuts[base+half-1] <= x {
+			base += half
+		}
+		n -= half
+	}
+	// cuts[:base] are ≤ x; cuts[base] decides the last one.
+	if cuts[base] <= x {
+		base++
+	}
+	return min(base, len(cuts)-1)
+}
+
+// maxBins is the largest number of bins of any feature.
+func (c *Cuts) maxBins() int {
+	m := 0
+	for _, v := range c.values {
+		m = max(m, len(v))
+	}
+	return m
+}
+
+// sameAs reports whether c and o are the same cuts.
+func (c *Cuts) sameAs(o *Cuts) bool {
+	if c == o {
+		return true
+	}
+	if len(c.values) != len(o.values) {
+		return false
+	}
+	for j := range c.values {
+		if c.minVals[j] != o.minVals[j] || !slices.Equal(c.values[j], o.values[j]) {
+			return false
+		}
+	}
+	return true
+}
+
+const cutsMagic = 0xB6
+
+// MarshalBinary encodes the cuts, so that executors can bin their
+// partitions with the cuts the driver chose.
+func (c *Cuts) MarshalBinary() ([]byte, error) {
+	b := []byte{cutsMagic}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(c.values)))
+	for j, v := range c.values {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(c.minVals[j]))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+		for _, x := range v {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+		}
+	}
+	return b, nil
+}
+
+// UnmarshalBinary replaces c with the cuts encoded in b.
+func (c *Cuts) UnmarshalBinary(b []byte) error {
+	bad := errors.New("gbdt: corrupt cuts encoding")
+	r := reader{b: b}
+	if r.u8() != cutsMagic {
+		return bad
+	}
+	nf := int(r.u32())
+	if r.err || nf < 1 || nf > len(b) {
+		return bad
+	}
+	values, minVals := make([][]float32, nf), make([]float32, nf)
+	for j := range values {
+		minVals[j] = math.Float32frombits(r.u32())
+		nb := int(r.u32())
+		if r.err || nb < 1 || nb > maxMaxBin || nb > len(r.b)/4 {
+			return bad
+		}
+		v := make([]float32, nb)
+		for i := range v {
+			v[i] = math.Float32frombits(r.u32())
+			if v[i] != v[i] || (i > 0 && !(v[i] > v[i-1])) {
+				return bad
+			}
+		}
+		values[j] = v
+	}
+	if r.err || len(r.b) != 0 {
+		return bad
+	}
+	c.values, c.minVals = values, minVals
+	return nil
+}
+
+// reader decodes little-endian values, recording a short read in err.
+type reader struct {
+	b   []byte
+	err bool
+}
+
+func (r *reader) bytes(n int) []byte {
+	if n < 0 || len(r.b) < n {
+		r.err = true
+		r.b = nil
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) u8() byte {
+	if b := r.bytes(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *reader) u32() uint32 {
+	if b := r.bytes(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (r *reader) u64() uint64 {
+	if b := r.bytes(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}

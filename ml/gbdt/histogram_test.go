@@ -1,0 +1,201 @@
+package gbdt
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// testCuts returns cuts of features with the given numbers of bins.
+func testCuts(bins ...int) *Cuts {
+	c := &Cuts{}
+	for _, n := range bins {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(i + 1)
+		}
+		c.values = append(c.values, v)
+		c.minVals = append(c.minVals, -1)
+	}
+	return c
+}
+
+func randomHistogram(c *Cuts, r *rand.Rand, density float64) *Histogram {
+	h := NewHistogram(c)
+	for f := 0; f < c.NumFeatures(); f++ {
+		for b := 0; b <= c.NumBins(f); b++ {
+			if r.Float64() < density {
+				h.AddBin(f, b, r.NormFloat64(), r.Float64())
+			}
+		}
+	}
+	return h
+}
+
+func TestHistogramAddSubMerge(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	c := testCuts(3, 256, 1, 17)
+	parts := []*Histogram{randomHistogram(c, r, 1), randomHistogram(c, r, 0.3), randomHistogram(c, r, 0)}
+	sum, err := Merge(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := 0; f < c.NumFeatures(); f++ {
+		for b := 0; b <= c.NumBins(f); b++ {
+			var wg, wh float64
+			for _, p := range parts {
+				g, h := p.Bin(f, b)
+				wg, wh = wg+g, wh+h
+			}
+			if g, h := sum.Bin(f, b); g != wg || h != wh {
+				t.Fatalf("feature %d bin %d: merged (%v, %v), want (%v, %v)", f, b, g, h, wg, wh)
+			}
+		}
+	}
+	// parent − left = right, as the trainer derives a sibling.
+	left, right := randomHistogram(c, r, 0.5), randomHistogram(c, r, 0.5)
+	parent := left.Clone()
+	if err := parent.Add(right); err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Sub(left); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range parent.sums {
+		if math.Abs(v-right.sums[i]) > 1e-12 {
+			t.Fatalf("slot %d: (left+right)−left = %v, right %v", i/2, v, right.sums[i])
+		}
+	}
+	// Missing is the slot after the bins; Total adds feature 0's slots.
+	h := NewHistogram(c)
+	h.AddBin(0, 1, 1, 2)
+	h.AddBin(0, 3, 4, 8) // feature 0 has 3 bins: slot 3 is missing
+	if g, hs := h.Missing(0); g != 4 || hs != 8 {
+		t.Errorf("Missing(0) = (%v, %v), want (4, 8)", g, hs)
+	}
+	if g, hs := h.Total(); g != 5 || hs != 10 {
+		t.Errorf("Total() = (%v, %v), want (5, 10)", g, hs)
+	}
+	if err := h.Add(NewHistogram(testCuts(3, 256, 2, 17))); err == nil {
+		t.Error("Add of histograms of different bins: no error")
+	}
+	if _, err := Merge(nil); err == nil {
+		t.Error("Merge of nothing: no error")
+	}
+}
+
+func TestHistogramBinary(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	c := testCuts(5, 256, 300, 1)
+	for _, density := range []float64{0, 0.05, 1} {
+		h := randomHistogram(c, r, density)
+		h.AddBin(1, 7, math.Copysign(0, -1), 0) // −0 survives
+		b, err := h.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Histogram
+		if err := back.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(back.layout, h.layout) {
+			t.Fatalf("layout %v, want %v", back.layout, h.layout)
+		}
+		for i := range h.sums {
+			if math.Float64bits(back.sums[i]) != math.Float64bits(h.sums[i]) {
+				t.Fatalf("density %v slot %d: %v after a round trip, was %v", density, i/2, back.sums[i], h.sums[i])
+			}
+		}
+		full := 16 * len(h.sums) / 2
+		t.Logf("density %.2f: %d bytes (%d as raw float64s)", density, len(b), full)
+		if density < 0.1 && len(b) > full/4 {
+			t.Errorf("density %v: %d bytes, not compact", density, len(b))
+		}
+		// Every truncation and a trailing byte are errors, never a panic.
+		for n := 0; n < len(b); n++ {
+			if err := back.UnmarshalBinary(b[:n]); err == nil {
+				t.Fatalf("truncated to %d of %d bytes: no error", n, len(b))
+			}
+		}
+		if err := back.UnmarshalBinary(append(slices.Clone(b), 0)); err == nil {
+			t.Fatal("trailing byte: no error")
+		}
+	}
+}
+
+// TestSubtractionMatchesBuild grows a node's histogram both ways, from
+// the rows and as parent minus sibling, on a shard, and checks both
+// against sums computed row by row: with byte codes, and with uint16 codes
+// (256 bins and missing values, or more than 256 bins).
+func TestSubtractionMatchesBuild(t *testing.T) {
+	for _, maxBin := range []int{64, 256, 300} {
+		testSubtraction(t, maxBin)
+	}
+}
+
+func testSubtraction(t *testing.T, maxBin int) {
+	d := syntheticData(3000, 4, 7)
+	shards, cuts, err := Prepare(maxBin, []Data{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := shards[0]
+	if (maxBin == 64) != (s.u8 != nil) {
+		t.Fatalf("max_bin %d: byte codes %v", maxBin, s.u8 != nil)
+	}
+	s.begin(0, 1, 0.5, nil)
+	defer s.end()
+	s.gradients(newObjective(&Params{Objective: SquaredError}))
+	s.startTree(0, 0, 0, 1)
+	layout := newLayout(cuts)
+	hs := s.prepareHistograms(layout, 1)
+	s.buildHistograms([]int32{0}, hs, 0, cuts.NumFeatures())
+	parent := hs[0].Clone()
+	s.applySplits([]split{{node: 0, left: 1, right: 2, feature: 1, bin: 20, defaultLeft: true}})
+	hs = s.prepareHistograms(layout, 2)
+	s.buildHistograms([]int32{1, 2}, hs, 0, 2)
+	s.buildHistograms([]int32{1, 2}, hs, 2, cuts.NumFeatures())
+	if err := parent.Sub(hs[0]); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range parent.sums {
+		if math.Abs(v-hs[1].sums[i]) > 1e-9 {
+			t.Fatalf("slot %d: parent − left = %v, right built from rows %v", i/2, v, hs[1].sums[i])
+		}
+	}
+	// The split sent every row missing feature 1 left.
+	if g, h := hs[1].Missing(1); g != 0 || h != 0 {
+		t.Errorf("right child has rows missing the split feature: (%v, %v)", g, h)
+	}
+	if _, h := hs[0].Missing(1); h == 0 {
+		t.Error("left child has no row missing the split feature")
+	}
+	// Row by row.
+	want := []*Histogram{NewHistogram(cuts), NewHistogram(cuts)}
+	for i := 0; i < s.n; i++ {
+		g, h := float64(s.st.gp[2*i]), float64(s.st.gp[2*i+1])
+		b1, ok1 := s.bin(1, i)
+		child := 1
+		if !ok1 || b1 <= 20 {
+			child = 0
+		}
+		for f := 0; f < cuts.NumFeatures(); f++ {
+			b, ok := s.bin(f, i)
+			if !ok {
+				b = cuts.NumBins(f)
+			}
+			if bb, _ := cuts.Bin(f, d.Features[f][i]); ok && bb != b {
+				t.Fatalf("row %d feature %d: code %d, bin %d", i, f, b, bb)
+			}
+			want[child].AddBin(f, b, g, h)
+		}
+	}
+	for c := range want {
+		for k, v := range want[c].sums {
+			if math.Abs(v-hs[c].sums[k]) > 1e-9 {
+				t.Fatalf("max_bin %d child %d slot %d: built %v, row by row %v", maxBin, c, k/2, hs[c].sums[k], v)
+			}
+		}
+	}
+}

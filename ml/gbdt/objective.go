@@ -1,0 +1,309 @@
+package gbdt
+
+import (
+	"fmt"
+	"math"
+)
+
+// objective computes gradients, losses and predictions for one of the
+// supported objectives, in XGBoost 1.7's arithmetic (float32 gradients,
+// src/objective/regression_loss.h and multiclass_obj.cu).
+type objective struct {
+	name    string
+	classes int // 0 for regression, 2 for binary, num_class for multi
+	groups  int
+}
+
+func newObjective(p *Params) objective {
+	return objective{name: p.Objective, classes: p.numClasses(), groups: p.numGroups()}
+}
+
+// metric names the loss reported per round: XGBoost's default eval metric
+// of the objective.
+func (o objective) metric() string {
+	switch o.name {
+	case Logistic:
+		return "logloss"
+	case Softprob:
+		return "mlogloss"
+	}
+	return "rmse"
+}
+
+// baseMargin is base_score in the space of margins (ProbToMargin).
+func (o objective) baseMargin(baseScore float32) float32 {
+	if o.name == Logistic {
+		return -logf(1/baseScore - 1)
+	}
+	return baseScore
+}
+
+// checkLabel reports a label the objective cannot learn.
+func (o objective) checkLabel(y float32, classWeights bool) error {
+	switch o.name {
+	case Logistic:
+		if classWeights && y != 0 && y != 1 {
+			return fmt.Errorf("label %v: with class_weights, binary:logistic labels must be 0 or 1", y)
+		}
+		if !(y >= 0 && y <= 1) {
+			return fmt.Errorf("label %v: binary:logistic labels must be in [0, 1]", y)
+		}
+	case Softprob:
+		if !(y >= 0 && y < float32(o.classes)) || y != float32(math.Trunc(float64(y))) {
+			return fmt.Errorf("label %v: multi:softprob labels must be integers in [0, num_class = %d)", y, o.classes)
+		}
+	}
+	return nil
+}
+
+// gradients writes every row's gradient pairs from its margins: out holds
+// groups blocks of 2n values, block g the (gradient, hessian) pairs of
+// group g. It returns the rows' loss at these margins as loss does,
+// reusing the sigmoid or softmax of the gradients: their pass keeps each
+// row's probability of its label in prob (n values), a second pass takes
+// the logarithms (apart, the two loops overlap rows far better than one).
+func (o objective) gradients(margin, label, weight []float32, out, prob []float32, n int) (sum, wsum float64) {
+	switch o.name {
+	case SquaredError:
+		for i := 0; i < n; i++ {
+			w := float32(1)
+			if weight != nil {
+				w = weight[i]
+			}
+			d := margin[i] - label[i]
+			out[2*i] = d * w
+			out[2*i+1] = w
+			sum += float64(w) * float64(d) * float64(d)
+			wsum += float64(w)
+		}
+	case Logistic:
+		// Blocks of rows small enough for their probabilities and labels
+		// to stay in L1 between the two loops.
+		const block = 512
+		for lo := 0; lo < n; lo += block {
+			hi := min(lo+block, n)
+			for i := lo; i < hi; i++ {
+				w := float32(1)
+				if weight != nil {
+					w = weight[i]
+				}
+				p := sigmoid(margin[i])
+				out[2*i] = (p - label[i]) * w
+				out[2*i+1] = max(float32(p*(1-p)), 1e-16) * w
+				prob[i] = p
+			}
+			var ws []float32
+			if weight != nil {
+				ws = weight[lo:hi]
+			}
+			s, w := logLosses(prob[lo:hi], label[lo:hi], ws)
+			sum, wsum = sum+s, wsum+w
+		}
+	case Softprob:
+		k := o.groups
+		for i := 0; i < n; i++ {
+			w := float32(1)
+			if weight != nil {
+				w = weight[i]
+			}
+			point := margin[i*k : (i+1)*k]
+			// XGBoost starts the maximum at FLT_MIN, the smallest normal
+			// float, not at the first margin.
+			wmax := math.Float32frombits(0x00800000)
+			for _, v := range point {
+				wmax = fmaxf(v, wmax)
+			}
+			var wsumExp float64
+			for _, v := range point {
+				wsumExp += float64(expf(v - wmax))
+			}
+			label := int(label[i])
+			for c, v := range point {
+				p := expf(v-wmax) / float32(wsumExp)
+				h := max(float32(float32(2*p)*(1-p))*w, 1e-16)
+				if c == label {
+					prob[i] = p
+					p -= 1
+				}
+				out[c*2*n+2*i] = p * w
+				out[c*2*n+2*i+1] = h
+			}
+		}
+		for i, p := range prob[:n] {
+			w := float32(1)
+			if weight != nil {
+				w = weight[i]
+			}
+			sum -= float64(w) * logClipped(float64(p))
+			wsum += float64(w)
+		}
+	}
+	return sum, wsum
+}
+
+// probEps is XGBoost's clipping of probabilities in its log losses.
+const probEps = 1e-16
+
+// logLoss is −y·log p − (1−y)·log(1−p), probabilities clipped to
+// [1e-16, 1−1e-16].
+func logLoss(y, p float64) float64 {
+	return -y*logClipped(p) - (1-y)*logClipped(1-p)
+}
+
+// logLosses returns Σ w·logLoss(y, p) and Σ w over rows with
+// probabilities prob. When every label is 0 or 1 — the usual case —
+// each row's loss is one logarithm, of its label's probability
+// y·p + (1−y)·(1−p), with no branch per row (a branch on the label costs
+// more than the logarithm).
+func logLosses(prob, label, weight []float32) (sum, wsum float64) {
+	var nonBinary float64 // 0 when every label is 0 or 1; no branch per label
+	for _, y := range label[:len(prob)] {
+		d := float64(y) * (1 - float64(y))
+		nonBinary += d * d
+	}
+	if nonBinary != 0 {
+		for i, p := range prob {
+			w := 1.0
+			if weight != nil {
+				w = float64(weight[i])
+			}
+			sum += w * logLoss(float64(label[i]), float64(p))
+			wsum += w
+		}
+		return sum, wsum
+	}
+	if weight == nil {
+		for i, p := range prob {
+			y, q := float64(label[i]), float64(p)
+			sum -= logClipped(y*q + (1-y)*(1-q))
+		}
+		return sum, float64(len(prob))
+	}
+	for i, p := range prob {
+		y, q, w := float64(label[i]), float64(p), float64(weight[i])
+		sum -= w * logClipped(y*q+(1-y)*(1-q))
+		wsum += w
+	}
+	return sum, wsum
+}
+
+// logClipped is log(max(x, 1e-16)) for x in [0, 1], to within 1e-12:
+// the losses are reported, not trained on, and math.Log would cost a
+// fifth of a training. With x = 2^e·m, m in [1, 2), and t the centre of
+// m's 1/128-wide interval, log x = e·log 2 + log t + log(1+u) for
+// u = m/t − 1, |u| < 1/256, whose series needs four terms; a table holds
+// 1/t and log t. There is no branch and no division.
+func logClipped(x float64) float64 {
+	bits := math.Float64bits(max(x, probEps))
+	t := &logTable[bits>>45&127]
+	u := math.Float64frombits(bits&(1<<52-1)|1023<<52)*t.inv - 1
+	return float64(int64(bits>>52)-1023)*math.Ln2 + t.log + u*(1-u*(0.5-u*(1.0/3-u*0.25)))
+}
+
+var logTable = func() (tab [128]struct{ inv, log float64 }) {
+	for i := range tab {
+		t := 1 + (float64(i)+0.5)/128
+		tab[i].inv, tab[i].log = 1/t, math.Log(t)
+	}
+	return tab
+}()
+
+// loss returns Σ w·loss and Σ w over n rows with XGBoost's default metric
+// (rmse's squared errors, logloss, mlogloss; probabilities clipped to
+// [1e-16, 1−1e-16]).
+func (o objective) loss(margin, label, weight []float32, n int) (sum, wsum float64) {
+	buf := make([]float32, o.groups)
+	for i := 0; i < n; i++ {
+		w := 1.0
+		if weight != nil {
+			w = float64(weight[i])
+		}
+		y := float64(label[i])
+		var l float64
+		switch o.name {
+		case SquaredError:
+			d := float64(margin[i] - label[i])
+			l = d * d
+		case Logistic:
+			l = logLoss(y, float64(sigmoid(margin[i])))
+		case Softprob:
+			copy(buf, margin[i*o.groups:(i+1)*o.groups])
+			softmax(buf)
+			l = -logClipped(float64(buf[int(y)]))
+		}
+		sum += w * l
+		wsum += w
+	}
+	return sum, wsum
+}
+
+// finish turns summed losses into the metric's value.
+func (o objective) finish(sum, wsum float64) float64 {
+	if wsum == 0 {
+		return math.NaN()
+	}
+	if o.name == SquaredError {
+		return math.Sqrt(sum / wsum)
+	}
+	return sum / wsum
+}
+
+// transform turns one row's margins (one per group) into predictions, in
+// place, as XGBoost's PredTransform.
+func (o objective) transform(m []float32) {
+	switch o.name {
+	case Logistic:
+		m[0] = sigmoid(m[0])
+	case Softprob:
+		softmax(m)
+	}
+}
+
+// expf is C's expf: exp of a float32, rounded to float32.
+func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
+
+// logf is C's logf.
+func logf(x float32) float32 { return float32(math.Log(float64(x))) }
+
+// sigmoid is XGBoost's common::Sigmoid, in float32.
+func sigmoid(x float32) float32 {
+	nx := -x
+	if 88.7 < nx {
+		nx = 88.7
+	}
+	denom := expf(nx) + 1
+	denom += 1e-16
+	return 1 / denom
+}
+
+// softmax is XGBoost's common::Softmax: float32 exponentials of the
+// differences to the largest value, summed in float64.
+func softmax(p []float32) {
+	wmax := p[0]
+	for _, v := range p[1:] {
+		wmax = fmaxf(v, wmax)
+	}
+	var wsum float64
+	for i, v := range p {
+		e := expf(v - wmax)
+		p[i] = e
+		wsum += float64(e)
+	}
+	s := float32(wsum)
+	for i := range p {
+		p[i] /= s
+	}
+}
+
+// fmaxf is C's fmaxf: the larger of two floats, ignoring a NaN.
+func fmaxf(a, b float32) float32 {
+	switch {
+	case a != a:
+		return b
+	case b != b:
+		return a
+	case a > b:
+		return a
+	}
+	return b
+}

@@ -1,0 +1,508 @@
+package gbdt
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Data is one partition's rows as a caller has them: Features[j] holds
+// feature j of every row (NaN is missing), Label the labels and Weight the
+// rows' weights (nil: every row weighs 1).
+type Data struct {
+	Features [][]float64
+	Label    []float64
+	Weight   []float64
+}
+
+// check validates the shape and the labels and weights of d for a model
+// of numFeatures features.
+func (d *Data) check(numFeatures int) (n int, err error) {
+	if len(d.Features) != numFeatures {
+		return 0, fmt.Errorf("gbdt: %d feature columns, the model has %d features", len(d.Features), numFeatures)
+	}
+	n = len(d.Label)
+	if n > math.MaxUint32 {
+		return 0, fmt.Errorf("gbdt: %d rows in one partition, at most %d", n, uint32(math.MaxUint32))
+	}
+	for j, col := range d.Features {
+		if len(col) != n {
+			return 0, fmt.Errorf("gbdt: feature %d has %d rows, the labels %d", j, len(col), n)
+		}
+	}
+	for i, y := range d.Label {
+		if math.IsNaN(y) || math.IsInf(float64(float32(y)), 0) {
+			return 0, fmt.Errorf("gbdt: row %d: label %v is missing or not a finite float32", i, y)
+		}
+	}
+	if d.Weight != nil {
+		if len(d.Weight) != n {
+			return 0, fmt.Errorf("gbdt: %d weights for %d rows", len(d.Weight), n)
+		}
+		for i, w := range d.Weight {
+			if !(w >= 0) || math.IsInf(float64(float32(w)), 0) {
+				return 0, fmt.Errorf("gbdt: row %d: weight %v must be a finite number ≥ 0", i, w)
+			}
+		}
+	}
+	return n, nil
+}
+
+func toFloat32s(x []float64) []float32 {
+	if x == nil {
+		return nil
+	}
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// Shard is one partition's training rows, binned with the cuts of all
+// partitions and kept for the whole training: per feature a column of
+// codes, the row's bin or, for a missing value, the feature's number of
+// bins (the histogram's missing slot); then labels and weights as
+// float32. Codes are uint8 when they fit (every feature has fewer than
+// 256 bins, or 256 and no missing value in the shard), else uint16.
+//
+// During training a shard also holds its rows' margins, gradients and
+// their partition among the current tree's nodes: the trainer asks a
+// shard for gradients, histograms, row partitions and margin updates, and
+// a shard answers from its own rows only, so a shard can live in another
+// process than the trainer. A shard takes part in one training at a time.
+type Shard struct {
+	cuts   *Cuts
+	n      int
+	u8     [][]uint8  // per feature, when the codes fit a byte
+	u16    [][]uint16 // per feature, otherwise
+	label  []float32
+	weight []float32 // nil: all 1
+
+	st *shardState // training state, nil outside Train
+}
+
+// NewShard bins one partition's rows with cuts. It checks the rows: one
+// column per feature, all as long as the labels; labels finite; weights
+// finite and ≥ 0; feature values finite or NaN (missing).
+func NewShard(cuts *Cuts, d Data) (*Shard, error) {
+	n, err := d.check(cuts.NumFeatures())
+	if err != nil {
+		return nil, err
+	}
+	s := &Shard{cuts: cuts, n: n, label: toFloat32s(d.Label), weight: toFloat32s(d.Weight)}
+	nf := cuts.NumFeatures()
+	narrow := true
+	for j, col := range d.Features {
+		nb := cuts.NumBins(j)
+		if nb > 256 || (nb == 256 && slices.ContainsFunc(col, math.IsNaN)) {
+			narrow = false
+		}
+	}
+	if narrow {
+		s.u8 = make([][]uint8, nf)
+	} else {
+		s.u16 = make([][]uint16, nf)
+	}
+	codes := make([]uint16, n)
+	for j, col := range d.Features {
+		cv := cuts.values[j]
+		for i, v := range col {
+			x, ok, err := toFloat32(v)
+			if err != nil {
+				return nil, fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+			}
+			if !ok {
+				codes[i] = uint16(len(cv))
+				continue
+			}
+			codes[i] = uint16(searchBin(cv, x))
+		}
+		if narrow {
+			c := make([]uint8, n)
+			for i, v := range codes {
+				c[i] = uint8(v)
+			}
+			s.u8[j] = c
+		} else {
+			s.u16[j] = slices.Clone(codes)
+		}
+	}
+	return s, nil
+}
+
+// NumRows is the number of rows of the shard.
+func (s *Shard) NumRows() int { return s.n }
+
+// Cuts are the cuts the shard's rows are binned with.
+func (s *Shard) Cuts() *Cuts { return s.cuts }
+
+// bin returns the bin of row i of feature f and whether it is present.
+func (s *Shard) bin(f, i int) (int, bool) {
+	c := 0
+	if s.u8 != nil {
+		c = int(s.u8[f][i])
+	} else {
+		c = int(s.u16[f][i])
+	}
+	return c, c < s.cuts.NumBins(f)
+}
+
+// rowRange is the rows of a node: rows[begin:end] of the shard's state.
+type rowRange struct{ begin, end int }
+
+// shardState is what a shard keeps during a training.
+type shardState struct {
+	index  int // the shard's position among the training's shards
+	groups int
+	margin []float32 // row-major: margin[i*groups+g]
+	weight []float32 // the rows' weights times their class's; nil: all 1
+	grad   []float32 // group-major: group g's (gradient, hessian) pairs at grad[g*2n:]
+	gp     []float32 // the current tree's pairs: its group's, zero where not sampled
+	prob   []float32 // scratch of gradients: each row's probability of its label
+
+	rows    []uint32   // row ids, each node's rows contiguous and ascending
+	scratch []uint32   // partition buffer
+	ranges  []rowRange // per node of the current tree
+	out     []*Histogram
+}
+
+// begin prepares the shard for a training: margins at the base margin,
+// weights times class weights.
+func (s *Shard) begin(index, groups int, baseMargin float32, classWeights []float32) {
+	st := &shardState{index: index, groups: groups}
+	st.margin = make([]float32, s.n*groups)
+	for i := range st.margin {
+		st.margin[i] = baseMargin
+	}
+	st.weight = effectiveWeights(s.label, s.weight, classWeights)
+	st.grad = make([]float32, 2*s.n*groups)
+	st.gp = make([]float32, 2*s.n)
+	st.prob = make([]float32, s.n)
+	st.rows = make([]uint32, s.n)
+	st.scratch = make([]uint32, s.n)
+	s.st = st
+}
+
+// end drops the training state.
+func (s *Shard) end() { s.st = nil }
+
+func effectiveWeights(label, weight, classWeights []float32) []float32 {
+	if classWeights == nil {
+		return weight
+	}
+	out := make([]float32, len(label))
+	for i, y := range label {
+		w := float32(1)
+		if weight != nil {
+			w = weight[i]
+		}
+		out[i] = w * classWeights[int(y)]
+	}
+	return out
+}
+
+// gradients computes every row's gradient pairs for every group from the
+// current margins, and returns the rows' loss at them as loss does.
+func (s *Shard) gradients(obj objective) (sum, weight float64) {
+	st := s.st
+	return obj.gradients(st.margin, s.label, st.weight, st.grad, st.prob, s.n)
+}
+
+// startTree selects the gradient pairs of group for a new tree, zeroing
+// the rows subsample leaves out (as XGBoost's InitSampling does), and puts
+// every row in the root.
+func (s *Shard) startTree(group, round int, seed uint64, subsample float64) {
+	st := s.st
+	copy(st.gp, st.grad[group*2*s.n:(group+1)*2*s.n])
+	if subsample < 1 {
+		// A row is kept when its hash falls below subsample·2^53: a
+		// counter-based draw, the same whatever the order rows are seen in.
+		limit := uint64(subsample * (1 << 53))
+		key := mix(mix(mix(seed)^uint64(round)) ^ uint64(group)<<32 ^ uint64(st.index))
+		for i := 0; i < s.n; i++ {
+			if mix(key^uint64(i))>>11 >= limit {
+				st.gp[2*i], st.gp[2*i+1] = 0, 0
+			}
+		}
+	}
+	for i := range st.rows {
+		st.rows[i] = uint32(i)
+	}
+	st.ranges = append(st.ranges[:0], rowRange{0, s.n})
+}
+
+// mix is splitmix64's finalizer: a bijective hash of 64 bits.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// split is a split decision the trainer sends to the shards: the rows of
+// node whose bin of feature is ≤ bin, and, when defaultLeft, those where
+// the feature is missing, go to node left; the others to right.
+type split struct {
+	node, left, right int32
+	feature           int32
+	bin               int32
+	defaultLeft       bool
+}
+
+// applySplits partitions the rows of each split node between its
+// children, keeping each side's rows in ascending order.
+func (s *Shard) applySplits(splits []split) {
+	st := s.st
+	for _, sp := range splits {
+		for int(max(sp.left, sp.right)) >= len(st.ranges) {
+			st.ranges = append(st.ranges, rowRange{})
+		}
+		r := st.ranges[sp.node]
+		rows := st.rows[r.begin:r.end]
+		miss := int32(s.cuts.NumBins(int(sp.feature)))
+		var nl int
+		if s.u8 != nil {
+			nl = partition(rows, st.scratch, s.u8[sp.feature], miss, sp.bin, sp.defaultLeft)
+		} else {
+			nl = partition(rows, st.scratch, s.u16[sp.feature], miss, sp.bin, sp.defaultLeft)
+		}
+		st.ranges[sp.left] = rowRange{r.begin, r.begin + nl}
+		st.ranges[sp.right] = rowRange{r.begin + nl, r.end}
+	}
+}
+
+// partition moves the rows going left to the front of rows and the
+// others after them, each side in its original order. miss is the code of
+// a missing value. It does not branch on the data: a split sends rows
+// either way unpredictably.
+func partition[B uint8 | uint16](rows, scratch []uint32, col []B, miss, bin int32, defaultLeft bool) int {
+	nl, nr := 0, 0
+	dl := b2i(defaultLeft)
+	scratch = scratch[:len(rows)]
+	for _, r := range rows {
+		c := int32(col[r])
+		left := b2i(c <= bin) | (b2i(c == miss) & dl)
+		rows[nl] = r // nl and nr are at most the index read: no row still to read is overwritten
+		scratch[nr] = r
+		nl += left
+		nr += 1 - left
+	}
+	copy(rows[nl:], scratch[:nr])
+	return nl
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// prepareHistograms readies one zeroed histogram per node to build.
+func (s *Shard) prepareHistograms(layout []int32, n int) []*Histogram {
+	st := s.st
+	for len(st.out) < n {
+		st.out = append(st.out, newHistogram(layout))
+	}
+	for _, h := range st.out[:n] {
+		h.Reset()
+	}
+	return st.out[:n]
+}
+
+// buildHistograms fills out[k] with the sums of node nodes[k]'s rows, for
+// features lo to hi only (so that goroutines can share a shard by
+// feature). Each sum adds the rows in ascending order.
+func (s *Shard) buildHistograms(nodes []int32, out []*Histogram, lo, hi int) {
+	st := s.st
+	for k, nid := range nodes {
+		r := st.ranges[nid]
+		rows := st.rows[r.begin:r.end]
+		h := out[k]
+		if s.u8 != nil {
+			histRows(h, s.u8, lo, hi, rows, st.gp)
+		} else {
+			histRows(h, s.u16, lo, hi, rows, st.gp)
+		}
+	}
+}
+
+// histRows adds each row's gradient pair to the slot of its code in every
+// feature lo to hi of h. Features go four at a time through the rows, so
+// that four histograms' additions overlap instead of each waiting on the
+// previous one to the same slot.
+func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, rows []uint32, gp []float32) {
+	f := lo
+	for ; f+4 <= hi; f += 4 {
+		c0, c1, c2, c3 := cols[f], cols[f+1], cols[f+2], cols[f+3]
+		s0, s1, s2, s3 := h.feature(f), h.feature(f+1), h.feature(f+2), h.feature(f+3)
+		for _, r := range rows {
+			p := gp[2*r : 2*r+2 : 2*r+2]
+			g, hs := float64(p[0]), float64(p[1])
+			b0, b1, b2, b3 := 2*int(c0[r]), 2*int(c1[r]), 2*int(c2[r]), 2*int(c3[r])
+			x0 := s0[b0 : b0+2 : b0+2]
+			x0[0] += g
+			x0[1] += hs
+			x1 := s1[b1 : b1+2 : b1+2]
+			x1[0] += g
+			x1[1] += hs
+			x2 := s2[b2 : b2+2 : b2+2]
+			x2[0] += g
+			x2[1] += hs
+			x3 := s3[b3 : b3+2 : b3+2]
+			x3[0] += g
+			x3[1] += hs
+		}
+	}
+	for ; f < hi; f++ {
+		c, seg := cols[f], h.feature(f)
+		for _, r := range rows {
+			p := gp[2*r : 2*r+2 : 2*r+2]
+			b := 2 * int(c[r])
+			x := seg[b : b+2 : b+2]
+			x[0] += float64(p[0])
+			x[1] += float64(p[1])
+		}
+	}
+}
+
+// addLeaves adds each leaf's value to the margins of its rows in group g.
+func (s *Shard) addLeaves(t *Tree) {
+	st := s.st
+	g := t.Group
+	for nid := range t.Nodes {
+		nd := &t.Nodes[nid]
+		if nd.Left >= 0 {
+			continue
+		}
+		r := st.ranges[nid]
+		for _, row := range st.rows[r.begin:r.end] {
+			st.margin[int(row)*st.groups+g] += nd.Value
+		}
+	}
+}
+
+// loss returns the sum of the rows' weighted losses and of their weights.
+func (s *Shard) loss(obj objective) (sum, weight float64) {
+	return obj.loss(s.st.margin, s.label, s.st.weight, s.n)
+}
+
+// EvalShard is one partition of an evaluation set: its rows as float32
+// columns (they are walked through the trees as the exported model walks
+// them), labels, weights and, during training, margins.
+type EvalShard struct {
+	n      int
+	cols   [][]float32
+	label  []float32
+	weight []float32
+
+	margin []float32 // during training: row-major, groups per row
+	eff    []float32 // weights times class weights
+}
+
+// NewEvalShard keeps one partition of an evaluation set, checked as
+// NewShard checks a training partition.
+func NewEvalShard(d Data) (*EvalShard, error) {
+	n, err := d.check(len(d.Features))
+	if err != nil {
+		return nil, err
+	}
+	e := &EvalShard{n: n, label: toFloat32s(d.Label), weight: toFloat32s(d.Weight)}
+	e.cols = make([][]float32, len(d.Features))
+	for j, col := range d.Features {
+		c := make([]float32, n)
+		for i, v := range col {
+			x, ok, err := toFloat32(v)
+			if err != nil {
+				return nil, fmt.Errorf("gbdt: eval set: feature %d, row %d: %w", j, i, err)
+			}
+			if !ok {
+				x = float32(math.NaN())
+			}
+			c[i] = x
+		}
+		e.cols[j] = c
+	}
+	return e, nil
+}
+
+// NumRows is the number of rows of the shard.
+func (e *EvalShard) NumRows() int { return e.n }
+
+func (e *EvalShard) begin(groups int, baseMargin float32, classWeights []float32) {
+	e.margin = make([]float32, e.n*groups)
+	for i := range e.margin {
+		e.margin[i] = baseMargin
+	}
+	e.eff = effectiveWeights(e.label, e.weight, classWeights)
+}
+
+func (e *EvalShard) end() { e.margin, e.eff = nil, nil }
+
+// addTree adds tree t's leaf values to the rows' margins.
+func (e *EvalShard) addTree(t *Tree, groups int) {
+	for i := 0; i < e.n; i++ {
+		e.margin[i*groups+t.Group] += t.Nodes[t.leafOf(e.cols, i)].Value
+	}
+}
+
+func (e *EvalShard) loss(obj objective) (sum, weight float64) {
+	return obj.loss(e.margin, e.label, e.eff, e.n)
+}
+
+// Prepare is the three steps' first two for rows already in one process:
+// it sketches every partition (in parallel), merges the sketches in
+// partition order, and bins each partition into a shard with the
+// resulting cuts.
+func Prepare(maxBin int, parts []Data) ([]*Shard, *Cuts, error) {
+	if len(parts) == 0 {
+		return nil, nil, fmt.Errorf("gbdt: no partitions")
+	}
+	nf := len(parts[0].Features)
+	sketches := make([]*Sketch, len(parts))
+	errs := make([]error, len(parts))
+	eachPartition(len(parts), func(i int) {
+		if _, errs[i] = parts[i].check(nf); errs[i] != nil {
+			return
+		}
+		if sketches[i], errs[i] = NewSketch(nf, maxBin); errs[i] == nil {
+			errs[i] = sketches[i].Add(parts[i].Features)
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, inPartition(i, err)
+		}
+	}
+	// Merge feature by feature, the features in parallel, each in
+	// partition order.
+	eachPartition(nf, func(j int) {
+		for _, sk := range sketches[1:] {
+			sketches[0].mergeFeature(sk, j)
+		}
+	})
+	cuts := sketches[0].Cuts()
+	shards := make([]*Shard, len(parts))
+	eachPartition(len(parts), func(i int) { shards[i], errs[i] = NewShard(cuts, parts[i]) })
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, inPartition(i, err)
+		}
+	}
+	return shards, cuts, nil
+}
+
+// inPartition says which partition err is about.
+func inPartition(i int, err error) error {
+	return fmt.Errorf("gbdt: partition %d: %s", i, strings.TrimPrefix(err.Error(), "gbdt: "))
+}
+
+// eachPartition runs fn(0) … fn(n-1) on GOMAXPROCS goroutines (for
+// partitions, or features).
+func eachPartition(n int, fn func(i int)) {
+	t := trainer{threads: runtime.GOMAXPROCS(0)}
+	t.parallel(n, fn)
+}
