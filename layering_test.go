@@ -81,15 +81,17 @@ var layers = map[string]layer{
 	"ml/store":    {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.
-	".":                     {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/store", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
-	"ml/pipeline":           {imports: []string{".", "connectors/fs"}},
-	"cmd/flint":             {imports: []string{".", "connectors/s3", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
-	"internal/driverclient": {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
-	"internal/bufpool":      {},
-	"internal/gctune":       {},
-	"internal/output":       {imports: []string{"types"}, external: []string{modArrow}},
-	"tpch":                  {external: []string{modArrow, modGoTPC}},
-	"tpch/cmd/tpchgen":      {imports: []string{"tpch"}},
+	".":                         {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/gbdt", "ml/store", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"ml/pipeline":               {imports: []string{".", "connectors/fs"}},
+	"examples/late-delivery":    {},
+	"examples/late-delivery/go": {imports: []string{".", "ml/pipeline"}},
+	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
+	"internal/driverclient":     {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
+	"internal/bufpool":          {},
+	"internal/gctune":           {},
+	"internal/output":           {imports: []string{"types"}, external: []string{modArrow}},
+	"tpch":                      {external: []string{modArrow, modGoTPC}},
+	"tpch/cmd/tpchgen":          {imports: []string{"tpch"}},
 
 	// Test support: imported by tests only (see testOnly).
 	"internal/clustertest": {},

@@ -90,7 +90,7 @@ func (s *Session) LookupModel(name string) (*plan.ModelRef, error) {
 	return &plan.ModelRef{Name: m.Name, Type: m.Type, Location: m.Location, SHA256: m.SHA256, Bytes: m.Bytes,
 		Objective: m.Objective, NumClasses: m.NumClasses, NumOutputs: m.NumOutputs,
 		Features: append([]string(nil), m.Features...), LabelColumns: append([]string(nil), m.LabelColumns...),
-		Transform: transformOf(m.Transform)}, nil
+		Transform: transformOf(m.Transform), ClassLabels: append([]string(nil), m.ClassLabels...), LabelType: m.LabelType}, nil
 }
 
 // createModel runs CREATE MODEL: it imports the file of model_path into
@@ -98,6 +98,22 @@ func (s *Session) LookupModel(name string) (*plan.ModelRef, error) {
 func (s *Session) createModel(ctx context.Context, st *ast.CreateModel) error {
 	name := strings.Join(st.Name, ".")
 	opts := store.CreateOptions{Replace: st.OrReplace, IfNotExists: st.IfNotExists}
+	for _, o := range st.Options {
+		if o.Key == "model_type" && isTrainedType(o.Value) {
+			if st.IfNotExists {
+				if sto, err := s.modelStore(); err == nil {
+					if _, err := sto.Lookup(ctx, strings.ToLower(name)); err == nil {
+						return nil // there: not trained again
+					}
+				}
+			}
+			return s.trainModel(ctx, name, st, opts)
+		}
+	}
+	if st.Query != nil && st.Transform == nil {
+		return fmt.Errorf("CREATE MODEL %s: AS query trains a model of model_type %s or %s; an imported model (model_path) takes AS query only to fit its TRANSFORM",
+			name, BoostedTreeClassifier, BoostedTreeRegressor)
+	}
 	for _, o := range st.Options {
 		single := func() (string, error) {
 			if o.IsList {
@@ -276,7 +292,11 @@ func (df *DataFrame) Predict(model string) *DataFrame {
 	if err != nil {
 		return df.s.errFrame(err)
 	}
-	n, err := binder.NewPredict(&df.s.ids, df.plan, df.Columns(), ref, "")
+	p, err := binder.NewPredict(&df.s.ids, df.plan, df.Columns(), ref, "")
+	if err != nil {
+		return df.s.errFrame(err)
+	}
+	n, err := binder.WithClassLabels(&df.s.ids, p, ref)
 	if err != nil {
 		return df.s.errFrame(err)
 	}

@@ -30,6 +30,11 @@ type ModelRef struct {
 	// over ml.predict's input that compute the columns the features name.
 	// The binder expands it into Features; executors never see it.
 	Transform []TransformColumn
+	// ClassLabels (with LabelType, a SQL type name) are a trained
+	// classifier's labels in class order, as text: predicted_label maps
+	// the class index to them. Binding only, like Transform.
+	ClassLabels []string
+	LabelType   string
 }
 
 // TransformColumn is one column of a model's fitted TRANSFORM.

@@ -40,6 +40,12 @@ type Params struct {
 	// improved for this many rounds; the booster keeps the rounds up to
 	// the best one (early_stopping_rounds; 0: no early stopping).
 	EarlyStoppingRounds int
+	// MinRelProgress stops training after the first round whose loss
+	// improved on the round before's by less than this fraction of it
+	// (BigQuery ML's early_stop with min_rel_progress): the eval set's
+	// loss, or the training rows' without an eval set. The booster keeps
+	// every round trained. 0: off.
+	MinRelProgress float64
 	// ClassWeights multiplies the weight of every row of class k by
 	// ClassWeights[k], in training and in the losses reported
 	// (class_weights; nil: all 1). Classifiers only.
@@ -221,6 +227,8 @@ func (p *Params) Validate() error {
 		return bad("base_score", p.BaseScore, "must be a finite number")
 	case p.Objective == Logistic && !(float32(p.BaseScore) > 0 && float32(p.BaseScore) < 1):
 		return bad("base_score", p.BaseScore, "must be in (0, 1) for binary:logistic")
+	case !(p.MinRelProgress >= 0 && p.MinRelProgress < 1):
+		return bad("min_rel_progress", p.MinRelProgress, "must be in [0, 1)")
 	case p.EarlyStoppingRounds < 0:
 		return bad("early_stopping_rounds", p.EarlyStoppingRounds, "must be ≥ 0")
 	case p.Threads < 0:

@@ -182,6 +182,11 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 		if round > 0 {
 			// The gradients' pass measured the loss after the last round.
 			info.Rounds[round-1].TrainLoss = t.sum(sums)
+			if evalRows == 0 && round > 1 && p.MinRelProgress > 0 &&
+				tooLittle(info.Rounds[round-2].TrainLoss, info.Rounds[round-1].TrainLoss, p.MinRelProgress) {
+				info.EarlyStopped = true
+				break
+			}
 		}
 		for g := 0; g < groups; g++ {
 			tree := t.growTree(round, g)
@@ -198,6 +203,11 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 		}
 		ri.Elapsed = time.Since(roundStart)
 		info.Rounds = append(info.Rounds, ri)
+		if evalRows > 0 && round > 0 && p.MinRelProgress > 0 &&
+			tooLittle(info.Rounds[round-1].EvalLoss, ri.EvalLoss, p.MinRelProgress) {
+			info.EarlyStopped = round < p.Rounds-1
+			break
+		}
 		if p.EarlyStoppingRounds > 0 && round-max(info.BestIteration, 0) >= p.EarlyStoppingRounds {
 			info.EarlyStopped = round < p.Rounds-1
 			break
@@ -211,6 +221,12 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 	}
 	info.Elapsed = time.Since(start)
 	return b, info, nil
+}
+
+// tooLittle reports a loss that improved from prev to cur by less than
+// minRel of prev (or got worse).
+func tooLittle(prev, cur, minRel float64) bool {
+	return !(prev-cur >= minRel*math.Abs(prev))
 }
 
 // parallel runs fn(0) … fn(n-1) on up to t.threads goroutines.

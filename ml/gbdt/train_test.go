@@ -182,6 +182,47 @@ func TestEarlyStopping(t *testing.T) {
 	}
 }
 
+// TestMinRelProgress stops at the first round whose loss (the eval set's,
+// else the training rows') improved by less than the fraction, keeping
+// every round trained.
+func TestMinRelProgress(t *testing.T) {
+	d := syntheticData(3000, 4, 5)
+	for _, withEval := range []bool{true, false} {
+		p := DefaultParams()
+		p.Objective, p.Rounds, p.MinRelProgress = Logistic, 200, 0.01
+		for i := range d.Label {
+			d.Label[i] = float64(int(d.Label[i]) & 1)
+		}
+		var eval []Data
+		if withEval {
+			eval = []Data{syntheticData(500, 4, 6)}
+			for i := range eval[0].Label {
+				eval[0].Label[i] = float64(int(eval[0].Label[i]) & 1)
+			}
+		}
+		b, info := trainOn(t, p, []Data{d}, eval)
+		n := len(info.Rounds)
+		if !info.EarlyStopped || n < 2 || n >= 200 || b.NumRounds() != n {
+			t.Fatalf("eval %v: stopped %v after %d rounds, booster %d", withEval, info.EarlyStopped, n, b.NumRounds())
+		}
+		loss := func(i int) float64 {
+			if withEval {
+				return info.Rounds[i].EvalLoss
+			}
+			return info.Rounds[i].TrainLoss
+		}
+		last := n - 1
+		if prev, cur := loss(last-1), loss(last); prev-cur >= 0.01*prev {
+			t.Errorf("eval %v: stopped after round %d although the loss went %v → %v", withEval, last, prev, cur)
+		}
+		for i := 1; i < last; i++ {
+			if prev, cur := loss(i-1), loss(i); prev-cur < 0.01*prev {
+				t.Errorf("eval %v: round %d improved too little (%v → %v) but training went on", withEval, i, prev, cur)
+			}
+		}
+	}
+}
+
 func TestImportance(t *testing.T) {
 	d := syntheticData(3000, 5, 4)
 	b, _ := trainOn(t, mustParams(t, map[string]string{"objective": Logistic, "num_boost_round": "5"}), d.split(2), nil)

@@ -48,11 +48,20 @@ type Step struct {
 	Output string `json:"output,omitempty"`
 	SQL    string `json:"sql,omitempty"`
 	Model  string `json:"model,omitempty"`
+	// Select keeps only these columns, in this order.
+	Select []string `json:"select,omitempty"`
 }
 
 func (s Step) apply(df *flint.DataFrame) *flint.DataFrame {
 	if s.Model != "" {
 		return df.Predict(s.Model)
+	}
+	if s.Select != nil {
+		cols := make([]flint.Column, len(s.Select))
+		for i, c := range s.Select {
+			cols[i] = flint.Col(c)
+		}
+		return df.Select(cols...)
 	}
 	return df.WithColumn(s.Output, flint.Expr(s.SQL))
 }
@@ -171,10 +180,11 @@ func parse(uri string, body []byte) (*Model, error) {
 	}
 	for i, s := range m.Steps {
 		switch {
-		case s.Model != "" && s.SQL == "" && s.Output == "":
-		case s.Model == "" && s.SQL != "" && s.Output != "":
+		case s.Model != "" && s.SQL == "" && s.Output == "" && s.Select == nil:
+		case s.Model == "" && s.SQL != "" && s.Output != "" && s.Select == nil:
+		case s.Model == "" && s.SQL == "" && s.Output == "" && len(s.Select) > 0:
 		default:
-			return nil, fmt.Errorf("load pipeline %s: step %d has neither a model nor an output column with its SQL", uri, i+1)
+			return nil, fmt.Errorf("load pipeline %s: step %d is not one of a model, an output column with its SQL, or a selection", uri, i+1)
 		}
 	}
 	return &m, nil
@@ -286,6 +296,35 @@ func OneHotEncoder(input, output string, opts ...EncoderOption) Stage {
 // fit), for the steps between transforms: "income / 1000", "age * age".
 func Column(output, sql string) Stage { return fixed{Output: output, SQL: sql} }
 
+// Select keeps only the named columns (before a BoostedTrees stage, the
+// features and the label).
+func Select(columns ...string) Stage { return fixed{Select: columns} }
+
 // Predict scores the rows with a model of the session's model store,
 // appending prediction (and, for classifiers, predicted_label).
 func Predict(model string) Stage { return fixed{Model: model} }
+
+// trainStage trains a boosted-tree model at Fit and scores with it.
+type trainStage struct {
+	model   string
+	options map[string]string
+}
+
+func (t trainStage) fit(ctx context.Context, df *flint.DataFrame) (Step, error) {
+	if err := df.Session().TrainModel(ctx, t.model, df, t.options); err != nil {
+		return Step{}, err
+	}
+	return Step{Model: t.model}, nil
+}
+
+// BoostedTrees is an estimator: at Fit it trains gradient-boosted trees
+// (XGBoost's hist algorithm) on the output of the stages before it and
+// stores the model as model in the session's store, as CREATE MODEL does
+// with these options (BigQuery ML's names: model_type =
+// boosted_tree_classifier or boosted_tree_regressor, input_label_cols,
+// max_iterations, learn_rate, ...); the fitted step scores with it. The
+// features are every column but the label: select them in a Column stage
+// or before the pipeline.
+func BoostedTrees(model string, options map[string]string) Stage {
+	return trainStage{model: model, options: options}
+}

@@ -203,3 +203,39 @@ func TestFitErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBoostedTrees fits a pipeline whose last stage trains a model on
+// ml/gbdt's fixture rows with the options XGBoost 1.7.4 (hist) was
+// trained with there; the test rows' AUC must be within 0.005 of
+// XGBoost's (ml/gbdt/testdata/expected.json: 0.8169866652656181).
+func TestBoostedTrees(t *testing.T) {
+	ctx := context.Background()
+	s, err := flint.NewSession(ctx, flint.WithSlots(2), flint.WithModels(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	train := s.ReadCSV(ctx, nil, "../gbdt/testdata/train.csv.gz")
+	test := s.ReadCSV(ctx, nil, "../gbdt/testdata/test.csv.gz")
+	p := pipeline.New(
+		pipeline.Select("f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "y_bin"),
+		pipeline.BoostedTrees("gb", map[string]string{"model_type": "boosted_tree_classifier", "input_label_cols": "y_bin",
+			"max_iterations": "60", "early_stop": "false", "data_split_method": "no_split"}),
+	)
+	m, err := p.Fit(ctx, train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Steps) != 2 || m.Steps[1].Model != "gb" {
+		t.Fatalf("fitted steps %+v", m.Steps)
+	}
+	batches, err := m.Transform(test).Evaluate("gb").SelectExpr("roc_auc").Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auc := batches[0].Column(0).(*array.Float64).Value(0)
+	batches[0].Release()
+	if math.Abs(auc-0.8169866652656181) > 0.005 {
+		t.Errorf("test AUC %v, XGBoost's 0.8169866652656181", auc)
+	}
+}

@@ -76,12 +76,52 @@ type Manifest struct {
 	// Transform is the model's fitted TRANSFORM: the columns ml.predict
 	// computes from its input before scoring, which the features name.
 	Transform []TransformColumn `json:"transform,omitempty"`
+	// ClassLabels are a classifier's labels in class order, as text, and
+	// LabelType their SQL type (BIGINT, DOUBLE, VARCHAR, BOOLEAN):
+	// predicted_label gives the label rather than the class index. Set by
+	// training, which maps labels of any type to classes in sorted order.
+	ClassLabels []string `json:"class_labels,omitempty"`
+	LabelType   string   `json:"label_type,omitempty"`
+	// Training is what training reported, for a model Flint trained.
+	Training *TrainingInfo `json:"training,omitempty"`
 	// Source is model_path as given.
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // Model is a model of a store as its manifest describes it.
+// TrainingInfo is what the training of a model reported: its options,
+// the loss per round on the training and evaluation rows, and feature
+// importance.
+type TrainingInfo struct {
+	Options       map[string]string   `json:"options"`
+	Metric        string              `json:"metric"`
+	TrainRows     int64               `json:"train_rows"`
+	EvalRows      int64               `json:"eval_rows"`
+	Rounds        []TrainingRound     `json:"rounds"`
+	BestIteration int                 `json:"best_iteration"`
+	Seconds       float64             `json:"seconds"`
+	Importance    []FeatureImportance `json:"importance,omitempty"`
+}
+
+// TrainingRound is one boosting round: its losses (eval NaN-free: null
+// without evaluation rows) and the seconds it took.
+type TrainingRound struct {
+	Iteration int      `json:"iteration"`
+	TrainLoss float64  `json:"train_loss"`
+	EvalLoss  *float64 `json:"eval_loss"`
+	Seconds   float64  `json:"seconds"`
+}
+
+// FeatureImportance is XGBoost's get_score of one feature: the splits on
+// it (weight), their average gain and average cover.
+type FeatureImportance struct {
+	Feature string  `json:"feature"`
+	Weight  float64 `json:"weight"`
+	Gain    float64 `json:"gain"`
+	Cover   float64 `json:"cover"`
+}
+
 // TransformColumn is one column of a fitted TRANSFORM: its name and the
 // SQL expression computing it (fitted statistics as literals).
 type TransformColumn struct {
@@ -180,6 +220,14 @@ type CreateOptions struct {
 	// Transform is the fitted TRANSFORM (see Manifest.Transform); every
 	// feature must then be one of its columns.
 	Transform []TransformColumn
+	// Data, when set, is the model file itself (a model Flint trained);
+	// Path then only names where it came from.
+	Data []byte
+	// ClassLabels and LabelType: see Manifest.
+	ClassLabels []string
+	LabelType   string
+	// Training is what training reported (see Manifest.Training).
+	Training *TrainingInfo
 	// Replace replaces an existing model (CREATE OR REPLACE); IfNotExists
 	// leaves one alone (CREATE ... IF NOT EXISTS). Without either an
 	// existing model is an error.
@@ -198,7 +246,7 @@ func (s *Store) Create(ctx context.Context, name string, opts CreateOptions) (m 
 	if !validType(opts.Type) {
 		return nil, false, fmt.Errorf("model %s: model_type %q is not supported; use one of %s", name, opts.Type, strings.Join(Types, ", "))
 	}
-	if opts.Path == "" {
+	if opts.Path == "" && opts.Data == nil {
 		return nil, false, fmt.Errorf("model %s: model_path is required (the file of an imported model)", name)
 	}
 	// The model being replaced: its file is deleted once the new manifest
@@ -215,9 +263,11 @@ func (s *Store) Create(ctx context.Context, name string, opts CreateOptions) (m 
 		old = nil
 	}
 
-	data, err := readModelFile(ctx, opts.Path)
-	if err != nil {
-		return nil, false, fmt.Errorf("model %s: %w", name, err)
+	data := opts.Data
+	if data == nil {
+		if data, err = readModelFile(ctx, opts.Path); err != nil {
+			return nil, false, fmt.Errorf("model %s: %w", name, err)
+		}
 	}
 	loaded, err := parse(opts.Type, data)
 	if err != nil {
@@ -247,6 +297,7 @@ func (s *Store) Create(ctx context.Context, name string, opts CreateOptions) (m 
 		File: "model-" + newID() + modelExt(opts.Type, opts.Path), Bytes: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), Objective: loaded.Objective(), NumClasses: loaded.NumClasses(),
 		NumOutputs: loaded.NumOutputs(), Features: features, LabelColumns: opts.LabelColumns, Transform: opts.Transform,
+		ClassLabels: opts.ClassLabels, LabelType: opts.LabelType, Training: opts.Training,
 		Source: opts.Path, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	body, err := json.MarshalIndent(&man, "", " ")
 	if err != nil {

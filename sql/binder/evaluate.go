@@ -137,6 +137,12 @@ func NewEvaluate(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelR
 		return nil, fmt.Errorf("model %s: input_label_cols names %d columns (%s) for the model's %d outputs; name one label column per output",
 			ref.Name, len(ref.LabelColumns), strings.Join(ref.LabelColumns, ", "), ref.NumOutputs)
 	}
+	if classifier && len(ref.ClassLabels) > 0 {
+		var err error
+		if in, err = labelsToClasses(ids, in, names, ref); err != nil {
+			return nil, err
+		}
+	}
 	sch := in.Schema()
 	// The scored rows, as the evaluation query sees them: label j is yj,
 	// the other input columns c0, c1, ... (never read).

@@ -74,13 +74,17 @@ func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (
 		return nil, nil, b.errf(ma.At, "%v", err)
 	}
 
-	n, err := NewPredict(b.ids, in, names, ref, x.Alias)
+	p, err := NewPredict(b.ids, in, names, ref, x.Alias)
 	if err != nil {
 		return nil, nil, b.errf(x.Args[1].Pos(), "%v", err)
 	}
 	names = append(names, PredictionColumn)
-	if len(n.Kinds) > 1 {
+	if len(p.Kinds) > 1 {
 		names = append(names, LabelColumn)
+	}
+	n, err := WithClassLabels(b.ids, p, ref)
+	if err != nil {
+		return nil, nil, b.errf(ma.At, "%v", err)
 	}
 	if len(x.ColumnAliases) > len(names) {
 		return nil, nil, b.errf(x.At, "ml.predict has %d columns but %d column aliases were given", len(names), len(x.ColumnAliases))
@@ -138,11 +142,11 @@ func NewPredict(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelRe
 		kinds = append(kinds, plan.PredictLabel)
 		out = append(out, ids.NewColumn(LabelColumn, table, types.Int64, false))
 	}
-	if len(ref.Transform) > 0 {
-		// Expanded into the features: the plan (and the wire) carries the
-		// model without it.
+	if len(ref.Transform) > 0 || len(ref.ClassLabels) > 0 {
+		// Binding only (features, WithClassLabels): the plan (and the
+		// wire) carries the model without them.
 		r := *ref
-		r.Transform = nil
+		r.Transform, r.ClassLabels, r.LabelType = nil, nil, ""
 		ref = &r
 	}
 	return &plan.Predict{Input: in, Model: ref, Features: feats, Kinds: kinds, Out: out}, nil
@@ -179,4 +183,129 @@ func bindTransform(ids *plan.IDGen, in plan.Node, ref *plan.ModelRef) (map[strin
 		out[strings.ToLower(t.Name)] = pe
 	}
 	return out, nil
+}
+
+// WithClassLabels returns p with its predicted_label giving the model's
+// class labels (ref.ClassLabels, of type ref.LabelType) instead of class
+// indices, for a model trained on labels of any type; p itself when the
+// model has none (imported models). The mapping is a CASE over the index
+// in a projection above p.
+func WithClassLabels(ids *plan.IDGen, p *plan.Predict, ref *plan.ModelRef) (plan.Node, error) {
+	if len(ref.ClassLabels) == 0 || len(p.Kinds) < 2 {
+		return p, nil
+	}
+	typ, err := types.ParseTypeName(ref.LabelType, nil)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: label type %s: %w", ref.Name, ref.LabelType, err)
+	}
+	b := New(nil, ids)
+	idxCol := p.Out[len(p.Out)-1]
+	idx := idxCol.Ref()
+	c := &plan.Case{Typ: typ}
+	for i, l := range ref.ClassLabels {
+		v, err := b.castTo(lit(l, types.String), typ, ast.Pos{})
+		if err != nil {
+			return nil, fmt.Errorf("model %s: class label %q: %w", ref.Name, l, err)
+		}
+		c.Whens = append(c.Whens, plan.When{Cond: &plan.Binary{Op: plan.OpEq, L: idx, R: lit(int64(i), types.Int64), Typ: types.Boolean}, Value: v})
+	}
+	c.Else = lit(nil, typ)
+	out := append(plan.Schema(nil), p.Out...)
+	proj := make([]plan.Expr, len(out))
+	for i, col := range out {
+		proj[i] = col.Ref()
+	}
+	label := ids.NewColumn(idxCol.Name, idxCol.Table, typ, true)
+	out[len(out)-1] = label
+	proj[len(proj)-1] = c
+	return &plan.Project{Input: p, Projections: proj, Out: out}, nil
+}
+
+// labelsToClasses replaces the label column of in (ref.LabelColumns[0])
+// by its class index under ref.ClassLabels, for evaluating a classifier
+// trained on labels of any type: a label that is no class becomes -1,
+// which evaluation rejects as no class index.
+func labelsToClasses(ids *plan.IDGen, in plan.Node, names []string, ref *plan.ModelRef) (plan.Node, error) {
+	typ, err := types.ParseTypeName(ref.LabelType, nil)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: label type %s: %w", ref.Name, ref.LabelType, err)
+	}
+	at := -1
+	for i, n := range names {
+		if nameEq(n, ref.LabelColumns[0]) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return in, nil // NewEvaluate reports the missing column
+	}
+	b := New(nil, ids)
+	sch := in.Schema()
+	col, err := b.castTo(sch[at].Ref(), typ, ast.Pos{})
+	if err != nil {
+		return nil, fmt.Errorf("model %s: label column %s is %s; the model's labels are %s: %w", ref.Name, names[at], types.TypeName(sch[at].Type), ref.LabelType, err)
+	}
+	c := &plan.Case{Typ: types.Int64, Else: lit(int64(-1), types.Int64)}
+	for i, l := range ref.ClassLabels {
+		v, err := b.castTo(lit(l, types.String), typ, ast.Pos{})
+		if err != nil {
+			return nil, fmt.Errorf("model %s: class label %q: %w", ref.Name, l, err)
+		}
+		c.Whens = append(c.Whens, plan.When{Cond: &plan.Binary{Op: plan.OpEq, L: col, R: v, Typ: types.Boolean}, Value: lit(int64(i), types.Int64)})
+	}
+	e := &plan.Case{Whens: []plan.When{{Cond: &plan.Unary{Op: plan.OpIsNull, E: sch[at].Ref()}, Value: lit(nil, types.Int64)}}, Else: c, Typ: types.Int64}
+	proj := make([]plan.Expr, len(sch))
+	out := append(plan.Schema(nil), sch...)
+	for i, c := range sch {
+		proj[i] = c.Ref()
+	}
+	proj[at] = e
+	out[at] = ids.NewColumn(sch[at].Name, sch[at].Table, types.Int64, true)
+	return &plan.Project{Input: in, Projections: proj, Out: out}, nil
+}
+
+// ModelInfoCatalog is a ModelCatalog that also describes how its models
+// were trained: ml.training_info(MODEL m) and ml.feature_importance(MODEL
+// m) bind to the plan it returns (what is "training_info" or
+// "feature_importance").
+type ModelInfoCatalog interface {
+	ModelInfo(name, what string) (plan.Node, error)
+}
+
+func modelInfoFunction(name []string) (string, bool) {
+	if len(name) != 2 || !strings.EqualFold(name[0], "ml") {
+		return "", false
+	}
+	switch w := strings.ToLower(name[1]); w {
+	case "training_info", "feature_importance":
+		return w, true
+	}
+	return "", false
+}
+
+// bindModelInfo binds ml.training_info(MODEL m) and
+// ml.feature_importance(MODEL m).
+func (b *Binder) bindModelInfo(x *ast.TableFunction, what string) (plan.Node, *scope, error) {
+	var ma *ast.ModelArg
+	if len(x.Args) == 1 {
+		ma, _ = x.Args[0].(*ast.ModelArg)
+	}
+	if ma == nil {
+		return nil, nil, b.errf(x.At, "ml.%s takes one argument, MODEL name", what)
+	}
+	mc, ok := b.cat.(ModelInfoCatalog)
+	if !ok {
+		return nil, nil, b.errf(ma.At, "models are not available here")
+	}
+	n, err := mc.ModelInfo(strings.Join(ma.Name, "."), what)
+	if err != nil {
+		return nil, nil, b.errf(ma.At, "%v", err)
+	}
+	var names []string
+	for _, c := range n.Schema() {
+		names = append(names, c.Name)
+	}
+	copy(names, x.ColumnAliases)
+	return n, namedScope(n, x.Alias, names), nil
 }

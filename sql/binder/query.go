@@ -630,6 +630,9 @@ func (b *Binder) bindTableExpr(t ast.TableExpr, parent *scope, env *cteEnv) (pla
 		if isEvaluate(x.Name) {
 			return b.bindEvaluate(x, parent, env)
 		}
+		if what, ok := modelInfoFunction(x.Name); ok {
+			return b.bindModelInfo(x, what)
+		}
 		return nil, nil, b.errf(x.At, "table function %s is not supported in FROM; register the files as a table", strings.Join(x.Name, "."))
 	}
 	return nil, nil, b.errf(t.Pos(), "unsupported FROM item %s", t.String())

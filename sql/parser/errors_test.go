@@ -19,7 +19,6 @@ var syntaxErrorTests = []struct {
 	{"create model without options", "create model m", 1, 15, `expected OPTIONS (model_type = ..., model_path = ...), found end of input`},
 	{"create model twice an option", "create model m options (a = 1, A = 2)", 1, 32, `option "a" given twice`},
 	{"create model list of numbers", "create model m options (a = [1])", 1, 30, `expected a string in the list, found "1"`},
-	{"create model trains", "create model m options (a = 1) as select 1", 1, 32, `CREATE MODEL ... AS (query) would train a model`},
 	{"create or replace model if not exists", "create or replace model if not exists m options (a = 1)", 1, 25, `give OR REPLACE or IF NOT EXISTS, not both`},
 	{"unclosed subscript", "select x[1 from t", 1, 12, `expected "]", found "from"`},
 	{"misspelled WHERE", "select a from t\n  wehre x > 1", 2, 3, `expected WHERE, found "wehre"`},

@@ -589,9 +589,6 @@ func (p *parser) parseCreateModel(at ast.Pos, orReplace bool) *ast.CreateModel {
 	}
 	p.expectOp(")")
 	if t := p.cur(); p.acceptKw("AS") {
-		if cm.Transform == nil {
-			p.fail(t.pos, "CREATE MODEL ... AS (query) would train a model, which Flint does not do; import a trained XGBoost or LightGBM model with model_path (AS query is the data a TRANSFORM is fitted on)")
-		}
 		if p.acceptOp("(") {
 			cm.Query = p.parseQuery()
 			p.expectOp(")")
@@ -601,6 +598,8 @@ func (p *parser) parseCreateModel(at ast.Pos, orReplace bool) *ast.CreateModel {
 	} else if cm.Transform != nil {
 		p.fail(t.pos, "CREATE MODEL ... TRANSFORM (...) needs AS query: the rows its statistics are fitted on")
 	}
+	// Whether AS query fits a TRANSFORM or trains the model depends on
+	// model_type: the session checks.
 	return cm
 }
 
