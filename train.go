@@ -297,7 +297,9 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 			return fmt.Errorf("CREATE MODEL %s: feature %s is %s; features must be numbers or booleans (encode categories in a TRANSFORM, e.g. ml.label_encoder(%s) OVER () AS %s)",
 				name, featNames[i], types.TypeName(t), featNames[i], featNames[i])
 		}
-		sel = append(sel, f.Cast("DOUBLE").Alias(fmt.Sprintf("f%d", i)))
+		// REAL: the trainer rounds every value to float32 (as XGBoost
+		// does), so the rows travel and wait at half the size.
+		sel = append(sel, f.Cast("REAL").Alias(fmt.Sprintf("f%d", i)))
 	}
 	sel = append(sel, Col(o.label).Alias("ml_label"))
 	if o.splitCol != "" {
@@ -359,31 +361,19 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 		return fmt.Errorf("CREATE MODEL %s: label %s is %s; a regressor learns numbers", name, o.label, types.TypeName(labelType))
 	}
 
-	train, eval, nTrain, nEval, err := o.split(batches, len(features), classOf)
+	prep, err := o.prepare(batches, len(features), classOf)
 	released = true
 	if err != nil {
 		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
 	}
+	nTrain, nEval := prep.nTrain, prep.nEval
 	if nTrain == 0 {
 		return fmt.Errorf("CREATE MODEL %s: no training rows (the AS query gave %d rows with a label)", name, nTrain+nEval)
 	}
 	if o.earlyStop {
 		o.params.MinRelProgress = o.minRelProgress
 	}
-	shards, _, err := gbdt.Prepare(o.params.MaxBin, train)
-	if err != nil {
-		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
-	}
-	train = nil // the shards hold the binned rows: drop the copies
-	var evals []*gbdt.EvalShard
-	for _, d := range eval {
-		e, err := gbdt.NewEvalShard(d)
-		if err != nil {
-			return fmt.Errorf("CREATE MODEL %s: %w", name, err)
-		}
-		evals = append(evals, e)
-	}
-	booster, info, err := gbdt.Train(ctx, o.params, shards, evals)
+	booster, info, err := gbdt.Train(ctx, o.params, prep.shards, prep.evals)
 	if err != nil {
 		return fmt.Errorf("CREATE MODEL %s: training: %w", name, err)
 	}
@@ -407,11 +397,22 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 // result batches (which can be small: a cluster's, or --batch-size's).
 const shardRows = 64 << 10
 
-// split turns the collected rows (features f0..fk-1 as DOUBLE, the label,
-// maybe the split column) into training and evaluation partitions of at
-// least shardRows rows each (the last may have fewer), in result order.
-// It releases every batch, each as soon as its rows are copied.
-func (o *trainOptions) split(batches []arrow.RecordBatch, nf int, classOf map[string]int) (train, eval []gbdt.Data, nTrain, nEval int, err error) {
+// prepared is the training data binned: the training shards, the
+// evaluation partitions and their row counts.
+type prepared struct {
+	shards        []*gbdt.Shard
+	evals         []*gbdt.EvalShard
+	nTrain, nEval int
+}
+
+// prepare turns the collected rows (features f0..fk-1 as REAL, the
+// label, maybe the split column) into binned training shards and
+// evaluation partitions without copying them all first: one pass places
+// each row (training or evaluation) and reads its label, a second
+// sketches the training rows batch by batch, and a third bins them into
+// shards of at least shardRows rows, releasing every batch once binned.
+// It releases every batch in all cases.
+func (o *trainOptions) prepare(batches []arrow.RecordBatch, nf int, classOf map[string]int) (*prepared, error) {
 	defer func() {
 		for i, b := range batches {
 			if b != nil {
@@ -449,88 +450,141 @@ func (o *trainOptions) split(batches []arrow.RecordBatch, nf int, classOf map[st
 			seqCut = math.Inf(1)
 		}
 	}
-	var td, ed gbdt.Data
-	flush := func(last bool) {
-		if len(td.Label) > 0 && (last || len(td.Label) >= shardRows) {
-			train = append(train, td)
-			nTrain += len(td.Label)
-			td = gbdt.Data{}
-		}
-		if len(ed.Label) > 0 && (last || len(ed.Label) >= shardRows) {
-			eval = append(eval, ed)
-			nEval += len(ed.Label)
-			ed = gbdt.Data{}
+	// Pass 1: each row's label and side.
+	labels := make([][]float64, len(batches))
+	toEval := make([][]bool, len(batches))
+	for _, b := range batches {
+		for j := 0; j < nf; j++ {
+			if _, ok := b.Column(j).(*array.Float32); !ok {
+				return nil, fmt.Errorf("feature %d arrived as %s, not REAL", j, b.Column(j).DataType())
+			}
 		}
 	}
+	feats := func(b arrow.RecordBatch) []*array.Float32 {
+		fs := make([]*array.Float32, nf)
+		for j := range fs {
+			fs[j] = b.Column(j).(*array.Float32)
+		}
+		return fs
+	}
+	p := &prepared{}
 	for bi, b := range batches {
 		n := int(b.NumRows())
-		if n == 0 {
-			continue
-		}
-		if td.Features == nil {
-			td.Features = make([][]float64, nf)
-		}
-		if ed.Features == nil {
-			ed.Features = make([][]float64, nf)
-		}
-		feats := make([]*array.Float64, nf)
-		for j := range feats {
-			feats[j] = b.Column(j).(*array.Float64)
-		}
+		fs := feats(b)
 		lab := b.Column(nf)
+		labels[bi], toEval[bi] = make([]float64, n), make([]bool, n)
 		for i := 0; i < n; i++ {
 			var y float64
 			if classOf != nil {
 				c, ok := classOf[labelText(lab, i)]
 				if !ok {
-					return nil, nil, 0, 0, fmt.Errorf("label %s is not among the classes", labelText(lab, i))
+					return nil, fmt.Errorf("label %s is not among the classes", labelText(lab, i))
 				}
 				y = float64(c)
 			} else {
 				y = numberAt(lab, i)
 			}
-			toEval := false
+			labels[bi][i] = y
 			switch method {
 			case "random":
-				toEval = rowHash(o.params.Seed, feats, i, y) < frac
+				toEval[bi][i] = rowHash(o.params.Seed, fs, i, y) < frac
 			case "seq":
-				toEval = orderKey(b.Column(nf+1), i) >= seqCut
+				toEval[bi][i] = orderKey(b.Column(nf+1), i) >= seqCut
 			}
-			d := &td
-			if toEval {
-				d = &ed
+			if toEval[bi][i] {
+				p.nEval++
+			} else {
+				p.nTrain++
 			}
-			for j, f := range feats {
+		}
+	}
+	if p.nTrain == 0 {
+		return p, nil
+	}
+	// rows copies the rows of batch bi on one side into d.
+	rows := func(bi int, eval bool, d *gbdt.Data) {
+		b := batches[bi]
+		fs := feats(b)
+		if d.Features == nil {
+			d.Features = make([][]float64, nf)
+		}
+		for i, e := range toEval[bi] {
+			if e != eval {
+				continue
+			}
+			for j, f := range fs {
 				v := math.NaN()
 				if f.IsValid(i) {
-					v = f.Value(i)
+					v = float64(f.Value(i))
 				}
 				d.Features[j] = append(d.Features[j], v)
 			}
-			d.Label = append(d.Label, y)
+			d.Label = append(d.Label, labels[bi][i])
 		}
-		flush(false)
+	}
+	// Pass 2: sketch the training rows, a batch at a time.
+	sketch, err := gbdt.NewSketch(nf, o.params.MaxBin)
+	if err != nil {
+		return nil, err
+	}
+	for bi := range batches {
+		var d gbdt.Data
+		rows(bi, false, &d)
+		if len(d.Label) > 0 {
+			if err := sketch.Add(d.Features); err != nil {
+				return nil, err
+			}
+		}
+	}
+	cuts := sketch.Cuts()
+	// Pass 3: bin into shards; evaluation rows into eval partitions.
+	var td, ed gbdt.Data
+	flush := func(last bool) error {
+		if len(td.Label) > 0 && (last || len(td.Label) >= shardRows) {
+			sh, err := gbdt.NewShard(cuts, td)
+			if err != nil {
+				return err
+			}
+			p.shards, td = append(p.shards, sh), gbdt.Data{}
+		}
+		if len(ed.Label) > 0 && (last || len(ed.Label) >= shardRows) {
+			e, err := gbdt.NewEvalShard(ed)
+			if err != nil {
+				return err
+			}
+			p.evals, ed = append(p.evals, e), gbdt.Data{}
+		}
+		return nil
+	}
+	for bi, b := range batches {
+		rows(bi, false, &td)
+		rows(bi, true, &ed)
 		b.Release()
 		batches[bi] = nil
+		if err := flush(false); err != nil {
+			return nil, err
+		}
 	}
-	flush(true)
-	return train, eval, nTrain, nEval, nil
+	if err := flush(true); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // rowHash places a row in [0, 1) from its values and the seed, so that a
 // random split depends on neither the row order nor the partitioning.
-func rowHash(seed uint64, feats []*array.Float64, i int, y float64) float64 {
+func rowHash(seed uint64, feats []*array.Float32, i int, y float64) float64 {
 	h := fnv.New64a()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], seed)
 	h.Write(b[:])
 	for _, f := range feats {
-		v := math.NaN()
+		v := float32(math.NaN())
 		if f.IsValid(i) {
 			v = f.Value(i)
 		}
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-		h.Write(b[:])
+		binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
+		h.Write(b[:4])
 	}
 	binary.LittleEndian.PutUint64(b[:], math.Float64bits(y))
 	h.Write(b[:])

@@ -272,7 +272,9 @@ func firstRow(ctx context.Context, df *DataFrame) ([]any, error) {
 
 func releaseAll(bs []arrow.RecordBatch) {
 	for _, b := range bs {
-		b.Release()
+		if b != nil {
+			b.Release()
+		}
 	}
 }
 
