@@ -3,7 +3,7 @@ GO ?= go
 SF ?= 1
 BENCH_DIR ?= $(HOME)/.cache/flint/tpch-sf$(SF)
 
-.PHONY: demo test build bench bench-memory bench-cluster bench-data bench-s3 bench-ml proto fuzz fuzz-sql fuzz-sql-ci
+.PHONY: demo test build bench bench-memory bench-cluster bench-data bench-s3 bench-ml bench-pipeline proto fuzz fuzz-sql fuzz-sql-ci
 
 build:
 	$(GO) build -o bin/flint ./cmd/flint
@@ -50,6 +50,12 @@ ML_BENCH_DIR ?= $(HOME)/.cache/flint/ml-bench
 ML_ROWS ?= 1000000 10000000
 bench-ml: build
 	ROWS="$(ML_ROWS)" ./scripts/bench-ml.sh $(ML_BENCH_DIR)
+
+# bench-pipeline: the late-delivery pipeline (examples/late-delivery) as
+# flint steps next to pandas + XGBoost at TPC-H SF (default 1): time per
+# step, peak memory. PANDAS_MEM=4G caps the pandas process.
+bench-pipeline: build
+	./scripts/bench-pipeline.sh $(or $(PIPELINE_SF),1)
 
 bench-data:
 	@test -f $(BENCH_DIR)/lineitem.parquet || $(GO) run ./cmd/flint bench tpch gen --sf $(SF) --out $(BENCH_DIR)

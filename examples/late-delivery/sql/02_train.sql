@@ -23,6 +23,6 @@ TRANSFORM (
   same_nation,
   late)
 OPTIONS (model_type = 'boosted_tree_classifier', input_label_cols = ['late'],
-         max_iterations = 60, learn_rate = 0.3, max_tree_depth = 6,
-         early_stop = TRUE, data_split_method = 'RANDOM', data_split_eval_fraction = 0.1, seed = 7)
+         max_iterations = 60, learn_rate = 0.3, max_tree_depth = 6, max_bins = 256,
+         early_stop = FALSE, data_split_method = 'NO_SPLIT', seed = 7)
 AS SELECT * FROM features WHERE l_orderkey % 10 < 8;
