@@ -73,12 +73,13 @@ var layers = map[string]layer{
 	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
 
 	// Machine learning: models and their loaders.
-	"ml/model":    {},
-	"ml/quantile": {},
-	"ml/gbdt":     {imports: []string{"ml/model", "ml/quantile"}},
-	"ml/lightgbm": {imports: []string{"ml/model"}},
-	"ml/xgboost":  {imports: []string{"ml/model"}},
-	"ml/store":    {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
+	"ml/model":            {},
+	"ml/quantile":         {},
+	"ml/gbdt":             {imports: []string{"ml/internal/xgbmath", "ml/model", "ml/quantile"}},
+	"ml/internal/xgbmath": {},
+	"ml/lightgbm":         {imports: []string{"ml/model"}},
+	"ml/xgboost":          {imports: []string{"ml/internal/xgbmath", "ml/model"}},
+	"ml/store":            {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.
 	".":                         {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/gbdt", "ml/store", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
@@ -136,7 +137,7 @@ var onlyReach = map[string][]string{
 	"connectors":  {},
 	"ml/model":    {},
 	"ml/quantile": {},
-	"ml/gbdt":     {"ml/model", "ml/quantile"},
+	"ml/gbdt":     {"ml/internal/xgbmath", "ml/model", "ml/quantile"},
 }
 
 const module = "github.com/flint-engine/flint"

@@ -3,6 +3,8 @@ package gbdt
 import (
 	"fmt"
 	"math"
+
+	"github.com/flint-engine/flint/ml/internal/xgbmath"
 )
 
 // objective computes gradients, losses and predictions for one of the
@@ -33,7 +35,7 @@ func (o objective) metric() string {
 // baseMargin is base_score in the space of margins (ProbToMargin).
 func (o objective) baseMargin(baseScore float32) float32 {
 	if o.name == Logistic {
-		return -logf(1/baseScore - 1)
+		return -xgbmath.Logf(1/baseScore - 1)
 	}
 	return baseScore
 }
@@ -87,7 +89,7 @@ func (o objective) gradients(margin, label, weight []float32, out, prob []float3
 				if weight != nil {
 					w = weight[i]
 				}
-				p := sigmoid(margin[i])
+				p := xgbmath.Sigmoid(margin[i])
 				out[2*i] = (p - label[i]) * w
 				out[2*i+1] = max(float32(p*(1-p)), 1e-16) * w
 				prob[i] = p
@@ -111,15 +113,15 @@ func (o objective) gradients(margin, label, weight []float32, out, prob []float3
 			// float, not at the first margin.
 			wmax := math.Float32frombits(0x00800000)
 			for _, v := range point {
-				wmax = fmaxf(v, wmax)
+				wmax = xgbmath.Fmaxf(v, wmax)
 			}
 			var wsumExp float64
 			for _, v := range point {
-				wsumExp += float64(expf(v - wmax))
+				wsumExp += float64(xgbmath.Expf(v - wmax))
 			}
 			label := int(label[i])
 			for c, v := range point {
-				p := expf(v-wmax) / float32(wsumExp)
+				p := xgbmath.Expf(v-wmax) / float32(wsumExp)
 				h := max(float32(float32(2*p)*(1-p))*w, 1e-16)
 				if c == label {
 					prob[i] = p
@@ -225,10 +227,10 @@ func (o objective) loss(margin, label, weight []float32, n int) (sum, wsum float
 			d := float64(margin[i] - label[i])
 			l = d * d
 		case Logistic:
-			l = logLoss(y, float64(sigmoid(margin[i])))
+			l = logLoss(y, float64(xgbmath.Sigmoid(margin[i])))
 		case Softprob:
 			copy(buf, margin[i*o.groups:(i+1)*o.groups])
-			softmax(buf)
+			xgbmath.Softmax(buf)
 			l = -logClipped(float64(buf[int(y)]))
 		}
 		sum += w * l
@@ -253,57 +255,8 @@ func (o objective) finish(sum, wsum float64) float64 {
 func (o objective) transform(m []float32) {
 	switch o.name {
 	case Logistic:
-		m[0] = sigmoid(m[0])
+		m[0] = xgbmath.Sigmoid(m[0])
 	case Softprob:
-		softmax(m)
+		xgbmath.Softmax(m)
 	}
-}
-
-// expf is C's expf: exp of a float32, rounded to float32.
-func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
-
-// logf is C's logf.
-func logf(x float32) float32 { return float32(math.Log(float64(x))) }
-
-// sigmoid is XGBoost's common::Sigmoid, in float32.
-func sigmoid(x float32) float32 {
-	nx := -x
-	if 88.7 < nx {
-		nx = 88.7
-	}
-	denom := expf(nx) + 1
-	denom += 1e-16
-	return 1 / denom
-}
-
-// softmax is XGBoost's common::Softmax: float32 exponentials of the
-// differences to the largest value, summed in float64.
-func softmax(p []float32) {
-	wmax := p[0]
-	for _, v := range p[1:] {
-		wmax = fmaxf(v, wmax)
-	}
-	var wsum float64
-	for i, v := range p {
-		e := expf(v - wmax)
-		p[i] = e
-		wsum += float64(e)
-	}
-	s := float32(wsum)
-	for i := range p {
-		p[i] /= s
-	}
-}
-
-// fmaxf is C's fmaxf: the larger of two floats, ignoring a NaN.
-func fmaxf(a, b float32) float32 {
-	switch {
-	case a != a:
-		return b
-	case b != b:
-		return a
-	case a > b:
-		return a
-	}
-	return b
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/flint-engine/flint/ml/internal/xgbmath"
 )
 
 // The schema read here is XGBoost's model JSON (doc/model.schema in the
@@ -348,9 +350,9 @@ func (m *Model) readBaseScore(mp *value, p path) error {
 			if !(b > 0 && b < 1) {
 				return p.key("base_score").errorf("%v must be in (0, 1) for %s", b, m.objective)
 			}
-			m.baseMargin[g] = -logf(1/b - 1)
+			m.baseMargin[g] = -xgbmath.Logf(1/b - 1)
 		case linkLog:
-			m.baseMargin[g] = logf(b)
+			m.baseMargin[g] = xgbmath.Logf(b)
 		default:
 			m.baseMargin[g] = b
 		}

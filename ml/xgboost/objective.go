@@ -1,7 +1,5 @@
 package xgboost
 
-import "math"
-
 // transform is what an objective does to the summed margin of a row.
 type transform uint8
 
@@ -56,56 +54,6 @@ var objectives = map[string]objective{
 	"rank:pairwise":        {},
 	"rank:ndcg":            {},
 	"rank:map":             {},
-}
-
-// expf is C's expf: exp of a float32, rounded to float32.
-func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
-
-// logf is C's logf.
-func logf(x float32) float32 { return float32(math.Log(float64(x))) }
-
-// sigmoid is XGBoost's common::Sigmoid(float), in float32 arithmetic.
-func sigmoid(x float32) float32 {
-	const eps float32 = 1e-16 // XGBoost's guard against dividing by zero
-	nx := -x
-	if 88.7 < nx { // std::min(-x, 88.7f), which keeps a NaN
-		nx = 88.7
-	}
-	denom := expf(nx) + 1
-	denom += eps
-	return 1 / denom
-}
-
-// softmax is XGBoost's common::Softmax: float32 exponentials of the
-// differences to the largest margin, summed in float64.
-func softmax(p []float32) {
-	wmax := p[0]
-	for _, v := range p[1:] {
-		wmax = fmaxf(v, wmax)
-	}
-	var wsum float64
-	for i, v := range p {
-		e := expf(v - wmax)
-		p[i] = e
-		wsum += float64(e)
-	}
-	s := float32(wsum)
-	for i := range p {
-		p[i] /= s
-	}
-}
-
-// fmaxf is C's fmaxf: the larger of two floats, ignoring a NaN.
-func fmaxf(a, b float32) float32 {
-	switch {
-	case a != a:
-		return b
-	case b != b:
-		return a
-	case a > b:
-		return a
-	}
-	return b
 }
 
 // argmax is XGBoost's common::FindMaxIndex: the first largest element.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"unsafe"
+
+	"github.com/flint-engine/flint/ml/internal/xgbmath"
 )
 
 // blockRows is how many rows walk the trees together. A block's features
@@ -232,7 +234,7 @@ func (m *Model) finish(acc, row []float32, rows int, out []float64) {
 				out[r] = float64(argmax(row))
 				continue
 			}
-			softmax(row)
+			xgbmath.Softmax(row)
 			for g, p := range row {
 				out[r*ng+g] = float64(p)
 			}
@@ -244,11 +246,11 @@ func (m *Model) finish(acc, row []float32, rows int, out []float64) {
 		switch m.obj.transform {
 		case transformSigmoid:
 			for r, v := range a {
-				out[r*ng+g] = float64(sigmoid(v))
+				out[r*ng+g] = float64(xgbmath.Sigmoid(v))
 			}
 		case transformExp:
 			for r, v := range a {
-				out[r*ng+g] = float64(expf(v))
+				out[r*ng+g] = float64(xgbmath.Expf(v))
 			}
 		case transformHinge:
 			for r, v := range a {

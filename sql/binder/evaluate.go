@@ -54,44 +54,9 @@ func isEvaluate(name []string) bool {
 
 // bindEvaluate binds ml.evaluate(MODEL name, (query) | TABLE t).
 func (b *Binder) bindEvaluate(x *ast.TableFunction, parent *scope, env *cteEnv) (plan.Node, *scope, error) {
-	if len(x.Args) != 2 {
-		return nil, nil, b.errf(x.At, "ml.evaluate takes two arguments, MODEL name and (query) or TABLE name; got %d", len(x.Args))
-	}
-	ma, ok := x.Args[0].(*ast.ModelArg)
-	if !ok {
-		return nil, nil, b.errf(x.Args[0].Pos(), "the first argument of ml.evaluate is MODEL name, got %s", x.Args[0].String())
-	}
-	var in plan.Node
-	var names []string
-	switch a := x.Args[1].(type) {
-	case *ast.ScalarSubquery:
-		n, err := b.bindQuery(a.Query, parent, env)
-		if err != nil {
-			return nil, nil, err
-		}
-		in = n
-		for _, c := range n.Schema() {
-			names = append(names, c.Name)
-		}
-	case *ast.TableArg:
-		n, sc, err := b.bindTableName(&ast.TableName{At: a.At, Name: a.Name}, env)
-		if err != nil {
-			return nil, nil, err
-		}
-		in = n
-		for _, c := range sc.cols {
-			names = append(names, c.name)
-		}
-	default:
-		return nil, nil, b.errf(x.Args[1].Pos(), "the second argument of ml.evaluate is (query) or TABLE name, got %s", x.Args[1].String())
-	}
-	mc, ok := b.cat.(ModelCatalog)
-	if !ok {
-		return nil, nil, b.errf(ma.At, "models are not available here")
-	}
-	ref, err := mc.LookupModel(strings.Join(ma.Name, "."))
+	ma, ref, in, names, err := b.bindModelInput(x, "ml.evaluate", parent, env)
 	if err != nil {
-		return nil, nil, b.errf(ma.At, "%v", err)
+		return nil, nil, err
 	}
 	if len(ref.LabelColumns) == 0 {
 		return nil, nil, b.errf(ma.At, "%v", noLabelsError(ref))

@@ -33,45 +33,9 @@ func isPredict(name []string) bool {
 // query's columns followed by prediction (and predicted_label for a
 // classifier). The model's features bind by name to the query's columns.
 func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (plan.Node, *scope, error) {
-	if len(x.Args) != 2 {
-		return nil, nil, b.errf(x.At, "ml.predict takes two arguments, MODEL name and (query) or TABLE name; got %d", len(x.Args))
-	}
-	ma, ok := x.Args[0].(*ast.ModelArg)
-	if !ok {
-		return nil, nil, b.errf(x.Args[0].Pos(), "the first argument of ml.predict is MODEL name, got %s", x.Args[0].String())
-	}
-	var in plan.Node
-	var names []string
-	switch a := x.Args[1].(type) {
-	case *ast.ScalarSubquery:
-		n, err := b.bindQuery(a.Query, parent, env)
-		if err != nil {
-			return nil, nil, err
-		}
-		in = n
-		for _, c := range n.Schema() {
-			names = append(names, c.Name)
-		}
-	case *ast.TableArg:
-		n, sc, err := b.bindTableName(&ast.TableName{At: a.At, Name: a.Name}, env)
-		if err != nil {
-			return nil, nil, err
-		}
-		in = n
-		for _, c := range sc.cols {
-			names = append(names, c.name)
-		}
-	default:
-		return nil, nil, b.errf(x.Args[1].Pos(), "the second argument of ml.predict is (query) or TABLE name, got %s", x.Args[1].String())
-	}
-
-	mc, ok := b.cat.(ModelCatalog)
-	if !ok {
-		return nil, nil, b.errf(ma.At, "models are not available here")
-	}
-	ref, err := mc.LookupModel(strings.Join(ma.Name, "."))
+	ma, ref, in, names, err := b.bindModelInput(x, "ml.predict", parent, env)
 	if err != nil {
-		return nil, nil, b.errf(ma.At, "%v", err)
+		return nil, nil, err
 	}
 
 	p, err := NewPredict(b.ids, in, names, ref, x.Alias)
@@ -91,6 +55,52 @@ func (b *Binder) bindPredict(x *ast.TableFunction, parent *scope, env *cteEnv) (
 	}
 	copy(names, x.ColumnAliases)
 	return n, namedScope(n, x.Alias, names), nil
+}
+
+// bindModelInput binds the arguments of a table function fn(MODEL name,
+// (query) | TABLE t) such as ml.predict and ml.evaluate: the model (looked
+// up in the catalog) and the input with its visible column names.
+func (b *Binder) bindModelInput(x *ast.TableFunction, fn string, parent *scope, env *cteEnv) (*ast.ModelArg, *plan.ModelRef, plan.Node, []string, error) {
+	if len(x.Args) != 2 {
+		return nil, nil, nil, nil, b.errf(x.At, "%s takes two arguments, MODEL name and (query) or TABLE name; got %d", fn, len(x.Args))
+	}
+	ma, ok := x.Args[0].(*ast.ModelArg)
+	if !ok {
+		return nil, nil, nil, nil, b.errf(x.Args[0].Pos(), "the first argument of %s is MODEL name, got %s", fn, x.Args[0].String())
+	}
+	var in plan.Node
+	var names []string
+	switch a := x.Args[1].(type) {
+	case *ast.ScalarSubquery:
+		n, err := b.bindQuery(a.Query, parent, env)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		in = n
+		for _, c := range n.Schema() {
+			names = append(names, c.Name)
+		}
+	case *ast.TableArg:
+		n, sc, err := b.bindTableName(&ast.TableName{At: a.At, Name: a.Name}, env)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		in = n
+		for _, c := range sc.cols {
+			names = append(names, c.name)
+		}
+	default:
+		return nil, nil, nil, nil, b.errf(x.Args[1].Pos(), "the second argument of %s is (query) or TABLE name, got %s", fn, x.Args[1].String())
+	}
+	mc, ok := b.cat.(ModelCatalog)
+	if !ok {
+		return nil, nil, nil, nil, b.errf(ma.At, "models are not available here")
+	}
+	ref, err := mc.LookupModel(strings.Join(ma.Name, "."))
+	if err != nil {
+		return nil, nil, nil, nil, b.errf(ma.At, "%v", err)
+	}
+	return ma, ref, in, names, nil
 }
 
 // NewPredict scores the rows of in with the model ref (the SQL binder's
