@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -28,6 +29,9 @@ const (
 	BoostedTreeClassifier = "boosted_tree_classifier"
 	BoostedTreeRegressor  = "boosted_tree_regressor"
 )
+
+// trainGCPercent is the GC headroom while a model trains (see train).
+const trainGCPercent = 50
 
 // trainOptions are the options of CREATE MODEL ... AS query for a
 // boosted-tree model, under BigQuery ML's names, with XGBoost's meaning.
@@ -230,6 +234,15 @@ func (s *Session) TrainModel(ctx context.Context, name string, df *DataFrame, op
 // train is CREATE MODEL ... AS query once the query is df.
 func (s *Session) train(ctx context.Context, name string, df *DataFrame, transform []*ast.SelectItem, options []*ast.ModelOption, create store.CreateOptions) error {
 	start := time.Now()
+	// The collected rows are garbage as soon as they are binned: with Go's
+	// default GC headroom (GOGC=100) they would double the peak heap of
+	// training. Halve the headroom while training runs (it is process-wide:
+	// restored on return; never raised, and left off when it is off).
+	if old := debug.SetGCPercent(trainGCPercent); old <= trainGCPercent {
+		debug.SetGCPercent(old)
+	} else {
+		defer debug.SetGCPercent(old)
+	}
 	o, err := parseTrainOptions(name, options)
 	if err != nil {
 		return err
