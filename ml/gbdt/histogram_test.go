@@ -144,18 +144,17 @@ func testSubtraction(t *testing.T, maxBin int) {
 	if (maxBin == 64) != (s.u8 != nil) {
 		t.Fatalf("max_bin %d: byte codes %v", maxBin, s.u8 != nil)
 	}
-	s.begin(0, 1, 0.5, nil)
-	defer s.end()
-	s.gradients(newObjective(&Params{Objective: SquaredError}))
-	s.startTree(0, 0, 0, 1)
+	st := s.begin(0, 1, 0.5, nil)
+	s.gradients(st, newObjective(&Params{Objective: SquaredError}))
+	s.startTree(st, 0, 0, 0, 1)
 	layout := newLayout(cuts)
-	hs := s.prepareHistograms(layout, 1)
-	s.buildHistograms([]int32{0}, hs, 0, cuts.NumFeatures())
+	hs := s.prepareHistograms(st, layout, 1)
+	s.buildHistograms(st, []int32{0}, hs, 0, cuts.NumFeatures())
 	parent := hs[0].Clone()
-	s.applySplits([]split{{node: 0, left: 1, right: 2, feature: 1, bin: 20, defaultLeft: true}})
-	hs = s.prepareHistograms(layout, 2)
-	s.buildHistograms([]int32{1, 2}, hs, 0, 2)
-	s.buildHistograms([]int32{1, 2}, hs, 2, cuts.NumFeatures())
+	s.applySplits(st, []split{{node: 0, left: 1, right: 2, feature: 1, bin: 20, defaultLeft: true}})
+	hs = s.prepareHistograms(st, layout, 2)
+	s.buildHistograms(st, []int32{1, 2}, hs, 0, 2)
+	s.buildHistograms(st, []int32{1, 2}, hs, 2, cuts.NumFeatures())
 	if err := parent.Sub(hs[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +173,7 @@ func testSubtraction(t *testing.T, maxBin int) {
 	// Row by row.
 	want := []*Histogram{NewHistogram(cuts), NewHistogram(cuts)}
 	for i := 0; i < s.n; i++ {
-		g, h := float64(s.st.gp[2*i]), float64(s.st.gp[2*i+1])
+		g, h := float64(st.gp[2*i]), float64(st.gp[2*i+1])
 		b1, ok1 := s.bin(1, i)
 		child := 1
 		if !ok1 || b1 <= 20 {

@@ -72,7 +72,8 @@ func toFloat32s(x []float64) []float32 {
 // their partition among the current tree's nodes: the trainer asks a
 // shard for gradients, histograms, row partitions and margin updates, and
 // a shard answers from its own rows only, so a shard can live in another
-// process than the trainer. A shard takes part in one training at a time.
+// process than the trainer. The training state lives beside the shard
+// (shardState), so several trainings can share a shard at once.
 type Shard struct {
 	cuts   *Cuts
 	n      int
@@ -80,8 +81,6 @@ type Shard struct {
 	u16    [][]uint16 // per feature, otherwise
 	label  []float32
 	weight []float32 // nil: all 1
-
-	st *shardState // training state, nil outside Train
 }
 
 // NewShard bins one partition's rows with cuts. It checks the rows: one
@@ -171,7 +170,7 @@ type shardState struct {
 
 // begin prepares the shard for a training: margins at the base margin,
 // weights times class weights.
-func (s *Shard) begin(index, groups int, baseMargin float32, classWeights []float32) {
+func (s *Shard) begin(index, groups int, baseMargin float32, classWeights []float32) *shardState {
 	st := &shardState{index: index, groups: groups}
 	st.margin = make([]float32, s.n*groups)
 	for i := range st.margin {
@@ -183,11 +182,8 @@ func (s *Shard) begin(index, groups int, baseMargin float32, classWeights []floa
 	st.prob = make([]float32, s.n)
 	st.rows = make([]uint32, s.n)
 	st.scratch = make([]uint32, s.n)
-	s.st = st
+	return st
 }
-
-// end drops the training state.
-func (s *Shard) end() { s.st = nil }
 
 func effectiveWeights(label, weight, classWeights []float32) []float32 {
 	if classWeights == nil {
@@ -206,16 +202,14 @@ func effectiveWeights(label, weight, classWeights []float32) []float32 {
 
 // gradients computes every row's gradient pairs for every group from the
 // current margins, and returns the rows' loss at them as loss does.
-func (s *Shard) gradients(obj objective) (sum, weight float64) {
-	st := s.st
+func (s *Shard) gradients(st *shardState, obj objective) (sum, weight float64) {
 	return obj.gradients(st.margin, s.label, st.weight, st.grad, st.prob, s.n)
 }
 
 // startTree selects the gradient pairs of group for a new tree, zeroing
 // the rows subsample leaves out (as XGBoost's InitSampling does), and puts
 // every row in the root.
-func (s *Shard) startTree(group, round int, seed uint64, subsample float64) {
-	st := s.st
+func (s *Shard) startTree(st *shardState, group, round int, seed uint64, subsample float64) {
 	copy(st.gp, st.grad[group*2*s.n:(group+1)*2*s.n])
 	if subsample < 1 {
 		// A row is kept when its hash falls below subsample·2^53: a
@@ -254,8 +248,7 @@ type split struct {
 
 // applySplits partitions the rows of each split node between its
 // children, keeping each side's rows in ascending order.
-func (s *Shard) applySplits(splits []split) {
-	st := s.st
+func (s *Shard) applySplits(st *shardState, splits []split) {
 	for _, sp := range splits {
 		for int(max(sp.left, sp.right)) >= len(st.ranges) {
 			st.ranges = append(st.ranges, rowRange{})
@@ -302,8 +295,7 @@ func b2i(b bool) int {
 }
 
 // prepareHistograms readies one zeroed histogram per node to build.
-func (s *Shard) prepareHistograms(layout []int32, n int) []*Histogram {
-	st := s.st
+func (s *Shard) prepareHistograms(st *shardState, layout []int32, n int) []*Histogram {
 	for len(st.out) < n {
 		st.out = append(st.out, newHistogram(layout))
 	}
@@ -316,8 +308,7 @@ func (s *Shard) prepareHistograms(layout []int32, n int) []*Histogram {
 // buildHistograms fills out[k] with the sums of node nodes[k]'s rows, for
 // features lo to hi only (so that goroutines can share a shard by
 // feature). Each sum adds the rows in ascending order.
-func (s *Shard) buildHistograms(nodes []int32, out []*Histogram, lo, hi int) {
-	st := s.st
+func (s *Shard) buildHistograms(st *shardState, nodes []int32, out []*Histogram, lo, hi int) {
 	for k, nid := range nodes {
 		r := st.ranges[nid]
 		rows := st.rows[r.begin:r.end]
@@ -370,8 +361,7 @@ func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, rows []uin
 }
 
 // addLeaves adds each leaf's value to the margins of its rows in group g.
-func (s *Shard) addLeaves(t *Tree) {
-	st := s.st
+func (s *Shard) addLeaves(st *shardState, t *Tree) {
 	g := t.Group
 	for nid := range t.Nodes {
 		nd := &t.Nodes[nid]
@@ -386,8 +376,8 @@ func (s *Shard) addLeaves(t *Tree) {
 }
 
 // loss returns the sum of the rows' weighted losses and of their weights.
-func (s *Shard) loss(obj objective) (sum, weight float64) {
-	return obj.loss(s.st.margin, s.label, s.st.weight, s.n)
+func (s *Shard) loss(st *shardState, obj objective) (sum, weight float64) {
+	return obj.loss(st.margin, s.label, st.weight, s.n)
 }
 
 // EvalShard is one partition of an evaluation set: its rows as float32
@@ -398,8 +388,11 @@ type EvalShard struct {
 	cols   [][]float32
 	label  []float32
 	weight []float32
+}
 
-	margin []float32 // during training: row-major, groups per row
+// evalState is what an eval shard keeps during a training.
+type evalState struct {
+	margin []float32 // row-major, groups per row
 	eff    []float32 // weights times class weights
 }
 
@@ -432,25 +425,24 @@ func NewEvalShard(d Data) (*EvalShard, error) {
 // NumRows is the number of rows of the shard.
 func (e *EvalShard) NumRows() int { return e.n }
 
-func (e *EvalShard) begin(groups int, baseMargin float32, classWeights []float32) {
-	e.margin = make([]float32, e.n*groups)
-	for i := range e.margin {
-		e.margin[i] = baseMargin
+func (e *EvalShard) begin(groups int, baseMargin float32, classWeights []float32) *evalState {
+	st := &evalState{margin: make([]float32, e.n*groups)}
+	for i := range st.margin {
+		st.margin[i] = baseMargin
 	}
-	e.eff = effectiveWeights(e.label, e.weight, classWeights)
+	st.eff = effectiveWeights(e.label, e.weight, classWeights)
+	return st
 }
-
-func (e *EvalShard) end() { e.margin, e.eff = nil, nil }
 
 // addTree adds tree t's leaf values to the rows' margins.
-func (e *EvalShard) addTree(t *Tree, groups int) {
+func (e *EvalShard) addTree(st *evalState, t *Tree, groups int) {
 	for i := 0; i < e.n; i++ {
-		e.margin[i*groups+t.Group] += t.Nodes[t.leafOf(e.cols, i)].Value
+		st.margin[i*groups+t.Group] += t.Nodes[t.leafOf(e.cols, i)].Value
 	}
 }
 
-func (e *EvalShard) loss(obj objective) (sum, weight float64) {
-	return obj.loss(e.margin, e.label, e.eff, e.n)
+func (e *EvalShard) loss(st *evalState, obj objective) (sum, weight float64) {
+	return obj.loss(st.margin, e.label, st.eff, e.n)
 }
 
 // Prepare is the three steps' first two for rows already in one process:
@@ -505,4 +497,34 @@ func inPartition(i int, err error) error {
 func eachPartition(n int, fn func(i int)) {
 	t := trainer{threads: runtime.GOMAXPROCS(0)}
 	t.parallel(n, fn)
+}
+
+// replay adds tree t's leaf values to the margins of every row, walking
+// the rows' bins down the tree: how a shard that joins a training late
+// (its worker was replaced) catches up with the trees grown so far.
+func (s *Shard) replay(st *shardState, t *Tree) {
+	g := t.Group
+	for i := 0; i < s.n; i++ {
+		n := int32(0)
+		for {
+			nd := &t.Nodes[n]
+			if nd.Left < 0 {
+				break
+			}
+			c, ok := s.bin(int(nd.Feature), i)
+			switch {
+			case !ok:
+				if nd.DefaultLeft {
+					n = nd.Left
+				} else {
+					n = nd.Right
+				}
+			case int32(c) <= nd.bin:
+				n = nd.Left
+			default:
+				n = nd.Right
+			}
+		}
+		st.margin[i*st.groups+g] += t.Nodes[n].Value
+	}
 }

@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -35,10 +36,9 @@ type RoundInfo struct {
 	Elapsed   time.Duration
 }
 
-// trainer grows the trees of one training. It sees the shards only
-// through their requests (startTree, applySplits, buildHistograms,
-// addLeaves, loss), each answered from a shard's own rows; histograms
-// are merged here in shard order.
+// trainer grows the trees of one training. It sees the rows only through
+// its workers' answers (gradients' loss sums, histograms, eval losses),
+// merged here in worker order.
 type trainer struct {
 	p      Params
 	tp     treeParams
@@ -46,14 +46,36 @@ type trainer struct {
 	ev     evaluator
 	cuts   *Cuts
 	layout []int32
-	shards []*Shard
-	evals  []*EvalShard
 	nf     int
+	id     uint64
+
+	workers  []Worker
+	first    []int  // each worker's first shard index
+	begun    []bool // each worker has begun the training
+	recover  Recover
+	replaced int // workers replaced so far
+
+	trees      []Tree // the booster's trees so far
+	roundStart int    // the first tree of the current round
 
 	threads int
-	chunks  [][2]int     // feature ranges a shard's histogram work is split into
-	pool    []*Histogram // merged histograms free for reuse
+	pool    []*Histogram // histograms free for reuse
 }
+
+// Recover replaces worker i of a training, lost with err (an
+// ErrWorkerLost): it returns a worker holding the same shards, rebuilt.
+// The trainer begins the replacement with the trees grown so far and
+// repeats the step that failed, so the training goes on from where it
+// was.
+type Recover func(ctx context.Context, i int, err error) (Worker, error)
+
+// maxReplacements bounds the workers a training replaces, per worker.
+const maxReplacements = 3
+
+// trainingIDs numbers trainings; workers tell them apart by it.
+var trainingIDs atomic.Uint64
+
+func init() { trainingIDs.Store(uint64(time.Now().UnixNano()) << 8) }
 
 // Train trains a booster on the training shards (all binned with the same
 // cuts), reporting the loss per round on them and on the eval shards. It
@@ -67,105 +89,77 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 	if len(train) == 0 {
 		return nil, nil, fmt.Errorf("gbdt: no training rows")
 	}
-	seen := map[*Shard]int{}
-	for i, s := range train {
-		if s == nil {
-			return nil, nil, fmt.Errorf("gbdt: training shard %d is nil", i)
-		}
-		if j, ok := seen[s]; ok {
-			return nil, nil, fmt.Errorf("gbdt: training shards %d and %d are the same shard", j, i)
-		}
-		seen[s] = i
+	w, err := NewLocalWorker(train, eval, p.Threads)
+	if err != nil {
+		return nil, nil, err
 	}
-	cuts := train[0].cuts
-	obj := newObjective(&p)
-	rows := 0
-	for i, s := range train {
-		if !s.cuts.sameAs(cuts) {
-			return nil, nil, fmt.Errorf("gbdt: training shard %d is binned with other cuts than shard 0", i)
-		}
-		if s.st != nil {
-			return nil, nil, fmt.Errorf("gbdt: training shard %d is already in use by another training", i)
-		}
-		for r, y := range s.label {
-			if err := obj.checkLabel(y, p.ClassWeights != nil); err != nil {
-				return nil, nil, fmt.Errorf("gbdt: training shard %d, row %d: %w", i, r, err)
-			}
-		}
-		rows += s.n
+	if train[0] == nil {
+		return nil, nil, fmt.Errorf("gbdt: training shard 0 is nil")
 	}
-	if rows == 0 {
+	return TrainWorkers(ctx, p, train[0].cuts, []Worker{w}, nil)
+}
+
+// TrainWorkers trains a booster on the shards of workers, binned with
+// cuts: the histograms of each level are the workers' summed in worker
+// order, so the booster depends on the shards and their placement, not on
+// timing. A worker lost (ErrWorkerLost) is replaced through recover, when
+// given, and the training goes on from the step it failed in.
+func TrainWorkers(ctx context.Context, p Params, cuts *Cuts, workers []Worker, recover Recover) (*Booster, *TrainInfo, error) {
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if len(workers) == 0 || cuts == nil {
 		return nil, nil, fmt.Errorf("gbdt: no training rows")
 	}
-	evalRows := 0
-	seenEval := map[*EvalShard]int{}
-	for i, e := range eval {
-		if e == nil {
-			return nil, nil, fmt.Errorf("gbdt: eval shard %d is nil", i)
-		}
-		if j, ok := seenEval[e]; ok {
-			return nil, nil, fmt.Errorf("gbdt: eval shards %d and %d are the same shard", j, i)
-		}
-		seenEval[e] = i
-		if len(e.cols) != cuts.NumFeatures() {
-			return nil, nil, fmt.Errorf("gbdt: eval shard %d has %d features, the training data %d", i, len(e.cols), cuts.NumFeatures())
-		}
-		if e.margin != nil {
-			return nil, nil, fmt.Errorf("gbdt: eval shard %d is already in use by another training", i)
-		}
-		for r, y := range e.label {
-			if err := obj.checkLabel(y, p.ClassWeights != nil); err != nil {
-				return nil, nil, fmt.Errorf("gbdt: eval shard %d, row %d: %w", i, r, err)
-			}
-		}
-		evalRows += e.n
-	}
-	if p.EarlyStoppingRounds > 0 && evalRows == 0 {
-		return nil, nil, fmt.Errorf("gbdt: early_stopping_rounds = %d needs an eval set with rows", p.EarlyStoppingRounds)
-	}
-
+	obj := newObjective(&p)
 	t := &trainer{
-		p: p, tp: p.tree(), obj: obj, cuts: cuts, layout: newLayout(cuts),
-		shards: train, evals: eval, nf: cuts.NumFeatures(),
-		threads: p.Threads,
+		p: p, tp: p.tree(), obj: obj, cuts: cuts, layout: newLayout(cuts), nf: cuts.NumFeatures(),
+		id: trainingIDs.Add(1), workers: slices.Clone(workers), first: make([]int, len(workers)),
+		begun:   make([]bool, len(workers)),
+		recover: recover, threads: p.Threads,
 	}
 	if t.threads == 0 {
 		t.threads = runtime.GOMAXPROCS(0)
 	}
 	t.ev = evaluator{tp: t.tp, cuts: cuts}
-	nchunks := min(t.nf, max(1, (t.threads+len(train)-1)/len(train)))
-	for c := 0; c < nchunks; c++ {
-		t.chunks = append(t.chunks, [2]int{c * t.nf / nchunks, (c + 1) * t.nf / nchunks})
-	}
-
-	var classWeights []float32
-	if p.ClassWeights != nil {
-		classWeights = make([]float32, len(p.ClassWeights))
-		for k, w := range p.ClassWeights {
-			classWeights[k] = float32(w)
-		}
-	}
 	b := &Booster{
 		obj: obj, numFeature: t.nf, baseScore: float32(p.BaseScore),
 		bestIteration: -1,
 	}
 	b.baseMargin = obj.baseMargin(b.baseScore)
-	groups := obj.groups
-	for i, s := range train {
-		s.begin(i, groups, b.baseMargin, classWeights)
-	}
-	for _, e := range eval {
-		e.begin(groups, b.baseMargin, classWeights)
-	}
+
+	// Begin on every worker, in order: each one's shards follow the
+	// previous one's.
+	rows, evalRows, shards := 0, 0, 0
 	defer func() {
-		for _, s := range train {
-			s.end()
-		}
-		for _, e := range eval {
-			e.end()
+		for _, w := range t.workers {
+			_ = w.End(context.WithoutCancel(ctx), t.id)
 		}
 	}()
+	for i := range t.workers {
+		t.first[i] = shards
+		var reply *BeginReply
+		err := t.retry(ctx, func() error {
+			var err error
+			reply, err = t.workers[i].Begin(ctx, t.beginRequest(i))
+			return t.lost(ctx, map[int]error{i: err})
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		t.begun[i] = true
+		shards += reply.Shards
+		rows += reply.TrainRows
+		evalRows += reply.EvalRows
+	}
+	if rows == 0 {
+		return nil, nil, fmt.Errorf("gbdt: no training rows")
+	}
+	if p.EarlyStoppingRounds > 0 && evalRows == 0 {
+		return nil, nil, fmt.Errorf("gbdt: early_stopping_rounds = %d needs an eval set with rows", p.EarlyStoppingRounds)
+	}
 
+	groups := obj.groups
 	info := &TrainInfo{Metric: obj.metric(), BestIteration: -1}
 	start := time.Now()
 	bestLoss := math.Inf(1)
@@ -174,11 +168,11 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 			return nil, nil, err
 		}
 		roundStart := time.Now()
-		sums := make([][2]float64, len(train))
-		t.parallel(len(train), func(i int) {
-			s, w := train[i].gradients(obj)
-			sums[i] = [2]float64{s, w}
-		})
+		t.roundStart = len(t.trees)
+		sums, err := t.gather(ctx, func(w Worker) ([]LossSum, error) { return w.Gradients(ctx, t.id) })
+		if err != nil {
+			return nil, nil, err
+		}
 		if round > 0 {
 			// The gradients' pass measured the loss after the last round.
 			info.Rounds[round-1].TrainLoss = t.sum(sums)
@@ -188,15 +182,27 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 				break
 			}
 		}
+		var evalSums []LossSum
 		for g := 0; g < groups; g++ {
-			tree := t.growTree(round, g)
-			b.trees = append(b.trees, *tree)
-			t.parallel(len(train), func(i int) { train[i].addLeaves(tree) })
-			t.parallel(len(eval), func(i int) { eval[i].addTree(tree, groups) })
+			var tree *Tree
+			if err := t.retry(ctx, func() error {
+				var err error
+				tree, err = t.growTree(ctx, round, g)
+				return err
+			}); err != nil {
+				return nil, nil, err
+			}
+			t.trees = append(t.trees, *tree)
+			b.trees = t.trees
+			req := &TreeRequest{Training: t.id, Seq: len(t.trees) - 1, Tree: tree, EvalLoss: g == groups-1 && evalRows > 0}
+			evalSums, err = t.gather(ctx, func(w Worker) ([]LossSum, error) { return w.AddTree(ctx, req) })
+			if err != nil {
+				return nil, nil, err
+			}
 		}
 		ri := RoundInfo{Round: round, TrainLoss: math.NaN(), EvalLoss: math.NaN()}
 		if evalRows > 0 {
-			ri.EvalLoss = t.evalLoss()
+			ri.EvalLoss = t.sum(evalSums)
 			if ri.EvalLoss < bestLoss {
 				bestLoss, info.BestIteration = ri.EvalLoss, round
 			}
@@ -213,7 +219,13 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 			break
 		}
 	}
-	info.Rounds[len(info.Rounds)-1].TrainLoss = t.loss()
+	t.roundStart = len(t.trees)
+	sums, err := t.gather(ctx, func(w Worker) ([]LossSum, error) { return w.Loss(ctx, t.id) })
+	if err != nil {
+		return nil, nil, err
+	}
+	info.Rounds[len(info.Rounds)-1].TrainLoss = t.sum(sums)
+	b.trees = t.trees
 	if p.EarlyStoppingRounds > 0 {
 		best := max(info.BestIteration, 0)
 		b.trees = b.trees[:(best+1)*groups]
@@ -223,15 +235,115 @@ func Train(ctx context.Context, p Params, train []*Shard, eval []*EvalShard) (*B
 	return b, info, nil
 }
 
+// beginRequest is worker i's Begin: the trees so far for a replacement.
+func (t *trainer) beginRequest(i int) *BeginRequest {
+	return &BeginRequest{Training: t.id, Params: t.p, Cuts: t.cuts, FirstShard: t.first[i],
+		CatchUp: t.begun[i], Trees: t.trees, RoundStart: t.roundStart}
+}
+
+// errRetry asks retry to run its step again: a lost worker was replaced.
+var errRetry = errors.New("gbdt: retry")
+
+// retry runs step until it succeeds, fails for good, or ctx ends.
+func (t *trainer) retry(ctx context.Context, step func() error) error {
+	for {
+		err := step()
+		if err != errRetry {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// lost turns the workers' errors of one step into the step's: nil when
+// there are none; errRetry once every lost worker is replaced (when
+// recover allows); else the first error in worker order.
+func (t *trainer) lost(ctx context.Context, errs map[int]error) error {
+	idx := make([]int, 0, len(errs))
+	for i, err := range errs {
+		if err != nil {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		if !errors.Is(errs[i], ErrWorkerLost) || t.recover == nil || ctx.Err() != nil {
+			return errs[idx[0]]
+		}
+	}
+	for _, i := range idx {
+		if t.replaced >= maxReplacements*len(t.workers) {
+			return fmt.Errorf("gbdt: gave up after replacing %d workers: %w", t.replaced, errs[i])
+		}
+		t.replaced++
+		w, err := t.recover(ctx, i, errs[i])
+		if err != nil {
+			return fmt.Errorf("gbdt: replacing worker %d (%v): %w", i, errs[i], err)
+		}
+		if t.begun[i] { // else the step retried begins it
+			if _, err := w.Begin(ctx, t.beginRequest(i)); err != nil {
+				return fmt.Errorf("gbdt: beginning replacement worker %d: %w", i, err)
+			}
+		}
+		t.workers[i] = w
+	}
+	return errRetry
+}
+
+// each runs fn on every worker at once and returns lost's verdict.
+func (t *trainer) each(ctx context.Context, fn func(i int, w Worker) error) error {
+	errs := make([]error, len(t.workers))
+	if len(t.workers) == 1 {
+		errs[0] = fn(0, t.workers[0])
+	} else {
+		var wg sync.WaitGroup
+		for i, w := range t.workers {
+			wg.Go(func() { errs[i] = fn(i, w) })
+		}
+		wg.Wait()
+	}
+	m := map[int]error{}
+	for i, err := range errs {
+		if err != nil {
+			m[i] = err
+		}
+	}
+	return t.lost(ctx, m)
+}
+
+// gather runs fn on every worker (again after a replacement) and returns
+// their loss sums in worker order.
+func (t *trainer) gather(ctx context.Context, fn func(w Worker) ([]LossSum, error)) ([]LossSum, error) {
+	var out []LossSum
+	err := t.retry(ctx, func() error {
+		parts := make([][]LossSum, len(t.workers))
+		if err := t.each(ctx, func(i int, w Worker) error {
+			var err error
+			parts[i], err = fn(w)
+			return err
+		}); err != nil {
+			return err
+		}
+		out = slices.Concat(parts...)
+		return nil
+	})
+	return out, err
+}
+
 // tooLittle reports a loss that improved from prev to cur by less than
 // minRel of prev (or got worse).
 func tooLittle(prev, cur, minRel float64) bool {
 	return !(prev-cur >= minRel*math.Abs(prev))
 }
 
-// parallel runs fn(0) … fn(n-1) on up to t.threads goroutines.
-func (t *trainer) parallel(n int, fn func(i int)) {
-	workers := min(n, t.threads)
+// parallel runs fn(0) … fn(n-1) on up to threads goroutines.
+func parallel(threads, n int, fn func(i int)) {
+	workers := min(n, threads)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
 			fn(i)
@@ -254,32 +366,15 @@ func (t *trainer) parallel(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// loss is the training metric over all shards, summed in shard order.
-func (t *trainer) loss() float64 {
-	sums := make([][2]float64, len(t.shards))
-	t.parallel(len(t.shards), func(i int) {
-		s, w := t.shards[i].loss(t.obj)
-		sums[i] = [2]float64{s, w}
-	})
-	return t.sum(sums)
-}
+func (t *trainer) parallel(n int, fn func(i int)) { parallel(t.threads, n, fn) }
 
 // sum adds per-shard loss sums in shard order into the metric's value.
-func (t *trainer) sum(sums [][2]float64) float64 {
+func (t *trainer) sum(sums []LossSum) float64 {
 	var s, w float64
 	for _, x := range sums {
-		s, w = s+x[0], w+x[1]
+		s, w = s+x.Sum, w+x.Weight
 	}
 	return t.obj.finish(s, w)
-}
-
-func (t *trainer) evalLoss() float64 {
-	sums := make([][2]float64, len(t.evals))
-	t.parallel(len(t.evals), func(i int) {
-		s, w := t.evals[i].loss(t.obj)
-		sums[i] = [2]float64{s, w}
-	})
-	return t.sum(sums)
 }
 
 // features returns the features a tree may split on: all, or for
@@ -312,44 +407,43 @@ func (t *trainer) getHist() *Histogram {
 
 func (t *trainer) putHist(h *Histogram) { t.pool = append(t.pool, h) }
 
-// level sends one level's requests to the shards: partition the rows of
-// the nodes just split, then build the histograms of the nodes in build.
-// It returns those histograms summed over the shards.
-func (t *trainer) level(splits []split, build []int32) []*Histogram {
-	outs := make([][]*Histogram, len(t.shards))
-	nc := len(t.chunks)
-	t.parallel(len(t.shards), func(i int) {
-		s := t.shards[i]
-		s.applySplits(splits)
-		if len(build) > 0 {
-			outs[i] = s.prepareHistograms(t.layout, len(build))
-			if nc == 1 { // one task per shard: build right away
-				s.buildHistograms(build, outs[i], 0, t.nf)
+// level sends one level's request to the workers: partition the rows of
+// the nodes just split (start: first put them all in the root), then
+// build the histograms of the nodes in build. It returns those histograms
+// summed over the workers.
+func (t *trainer) level(ctx context.Context, start *TreeStart, splits []split, build []int32) ([]*Histogram, error) {
+	outs := make([][]*Histogram, len(t.workers))
+	for i := range outs {
+		outs[i] = make([]*Histogram, len(build))
+		for k := range build {
+			outs[i][k] = t.getHist()
+		}
+	}
+	req := &LevelRequest{Training: t.id, Start: start, splits: splits, build: build}
+	if err := t.each(ctx, func(i int, w Worker) error { return w.Level(ctx, req, outs[i]) }); err != nil {
+		for _, o := range outs {
+			for _, h := range o {
+				t.putHist(h)
 			}
 		}
-	})
-	if len(build) == 0 {
-		return nil
+		return nil, err
 	}
-	if nc > 1 {
-		t.parallel(len(t.shards)*nc, func(k int) {
-			c := t.chunks[k%nc]
-			t.shards[k/nc].buildHistograms(build, outs[k/nc], c[0], c[1])
+	merged := outs[0]
+	if len(outs) > 1 {
+		t.parallel(len(build), func(k int) {
+			for _, o := range outs[1:] {
+				for s, v := range o[k].sums {
+					merged[k].sums[s] += v
+				}
+			}
 		})
-	}
-	merged := make([]*Histogram, len(build))
-	for k := range merged {
-		merged[k] = t.getHist()
-	}
-	nslots := int(t.layout[len(t.layout)-1])
-	t.parallel(len(build), func(k int) {
-		parts := make([]*Histogram, len(t.shards))
-		for i := range parts {
-			parts[i] = outs[i][k]
+		for _, o := range outs[1:] {
+			for _, h := range o {
+				t.putHist(h)
+			}
 		}
-		mergeInto(merged[k], parts, 0, nslots)
-	})
-	return merged
+	}
+	return merged, nil
 }
 
 // growTree grows the tree of group g in round r depthwise, as XGBoost's
@@ -358,15 +452,16 @@ func (t *trainer) level(splits []split, build []int32) []*Histogram {
 // children numbered in that order; the histogram of the child with the
 // smaller hessian sum is built from the shards and its sibling's is the
 // parent's minus it.
-func (t *trainer) growTree(round, group int) *Tree {
-	t.parallel(len(t.shards), func(i int) {
-		t.shards[i].startTree(group, round, t.p.Seed, t.p.Subsample)
-	})
+func (t *trainer) growTree(ctx context.Context, round, group int) (*Tree, error) {
 	features := t.features(round, group)
 	tree := &Tree{Group: group}
 	ev := &t.ev
 
-	rootHist := t.level(nil, []int32{0})[0]
+	built, err := t.level(ctx, &TreeStart{Group: group, Round: round}, nil, []int32{0})
+	if err != nil {
+		return nil, err
+	}
+	rootHist := built[0]
 	g, h := rootHist.Total()
 	root := entry{nid: 0, stats: gradStats{g, h}}
 	root.rootGain = ev.gain(root.stats)
@@ -414,7 +509,10 @@ func (t *trainer) growTree(round, group int) *Tree {
 				build[k] = nd.Right
 			}
 		}
-		built := t.level(splits, build)
+		built, err := t.level(ctx, nil, splits, build)
+		if err != nil {
+			return nil, err
+		}
 
 		next := make([]entry, 0, 2*len(grow))
 		for k := range grow {
@@ -444,5 +542,5 @@ func (t *trainer) growTree(round, group int) *Tree {
 		delete(hists, nid)
 		t.putHist(h)
 	}
-	return tree
+	return tree, nil
 }
