@@ -76,13 +76,14 @@ var layers = map[string]layer{
 	"ml/model":            {},
 	"ml/quantile":         {},
 	"ml/gbdt":             {imports: []string{"ml/internal/xgbmath", "ml/model", "ml/quantile"}},
+	"ml/train":            {imports: []string{"ml/gbdt", "ml/quantile"}, external: []string{modArrow}},
 	"ml/internal/xgbmath": {},
 	"ml/lightgbm":         {imports: []string{"ml/model"}},
 	"ml/xgboost":          {imports: []string{"ml/internal/xgbmath", "ml/model"}},
 	"ml/store":            {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.
-	".":                         {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/gbdt", "ml/store", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	".":                         {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/gbdt", "ml/store", "ml/train", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
 	"ml/pipeline":               {imports: []string{".", "connectors/fs"}},
 	"examples/late-delivery":    {},
 	"examples/late-delivery/go": {imports: []string{".", "ml/pipeline"}},
@@ -138,6 +139,7 @@ var onlyReach = map[string][]string{
 	"ml/model":    {},
 	"ml/quantile": {},
 	"ml/gbdt":     {"ml/internal/xgbmath", "ml/model", "ml/quantile"},
+	"ml/train":    {"ml/gbdt", "ml/internal/xgbmath", "ml/model", "ml/quantile"},
 }
 
 const module = "github.com/flint-engine/flint"

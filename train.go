@@ -2,9 +2,7 @@ package flint
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"runtime/debug"
 	"slices"
@@ -14,10 +12,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flint-engine/flint/ml/gbdt"
 	"github.com/flint-engine/flint/ml/store"
+	"github.com/flint-engine/flint/ml/train"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/binder"
@@ -322,74 +320,36 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
 	}
-	sch, batches, err := rows.CollectWithSchema(ctx)
-	if err != nil {
-		return fmt.Errorf("CREATE MODEL %s: AS query: %w", name, err)
-	}
-	// split releases each batch once its rows are copied out.
-	released := false
-	defer func() {
-		if !released {
-			releaseAll(batches)
-		}
-	}()
-	labelType := sch.Field(len(features)).Type
-
-	// Labels: a classifier maps its labels, of any type, to classes in
-	// sorted order; a regressor's labels are numbers.
-	var classOf map[string]int
-	var classLabels []string
-	if o.classifier {
-		if classLabels, err = distinctLabels(batches, len(features), labelType); err != nil {
-			return fmt.Errorf("CREATE MODEL %s: label %s: %w", name, o.label, err)
-		}
-		if len(classLabels) < 2 {
-			return fmt.Errorf("CREATE MODEL %s: label %s has %d distinct value(s); a classifier needs at least two", name, o.label, len(classLabels))
-		}
-		classOf = map[string]int{}
-		for i, l := range classLabels {
-			classOf[l] = i
-		}
-		if len(classLabels) == 2 {
-			o.params.Objective = gbdt.Logistic
-		} else {
-			o.params.Objective, o.params.NumClass = gbdt.Softprob, len(classLabels)
-		}
-		if o.classWeights != nil {
-			o.params.ClassWeights = make([]float64, len(classLabels))
-			for i, l := range classLabels {
-				o.params.ClassWeights[i] = 1
-				if w, ok := o.classWeights[l]; ok {
-					o.params.ClassWeights[i] = w
-				}
-			}
-			for l := range o.classWeights {
-				if _, ok := classOf[l]; !ok {
-					return fmt.Errorf("CREATE MODEL %s: class_weights names %q, which is not a label (labels: %s)", name, l, strings.Join(classLabels, ", "))
-				}
-			}
-		}
-		create.ClassLabels, create.LabelType = classLabels, types.TypeName(labelType)
-	} else if !types.IsNumeric(labelType) {
-		return fmt.Errorf("CREATE MODEL %s: label %s is %s; a regressor learns numbers", name, o.label, types.TypeName(labelType))
-	}
-
-	prep, err := o.prepare(batches, len(features), classOf)
-	released = true
+	labelType, err := rows.columnType(len(features))
 	if err != nil {
 		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
 	}
-	nTrain, nEval := prep.nTrain, prep.nEval
-	if nTrain == 0 {
-		return fmt.Errorf("CREATE MODEL %s: no training rows (the AS query gave %d rows with a label)", name, nTrain+nEval)
+	if !o.classifier && !types.IsNumeric(labelType) {
+		return fmt.Errorf("CREATE MODEL %s: label %s is %s; a regressor learns numbers", name, o.label, types.TypeName(labelType))
 	}
+	if o.splitMethod == "seq" {
+		t, err := rows.columnType(len(features) + 1)
+		if err != nil {
+			return fmt.Errorf("CREATE MODEL %s: %w", name, err)
+		}
+		if !types.IsNumeric(t) && !types.IsTemporal(t) && t.ID() != arrow.BOOL {
+			return fmt.Errorf("CREATE MODEL %s: data_split_col %s is %s; a SEQ split orders rows by a number, date or timestamp", name, o.splitCol, types.TypeName(t))
+		}
+	}
+	spec := train.Spec{NumFeatures: len(features), Classifier: o.classifier,
+		NumericLabels: types.IsNumeric(labelType) || labelType.ID() == arrow.BOOL,
+		Method:        o.splitMethod, Fraction: o.evalFraction, Seed: o.params.Seed, MaxBin: o.params.MaxBin}
 	if o.earlyStop {
 		o.params.MinRelProgress = o.minRelProgress
 	}
-	booster, info, err := gbdt.Train(ctx, o.params, prep.shards, prep.evals)
+	res, err := s.trainRows(ctx, rows, spec, o)
 	if err != nil {
-		return fmt.Errorf("CREATE MODEL %s: training: %w", name, err)
+		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
 	}
+	if o.classifier {
+		create.ClassLabels, create.LabelType = res.classes, types.TypeName(labelType)
+	}
+	booster, info, nTrain, nEval := res.booster, res.info, res.nTrain, res.nEval
 	if err := booster.SetFeatureNames(featNames); err != nil {
 		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
 	}
@@ -406,290 +366,7 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 	return err
 }
 
-// shardRows is the fewest rows a training partition gathers from the
-// result batches (which can be small: a cluster's, or --batch-size's).
-const shardRows = 64 << 10
-
-// prepared is the training data binned: the training shards, the
-// evaluation partitions and their row counts.
-type prepared struct {
-	shards        []*gbdt.Shard
-	evals         []*gbdt.EvalShard
-	nTrain, nEval int
-}
-
-// prepare turns the collected rows (features f0..fk-1 as REAL, the
-// label, maybe the split column) into binned training shards and
-// evaluation partitions without copying them all first: one pass places
-// each row (training or evaluation) and reads its label, a second
-// sketches the training rows batch by batch, and a third bins them into
-// shards of at least shardRows rows, releasing every batch once binned.
-// It releases every batch in all cases.
-func (o *trainOptions) prepare(batches []arrow.RecordBatch, nf int, classOf map[string]int) (*prepared, error) {
-	defer func() {
-		for i, b := range batches {
-			if b != nil {
-				b.Release()
-				batches[i] = nil
-			}
-		}
-	}()
-	total := 0
-	for _, b := range batches {
-		total += int(b.NumRows())
-	}
-	method, frac := o.splitMethod, o.evalFraction
-	if method == "auto_split" {
-		// BigQuery ML: no evaluation rows below 500 rows.
-		method = "random"
-		if total < 500 {
-			method = "no_split"
-		}
-	}
-	var seqCut float64
-	if method == "seq" {
-		// The last fraction of the rows by data_split_col evaluate.
-		var keys []float64
-		for _, b := range batches {
-			c := b.Column(nf + 1)
-			for i := 0; i < int(b.NumRows()); i++ {
-				keys = append(keys, orderKey(c, i))
-			}
-		}
-		slices.Sort(keys)
-		if k := int(math.Ceil(float64(len(keys)) * (1 - frac))); k < len(keys) {
-			seqCut = keys[k]
-		} else {
-			seqCut = math.Inf(1)
-		}
-	}
-	// Pass 1: each row's label and side.
-	labels := make([][]float64, len(batches))
-	toEval := make([][]bool, len(batches))
-	for _, b := range batches {
-		for j := 0; j < nf; j++ {
-			if _, ok := b.Column(j).(*array.Float32); !ok {
-				return nil, fmt.Errorf("feature %d arrived as %s, not REAL", j, b.Column(j).DataType())
-			}
-		}
-	}
-	feats := func(b arrow.RecordBatch) []*array.Float32 {
-		fs := make([]*array.Float32, nf)
-		for j := range fs {
-			fs[j] = b.Column(j).(*array.Float32)
-		}
-		return fs
-	}
-	p := &prepared{}
-	for bi, b := range batches {
-		n := int(b.NumRows())
-		fs := feats(b)
-		lab := b.Column(nf)
-		labels[bi], toEval[bi] = make([]float64, n), make([]bool, n)
-		for i := 0; i < n; i++ {
-			var y float64
-			if classOf != nil {
-				c, ok := classOf[labelText(lab, i)]
-				if !ok {
-					return nil, fmt.Errorf("label %s is not among the classes", labelText(lab, i))
-				}
-				y = float64(c)
-			} else {
-				y = numberAt(lab, i)
-			}
-			labels[bi][i] = y
-			switch method {
-			case "random":
-				toEval[bi][i] = rowHash(o.params.Seed, fs, i, y) < frac
-			case "seq":
-				toEval[bi][i] = orderKey(b.Column(nf+1), i) >= seqCut
-			}
-			if toEval[bi][i] {
-				p.nEval++
-			} else {
-				p.nTrain++
-			}
-		}
-	}
-	if p.nTrain == 0 {
-		return p, nil
-	}
-	// rows copies the rows of batch bi on one side into d.
-	rows := func(bi int, eval bool, d *gbdt.Data) {
-		b := batches[bi]
-		fs := feats(b)
-		if d.Features == nil {
-			d.Features = make([][]float64, nf)
-		}
-		for i, e := range toEval[bi] {
-			if e != eval {
-				continue
-			}
-			for j, f := range fs {
-				v := math.NaN()
-				if f.IsValid(i) {
-					v = float64(f.Value(i))
-				}
-				d.Features[j] = append(d.Features[j], v)
-			}
-			d.Label = append(d.Label, labels[bi][i])
-		}
-	}
-	// Pass 2: sketch the training rows, a batch at a time.
-	sketch, err := gbdt.NewSketch(nf, o.params.MaxBin)
-	if err != nil {
-		return nil, err
-	}
-	for bi := range batches {
-		var d gbdt.Data
-		rows(bi, false, &d)
-		if len(d.Label) > 0 {
-			if err := sketch.Add(d.Features); err != nil {
-				return nil, err
-			}
-		}
-	}
-	cuts := sketch.Cuts()
-	// Pass 3: bin into shards; evaluation rows into eval partitions.
-	var td, ed gbdt.Data
-	flush := func(last bool) error {
-		if len(td.Label) > 0 && (last || len(td.Label) >= shardRows) {
-			sh, err := gbdt.NewShard(cuts, td)
-			if err != nil {
-				return err
-			}
-			p.shards, td = append(p.shards, sh), gbdt.Data{}
-		}
-		if len(ed.Label) > 0 && (last || len(ed.Label) >= shardRows) {
-			e, err := gbdt.NewEvalShard(ed)
-			if err != nil {
-				return err
-			}
-			p.evals, ed = append(p.evals, e), gbdt.Data{}
-		}
-		return nil
-	}
-	for bi, b := range batches {
-		rows(bi, false, &td)
-		rows(bi, true, &ed)
-		b.Release()
-		batches[bi] = nil
-		if err := flush(false); err != nil {
-			return nil, err
-		}
-	}
-	if err := flush(true); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// rowHash places a row in [0, 1) from its values and the seed, so that a
-// random split depends on neither the row order nor the partitioning.
-func rowHash(seed uint64, feats []*array.Float32, i int, y float64) float64 {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], seed)
-	h.Write(b[:])
-	for _, f := range feats {
-		v := float32(math.NaN())
-		if f.IsValid(i) {
-			v = f.Value(i)
-		}
-		binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
-		h.Write(b[:4])
-	}
-	binary.LittleEndian.PutUint64(b[:], math.Float64bits(y))
-	h.Write(b[:])
-	return float64(h.Sum64()>>11) / (1 << 53)
-}
-
-// distinctLabels returns the distinct non-NULL labels as text, in the
-// order of their values (numbers numerically, text by bytes, FALSE before
-// TRUE).
-func distinctLabels(batches []arrow.RecordBatch, col int, t arrow.DataType) ([]string, error) {
-	seen := map[string]float64{}
-	for _, b := range batches {
-		c := b.Column(col)
-		for i := 0; i < c.Len(); i++ {
-			if c.IsNull(i) {
-				continue
-			}
-			if len(seen) > 1<<16 {
-				return nil, fmt.Errorf("more than %d distinct values; is it a class?", 1<<16)
-			}
-			if l := labelText(c, i); !hasKey(seen, l) {
-				seen[strings.Clone(l)] = orderKey(c, i)
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for l := range seen {
-		out = append(out, l)
-	}
-	numeric := types.IsNumeric(t) || t.ID() == arrow.BOOL
-	sort.Slice(out, func(i, j int) bool {
-		if numeric && seen[out[i]] != seen[out[j]] {
-			return seen[out[i]] < seen[out[j]]
-		}
-		return out[i] < out[j]
-	})
-	return out, nil
-}
-
-func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
-
-// labelText is a label as the manifest stores it (and a CAST from text
-// reads it back). A string label points into c's memory: clone what
-// outlives c.
-func labelText(c arrow.Array, i int) string {
-	switch c := c.(type) {
-	case *array.String:
-		return c.Value(i)
-	case *array.Boolean:
-		return strconv.FormatBool(c.Value(i))
-	case *array.Float64:
-		return strconv.FormatFloat(c.Value(i), 'g', -1, 64)
-	case *array.Float32:
-		return strconv.FormatFloat(float64(c.Value(i)), 'g', -1, 32)
-	}
-	return c.ValueStr(i)
-}
-
-// numberAt reads a numeric value as float64.
-func numberAt(c arrow.Array, i int) float64 {
-	if c.IsNull(i) {
-		return math.NaN()
-	}
-	v, err := strconv.ParseFloat(labelText(c, i), 64)
-	if err != nil {
-		return math.NaN()
-	}
-	return v
-}
-
-// orderKey is a sortable number for a label or split value (NaN for text,
-// whose order is its bytes').
-func orderKey(c arrow.Array, i int) float64 {
-	if c.IsNull(i) {
-		return math.Inf(-1)
-	}
-	switch c := c.(type) {
-	case *array.Boolean:
-		if c.Value(i) {
-			return 1
-		}
-		return 0
-	case *array.Date32:
-		return float64(c.Value(i))
-	case *array.Timestamp:
-		return float64(c.Value(i))
-	case *array.String:
-		return math.NaN()
-	}
-	return numberAt(c, i)
-}
-
+// trainingInfo is the training report the manifest keeps.
 func trainingInfo(o *trainOptions, info *gbdt.TrainInfo, b *gbdt.Booster, feats []string, nTrain, nEval int, took time.Duration) *store.TrainingInfo {
 	ti := &store.TrainingInfo{Options: o.given, Metric: info.Metric, TrainRows: int64(nTrain), EvalRows: int64(nEval),
 		BestIteration: info.BestIteration, Seconds: took.Seconds()}
