@@ -50,7 +50,7 @@ type Prepared struct {
 	Classes []string
 	// TrainRows and EvalRows count the rows on each side of the split.
 	TrainRows, EvalRows int
-	Cuts        *gbdt.Cuts
+	Cuts                *gbdt.Cuts
 
 	sketch  *SketchRequest
 	bin     *BinRequest
