@@ -1,13 +1,21 @@
 package flint
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
+	"errors"
 	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/ml/gbdt"
 	"github.com/flint-engine/flint/ml/train"
+	pb "github.com/flint-engine/flint/proto/flintpb"
 )
 
 // trainResult is a training's outcome: the booster and its report, a
@@ -37,6 +45,9 @@ func (df *DataFrame) columnType(i int) (arrow.DataType, error) {
 // a cluster, the driver runs the query and the training on the executors
 // that computed the rows.
 func (s *Session) trainRows(ctx context.Context, rows *DataFrame, spec train.Spec, o *trainOptions) (*trainResult, error) {
+	if s.remote != nil {
+		return s.trainRemote(ctx, rows, spec, o)
+	}
 	_, batches, err := rows.CollectWithSchema(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("AS query: %w", err)
@@ -51,11 +62,16 @@ func (s *Session) trainRows(ctx context.Context, rows *DataFrame, spec train.Spe
 	// The shards hold the rows now.
 	releaseAll(batches)
 	batches = nil
-	return o.trainPrepared(ctx, prep)
+	return o.trainWith(ctx, prep, prep.Train)
 }
 
-// trainPrepared trains on prepared rows with the options' parameters.
-func (o *trainOptions) trainPrepared(ctx context.Context, prep *train.Prepared) (*trainResult, error) {
+// trainFunc trains one booster on prepared rows (safe to call at once
+// from several goroutines).
+type trainFunc func(ctx context.Context, p gbdt.Params) (*gbdt.Booster, *gbdt.TrainInfo, error)
+
+// trainWith trains with the options' parameters on rows prepared as prep
+// says (its classes and counts), through fn.
+func (o *trainOptions) trainWith(ctx context.Context, prep *train.Prepared, fn trainFunc) (*trainResult, error) {
 	if o.classifier && len(prep.Classes) < 2 {
 		return nil, fmt.Errorf("label %s has %d distinct value(s); a classifier needs at least two", o.label, len(prep.Classes))
 	}
@@ -66,7 +82,7 @@ func (o *trainOptions) trainPrepared(ctx context.Context, prep *train.Prepared) 
 	if err != nil {
 		return nil, err
 	}
-	booster, info, err := prep.Train(ctx, params)
+	booster, info, err := fn(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("training: %w", err)
 	}
@@ -110,3 +126,62 @@ func (m *memoryStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 func (m *memoryStream) Close() {}
+
+// trainRemote prepares the rows on the cluster (the driver runs the query
+// as a job whose final tasks keep their rows on their executors, which
+// bin them) and trains there: only histograms, trees and losses reach the
+// driver, and only the model reaches this session.
+func (s *Session) trainRemote(ctx context.Context, rows *DataFrame, spec train.Spec, o *trainOptions) (*trainResult, error) {
+	sub, err := s.submitRequest(rows.plan)
+	if err != nil {
+		return nil, err
+	}
+	var sb bytes.Buffer
+	if err := gob.NewEncoder(&sb).Encode(spec); err != nil {
+		return nil, err
+	}
+	cl := s.remote.Client
+	resp, err := cl.TrainPrepare(ctx, &pb.TrainPrepareRequest{Plan: sub.Plan, OutputNames: sub.OutputNames,
+		Options: sub.Options, Name: "CREATE MODEL", Spec: sb.Bytes()})
+	if err != nil {
+		return nil, s.remote.trainError("prepare", err)
+	}
+	id := resp.GetTrainingId()
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, _ = cl.TrainClose(cctx, &pb.TrainCloseRequest{TrainingId: id})
+	}()
+	prep := &train.Prepared{Classes: resp.GetClasses(), TrainRows: int(resp.GetTrainRows()), EvalRows: int(resp.GetEvalRows())}
+	return o.trainWith(ctx, prep, func(ctx context.Context, p gbdt.Params) (*gbdt.Booster, *gbdt.TrainInfo, error) {
+		var pb2 bytes.Buffer
+		if err := gob.NewEncoder(&pb2).Encode(p); err != nil {
+			return nil, nil, err
+		}
+		r, err := cl.TrainRun(ctx, &pb.TrainRunRequest{TrainingId: id, Params: pb2.Bytes()})
+		if err != nil {
+			return nil, nil, s.remote.trainError("run", err)
+		}
+		var b gbdt.Booster
+		if err := b.UnmarshalBinary(r.GetBooster()); err != nil {
+			return nil, nil, err
+		}
+		var info gbdt.TrainInfo
+		if err := gob.NewDecoder(bytes.NewReader(r.GetInfo())).Decode(&info); err != nil {
+			return nil, nil, err
+		}
+		return &b, &info, nil
+	})
+}
+
+// trainError is the driver's message for a refused training call.
+func (r *remote) trainError(what string, err error) error {
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.Canceled, codes.DeadlineExceeded, codes.Unavailable:
+		default:
+			return errors.New(st.Message())
+		}
+	}
+	return r.Error("training "+what, err)
+}

@@ -120,6 +120,8 @@ type Driver struct {
 	execs    map[string]*executorConn // live executors
 	jobs     map[string]*job          // running and retained finished jobs
 	attempts map[attemptKey]*attempt  // attempts whose RunTask is in flight
+	// trainings are the prepared trainings (TrainPrepare) by ID.
+	trainings map[string]*training
 	// jobPrefix starts every job ID: the driver's start time and a random
 	// part, so that IDs (which name shuffle directories on executors) do
 	// not repeat across driver restarts; a sequence number follows.
@@ -204,6 +206,7 @@ func (d *Driver) Stop() {
 	d.stopOnce.Do(func() {
 		d.mu.Lock()
 		d.closed = true
+		d.idleTrainingsLocked(time.Now(), true)
 		for _, id := range d.state.JobIDs() {
 			if j := d.state.Jobs[id]; !j.Status.Done() {
 				d.applyLocked(coordinator.JobAborted{Job: id, Err: "driver shutting down"})
@@ -299,6 +302,7 @@ func (d *Driver) checkLocked(now time.Time) {
 		}
 	}
 	d.evictLocked(now)
+	d.idleTrainingsLocked(now, false)
 	if changed {
 		d.scheduleLocked()
 	}

@@ -51,6 +51,12 @@ type job struct {
 	// final task's committed attempt.
 	write   *connectors.WriteJob
 	written map[int][]connectors.WrittenFile
+	// keep: the final tasks' outputs stay on the executors (a training
+	// reads them there); set before the job is scheduled.
+	keep bool
+	// splitTarget is the split count scans are asked for (0: one per
+	// live slot, SplitsPerSlot each).
+	splitTarget int
 	// stuckSince is when the job last started to have work but no live
 	// executor (zero: it is not stuck).
 	stuckSince time.Time
@@ -87,6 +93,15 @@ func (j *job) taskEventLocked(k attemptKey, executor string, st pb.TaskState, er
 // Submit implements flintpb.DriverServer: it plans the job, hands it to the
 // coordinator and returns at once; tasks start as executors have room.
 func (d *Driver) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitResponse, error) {
+	return d.submit(ctx, req, false, 0)
+}
+
+// submit is Submit; keep makes the final tasks keep their output on their
+// executors (a training's rows) instead of sending it to the driver, and
+// leaves the job's files there once it succeeded (closeTraining removes
+// them). splitTarget, when positive, is the split count asked of every
+// scan instead of one per live slot (a training's jobs split alike).
+func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, splitTarget int) (*pb.SubmitResponse, error) {
 	if req.GetPlan() == nil {
 		return nil, status.Error(codes.InvalidArgument, "submit: missing plan")
 	}
@@ -149,7 +164,7 @@ func (d *Driver) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitR
 	j := &job{id: id, name: req.GetName(), submitted: now, opts: opts, schema: schema,
 		sources: sources, splits: map[int][]connectors.Split{}, splitting: map[int]bool{},
 		schemas: map[int]*arrow.Schema{}, results: map[int][]arrow.RecordBatch{},
-		write: wj, written: map[int][]connectors.WrittenFile{},
+		write: wj, written: map[int][]connectors.WrittenFile{}, keep: keep, splitTarget: splitTarget,
 		state: pb.JobState_JOB_STATE_RUNNING, changed: make(chan struct{})}
 	if ms := req.GetDeadlineMs(); ms > 0 {
 		j.deadline = now.Add(time.Duration(ms) * time.Millisecond)
@@ -366,7 +381,7 @@ func (d *Driver) finishLocked(j *job, state pb.JobState, errText string) {
 	j.cancel()
 	j.state, j.err, j.finished = state, errText, time.Now()
 	d.statusEventLocked(j)
-	if j.inState {
+	if j.inState && !(j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED) {
 		d.endJobOnExecutorsLocked(j.id)
 	}
 	attrs := []any{"job", j.id, "name", j.name, "state", stateName(state), "duration", j.finished.Sub(j.submitted).Round(time.Millisecond)}

@@ -49,6 +49,9 @@ func (d *Driver) scheduleLocked() {
 		}
 		j.splitting[ref.Stage] = true
 		target := max(d.liveSlotsLocked(), 1) * d.cfg.SplitsPerSlot
+		if j.splitTarget > 0 {
+			target = j.splitTarget
+		}
 		d.wg.Add(1)
 		go d.computeSplits(j, ref.Stage, target)
 	}
@@ -174,7 +177,7 @@ func (d *Driver) runAttempt(ctx context.Context, j *job, e *executorConn, k atte
 		o.unreachable = status.Code(err) == codes.Unavailable && ctx.Err() == nil
 		return
 	}
-	if !o.resp.GetOk() || spec.Task.Stage.Output != nil || physical.WriteOf(spec.Task.Stage) != nil {
+	if !o.resp.GetOk() || spec.Task.Stage.Output != nil || physical.WriteOf(spec.Task.Stage) != nil || j.keep {
 		return
 	}
 	// A final-stage task: fetch its result now, so that a result lost

@@ -56,6 +56,8 @@ type Service struct {
 	endedOrder []string
 	closed     bool
 	handlers   sync.WaitGroup // RunTask calls in progress
+
+	train trainSets
 }
 
 // job is the state the tasks of one job share on this executor.
@@ -371,5 +373,6 @@ func (s *Service) Close() error {
 		errs = append(errs, s.dropJob(j, errShutdown))
 	}
 	s.handlers.Wait()
+	s.dropTrainSets()
 	return errors.Join(errs...)
 }

@@ -326,3 +326,50 @@ func (t *Tree) check(nf int) error {
 	}
 	return nil
 }
+
+// boosterWire is a Booster on the wire.
+type boosterWire struct {
+	Objective             string
+	Classes, Groups       int
+	NumFeature            int
+	BaseScore, BaseMargin float32
+	Features              []string
+	Trees                 []treeWire
+	BestIteration         int
+}
+
+// MarshalBinary encodes the booster exactly (a trained booster travels
+// from the driver to the client that stores it).
+func (b *Booster) MarshalBinary() ([]byte, error) {
+	w := boosterWire{Objective: b.obj.name, Classes: b.obj.classes, Groups: b.obj.groups, NumFeature: b.numFeature,
+		BaseScore: b.baseScore, BaseMargin: b.baseMargin, Features: b.features, BestIteration: b.bestIteration}
+	for k := range b.trees {
+		w.Trees = append(w.Trees, wireTree(&b.trees[k]))
+	}
+	return encode(w)
+}
+
+// UnmarshalBinary replaces b with the booster encoded in data.
+func (b *Booster) UnmarshalBinary(data []byte) error {
+	var w boosterWire
+	if err := decode(data, &w); err != nil {
+		return err
+	}
+	if w.Groups < 1 || w.NumFeature < 1 {
+		return errors.New("gbdt: corrupt booster encoding")
+	}
+	out := Booster{obj: objective{name: w.Objective, classes: w.Classes, groups: w.Groups}, numFeature: w.NumFeature,
+		baseScore: w.BaseScore, baseMargin: w.BaseMargin, features: w.Features, bestIteration: w.BestIteration}
+	for _, tw := range w.Trees {
+		t := tw.tree()
+		if err := t.check(w.NumFeature); err != nil {
+			return err
+		}
+		if t.Group < 0 || t.Group >= w.Groups {
+			return errors.New("gbdt: corrupt booster encoding")
+		}
+		out.trees = append(out.trees, t)
+	}
+	*b = out
+	return nil
+}

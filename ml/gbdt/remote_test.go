@@ -189,3 +189,27 @@ func colsRange(cols [][]float64, lo, hi int) [][]float64 {
 	}
 	return out
 }
+
+func TestBoosterBinary(t *testing.T) {
+	d := syntheticData(2000, 4, 3)
+	p := mustParams(t, map[string]string{"objective": Softprob, "num_class": "3", "num_boost_round": "3"})
+	for i := range d.Label {
+		d.Label[i] = float64(i % 3)
+	}
+	b, _ := trainOn(t, p, d.split(2), nil)
+	_ = b.SetFeatureNames([]string{"a", "b", "c", "d"})
+	enc, err := b.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Booster
+	if err := got.UnmarshalBinary(enc); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.JSON(), got.JSON()) {
+		t.Fatal("the decoded booster writes another model file")
+	}
+	if err := got.UnmarshalBinary(enc[:len(enc)/2]); err == nil {
+		t.Fatal("a truncated booster decoded")
+	}
+}

@@ -141,6 +141,356 @@ func (TaskState) EnumDescriptor() ([]byte, []int) {
 	return file_flint_v1_service_proto_rawDescGZIP(), []int{1}
 }
 
+type TrainPrepareRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Plan        *LogicalPlan           `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	OutputNames []string               `protobuf:"bytes,2,rep,name=output_names,json=outputNames,proto3" json:"output_names,omitempty"`
+	Options     *JobOptions            `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Name        string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// spec is an ml/train.Spec, gob-encoded.
+	Spec          []byte `protobuf:"bytes,5,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainPrepareRequest) Reset() {
+	*x = TrainPrepareRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainPrepareRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainPrepareRequest) ProtoMessage() {}
+
+func (x *TrainPrepareRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainPrepareRequest.ProtoReflect.Descriptor instead.
+func (*TrainPrepareRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *TrainPrepareRequest) GetPlan() *LogicalPlan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+func (x *TrainPrepareRequest) GetOutputNames() []string {
+	if x != nil {
+		return x.OutputNames
+	}
+	return nil
+}
+
+func (x *TrainPrepareRequest) GetOptions() *JobOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *TrainPrepareRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TrainPrepareRequest) GetSpec() []byte {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+type TrainPrepareResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TrainingId string                 `protobuf:"bytes,1,opt,name=training_id,json=trainingId,proto3" json:"training_id,omitempty"`
+	Classes    []string               `protobuf:"bytes,2,rep,name=classes,proto3" json:"classes,omitempty"`
+	TrainRows  int64                  `protobuf:"varint,3,opt,name=train_rows,json=trainRows,proto3" json:"train_rows,omitempty"`
+	EvalRows   int64                  `protobuf:"varint,4,opt,name=eval_rows,json=evalRows,proto3" json:"eval_rows,omitempty"`
+	// workers is the number of executors holding the rows.
+	Workers       int32 `protobuf:"varint,5,opt,name=workers,proto3" json:"workers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainPrepareResponse) Reset() {
+	*x = TrainPrepareResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainPrepareResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainPrepareResponse) ProtoMessage() {}
+
+func (x *TrainPrepareResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainPrepareResponse.ProtoReflect.Descriptor instead.
+func (*TrainPrepareResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *TrainPrepareResponse) GetTrainingId() string {
+	if x != nil {
+		return x.TrainingId
+	}
+	return ""
+}
+
+func (x *TrainPrepareResponse) GetClasses() []string {
+	if x != nil {
+		return x.Classes
+	}
+	return nil
+}
+
+func (x *TrainPrepareResponse) GetTrainRows() int64 {
+	if x != nil {
+		return x.TrainRows
+	}
+	return 0
+}
+
+func (x *TrainPrepareResponse) GetEvalRows() int64 {
+	if x != nil {
+		return x.EvalRows
+	}
+	return 0
+}
+
+func (x *TrainPrepareResponse) GetWorkers() int32 {
+	if x != nil {
+		return x.Workers
+	}
+	return 0
+}
+
+type TrainRunRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TrainingId string                 `protobuf:"bytes,1,opt,name=training_id,json=trainingId,proto3" json:"training_id,omitempty"`
+	// params are ml/gbdt.Params, gob-encoded, complete (objective, classes).
+	Params        []byte `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainRunRequest) Reset() {
+	*x = TrainRunRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainRunRequest) ProtoMessage() {}
+
+func (x *TrainRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainRunRequest.ProtoReflect.Descriptor instead.
+func (*TrainRunRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *TrainRunRequest) GetTrainingId() string {
+	if x != nil {
+		return x.TrainingId
+	}
+	return ""
+}
+
+func (x *TrainRunRequest) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+type TrainRunResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// booster is the trained ml/gbdt.Booster (MarshalBinary); info its
+	// gbdt.TrainInfo, gob-encoded.
+	Booster []byte `protobuf:"bytes,1,opt,name=booster,proto3" json:"booster,omitempty"`
+	Info    []byte `protobuf:"bytes,2,opt,name=info,proto3" json:"info,omitempty"`
+	// rebuilt counts the workers replaced during the training.
+	Rebuilt       int32 `protobuf:"varint,3,opt,name=rebuilt,proto3" json:"rebuilt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainRunResponse) Reset() {
+	*x = TrainRunResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainRunResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainRunResponse) ProtoMessage() {}
+
+func (x *TrainRunResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainRunResponse.ProtoReflect.Descriptor instead.
+func (*TrainRunResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TrainRunResponse) GetBooster() []byte {
+	if x != nil {
+		return x.Booster
+	}
+	return nil
+}
+
+func (x *TrainRunResponse) GetInfo() []byte {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *TrainRunResponse) GetRebuilt() int32 {
+	if x != nil {
+		return x.Rebuilt
+	}
+	return 0
+}
+
+type TrainCloseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TrainingId    string                 `protobuf:"bytes,1,opt,name=training_id,json=trainingId,proto3" json:"training_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainCloseRequest) Reset() {
+	*x = TrainCloseRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainCloseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainCloseRequest) ProtoMessage() {}
+
+func (x *TrainCloseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainCloseRequest.ProtoReflect.Descriptor instead.
+func (*TrainCloseRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TrainCloseRequest) GetTrainingId() string {
+	if x != nil {
+		return x.TrainingId
+	}
+	return ""
+}
+
+type TrainCloseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainCloseResponse) Reset() {
+	*x = TrainCloseResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainCloseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainCloseResponse) ProtoMessage() {}
+
+func (x *TrainCloseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainCloseResponse.ProtoReflect.Descriptor instead.
+func (*TrainCloseResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{5}
+}
+
 type InfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -149,7 +499,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[0]
+	mi := &file_flint_v1_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -161,7 +511,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[0]
+	mi := &file_flint_v1_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -174,7 +524,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{0}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{6}
 }
 
 type InfoResponse struct {
@@ -188,7 +538,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[1]
+	mi := &file_flint_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -200,7 +550,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[1]
+	mi := &file_flint_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -213,7 +563,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{1}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *InfoResponse) GetModels() string {
@@ -236,7 +586,7 @@ type RegisterExecutorRequest struct {
 
 func (x *RegisterExecutorRequest) Reset() {
 	*x = RegisterExecutorRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[2]
+	mi := &file_flint_v1_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +598,7 @@ func (x *RegisterExecutorRequest) String() string {
 func (*RegisterExecutorRequest) ProtoMessage() {}
 
 func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[2]
+	mi := &file_flint_v1_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +611,7 @@ func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorRequest.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{2}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RegisterExecutorRequest) GetExecutorId() string {
@@ -295,7 +645,7 @@ type RegisterExecutorResponse struct {
 
 func (x *RegisterExecutorResponse) Reset() {
 	*x = RegisterExecutorResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[3]
+	mi := &file_flint_v1_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +657,7 @@ func (x *RegisterExecutorResponse) String() string {
 func (*RegisterExecutorResponse) ProtoMessage() {}
 
 func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[3]
+	mi := &file_flint_v1_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +670,7 @@ func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorResponse.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{3}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RegisterExecutorResponse) GetHeartbeatIntervalMs() int64 {
@@ -341,7 +691,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[4]
+	mi := &file_flint_v1_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -353,7 +703,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[4]
+	mi := &file_flint_v1_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -366,7 +716,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{4}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HeartbeatRequest) GetExecutorId() string {
@@ -395,7 +745,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[5]
+	mi := &file_flint_v1_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +757,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[5]
+	mi := &file_flint_v1_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +770,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{5}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HeartbeatResponse) GetReregister() bool {
@@ -442,7 +792,7 @@ type TaskAttemptId struct {
 
 func (x *TaskAttemptId) Reset() {
 	*x = TaskAttemptId{}
-	mi := &file_flint_v1_service_proto_msgTypes[6]
+	mi := &file_flint_v1_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +804,7 @@ func (x *TaskAttemptId) String() string {
 func (*TaskAttemptId) ProtoMessage() {}
 
 func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[6]
+	mi := &file_flint_v1_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +817,7 @@ func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskAttemptId.ProtoReflect.Descriptor instead.
 func (*TaskAttemptId) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TaskAttemptId) GetJobId() string {
@@ -511,7 +861,7 @@ type JobOptions struct {
 
 func (x *JobOptions) Reset() {
 	*x = JobOptions{}
-	mi := &file_flint_v1_service_proto_msgTypes[7]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +873,7 @@ func (x *JobOptions) String() string {
 func (*JobOptions) ProtoMessage() {}
 
 func (x *JobOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[7]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +886,7 @@ func (x *JobOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobOptions.ProtoReflect.Descriptor instead.
 func (*JobOptions) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{7}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JobOptions) GetPartitions() int32 {
@@ -592,7 +942,7 @@ type SubmitRequest struct {
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[8]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +954,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[8]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +967,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{8}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SubmitRequest) GetPlan() *LogicalPlan {
@@ -687,7 +1037,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[9]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +1049,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[9]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +1062,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{9}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SubmitResponse) GetJobId() string {
@@ -738,7 +1088,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +1100,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +1113,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchRequest) GetJobId() string {
@@ -782,7 +1132,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +1144,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +1157,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StatusRequest) GetJobId() string {
@@ -827,7 +1177,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +1189,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +1202,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CancelRequest) GetJobId() string {
@@ -877,7 +1227,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1239,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1252,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
 type ResultsRequest struct {
@@ -914,7 +1264,7 @@ type ResultsRequest struct {
 
 func (x *ResultsRequest) Reset() {
 	*x = ResultsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1276,7 @@ func (x *ResultsRequest) String() string {
 func (*ResultsRequest) ProtoMessage() {}
 
 func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1289,7 @@ func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultsRequest.ProtoReflect.Descriptor instead.
 func (*ResultsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResultsRequest) GetJobId() string {
@@ -958,7 +1308,7 @@ type ResultChunk struct {
 
 func (x *ResultChunk) Reset() {
 	*x = ResultChunk{}
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1320,7 @@ func (x *ResultChunk) String() string {
 func (*ResultChunk) ProtoMessage() {}
 
 func (x *ResultChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1333,7 @@ func (x *ResultChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
 func (*ResultChunk) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResultChunk) GetData() []byte {
@@ -1012,7 +1362,7 @@ type TaskMetrics struct {
 
 func (x *TaskMetrics) Reset() {
 	*x = TaskMetrics{}
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1374,7 @@ func (x *TaskMetrics) String() string {
 func (*TaskMetrics) ProtoMessage() {}
 
 func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1387,7 @@ func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMetrics.ProtoReflect.Descriptor instead.
 func (*TaskMetrics) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TaskMetrics) GetRowsOut() int64 {
@@ -1123,7 +1473,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1485,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1498,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TaskEvent) GetId() *TaskAttemptId {
@@ -1198,7 +1548,7 @@ type StageProgress struct {
 
 func (x *StageProgress) Reset() {
 	*x = StageProgress{}
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1560,7 @@ func (x *StageProgress) String() string {
 func (*StageProgress) ProtoMessage() {}
 
 func (x *StageProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1573,7 @@ func (x *StageProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageProgress.ProtoReflect.Descriptor instead.
 func (*StageProgress) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *StageProgress) GetStage() int32 {
@@ -1269,7 +1619,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1631,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1644,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *JobStatus) GetJobId() string {
@@ -1359,7 +1709,7 @@ type JobEvent struct {
 
 func (x *JobEvent) Reset() {
 	*x = JobEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1721,7 @@ func (x *JobEvent) String() string {
 func (*JobEvent) ProtoMessage() {}
 
 func (x *JobEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1734,7 @@ func (x *JobEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEvent.ProtoReflect.Descriptor instead.
 func (*JobEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *JobEvent) GetEvent() isJobEvent_Event {
@@ -1428,6 +1778,347 @@ func (*JobEvent_Task) isJobEvent_Event() {}
 
 func (*JobEvent_Status) isJobEvent_Event() {}
 
+type TrainPartition struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Task    int32                  `protobuf:"varint,1,opt,name=task,proto3" json:"task,omitempty"`
+	Attempt int32                  `protobuf:"varint,2,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// address is the Flight address of the executor holding the output.
+	Address       string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainPartition) Reset() {
+	*x = TrainPartition{}
+	mi := &file_flint_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainPartition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainPartition) ProtoMessage() {}
+
+func (x *TrainPartition) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainPartition.ProtoReflect.Descriptor instead.
+func (*TrainPartition) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *TrainPartition) GetTask() int32 {
+	if x != nil {
+		return x.Task
+	}
+	return 0
+}
+
+func (x *TrainPartition) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *TrainPartition) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+type TrainOpenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DataSet       string                 `protobuf:"bytes,1,opt,name=data_set,json=dataSet,proto3" json:"data_set,omitempty"`
+	JobId         string                 `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Stage         int32                  `protobuf:"varint,3,opt,name=stage,proto3" json:"stage,omitempty"`
+	Partitions    []*TrainPartition      `protobuf:"bytes,4,rep,name=partitions,proto3" json:"partitions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainOpenRequest) Reset() {
+	*x = TrainOpenRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainOpenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainOpenRequest) ProtoMessage() {}
+
+func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainOpenRequest.ProtoReflect.Descriptor instead.
+func (*TrainOpenRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TrainOpenRequest) GetDataSet() string {
+	if x != nil {
+		return x.DataSet
+	}
+	return ""
+}
+
+func (x *TrainOpenRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *TrainOpenRequest) GetStage() int32 {
+	if x != nil {
+		return x.Stage
+	}
+	return 0
+}
+
+func (x *TrainOpenRequest) GetPartitions() []*TrainPartition {
+	if x != nil {
+		return x.Partitions
+	}
+	return nil
+}
+
+type TrainOpenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainOpenResponse) Reset() {
+	*x = TrainOpenResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainOpenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainOpenResponse) ProtoMessage() {}
+
+func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainOpenResponse.ProtoReflect.Descriptor instead.
+func (*TrainOpenResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
+}
+
+type TrainCallRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DataSet       string                 `protobuf:"bytes,1,opt,name=data_set,json=dataSet,proto3" json:"data_set,omitempty"`
+	Request       []byte                 `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainCallRequest) Reset() {
+	*x = TrainCallRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainCallRequest) ProtoMessage() {}
+
+func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainCallRequest.ProtoReflect.Descriptor instead.
+func (*TrainCallRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *TrainCallRequest) GetDataSet() string {
+	if x != nil {
+		return x.DataSet
+	}
+	return ""
+}
+
+func (x *TrainCallRequest) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type TrainCallResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reply         []byte                 `protobuf:"bytes,1,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainCallResponse) Reset() {
+	*x = TrainCallResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainCallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainCallResponse) ProtoMessage() {}
+
+func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainCallResponse.ProtoReflect.Descriptor instead.
+func (*TrainCallResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TrainCallResponse) GetReply() []byte {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
+type TrainDropRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DataSet       string                 `protobuf:"bytes,1,opt,name=data_set,json=dataSet,proto3" json:"data_set,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainDropRequest) Reset() {
+	*x = TrainDropRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainDropRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainDropRequest) ProtoMessage() {}
+
+func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainDropRequest.ProtoReflect.Descriptor instead.
+func (*TrainDropRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *TrainDropRequest) GetDataSet() string {
+	if x != nil {
+		return x.DataSet
+	}
+	return ""
+}
+
+type TrainDropResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainDropResponse) Reset() {
+	*x = TrainDropResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainDropResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainDropResponse) ProtoMessage() {}
+
+func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainDropResponse.ProtoReflect.Descriptor instead.
+func (*TrainDropResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
+}
+
 type RunTaskRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -1438,7 +2129,7 @@ type RunTaskRequest struct {
 
 func (x *RunTaskRequest) Reset() {
 	*x = RunTaskRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1450,7 +2141,7 @@ func (x *RunTaskRequest) String() string {
 func (*RunTaskRequest) ProtoMessage() {}
 
 func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1463,7 +2154,7 @@ func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskRequest.ProtoReflect.Descriptor instead.
 func (*RunTaskRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RunTaskRequest) GetTask() *Task {
@@ -1494,7 +2185,7 @@ type FetchFailure struct {
 
 func (x *FetchFailure) Reset() {
 	*x = FetchFailure{}
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +2197,7 @@ func (x *FetchFailure) String() string {
 func (*FetchFailure) ProtoMessage() {}
 
 func (x *FetchFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +2210,7 @@ func (x *FetchFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchFailure.ProtoReflect.Descriptor instead.
 func (*FetchFailure) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *FetchFailure) GetExchange() int32 {
@@ -1576,7 +2267,7 @@ type RunTaskResponse struct {
 
 func (x *RunTaskResponse) Reset() {
 	*x = RunTaskResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +2279,7 @@ func (x *RunTaskResponse) String() string {
 func (*RunTaskResponse) ProtoMessage() {}
 
 func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +2292,7 @@ func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskResponse.ProtoReflect.Descriptor instead.
 func (*RunTaskResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RunTaskResponse) GetOk() bool {
@@ -1658,7 +2349,7 @@ type WrittenFile struct {
 
 func (x *WrittenFile) Reset() {
 	*x = WrittenFile{}
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +2361,7 @@ func (x *WrittenFile) String() string {
 func (*WrittenFile) ProtoMessage() {}
 
 func (x *WrittenFile) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +2374,7 @@ func (x *WrittenFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenFile.ProtoReflect.Descriptor instead.
 func (*WrittenFile) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WrittenFile) GetPath() string {
@@ -1716,7 +2407,7 @@ type EndJobRequest struct {
 
 func (x *EndJobRequest) Reset() {
 	*x = EndJobRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +2419,7 @@ func (x *EndJobRequest) String() string {
 func (*EndJobRequest) ProtoMessage() {}
 
 func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +2432,7 @@ func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobRequest.ProtoReflect.Descriptor instead.
 func (*EndJobRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *EndJobRequest) GetJobId() string {
@@ -1759,7 +2450,7 @@ type EndJobResponse struct {
 
 func (x *EndJobResponse) Reset() {
 	*x = EndJobResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1771,7 +2462,7 @@ func (x *EndJobResponse) String() string {
 func (*EndJobResponse) ProtoMessage() {}
 
 func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1784,14 +2475,40 @@ func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobResponse.ProtoReflect.Descriptor instead.
 func (*EndJobResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 var File_flint_v1_service_proto protoreflect.FileDescriptor
 
 const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x16flint/v1/service.proto\x12\bflint.v1\x1a\x13flint/v1/plan.proto\x1a\x17flint/v1/physical.proto\"\r\n" +
+	"\x16flint/v1/service.proto\x12\bflint.v1\x1a\x13flint/v1/plan.proto\x1a\x17flint/v1/physical.proto\"\xbb\x01\n" +
+	"\x13TrainPrepareRequest\x12)\n" +
+	"\x04plan\x18\x01 \x01(\v2\x15.flint.v1.LogicalPlanR\x04plan\x12!\n" +
+	"\foutput_names\x18\x02 \x03(\tR\voutputNames\x12.\n" +
+	"\aoptions\x18\x03 \x01(\v2\x14.flint.v1.JobOptionsR\aoptions\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x12\n" +
+	"\x04spec\x18\x05 \x01(\fR\x04spec\"\xa7\x01\n" +
+	"\x14TrainPrepareResponse\x12\x1f\n" +
+	"\vtraining_id\x18\x01 \x01(\tR\n" +
+	"trainingId\x12\x18\n" +
+	"\aclasses\x18\x02 \x03(\tR\aclasses\x12\x1d\n" +
+	"\n" +
+	"train_rows\x18\x03 \x01(\x03R\ttrainRows\x12\x1b\n" +
+	"\teval_rows\x18\x04 \x01(\x03R\bevalRows\x12\x18\n" +
+	"\aworkers\x18\x05 \x01(\x05R\aworkers\"J\n" +
+	"\x0fTrainRunRequest\x12\x1f\n" +
+	"\vtraining_id\x18\x01 \x01(\tR\n" +
+	"trainingId\x12\x16\n" +
+	"\x06params\x18\x02 \x01(\fR\x06params\"Z\n" +
+	"\x10TrainRunResponse\x12\x18\n" +
+	"\abooster\x18\x01 \x01(\fR\abooster\x12\x12\n" +
+	"\x04info\x18\x02 \x01(\fR\x04info\x12\x18\n" +
+	"\arebuilt\x18\x03 \x01(\x05R\arebuilt\"4\n" +
+	"\x11TrainCloseRequest\x12\x1f\n" +
+	"\vtraining_id\x18\x01 \x01(\tR\n" +
+	"trainingId\"\x14\n" +
+	"\x12TrainCloseResponse\"\r\n" +
 	"\vInfoRequest\"&\n" +
 	"\fInfoResponse\x12\x16\n" +
 	"\x06models\x18\x01 \x01(\tR\x06models\"j\n" +
@@ -1886,7 +2603,27 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\bJobEvent\x12)\n" +
 	"\x04task\x18\x01 \x01(\v2\x13.flint.v1.TaskEventH\x00R\x04task\x12-\n" +
 	"\x06status\x18\x02 \x01(\v2\x13.flint.v1.JobStatusH\x00R\x06statusB\a\n" +
-	"\x05event\"d\n" +
+	"\x05event\"X\n" +
+	"\x0eTrainPartition\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\x05R\x04task\x12\x18\n" +
+	"\aattempt\x18\x02 \x01(\x05R\aattempt\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\"\x94\x01\n" +
+	"\x10TrainOpenRequest\x12\x19\n" +
+	"\bdata_set\x18\x01 \x01(\tR\adataSet\x12\x15\n" +
+	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x14\n" +
+	"\x05stage\x18\x03 \x01(\x05R\x05stage\x128\n" +
+	"\n" +
+	"partitions\x18\x04 \x03(\v2\x18.flint.v1.TrainPartitionR\n" +
+	"partitions\"\x13\n" +
+	"\x11TrainOpenResponse\"G\n" +
+	"\x10TrainCallRequest\x12\x19\n" +
+	"\bdata_set\x18\x01 \x01(\tR\adataSet\x12\x18\n" +
+	"\arequest\x18\x02 \x01(\fR\arequest\")\n" +
+	"\x11TrainCallResponse\x12\x14\n" +
+	"\x05reply\x18\x01 \x01(\fR\x05reply\"-\n" +
+	"\x10TrainDropRequest\x12\x19\n" +
+	"\bdata_set\x18\x01 \x01(\tR\adataSet\"\x13\n" +
+	"\x11TrainDropResponse\"d\n" +
 	"\x0eRunTaskRequest\x12\"\n" +
 	"\x04task\x18\x01 \x01(\v2\x0e.flint.v1.TaskR\x04task\x12.\n" +
 	"\aoptions\x18\x02 \x01(\v2\x14.flint.v1.JobOptionsR\aoptions\"\x8f\x01\n" +
@@ -1921,7 +2658,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x12TASK_STATE_RUNNING\x10\x01\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x02\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x03\x12\x13\n" +
-	"\x0fTASK_STATE_LOST\x10\x042\x87\x04\n" +
+	"\x0fTASK_STATE_LOST\x10\x042\xe2\x05\n" +
 	"\x06Driver\x12Y\n" +
 	"\x10RegisterExecutor\x12!.flint.v1.RegisterExecutorRequest\x1a\".flint.v1.RegisterExecutorResponse\x12D\n" +
 	"\tHeartbeat\x12\x1a.flint.v1.HeartbeatRequest\x1a\x1b.flint.v1.HeartbeatResponse\x12;\n" +
@@ -1930,10 +2667,17 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x06Status\x12\x17.flint.v1.StatusRequest\x1a\x13.flint.v1.JobStatus\x12;\n" +
 	"\x06Cancel\x12\x17.flint.v1.CancelRequest\x1a\x18.flint.v1.CancelResponse\x12<\n" +
 	"\aResults\x12\x18.flint.v1.ResultsRequest\x1a\x15.flint.v1.ResultChunk0\x01\x125\n" +
-	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse2\x87\x01\n" +
+	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse\x12M\n" +
+	"\fTrainPrepare\x12\x1d.flint.v1.TrainPrepareRequest\x1a\x1e.flint.v1.TrainPrepareResponse\x12A\n" +
+	"\bTrainRun\x12\x19.flint.v1.TrainRunRequest\x1a\x1a.flint.v1.TrainRunResponse\x12G\n" +
+	"\n" +
+	"TrainClose\x12\x1b.flint.v1.TrainCloseRequest\x1a\x1c.flint.v1.TrainCloseResponse2\xd9\x02\n" +
 	"\bExecutor\x12>\n" +
 	"\aRunTask\x12\x18.flint.v1.RunTaskRequest\x1a\x19.flint.v1.RunTaskResponse\x12;\n" +
-	"\x06EndJob\x12\x17.flint.v1.EndJobRequest\x1a\x18.flint.v1.EndJobResponseB-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
+	"\x06EndJob\x12\x17.flint.v1.EndJobRequest\x1a\x18.flint.v1.EndJobResponse\x12D\n" +
+	"\tTrainOpen\x12\x1a.flint.v1.TrainOpenRequest\x1a\x1b.flint.v1.TrainOpenResponse\x12D\n" +
+	"\tTrainCall\x12\x1a.flint.v1.TrainCallRequest\x1a\x1b.flint.v1.TrainCallResponse\x12D\n" +
+	"\tTrainDrop\x12\x1a.flint.v1.TrainDropRequest\x1a\x1b.flint.v1.TrainDropResponseB-Z+github.com/flint-engine/flint/proto/flintpbb\x06proto3"
 
 var (
 	file_flint_v1_service_proto_rawDescOnce sync.Once
@@ -1948,85 +2692,113 @@ func file_flint_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_flint_v1_service_proto_goTypes = []any{
 	(JobState)(0),                    // 0: flint.v1.JobState
 	(TaskState)(0),                   // 1: flint.v1.TaskState
-	(*InfoRequest)(nil),              // 2: flint.v1.InfoRequest
-	(*InfoResponse)(nil),             // 3: flint.v1.InfoResponse
-	(*RegisterExecutorRequest)(nil),  // 4: flint.v1.RegisterExecutorRequest
-	(*RegisterExecutorResponse)(nil), // 5: flint.v1.RegisterExecutorResponse
-	(*HeartbeatRequest)(nil),         // 6: flint.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 7: flint.v1.HeartbeatResponse
-	(*TaskAttemptId)(nil),            // 8: flint.v1.TaskAttemptId
-	(*JobOptions)(nil),               // 9: flint.v1.JobOptions
-	(*SubmitRequest)(nil),            // 10: flint.v1.SubmitRequest
-	(*SubmitResponse)(nil),           // 11: flint.v1.SubmitResponse
-	(*WatchRequest)(nil),             // 12: flint.v1.WatchRequest
-	(*StatusRequest)(nil),            // 13: flint.v1.StatusRequest
-	(*CancelRequest)(nil),            // 14: flint.v1.CancelRequest
-	(*CancelResponse)(nil),           // 15: flint.v1.CancelResponse
-	(*ResultsRequest)(nil),           // 16: flint.v1.ResultsRequest
-	(*ResultChunk)(nil),              // 17: flint.v1.ResultChunk
-	(*TaskMetrics)(nil),              // 18: flint.v1.TaskMetrics
-	(*TaskEvent)(nil),                // 19: flint.v1.TaskEvent
-	(*StageProgress)(nil),            // 20: flint.v1.StageProgress
-	(*JobStatus)(nil),                // 21: flint.v1.JobStatus
-	(*JobEvent)(nil),                 // 22: flint.v1.JobEvent
-	(*RunTaskRequest)(nil),           // 23: flint.v1.RunTaskRequest
-	(*FetchFailure)(nil),             // 24: flint.v1.FetchFailure
-	(*RunTaskResponse)(nil),          // 25: flint.v1.RunTaskResponse
-	(*WrittenFile)(nil),              // 26: flint.v1.WrittenFile
-	(*EndJobRequest)(nil),            // 27: flint.v1.EndJobRequest
-	(*EndJobResponse)(nil),           // 28: flint.v1.EndJobResponse
-	(*LogicalPlan)(nil),              // 29: flint.v1.LogicalPlan
-	(*WriteSpec)(nil),                // 30: flint.v1.WriteSpec
-	(*Task)(nil),                     // 31: flint.v1.Task
-	(*ArrowSchema)(nil),              // 32: flint.v1.ArrowSchema
+	(*TrainPrepareRequest)(nil),      // 2: flint.v1.TrainPrepareRequest
+	(*TrainPrepareResponse)(nil),     // 3: flint.v1.TrainPrepareResponse
+	(*TrainRunRequest)(nil),          // 4: flint.v1.TrainRunRequest
+	(*TrainRunResponse)(nil),         // 5: flint.v1.TrainRunResponse
+	(*TrainCloseRequest)(nil),        // 6: flint.v1.TrainCloseRequest
+	(*TrainCloseResponse)(nil),       // 7: flint.v1.TrainCloseResponse
+	(*InfoRequest)(nil),              // 8: flint.v1.InfoRequest
+	(*InfoResponse)(nil),             // 9: flint.v1.InfoResponse
+	(*RegisterExecutorRequest)(nil),  // 10: flint.v1.RegisterExecutorRequest
+	(*RegisterExecutorResponse)(nil), // 11: flint.v1.RegisterExecutorResponse
+	(*HeartbeatRequest)(nil),         // 12: flint.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 13: flint.v1.HeartbeatResponse
+	(*TaskAttemptId)(nil),            // 14: flint.v1.TaskAttemptId
+	(*JobOptions)(nil),               // 15: flint.v1.JobOptions
+	(*SubmitRequest)(nil),            // 16: flint.v1.SubmitRequest
+	(*SubmitResponse)(nil),           // 17: flint.v1.SubmitResponse
+	(*WatchRequest)(nil),             // 18: flint.v1.WatchRequest
+	(*StatusRequest)(nil),            // 19: flint.v1.StatusRequest
+	(*CancelRequest)(nil),            // 20: flint.v1.CancelRequest
+	(*CancelResponse)(nil),           // 21: flint.v1.CancelResponse
+	(*ResultsRequest)(nil),           // 22: flint.v1.ResultsRequest
+	(*ResultChunk)(nil),              // 23: flint.v1.ResultChunk
+	(*TaskMetrics)(nil),              // 24: flint.v1.TaskMetrics
+	(*TaskEvent)(nil),                // 25: flint.v1.TaskEvent
+	(*StageProgress)(nil),            // 26: flint.v1.StageProgress
+	(*JobStatus)(nil),                // 27: flint.v1.JobStatus
+	(*JobEvent)(nil),                 // 28: flint.v1.JobEvent
+	(*TrainPartition)(nil),           // 29: flint.v1.TrainPartition
+	(*TrainOpenRequest)(nil),         // 30: flint.v1.TrainOpenRequest
+	(*TrainOpenResponse)(nil),        // 31: flint.v1.TrainOpenResponse
+	(*TrainCallRequest)(nil),         // 32: flint.v1.TrainCallRequest
+	(*TrainCallResponse)(nil),        // 33: flint.v1.TrainCallResponse
+	(*TrainDropRequest)(nil),         // 34: flint.v1.TrainDropRequest
+	(*TrainDropResponse)(nil),        // 35: flint.v1.TrainDropResponse
+	(*RunTaskRequest)(nil),           // 36: flint.v1.RunTaskRequest
+	(*FetchFailure)(nil),             // 37: flint.v1.FetchFailure
+	(*RunTaskResponse)(nil),          // 38: flint.v1.RunTaskResponse
+	(*WrittenFile)(nil),              // 39: flint.v1.WrittenFile
+	(*EndJobRequest)(nil),            // 40: flint.v1.EndJobRequest
+	(*EndJobResponse)(nil),           // 41: flint.v1.EndJobResponse
+	(*LogicalPlan)(nil),              // 42: flint.v1.LogicalPlan
+	(*WriteSpec)(nil),                // 43: flint.v1.WriteSpec
+	(*Task)(nil),                     // 44: flint.v1.Task
+	(*ArrowSchema)(nil),              // 45: flint.v1.ArrowSchema
 }
 var file_flint_v1_service_proto_depIdxs = []int32{
-	8,  // 0: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
-	29, // 1: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
-	9,  // 2: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
-	30, // 3: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
-	8,  // 4: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
-	1,  // 5: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
-	18, // 6: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
-	0,  // 7: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
-	20, // 8: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
-	19, // 9: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
-	21, // 10: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
-	31, // 11: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
-	9,  // 12: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
-	24, // 13: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
-	32, // 14: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
-	18, // 15: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
-	26, // 16: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
-	4,  // 17: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
-	6,  // 18: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
-	10, // 19: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
-	12, // 20: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
-	13, // 21: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
-	14, // 22: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
-	16, // 23: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
-	2,  // 24: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
-	23, // 25: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
-	27, // 26: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
-	5,  // 27: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
-	7,  // 28: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
-	11, // 29: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
-	22, // 30: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
-	21, // 31: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
-	15, // 32: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
-	17, // 33: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
-	3,  // 34: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
-	25, // 35: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
-	28, // 36: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
-	27, // [27:37] is the sub-list for method output_type
-	17, // [17:27] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	42, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
+	15, // 1: flint.v1.TrainPrepareRequest.options:type_name -> flint.v1.JobOptions
+	14, // 2: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
+	42, // 3: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
+	15, // 4: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
+	43, // 5: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
+	14, // 6: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
+	1,  // 7: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
+	24, // 8: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
+	0,  // 9: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
+	26, // 10: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
+	25, // 11: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
+	27, // 12: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
+	29, // 13: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
+	44, // 14: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
+	15, // 15: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
+	37, // 16: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
+	45, // 17: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
+	24, // 18: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
+	39, // 19: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
+	10, // 20: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
+	12, // 21: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
+	16, // 22: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
+	18, // 23: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
+	19, // 24: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
+	20, // 25: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
+	22, // 26: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
+	8,  // 27: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
+	2,  // 28: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
+	4,  // 29: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
+	6,  // 30: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
+	36, // 31: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
+	40, // 32: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
+	30, // 33: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
+	32, // 34: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
+	34, // 35: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
+	11, // 36: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
+	13, // 37: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
+	17, // 38: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
+	28, // 39: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
+	27, // 40: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
+	21, // 41: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
+	23, // 42: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
+	9,  // 43: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
+	3,  // 44: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
+	5,  // 45: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
+	7,  // 46: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
+	38, // 47: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
+	41, // 48: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
+	31, // 49: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
+	33, // 50: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
+	35, // 51: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
+	36, // [36:52] is the sub-list for method output_type
+	20, // [20:36] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_service_proto_init() }
@@ -2036,7 +2808,7 @@ func file_flint_v1_service_proto_init() {
 	}
 	file_flint_v1_plan_proto_init()
 	file_flint_v1_physical_proto_init()
-	file_flint_v1_service_proto_msgTypes[20].OneofWrappers = []any{
+	file_flint_v1_service_proto_msgTypes[26].OneofWrappers = []any{
 		(*JobEvent_Task)(nil),
 		(*JobEvent_Status)(nil),
 	}
@@ -2046,7 +2818,7 @@ func file_flint_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_service_proto_rawDesc), len(file_flint_v1_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   27,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

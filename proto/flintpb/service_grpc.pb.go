@@ -37,6 +37,9 @@ const (
 	Driver_Cancel_FullMethodName           = "/flint.v1.Driver/Cancel"
 	Driver_Results_FullMethodName          = "/flint.v1.Driver/Results"
 	Driver_Info_FullMethodName             = "/flint.v1.Driver/Info"
+	Driver_TrainPrepare_FullMethodName     = "/flint.v1.Driver/TrainPrepare"
+	Driver_TrainRun_FullMethodName         = "/flint.v1.Driver/TrainRun"
+	Driver_TrainClose_FullMethodName       = "/flint.v1.Driver/TrainClose"
 )
 
 // DriverClient is the client API for Driver service.
@@ -58,6 +61,14 @@ type DriverClient interface {
 	Results(ctx context.Context, in *ResultsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResultChunk], error)
 	// Info describes the cluster to clients (its model store).
 	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
+	// Training (ml/train): TrainPrepare runs the query of a training's rows
+	// as a job whose final tasks keep their output on their executors, and
+	// prepares the rows there (labels, split, sketch, binning); TrainRun
+	// trains one booster on them (several may run at once: tuning trials);
+	// TrainClose drops them. A training idle for long is dropped.
+	TrainPrepare(ctx context.Context, in *TrainPrepareRequest, opts ...grpc.CallOption) (*TrainPrepareResponse, error)
+	TrainRun(ctx context.Context, in *TrainRunRequest, opts ...grpc.CallOption) (*TrainRunResponse, error)
+	TrainClose(ctx context.Context, in *TrainCloseRequest, opts ...grpc.CallOption) (*TrainCloseResponse, error)
 }
 
 type driverClient struct {
@@ -166,6 +177,36 @@ func (c *driverClient) Info(ctx context.Context, in *InfoRequest, opts ...grpc.C
 	return out, nil
 }
 
+func (c *driverClient) TrainPrepare(ctx context.Context, in *TrainPrepareRequest, opts ...grpc.CallOption) (*TrainPrepareResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainPrepareResponse)
+	err := c.cc.Invoke(ctx, Driver_TrainPrepare_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) TrainRun(ctx context.Context, in *TrainRunRequest, opts ...grpc.CallOption) (*TrainRunResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainRunResponse)
+	err := c.cc.Invoke(ctx, Driver_TrainRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) TrainClose(ctx context.Context, in *TrainCloseRequest, opts ...grpc.CallOption) (*TrainCloseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainCloseResponse)
+	err := c.cc.Invoke(ctx, Driver_TrainClose_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -185,6 +226,14 @@ type DriverServer interface {
 	Results(*ResultsRequest, grpc.ServerStreamingServer[ResultChunk]) error
 	// Info describes the cluster to clients (its model store).
 	Info(context.Context, *InfoRequest) (*InfoResponse, error)
+	// Training (ml/train): TrainPrepare runs the query of a training's rows
+	// as a job whose final tasks keep their output on their executors, and
+	// prepares the rows there (labels, split, sketch, binning); TrainRun
+	// trains one booster on them (several may run at once: tuning trials);
+	// TrainClose drops them. A training idle for long is dropped.
+	TrainPrepare(context.Context, *TrainPrepareRequest) (*TrainPrepareResponse, error)
+	TrainRun(context.Context, *TrainRunRequest) (*TrainRunResponse, error)
+	TrainClose(context.Context, *TrainCloseRequest) (*TrainCloseResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -218,6 +267,15 @@ func (UnimplementedDriverServer) Results(*ResultsRequest, grpc.ServerStreamingSe
 }
 func (UnimplementedDriverServer) Info(context.Context, *InfoRequest) (*InfoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Info not implemented")
+}
+func (UnimplementedDriverServer) TrainPrepare(context.Context, *TrainPrepareRequest) (*TrainPrepareResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TrainPrepare not implemented")
+}
+func (UnimplementedDriverServer) TrainRun(context.Context, *TrainRunRequest) (*TrainRunResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TrainRun not implemented")
+}
+func (UnimplementedDriverServer) TrainClose(context.Context, *TrainCloseRequest) (*TrainCloseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TrainClose not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -370,6 +428,60 @@ func _Driver_Info_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_TrainPrepare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TrainPrepareRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).TrainPrepare(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_TrainPrepare_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).TrainPrepare(ctx, req.(*TrainPrepareRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_TrainRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TrainRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).TrainRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_TrainRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).TrainRun(ctx, req.(*TrainRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_TrainClose_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TrainCloseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).TrainClose(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_TrainClose_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).TrainClose(ctx, req.(*TrainCloseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -401,6 +513,18 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Info",
 			Handler:    _Driver_Info_Handler,
 		},
+		{
+			MethodName: "TrainPrepare",
+			Handler:    _Driver_TrainPrepare_Handler,
+		},
+		{
+			MethodName: "TrainRun",
+			Handler:    _Driver_TrainRun_Handler,
+		},
+		{
+			MethodName: "TrainClose",
+			Handler:    _Driver_TrainClose_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -418,8 +542,11 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Executor_RunTask_FullMethodName = "/flint.v1.Executor/RunTask"
-	Executor_EndJob_FullMethodName  = "/flint.v1.Executor/EndJob"
+	Executor_RunTask_FullMethodName   = "/flint.v1.Executor/RunTask"
+	Executor_EndJob_FullMethodName    = "/flint.v1.Executor/EndJob"
+	Executor_TrainOpen_FullMethodName = "/flint.v1.Executor/TrainOpen"
+	Executor_TrainCall_FullMethodName = "/flint.v1.Executor/TrainCall"
+	Executor_TrainDrop_FullMethodName = "/flint.v1.Executor/TrainDrop"
 )
 
 // ExecutorClient is the client API for Executor service.
@@ -436,6 +563,12 @@ type ExecutorClient interface {
 	RunTask(ctx context.Context, in *RunTaskRequest, opts ...grpc.CallOption) (*RunTaskResponse, error)
 	// EndJob drops a job's in-memory state and removes its shuffle files.
 	EndJob(ctx context.Context, in *EndJobRequest, opts ...grpc.CallOption) (*EndJobResponse, error)
+	// TrainOpen makes a training data set of final-stage task outputs
+	// (read from this executor's files, or fetched from others'); TrainCall
+	// carries one ml/train request to it; TrainDrop drops it.
+	TrainOpen(ctx context.Context, in *TrainOpenRequest, opts ...grpc.CallOption) (*TrainOpenResponse, error)
+	TrainCall(ctx context.Context, in *TrainCallRequest, opts ...grpc.CallOption) (*TrainCallResponse, error)
+	TrainDrop(ctx context.Context, in *TrainDropRequest, opts ...grpc.CallOption) (*TrainDropResponse, error)
 }
 
 type executorClient struct {
@@ -466,6 +599,36 @@ func (c *executorClient) EndJob(ctx context.Context, in *EndJobRequest, opts ...
 	return out, nil
 }
 
+func (c *executorClient) TrainOpen(ctx context.Context, in *TrainOpenRequest, opts ...grpc.CallOption) (*TrainOpenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainOpenResponse)
+	err := c.cc.Invoke(ctx, Executor_TrainOpen_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *executorClient) TrainCall(ctx context.Context, in *TrainCallRequest, opts ...grpc.CallOption) (*TrainCallResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainCallResponse)
+	err := c.cc.Invoke(ctx, Executor_TrainCall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *executorClient) TrainDrop(ctx context.Context, in *TrainDropRequest, opts ...grpc.CallOption) (*TrainDropResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrainDropResponse)
+	err := c.cc.Invoke(ctx, Executor_TrainDrop_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExecutorServer is the server API for Executor service.
 // All implementations must embed UnimplementedExecutorServer
 // for forward compatibility.
@@ -480,6 +643,12 @@ type ExecutorServer interface {
 	RunTask(context.Context, *RunTaskRequest) (*RunTaskResponse, error)
 	// EndJob drops a job's in-memory state and removes its shuffle files.
 	EndJob(context.Context, *EndJobRequest) (*EndJobResponse, error)
+	// TrainOpen makes a training data set of final-stage task outputs
+	// (read from this executor's files, or fetched from others'); TrainCall
+	// carries one ml/train request to it; TrainDrop drops it.
+	TrainOpen(context.Context, *TrainOpenRequest) (*TrainOpenResponse, error)
+	TrainCall(context.Context, *TrainCallRequest) (*TrainCallResponse, error)
+	TrainDrop(context.Context, *TrainDropRequest) (*TrainDropResponse, error)
 	mustEmbedUnimplementedExecutorServer()
 }
 
@@ -495,6 +664,15 @@ func (UnimplementedExecutorServer) RunTask(context.Context, *RunTaskRequest) (*R
 }
 func (UnimplementedExecutorServer) EndJob(context.Context, *EndJobRequest) (*EndJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EndJob not implemented")
+}
+func (UnimplementedExecutorServer) TrainOpen(context.Context, *TrainOpenRequest) (*TrainOpenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TrainOpen not implemented")
+}
+func (UnimplementedExecutorServer) TrainCall(context.Context, *TrainCallRequest) (*TrainCallResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TrainCall not implemented")
+}
+func (UnimplementedExecutorServer) TrainDrop(context.Context, *TrainDropRequest) (*TrainDropResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TrainDrop not implemented")
 }
 func (UnimplementedExecutorServer) mustEmbedUnimplementedExecutorServer() {}
 func (UnimplementedExecutorServer) testEmbeddedByValue()                  {}
@@ -553,6 +731,60 @@ func _Executor_EndJob_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Executor_TrainOpen_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TrainOpenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExecutorServer).TrainOpen(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Executor_TrainOpen_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExecutorServer).TrainOpen(ctx, req.(*TrainOpenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Executor_TrainCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TrainCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExecutorServer).TrainCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Executor_TrainCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExecutorServer).TrainCall(ctx, req.(*TrainCallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Executor_TrainDrop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TrainDropRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExecutorServer).TrainDrop(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Executor_TrainDrop_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExecutorServer).TrainDrop(ctx, req.(*TrainDropRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Executor_ServiceDesc is the grpc.ServiceDesc for Executor service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -567,6 +799,18 @@ var Executor_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EndJob",
 			Handler:    _Executor_EndJob_Handler,
+		},
+		{
+			MethodName: "TrainOpen",
+			Handler:    _Executor_TrainOpen_Handler,
+		},
+		{
+			MethodName: "TrainCall",
+			Handler:    _Executor_TrainCall_Handler,
+		},
+		{
+			MethodName: "TrainDrop",
+			Handler:    _Executor_TrainDrop_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
