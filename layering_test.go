@@ -67,8 +67,8 @@ var layers = map[string]layer{
 	// Scheduling and processes.
 	"coordinator":      {},
 	"driver":           {imports: []string{"connectors", "connectors/fs", "executor", "mempool", "physical", "shuffle", "spill"}, external: []string{modArrow}},
-	"driver/cluster":   {imports: []string{"connectors", "coordinator", "executor", "optimizer", "physical", "plan", "planner", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
-	"executor/service": {imports: []string{"connectors", "exec", "executor", "mempool", "physical", "proto/flintpb", "shuffle", "spill", "wire"}, external: []string{modArrow, modGRPC}},
+	"driver/cluster":   {imports: []string{"connectors", "coordinator", "executor", "ml/gbdt", "ml/train", "optimizer", "physical", "plan", "planner", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"executor/service": {imports: []string{"connectors", "exec", "executor", "mempool", "ml/train", "physical", "proto/flintpb", "shuffle", "spill", "wire"}, external: []string{modArrow, modGRPC}},
 	"wire":             {imports: []string{"connectors", "physical", "plan", "proto/flintpb"}, external: []string{modArrow}},
 	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
 

@@ -45,13 +45,18 @@ type trainOptions struct {
 	classWeights   map[string]float64
 	featureCols    []string          // feature_columns: the features, when not every other column
 	given          map[string]string // the options as written, for training_info
+	// Hyperparameter tuning (tune.go): num_trials (0: no tuning),
+	// max_parallel_trials (0: not given) and the search spaces by option
+	// name.
+	numTrials, maxParallelTrials int
+	search                       []hparamSpace
 }
 
 // trainOptionNames lists the options a trained model takes.
 var trainOptionNames = []string{"model_type", "input_label_cols", "feature_columns", "max_iterations", "learn_rate", "max_tree_depth",
 	"min_split_loss", "l1_reg", "l2_reg", "min_tree_child_weight", "subsample", "colsample_bytree", "max_bins",
 	"early_stop", "min_rel_progress", "data_split_method", "data_split_eval_fraction", "data_split_col",
-	"class_weights", "seed"}
+	"class_weights", "seed", "num_trials", "max_parallel_trials"}
 
 func parseTrainOptions(name string, opts []*ast.ModelOption) (*trainOptions, error) {
 	o := &trainOptions{params: gbdt.DefaultParams(), earlyStop: true, minRelProgress: 0.01,
@@ -61,6 +66,12 @@ func parseTrainOptions(name string, opts []*ast.ModelOption) (*trainOptions, err
 		return fmt.Errorf("CREATE MODEL %s: option %s = %s: %s", name, k, v, want)
 	}
 	for _, op := range opts {
+		if op.HParam != nil {
+			if err := o.addSearchSpace(name, op); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		k, v := op.Key, op.Value
 		if op.IsList {
 			o.given[k] = "[" + strings.Join(op.List, ", ") + "]"
@@ -100,7 +111,7 @@ func parseTrainOptions(name string, opts []*ast.ModelOption) (*trainOptions, err
 		case "learn_rate":
 			o.params.Eta, err = num(0, 1)
 		case "max_tree_depth":
-			o.params.MaxDepth, err = integer(1, 32)
+			o.params.MaxDepth, err = integer(1, 30)
 		case "min_split_loss":
 			o.params.Gamma, err = num(0, math.MaxFloat64)
 		case "l1_reg":
@@ -151,6 +162,10 @@ func parseTrainOptions(name string, opts []*ast.ModelOption) (*trainOptions, err
 			var n int
 			n, err = integer(0, math.MaxInt32)
 			o.params.Seed = uint64(n)
+		case "num_trials":
+			o.numTrials, err = integer(1, maxTrials)
+		case "max_parallel_trials":
+			o.maxParallelTrials, err = integer(1, maxTrials)
 		default:
 			err = fmt.Errorf("CREATE MODEL %s: unknown option %s (a %s takes %s)", name, k, o.given["model_type"], strings.Join(trainOptionNames, ", "))
 		}
@@ -166,6 +181,9 @@ func parseTrainOptions(name string, opts []*ast.ModelOption) (*trainOptions, err
 	}
 	if o.classWeights != nil && !o.classifier {
 		return nil, fmt.Errorf("CREATE MODEL %s: class_weights is for classifiers", name)
+	}
+	if err := o.checkTuning(name); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -215,6 +233,9 @@ func (s *Session) TrainModel(ctx context.Context, name string, df *DataFrame, op
 	var opts []*ast.ModelOption
 	for _, k := range keys {
 		o := &ast.ModelOption{Key: strings.ToLower(k), Value: options[k]}
+		if err := hparamOption(o); err != nil {
+			return fmt.Errorf("model %s: %w", name, err)
+		}
 		if o.Key == "input_label_cols" || o.Key == "class_weights" || o.Key == "feature_columns" {
 			o.IsList = true
 			for _, v := range strings.Split(options[k], ",") {
@@ -349,7 +370,7 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 	if o.classifier {
 		create.ClassLabels, create.LabelType = res.classes, types.TypeName(labelType)
 	}
-	booster, info, nTrain, nEval := res.booster, res.info, res.nTrain, res.nEval
+	booster, info, trials, nTrain, nEval := res.booster, res.info, res.trials, res.nTrain, res.nEval
 	if err := booster.SetFeatureNames(featNames); err != nil {
 		return fmt.Errorf("CREATE MODEL %s: %w", name, err)
 	}
@@ -358,6 +379,7 @@ func (s *Session) train(ctx context.Context, name string, df *DataFrame, transfo
 	create.Path = "trained by Flint"
 	create.LabelColumns = []string{o.label}
 	create.Training = trainingInfo(o, info, booster, featNames, nTrain, nEval, time.Since(start))
+	create.Training.Trials = trials
 	sto, err := s.modelStore()
 	if err != nil {
 		return err
@@ -389,10 +411,11 @@ func trainingInfo(o *trainOptions, info *gbdt.TrainInfo, b *gbdt.Booster, feats 
 func (df *DataFrame) Session() *Session { return df.s }
 
 // ModelInfo answers ml.training_info(MODEL name) (one row per boosting
-// round: iteration, loss, eval_loss, learning_rate, duration_ms) and
+// round: iteration, loss, eval_loss, learning_rate, duration_ms),
 // ml.feature_importance(MODEL name) (one row per feature: feature,
 // importance_weight, importance_gain, importance_cover, as XGBoost's
-// get_score), for a model Flint trained.
+// get_score) and ml.trial_info(MODEL name) (one row per trial of a tuned
+// model, see trialInfo), for a model Flint trained.
 func (s *Session) ModelInfo(name, what string) (plan.Node, error) {
 	sto, err := s.modelStore()
 	if err != nil {
@@ -422,6 +445,10 @@ func (s *Session) ModelInfo(name, what string) (plan.Node, error) {
 				ev = num(*r.EvalLoss)
 			}
 			rows = append(rows, fmt.Sprintf("(%d, %s, %s, CAST(%s AS DOUBLE), %d)", r.Iteration, num(r.TrainLoss), ev, quoteSQL(eta), int64(r.Seconds*1000)))
+		}
+	case "trial_info":
+		if cols, rows, err = trialInfo(name, ti); err != nil {
+			return nil, err
 		}
 	default:
 		cols = "feature, importance_weight, importance_gain, importance_cover"

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/ml/gbdt"
+	"github.com/flint-engine/flint/ml/store"
 	"github.com/flint-engine/flint/ml/train"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 )
@@ -24,6 +25,7 @@ type trainResult struct {
 	classes       []string
 	booster       *gbdt.Booster
 	info          *gbdt.TrainInfo
+	trials        []store.TrialInfo // a tuned model's trials
 	nTrain, nEval int
 }
 
@@ -65,13 +67,9 @@ func (s *Session) trainRows(ctx context.Context, rows *DataFrame, spec train.Spe
 	return o.trainWith(ctx, prep, prep.Train)
 }
 
-// trainFunc trains one booster on prepared rows (safe to call at once
-// from several goroutines).
-type trainFunc func(ctx context.Context, p gbdt.Params) (*gbdt.Booster, *gbdt.TrainInfo, error)
-
 // trainWith trains with the options' parameters on rows prepared as prep
 // says (its classes and counts), through fn.
-func (o *trainOptions) trainWith(ctx context.Context, prep *train.Prepared, fn trainFunc) (*trainResult, error) {
+func (o *trainOptions) trainWith(ctx context.Context, prep *train.Prepared, fn trialFunc) (*trainResult, error) {
 	if o.classifier && len(prep.Classes) < 2 {
 		return nil, fmt.Errorf("label %s has %d distinct value(s); a classifier needs at least two", o.label, len(prep.Classes))
 	}
@@ -82,11 +80,14 @@ func (o *trainOptions) trainWith(ctx context.Context, prep *train.Prepared, fn t
 	if err != nil {
 		return nil, err
 	}
-	booster, info, err := fn(ctx, params)
+	// The trials (or the one training) start from the completed
+	// parameters; they run at once on the same prepared rows.
+	o.params = params
+	booster, info, trials, err := o.trainTrials(ctx, prep.TrainRows, prep.EvalRows, fn)
 	if err != nil {
 		return nil, fmt.Errorf("training: %w", err)
 	}
-	return &trainResult{classes: prep.Classes, booster: booster, info: info, nTrain: prep.TrainRows, nEval: prep.EvalRows}, nil
+	return &trainResult{classes: prep.Classes, booster: booster, info: info, trials: trials, nTrain: prep.TrainRows, nEval: prep.EvalRows}, nil
 }
 
 // memorySources cuts batches, in order, into partitions of at least rows

@@ -102,6 +102,33 @@ type TrainingInfo struct {
 	BestIteration int                 `json:"best_iteration"`
 	Seconds       float64             `json:"seconds"`
 	Importance    []FeatureImportance `json:"importance,omitempty"`
+	// Trials are the trials of hyperparameter tuning (CREATE MODEL with
+	// num_trials), by trial id; nil for a model trained once. The model
+	// is the optimal trial's, and Options hold its values.
+	Trials []TrialInfo `json:"trials,omitempty"`
+}
+
+// Statuses of a TrialInfo.
+const (
+	TrialSucceeded = "SUCCEEDED"
+	TrialFailed    = "FAILED"
+)
+
+// TrialInfo is one trial of hyperparameter tuning: the values it gave the
+// tuned options and how its training went. The losses are the metric
+// TrainingInfo.Metric at the trial's best iteration (the round with the
+// lowest eval loss); null for a failed trial, and eval_loss without
+// evaluation rows.
+type TrialInfo struct {
+	TrialID         int                `json:"trial_id"`
+	Hyperparameters map[string]float64 `json:"hyperparameters"` // tuned option -> value
+	TrainLoss       *float64           `json:"train_loss"`
+	EvalLoss        *float64           `json:"eval_loss"`
+	Rounds          int                `json:"rounds"` // boosting rounds trained
+	Seconds         float64            `json:"seconds"`
+	Status          string             `json:"status"` // TrialSucceeded or TrialFailed
+	Error           string             `json:"error,omitempty"`
+	IsOptimal       bool               `json:"is_optimal"` // the trial whose model was kept
 }
 
 // TrainingRound is one boosting round: its losses (eval NaN-free: null

@@ -185,14 +185,30 @@ type CreateModel struct {
 	Query       *Query // the AS query, nil without
 }
 
-// ModelOption is one OPTIONS entry of CREATE MODEL: key = value, or
-// key = ['a', 'b'] (IsList set, the items in List).
+// ModelOption is one OPTIONS entry of CREATE MODEL: key = value,
+// key = ['a', 'b'] (IsList set, the items in List), or the search space
+// of a tuned hyperparameter, key = HPARAM_RANGE(lo, hi) or key =
+// HPARAM_CANDIDATES([a, b, ...]) (HParam set).
 type ModelOption struct {
 	At     Pos
 	Key    string // lower-cased
 	Value  string // strings unquoted; numbers and words as written
 	IsList bool
 	List   []string
+	HParam *HParam // nil unless the value is HPARAM_RANGE or HPARAM_CANDIDATES
+}
+
+// HParam is the search space of a hyperparameter that CREATE MODEL tunes
+// (with num_trials), as BigQuery ML writes it: HPARAM_RANGE(lo, hi), every
+// value from lo to hi, or HPARAM_CANDIDATES([a, b, ...]), those values.
+// The values are numbers as written (a leading minus kept); the parser
+// checks lo <= hi and that no candidate is given twice, and the trainer
+// what each option accepts.
+type HParam struct {
+	At     Pos // of HPARAM_RANGE / HPARAM_CANDIDATES
+	Range  bool
+	Values []string // lo and hi for a range, else the candidates
+	Pos    []Pos    // the position of each value
 }
 
 // ExportModel is EXPORT MODEL name TO 'uri': the model's file (XGBoost

@@ -1160,6 +1160,10 @@ func (n *ModelOption) String() string {
 	var b strings.Builder
 	b.WriteString(QuoteIdent(n.Key))
 	b.WriteString(" = ")
+	if n.HParam != nil {
+		b.WriteString(n.HParam.String())
+		return b.String()
+	}
 	if !n.IsList {
 		b.WriteString(QuoteString(n.Value))
 		return b.String()
@@ -1250,3 +1254,11 @@ func (n *Show) String() string {
 }
 
 func (n *Describe) String() string { return "DESCRIBE " + FormatName(n.Name) }
+
+// String renders HPARAM_RANGE(lo, hi) or HPARAM_CANDIDATES([a, b, ...]).
+func (h *HParam) String() string {
+	if h.Range {
+		return "HPARAM_RANGE(" + strings.Join(h.Values, ", ") + ")"
+	}
+	return "HPARAM_CANDIDATES([" + strings.Join(h.Values, ", ") + "])"
+}

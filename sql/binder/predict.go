@@ -276,9 +276,9 @@ func labelsToClasses(ids *plan.IDGen, in plan.Node, names []string, ref *plan.Mo
 }
 
 // ModelInfoCatalog is a ModelCatalog that also describes how its models
-// were trained: ml.training_info(MODEL m) and ml.feature_importance(MODEL
-// m) bind to the plan it returns (what is "training_info" or
-// "feature_importance").
+// were trained: ml.training_info(MODEL m), ml.feature_importance(MODEL m)
+// and ml.trial_info(MODEL m) bind to the plan it returns (what is
+// "training_info", "feature_importance" or "trial_info").
 type ModelInfoCatalog interface {
 	ModelInfo(name, what string) (plan.Node, error)
 }
@@ -288,14 +288,14 @@ func modelInfoFunction(name []string) (string, bool) {
 		return "", false
 	}
 	switch w := strings.ToLower(name[1]); w {
-	case "training_info", "feature_importance":
+	case "training_info", "feature_importance", "trial_info":
 		return w, true
 	}
 	return "", false
 }
 
-// bindModelInfo binds ml.training_info(MODEL m) and
-// ml.feature_importance(MODEL m).
+// bindModelInfo binds ml.training_info(MODEL m),
+// ml.feature_importance(MODEL m) and ml.trial_info(MODEL m).
 func (b *Binder) bindModelInfo(x *ast.TableFunction, what string) (plan.Node, *scope, error) {
 	var ma *ast.ModelArg
 	if len(x.Args) == 1 {

@@ -129,6 +129,31 @@ func ParseSelectItems(s string) ([]*ast.SelectItem, error) {
 	return items, nil
 }
 
+// ParseHParam parses the text of a tuned option's search space,
+// HPARAM_RANGE(lo, hi) or HPARAM_CANDIDATES([a, b, ...]), as CREATE MODEL
+// writes it (the DataFrame API's TrainModel takes it as an option's
+// value); key names the option in errors.
+func ParseHParam(key, s string) (*ast.HParam, error) {
+	p, err := newParser(s)
+	if err != nil {
+		return nil, err
+	}
+	var h *ast.HParam
+	err = p.run(func() {
+		if !p.isHParam() {
+			p.failExpected("HPARAM_RANGE(lo, hi) or HPARAM_CANDIDATES([a, b, ...])")
+		}
+		h = p.parseHParam(key)
+		if p.cur().kind != tEOF {
+			p.failExpected("end of input")
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // ParseOrderBy parses a comma-separated ORDER BY list such as
 // "a DESC NULLS LAST, b" (DataFrame Sort).
 func ParseOrderBy(s string) ([]*ast.OrderItem, error) {
@@ -579,6 +604,8 @@ func (p *parser) parseCreateModel(at ast.Pos, orReplace bool) *ast.CreateModel {
 				}
 			}
 			p.expectOp("]")
+		} else if p.isHParam() {
+			o.HParam = p.parseHParam(o.Key)
 		} else {
 			o.Value = p.optionValue()
 		}
@@ -759,4 +786,68 @@ func (p *parser) parseSet() *ast.Set {
 	}
 	s.Value = p.optionValue()
 	return s
+}
+
+// isHParam reports whether HPARAM_RANGE( or HPARAM_CANDIDATES( comes next.
+func (p *parser) isHParam() bool {
+	return (p.isKw("HPARAM_RANGE") || p.isKw("HPARAM_CANDIDATES")) && p.peekOp(1, "(")
+}
+
+// parseHParam parses HPARAM_RANGE(lo, hi) or HPARAM_CANDIDATES([a, b,
+// ...]), the search space of the tuned option key: numbers, lo <= hi, at
+// least one candidate and none twice. Whether the option can be tuned and
+// takes those values is the trainer's to check.
+func (p *parser) parseHParam(key string) *ast.HParam {
+	t := p.next()
+	h := &ast.HParam{At: t.pos, Range: t.upper == "HPARAM_RANGE"}
+	p.expectOp("(")
+	what := "option " + key + ": " + t.upper
+	// number parses a number, with its sign, as written.
+	number := func(expected string) float64 {
+		at := p.cur().pos
+		text := ""
+		if p.isOp("-") && p.peek(1).kind == tNumber {
+			p.i++
+			text = "-"
+		}
+		if p.cur().kind != tNumber {
+			p.failExpected(expected)
+		}
+		text += p.next().val
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			p.fail(at, what+": "+text+" is not a finite number")
+		}
+		h.Values, h.Pos = append(h.Values, text), append(h.Pos, at)
+		return f
+	}
+	if h.Range {
+		lo := number("the lower bound of " + t.upper + "(lo, hi), a number")
+		p.expectOp(",")
+		hi := number("the upper bound of " + t.upper + "(lo, hi), a number")
+		p.expectOp(")")
+		if lo > hi {
+			p.fail(h.Pos[0], what+": the lower bound "+h.Values[0]+" is above the upper bound "+h.Values[1])
+		}
+		return h
+	}
+	p.expectOp("[")
+	if p.isOp("]") {
+		p.fail(p.cur().pos, what+" needs at least one candidate")
+	}
+	seen := map[float64]string{}
+	for {
+		f := number("a number in the list of " + t.upper + "([a, b, ...])")
+		v := h.Values[len(h.Values)-1]
+		if prev, ok := seen[f]; ok {
+			p.fail(h.Pos[len(h.Pos)-1], what+": candidate "+v+" is given twice (as "+prev+")")
+		}
+		seen[f] = v
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	p.expectOp("]")
+	p.expectOp(")")
+	return h
 }

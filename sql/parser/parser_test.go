@@ -137,6 +137,9 @@ var stmtTests = []struct{ name, sql, want string }{
 		"CREATE MODEL m OPTIONS (model_type = 'xgboost', model_path = 's3://b/m.json', feature_columns = ['a', 'B'], input_label_cols = [])"},
 	{"create or replace model", "create or replace model s.m options (model_type lightgbm)", "CREATE OR REPLACE MODEL s.m OPTIONS (model_type = 'lightgbm')"},
 	{"create model if not exists", "create model if not exists m options ('model_type' = 'x')", "CREATE MODEL IF NOT EXISTS m OPTIONS (model_type = 'x')"},
+	{"create model hparams", "create model m options (num_trials = 4, learn_rate = hparam_range(0.05, .5), Max_Tree_Depth = HPARAM_CANDIDATES([2, 6, 8]), l1_reg = Hparam_Range(-0, 1e1), l2_reg = hparam_candidates([-1]))",
+		"CREATE MODEL m OPTIONS (num_trials = '4', learn_rate = HPARAM_RANGE(0.05, .5), max_tree_depth = HPARAM_CANDIDATES([2, 6, 8]), l1_reg = HPARAM_RANGE(-0, 1e1), l2_reg = HPARAM_CANDIDATES([-1]))"},
+	{"create model hparam_range as a word", "create model m options (model_type = hparam_range)", "CREATE MODEL m OPTIONS (model_type = 'hparam_range')"},
 	{"drop model", "drop model if exists a, b", "DROP MODEL IF EXISTS a, b"},
 	{"show models", "show models", "SHOW models"},
 	{"show models setting", "show models.x", "SHOW models.x"},
@@ -364,5 +367,42 @@ func TestParseLists(t *testing.T) {
 	}
 	if _, err := ParseExpr(""); err == nil {
 		t.Fatal("ParseExpr accepted empty input")
+	}
+}
+
+// TestParseHParam: the search space of a tuned option as the DataFrame
+// API takes it, a value on its own.
+func TestParseHParam(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		rng   bool
+		vals  []string
+		wantS string
+	}{
+		{"HPARAM_RANGE(0.05, 0.3)", true, []string{"0.05", "0.3"}, "HPARAM_RANGE(0.05, 0.3)"},
+		{" hparam_candidates([4,6]) ", false, []string{"4", "6"}, "HPARAM_CANDIDATES([4, 6])"},
+		{"hparam_range(-2, -2)", true, []string{"-2", "-2"}, "HPARAM_RANGE(-2, -2)"},
+	} {
+		h, err := ParseHParam("k", tc.in)
+		if err != nil {
+			t.Fatalf("ParseHParam(%q): %v", tc.in, err)
+		}
+		if h.Range != tc.rng || strings.Join(h.Values, ",") != strings.Join(tc.vals, ",") || h.String() != tc.wantS {
+			t.Fatalf("ParseHParam(%q) = %+v (%s), want range %v, values %v", tc.in, h, h, tc.rng, tc.vals)
+		}
+		if len(h.Pos) != len(h.Values) || !h.At.IsValid() {
+			t.Fatalf("ParseHParam(%q): positions %v at %v", tc.in, h.Pos, h.At)
+		}
+	}
+	for _, tc := range []struct{ in, msg string }{
+		{"0.3", "expected HPARAM_RANGE(lo, hi) or HPARAM_CANDIDATES([a, b, ...]), found \"0.3\""},
+		{"HPARAM_RANGE(0.3, 0.05)", "option learn_rate: HPARAM_RANGE: the lower bound 0.3 is above the upper bound 0.05"},
+		{"HPARAM_RANGE(0.05, 0.3) x", "expected end of input, found \"x\""},
+		{"HPARAM_CANDIDATES([4, 4])", "option learn_rate: HPARAM_CANDIDATES: candidate 4 is given twice"},
+	} {
+		_, err := ParseHParam("learn_rate", tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Fatalf("ParseHParam(%q) = %v, want an error containing %q", tc.in, err, tc.msg)
+		}
 	}
 }
