@@ -1,8 +1,10 @@
 // The gRPC services of cluster mode.
 //
 //   client  --Driver.Submit/Watch/Status/Cancel/Results-->  driver
+//   client  --Driver.TrainPrepare/TrainRun/TrainClose-->    driver
 //   executor --Driver.RegisterExecutor/Heartbeat-->         driver
 //   driver  --Executor.RunTask/EndJob-->                    executor
+//   driver  --Executor.TrainOpen/TrainCall/TrainDrop-->     executor
 //   executor --Arrow Flight DoGet (shuffle)-->              executor
 //
 // Plans cross as the messages of plan.proto and physical.proto, which carry
