@@ -53,7 +53,8 @@ bench-ml: build
 
 # bench-pipeline: the late-delivery pipeline (examples/late-delivery) as
 # flint steps next to pandas + XGBoost at TPC-H SF (default 1): time per
-# step, peak memory. PANDAS_MEM=4G caps the pandas process.
+# step, peak memory. PANDAS_MEM=4G caps the pandas process;
+# PIPELINE_EXECUTORS="1 2 4" also trains on local clusters of that size.
 bench-pipeline: build
 	./scripts/bench-pipeline.sh $(or $(PIPELINE_SF),1)
 

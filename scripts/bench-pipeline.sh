@@ -8,7 +8,11 @@
 #   pandas  scripts/bench-pipeline.py as one python process (XGBoost
 #           nthread=2): wall seconds per step, peak RSS of the process
 #
-# and the ratios of the totals. PANDAS_MEM (e.g. 4G) runs the pandas
+# and the ratios of the totals. PIPELINE_EXECUTORS (e.g. "1 2 4") then
+# trains the model again on a local cluster of that many executors each
+# (a driver and executor processes on this machine, --slots 2), over the
+# features the local run wrote, and reports the training's time and the
+# driver's and executors' peak RSS. PANDAS_MEM (e.g. 4G) runs the pandas
 # process under that memory cap (a systemd-run scope or ulimit -v),
 # reporting what happens. Needs /usr/bin/python3 with pandas, xgboost,
 # scikit-learn (Debian: python3-pandas python3-xgboost python3-sklearn).
@@ -46,6 +50,28 @@ for s in 01_etl 02_train 03_evaluate 04_score; do
   [ $((kib / 1024)) -gt $fpeak ] && fpeak=$((kib / 1024))
 done
 auc=$("$flint" sql --table e="$work/evaluation" --format csv -e "SELECT roc_auc FROM e" | tail -1)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+for n in ${PIPELINE_EXECUTORS:-}; do
+  port=$(free_port)
+  /usr/bin/time -f "%M" -o "$work/driver.rss" "$flint" driver --listen 127.0.0.1:$port > "$work/driver.log" 2>&1 &
+  dpid=$!
+  epids=()
+  for i in $(seq "$n"); do
+    /usr/bin/time -f "%M" -o "$work/exec$i.rss" "$flint" executor --driver 127.0.0.1:$port --listen 127.0.0.1:0 --slots 2 > "$work/exec$i.log" 2>&1 &
+    epids+=($!)
+  done
+  for i in $(seq "$n"); do
+    until grep -q "registered with driver" "$work/exec$i.log"; do sleep 0.2; done
+  done
+  /usr/bin/time -f "%e %M" -o "$work/ctime" "$flint" sql --driver 127.0.0.1:$port --models "$work/cmodels" --table "features=$work/features" \
+    --var WORK="$work" -f "$sql/02_train.sql" > /dev/null
+  read -r csecs ckib < "$work/ctime"
+  kill -INT "${epids[@]}" "$dpid" 2> /dev/null || true
+  wait "${epids[@]}" "$dpid" 2> /dev/null || true
+  emax=0
+  for i in $(seq "$n"); do r=$(tail -1 "$work/exec$i.rss"); [ "$r" -gt "$emax" ] && emax=$r; done
+  echo "cluster of $n executor(s): training ${csecs}s (local mode ${fs[02_train]}s); driver peak RSS $(( $(tail -1 "$work/driver.rss") / 1024 )) MiB, largest executor $((emax / 1024)) MiB, client $((ckib / 1024)) MiB"
+done
 cap=()
 if [ -n "${PANDAS_MEM:-}" ]; then
   cap=(systemd-run --scope --quiet -p MemoryMax="$PANDAS_MEM" -p MemorySwapMax=0)
