@@ -101,7 +101,7 @@ func TestTuneOptionErrors(t *testing.T) {
 		{"num_trials = 2, max_bins = HPARAM_CANDIDATES([64, 128])", "option max_bins = HPARAM_CANDIDATES([64, 128]) (line 1, column 118): max_bins cannot be tuned: the rows are binned once"},
 		{"num_trials = 2, max_tree_depth = HPARAM_RANGE(2, 8.5)", "(line 1, column 140): max_tree_depth takes integers: a range of it needs integer bounds, not 8.5"},
 		{"num_trials = 2, max_iterations = HPARAM_CANDIDATES([10, 20.5])", "max_iterations takes integers: the candidate 20.5 is not one"},
-		{"num_trials = 2, max_tree_depth = HPARAM_RANGE(0, 8)", "the lower bound 0 is out of range: max_tree_depth takes integers in [1, 32]"},
+		{"num_trials = 2, max_tree_depth = HPARAM_RANGE(0, 8)", "the lower bound 0 is out of range: max_tree_depth takes integers in [1, 30]"},
 		{"num_trials = 2, learn_rate = HPARAM_CANDIDATES([0.1, 2])", "(line 1, column 144): the candidate 2 is out of range: learn_rate takes numbers in [0, 1]"},
 		{"num_trials = 2, subsample = HPARAM_RANGE(0, 1)", "the lower bound 0 is out of range: subsample takes numbers in (0, 1]"},
 		{"num_trials = 2, l2_reg = HPARAM_RANGE(-1, 1)", "the lower bound -1 is out of range: l2_reg takes numbers in [0, ∞)"},
