@@ -99,7 +99,9 @@ func memorySources(batches []arrow.RecordBatch, rows int) []train.Source {
 		n += int(b.NumRows())
 		if n >= rows || i == len(batches)-1 {
 			part := batches[start : i+1]
-			out = append(out, func(context.Context) (train.Stream, error) { return &memoryStream{batches: part}, nil })
+			out = append(out, func(_ context.Context, last bool) (train.Stream, error) {
+				return &memoryStream{batches: part, consume: last}, nil
+			})
 			start, n = i+1, 0
 		}
 	}
@@ -107,10 +109,12 @@ func memorySources(batches []arrow.RecordBatch, rows int) []train.Source {
 }
 
 // memoryStream reads batches held in memory; each Next's batch is retained
-// for the caller.
+// for the caller, or, when the stream consumes them (the last pass), handed
+// over and dropped from the slice, so the rows go as they are binned.
 type memoryStream struct {
 	batches []arrow.RecordBatch
 	next    int
+	consume bool
 }
 
 func (m *memoryStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -121,8 +125,12 @@ func (m *memoryStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, nil
 	}
 	b := m.batches[m.next]
+	if m.consume {
+		m.batches[m.next] = nil
+	} else {
+		b.Retain()
+	}
 	m.next++
-	b.Retain()
 	return b, nil
 }
 

@@ -14,7 +14,8 @@
 # features the local run wrote, and reports the training's time and the
 # driver's and executors' peak RSS. PANDAS_MEM (e.g. 4G) runs the pandas
 # process under that memory cap (a systemd-run scope or ulimit -v),
-# reporting what happens. Needs /usr/bin/python3 with pandas, xgboost,
+# reporting what happens; FLINT_MEM (e.g. 8GiB) gives every flint process
+# that --memory-limit (and is PANDAS_MEM's default). Needs /usr/bin/python3 with pandas, xgboost,
 # scikit-learn (Debian: python3-pandas python3-xgboost python3-sklearn).
 #
 # usage: scripts/bench-pipeline.sh [SF]
@@ -36,14 +37,19 @@ if [ ! -f "$csv/.done" ]; then
   touch "$csv/.done"
 fi
 sql=$root/examples/late-delivery/sql
-echo "late-delivery pipeline, TPC-H SF$sf; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+mem=()
+[ -n "${FLINT_MEM:-}" ] && mem=(--memory-limit "$FLINT_MEM")
+PANDAS_MEM=${PANDAS_MEM:-${FLINT_MEM:-}}
+PANDAS_MEM=${PANDAS_MEM%B}
+PANDAS_MEM=${PANDAS_MEM%i}
+echo "late-delivery pipeline, TPC-H SF$sf${FLINT_MEM:+, flint --memory-limit $FLINT_MEM}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s | %8s %8s | %8s\n' step flint_s flint_MiB pandas_s
 ftotal=0 fpeak=0
 declare -A fs fm
 for s in 01_etl 02_train 03_evaluate 04_score; do
   tables=(--table "features=$work/features")
   [ $s = 01_etl ] && tables=(--tables "$data")
-  /usr/bin/time -f "%e %M" -o "$work/time" "$flint" sql --models "$work/models" "${tables[@]}" --var WORK="$work" -f "$sql/$s.sql" > /dev/null
+  /usr/bin/time -f "%e %M" -o "$work/time" "$flint" sql "${mem[@]}" --models "$work/models" "${tables[@]}" --var WORK="$work" -f "$sql/$s.sql" > /dev/null
   read -r secs kib < "$work/time"
   fs[$s]=$secs fm[$s]=$((kib / 1024))
   ftotal=$(awk -v a="$ftotal" -v b="$secs" 'BEGIN { print a + b }')
@@ -53,11 +59,11 @@ auc=$("$flint" sql --table e="$work/evaluation" --format csv -e "SELECT roc_auc 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 for n in ${PIPELINE_EXECUTORS:-}; do
   port=$(free_port)
-  /usr/bin/time -f "%M" -o "$work/driver.rss" "$flint" driver --listen 127.0.0.1:$port > "$work/driver.log" 2>&1 &
+  "$flint" driver --listen 127.0.0.1:$port > "$work/driver.log" 2>&1 &
   dpid=$!
   epids=()
   for i in $(seq "$n"); do
-    /usr/bin/time -f "%M" -o "$work/exec$i.rss" "$flint" executor --driver 127.0.0.1:$port --listen 127.0.0.1:0 --slots 2 > "$work/exec$i.log" 2>&1 &
+    "$flint" executor "${mem[@]}" --driver 127.0.0.1:$port --listen 127.0.0.1:0 --slots 2 > "$work/exec$i.log" 2>&1 &
     epids+=($!)
   done
   for i in $(seq "$n"); do
@@ -66,11 +72,12 @@ for n in ${PIPELINE_EXECUTORS:-}; do
   /usr/bin/time -f "%e %M" -o "$work/ctime" "$flint" sql --driver 127.0.0.1:$port --models "$work/cmodels" --table "features=$work/features" \
     --var WORK="$work" -f "$sql/02_train.sql" > /dev/null
   read -r csecs ckib < "$work/ctime"
+  hwm() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$1/status"; }
+  dmax=$(hwm "$dpid") emax=0
+  for p in "${epids[@]}"; do r=$(hwm "$p"); [ "$r" -gt "$emax" ] && emax=$r; done
   kill -INT "${epids[@]}" "$dpid" 2> /dev/null || true
   wait "${epids[@]}" "$dpid" 2> /dev/null || true
-  emax=0
-  for i in $(seq "$n"); do r=$(tail -1 "$work/exec$i.rss"); [ "$r" -gt "$emax" ] && emax=$r; done
-  echo "cluster of $n executor(s): training ${csecs}s (local mode ${fs[02_train]}s); driver peak RSS $(( $(tail -1 "$work/driver.rss") / 1024 )) MiB, largest executor $((emax / 1024)) MiB, client $((ckib / 1024)) MiB"
+  echo "cluster of $n executor(s): training ${csecs}s (local mode ${fs[02_train]}s); peak RSS: driver $dmax MiB, largest executor $emax MiB, client $((ckib / 1024)) MiB"
 done
 cap=()
 if [ -n "${PANDAS_MEM:-}" ]; then

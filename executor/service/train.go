@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"google.golang.org/grpc/codes"
@@ -23,14 +24,35 @@ type trainSets struct {
 }
 
 type trainSet struct {
-	ds     *train.DataSet
-	reader *shuffle.RemoteReader
+	ds       *train.DataSet
+	reader   *shuffle.RemoteReader
+	lastUsed time.Time // guarded by trainSets.mu
 }
+
+// trainSetIdle drops a data set no driver has used for that long (its
+// driver is gone: a live one drops its trainings itself).
+const trainSetIdle = time.Hour
 
 func (s *Service) trainSet(id string) (*trainSet, error) {
 	s.train.mu.Lock()
-	defer s.train.mu.Unlock()
+	now := time.Now()
+	var idle []*trainSet
+	for k, ts := range s.train.sets {
+		if now.Sub(ts.lastUsed) > trainSetIdle {
+			idle = append(idle, ts)
+			delete(s.train.sets, k)
+		}
+	}
 	ts := s.train.sets[id]
+	if ts != nil {
+		ts.lastUsed = now
+	}
+	s.train.mu.Unlock()
+	for _, d := range idle {
+		s.log.Warn("dropping an idle training data set", "idle", trainSetIdle)
+		d.ds.Close()
+		d.reader.Close()
+	}
 	if ts == nil {
 		return nil, status.Errorf(codes.NotFound, "no training data set %q on this executor", id)
 	}
@@ -48,7 +70,7 @@ func (s *Service) TrainOpen(_ context.Context, req *pb.TrainOpenRequest) (*pb.Tr
 	parts := make([]train.Source, len(req.GetPartitions()))
 	for i, p := range req.GetPartitions() {
 		loc := shuffle.MapOutputLocation{Address: p.GetAddress(), MapTask: int(p.GetTask()), Attempt: int(p.GetAttempt())}
-		parts[i] = func(ctx context.Context) (train.Stream, error) {
+		parts[i] = func(ctx context.Context, _ bool) (train.Stream, error) {
 			if alloc != nil {
 				ctx = compute.WithAllocator(ctx, alloc)
 			}
@@ -65,7 +87,7 @@ func (s *Service) TrainOpen(_ context.Context, req *pb.TrainOpenRequest) (*pb.Tr
 		reader.Close()
 		return nil, status.Errorf(codes.AlreadyExists, "training data set %q is already open", id)
 	}
-	s.train.sets[id] = &trainSet{ds: train.NewDataSet(parts, cap(s.slots)), reader: reader}
+	s.train.sets[id] = &trainSet{ds: train.NewDataSet(parts, cap(s.slots)), reader: reader, lastUsed: time.Now()}
 	s.log.Info("training data set opened", "data_set", id, "job", jobID, "stage", stage, "partitions", len(parts))
 	return &pb.TrainOpenResponse{}, nil
 }

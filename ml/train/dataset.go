@@ -35,8 +35,9 @@ type Stream interface {
 }
 
 // Source opens a partition's rows for one pass; every pass sees the same
-// rows in the same order.
-type Source func(ctx context.Context) (Stream, error)
+// rows in the same order. last is set for the last pass (binning): a
+// source that owns its rows may let them go as they are read.
+type Source func(ctx context.Context, last bool) (Stream, error)
 
 // ShardRows is the fewest rows a training shard gathers, when the
 // partition has them: a shard is also the unit the trainer's goroutines
@@ -141,9 +142,38 @@ func (d *DataSet) eachPart(ctx context.Context, fn func(ctx context.Context, p i
 	return ctx.Err()
 }
 
+// inOrder calls merge(p) for p = 0, 1, … as each partition is done
+// (done(p)), so that what the partitions produce is folded in partition
+// order — the result does not depend on timing — while only the
+// partitions done ahead of their turn wait in memory.
+type inOrder struct {
+	mu    sync.Mutex
+	next  int
+	ready map[int]bool
+	merge func(p int) error
+	err   error
+}
+
+func newInOrder(merge func(p int) error) *inOrder {
+	return &inOrder{ready: map[int]bool{}, merge: merge}
+}
+
+func (o *inOrder) done(p int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ready[p] = true
+	for o.ready[o.next] {
+		delete(o.ready, o.next)
+		if o.err == nil {
+			o.err = o.merge(o.next)
+		}
+		o.next++
+	}
+}
+
 // read runs fn on every batch of partition p, in order, releasing each.
-func (d *DataSet) read(ctx context.Context, p, nf int, fn func(b arrow.RecordBatch, feats []*array.Float32) error) error {
-	s, err := d.parts[p](ctx)
+func (d *DataSet) read(ctx context.Context, p, nf int, last bool, fn func(b arrow.RecordBatch, feats []*array.Float32) error) error {
+	s, err := d.parts[p](ctx, last)
 	if err != nil {
 		return err
 	}
@@ -187,9 +217,17 @@ func (d *DataSet) Scan(ctx context.Context, req *ScanRequest) (*ScanReply, error
 	rows := make([]int, len(d.parts))
 	seen := make([]map[string]float64, len(d.parts))
 	keys := make([]*quantile.Sketch, len(d.parts))
+	mergedKeys := newInOrder(func(p int) error {
+		if p > 0 && keys[p] != nil {
+			keys[0].Merge(keys[p])
+			keys[p] = nil
+		}
+		return nil
+	})
 	err := d.eachPart(ctx, func(ctx context.Context, p int) error {
 		seen[p], keys[p] = map[string]float64{}, &quantile.Sketch{}
-		return d.read(ctx, p, nf, func(b arrow.RecordBatch, _ []*array.Float32) error {
+		defer mergedKeys.done(p)
+		return d.read(ctx, p, nf, false, func(b arrow.RecordBatch, _ []*array.Float32) error {
 			n := int(b.NumRows())
 			rows[p] += n
 			if req.Classifier {
@@ -228,9 +266,6 @@ func (d *DataSet) Scan(ctx context.Context, req *ScanRequest) (*ScanReply, error
 		for l, k := range seen[p] {
 			all[l] = k
 		}
-		if p > 0 {
-			keys[0].Merge(keys[p])
-		}
 	}
 	if len(all) > maxClasses {
 		return nil, fmt.Errorf("the label has more than %d distinct values; is it a class?", maxClasses)
@@ -262,14 +297,25 @@ func (d *DataSet) Sketch(ctx context.Context, req *SketchRequest) (*SketchReply,
 	toEval := make([][]bool, len(d.parts))
 	sketches := make([]*gbdt.Sketch, len(d.parts))
 	counts := make([][2]int, len(d.parts))
+	// Each partition's sketch is folded into the first as soon as its
+	// turn comes: a sketch holds megabytes per feature.
+	merged := newInOrder(func(p int) error {
+		if p == 0 || sketches[p] == nil {
+			return nil
+		}
+		err := sketches[0].Merge(sketches[p])
+		sketches[p] = nil
+		return err
+	})
 	err := d.eachPart(ctx, func(ctx context.Context, p int) error {
 		sk, err := gbdt.NewSketch(nf, req.MaxBin)
 		if err != nil {
 			return err
 		}
 		sketches[p] = sk
+		defer merged.done(p)
 		cols := make([][]float64, nf)
-		return d.read(ctx, p, nf, func(b arrow.RecordBatch, feats []*array.Float32) error {
+		return d.read(ctx, p, nf, false, func(b arrow.RecordBatch, feats []*array.Float32) error {
 			n := int(b.NumRows())
 			lab := b.Column(nf)
 			for j := range cols {
@@ -317,15 +363,13 @@ func (d *DataSet) Sketch(ctx context.Context, req *SketchRequest) (*SketchReply,
 	if err != nil {
 		return nil, err
 	}
+	if merged.err != nil {
+		return nil, merged.err
+	}
 	reply := &SketchReply{}
 	for p := range d.parts {
 		reply.Train += counts[p][0]
 		reply.Eval += counts[p][1]
-		if p > 0 {
-			if err := sketches[0].Merge(sketches[p]); err != nil {
-				return nil, err
-			}
-		}
 	}
 	if len(sketches) > 0 {
 		b, err := sketches[0].MarshalBinary()
@@ -382,7 +426,7 @@ func (d *DataSet) Bin(ctx context.Context, req *BinRequest) (*BinReply, error) {
 			return nil
 		}
 		row := 0
-		err := d.read(ctx, p, nf, func(b arrow.RecordBatch, feats []*array.Float32) error {
+		err := d.read(ctx, p, nf, true, func(b arrow.RecordBatch, feats []*array.Float32) error {
 			n := int(b.NumRows())
 			if row+n > len(labels[p]) {
 				return errors.New("the rows changed between passes")

@@ -134,30 +134,40 @@ func Prepare(ctx context.Context, spec Spec, workers []Worker, rebuild Rebuild) 
 		}
 	}
 	p.sketch = req
+	// The workers' sketches (megabytes each) are merged in worker order
+	// as they arrive, a few workers at a time.
 	sketches := make([]*SketchReply, len(workers))
-	if err := p.each(ctx, 1, func(i int, w Worker) error {
-		var err error
-		sketches[i], err = w.Sketch(ctx, req)
-		return err
-	}); err != nil {
-		return nil, err
-	}
 	var merged *gbdt.Sketch
-	for _, s := range sketches {
+	order := newInOrder(func(i int) error {
+		s := sketches[i]
+		if s == nil {
+			return nil
+		}
 		p.TrainRows += s.Train
 		p.EvalRows += s.Eval
 		if s.Sketch == nil {
-			continue
+			return nil
 		}
 		var sk gbdt.Sketch
 		if err := sk.UnmarshalBinary(s.Sketch); err != nil {
-			return nil, err
+			return err
 		}
+		s.Sketch = nil
 		if merged == nil {
 			merged = &sk
-		} else if err := merged.Merge(&sk); err != nil {
-			return nil, err
+			return nil
 		}
+		return merged.Merge(&sk)
+	})
+	if err := p.eachN(ctx, 1, sketchWindow, func(i int, w Worker) error {
+		var err error
+		sketches[i], err = w.Sketch(ctx, req)
+		return err
+	}, order.done); err != nil {
+		return nil, err
+	}
+	if order.err != nil {
+		return nil, order.err
 	}
 	if p.TrainRows == 0 || merged == nil {
 		return p, nil
@@ -177,16 +187,35 @@ func Prepare(ctx context.Context, spec Spec, workers []Worker, rebuild Rebuild) 
 	return p, nil
 }
 
+// sketchWindow bounds the workers sketching at once, so that few of
+// their sketches wait for their turn to be merged.
+const sketchWindow = 8
+
 // each runs fn on every worker at once (pass: 0 scan, 1 sketch, 2 bin);
 // a lost worker is rebuilt, caught up to the pass, and fn run again on it.
 func (p *Prepared) each(ctx context.Context, pass int, fn func(i int, w Worker) error) error {
+	return p.eachN(ctx, pass, 0, fn, nil)
+}
+
+// eachN is each with at most n workers at once, started in order (0: all),
+// calling after(i) once worker i is done (succeeded, or failed for good).
+func (p *Prepared) eachN(ctx context.Context, pass, n int, fn func(i int, w Worker) error, after func(i int)) error {
 	p.mu.Lock()
 	workers := append([]Worker(nil), p.workers...)
 	p.mu.Unlock()
+	if n <= 0 {
+		n = len(workers)
+	}
+	sem := make(chan struct{}, n)
 	errs := make([]error, len(workers))
 	var wg sync.WaitGroup
 	for i, w := range workers {
+		sem <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-sem }()
+			if after != nil {
+				defer after(i)
+			}
 			for {
 				err := fn(i, w)
 				if err == nil || !errors.Is(err, gbdt.ErrWorkerLost) || p.rebuild == nil || ctx.Err() != nil {

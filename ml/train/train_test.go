@@ -77,7 +77,7 @@ func sources(batches []arrow.RecordBatch, parts int) [][]Source {
 	per := (len(batches) + parts - 1) / parts
 	for p := 0; p < len(batches); p += per {
 		bs := batches[p:min(len(batches), p+per)]
-		out = append(out, []Source{func(context.Context) (Stream, error) { return &sliceStream{bs: bs}, nil }})
+		out = append(out, []Source{func(context.Context, bool) (Stream, error) { return &sliceStream{bs: bs}, nil }})
 	}
 	return out
 }
