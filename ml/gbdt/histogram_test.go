@@ -148,11 +148,12 @@ func testSubtraction(t *testing.T, maxBin int) {
 	s.gradients(st, newObjective(&Params{Objective: SquaredError}))
 	s.startTree(st, 0, 0, 0, 1)
 	layout := newLayout(cuts)
-	hs := s.prepareHistograms(st, layout, 1)
+	var bufs []*Histogram
+	hs := zeroed(&bufs, layout, 1)
 	s.buildHistograms(st, []int32{0}, hs, 0, cuts.NumFeatures())
 	parent := hs[0].Clone()
 	s.applySplits(st, []split{{node: 0, left: 1, right: 2, feature: 1, bin: 20, defaultLeft: true}})
-	hs = s.prepareHistograms(st, layout, 2)
+	hs = zeroed(&bufs, layout, 2)
 	s.buildHistograms(st, []int32{1, 2}, hs, 0, 2)
 	s.buildHistograms(st, []int32{1, 2}, hs, 2, cuts.NumFeatures())
 	if err := parent.Sub(hs[0]); err != nil {

@@ -165,7 +165,6 @@ type shardState struct {
 	rows    []uint32   // row ids, each node's rows contiguous and ascending
 	scratch []uint32   // partition buffer
 	ranges  []rowRange // per node of the current tree
-	out     []*Histogram
 }
 
 // begin prepares the shard for a training: margins at the base margin,
@@ -294,15 +293,17 @@ func b2i(b bool) int {
 	return 0
 }
 
-// prepareHistograms readies one zeroed histogram per node to build.
-func (s *Shard) prepareHistograms(st *shardState, layout []int32, n int) []*Histogram {
-	for len(st.out) < n {
-		st.out = append(st.out, newHistogram(layout))
+// zeroed returns n zeroed histograms of layout, reusing bufs' (grown as
+// needed).
+func zeroed(bufs *[]*Histogram, layout []int32, n int) []*Histogram {
+	for len(*bufs) < n {
+		*bufs = append(*bufs, newHistogram(layout))
 	}
-	for _, h := range st.out[:n] {
+	out := (*bufs)[:n]
+	for _, h := range out {
 		h.Reset()
 	}
-	return st.out[:n]
+	return out
 }
 
 // buildHistograms fills out[k] with the sums of node nodes[k]'s rows, for

@@ -116,6 +116,10 @@ type localTraining struct {
 	ev     []*evalState
 	chunks [][2]int // feature ranges a shard's histogram work is split into
 	trees  int      // trees added to the margins
+	// window is the number of shards whose histograms are built at once,
+	// into bufs (per shard of the window, per node).
+	window int
+	bufs   [][]*Histogram
 }
 
 // NewLocalWorker returns a worker over training shards (all binned with
@@ -215,6 +219,7 @@ func (w *LocalWorker) Begin(ctx context.Context, req *BeginRequest) (*BeginReply
 		lt.st[i] = w.shards[i].begin(req.FirstShard+i, obj.groups, base, classWeights)
 	})
 	w.parallel(len(w.evals), func(i int) { lt.ev[i] = w.evals[i].begin(obj.groups, base, classWeights) })
+	lt.window = max(2, 2*w.threads)
 	if len(w.shards) > 0 {
 		nchunks := min(nf, max(1, (w.threads+len(w.shards)-1)/len(w.shards)))
 		for c := 0; c < nchunks; c++ {
@@ -280,39 +285,47 @@ func (w *LocalWorker) Level(_ context.Context, req *LevelRequest, out []*Histogr
 		})
 	}
 	build := req.build
-	outs := make([][]*Histogram, len(w.shards))
-	nc := len(lt.chunks)
-	w.parallel(len(w.shards), func(i int) {
-		s, st := w.shards[i], lt.st[i]
-		s.applySplits(st, req.splits)
-		if len(build) > 0 {
-			outs[i] = s.prepareHistograms(st, lt.layout, len(build))
-			if nc == 1 { // one task per shard: build right away
-				s.buildHistograms(st, build, outs[i], 0, lt.nf)
-			}
-		}
-	})
+	w.parallel(len(w.shards), func(i int) { w.shards[i].applySplits(lt.st[i], req.splits) })
 	if len(build) == 0 {
 		return nil
 	}
-	if nc > 1 {
-		w.parallel(len(w.shards)*nc, func(k int) {
-			c := lt.chunks[k%nc]
-			w.shards[k/nc].buildHistograms(lt.st[k/nc], build, outs[k/nc], c[0], c[1])
+	// The shards' histograms are built a window of shards at a time into
+	// the training's buffers and added to out in shard order (out[k] =
+	// shard 0's + shard 1's + …, as Merge adds them): the buffers stay a
+	// window's, whatever the number of shards.
+	nc := len(lt.chunks)
+	nslots := int(lt.layout[len(lt.layout)-1])
+	win := min(len(w.shards), lt.window)
+	for len(lt.bufs) < win {
+		lt.bufs = append(lt.bufs, nil)
+	}
+	if len(w.shards) == 0 {
+		for _, h := range out {
+			h.Reset()
+		}
+		return nil
+	}
+	for first := 0; first < len(w.shards); first += win {
+		n := min(win, len(w.shards)-first)
+		parts := make([][]*Histogram, n)
+		for j := range parts {
+			parts[j] = zeroed(&lt.bufs[j], lt.layout, len(build))
+		}
+		w.parallel(n*nc, func(t int) {
+			j, c := t/nc, lt.chunks[t%nc]
+			w.shards[first+j].buildHistograms(lt.st[first+j], build, parts[j], c[0], c[1])
+		})
+		w.parallel(len(build), func(k int) {
+			hs := make([]*Histogram, 0, n+1)
+			if first > 0 {
+				hs = append(hs, out[k])
+			}
+			for j := range parts {
+				hs = append(hs, parts[j][k])
+			}
+			mergeInto(out[k], hs, 0, nslots)
 		})
 	}
-	nslots := int(lt.layout[len(lt.layout)-1])
-	w.parallel(len(build), func(k int) {
-		if len(outs) == 0 {
-			clear(out[k].sums)
-			return
-		}
-		parts := make([]*Histogram, len(outs))
-		for i := range parts {
-			parts[i] = outs[i][k]
-		}
-		mergeInto(out[k], parts, 0, nslots)
-	})
 	return nil
 }
 
