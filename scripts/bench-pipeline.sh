@@ -82,7 +82,9 @@ done
 cap=()
 if [ -n "${PANDAS_MEM:-}" ]; then
   cap=(systemd-run --scope --quiet -p MemoryMax="$PANDAS_MEM" -p MemorySwapMax=0)
-  command -v systemd-run > /dev/null || cap=(bash -c 'ulimit -v $(( $(numfmt --from=iec "$PANDAS_MEM") / 1024 )); exec "$@"' _)
+  # Without a systemd to ask (a container), cap the address space.
+  systemd-run --scope --quiet true > /dev/null 2>&1 ||
+    cap=(bash -c 'ulimit -v $(( $(numfmt --from=iec "$PANDAS_MEM") / 1024 )); exec "$@"' _)
 fi
 set +e
 /usr/bin/time -f "%e %M" -o "$work/ptime" "${cap[@]}" /usr/bin/python3 "$root/scripts/bench-pipeline.py" "$csv" "$work/pandas-out" > "$work/psteps" 2> "$work/perr"
