@@ -25,12 +25,14 @@ type StageSpec struct {
 }
 
 // JobSubmitted adds a job. A job whose Key was already used is ignored
-// (idempotent submission).
+// (idempotent submission), unless Rerun is set and the job the key names
+// has finished: the key then names the new job.
 type JobSubmitted struct {
 	ID          string
 	Key         string
 	Stages      []StageSpec
 	MaxAttempts int
+	Rerun       bool
 }
 
 // StageTasksSet fixes the task count of a stage whose count was unknown.
@@ -89,6 +91,14 @@ type JobAborted struct {
 	Err string
 }
 
+// JobTimedOut ends a job whose deadline has passed (StatusTimedOut). The
+// state keeps no clock: the driver applies it when it sees the deadline
+// pass.
+type JobTimedOut struct {
+	Job string
+	Err string
+}
+
 // JobForgotten removes a finished job, and its idempotency key, from the
 // state (the driver keeps finished jobs for a bounded time only).
 type JobForgotten struct{ Job string }
@@ -102,6 +112,7 @@ func (TaskSucceeded) event()      {}
 func (TaskFailed) event()         {}
 func (JobCancelled) event()       {}
 func (JobAborted) event()         {}
+func (JobTimedOut) event()        {}
 func (JobForgotten) event()       {}
 
 // Result tells the caller what an applied event did.
@@ -165,6 +176,8 @@ func (s *State) Apply(ev Event) (Result, error) {
 		return s.finish(ev.Job, StatusCancelled, "cancelled: "+ev.Reason)
 	case JobAborted:
 		return s.finish(ev.Job, StatusFailed, ev.Err)
+	case JobTimedOut:
+		return s.finish(ev.Job, StatusTimedOut, ev.Err)
 	case JobForgotten:
 		j, ok := s.Jobs[ev.Job]
 		if !ok {
@@ -194,8 +207,11 @@ func newTasks(n int) []*Task {
 
 func (s *State) submit(ev JobSubmitted) (Result, error) {
 	if ev.Key != "" {
-		if _, ok := s.Keys[ev.Key]; ok {
-			return Result{Stale: true}, nil
+		if id, ok := s.Keys[ev.Key]; ok {
+			old, known := s.Jobs[id]
+			if !ev.Rerun || !known || !old.Status.Done() {
+				return Result{Stale: true}, nil
+			}
 		}
 	}
 	if _, ok := s.Jobs[ev.ID]; ok {

@@ -14,10 +14,13 @@ const (
 	StatusSucceeded
 	StatusFailed
 	StatusCancelled
+	// StatusTimedOut: the job's deadline passed before it finished
+	// (JobTimedOut; the driver, which owns the clock, decides when).
+	StatusTimedOut
 )
 
 func (s JobStatus) String() string {
-	return [...]string{"running", "succeeded", "failed", "cancelled"}[s]
+	return [...]string{"running", "succeeded", "failed", "cancelled", "timed out"}[s]
 }
 
 // Done reports whether the job has finished, one way or another.

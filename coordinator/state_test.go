@@ -442,3 +442,51 @@ func TestSimulation(t *testing.T) {
 		})
 	}
 }
+
+func TestJobTimedOut(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 2})
+	l.apply(JobSubmitted{ID: "j", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 2}}})
+	l.schedule(1)
+	res := l.apply(JobTimedOut{Job: "j", Err: "deadline exceeded after 1s"})
+	j, _ := l.s.Job("j")
+	if j.Status != StatusTimedOut || !j.Status.Done() || j.Error != "deadline exceeded after 1s" {
+		t.Fatalf("job %s (%q), want timed out", j.Status, j.Error)
+	}
+	if len(res.Finished) != 1 || l.s.Executors["e1"].Running != 0 {
+		t.Fatalf("timing out must finish the job and free its slots: %+v running=%d", res, l.s.Executors["e1"].Running)
+	}
+	if res := l.apply(JobTimedOut{Job: "j"}); !res.Stale {
+		t.Fatal("timing out a finished job must be stale")
+	}
+}
+
+// TestIdempotentRerun: a key names its job after the job finished too; a
+// submit with Rerun starts a new job under the key only once the old one
+// has finished.
+func TestIdempotentRerun(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	sub := JobSubmitted{ID: "j1", Key: "k", MaxAttempts: 1, Stages: []StageSpec{{ID: 0, Tasks: 1}}}
+	l.apply(sub)
+	rerun := sub
+	rerun.ID, rerun.Rerun = "j2", true
+	if res := l.apply(rerun); !res.Stale {
+		t.Fatal("rerun of a running job must be ignored")
+	}
+	st := l.schedule(1)
+	l.apply(TaskSucceeded{Job: "j1", Stage: 0, Task: 0, Attempt: st[0].Attempt})
+	again := sub
+	again.ID = "j3"
+	if res := l.apply(again); !res.Stale {
+		t.Fatal("a finished job's key must still be taken without Rerun")
+	}
+	if res := l.apply(rerun); res.Stale || l.s.Keys["k"] != "j2" {
+		t.Fatalf("rerun of a finished job must start j2 under the key: stale=%v keys=%v", res.Stale, l.s.Keys)
+	}
+	// Forgetting the old job leaves the key with the new one.
+	l.apply(JobForgotten{Job: "j1"})
+	if l.s.Keys["k"] != "j2" {
+		t.Fatalf("keys %v after forgetting j1", l.s.Keys)
+	}
+}

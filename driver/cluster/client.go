@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -45,6 +46,37 @@ func (d *Driver) Status(_ context.Context, req *pb.StatusRequest) (*pb.JobStatus
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.statusLocked(j), nil
+}
+
+// ListJobs implements flintpb.DriverServer: the jobs the driver keeps,
+// most recently submitted first (ties: by ID, newest first), without
+// their stage progress.
+func (d *Driver) ListJobs(_ context.Context, req *pb.ListJobsRequest) (*pb.ListJobsResponse, error) {
+	if req.GetLimit() < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "list jobs: negative limit %d", req.GetLimit())
+	}
+	d.mu.Lock()
+	jobs := make([]*job, 0, len(d.jobs))
+	for _, j := range d.jobs {
+		jobs = append(jobs, j)
+	}
+	sort.Slice(jobs, func(a, b int) bool {
+		if !jobs[a].submitted.Equal(jobs[b].submitted) {
+			return jobs[a].submitted.After(jobs[b].submitted)
+		}
+		return jobs[a].id > jobs[b].id
+	})
+	if n := int(req.GetLimit()); n > 0 && len(jobs) > n {
+		jobs = jobs[:n]
+	}
+	resp := &pb.ListJobsResponse{Jobs: make([]*pb.JobStatus, len(jobs))}
+	for i, j := range jobs {
+		st := d.statusLocked(j)
+		st.Stages = nil
+		resp.Jobs[i] = st
+	}
+	d.mu.Unlock()
+	return resp, nil
 }
 
 // Cancel implements flintpb.DriverServer. Cancelling a finished job does

@@ -164,7 +164,7 @@ func TestDeadline(t *testing.T) {
 	id := submit(ctx, t, c, req)
 	_, final := watch(ctx, t, c, id)
 	took := time.Since(start)
-	if final.State != pb.JobState_JOB_STATE_FAILED || final.Error != "deadline exceeded after 300ms" {
+	if final.State != pb.JobState_JOB_STATE_TIMED_OUT || final.Error != "deadline exceeded after 300ms" {
 		t.Fatalf("final status %v", final)
 	}
 	if took < 300*time.Millisecond || took > 5*time.Second {

@@ -52,6 +52,11 @@ type Config struct {
 	// never reads it: executors read the models a job scores from the
 	// locations its plan names. A relative local path is made absolute.
 	Models string
+	// Notify are the URLs told of the jobs that name none of their own
+	// (SubmitRequest.notify; flint driver --notify).
+	Notify []string
+	// NotifyTimeout bounds one notification POST (default 5s).
+	NotifyTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +80,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.NotifyTimeout <= 0 {
+		c.NotifyTimeout = 5 * time.Second
 	}
 }
 
@@ -128,6 +136,8 @@ type Driver struct {
 	jobPrefix string
 	seq       int
 	closed    bool
+	// notes queues notifications for the poster.
+	notes chan notification
 }
 
 // attemptKey names one attempt, with the coordinator's attempt number.
@@ -147,6 +157,9 @@ func Start(cfg Config) (*Driver, error) {
 	if cfg.Listen == "" {
 		return nil, errors.New("driver: no listen address")
 	}
+	if _, err := notifyURLs(cfg.Notify); err != nil {
+		return nil, fmt.Errorf("driver: %w", err)
+	}
 	if m := cfg.Models; m != "" && !strings.Contains(m, "://") {
 		abs, err := filepath.Abs(m)
 		if err != nil {
@@ -163,7 +176,7 @@ func Start(cfg Config) (*Driver, error) {
 	d := &Driver{cfg: cfg, log: cfg.Logger, lis: lis, ctx: ctx, cancel: cancel, endCtx: endCtx, endCancel: endCancel,
 		serveDone: make(chan struct{}),
 		state:     coordinator.NewState(), execs: map[string]*executorConn{}, jobs: map[string]*job{},
-		attempts:  map[attemptKey]*attempt{},
+		attempts: map[attemptKey]*attempt{}, notes: make(chan notification, notifyQueue),
 		jobPrefix: fmt.Sprintf("job-%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.Uint32()&0xffff)}
 	d.grpc = grpc.NewServer(shuffle.ServerOptions()...)
 	pb.RegisterDriverServer(d.grpc, d)
@@ -171,8 +184,9 @@ func Start(cfg Config) (*Driver, error) {
 		d.serveErr = d.grpc.Serve(lis)
 		close(d.serveDone)
 	}()
-	d.wg.Add(1)
+	d.wg.Add(2)
 	go d.monitor()
+	go d.poster()
 	return d, nil
 }
 
@@ -292,7 +306,7 @@ func (d *Driver) checkLocked(now time.Time) {
 		}
 		switch {
 		case !j.deadline.IsZero() && now.After(j.deadline):
-			d.applyLocked(coordinator.JobAborted{Job: id, Err: fmt.Sprintf("deadline exceeded after %s", j.deadline.Sub(j.submitted))})
+			d.applyLocked(coordinator.JobTimedOut{Job: id, Err: fmt.Sprintf("deadline exceeded after %s", j.deadline.Sub(j.submitted))})
 			changed = true
 		case !j.stuckSince.IsZero() && now.Sub(j.stuckSince) > d.cfg.NoExecutorTimeout:
 			d.applyLocked(coordinator.JobAborted{Job: id, Err: fmt.Sprintf(
@@ -301,6 +315,7 @@ func (d *Driver) checkLocked(now time.Time) {
 			changed = true
 		}
 	}
+	d.slaLocked(now)
 	d.evictLocked(now)
 	d.idleTrainingsLocked(now, false)
 	if changed {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ import (
 // Guarded by Driver.mu unless noted.
 type job struct {
 	id, name  string
+	labels    map[string]string
 	submitted time.Time
 	finished  time.Time
 	deadline  time.Time // zero: none
@@ -57,6 +59,15 @@ type job struct {
 	// splitTarget is the split count scans are asked for (0: one per
 	// live slot, SplitsPerSlot each).
 	splitTarget int
+	// notify are the URLs told of the job's end, retries and SLA; sla,
+	// when positive, is how long it may run before one alert (slaAlerted).
+	notify     []string
+	sla        time.Duration
+	slaAlerted bool
+	// stageActive marks stages that have started and not completed since
+	// (StageEvents).
+	stageActive map[int]bool
+
 	// stuckSince is when the job last started to have work but no live
 	// executor (zero: it is not stuck).
 	stuckSince time.Time
@@ -84,9 +95,17 @@ func (j *job) taskEventLocked(k attemptKey, executor string, st pb.TaskState, er
 		return
 	}
 	j.taskEvents++
-	j.events = append(j.events, &pb.JobEvent{Event: &pb.JobEvent_Task{Task: &pb.TaskEvent{
+	j.events = append(j.events, &pb.JobEvent{UnixMs: time.Now().UnixMilli(), Event: &pb.JobEvent_Task{Task: &pb.TaskEvent{
 		Id:         &pb.TaskAttemptId{JobId: j.id, Stage: int32(k.stage), Task: int32(k.task), Attempt: int32(k.attempt - 1)},
 		ExecutorId: executor, State: st, Error: errText, Metrics: m}}})
+	j.notifyLocked()
+}
+
+// stageEventLocked records a stage starting or completing.
+func (j *job) stageEventLocked(stage, tasks int, completed bool) {
+	j.stageActive[stage] = !completed
+	j.events = append(j.events, &pb.JobEvent{UnixMs: time.Now().UnixMilli(), Event: &pb.JobEvent_Stage{Stage: &pb.StageEvent{
+		Stage: int32(stage), Completed: completed, Tasks: int32(tasks)}}})
 	j.notifyLocked()
 }
 
@@ -108,13 +127,23 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 	if req.GetDeadlineMs() < 0 {
 		return nil, status.Errorf(codes.InvalidArgument, "submit: negative deadline %dms", req.GetDeadlineMs())
 	}
+	if req.GetSlaMs() < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "submit: negative SLA %dms", req.GetSlaMs())
+	}
+	notify, err := notifyURLs(req.GetNotify())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "submit: %v", err)
+	}
+	if len(notify) == 0 {
+		notify = d.cfg.Notify
+	}
 	key := req.GetIdempotencyKey()
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
 		return nil, status.Error(codes.Unavailable, "driver is shutting down")
 	}
-	if id, ok := d.state.Keys[key]; ok && key != "" {
+	if id, ok := d.state.Keys[key]; ok && key != "" && !(req.GetRerun() && !d.runningLocked(id)) {
 		d.mu.Unlock()
 		return &pb.SubmitResponse{JobId: id, Existing: true}, nil
 	}
@@ -161,7 +190,12 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 		schema = writeResultSchema
 	}
 	now := time.Now()
-	j := &job{id: id, name: req.GetName(), submitted: now, opts: opts, schema: schema,
+	var labels map[string]string
+	if len(req.GetLabels()) > 0 {
+		labels = maps.Clone(req.GetLabels())
+	}
+	j := &job{id: id, name: req.GetName(), labels: labels, notify: notify, sla: time.Duration(req.GetSlaMs()) * time.Millisecond,
+		stageActive: map[int]bool{}, submitted: now, opts: opts, schema: schema,
 		sources: sources, splits: map[int][]connectors.Split{}, splitting: map[int]bool{},
 		schemas: map[int]*arrow.Schema{}, results: map[int][]arrow.RecordBatch{},
 		write: wj, written: map[int][]connectors.WrittenFile{}, keep: keep, splitTarget: splitTarget,
@@ -202,7 +236,8 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 	if d.closed {
 		return nil, status.Error(codes.Unavailable, "driver is shutting down")
 	}
-	res, err := d.applyLocked(coordinator.JobSubmitted{ID: id, Key: key, Stages: specs, MaxAttempts: int(opts.MaxAttempts)})
+	res, err := d.applyLocked(coordinator.JobSubmitted{ID: id, Key: key, Stages: specs, MaxAttempts: int(opts.MaxAttempts),
+		Rerun: req.GetRerun()})
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "submit: %v", err)
 	}
@@ -274,7 +309,8 @@ func explainResult(text string) ([]byte, error) {
 
 // statusLocked is the job's current JobStatus.
 func (d *Driver) statusLocked(j *job) *pb.JobStatus {
-	st := &pb.JobStatus{JobId: j.id, Name: j.name, State: j.state, Error: j.err, SubmittedUnixMs: j.submitted.UnixMilli()}
+	st := &pb.JobStatus{JobId: j.id, Name: j.name, State: j.state, Error: j.err, SubmittedUnixMs: j.submitted.UnixMilli(),
+		Labels: j.labels}
 	if !j.finished.IsZero() {
 		st.FinishedUnixMs = j.finished.UnixMilli()
 	}
@@ -296,7 +332,7 @@ func (d *Driver) statusLocked(j *job) *pb.JobStatus {
 }
 
 func (d *Driver) statusEventLocked(j *job) {
-	j.events = append(j.events, &pb.JobEvent{Event: &pb.JobEvent_Status{Status: d.statusLocked(j)}})
+	j.events = append(j.events, &pb.JobEvent{UnixMs: time.Now().UnixMilli(), Event: &pb.JobEvent_Status{Status: d.statusLocked(j)}})
 	j.notifyLocked()
 }
 
@@ -313,11 +349,7 @@ func (d *Driver) jobEndedLocked(j *job) {
 	if cj.Status != coordinator.StatusSucceeded {
 		releaseResults(j.results)
 		j.results = nil
-		state := pb.JobState_JOB_STATE_FAILED
-		if cj.Status == coordinator.StatusCancelled {
-			state = pb.JobState_JOB_STATE_CANCELLED
-		}
-		d.finishLocked(j, state, cj.Error)
+		d.finishLocked(j, endState(cj.Status), cj.Error)
 		return
 	}
 	results := j.results
@@ -335,6 +367,18 @@ func (d *Driver) jobEndedLocked(j *job) {
 		j.result = data
 		d.finishLocked(j, pb.JobState_JOB_STATE_SUCCEEDED, "")
 	}()
+}
+
+// endState is the visible state of a job the coordinator ended other than
+// by success.
+func endState(s coordinator.JobStatus) pb.JobState {
+	switch s {
+	case coordinator.StatusCancelled:
+		return pb.JobState_JOB_STATE_CANCELLED
+	case coordinator.StatusTimedOut:
+		return pb.JobState_JOB_STATE_TIMED_OUT
+	}
+	return pb.JobState_JOB_STATE_FAILED
 }
 
 // encodeResult turns the final tasks' outputs, in task order, into one
@@ -394,6 +438,7 @@ func (d *Driver) finishLocked(j *job, state pb.JobState, errText string) {
 	} else {
 		d.log.Warn("job finished", attrs...)
 	}
+	d.notifyEndLocked(j)
 	d.evictLocked(j.finished)
 }
 

@@ -144,6 +144,9 @@ func (d *Driver) launchLocked(j *job, e *executorConn, ts coordinator.TaskStarte
 	spec := d.taskSpecLocked(j, ts)
 	ctx, cancel := context.WithCancel(j.ctx)
 	d.attempts[k] = &attempt{executor: e.id, cancel: cancel}
+	if !j.stageActive[ts.Stage] {
+		j.stageEventLocked(ts.Stage, len(d.state.Jobs[j.id].Stages[ts.Stage].Tasks), false)
+	}
 	j.taskEventLocked(k, e.id, pb.TaskState_TASK_STATE_RUNNING, "", nil)
 	d.wg.Add(1)
 	go func() {
@@ -252,8 +255,21 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 	if succeeded && !d.currentLocked(k) && len(o.resp.GetWritten()) > 0 {
 		d.dropStaleWriteLocked(j, k, o.resp)
 	}
+	current := d.currentLocked(k)
 	if _, err := d.applyLocked(ev); err != nil && j.inState {
 		d.log.Error("internal error: attempt report", "job", k.job, "stage", k.stage, "task", k.task, "err", err)
+	}
+	// The last stage completing ends the job; its final status follows
+	// (the result is encoded first), so the stage event still comes first.
+	if cj := d.state.Jobs[k.job]; current && succeeded && cj != nil && j.stageActive[k.stage] {
+		if st := cj.Stages[k.stage]; st.Complete() {
+			j.stageEventLocked(k.stage, len(st.Tasks), true)
+		}
+	}
+	if current && d.runningLocked(k.job) {
+		if !succeeded {
+			d.queueNotifyLocked(j, "task_retry", fmt.Sprintf("stage %d task %d attempt %d failed, retrying: %s", k.stage, k.task, k.attempt, errText))
+		}
 	}
 	if o.unreachable && d.execs[e.id] == e {
 		d.loseExecutorLocked(e.id, errText)

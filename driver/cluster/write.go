@@ -107,10 +107,7 @@ func (d *Driver) dropStaleWriteLocked(j *job, k attemptKey, resp *pb.RunTaskResp
 // job) or aborted, then the job's final state is shown.
 func (d *Driver) endWriteLocked(j *job, cj *coordinator.Job) {
 	succeeded := cj.Status == coordinator.StatusSucceeded
-	state, errText := pb.JobState_JOB_STATE_FAILED, cj.Error
-	if cj.Status == coordinator.StatusCancelled {
-		state = pb.JobState_JOB_STATE_CANCELLED
-	}
+	state, errText := endState(cj.Status), cj.Error
 	var files [][]connectors.WrittenFile
 	if succeeded {
 		final := cj.Stages[len(cj.Stages)-1]

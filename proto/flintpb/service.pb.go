@@ -41,6 +41,7 @@ const (
 	JobState_JOB_STATE_SUCCEEDED   JobState = 2
 	JobState_JOB_STATE_FAILED      JobState = 3
 	JobState_JOB_STATE_CANCELLED   JobState = 4
+	JobState_JOB_STATE_TIMED_OUT   JobState = 5 // its deadline passed before it finished
 )
 
 // Enum value maps for JobState.
@@ -51,6 +52,7 @@ var (
 		2: "JOB_STATE_SUCCEEDED",
 		3: "JOB_STATE_FAILED",
 		4: "JOB_STATE_CANCELLED",
+		5: "JOB_STATE_TIMED_OUT",
 	}
 	JobState_value = map[string]int32{
 		"JOB_STATE_UNSPECIFIED": 0,
@@ -58,6 +60,7 @@ var (
 		"JOB_STATE_SUCCEEDED":   2,
 		"JOB_STATE_FAILED":      3,
 		"JOB_STATE_CANCELLED":   4,
+		"JOB_STATE_TIMED_OUT":   5,
 	}
 )
 
@@ -926,9 +929,11 @@ type SubmitRequest struct {
 	OutputNames []string    `protobuf:"bytes,2,rep,name=output_names,json=outputNames,proto3" json:"output_names,omitempty"`
 	Options     *JobOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
 	// idempotency_key: a second Submit with the same key returns the first
-	// job's ID instead of starting another job.
+	// job's ID instead of starting another job, whether that job still runs
+	// or has finished (as long as the driver keeps it; see rerun).
 	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// deadline_ms, when positive, fails the job that long after submission.
+	// deadline_ms, when positive, ends the job TIMED_OUT that long after
+	// submission.
 	DeadlineMs int64 `protobuf:"varint,5,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
 	// name labels the job for humans (status, logs).
 	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
@@ -937,7 +942,20 @@ type SubmitRequest struct {
 	// write, when set, makes the job a dataset write: its final stage's
 	// tasks write files, the driver commits them (manifest last), and the
 	// job's result is one row: rows, files, bytes written.
-	Write         *WriteSpec `protobuf:"bytes,8,opt,name=write,proto3" json:"write,omitempty"`
+	Write *WriteSpec `protobuf:"bytes,8,opt,name=write,proto3" json:"write,omitempty"`
+	// labels are key=value pairs kept with the job and shown in its status.
+	Labels map[string]string `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// rerun: when idempotency_key names a job that has finished, run the
+	// job again (the key then names the new job). A running job is still
+	// returned as it is.
+	Rerun bool `protobuf:"varint,10,opt,name=rerun,proto3" json:"rerun,omitempty"`
+	// notify lists URLs the driver POSTs a JSON message to when the job
+	// ends, a task is retried, or sla_ms passes (Slack incoming-webhook
+	// shape: a top-level "text"); empty: the driver's default URLs.
+	Notify []string `protobuf:"bytes,11,rep,name=notify,proto3" json:"notify,omitempty"`
+	// sla_ms, when positive, posts one alert to the notify URLs when the
+	// job is still running that long after submission (it keeps running).
+	SlaMs         int64 `protobuf:"varint,12,opt,name=sla_ms,json=slaMs,proto3" json:"sla_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1026,6 +1044,34 @@ func (x *SubmitRequest) GetWrite() *WriteSpec {
 		return x.Write
 	}
 	return nil
+}
+
+func (x *SubmitRequest) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *SubmitRequest) GetRerun() bool {
+	if x != nil {
+		return x.Rerun
+	}
+	return false
+}
+
+func (x *SubmitRequest) GetNotify() []string {
+	if x != nil {
+		return x.Notify
+	}
+	return nil
+}
+
+func (x *SubmitRequest) GetSlaMs() int64 {
+	if x != nil {
+		return x.SlaMs
+	}
+	return 0
 }
 
 type SubmitResponse struct {
@@ -1257,6 +1303,96 @@ func (*CancelResponse) Descriptor() ([]byte, []int) {
 	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
+type ListJobsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// limit, when positive, returns at most that many jobs (the newest).
+	Limit         int32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJobsRequest) Reset() {
+	*x = ListJobsRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJobsRequest) ProtoMessage() {}
+
+func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListJobsRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListJobsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListJobsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// jobs are most recently submitted first, without stage progress.
+	Jobs          []*JobStatus `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJobsResponse) Reset() {
+	*x = ListJobsResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJobsResponse) ProtoMessage() {}
+
+func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
+func (*ListJobsResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListJobsResponse) GetJobs() []*JobStatus {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
 type ResultsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
@@ -1266,7 +1402,7 @@ type ResultsRequest struct {
 
 func (x *ResultsRequest) Reset() {
 	*x = ResultsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1278,7 +1414,7 @@ func (x *ResultsRequest) String() string {
 func (*ResultsRequest) ProtoMessage() {}
 
 func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1291,7 +1427,7 @@ func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultsRequest.ProtoReflect.Descriptor instead.
 func (*ResultsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ResultsRequest) GetJobId() string {
@@ -1310,7 +1446,7 @@ type ResultChunk struct {
 
 func (x *ResultChunk) Reset() {
 	*x = ResultChunk{}
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1458,7 @@ func (x *ResultChunk) String() string {
 func (*ResultChunk) ProtoMessage() {}
 
 func (x *ResultChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1471,7 @@ func (x *ResultChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
 func (*ResultChunk) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ResultChunk) GetData() []byte {
@@ -1364,7 +1500,7 @@ type TaskMetrics struct {
 
 func (x *TaskMetrics) Reset() {
 	*x = TaskMetrics{}
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1376,7 +1512,7 @@ func (x *TaskMetrics) String() string {
 func (*TaskMetrics) ProtoMessage() {}
 
 func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1389,7 +1525,7 @@ func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMetrics.ProtoReflect.Descriptor instead.
 func (*TaskMetrics) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TaskMetrics) GetRowsOut() int64 {
@@ -1475,7 +1611,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1623,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1500,7 +1636,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TaskEvent) GetId() *TaskAttemptId {
@@ -1550,7 +1686,7 @@ type StageProgress struct {
 
 func (x *StageProgress) Reset() {
 	*x = StageProgress{}
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1562,7 +1698,7 @@ func (x *StageProgress) String() string {
 func (*StageProgress) ProtoMessage() {}
 
 func (x *StageProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1575,7 +1711,7 @@ func (x *StageProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageProgress.ProtoReflect.Descriptor instead.
 func (*StageProgress) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *StageProgress) GetStage() int32 {
@@ -1615,13 +1751,14 @@ type JobStatus struct {
 	Stages          []*StageProgress       `protobuf:"bytes,5,rep,name=stages,proto3" json:"stages,omitempty"`
 	SubmittedUnixMs int64                  `protobuf:"varint,6,opt,name=submitted_unix_ms,json=submittedUnixMs,proto3" json:"submitted_unix_ms,omitempty"`
 	FinishedUnixMs  int64                  `protobuf:"varint,7,opt,name=finished_unix_ms,json=finishedUnixMs,proto3" json:"finished_unix_ms,omitempty"`
+	Labels          map[string]string      `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1770,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1783,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *JobStatus) GetJobId() string {
@@ -1698,20 +1835,93 @@ func (x *JobStatus) GetFinishedUnixMs() int64 {
 	return 0
 }
 
+func (x *JobStatus) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+// StageEvent marks a stage starting (its first attempt is sent; again
+// when a completed stage must rerun tasks) or completing (every task has
+// succeeded).
+type StageEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stage         int32                  `protobuf:"varint,1,opt,name=stage,proto3" json:"stage,omitempty"`
+	Completed     bool                   `protobuf:"varint,2,opt,name=completed,proto3" json:"completed,omitempty"`
+	Tasks         int32                  `protobuf:"varint,3,opt,name=tasks,proto3" json:"tasks,omitempty"` // 0 until known
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StageEvent) Reset() {
+	*x = StageEvent{}
+	mi := &file_flint_v1_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StageEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StageEvent) ProtoMessage() {}
+
+func (x *StageEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StageEvent.ProtoReflect.Descriptor instead.
+func (*StageEvent) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *StageEvent) GetStage() int32 {
+	if x != nil {
+		return x.Stage
+	}
+	return 0
+}
+
+func (x *StageEvent) GetCompleted() bool {
+	if x != nil {
+		return x.Completed
+	}
+	return false
+}
+
+func (x *StageEvent) GetTasks() int32 {
+	if x != nil {
+		return x.Tasks
+	}
+	return 0
+}
+
 type JobEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Event:
 	//
 	//	*JobEvent_Task
 	//	*JobEvent_Status
-	Event         isJobEvent_Event `protobuf_oneof:"event"`
+	//	*JobEvent_Stage
+	Event isJobEvent_Event `protobuf_oneof:"event"`
+	// unix_ms is when the driver recorded the event.
+	UnixMs        int64 `protobuf:"varint,3,opt,name=unix_ms,json=unixMs,proto3" json:"unix_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JobEvent) Reset() {
 	*x = JobEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1933,7 @@ func (x *JobEvent) String() string {
 func (*JobEvent) ProtoMessage() {}
 
 func (x *JobEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1946,7 @@ func (x *JobEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEvent.ProtoReflect.Descriptor instead.
 func (*JobEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *JobEvent) GetEvent() isJobEvent_Event {
@@ -1764,6 +1974,22 @@ func (x *JobEvent) GetStatus() *JobStatus {
 	return nil
 }
 
+func (x *JobEvent) GetStage() *StageEvent {
+	if x != nil {
+		if x, ok := x.Event.(*JobEvent_Stage); ok {
+			return x.Stage
+		}
+	}
+	return nil
+}
+
+func (x *JobEvent) GetUnixMs() int64 {
+	if x != nil {
+		return x.UnixMs
+	}
+	return 0
+}
+
 type isJobEvent_Event interface {
 	isJobEvent_Event()
 }
@@ -1776,9 +2002,15 @@ type JobEvent_Status struct {
 	Status *JobStatus `protobuf:"bytes,2,opt,name=status,proto3,oneof"` // sent at start and whenever the job's state changes
 }
 
+type JobEvent_Stage struct {
+	Stage *StageEvent `protobuf:"bytes,4,opt,name=stage,proto3,oneof"`
+}
+
 func (*JobEvent_Task) isJobEvent_Event() {}
 
 func (*JobEvent_Status) isJobEvent_Event() {}
+
+func (*JobEvent_Stage) isJobEvent_Event() {}
 
 type TrainPartition struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1792,7 +2024,7 @@ type TrainPartition struct {
 
 func (x *TrainPartition) Reset() {
 	*x = TrainPartition{}
-	mi := &file_flint_v1_service_proto_msgTypes[27]
+	mi := &file_flint_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +2036,7 @@ func (x *TrainPartition) String() string {
 func (*TrainPartition) ProtoMessage() {}
 
 func (x *TrainPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[27]
+	mi := &file_flint_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +2049,7 @@ func (x *TrainPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainPartition.ProtoReflect.Descriptor instead.
 func (*TrainPartition) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TrainPartition) GetTask() int32 {
@@ -1853,7 +2085,7 @@ type TrainOpenRequest struct {
 
 func (x *TrainOpenRequest) Reset() {
 	*x = TrainOpenRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[28]
+	mi := &file_flint_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2097,7 @@ func (x *TrainOpenRequest) String() string {
 func (*TrainOpenRequest) ProtoMessage() {}
 
 func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[28]
+	mi := &file_flint_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2110,7 @@ func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainOpenRequest.ProtoReflect.Descriptor instead.
 func (*TrainOpenRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TrainOpenRequest) GetDataSet() string {
@@ -1917,7 +2149,7 @@ type TrainOpenResponse struct {
 
 func (x *TrainOpenResponse) Reset() {
 	*x = TrainOpenResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[29]
+	mi := &file_flint_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2161,7 @@ func (x *TrainOpenResponse) String() string {
 func (*TrainOpenResponse) ProtoMessage() {}
 
 func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[29]
+	mi := &file_flint_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2174,7 @@ func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainOpenResponse.ProtoReflect.Descriptor instead.
 func (*TrainOpenResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 type TrainCallRequest struct {
@@ -1955,7 +2187,7 @@ type TrainCallRequest struct {
 
 func (x *TrainCallRequest) Reset() {
 	*x = TrainCallRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[30]
+	mi := &file_flint_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2199,7 @@ func (x *TrainCallRequest) String() string {
 func (*TrainCallRequest) ProtoMessage() {}
 
 func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[30]
+	mi := &file_flint_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2212,7 @@ func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainCallRequest.ProtoReflect.Descriptor instead.
 func (*TrainCallRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TrainCallRequest) GetDataSet() string {
@@ -2006,7 +2238,7 @@ type TrainCallResponse struct {
 
 func (x *TrainCallResponse) Reset() {
 	*x = TrainCallResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[31]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2018,7 +2250,7 @@ func (x *TrainCallResponse) String() string {
 func (*TrainCallResponse) ProtoMessage() {}
 
 func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[31]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2031,7 +2263,7 @@ func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainCallResponse.ProtoReflect.Descriptor instead.
 func (*TrainCallResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TrainCallResponse) GetReply() []byte {
@@ -2050,7 +2282,7 @@ type TrainDropRequest struct {
 
 func (x *TrainDropRequest) Reset() {
 	*x = TrainDropRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[32]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2294,7 @@ func (x *TrainDropRequest) String() string {
 func (*TrainDropRequest) ProtoMessage() {}
 
 func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[32]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2307,7 @@ func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainDropRequest.ProtoReflect.Descriptor instead.
 func (*TrainDropRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TrainDropRequest) GetDataSet() string {
@@ -2093,7 +2325,7 @@ type TrainDropResponse struct {
 
 func (x *TrainDropResponse) Reset() {
 	*x = TrainDropResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[33]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2105,7 +2337,7 @@ func (x *TrainDropResponse) String() string {
 func (*TrainDropResponse) ProtoMessage() {}
 
 func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[33]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2118,7 +2350,7 @@ func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainDropResponse.ProtoReflect.Descriptor instead.
 func (*TrainDropResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 type RunTaskRequest struct {
@@ -2131,7 +2363,7 @@ type RunTaskRequest struct {
 
 func (x *RunTaskRequest) Reset() {
 	*x = RunTaskRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[34]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2375,7 @@ func (x *RunTaskRequest) String() string {
 func (*RunTaskRequest) ProtoMessage() {}
 
 func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[34]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2388,7 @@ func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskRequest.ProtoReflect.Descriptor instead.
 func (*RunTaskRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RunTaskRequest) GetTask() *Task {
@@ -2187,7 +2419,7 @@ type FetchFailure struct {
 
 func (x *FetchFailure) Reset() {
 	*x = FetchFailure{}
-	mi := &file_flint_v1_service_proto_msgTypes[35]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2431,7 @@ func (x *FetchFailure) String() string {
 func (*FetchFailure) ProtoMessage() {}
 
 func (x *FetchFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[35]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2444,7 @@ func (x *FetchFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchFailure.ProtoReflect.Descriptor instead.
 func (*FetchFailure) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *FetchFailure) GetExchange() int32 {
@@ -2269,7 +2501,7 @@ type RunTaskResponse struct {
 
 func (x *RunTaskResponse) Reset() {
 	*x = RunTaskResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[36]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2281,7 +2513,7 @@ func (x *RunTaskResponse) String() string {
 func (*RunTaskResponse) ProtoMessage() {}
 
 func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[36]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2294,7 +2526,7 @@ func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskResponse.ProtoReflect.Descriptor instead.
 func (*RunTaskResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RunTaskResponse) GetOk() bool {
@@ -2351,7 +2583,7 @@ type WrittenFile struct {
 
 func (x *WrittenFile) Reset() {
 	*x = WrittenFile{}
-	mi := &file_flint_v1_service_proto_msgTypes[37]
+	mi := &file_flint_v1_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2595,7 @@ func (x *WrittenFile) String() string {
 func (*WrittenFile) ProtoMessage() {}
 
 func (x *WrittenFile) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[37]
+	mi := &file_flint_v1_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2608,7 @@ func (x *WrittenFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenFile.ProtoReflect.Descriptor instead.
 func (*WrittenFile) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WrittenFile) GetPath() string {
@@ -2409,7 +2641,7 @@ type EndJobRequest struct {
 
 func (x *EndJobRequest) Reset() {
 	*x = EndJobRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[38]
+	mi := &file_flint_v1_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2653,7 @@ func (x *EndJobRequest) String() string {
 func (*EndJobRequest) ProtoMessage() {}
 
 func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[38]
+	mi := &file_flint_v1_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2666,7 @@ func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobRequest.ProtoReflect.Descriptor instead.
 func (*EndJobRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *EndJobRequest) GetJobId() string {
@@ -2452,7 +2684,7 @@ type EndJobResponse struct {
 
 func (x *EndJobResponse) Reset() {
 	*x = EndJobResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[39]
+	mi := &file_flint_v1_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2464,7 +2696,7 @@ func (x *EndJobResponse) String() string {
 func (*EndJobResponse) ProtoMessage() {}
 
 func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[39]
+	mi := &file_flint_v1_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2477,7 +2709,7 @@ func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobResponse.ProtoReflect.Descriptor instead.
 func (*EndJobResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{42}
 }
 
 var File_flint_v1_service_proto protoreflect.FileDescriptor
@@ -2542,7 +2774,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"batch_size\x18\x02 \x01(\x05R\tbatchSize\x12%\n" +
 	"\x0ebroadcast_rows\x18\x03 \x01(\x01R\rbroadcastRows\x12!\n" +
-	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\"\xb0\x02\n" +
+	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\"\xed\x03\n" +
 	"\rSubmitRequest\x12)\n" +
 	"\x04plan\x18\x01 \x01(\v2\x15.flint.v1.LogicalPlanR\x04plan\x12!\n" +
 	"\foutput_names\x18\x02 \x03(\tR\voutputNames\x12.\n" +
@@ -2552,7 +2784,15 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"deadlineMs\x12\x12\n" +
 	"\x04name\x18\x06 \x01(\tR\x04name\x12\x18\n" +
 	"\aexplain\x18\a \x01(\bR\aexplain\x12)\n" +
-	"\x05write\x18\b \x01(\v2\x13.flint.v1.WriteSpecR\x05write\"C\n" +
+	"\x05write\x18\b \x01(\v2\x13.flint.v1.WriteSpecR\x05write\x12;\n" +
+	"\x06labels\x18\t \x03(\v2#.flint.v1.SubmitRequest.LabelsEntryR\x06labels\x12\x14\n" +
+	"\x05rerun\x18\n" +
+	" \x01(\bR\x05rerun\x12\x16\n" +
+	"\x06notify\x18\v \x03(\tR\x06notify\x12\x15\n" +
+	"\x06sla_ms\x18\f \x01(\x03R\x05slaMs\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"C\n" +
 	"\x0eSubmitResponse\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1a\n" +
 	"\bexisting\x18\x02 \x01(\bR\bexisting\"%\n" +
@@ -2564,6 +2804,10 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x10\n" +
 	"\x0eCancelResponse\"'\n" +
+	"\x0fListJobsRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\";\n" +
+	"\x10ListJobsResponse\x12'\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x13.flint.v1.JobStatusR\x04jobs\"'\n" +
 	"\x0eResultsRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"!\n" +
 	"\vResultChunk\x12\x12\n" +
@@ -2593,7 +2837,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x05stage\x18\x01 \x01(\x05R\x05stage\x12\x14\n" +
 	"\x05tasks\x18\x02 \x01(\x05R\x05tasks\x12\x1c\n" +
 	"\tsucceeded\x18\x03 \x01(\x05R\tsucceeded\x12\x18\n" +
-	"\arunning\x18\x04 \x01(\x05R\arunning\"\xfd\x01\n" +
+	"\arunning\x18\x04 \x01(\x05R\arunning\"\xf1\x02\n" +
 	"\tJobStatus\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12(\n" +
@@ -2601,10 +2845,21 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12/\n" +
 	"\x06stages\x18\x05 \x03(\v2\x17.flint.v1.StageProgressR\x06stages\x12*\n" +
 	"\x11submitted_unix_ms\x18\x06 \x01(\x03R\x0fsubmittedUnixMs\x12(\n" +
-	"\x10finished_unix_ms\x18\a \x01(\x03R\x0efinishedUnixMs\"m\n" +
+	"\x10finished_unix_ms\x18\a \x01(\x03R\x0efinishedUnixMs\x127\n" +
+	"\x06labels\x18\b \x03(\v2\x1f.flint.v1.JobStatus.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"V\n" +
+	"\n" +
+	"StageEvent\x12\x14\n" +
+	"\x05stage\x18\x01 \x01(\x05R\x05stage\x12\x1c\n" +
+	"\tcompleted\x18\x02 \x01(\bR\tcompleted\x12\x14\n" +
+	"\x05tasks\x18\x03 \x01(\x05R\x05tasks\"\xb4\x01\n" +
 	"\bJobEvent\x12)\n" +
 	"\x04task\x18\x01 \x01(\v2\x13.flint.v1.TaskEventH\x00R\x04task\x12-\n" +
-	"\x06status\x18\x02 \x01(\v2\x13.flint.v1.JobStatusH\x00R\x06statusB\a\n" +
+	"\x06status\x18\x02 \x01(\v2\x13.flint.v1.JobStatusH\x00R\x06status\x12,\n" +
+	"\x05stage\x18\x04 \x01(\v2\x14.flint.v1.StageEventH\x00R\x05stage\x12\x17\n" +
+	"\aunix_ms\x18\x03 \x01(\x03R\x06unixMsB\a\n" +
 	"\x05event\"X\n" +
 	"\x0eTrainPartition\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\x05R\x04task\x12\x18\n" +
@@ -2648,26 +2903,28 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"&\n" +
 	"\rEndJobRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"\x10\n" +
-	"\x0eEndJobResponse*\x84\x01\n" +
+	"\x0eEndJobResponse*\x9d\x01\n" +
 	"\bJobState\x12\x19\n" +
 	"\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11JOB_STATE_RUNNING\x10\x01\x12\x17\n" +
 	"\x13JOB_STATE_SUCCEEDED\x10\x02\x12\x14\n" +
 	"\x10JOB_STATE_FAILED\x10\x03\x12\x17\n" +
-	"\x13JOB_STATE_CANCELLED\x10\x04*\x85\x01\n" +
+	"\x13JOB_STATE_CANCELLED\x10\x04\x12\x17\n" +
+	"\x13JOB_STATE_TIMED_OUT\x10\x05*\x85\x01\n" +
 	"\tTaskState\x12\x1a\n" +
 	"\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12TASK_STATE_RUNNING\x10\x01\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x02\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x03\x12\x13\n" +
-	"\x0fTASK_STATE_LOST\x10\x042\xe2\x05\n" +
+	"\x0fTASK_STATE_LOST\x10\x042\xa5\x06\n" +
 	"\x06Driver\x12Y\n" +
 	"\x10RegisterExecutor\x12!.flint.v1.RegisterExecutorRequest\x1a\".flint.v1.RegisterExecutorResponse\x12D\n" +
 	"\tHeartbeat\x12\x1a.flint.v1.HeartbeatRequest\x1a\x1b.flint.v1.HeartbeatResponse\x12;\n" +
 	"\x06Submit\x12\x17.flint.v1.SubmitRequest\x1a\x18.flint.v1.SubmitResponse\x125\n" +
 	"\x05Watch\x12\x16.flint.v1.WatchRequest\x1a\x12.flint.v1.JobEvent0\x01\x126\n" +
 	"\x06Status\x12\x17.flint.v1.StatusRequest\x1a\x13.flint.v1.JobStatus\x12;\n" +
-	"\x06Cancel\x12\x17.flint.v1.CancelRequest\x1a\x18.flint.v1.CancelResponse\x12<\n" +
+	"\x06Cancel\x12\x17.flint.v1.CancelRequest\x1a\x18.flint.v1.CancelResponse\x12A\n" +
+	"\bListJobs\x12\x19.flint.v1.ListJobsRequest\x1a\x1a.flint.v1.ListJobsResponse\x12<\n" +
 	"\aResults\x12\x18.flint.v1.ResultsRequest\x1a\x15.flint.v1.ResultChunk0\x01\x125\n" +
 	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse\x12M\n" +
 	"\fTrainPrepare\x12\x1d.flint.v1.TrainPrepareRequest\x1a\x1e.flint.v1.TrainPrepareResponse\x12A\n" +
@@ -2694,7 +2951,7 @@ func file_flint_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_flint_v1_service_proto_goTypes = []any{
 	(JobState)(0),                    // 0: flint.v1.JobState
 	(TaskState)(0),                   // 1: flint.v1.TaskState
@@ -2718,89 +2975,100 @@ var file_flint_v1_service_proto_goTypes = []any{
 	(*StatusRequest)(nil),            // 19: flint.v1.StatusRequest
 	(*CancelRequest)(nil),            // 20: flint.v1.CancelRequest
 	(*CancelResponse)(nil),           // 21: flint.v1.CancelResponse
-	(*ResultsRequest)(nil),           // 22: flint.v1.ResultsRequest
-	(*ResultChunk)(nil),              // 23: flint.v1.ResultChunk
-	(*TaskMetrics)(nil),              // 24: flint.v1.TaskMetrics
-	(*TaskEvent)(nil),                // 25: flint.v1.TaskEvent
-	(*StageProgress)(nil),            // 26: flint.v1.StageProgress
-	(*JobStatus)(nil),                // 27: flint.v1.JobStatus
-	(*JobEvent)(nil),                 // 28: flint.v1.JobEvent
-	(*TrainPartition)(nil),           // 29: flint.v1.TrainPartition
-	(*TrainOpenRequest)(nil),         // 30: flint.v1.TrainOpenRequest
-	(*TrainOpenResponse)(nil),        // 31: flint.v1.TrainOpenResponse
-	(*TrainCallRequest)(nil),         // 32: flint.v1.TrainCallRequest
-	(*TrainCallResponse)(nil),        // 33: flint.v1.TrainCallResponse
-	(*TrainDropRequest)(nil),         // 34: flint.v1.TrainDropRequest
-	(*TrainDropResponse)(nil),        // 35: flint.v1.TrainDropResponse
-	(*RunTaskRequest)(nil),           // 36: flint.v1.RunTaskRequest
-	(*FetchFailure)(nil),             // 37: flint.v1.FetchFailure
-	(*RunTaskResponse)(nil),          // 38: flint.v1.RunTaskResponse
-	(*WrittenFile)(nil),              // 39: flint.v1.WrittenFile
-	(*EndJobRequest)(nil),            // 40: flint.v1.EndJobRequest
-	(*EndJobResponse)(nil),           // 41: flint.v1.EndJobResponse
-	(*LogicalPlan)(nil),              // 42: flint.v1.LogicalPlan
-	(*WriteSpec)(nil),                // 43: flint.v1.WriteSpec
-	(*Task)(nil),                     // 44: flint.v1.Task
-	(*ArrowSchema)(nil),              // 45: flint.v1.ArrowSchema
+	(*ListJobsRequest)(nil),          // 22: flint.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),         // 23: flint.v1.ListJobsResponse
+	(*ResultsRequest)(nil),           // 24: flint.v1.ResultsRequest
+	(*ResultChunk)(nil),              // 25: flint.v1.ResultChunk
+	(*TaskMetrics)(nil),              // 26: flint.v1.TaskMetrics
+	(*TaskEvent)(nil),                // 27: flint.v1.TaskEvent
+	(*StageProgress)(nil),            // 28: flint.v1.StageProgress
+	(*JobStatus)(nil),                // 29: flint.v1.JobStatus
+	(*StageEvent)(nil),               // 30: flint.v1.StageEvent
+	(*JobEvent)(nil),                 // 31: flint.v1.JobEvent
+	(*TrainPartition)(nil),           // 32: flint.v1.TrainPartition
+	(*TrainOpenRequest)(nil),         // 33: flint.v1.TrainOpenRequest
+	(*TrainOpenResponse)(nil),        // 34: flint.v1.TrainOpenResponse
+	(*TrainCallRequest)(nil),         // 35: flint.v1.TrainCallRequest
+	(*TrainCallResponse)(nil),        // 36: flint.v1.TrainCallResponse
+	(*TrainDropRequest)(nil),         // 37: flint.v1.TrainDropRequest
+	(*TrainDropResponse)(nil),        // 38: flint.v1.TrainDropResponse
+	(*RunTaskRequest)(nil),           // 39: flint.v1.RunTaskRequest
+	(*FetchFailure)(nil),             // 40: flint.v1.FetchFailure
+	(*RunTaskResponse)(nil),          // 41: flint.v1.RunTaskResponse
+	(*WrittenFile)(nil),              // 42: flint.v1.WrittenFile
+	(*EndJobRequest)(nil),            // 43: flint.v1.EndJobRequest
+	(*EndJobResponse)(nil),           // 44: flint.v1.EndJobResponse
+	nil,                              // 45: flint.v1.SubmitRequest.LabelsEntry
+	nil,                              // 46: flint.v1.JobStatus.LabelsEntry
+	(*LogicalPlan)(nil),              // 47: flint.v1.LogicalPlan
+	(*WriteSpec)(nil),                // 48: flint.v1.WriteSpec
+	(*Task)(nil),                     // 49: flint.v1.Task
+	(*ArrowSchema)(nil),              // 50: flint.v1.ArrowSchema
 }
 var file_flint_v1_service_proto_depIdxs = []int32{
-	42, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
+	47, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
 	15, // 1: flint.v1.TrainPrepareRequest.options:type_name -> flint.v1.JobOptions
 	14, // 2: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
-	42, // 3: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
+	47, // 3: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
 	15, // 4: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
-	43, // 5: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
-	14, // 6: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
-	1,  // 7: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
-	24, // 8: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
-	0,  // 9: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
-	26, // 10: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
-	25, // 11: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
-	27, // 12: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
-	29, // 13: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
-	44, // 14: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
-	15, // 15: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
-	37, // 16: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
-	45, // 17: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
-	24, // 18: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
-	39, // 19: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
-	10, // 20: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
-	12, // 21: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
-	16, // 22: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
-	18, // 23: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
-	19, // 24: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
-	20, // 25: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
-	22, // 26: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
-	8,  // 27: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
-	2,  // 28: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
-	4,  // 29: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
-	6,  // 30: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
-	36, // 31: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
-	40, // 32: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
-	30, // 33: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
-	32, // 34: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
-	34, // 35: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
-	11, // 36: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
-	13, // 37: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
-	17, // 38: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
-	28, // 39: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
-	27, // 40: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
-	21, // 41: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
-	23, // 42: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
-	9,  // 43: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
-	3,  // 44: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
-	5,  // 45: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
-	7,  // 46: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
-	38, // 47: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
-	41, // 48: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
-	31, // 49: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
-	33, // 50: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
-	35, // 51: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
-	36, // [36:52] is the sub-list for method output_type
-	20, // [20:36] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	48, // 5: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
+	45, // 6: flint.v1.SubmitRequest.labels:type_name -> flint.v1.SubmitRequest.LabelsEntry
+	29, // 7: flint.v1.ListJobsResponse.jobs:type_name -> flint.v1.JobStatus
+	14, // 8: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
+	1,  // 9: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
+	26, // 10: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
+	0,  // 11: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
+	28, // 12: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
+	46, // 13: flint.v1.JobStatus.labels:type_name -> flint.v1.JobStatus.LabelsEntry
+	27, // 14: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
+	29, // 15: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
+	30, // 16: flint.v1.JobEvent.stage:type_name -> flint.v1.StageEvent
+	32, // 17: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
+	49, // 18: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
+	15, // 19: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
+	40, // 20: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
+	50, // 21: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
+	26, // 22: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
+	42, // 23: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
+	10, // 24: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
+	12, // 25: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
+	16, // 26: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
+	18, // 27: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
+	19, // 28: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
+	20, // 29: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
+	22, // 30: flint.v1.Driver.ListJobs:input_type -> flint.v1.ListJobsRequest
+	24, // 31: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
+	8,  // 32: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
+	2,  // 33: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
+	4,  // 34: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
+	6,  // 35: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
+	39, // 36: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
+	43, // 37: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
+	33, // 38: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
+	35, // 39: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
+	37, // 40: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
+	11, // 41: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
+	13, // 42: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
+	17, // 43: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
+	31, // 44: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
+	29, // 45: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
+	21, // 46: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
+	23, // 47: flint.v1.Driver.ListJobs:output_type -> flint.v1.ListJobsResponse
+	25, // 48: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
+	9,  // 49: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
+	3,  // 50: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
+	5,  // 51: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
+	7,  // 52: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
+	41, // 53: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
+	44, // 54: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
+	34, // 55: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
+	36, // 56: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
+	38, // 57: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
+	41, // [41:58] is the sub-list for method output_type
+	24, // [24:41] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_service_proto_init() }
@@ -2810,9 +3078,10 @@ func file_flint_v1_service_proto_init() {
 	}
 	file_flint_v1_plan_proto_init()
 	file_flint_v1_physical_proto_init()
-	file_flint_v1_service_proto_msgTypes[26].OneofWrappers = []any{
+	file_flint_v1_service_proto_msgTypes[29].OneofWrappers = []any{
 		(*JobEvent_Task)(nil),
 		(*JobEvent_Status)(nil),
+		(*JobEvent_Stage)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2820,7 +3089,7 @@ func file_flint_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_service_proto_rawDesc), len(file_flint_v1_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   40,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

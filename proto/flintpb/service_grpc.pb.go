@@ -37,6 +37,7 @@ const (
 	Driver_Watch_FullMethodName            = "/flint.v1.Driver/Watch"
 	Driver_Status_FullMethodName           = "/flint.v1.Driver/Status"
 	Driver_Cancel_FullMethodName           = "/flint.v1.Driver/Cancel"
+	Driver_ListJobs_FullMethodName         = "/flint.v1.Driver/ListJobs"
 	Driver_Results_FullMethodName          = "/flint.v1.Driver/Results"
 	Driver_Info_FullMethodName             = "/flint.v1.Driver/Info"
 	Driver_TrainPrepare_FullMethodName     = "/flint.v1.Driver/TrainPrepare"
@@ -58,6 +59,9 @@ type DriverClient interface {
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[JobEvent], error)
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*JobStatus, error)
 	Cancel(ctx context.Context, in *CancelRequest, opts ...grpc.CallOption) (*CancelResponse, error)
+	// ListJobs lists the jobs the driver knows (running, and finished ones
+	// it still keeps), most recently submitted first.
+	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
 	// Results streams a finished job's result as one Arrow IPC stream (schema
 	// message first), cut into chunks.
 	Results(ctx context.Context, in *ResultsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResultChunk], error)
@@ -150,6 +154,16 @@ func (c *driverClient) Cancel(ctx context.Context, in *CancelRequest, opts ...gr
 	return out, nil
 }
 
+func (c *driverClient) ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListJobsResponse)
+	err := c.cc.Invoke(ctx, Driver_ListJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) Results(ctx context.Context, in *ResultsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResultChunk], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Driver_ServiceDesc.Streams[1], Driver_Results_FullMethodName, cOpts...)
@@ -223,6 +237,9 @@ type DriverServer interface {
 	Watch(*WatchRequest, grpc.ServerStreamingServer[JobEvent]) error
 	Status(context.Context, *StatusRequest) (*JobStatus, error)
 	Cancel(context.Context, *CancelRequest) (*CancelResponse, error)
+	// ListJobs lists the jobs the driver knows (running, and finished ones
+	// it still keeps), most recently submitted first.
+	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
 	// Results streams a finished job's result as one Arrow IPC stream (schema
 	// message first), cut into chunks.
 	Results(*ResultsRequest, grpc.ServerStreamingServer[ResultChunk]) error
@@ -263,6 +280,9 @@ func (UnimplementedDriverServer) Status(context.Context, *StatusRequest) (*JobSt
 }
 func (UnimplementedDriverServer) Cancel(context.Context, *CancelRequest) (*CancelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancel not implemented")
+}
+func (UnimplementedDriverServer) ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListJobs not implemented")
 }
 func (UnimplementedDriverServer) Results(*ResultsRequest, grpc.ServerStreamingServer[ResultChunk]) error {
 	return status.Error(codes.Unimplemented, "method Results not implemented")
@@ -401,6 +421,24 @@ func _Driver_Cancel_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_ListJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ListJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ListJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ListJobs(ctx, req.(*ListJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_Results_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(ResultsRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -510,6 +548,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancel",
 			Handler:    _Driver_Cancel_Handler,
+		},
+		{
+			MethodName: "ListJobs",
+			Handler:    _Driver_ListJobs_Handler,
 		},
 		{
 			MethodName: "Info",
