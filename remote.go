@@ -69,7 +69,7 @@ func (r *remote) rpcError(what string, err error) error {
 // is the driver's) or was cancelled.
 type JobError struct {
 	JobID   string
-	State   string // "failed" or "cancelled"
+	State   string // "failed", "cancelled" or "timed_out"
 	Message string
 }
 
@@ -87,8 +87,22 @@ type SubmitOptions struct {
 	// IdempotencyKey: a second Submit with the same key returns the first
 	// job's ID instead of starting another job.
 	IdempotencyKey string
-	// Deadline, when positive, fails the job that long after submission.
+	// Deadline, when positive, ends the job (state timed_out) that long
+	// after submission.
 	Deadline time.Duration
+	// Rerun: when IdempotencyKey names a job that has finished, run the
+	// job again (the key then names the new job) instead of returning it.
+	Rerun bool
+	// Labels are key=value pairs kept with the job (status, job list,
+	// notifications).
+	Labels map[string]string
+	// Notify lists http(s) URLs the driver POSTs a JSON message to when
+	// the job ends, a task is retried or SLA passes (Slack incoming-webhook
+	// shape); none: the driver's own (flint driver --notify).
+	Notify []string
+	// SLA, when positive, posts one alert to the Notify URLs if the job
+	// still runs that long after submission; the job keeps running.
+	SLA time.Duration
 
 	// write makes the job a dataset write (DataFrameWriter.Save).
 	write *connectors.WriteSpec
@@ -162,7 +176,7 @@ func (s *Session) JobWriteResult(ctx context.Context, jobID string) (WriteResult
 	if s.remote == nil {
 		return WriteResult{}, errors.New("flint: JobWriteResult needs a session with a driver (WithDriver)")
 	}
-	batches, err := s.fetchResults(ctx, jobID)
+	_, batches, err := s.fetchResults(ctx, jobID)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -178,7 +192,14 @@ func (s *Session) submit(ctx context.Context, n plan.Node, o SubmitOptions) (str
 	if err != nil {
 		return "", false, err
 	}
+	if o.SLA < 0 {
+		return "", false, fmt.Errorf("flint: negative job SLA %s", o.SLA)
+	}
 	req.Name, req.IdempotencyKey, req.DeadlineMs = o.Name, o.IdempotencyKey, o.Deadline.Milliseconds()
+	req.Rerun, req.Labels, req.Notify, req.SlaMs = o.Rerun, o.Labels, o.Notify, o.SLA.Milliseconds()
+	if o.SLA > 0 && req.SlaMs == 0 {
+		req.SlaMs = 1
+	}
 	if o.write != nil {
 		req.Write = wire.EncodeWriteSpec(o.write)
 	}
@@ -306,7 +327,18 @@ func (s *Session) runRemoteJob(ctx context.Context, n plan.Node, o SubmitOptions
 		}
 		return nil, jobError(st)
 	}
-	return s.fetchResults(ctx, id)
+	_, batches, err := s.fetchResults(ctx, id)
+	return batches, err
+}
+
+// JobResult waits for a cluster job (DataFrame.Submit, SubmitSQL) to end
+// and returns its result: the schema, and the batches (the caller
+// releases them). A job that did not succeed returns its error.
+func (s *Session) JobResult(ctx context.Context, jobID string) (*arrow.Schema, []arrow.RecordBatch, error) {
+	if s.remote == nil {
+		return nil, nil, errors.New("flint: JobResult needs a session with a driver (WithDriver)")
+	}
+	return s.fetchResults(ctx, jobID)
 }
 
 func jobError(st *pb.JobStatus) error {
@@ -328,20 +360,20 @@ func (s *Session) waitJob(ctx context.Context, id string) (*pb.JobStatus, error)
 
 // fetchResults reads a finished job's result stream (one Arrow IPC
 // stream cut into chunks) into batches from the session's allocator.
-func (s *Session) fetchResults(ctx context.Context, id string) (batches []arrow.RecordBatch, err error) {
+func (s *Session) fetchResults(ctx context.Context, id string) (schema *arrow.Schema, batches []arrow.RecordBatch, err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	stream, err := s.remote.Client.Results(ctx, &pb.ResultsRequest{JobId: id})
 	if err != nil {
-		return nil, s.remote.rpcError("results of job "+id, err)
+		return nil, nil, s.remote.rpcError("results of job "+id, err)
 	}
 	cr := &chunkReader{recv: stream.Recv}
 	rd, err := ipc.NewReader(cr, ipc.WithAllocator(s.cfg.mem))
 	if err != nil {
 		if cr.err != nil {
-			return nil, s.remote.rpcError("results of job "+id, cr.err)
+			return nil, nil, s.remote.rpcError("results of job "+id, cr.err)
 		}
-		return nil, fmt.Errorf("results of job %s: %w", id, err)
+		return nil, nil, fmt.Errorf("results of job %s: %w", id, err)
 	}
 	defer rd.Release()
 	defer func() {
@@ -359,12 +391,12 @@ func (s *Session) fetchResults(ctx context.Context, id string) (batches []arrow.
 		batches = append(batches, b)
 	}
 	if cr.err != nil {
-		return nil, s.remote.rpcError("results of job "+id, cr.err)
+		return nil, nil, s.remote.rpcError("results of job "+id, cr.err)
 	}
 	if err := rd.Err(); err != nil {
-		return nil, fmt.Errorf("results of job %s: %w", id, err)
+		return nil, nil, fmt.Errorf("results of job %s: %w", id, err)
 	}
-	return batches, nil
+	return rd.Schema(), batches, nil
 }
 
 // chunkReader is an io.Reader over a stream of ResultChunks. A stream

@@ -131,12 +131,17 @@ SELECT dept, count(*) AS n FROM staff GROUP BY dept ORDER BY dept;
 	}
 
 	t.Run("submit --wait succeeds", func(t *testing.T) {
-		out := mustRun(t, "submit", "--driver", d, "-f", job, "--wait", "--name", "headcount")
-		if !jobID.MatchString(out) {
-			t.Fatalf("stdout %q: want one job ID line", out)
+		out := mustRun(t, "submit", "--driver", d, "-f", job, "--wait", "--name", "headcount", "--label", "team=hr")
+		id, result, _ := strings.Cut(out, "\n")
+		if !jobID.MatchString(id + "\n") {
+			t.Fatalf("stdout %q: want the job ID line first", out)
 		}
-		st := mustRun(t, "status", "--driver", d, strings.TrimSpace(out))
-		for _, want := range []string{"state:      succeeded", "name:       headcount", "stage", "succeeded"} {
+		// The result follows, as flint sql prints it as CSV.
+		if local := mustRun(t, "sql", "--format", "csv", "-f", job); result != local {
+			t.Errorf("result after the job ID:\n%s\nflint sql prints:\n%s", result, local)
+		}
+		st := mustRun(t, "status", "--driver", d, id)
+		for _, want := range []string{"state:      succeeded", "name:       headcount", "labels:     team=hr", "stage", "succeeded"} {
 			if !strings.Contains(st, want) {
 				t.Errorf("status lacks %q:\n%s", want, st)
 			}
@@ -165,7 +170,7 @@ SELECT dept, count(*) AS n FROM staff GROUP BY dept ORDER BY dept;
 		}
 	})
 	t.Run("FLINT_DRIVER", func(t *testing.T) {
-		r := runEnv(t, []string{driverEnv + "=" + d}, "submit", "-f", job, "--wait")
+		r := runEnv(t, []string{driverEnv + "=" + d}, "submit", "-f", job)
 		if r.code != 0 || !jobID.MatchString(r.stdout) {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}

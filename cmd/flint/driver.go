@@ -28,7 +28,14 @@ work of executors that are lost, and keeps finished results for 10 minutes.
 their own (flint sql --driver without --models or $FLINT_MODELS) create
 and score models there. Executors read the models a job scores from the
 store themselves (s3:// with their own S3 settings; a local path must be
-the same on every machine).`,
+the same on every machine).
+
+--notify URL (repeatable) is where the driver POSTs the notifications of
+jobs submitted without --notify of their own: a JSON message with a
+top-level "text" (a Slack incoming webhook's shape) when a job succeeds,
+fails, is cancelled or times out, when one of its tasks is retried, and
+when it passes its --sla. Posting happens in the background, 5 seconds at
+most each, and never holds up scheduling.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Listen == "" {
@@ -44,6 +51,7 @@ the same on every machine).`,
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve on (port 0: any free port)")
 	cmd.Flags().DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 5*time.Second, "declare an executor lost after this long without a heartbeat")
 	cmd.Flags().DurationVar(&cfg.NoExecutorTimeout, "no-executor-timeout", 0, "fail a job that has had no live executor for this long (default: 2 × heartbeat timeout)")
+	cmd.Flags().StringArrayVar(&cfg.Notify, "notify", nil, "POST job notifications to URL for jobs that name none (repeatable)")
 	cmd.Flags().StringVar(&cfg.Models, "models", os.Getenv(modelsEnv), "the cluster's model store, used by clients that name none: a folder every executor and client can reach at the same path, or s3://bucket/prefix (default $"+modelsEnv+")")
 	return cmd
 }

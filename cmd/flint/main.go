@@ -3,7 +3,8 @@
 // executors.
 //
 // Exit status: 0 on success, 1 when a query or job fails (the error goes to
-// stderr), 2 on a usage error.
+// stderr), 2 on a usage error; flint submit --wait also exits 3 when its
+// job was cancelled and 4 when it timed out (exitCancelled, exitTimedOut).
 package main
 
 import (
@@ -31,6 +32,23 @@ func (e usageError) Error() string { return e.err.Error() }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// Exit statuses of flint submit --wait beyond 0 (succeeded), 1 (failed)
+// and 2 (usage): an orchestrator tells a job that was stopped from one
+// that failed, and one that ran out of time from both.
+const (
+	exitCancelled = 3
+	exitTimedOut  = 4
+)
+
+// exitError is an error with its own exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
 func main() {
 	executorMemoryMode()
 	// The GC keeps Go's default pacing (GOGC=100): Arrow buffers are
@@ -55,6 +73,10 @@ func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return 2
+	}
+	var x *exitError
+	if errors.As(err, &x) {
+		return x.code
 	}
 	return 1
 }
@@ -115,7 +137,7 @@ func newRoot() *cobra.Command {
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.AddCommand(newSQLCmd(), newBenchCmd(), newDemoCmd(), newDriverCmd(), newExecutorCmd(),
-		newSubmitCmd(), newStatusCmd(), newCancelCmd())
+		newSubmitCmd(), newStatusCmd(), newCancelCmd(), newJobsCmd(), newLogsCmd())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}

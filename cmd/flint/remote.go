@@ -46,7 +46,8 @@ func (d *driverConn) wait(ctx context.Context, id string) (*pb.JobStatus, error)
 	return st, nil
 }
 
-// stateName is a job state as the CLI prints it: running, succeeded...
+// stateName is a job state as the CLI prints it: running, succeeded,
+// failed, cancelled, timed_out.
 func stateName(s pb.JobState) string { return driverclient.StateName(s) }
 
 // jobFailed is the error of a job that ended in another state than
@@ -66,6 +67,9 @@ func printStatus(w io.Writer, st *pb.JobStatus) error {
 		fmt.Fprintf(tw, "name:\t%s\n", st.GetName())
 	}
 	fmt.Fprintf(tw, "state:\t%s\n", stateName(st.GetState()))
+	if len(st.GetLabels()) > 0 {
+		fmt.Fprintf(tw, "labels:\t%s\n", labelText(st.GetLabels()))
+	}
 	if ms := st.GetSubmittedUnixMs(); ms > 0 {
 		fmt.Fprintf(tw, "submitted:\t%s\n", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/output"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/sql/ast"
 	"github.com/flint-engine/flint/sql/parser"
@@ -17,10 +19,10 @@ import (
 
 func newSubmitCmd() *cobra.Command {
 	var sf sessionFlags
-	var exprSQL, file, key, name string
-	var vars []string
-	var deadline, timeout time.Duration
-	var wait bool
+	var exprSQL, file, key, name, format string
+	var vars, labels, notify []string
+	var deadline, timeout, sla time.Duration
+	var wait, rerun bool
 	cmd := &cobra.Command{
 		Use:   "submit --driver HOST:PORT -f job.sql",
 		Short: "Submit a SQL job to a cluster and print its job ID",
@@ -35,19 +37,46 @@ does for COPY. A target its mode refuses (mode error, the default, and data
 already there) fails the submit: no job is started. The target's path is
 sent absolute and must be writable by the executors.
 
-With --wait it follows the job and exits 0 when it succeeds, 1 when it fails
-or is cancelled (the error on stderr); a COPY job's rows, files and bytes
-written go to stderr, so stdout holds only the job ID. Interrupting the wait
-leaves the job running: use flint cancel to stop it.
+flint submit prints the job ID alone on stdout. With --wait it then follows
+the job; once the job has succeeded, a query's result follows the ID on
+stdout (--format: csv, the default, json or table), while a COPY job's
+rows, files and bytes written go to stderr. The exit status tells how the
+job ended:
 
---deadline D fails the job on the driver D after it was submitted, whether
-anyone waits for it or not. --timeout D bounds the command itself and the
-job with it: the job's deadline is what is left of D when it is submitted
-(so it replaces --deadline), and with --wait, once D has passed, the job is
-cancelled and flint exits 1 with "job ID timed out after D (--timeout)".
+  0  succeeded
+  1  failed (the error on stderr), or flint itself failed
+  2  usage error (no job was submitted)
+  3  cancelled (flint cancel; the reason on stderr)
+  4  timed out: the job's --deadline passed on the driver, or --timeout
+     passed while waiting
+
+Interrupting the wait leaves the job running: use flint cancel to stop it.
+
+--idempotency-key K makes the submit safe to retry: while the driver keeps
+a job submitted with K (running, or finished within its result TTL), a
+submit with K prints that job's ID (saying so on stderr) instead of
+starting another, and --wait reports how it ended; a finished job is run
+again only with --rerun. --label k=v (repeatable) is kept with the job
+and shown by flint status and flint jobs.
+
+--notify URL (repeatable) makes the driver POST a JSON message (a Slack
+incoming webhook's shape: {"text": ..., "job_id", "name", "state",
+"event", "error", "labels"}) when the job succeeds, fails, is cancelled
+or times out, and when one of its tasks is retried; without it, the
+driver's own flint driver --notify URLs are used. --sla D posts one
+"not finished after D" alert there if the job still runs D after it was
+submitted; the job keeps running.
+
+--deadline D ends the job on the driver (timed out) D after it was
+submitted, whether anyone waits for it or not. --timeout D bounds the
+command itself and the job with it: the job's deadline is what is left of
+D when it is submitted (so it replaces --deadline), and with --wait, once
+D has passed, the job is cancelled and flint exits 4 with "job ID timed
+out after D (--timeout)".
 Without --wait, flint only submits within D and the driver enforces the rest.`,
 		Example: `  flint submit --driver localhost:7077 --tables ./tpch -f q1.sql --wait
-  flint submit -f nightly.sql --idempotency-key nightly-2025-01-01 --deadline 30m
+  flint submit -f nightly.sql --idempotency-key nightly-2025-01-01 --deadline 30m --label dag=nightly
+  flint submit -f nightly.sql --wait --sla 20m --notify https://hooks.slack.com/services/T0/B0/XXX
   flint submit --tables ./tpch -f q21.sql --wait --timeout 5m
   flint submit --tables ./tpch --wait -e "COPY lineitem TO 's3://lake/li' (FORMAT parquet)"`,
 		Args: cobra.NoArgs,
@@ -61,6 +90,22 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 			if deadline > 0 && timeout > 0 {
 				return usagef("give --timeout or --deadline, not both: --timeout is the job's deadline too")
 			}
+			if sla < 0 {
+				return usagef("--sla must not be negative")
+			}
+			if rerun && key == "" {
+				return usagef("--rerun needs --idempotency-key: it reruns the job the key names")
+			}
+			labelMap, err := parseLabels(labels)
+			if err != nil {
+				return err
+			}
+			f := output.CSV
+			if format != "" {
+				if f, err = output.ParseFormat(format); err != nil {
+					return usageError{err}
+				}
+			}
 			if sf.driver == "" {
 				return usagef("--driver HOST:PORT (or $%s) is required", driverEnv)
 			}
@@ -72,7 +117,7 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 				}
 				text = string(b)
 			}
-			text, err := expandVars(text, vars)
+			text, err = expandVars(text, vars)
 			if err != nil {
 				return err
 			}
@@ -90,7 +135,8 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 			if err != nil {
 				return timedOut(ctx, err)
 			}
-			opts := flint.SubmitOptions{Name: name, IdempotencyKey: key, Deadline: deadline}
+			opts := flint.SubmitOptions{Name: name, IdempotencyKey: key, Deadline: deadline, Rerun: rerun,
+				Labels: labelMap, Notify: notify, SLA: sla}
 			if dl, ok := ctx.Deadline(); ok && timeout > 0 {
 				if opts.Deadline = time.Until(dl); opts.Deadline <= 0 {
 					return timedOut(ctx, context.DeadlineExceeded)
@@ -119,7 +165,7 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 			}
 			defer d.Close()
 			jobTimedOut := func() error {
-				return &timeoutError{what: "job " + id, after: timeout}
+				return &exitError{exitTimedOut, &timeoutError{what: "job " + id, after: timeout}}
 			}
 			st, err := d.wait(ctx, id)
 			if err != nil {
@@ -134,10 +180,16 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 				}
 				return err
 			}
-			if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
-				if st.GetState() == pb.JobState_JOB_STATE_FAILED && timeout > 0 && ctx.Err() != nil {
-					return jobTimedOut() // the driver failed it at our deadline
+			switch st.GetState() {
+			case pb.JobState_JOB_STATE_SUCCEEDED:
+			case pb.JobState_JOB_STATE_TIMED_OUT:
+				if timeout > 0 && ctx.Err() != nil {
+					return jobTimedOut() // the driver ended it at our deadline
 				}
+				return &exitError{exitTimedOut, jobFailed(st)}
+			case pb.JobState_JOB_STATE_CANCELLED:
+				return &exitError{exitCancelled, jobFailed(st)}
+			default:
 				return jobFailed(st)
 			}
 			if job.copy {
@@ -146,20 +198,54 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 					return timedOut(ctx, err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "job %s succeeded: wrote %d rows in %d files (%d bytes)\n", id, res.Rows, res.Files, res.Bytes)
+				return nil
 			}
-			return nil
+			schema, batches, err := s.JobResult(ctx, id)
+			if err != nil {
+				return timedOut(ctx, err)
+			}
+			defer func() {
+				for _, b := range batches {
+					b.Release()
+				}
+			}()
+			return output.Write(cmd.OutOrStdout(), f, schema, batches)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "file with the job's SQL")
 	cmd.Flags().StringVarP(&exprSQL, "execute", "e", "", "the job's SQL")
 	cmd.Flags().StringArrayVar(&vars, "var", nil, varsHelp())
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end; exit 1 if it does not succeed")
-	cmd.Flags().StringVar(&key, "idempotency-key", "", "a second submit with the same key returns the first job's ID")
-	cmd.Flags().DurationVar(&deadline, "deadline", 0, "fail the job if it runs longer than this (e.g. 10m)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION: the job's deadline, and with --wait, cancel it and exit 1 when it passes")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end and print its result; exit 1 failed, 3 cancelled, 4 timed out")
+	cmd.Flags().StringVar(&format, "format", "", "with --wait, the result's format: csv (default), json or table")
+	cmd.Flags().StringVar(&key, "idempotency-key", "", "a second submit with the same key returns the first job's ID, also once it has finished")
+	cmd.Flags().BoolVar(&rerun, "rerun", false, "run the job of --idempotency-key again if it has finished")
+	cmd.Flags().StringArrayVar(&labels, "label", nil, "a KEY=VALUE label kept with the job (repeatable)")
+	cmd.Flags().StringArrayVar(&notify, "notify", nil, "POST a JSON message to URL when the job ends, a task is retried or --sla passes (repeatable)")
+	cmd.Flags().DurationVar(&sla, "sla", 0, "alert the --notify URLs once if the job still runs after DURATION")
+	cmd.Flags().DurationVar(&deadline, "deadline", 0, "end the job (timed out) if it runs longer than this (e.g. 10m)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION: the job's deadline, and with --wait, cancel it and exit 4 when it passes")
 	cmd.Flags().StringVar(&name, "name", "", "a label for the job (status, driver logs)")
 	sf.register(cmd)
 	return cmd
+}
+
+// parseLabels reads --label KEY=VALUE flags.
+func parseLabels(flags []string) (map[string]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(flags))
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
+			return nil, usagef("--label %q: want KEY=VALUE", f)
+		}
+		if _, dup := m[k]; dup {
+			return nil, usagef("--label %s given twice", k)
+		}
+		m[k] = v
+	}
+	return m, nil
 }
 
 // jobStmt is the statement a job runs: a query's DataFrame, or a COPY's

@@ -127,7 +127,7 @@ SELECT count(*) AS n, sum(val) AS s, sum(CAST(id AS BIGINT) * val) AS w, count(D
 
 		r := run(t, "submit", "--driver", d, "--table", "t="+input, "--deadline", "300ms", "--wait",
 			"-e", fmt.Sprintf("COPY t TO '%s'", filepath.Join(dir, "late")))
-		if r.code != 1 || !jobID.MatchString(r.stdout) || !strings.Contains(r.stderr, "deadline exceeded") {
+		if r.code != exitTimedOut || !jobID.MatchString(r.stdout) || !strings.Contains(r.stderr, "timed_out: deadline exceeded") {
 			t.Errorf("deadline: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		for _, p := range []string{cancelled, filepath.Join(dir, "late")} {

@@ -16,12 +16,23 @@ const slowJoin = "SELECT a.l_returnflag, count(*) FROM lineitem a JOIN lineitem 
 // endlessJoin joins on l_linestatus (two values): minutes of work.
 const endlessJoin = "SELECT a.l_returnflag, count(*) FROM lineitem a JOIN lineitem b ON a.l_linestatus = b.l_linestatus GROUP BY 1 ORDER BY 1"
 
-// checkTimedOut checks a command that hit its --timeout: exit 1, the
+// checkTimedOut checks a command that hit its --timeout: exit 1 (flint
+// sql; flint submit --wait exits exitTimedOut, see checkJobTimedOut), the
 // message naming the flag, and an end soon after the timeout.
 func checkTimedOut(t *testing.T, r result, took time.Duration, msg string) {
 	t.Helper()
-	if r.code != 1 || !strings.Contains(r.stderr, msg) {
-		t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, msg)
+	checkExit(t, r, took, 1, msg)
+}
+
+func checkJobTimedOut(t *testing.T, r result, took time.Duration, msg string) {
+	t.Helper()
+	checkExit(t, r, took, exitTimedOut, msg)
+}
+
+func checkExit(t *testing.T, r result, took time.Duration, code int, msg string) {
+	t.Helper()
+	if r.code != code || !strings.Contains(r.stderr, msg) {
+		t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, code, msg)
 	}
 	if took > 5*time.Second {
 		t.Errorf("the command took %s", took)
@@ -63,7 +74,7 @@ func TestSQLTimeout(t *testing.T) {
 }
 
 // TestTimeoutOnCluster: flint sql --driver and flint submit --wait with a
-// --timeout shorter than their job exit 1 naming the flag, and the job
+// --timeout shorter than their job exit 1 and 4 naming the flag, and the job
 // is cancelled on the driver, saying why; without --wait the timeout is
 // the job's deadline on the driver.
 func TestTimeoutOnCluster(t *testing.T) {
@@ -92,7 +103,7 @@ func TestTimeoutOnCluster(t *testing.T) {
 		if !jobID.MatchString(r.stdout) {
 			t.Fatalf("stdout %q, stderr %q: want the job ID", r.stdout, r.stderr)
 		}
-		checkTimedOut(t, r, time.Since(start), "error: job "+id+" timed out after 800ms (--timeout)")
+		checkJobTimedOut(t, r, time.Since(start), "error: job "+id+" timed out after 800ms (--timeout)")
 		cancelled(t, "client: job timed out after 800ms (--timeout)")
 		st := mustRun(t, "status", "--driver", d, id)
 		if !strings.Contains(st, "state:      cancelled") {
@@ -102,7 +113,7 @@ func TestTimeoutOnCluster(t *testing.T) {
 	t.Run("submit without --wait", func(t *testing.T) {
 		out := mustRun(t, "submit", "--driver", d, "--tables", tpchData, "--timeout", "800ms", "-e", endlessJoin)
 		id := strings.TrimSpace(out)
-		waitState(t, d, id, "failed")
+		waitState(t, d, id, "timed_out")
 		if st := mustRun(t, "status", "--driver", d, id); !regexp.MustCompile(`error: +deadline exceeded after [0-9.]+ms`).MatchString(st) {
 			t.Errorf("status of the job past its deadline:\n%s", st)
 		}

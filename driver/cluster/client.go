@@ -103,7 +103,7 @@ func (d *Driver) Cancel(_ context.Context, req *pb.CancelRequest) (*pb.CancelRes
 
 // Watch implements flintpb.DriverServer: it sends the job's events from
 // the start (the first is its status at submission) and follows them until
-// the final status.
+// the final status (with snapshot set, only those recorded so far).
 func (d *Driver) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[pb.JobEvent]) error {
 	j, err := d.job(req.GetJobId())
 	if err != nil {
@@ -121,7 +121,7 @@ func (d *Driver) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[p
 				return err
 			}
 		}
-		if done {
+		if done || req.GetSnapshot() {
 			return nil
 		}
 		select {

@@ -268,7 +268,7 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 	}
 	if current && d.runningLocked(k.job) {
 		if !succeeded {
-			d.queueNotifyLocked(j, "task_retry", fmt.Sprintf("stage %d task %d attempt %d failed, retrying: %s", k.stage, k.task, k.attempt, errText))
+			d.queueNotifyLocked(j, "task_retry", fmt.Sprintf("stage %d task %d attempt %d failed, retrying: %s", k.stage, k.task, k.attempt-1, errText))
 		}
 	}
 	if o.unreachable && d.execs[e.id] == e {
