@@ -402,13 +402,17 @@ func TestRemoteSubmit(t *testing.T) {
 	s, _ := remoteSession(t, d.start(t))
 	ctx := context.Background()
 	id, existing, err := s.SQL(ctx, "SELECT id FROM people").Submit(ctx,
-		flint.SubmitOptions{Name: "nightly", IdempotencyKey: "k1", Deadline: 1500 * time.Millisecond})
+		flint.SubmitOptions{Name: "nightly", IdempotencyKey: "k1", Deadline: 1500 * time.Millisecond, Rerun: true,
+			Labels: map[string]string{"dag": "etl"}, Notify: []string{"http://hooks/x"}, SLA: 200 * time.Microsecond})
 	if err != nil || id != "job-1" || existing {
 		t.Fatalf("Submit = %q, %v, %v", id, existing, err)
 	}
 	req := d.reqs[0]
-	want := &pb.SubmitRequest{Name: "nightly", IdempotencyKey: "k1", DeadlineMs: 1500}
-	got := &pb.SubmitRequest{Name: req.Name, IdempotencyKey: req.IdempotencyKey, DeadlineMs: req.DeadlineMs}
+	// An SLA under a millisecond still asks for one (1ms), not none.
+	want := &pb.SubmitRequest{Name: "nightly", IdempotencyKey: "k1", DeadlineMs: 1500, Rerun: true,
+		Labels: map[string]string{"dag": "etl"}, Notify: []string{"http://hooks/x"}, SlaMs: 1}
+	got := &pb.SubmitRequest{Name: req.Name, IdempotencyKey: req.IdempotencyKey, DeadlineMs: req.DeadlineMs, Rerun: req.Rerun,
+		Labels: req.Labels, Notify: req.Notify, SlaMs: req.SlaMs}
 	if !proto.Equal(got, want) {
 		t.Errorf("submit request %v, want %v", got, want)
 	}

@@ -30,6 +30,10 @@
 // report the files they wrote (RunTaskResponse.written) instead of a
 // result to fetch, and the driver commits them (write.go).
 //
+// Notifications (notify.go) leave the mutex as values on a bounded queue;
+// one poster goroutine POSTs them in order, each with a timeout, so a slow
+// or dead webhook costs dropped messages at worst, never scheduling.
+//
 // Attempt numbers: the coordinator counts attempts from 1; on the wire
 // (wire.TaskSpec.Attempt, input locations, TaskAttemptId, shuffle files)
 // they count retries from 0, i.e. wire attempt = coordinator attempt - 1.

@@ -1,6 +1,6 @@
 // The gRPC services of cluster mode.
 //
-//   client  --Driver.Submit/Watch/Status/Cancel/Results-->  driver
+//   client  --Driver.Submit/Watch/Status/Cancel/ListJobs/Results-->  driver
 //   client  --Driver.TrainPrepare/TrainRun/TrainClose-->    driver
 //   executor --Driver.RegisterExecutor/Heartbeat-->         driver
 //   driver  --Executor.RunTask/EndJob-->                    executor
