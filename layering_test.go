@@ -87,7 +87,7 @@ var layers = map[string]layer{
 	"ml/pipeline":               {imports: []string{".", "connectors/fs"}},
 	"examples/late-delivery":    {},
 	"examples/late-delivery/go": {imports: []string{".", "ml/pipeline"}},
-	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra}},
+	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra, modGRPC}},
 	"internal/driverclient":     {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/bufpool":          {},
 	"internal/gctune":           {},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 func newDriverCmd() *cobra.Command {
 	var cfg cluster.Config
+	var httpListen string
 	cmd := &cobra.Command{
 		Use:   "driver --listen HOST:PORT",
 		Short: "Run the cluster driver: executors register with it, clients submit jobs to it",
@@ -35,7 +37,19 @@ jobs submitted without --notify of their own: a JSON message with a
 top-level "text" (a Slack incoming webhook's shape) when a job succeeds,
 fails, is cancelled or times out, when one of its tasks is retried, and
 when it passes its --sla. Posting happens in the background, 5 seconds at
-most each, and never holds up scheduling.`,
+most each, and never holds up scheduling.
+
+--http HOST:PORT also serves a small REST/JSON API for orchestrators that
+speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
+
+  POST /jobs              {"sql": "CREATE EXTERNAL TABLE ...; SELECT ...",
+                           "tables": {"NAME": "PATH"}, "name", "idempotency_key",
+                           "rerun", "deadline_ms", "sla_ms", "labels", "notify"}
+                          -> 201 {"job_id", "existing": false} (200 when the
+                          idempotency key named an existing job)
+  GET  /jobs[?limit=N]    {"jobs": [...]}, newest first (as flint jobs --format json)
+  GET  /jobs/{id}         the job, with per-stage progress; 404 when unknown
+  POST /jobs/{id}/cancel  cancel ({"reason"} optional); the job`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Listen == "" {
@@ -45,12 +59,31 @@ most each, and never holds up scheduling.`,
 				return usagef("--heartbeat-timeout and --no-executor-timeout must be positive")
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-			return cluster.Run(cmd.Context(), cfg)
+			var stopHTTP func() error
+			if httpListen != "" {
+				cfg.Started = func(addr string) error {
+					at, stop, err := serveJobsAPI(cmd.Context(), httpListen, addr)
+					if err != nil {
+						return err
+					}
+					stopHTTP = stop
+					cfg.Logger.Info("REST API listening", "addr", at)
+					return nil
+				}
+			}
+			err := cluster.Run(cmd.Context(), cfg)
+			if stopHTTP != nil {
+				if herr := stopHTTP(); herr != nil && err == nil {
+					err = fmt.Errorf("--http: %w", herr)
+				}
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve on (port 0: any free port)")
 	cmd.Flags().DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 5*time.Second, "declare an executor lost after this long without a heartbeat")
 	cmd.Flags().DurationVar(&cfg.NoExecutorTimeout, "no-executor-timeout", 0, "fail a job that has had no live executor for this long (default: 2 × heartbeat timeout)")
+	cmd.Flags().StringVar(&httpListen, "http", "", "also serve the REST/JSON jobs API on HOST:PORT")
 	cmd.Flags().StringArrayVar(&cfg.Notify, "notify", nil, "POST job notifications to URL for jobs that name none (repeatable)")
 	cmd.Flags().StringVar(&cfg.Models, "models", os.Getenv(modelsEnv), "the cluster's model store, used by clients that name none: a folder every executor and client can reach at the same path, or s3://bucket/prefix (default $"+modelsEnv+")")
 	return cmd

@@ -28,6 +28,12 @@ type jobLine struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 }
 
+func toJobLine(st *pb.JobStatus, now time.Time) jobLine {
+	return jobLine{JobID: st.GetJobId(), Name: st.GetName(), State: stateName(st.GetState()),
+		Submitted: unixMs(st.GetSubmittedUnixMs()), Finished: unixMs(st.GetFinishedUnixMs()),
+		DurationMs: jobDuration(st, now).Milliseconds(), Error: st.GetError(), Labels: st.GetLabels()}
+}
+
 // jobDuration is how long a job ran, or has been running by now.
 func jobDuration(st *pb.JobStatus, now time.Time) time.Duration {
 	end := now.UnixMilli()
@@ -113,9 +119,7 @@ func printJobs(w io.Writer, jobs []*pb.JobStatus, asJSON bool, now time.Time) er
 	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, st := range jobs {
-			if err := enc.Encode(jobLine{JobID: st.GetJobId(), Name: st.GetName(), State: stateName(st.GetState()),
-				Submitted: unixMs(st.GetSubmittedUnixMs()), Finished: unixMs(st.GetFinishedUnixMs()),
-				DurationMs: jobDuration(st, now).Milliseconds(), Error: st.GetError(), Labels: st.GetLabels()}); err != nil {
+			if err := enc.Encode(toJobLine(st, now)); err != nil {
 				return err
 			}
 		}

@@ -57,6 +57,10 @@ type Config struct {
 	Notify []string
 	// NotifyTimeout bounds one notification POST (default 5s).
 	NotifyTimeout time.Duration
+	// Started, when set, is called by Run with the address the driver
+	// serves on once it does (flint driver --http starts its REST
+	// endpoint there); an error stops the driver and is Run's.
+	Started func(addr string) error
 }
 
 func (c *Config) setDefaults() {
@@ -202,6 +206,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	d.log.Info("driver listening", "addr", d.Addr(), "heartbeat_timeout", d.cfg.HeartbeatTimeout,
 		"no_executor_timeout", d.cfg.NoExecutorTimeout)
+	if cfg.Started != nil {
+		if err := cfg.Started(d.Addr()); err != nil {
+			d.Stop()
+			return err
+		}
+	}
 	select {
 	case <-ctx.Done():
 	case <-d.serveDone:

@@ -110,7 +110,9 @@ func (d *Driver) slaLocked(now time.Time) {
 // was queued by then (the jobs Stop ended), which endCtx cuts short.
 func (d *Driver) poster() {
 	defer d.wg.Done()
-	client := &http.Client{Timeout: d.cfg.NotifyTimeout}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Timeout: d.cfg.NotifyTimeout, Transport: transport}
 	for {
 		select {
 		case n := <-d.notes:
