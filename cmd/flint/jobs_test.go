@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -49,18 +51,23 @@ func TestJobContract(t *testing.T) {
 		}
 		// Cancelled: the waiting submit learns of a cancel from elsewhere.
 		cmd := exec.Command(flintBin, "submit", "--driver", d, "--tables", tpchData, "-e", endlessJoin, "--wait")
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(out.String(), "\n") && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the job ID: %v", err)
 		}
-		id := strings.TrimSpace(out.String())
+		id := strings.TrimSpace(line)
 		mustRun(t, "cancel", "--driver", d, "--reason", "operator", id)
-		err := cmd.Wait()
+		io.Copy(io.Discard, stdout) // until the process exits
+		err = cmd.Wait()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitCancelled || !strings.Contains(errb.String(), "cancelled: operator") {
 			t.Errorf("cancelled: %v, stderr %q; want exit %d", err, errb.String(), exitCancelled)
 		}

@@ -205,7 +205,7 @@ func (c *Conn) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
 }
 
 // StateName is a job state as users read it: running, succeeded, failed,
-// cancelled.
+// cancelled, timed_out.
 func StateName(s pb.JobState) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "JOB_STATE_"))
 }
