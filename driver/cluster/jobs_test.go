@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -277,5 +278,46 @@ func TestNotifyURLChecked(t *testing.T) {
 	req.Notify = []string{"ftp://x"}
 	if _, err := c.Submit(ctx, req); err == nil {
 		t.Fatal("submit with an ftp notify URL must fail")
+	}
+}
+
+// TestNotifyTimedOutAndSlowHook: a job past its deadline posts one
+// timed_out notification; a webhook that never answers neither delays the
+// job's end nor the driver's stop beyond NotifyTimeout.
+func TestNotifyTimedOutAndSlowHook(t *testing.T) {
+	ctx := context.Background()
+	r := startReceiver(t)
+	stuck := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case <-stuck:
+		case <-req.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(stuck) })
+	d, c := startDriver(t, cluster.Config{NotifyTimeout: 200 * time.Millisecond})
+	startExecutor(t, d.Addr(), "exec-a", 2, readsExchange)
+	n, _ := bind(t, tpchCatalog(t), tpch.Query(1))
+	req := submitRequest(t, n)
+	req.DeadlineMs, req.Notify = 300, []string{slow.URL, r.URL}
+	start := time.Now()
+	id := submit(ctx, t, c, req)
+	if _, final := watch(ctx, t, c, id); final.State != pb.JobState_JOB_STATE_TIMED_OUT {
+		t.Fatalf("final %v", final)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the job ended after %s (deadline 300ms)", took)
+	}
+	waitFor(t, "the timed_out notification", func() bool { return len(r.events("timed_out")) > 0 })
+	stop := time.Now()
+	d.Stop()
+	if took := time.Since(stop); took > 3*time.Second {
+		t.Errorf("stop took %s", took)
+	}
+	to := r.events("timed_out")
+	if len(to) != 1 || to[0].JobID != id || to[0].State != "timed_out" || to[0].Error != "deadline exceeded after 300ms" ||
+		!strings.Contains(to[0].Text, " timed out after ") {
+		t.Fatalf("timed_out notifications %+v", to)
 	}
 }
