@@ -83,6 +83,10 @@ func TestCompose(t *testing.T) {
 	for _, e := range []string{"executor-1", "executor-2"} {
 		c.waitRegistered(e, 1)
 	}
+	// Their health checks (flint ping in the image) pass.
+	for _, svc := range []string{"driver", "executor-1", "executor-2"} {
+		c.waitHealth(svc)
+	}
 	t.Logf("cluster up in %v (driver %s, S3 %s)", time.Since(start).Round(time.Millisecond), driver, s3Endpoint)
 
 	load(t, ctx, s3Endpoint)
@@ -307,6 +311,25 @@ func (c *cluster) waitRegistered(service string, n int) {
 			c.t.Fatalf("%s has not registered with the driver %d time(s) within 60s:\n%s", service, n, out)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitHealth waits until docker reports the service's container healthy
+// (its compose health check passed).
+func (c *cluster) waitHealth(service string) {
+	c.t.Helper()
+	id := c.container(service)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := exec.CommandContext(c.ctx, "docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{else}}no health check{{end}}", id).CombinedOutput()
+		state := strings.TrimSpace(string(out))
+		if err == nil && state == "healthy" {
+			return
+		}
+		if err != nil || state == "no health check" || time.Now().After(deadline) {
+			c.t.Fatalf("%s not healthy within 60s: %s %v", service, state, err)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
