@@ -90,9 +90,18 @@ func TestCompose(t *testing.T) {
 	for _, e := range []string{"executor-1", "executor-2"} {
 		c.waitRegistered(e, 1)
 	}
-	// Their health checks (flint ping in the image) pass.
+	// Their health checks (flint ping in the image) pass, and each
+	// executor container is limited to the memory of its --memory-limit.
 	for _, svc := range []string{"driver", "executor-1", "executor-2"} {
 		c.waitHealth(svc)
+	}
+	for _, svc := range []string{"executor-1", "executor-2"} {
+		if got := c.inspect(svc, "{{.HostConfig.Memory}} {{.Config.User}}"); got != "1073741824 10001" {
+			t.Errorf("%s: memory limit and user %q, want 1073741824 (1GiB, its --memory-limit) and 10001", svc, got)
+		}
+	}
+	if got := c.inspect("s3", "{{.Config.User}}"); got != "10001" {
+		t.Errorf("s3 runs as user %q, want 10001", got)
 	}
 	t.Logf("cluster up in %v (driver %s, S3 %s)", time.Since(start).Round(time.Millisecond), driver, s3Endpoint)
 
@@ -326,6 +335,16 @@ func (c *cluster) waitRegistered(service string, n int) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// inspect formats docker inspect of the service's container.
+func (c *cluster) inspect(service, format string) string {
+	c.t.Helper()
+	out, err := exec.CommandContext(c.ctx, "docker", "inspect", "-f", format, c.container(service)).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("docker inspect %s: %v\n%s", service, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // waitHealth waits until docker reports the service's container healthy
