@@ -51,17 +51,19 @@ const (
 )
 
 var (
-	registered   = regexp.MustCompile(`msg="registered with driver"`)
-	lostMidQuery = regexp.MustCompile(`msg="executor lost" .*addr=executor-1:7071 .*running_attempts=[1-9]`)
+	registered    = regexp.MustCompile(`msg="registered with driver"`)
+	lostMidQuery  = regexp.MustCompile(`msg="executor lost" .*addr=executor-1:7071 .*running_attempts=[1-9]`)
+	backInCluster = regexp.MustCompile(`msg="executor registered" .*addr=executor-1:7071 .*executors=\d+`)
 )
 
 // TestCompose builds the images, starts deploy/compose.yaml under a
 // project name of its own, loads the TPC-H sample into its S3 and runs
 // TPC-H queries from this process through the published driver port,
 // checking each answer against DuckDB's. Then it kills an executor
-// container (docker kill: SIGKILL) while queries run back to back — every
+// container (docker kill: SIGKILL) while a query has work on it — the
 // answer must still be right — and starts it again: it must register with
-// the driver anew and the cluster must answer with both executors.
+// the driver anew (the driver counting two executors) and the cluster
+// must answer right again.
 //
 // It needs a Docker daemon and docker-compose (or the docker compose
 // plugin); without them it is skipped, saying so, unless
@@ -144,6 +146,7 @@ func TestCompose(t *testing.T) {
 	go func() { answered <- runQuery(ctx, sess, victimQuery) }()
 	select {
 	case err := <-answered:
+		c.run("unpause", id)
 		t.Fatalf("Q%d ended while %s was frozen (it got no task there, or failed: %v); the kill would not be mid-query", victimQuery, victim, err)
 	case <-time.After(1500 * time.Millisecond):
 	}
@@ -162,13 +165,15 @@ func TestCompose(t *testing.T) {
 	// the container's log) and the cluster answers.
 	c.compose("start", victim)
 	c.waitRegistered(victim, 2)
+	if got := backInCluster.FindAllString(c.compose("logs", "--no-color", "driver"), -1); len(got) < 2 || !strings.HasSuffix(got[len(got)-1], "executors=2") {
+		t.Errorf("the driver did not register %s again next to executor-2: %q", victim, got)
+	}
 	for _, q := range []int{9, 18} {
 		if err := runQuery(ctx, sess, q); err != nil {
 			t.Errorf("after %s restarted: %v", victim, err)
 		}
 	}
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
-
 }
 
 // composeCommand returns the compose command line, or skips t saying why
