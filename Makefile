@@ -3,10 +3,24 @@ GO ?= go
 SF ?= 1
 BENCH_DIR ?= $(HOME)/.cache/flint/tpch-sf$(SF)
 
-.PHONY: demo test build bench bench-memory bench-cluster bench-data bench-s3 bench-ml bench-pipeline proto fuzz fuzz-sql fuzz-sql-ci
+.PHONY: demo test build image cluster-up cluster-down bench bench-memory bench-cluster bench-data bench-s3 bench-ml bench-pipeline proto fuzz fuzz-sql fuzz-sql-ci
 
 build:
 	$(GO) build -o bin/flint ./cmd/flint
+
+# image: flint:latest and flint-versitygw:latest, FROM scratch with a static
+# binary built here (deploy/build-images.sh; nothing is pulled).
+# cluster-up / cluster-down: deploy/compose.yaml (versitygw as S3, a driver
+# on 127.0.0.1:7070, two executors); cluster-down also removes its volumes.
+COMPOSE ?= docker-compose
+image:
+	GO=$(GO) ./deploy/build-images.sh
+
+cluster-up: image
+	$(COMPOSE) -f deploy/compose.yaml up -d
+
+cluster-down:
+	$(COMPOSE) -f deploy/compose.yaml down -v
 
 demo:
 	$(GO) run ./cmd/flint demo --sf $(SF)

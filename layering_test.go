@@ -96,6 +96,7 @@ var layers = map[string]layer{
 	"tpch/cmd/tpchgen":          {imports: []string{"tpch"}},
 
 	// Test support: imported by tests only (see testOnly).
+	"deploy":               {},
 	"internal/clustertest": {},
 	"internal/hivetest":    {external: []string{modArrow}},
 	"internal/resultcmp":   {external: []string{modArrow}},

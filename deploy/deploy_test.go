@@ -1,0 +1,441 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/connectors/fs"
+	"github.com/flint-engine/flint/connectors/s3"
+	"github.com/flint-engine/flint/internal/resultcmp"
+	"github.com/flint-engine/flint/tpch"
+)
+
+// runID names this run's compose project and image tags: concurrent runs
+// (and `make image`'s :latest) do not touch one another's.
+var (
+	runID          = fmt.Sprintf("%d%04d", os.Getpid(), rand.IntN(10000))
+	project        = "flinttest" + runID
+	flintImage     = "flint:test-" + runID
+	versitygwImage = "flint-versitygw:test-" + runID
+)
+
+// The S3 credentials the test gives the compose file, and limits.
+const (
+	accessKey = "FLINTCOMPOSETEST"
+	secretKey = "flint-compose-test-secret"
+	bucket    = "tpch"
+	// maxImageBytes bounds the flint image: a static binary and a CA bundle.
+	maxImageBytes = 80 << 20
+)
+
+// The TPC-H sample (SF0.01) and DuckDB's answers for it.
+const (
+	sampleDir  = "../testdata/tpch/sf-sample"
+	answersDir = "../testdata/tpch/answers/sample"
+)
+
+var (
+	registered    = regexp.MustCompile(`msg="registered with driver"`)
+	lostMidQuery  = regexp.MustCompile(`msg="executor lost" .*addr=executor-1:7071 .*running_attempts=[1-9]`)
+	backInCluster = regexp.MustCompile(`msg="executor registered" .*addr=executor-1:7071 .*executors=\d+`)
+)
+
+// TestCompose builds the images, starts deploy/compose.yaml under a
+// project name of its own, loads the TPC-H sample into its S3 and runs
+// TPC-H queries from this process through the published driver port,
+// checking each answer against DuckDB's. Then it kills an executor
+// container (docker kill: SIGKILL) while a query has work on it — the
+// answer must still be right — and starts it again: it must register with
+// the driver anew (the driver counting two executors) and the cluster
+// must answer right again.
+//
+// It needs a Docker daemon and docker-compose (or the docker compose
+// plugin); without them it is skipped, saying so, unless
+// FLINT_REQUIRE_DOCKER is set (CI sets it): then it fails. -short skips it.
+func TestCompose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the container test builds images and runs a compose cluster")
+	}
+	compose := composeCommand(t)
+	start := time.Now()
+	// A cold build cache makes the image build the slow part (two minutes
+	// on two idle cores: -trimpath shares no compiled package with other
+	// builds); with a warm one the whole test takes about 20 seconds.
+	buildCtx, cancelBuild := context.WithTimeout(context.Background(), 7*time.Minute)
+	defer cancelBuild()
+	buildImages(t, buildCtx)
+	checkImage(t, buildCtx)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	t.Logf("images built and checked in %v", time.Since(start).Round(time.Millisecond))
+
+	c := up(t, ctx, compose)
+	s3Endpoint := "http://" + c.port("s3", 7000)
+	driver := c.port("driver", 7070)
+	waitHealthy(t, ctx, s3Endpoint+"/health")
+	for _, e := range []string{"executor-1", "executor-2"} {
+		c.waitRegistered(e, 1)
+	}
+	// Their health checks (flint ping in the image) pass, and each
+	// executor container is limited to the memory of its --memory-limit.
+	for _, svc := range []string{"driver", "executor-1", "executor-2"} {
+		c.waitHealth(svc)
+	}
+	for _, svc := range []string{"executor-1", "executor-2"} {
+		if got := c.inspect(svc, "{{.HostConfig.Memory}} {{.Config.User}}"); got != "1073741824 10001" {
+			t.Errorf("%s: memory limit and user %q, want 1073741824 (1GiB, its --memory-limit) and 10001", svc, got)
+		}
+	}
+	if got := c.inspect("s3", "{{.Config.User}}"); got != "10001" {
+		t.Errorf("s3 runs as user %q, want 10001", got)
+	}
+	t.Logf("cluster up in %v (driver %s, S3 %s)", time.Since(start).Round(time.Millisecond), driver, s3Endpoint)
+
+	load(t, ctx, s3Endpoint)
+	// The session opens the tables here, at the published S3 port; the
+	// executors read the same s3:// paths at http://s3:7000 inside the
+	// compose network.
+	fs.Register("s3", s3.New(s3.Options{Endpoint: s3Endpoint,
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, "")}))
+	t.Cleanup(s3.Register)
+	sess, err := flint.NewSession(ctx, flint.WithDriver(driver))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	for _, table := range tpch.Tables {
+		if err := sess.RegisterTable(ctx, table, "parquet", "s3://"+bucket+"/sf0.01/"+table+".parquet", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, q := range []int{1, 3, 5, 10, 18} {
+		if err := runQuery(ctx, sess, q); err != nil {
+			t.Error(err)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	t.Logf("queries answered in %v", time.Since(start).Round(time.Millisecond))
+
+	// Mid-query kill: executor-1 is frozen (docker pause) before Q9 starts,
+	// so the tasks the driver sends it cannot finish; once Q9 has run a
+	// while without answering, the frozen container is killed (SIGKILL).
+	// The driver must run its work again on executor-2 and answer right.
+	const victim, victimQuery = "executor-1", 9
+	id := c.container(victim)
+	c.run("pause", id)
+	answered := make(chan error, 1)
+	go func() { answered <- runQuery(ctx, sess, victimQuery) }()
+	select {
+	case err := <-answered:
+		c.run("unpause", id)
+		t.Fatalf("Q%d ended while %s was frozen (it got no task there, or failed: %v); the kill would not be mid-query", victimQuery, victim, err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	killed := time.Now()
+	c.run("kill", id)
+	if err := <-answered; err != nil {
+		t.Fatalf("with %s killed mid-query: %v", victim, err)
+	}
+	// The driver saw it go with work in flight.
+	if log := c.compose("logs", "--no-color", "driver"); !lostMidQuery.MatchString(log) {
+		t.Errorf("the driver's log has no executor lost with running attempts for %s:\n%s", victim, log)
+	}
+	t.Logf("Q%d answered right %v after %s was killed mid-query (%v)", victimQuery, time.Since(killed).Round(time.Millisecond), victim, time.Since(start).Round(time.Millisecond))
+
+	// Restarted, the executor registers again (its second registration in
+	// the container's log) and the cluster answers.
+	c.compose("start", victim)
+	c.waitRegistered(victim, 2)
+	if got := backInCluster.FindAllString(c.compose("logs", "--no-color", "driver"), -1); len(got) < 2 || !strings.HasSuffix(got[len(got)-1], "executors=2") {
+		t.Errorf("the driver did not register %s again next to executor-2: %q", victim, got)
+	}
+	for _, q := range []int{9, 18} {
+		if err := runQuery(ctx, sess, q); err != nil {
+			t.Errorf("after %s restarted: %v", victim, err)
+		}
+	}
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}
+
+// composeCommand returns the compose command line, or skips t saying why
+// there is none (fails it under FLINT_REQUIRE_DOCKER).
+func composeCommand(t *testing.T) []string {
+	t.Helper()
+	unavailable := func(format string, args ...any) {
+		t.Helper()
+		msg := "docker not available: " + fmt.Sprintf(format, args...)
+		if os.Getenv("FLINT_REQUIRE_DOCKER") != "" {
+			t.Fatal(msg + " (FLINT_REQUIRE_DOCKER is set: the container test must run)")
+		}
+		t.Skip(msg)
+	}
+	if _, err := exec.LookPath("docker"); err != nil {
+		unavailable("no docker command on PATH; the container test needs a Docker daemon and docker-compose")
+	}
+	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		unavailable("docker info failed (%v): %s", err, bytes.TrimSpace(out))
+	}
+	if p, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{p}
+	}
+	if err := exec.Command("docker", "compose", "version").Run(); err == nil {
+		return []string{"docker", "compose"}
+	}
+	unavailable("neither docker-compose nor the docker compose plugin is installed")
+	return nil
+}
+
+// buildImages runs deploy/build-images.sh into a temporary context; the
+// images are removed when t ends, so that test runs do not pile up images.
+func buildImages(t *testing.T, ctx context.Context) {
+	t.Helper()
+	t.Cleanup(func() {
+		if out, err := exec.Command("docker", "rmi", flintImage, versitygwImage).CombinedOutput(); err != nil {
+			t.Logf("docker rmi: %v\n%s", err, out)
+		}
+	})
+	cmd := exec.CommandContext(ctx, "./build-images.sh")
+	cmd.Env = append(os.Environ(), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
+		"BUILD_DIR="+filepath.Join(t.TempDir(), "context"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build-images.sh: %v\n%s", err, out)
+	}
+}
+
+// checkImage checks the flint image's size and user, and that it runs.
+func checkImage(t *testing.T, ctx context.Context) {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "-f", "{{.Size}} {{.Config.User}}", flintImage).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker image inspect %s: %v\n%s", flintImage, err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		t.Fatalf("docker image inspect %s: %q", flintImage, out)
+	}
+	if size, err := strconv.ParseInt(f[0], 10, 64); err != nil || size >= maxImageBytes {
+		t.Errorf("%s is %s bytes, want under %d MiB", flintImage, f[0], maxImageBytes>>20)
+	}
+	if f[1] != "10001" {
+		t.Errorf("%s runs as user %q, want 10001", flintImage, f[1])
+	}
+	out, err = exec.CommandContext(ctx, "docker", "run", "--rm", flintImage, "--help").CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("flint")) {
+		t.Errorf("docker run %s --help: %v\n%s", flintImage, err, out)
+	}
+}
+
+// cluster is a compose project started by up.
+type cluster struct {
+	t       *testing.T
+	ctx     context.Context
+	command []string
+	env     []string
+}
+
+// up starts deploy/compose.yaml as a project named for this run, on free
+// host ports, and takes it down with its volumes when t ends (after
+// logging its output if t failed).
+func up(t *testing.T, ctx context.Context, compose []string) *cluster {
+	c := &cluster{t: t, ctx: ctx,
+		command: append(append([]string(nil), compose...), "-p", project, "-f", "compose.yaml"),
+		env: append(os.Environ(), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
+			"FLINT_DRIVER_PORT=0", "FLINT_S3_PORT=0", "FLINT_BIND=127.0.0.1",
+			"FLINT_S3_ACCESS_KEY="+accessKey, "FLINT_S3_SECRET_KEY="+secretKey)}
+	t.Cleanup(func() {
+		// Not ctx: the cluster goes even when the test ran out of time.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if t.Failed() {
+			out, _ := c.cmd(ctx, "logs", "--no-color", "--tail", "200").CombinedOutput()
+			t.Logf("compose logs:\n%s", out)
+		}
+		if out, err := c.cmd(ctx, "down", "-v", "--remove-orphans", "-t", "2").CombinedOutput(); err != nil {
+			t.Errorf("compose down: %v\n%s", err, out)
+		}
+	})
+	c.compose("up", "-d")
+	return c
+}
+
+func (c *cluster) cmd(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, c.command[0], append(c.command[1:], args...)...)
+	cmd.Env = c.env
+	return cmd
+}
+
+// compose runs a compose subcommand and returns its stdout; it fails the
+// test if the command fails.
+func (c *cluster) compose(args ...string) string {
+	c.t.Helper()
+	var stderr bytes.Buffer
+	cmd := c.cmd(c.ctx, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		c.t.Fatalf("%s %s: %v\n%s", strings.Join(c.command, " "), strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return string(out)
+}
+
+// run runs docker with args; it fails the test if that fails.
+func (c *cluster) run(args ...string) {
+	c.t.Helper()
+	if out, err := exec.CommandContext(c.ctx, "docker", args...).CombinedOutput(); err != nil {
+		c.t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// port is the host address a service's container port is published on.
+func (c *cluster) port(service string, port int) string {
+	c.t.Helper()
+	addr := strings.TrimSpace(c.compose("port", service, strconv.Itoa(port)))
+	if addr == "" || strings.HasSuffix(addr, ":0") {
+		c.t.Fatalf("%s's port %d is not published (%q)", service, port, addr)
+	}
+	return addr
+}
+
+// container is the ID of a service's container.
+func (c *cluster) container(service string) string {
+	c.t.Helper()
+	id := strings.TrimSpace(c.compose("ps", "-q", service))
+	if id == "" {
+		c.t.Fatalf("no container for %s", service)
+	}
+	return id
+}
+
+// waitRegistered waits until the service's log holds n registrations
+// with the driver (a container's log spans its restarts).
+func (c *cluster) waitRegistered(service string, n int) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out := c.compose("logs", "--no-color", service)
+		if len(registered.FindAllStringIndex(out, -1)) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s has not registered with the driver %d time(s) within 60s:\n%s", service, n, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// inspect formats docker inspect of the service's container.
+func (c *cluster) inspect(service, format string) string {
+	c.t.Helper()
+	out, err := exec.CommandContext(c.ctx, "docker", "inspect", "-f", format, c.container(service)).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("docker inspect %s: %v\n%s", service, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// waitHealth waits until docker reports the service's container healthy
+// (its compose health check passed).
+func (c *cluster) waitHealth(service string) {
+	c.t.Helper()
+	id := c.container(service)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := exec.CommandContext(c.ctx, "docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{else}}no health check{{end}}", id).CombinedOutput()
+		state := strings.TrimSpace(string(out))
+		if err == nil && state == "healthy" {
+			return
+		}
+		if err != nil || state == "no health check" || time.Now().After(deadline) {
+			c.t.Fatalf("%s not healthy within 60s: %s %v", service, state, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// waitHealthy polls url until it answers 200.
+func waitHealthy(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("answered %s", resp.Status)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Fatalf("S3 at %s not ready within 30s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// load creates the bucket and uploads the TPC-H sample under sf0.01/.
+func load(t *testing.T, ctx context.Context, endpoint string) {
+	t.Helper()
+	client := awss3.New(awss3.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+		UsePathStyle: true,
+	})
+	if _, err := client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("creating bucket %s: %v", bucket, err)
+	}
+	for _, table := range tpch.Tables {
+		data, err := os.ReadFile(filepath.Join(sampleDir, table+".parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "sf0.01/" + table + ".parquet"
+		if _, err := client.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}); err != nil {
+			t.Fatalf("uploading s3://%s/%s: %v", bucket, key, err)
+		}
+	}
+}
+
+// runQuery runs TPC-H query q and compares its result with DuckDB's
+// answer.
+func runQuery(ctx context.Context, s *flint.Session, q int) error {
+	want, err := os.Open(filepath.Join(answersDir, fmt.Sprintf("q%02d.csv", q)))
+	if err != nil {
+		return err
+	}
+	defer want.Close()
+	got, err := s.SQL(ctx, tpch.Query(q)).Collect(ctx)
+	if err != nil {
+		return fmt.Errorf("Q%d: %w", q, err)
+	}
+	defer func() {
+		for _, b := range got {
+			b.Release()
+		}
+	}()
+	if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
+		return fmt.Errorf("Q%d: %w", q, err)
+	}
+	return nil
+}

@@ -1,0 +1,9 @@
+// Package deploy holds what runs Flint in containers: the FROM-scratch
+// images (Dockerfile, versitygw.Dockerfile, built by build-images.sh, which
+// `make image` runs) and a compose file (compose.yaml: versitygw as S3, a
+// driver, two executors; `make cluster-up` / `make cluster-down`).
+//
+// It has no Go code of its own: its test builds the images, starts the
+// compose cluster, loads TPC-H into its S3 and checks query answers against
+// DuckDB's, also across an executor killed mid-query.
+package deploy
