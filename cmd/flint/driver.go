@@ -2,18 +2,19 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint/driver/cluster"
+	"github.com/flint-engine/flint/internal/metrics"
 )
 
 func newDriverCmd() *cobra.Command {
 	var cfg cluster.Config
 	var httpListen string
+	var obs observeFlags
 	cmd := &cobra.Command{
 		Use:   "driver --listen HOST:PORT",
 		Short: "Run the cluster driver: executors register with it, clients submit jobs to it",
@@ -58,7 +59,18 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 			if cfg.HeartbeatTimeout < 0 || cfg.NoExecutorTimeout < 0 {
 				return usagef("--heartbeat-timeout and --no-executor-timeout must be positive")
 			}
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			if err := obs.check(); err != nil {
+				return err
+			}
+			cfg.Logger = obs.logger(os.Stderr)
+			if obs.metrics != "" {
+				cfg.Metrics = metrics.NewDriver()
+			}
+			stopMetrics, err := obs.serveMetrics(cfg.Logger, cfg.Metrics.Registry())
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			var stopHTTP func() error
 			if httpListen != "" {
 				cfg.Started = func(addr string) error {
@@ -71,7 +83,7 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 					return nil
 				}
 			}
-			err := cluster.Run(cmd.Context(), cfg)
+			err = cluster.Run(cmd.Context(), cfg)
 			if stopHTTP != nil {
 				if herr := stopHTTP(); herr != nil && err == nil {
 					err = fmt.Errorf("--http: %w", herr)
@@ -86,5 +98,6 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 	cmd.Flags().StringVar(&httpListen, "http", "", "also serve the REST/JSON jobs API on HOST:PORT")
 	cmd.Flags().StringArrayVar(&cfg.Notify, "notify", nil, "POST job notifications to URL for jobs that name none (repeatable)")
 	cmd.Flags().StringVar(&cfg.Models, "models", os.Getenv(modelsEnv), "the cluster's model store, used by clients that name none: a folder every executor and client can reach at the same path, or s3://bucket/prefix (default $"+modelsEnv+")")
+	obs.add(cmd)
 	return cmd
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 	"github.com/flint-engine/flint/executor/service"
 	"github.com/flint-engine/flint/internal/bufpool"
 	"github.com/flint-engine/flint/internal/gctune"
+	"github.com/flint-engine/flint/internal/metrics"
 	"github.com/flint-engine/flint/mempool"
 )
 
@@ -20,6 +20,7 @@ func newExecutorCmd() *cobra.Command {
 	var cfg service.Config
 	var minHeapMiB int
 	var memLimit, opMemory string
+	var obs observeFlags
 	cmd := &cobra.Command{
 		Use:   "executor --driver HOST:PORT --listen HOST:PORT",
 		Short: "Run a cluster executor: it registers with the driver and runs its tasks",
@@ -43,6 +44,9 @@ dir is used and removed at exit.`,
 			}
 			if cfg.Slots < 0 {
 				return usagef("--slots must be positive")
+			}
+			if err := obs.check(); err != nil {
+				return err
 			}
 			if minHeapMiB < 0 {
 				return usagef("--gc-min-heap must not be negative")
@@ -78,7 +82,15 @@ dir is used and removed at exit.`,
 				defer os.RemoveAll(dir)
 				cfg.WorkDir = dir
 			}
-			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Log = obs.logger(os.Stderr)
+			if obs.metrics != "" {
+				cfg.Metrics = metrics.NewExecutor()
+			}
+			stopMetrics, err := obs.serveMetrics(cfg.Log, cfg.Metrics.Registry())
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
 			defer stop()
 			cfg.Allocator = bufpool.Shared()
@@ -96,5 +108,6 @@ dir is used and removed at exit.`,
 	f.StringVar(&opMemory, "operator-memory", "", "size the operators' memory pool directly, leaving the GC alone (tests)")
 	f.MarkHidden("operator-memory")
 	f.DurationVar(&cfg.StopTimeout, "stop-timeout", 10*time.Second, "on interrupt, let running tasks finish for this long before cancelling them")
+	obs.add(cmd)
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/internal/metrics"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
 )
@@ -61,6 +62,9 @@ type Config struct {
 	// serves on once it does (flint driver --http starts its REST
 	// endpoint there); an error stops the driver and is Run's.
 	Started func(addr string) error
+	// Metrics, when set, counts jobs, task attempts and executors (flint
+	// driver --metrics serves them); nil records nothing.
+	Metrics *metrics.Driver
 }
 
 func (c *Config) setDefaults() {
@@ -107,8 +111,10 @@ const (
 type Driver struct {
 	pb.UnimplementedDriverServer
 
-	cfg  Config
-	log  *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// m is cfg.Metrics (nil: none).
+	m    *metrics.Driver
 	grpc *grpc.Server
 	lis  net.Listener
 
@@ -177,7 +183,7 @@ func Start(cfg Config) (*Driver, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	endCtx, endCancel := context.WithCancel(context.Background())
-	d := &Driver{cfg: cfg, log: cfg.Logger, lis: lis, ctx: ctx, cancel: cancel, endCtx: endCtx, endCancel: endCancel,
+	d := &Driver{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, lis: lis, ctx: ctx, cancel: cancel, endCtx: endCtx, endCancel: endCancel,
 		serveDone: make(chan struct{}),
 		state:     coordinator.NewState(), execs: map[string]*executorConn{}, jobs: map[string]*job{},
 		attempts: map[attemptKey]*attempt{}, notes: make(chan notification, notifyQueue),
@@ -257,6 +263,7 @@ func (d *Driver) Stop() {
 			e.close()
 			delete(d.execs, id)
 		}
+		d.m.ExecutorsLive(0)
 		d.mu.Unlock()
 		<-d.serveDone
 	})

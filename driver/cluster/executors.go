@@ -66,6 +66,7 @@ func (d *Driver) RegisterExecutor(_ context.Context, req *pb.RegisterExecutorReq
 	}
 	d.execs[id] = &executorConn{id: id, addr: addr, slots: slots, lastSeen: time.Now(), conn: conn,
 		exec: pb.NewExecutorClient(conn), flight: flight.NewFlightServiceClient(conn)}
+	d.m.ExecutorsLive(len(d.execs))
 	d.log.Info("executor registered", "executor", id, "addr", addr, "slots", slots, "executors", len(d.execs))
 	d.scheduleLocked()
 	return &pb.RegisterExecutorResponse{HeartbeatIntervalMs: d.cfg.HeartbeatInterval.Milliseconds()}, nil
@@ -93,6 +94,8 @@ func (d *Driver) loseExecutorLocked(id, reason string) {
 		return
 	}
 	delete(d.execs, id)
+	d.m.ExecutorLost()
+	d.m.ExecutorsLive(len(d.execs))
 	if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil {
 		d.log.Error("internal error: executor lost", "executor", id, "err", err)
 	}

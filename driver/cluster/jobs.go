@@ -216,6 +216,7 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 		}
 		j.ctx, j.cancel = context.WithCancel(d.ctx)
 		d.jobs[id] = j
+		d.m.JobSubmitted()
 		d.statusEventLocked(j)
 		d.log.Info("job submitted", "job", id, "name", j.name, "explain", true)
 		j.result = data
@@ -247,6 +248,7 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 	j.inState = true
 	j.ctx, j.cancel = context.WithCancel(d.ctx)
 	d.jobs[id] = j
+	d.m.JobSubmitted()
 	d.statusEventLocked(j)
 	d.log.Info("job submitted", "job", id, "name", j.name, "stages", len(specs), "partitions", opts.Partitions,
 		"executors", len(d.execs), "slots", slots)
@@ -424,6 +426,7 @@ func (d *Driver) finishLocked(j *job, state pb.JobState, errText string) {
 	}
 	j.cancel()
 	j.state, j.err, j.finished = state, errText, time.Now()
+	d.m.JobFinished(stateName(state))
 	d.statusEventLocked(j)
 	if j.inState && !(j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED) {
 		d.endJobOnExecutorsLocked(j.id)

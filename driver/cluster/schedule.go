@@ -144,6 +144,7 @@ func (d *Driver) launchLocked(j *job, e *executorConn, ts coordinator.TaskStarte
 	spec := d.taskSpecLocked(j, ts)
 	ctx, cancel := context.WithCancel(j.ctx)
 	d.attempts[k] = &attempt{executor: e.id, cancel: cancel}
+	d.m.AttemptStarted()
 	if !j.stageActive[ts.Stage] {
 		j.stageEventLocked(ts.Stage, len(d.state.Jobs[j.id].Stages[ts.Stage].Tasks), false)
 	}
@@ -265,6 +266,10 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 		if st := cj.Stages[k.stage]; st.Complete() {
 			j.stageEventLocked(k.stage, len(st.Tasks), true)
 		}
+	}
+	if current && !succeeded {
+		// The state ran the task again unless the failure ended the job.
+		d.m.AttemptFailed(d.runningLocked(k.job))
 	}
 	if current && d.runningLocked(k.job) {
 		if !succeeded {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/flint-engine/flint/internal/metrics"
 	"github.com/flint-engine/flint/mempool"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
@@ -60,6 +61,10 @@ type Config struct {
 	// Allocator is where tasks' Arrow buffers come from (default: Go's
 	// allocator; the flint command recycles buffers with internal/bufpool).
 	Allocator memory.Allocator
+	// Metrics, when set, counts the executor's task attempts, shuffle and
+	// spill bytes and its memory pool's reservations (flint executor
+	// --metrics serves them); nil records nothing.
+	Metrics *metrics.Executor
 }
 
 // rpcTimeout bounds each call to the driver.
@@ -157,6 +162,10 @@ func Start(cfg Config) (*Executor, error) {
 		e.svc.Memory = mempool.New(cfg.OperatorMemory)
 	}
 	e.svc.Allocator = cfg.Allocator
+	e.svc.Metrics = cfg.Metrics
+	if e.svc.Memory != nil {
+		cfg.Metrics.MemoryReserved(e.svc.Memory.Used)
+	}
 	pb.RegisterExecutorServer(e.gs, e.svc)
 	shuffle.NewFlightServer(cfg.WorkDir).Register(e.gs)
 	go func() {

@@ -19,6 +19,7 @@ import (
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/executor"
+	"github.com/flint-engine/flint/internal/metrics"
 	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
@@ -49,6 +50,9 @@ type Service struct {
 	// Allocator is where tasks' Arrow buffers come from (nil: Go's
 	// allocator). Set it before serving.
 	Allocator memory.Allocator
+	// Metrics, when set, adds up the attempts RunTask answers (nil:
+	// none). Set it before serving.
+	Metrics *metrics.Executor
 
 	mu         sync.Mutex
 	jobs       map[string]*job
@@ -128,6 +132,14 @@ func (s *Service) Running() []*pb.TaskAttemptId {
 // then unknown to the caller).
 func (s *Service) RunTask(ctx context.Context, req *pb.RunTaskRequest) (resp *pb.RunTaskResponse, err error) {
 	start := time.Now()
+	// Runs last of the deferred calls, after a panic became a response.
+	defer func() {
+		if err == nil && resp != nil {
+			m := resp.GetMetrics()
+			s.Metrics.TaskDone(metrics.TaskStats{OK: resp.GetOk(), ShuffleWriteBytes: m.GetShuffleWriteBytes(),
+				ShuffleReadBytes: m.GetShuffleReadBytes(), SpilledBytes: m.GetSpilledBytes()})
+		}
+	}()
 	spec, err := wire.DecodeTask(req.GetTask())
 	if err != nil {
 		return failed(err, start), nil
