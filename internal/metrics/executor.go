@@ -35,9 +35,9 @@ func NewExecutor() *Executor {
 		tasksFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "flint_executor_tasks_failed_total",
 			Help: "Task attempts that ended failed."}),
 		shuffleWriteBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "flint_executor_shuffle_write_bytes_total",
-			Help: "Bytes of map output written by task attempts."}),
+			Help: "Bytes of map output files written by task attempts (TaskMetrics.shuffle_write_bytes)."}),
 		shuffleReadBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "flint_executor_shuffle_read_bytes_total",
-			Help: "Bytes of map output read by task attempts."}),
+			Help: "Bytes of Arrow data task attempts read from map outputs (TaskMetrics.shuffle_read_bytes; buffer sizes, not file bytes)."}),
 		spillBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "flint_executor_spill_bytes_total",
 			Help: "Bytes operators spilled to the work dir."}),
 	}
