@@ -19,6 +19,7 @@ const (
 	modGoTPC    = "github.com/pingcap/go-tpc"
 	modGRPC     = "google.golang.org/grpc"
 	modProtobuf = "google.golang.org/protobuf"
+	modMPB      = "github.com/vbauerster/mpb/v8"
 	modProm     = "github.com/prometheus/client_golang"
 	modXXH3     = "github.com/zeebo/xxh3"
 )
@@ -88,12 +89,13 @@ var layers = map[string]layer{
 	"ml/pipeline":               {imports: []string{".", "connectors/fs"}},
 	"examples/late-delivery":    {},
 	"examples/late-delivery/go": {imports: []string{".", "ml/pipeline"}},
-	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/metrics", "internal/output", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra, modGRPC, modProm}},
+	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/metrics", "internal/output", "internal/progress", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra, modGRPC, modProm}},
 	"internal/driverclient":     {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/bufpool":          {},
 	"internal/gctune":           {},
 	"internal/metrics":          {external: []string{modProm}},
 	"internal/output":           {imports: []string{"types"}, external: []string{modArrow}},
+	"internal/progress":         {imports: []string{"proto/flintpb"}, external: []string{modMPB}},
 	"tpch":                      {external: []string{modArrow, modGoTPC}},
 	"tpch/cmd/tpchgen":          {imports: []string{"tpch"}},
 

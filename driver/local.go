@@ -109,10 +109,16 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 			st.ExchangeSpilled = store.SpilledBytes()
 		}()
 	}
-	env := executor.NewEnv(store, d.Sources)
+	var exchanges shuffle.Store = store
+	progress := progressOf(ctx)
+	if progress != nil {
+		progress.QueryStarted(len(sp.Stages))
+		exchanges = countingStore{Store: store, p: progress}
+	}
+	env := executor.NewEnv(exchanges, d.Sources)
 	defer env.Close()
 
-	s := &schedule{d: d, env: env, sp: sp, slots: make(chan struct{}, d.Slots),
+	s := &schedule{d: d, env: env, sp: sp, progress: progress, slots: make(chan struct{}, d.Slots),
 		remoteSlots: make(chan struct{}, d.Slots),
 		done:        make([]chan struct{}, len(sp.Stages)), cancel: cancel}
 	consumers := make([]int, len(sp.Stages))
@@ -184,6 +190,8 @@ type schedule struct {
 	remoteSlots chan struct{}
 	done        []chan struct{}
 	cancel      context.CancelFunc
+	// progress receives the stage and task events (nil: nobody asked).
+	progress Progress
 
 	mu        sync.Mutex
 	err       error
@@ -222,6 +230,9 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 			s.fail(err)
 		}
 		return
+	}
+	if s.progress != nil {
+		s.progress.StageStarted(st.ID, len(tasks))
 	}
 	results := make([][]arrow.RecordBatch, len(tasks))
 	write := physical.WriteOf(st) != nil
@@ -271,6 +282,13 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 					return
 				}
 				written[i] = files
+				if s.progress != nil {
+					var rows, bytes int64
+					for _, f := range files {
+						rows, bytes = rows+f.Rows, bytes+f.Bytes
+					}
+					s.progress.TaskDone(st.ID, rows, bytes)
+				}
 				return
 			}
 			out, err := executor.Run(ctx, s.env, t)
@@ -281,6 +299,10 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 				return
 			}
 			results[i] = out
+			if s.progress != nil && st.Output == nil {
+				rows, bytes := batchTotals(out)
+				s.progress.TaskDone(st.ID, rows, bytes)
+			}
 		}()
 	}
 	wg.Wait()
@@ -314,6 +336,9 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	s.mu.Unlock()
 	for _, in := range drop {
 		s.env.Store.Drop(in)
+	}
+	if s.progress != nil {
+		s.progress.StageDone(st.ID)
 	}
 }
 

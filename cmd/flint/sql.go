@@ -184,6 +184,7 @@ func newSQLCmd() *cobra.Command {
 	var vars []string
 	var timeout time.Duration
 	var stats bool
+	var pf progressFlag
 	cmd := &cobra.Command{
 		Use:   "sql",
 		Short: "Run SQL statements, in-process or on a cluster (--driver)",
@@ -204,6 +205,9 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (exprSQL == "") == (file == "") {
 				return usagef("give exactly one of -e SQL or -f FILE")
+			}
+			if err := pf.check(); err != nil {
+				return err
 			}
 			text := exprSQL
 			if file != "" {
@@ -231,6 +235,14 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 				return err
 			}
 			defer cancel()
+			tracker, stopProgress, err := pf.start(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer stopProgress()
+			if tracker != nil {
+				ctx = flint.WithProgress(ctx, tracker)
+			}
 			s, err := sf.open(ctx)
 			if err != nil {
 				return timedOut(ctx, err)
@@ -240,7 +252,7 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 			if stats {
 				ctx = flint.WithQueryStats(ctx, &qs)
 			}
-			err = timedOut(ctx, runSQL(ctx, s, text, f, out, cmd.OutOrStdout()))
+			err = timedOut(ctx, runSQL(ctx, s, text, f, out, cmd.OutOrStdout(), stopProgress))
 			if stats && err == nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "flint: %s\n", &qs)
 			}
@@ -255,6 +267,7 @@ result is printed, and flint exits 1 with "query timed out after DURATION
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write results to PATH instead of stdout")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print the queries' time, memory pool peak and bytes spilled to stderr (local mode)")
 	sf.register(cmd)
+	pf.register(cmd)
 	return cmd
 }
 
@@ -264,8 +277,9 @@ func isTerminal(f *os.File) bool {
 }
 
 // runSQL runs each statement; query results are printed (or written to
-// out, replacing it atomically once everything succeeded).
-func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format, out string, stdout io.Writer) error {
+// out, replacing it atomically once everything succeeded). collected runs
+// once every statement has run, before anything is printed.
+func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format, out string, stdout io.Writer, collected func()) error {
 	stmts, err := parser.Parse(text)
 	if err != nil {
 		return err
@@ -300,6 +314,7 @@ func runSQL(ctx context.Context, s *flint.Session, text string, f output.Format,
 			results = append(results, result{schema, batches, isExplain})
 		}
 	}
+	collected()
 	w := stdout
 	var tmp *os.File
 	if out != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/internal/output"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/sql/ast"
@@ -23,6 +24,7 @@ func newSubmitCmd() *cobra.Command {
 	var vars, labels, notify []string
 	var deadline, timeout, sla time.Duration
 	var wait, rerun bool
+	var pf progressFlag
 	cmd := &cobra.Command{
 		Use:   "submit --driver HOST:PORT -f job.sql",
 		Short: "Submit a SQL job to a cluster and print its job ID",
@@ -83,6 +85,9 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (exprSQL == "") == (file == "") {
 				return usagef("give exactly one of -f FILE or -e SQL")
+			}
+			if err := pf.check(); err != nil {
+				return err
 			}
 			if deadline < 0 {
 				return usagef("--deadline must not be negative")
@@ -167,7 +172,16 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 			jobTimedOut := func() error {
 				return &exitError{exitTimedOut, &timeoutError{what: "job " + id, after: timeout}}
 			}
-			st, err := d.wait(ctx, id)
+			tracker, stopProgress, err := pf.start(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			wctx := ctx
+			if tracker != nil {
+				wctx = driverclient.WithEvents(ctx, tracker.JobEvent)
+			}
+			st, err := d.wait(wctx, id)
+			stopProgress()
 			if err != nil {
 				if errors.Is(err, context.DeadlineExceeded) && timedOut(ctx, err) != err {
 					// The job's deadline is ours: stop it now rather
@@ -226,6 +240,7 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION: the job's deadline, and with --wait, cancel it and exit 4 when it passes")
 	cmd.Flags().StringVar(&name, "name", "", "a label for the job (status, driver logs)")
 	sf.register(cmd)
+	pf.register(cmd)
 	return cmd
 }
 

@@ -86,8 +86,9 @@ func wrap(prefix string, err error) error {
 // it) is followed by a Status call and, while the job runs, a new Watch.
 // Errors are the gRPC ones (see Error); when ctx ends first, ctx's error.
 func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
+	seen := 0 // events passed to WithEvents' function
 	for {
-		st, err := c.watch(ctx, id)
+		st, err := c.watch(ctx, id, &seen)
 		if err != nil {
 			if ended(ctx, err) {
 				return nil, ctx.Err()
@@ -177,15 +178,30 @@ func (c *Conn) CancelJob(id, reason string) error {
 	return err
 }
 
+// eventsKey carries the function WithEvents gives.
+type eventsKey struct{}
+
+// WithEvents returns a context whose Wait and Await calls pass every
+// event of the job's Watch streams to fn (a progress display), from the
+// calling goroutine, each once: the driver replays a job's events from
+// its start on every Watch, so those a dropped stream already passed are
+// skipped when Wait follows the job again.
+func WithEvents(ctx context.Context, fn func(*pb.JobEvent)) context.Context {
+	return context.WithValue(ctx, eventsKey{}, fn)
+}
+
 // watch reads the job's event stream and returns the last status seen; a
-// clean end of the stream returns a nil error.
-func (c *Conn) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
+// clean end of the stream returns a nil error. The first *seen events go
+// to WithEvents' function no more; *seen counts the stream's events.
+func (c *Conn) watch(ctx context.Context, id string, seen *int) (*pb.JobStatus, error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	stream, err := c.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
 	if err != nil {
 		return nil, err
 	}
+	on, _ := ctx.Value(eventsKey{}).(func(*pb.JobEvent))
+	n := 0
 	var last *pb.JobStatus
 	for {
 		ev, err := stream.Recv()
@@ -194,6 +210,10 @@ func (c *Conn) watch(ctx context.Context, id string) (*pb.JobStatus, error) {
 		}
 		if err != nil {
 			return last, err
+		}
+		if n++; on != nil && n > *seen {
+			on(ev)
+			*seen = n
 		}
 		if st := ev.GetStatus(); st != nil {
 			last = st

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/flint-engine/flint/proto/flintpb"
 )
@@ -158,3 +159,81 @@ func TestAwaitCancelsTheJob(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// replayingDriver serves a job's event log as the cluster driver does:
+// every Watch replays it from the start. The first stream drops after
+// part of it; the second sends it all, up to the final status.
+type replayingDriver struct {
+	pb.UnimplementedDriverServer
+	log     []*pb.JobEvent
+	mu      sync.Mutex
+	watches int
+}
+
+func (d *replayingDriver) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[pb.JobEvent]) error {
+	d.mu.Lock()
+	d.watches++
+	n := len(d.log)
+	if d.watches == 1 {
+		n = 3 // then the stream ends without a final status
+	}
+	d.mu.Unlock()
+	for _, ev := range d.log[:n] {
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *replayingDriver) Status(_ context.Context, req *pb.StatusRequest) (*pb.JobStatus, error) {
+	return &pb.JobStatus{JobId: req.JobId, State: pb.JobState_JOB_STATE_RUNNING}, nil
+}
+
+// TestWithEventsOnce: a Watch stream that drops is followed again, and
+// the events it replays reach the WithEvents function once, in order.
+func TestWithEventsOnce(t *testing.T) {
+	status := func(s pb.JobState) *pb.JobEvent {
+		return &pb.JobEvent{Event: &pb.JobEvent_Status{Status: &pb.JobStatus{JobId: "job-1", State: s}}}
+	}
+	task := func(i int32) *pb.JobEvent {
+		return &pb.JobEvent{Event: &pb.JobEvent_Task{Task: &pb.TaskEvent{Id: &pb.TaskAttemptId{Task: i}, State: pb.TaskState_TASK_STATE_SUCCEEDED}}}
+	}
+	d := &replayingDriver{log: []*pb.JobEvent{
+		status(pb.JobState_JOB_STATE_RUNNING), task(0), task(1), task(2),
+		{Event: &pb.JobEvent_Stage{Stage: &pb.StageEvent{Completed: true, Tasks: 3}}},
+		status(pb.JobState_JOB_STATE_SUCCEEDED),
+	}}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	pb.RegisterDriverServer(gs, d)
+	done := make(chan struct{})
+	go func() { defer close(done); gs.Serve(lis) }()
+	defer func() { gs.Stop(); <-done }()
+	c, err := Dial(lis.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	var got []*pb.JobEvent
+	ctx := WithEvents(context.Background(), func(ev *pb.JobEvent) { got = append(got, ev) })
+	st, err := c.Wait(ctx, "job-1")
+	if err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("Wait = %v, %v; want succeeded", st, err)
+	}
+	if d.watches != 2 {
+		t.Fatalf("%d Watch calls, want 2", d.watches)
+	}
+	if len(got) != len(d.log) {
+		t.Fatalf("%d events passed on, want the log's %d, each once", len(got), len(d.log))
+	}
+	for i := range got {
+		if !proto.Equal(got[i], d.log[i]) {
+			t.Errorf("event %d = %v, want %v", i, got[i], d.log[i])
+		}
+	}
+}
