@@ -21,6 +21,8 @@ const (
 	modProtobuf = "google.golang.org/protobuf"
 	modMPB      = "github.com/vbauerster/mpb/v8"
 	modProm     = "github.com/prometheus/client_golang"
+	modPromText = "github.com/prometheus/common" // the text exposition parser (expfmt)
+	modPromData = "github.com/prometheus/client_model"
 	modXXH3     = "github.com/zeebo/xxh3"
 )
 
@@ -93,7 +95,7 @@ var layers = map[string]layer{
 	"internal/driverclient":     {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/bufpool":          {},
 	"internal/gctune":           {},
-	"internal/metrics":          {external: []string{modProm}},
+	"internal/metrics":          {external: []string{modProm, modPromData, modPromText}},
 	"internal/output":           {imports: []string{"types"}, external: []string{modArrow}},
 	"internal/progress":         {imports: []string{"proto/flintpb"}, external: []string{modMPB}},
 	"tpch":                      {external: []string{modArrow, modGoTPC}},
