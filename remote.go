@@ -93,6 +93,11 @@ type SubmitOptions struct {
 	// Rerun: when IdempotencyKey names a job that has finished, run the
 	// job again (the key then names the new job) instead of returning it.
 	Rerun bool
+	// RerunFailed: when IdempotencyKey names a job that has ended without
+	// succeeding (failed, cancelled, timed out), run the job again; a
+	// running or succeeded job is returned. What an orchestrator's retry
+	// of a step wants: never two runs at once, never a second success.
+	RerunFailed bool
 	// Labels are key=value pairs kept with the job (status, job list,
 	// notifications).
 	Labels map[string]string
@@ -197,6 +202,7 @@ func (s *Session) submit(ctx context.Context, n plan.Node, o SubmitOptions) (str
 	}
 	req.Name, req.IdempotencyKey, req.DeadlineMs = o.Name, o.IdempotencyKey, o.Deadline.Milliseconds()
 	req.Rerun, req.Labels, req.Notify, req.SlaMs = o.Rerun, o.Labels, o.Notify, o.SLA.Milliseconds()
+	req.RerunFailed = o.RerunFailed
 	if o.SLA > 0 && req.SlaMs == 0 {
 		req.SlaMs = 1
 	}

@@ -26,13 +26,28 @@ type StageSpec struct {
 
 // JobSubmitted adds a job. A job whose Key was already used is ignored
 // (idempotent submission), unless Rerun is set and the job the key names
-// has finished: the key then names the new job.
+// has finished, or RerunFailed is set and it has finished without
+// succeeding (failed, cancelled, timed out): the key then names the new
+// job.
 type JobSubmitted struct {
 	ID          string
 	Key         string
 	Stages      []StageSpec
 	MaxAttempts int
 	Rerun       bool
+	RerunFailed bool
+}
+
+// reruns reports whether ev starts a new job under the key of old.
+func (ev JobSubmitted) reruns(old *Job) bool {
+	switch {
+	case !old.Status.Done():
+		return false
+	case ev.Rerun:
+		return true
+	default:
+		return ev.RerunFailed && old.Status != StatusSucceeded
+	}
 }
 
 // StageTasksSet fixes the task count of a stage whose count was unknown.
@@ -209,7 +224,7 @@ func (s *State) submit(ev JobSubmitted) (Result, error) {
 	if ev.Key != "" {
 		if id, ok := s.Keys[ev.Key]; ok {
 			old, known := s.Jobs[id]
-			if !ev.Rerun || !known || !old.Status.Done() {
+			if !known || !ev.reruns(old) {
 				return Result{Stale: true}, nil
 			}
 		}

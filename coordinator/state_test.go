@@ -490,3 +490,38 @@ func TestIdempotentRerun(t *testing.T) {
 		t.Fatalf("keys %v after forgetting j1", l.s.Keys)
 	}
 }
+
+// TestIdempotentRerunFailed: RerunFailed, an orchestrator's retry, waits
+// for a running job, keeps a succeeded one and reruns one that ended any
+// other way.
+func TestIdempotentRerunFailed(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Slots: 1})
+	sub := JobSubmitted{ID: "j1", Key: "k", MaxAttempts: 1, RerunFailed: true, Stages: []StageSpec{{ID: 0, Tasks: 1}}}
+	l.apply(sub)
+	retry := func(id string) Result {
+		r := sub
+		r.ID = id
+		return l.apply(r)
+	}
+	if res := retry("j2"); !res.Stale {
+		t.Fatal("a retry must not rerun a running job")
+	}
+	l.apply(JobCancelled{Job: "j1"})
+	if res := retry("j3"); res.Stale || l.s.Keys["k"] != "j3" {
+		t.Fatalf("a retry must rerun a cancelled job: stale=%v keys=%v", res.Stale, l.s.Keys)
+	}
+	st := l.schedule(1)
+	l.apply(TaskFailed{Job: "j3", Stage: 0, Task: 0, Attempt: st[0].Attempt, Err: "boom"})
+	if j, _ := l.s.Job("j3"); j.Status != StatusFailed {
+		t.Fatalf("j3 is %v, want failed", j.Status)
+	}
+	if res := retry("j4"); res.Stale || l.s.Keys["k"] != "j4" {
+		t.Fatalf("a retry must rerun a failed job: stale=%v keys=%v", res.Stale, l.s.Keys)
+	}
+	st = l.schedule(1)
+	l.apply(TaskSucceeded{Job: "j4", Stage: 0, Task: 0, Attempt: st[0].Attempt})
+	if res := retry("j5"); !res.Stale || l.s.Keys["k"] != "j4" {
+		t.Fatalf("a retry must keep a succeeded job: stale=%v keys=%v", res.Stale, l.s.Keys)
+	}
+}

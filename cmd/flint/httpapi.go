@@ -40,6 +40,7 @@ type submitBody struct {
 	Name           string            `json:"name,omitempty"`
 	IdempotencyKey string            `json:"idempotency_key,omitempty"`
 	Rerun          bool              `json:"rerun,omitempty"`
+	RerunFailed    bool              `json:"rerun_failed,omitempty"`
 	DeadlineMs     int64             `json:"deadline_ms,omitempty"`
 	SlaMs          int64             `json:"sla_ms,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
@@ -130,8 +131,8 @@ func (a *jobsAPI) submit(w http.ResponseWriter, r *http.Request) {
 	case b.DeadlineMs < 0 || b.SlaMs < 0:
 		writeError(w, http.StatusBadRequest, errors.New(`request body: "deadline_ms" and "sla_ms" must not be negative`))
 		return
-	case b.Rerun && b.IdempotencyKey == "":
-		writeError(w, http.StatusBadRequest, errors.New(`request body: "rerun" needs "idempotency_key"`))
+	case (b.Rerun || b.RerunFailed) && b.IdempotencyKey == "":
+		writeError(w, http.StatusBadRequest, errors.New(`request body: "rerun" and "rerun_failed" need "idempotency_key"`))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
@@ -149,7 +150,7 @@ func (a *jobsAPI) submit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id, existing, err := s.SubmitSQL(ctx, b.SQL, flint.SubmitOptions{Name: b.Name, IdempotencyKey: b.IdempotencyKey,
-		Rerun: b.Rerun, Deadline: time.Duration(b.DeadlineMs) * time.Millisecond, SLA: time.Duration(b.SlaMs) * time.Millisecond,
+		Rerun: b.Rerun, RerunFailed: b.RerunFailed, Deadline: time.Duration(b.DeadlineMs) * time.Millisecond, SLA: time.Duration(b.SlaMs) * time.Millisecond,
 		Labels: b.Labels, Notify: b.Notify})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)

@@ -177,6 +177,8 @@ func TestJobContract(t *testing.T) {
 			{[]string{"submit", "--driver", d, "-e", "SELECT 1", "--wait", "--format", "xml"}, "xml"},
 			{[]string{"jobs", "--driver", d, "--format", "xml"}, "--format"},
 			{[]string{"logs", "--driver", d}, "arg"},
+			{[]string{"submit", "--driver", d, "-e", "SELECT 1", "--rerun-failed"}, "--idempotency-key"},
+			{[]string{"submit", "--driver", d, "-e", "SELECT 1", "--idempotency-key", "k", "--rerun", "--rerun-failed"}, "not both"},
 		} {
 			if r := run(t, tc.args...); r.code != 2 || !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("flint %q: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)

@@ -23,7 +23,7 @@ func newSubmitCmd() *cobra.Command {
 	var exprSQL, file, key, name, format string
 	var vars, labels, notify []string
 	var deadline, timeout, sla time.Duration
-	var wait, rerun bool
+	var wait, rerun, rerunFailed bool
 	var pf progressFlag
 	cmd := &cobra.Command{
 		Use:   "submit --driver HOST:PORT -f job.sql",
@@ -58,7 +58,11 @@ Interrupting the wait leaves the job running: use flint cancel to stop it.
 a job submitted with K (running, or finished within its result TTL), a
 submit with K prints that job's ID (saying so on stderr) instead of
 starting another, and --wait reports how it ended; a finished job is run
-again only with --rerun. --label k=v (repeatable) is kept with the job
+again only with --rerun. --rerun-failed is an orchestrator's retry of a
+step: it reruns the key's job only if that ended without succeeding
+(failed, cancelled, timed out), and otherwise waits for the running job
+or reports the succeeded one, so a retried step never runs twice at once
+and never succeeds twice (give its task one key per run, not per try). --label k=v (repeatable) is kept with the job
 and shown by flint status and flint jobs.
 
 --notify URL (repeatable) makes the driver POST a JSON message (a Slack
@@ -73,11 +77,12 @@ submitted; the job keeps running.
 submitted, whether anyone waits for it or not. --timeout D bounds the
 command itself and the job with it: the job's deadline is what is left of
 D when it is submitted (so it replaces --deadline), and with --wait, once
-D has passed, the job is cancelled and flint exits 4 with "job ID timed
+D has passed, the job is ended (timed out) and flint exits 4 with "job ID timed
 out after D (--timeout)".
 Without --wait, flint only submits within D and the driver enforces the rest.`,
 		Example: `  flint submit --driver localhost:7077 --tables ./tpch -f q1.sql --wait
   flint submit -f nightly.sql --idempotency-key nightly-2025-01-01 --deadline 30m --label dag=nightly
+  flint submit -f step.sql --wait --timeout 25m --idempotency-key nightly-2025-01-01-step --rerun-failed
   flint submit -f nightly.sql --wait --sla 20m --notify https://hooks.slack.com/services/T0/B0/XXX
   flint submit --tables ./tpch -f q21.sql --wait --timeout 5m
   flint submit --tables ./tpch --wait -e "COPY lineitem TO 's3://lake/li' (FORMAT parquet)"`,
@@ -98,8 +103,11 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 			if sla < 0 {
 				return usagef("--sla must not be negative")
 			}
-			if rerun && key == "" {
-				return usagef("--rerun needs --idempotency-key: it reruns the job the key names")
+			if (rerun || rerunFailed) && key == "" {
+				return usagef("--rerun and --rerun-failed need --idempotency-key: they rerun the job the key names")
+			}
+			if rerun && rerunFailed {
+				return usagef("give --rerun (whatever the job's end) or --rerun-failed (unless it succeeded), not both")
 			}
 			labelMap, err := parseLabels(labels)
 			if err != nil {
@@ -141,7 +149,7 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 				return timedOut(ctx, err)
 			}
 			opts := flint.SubmitOptions{Name: name, IdempotencyKey: key, Deadline: deadline, Rerun: rerun,
-				Labels: labelMap, Notify: notify, SLA: sla}
+				RerunFailed: rerunFailed, Labels: labelMap, Notify: notify, SLA: sla}
 			if dl, ok := ctx.Deadline(); ok && timeout > 0 {
 				if opts.Deadline = time.Until(dl); opts.Deadline <= 0 {
 					return timedOut(ctx, context.DeadlineExceeded)
@@ -233,11 +241,12 @@ Without --wait, flint only submits within D and the driver enforces the rest.`,
 	cmd.Flags().StringVar(&format, "format", "", "with --wait, the result's format: csv (default), json or table")
 	cmd.Flags().StringVar(&key, "idempotency-key", "", "a second submit with the same key returns the first job's ID, also once it has finished")
 	cmd.Flags().BoolVar(&rerun, "rerun", false, "run the job of --idempotency-key again if it has finished")
+	cmd.Flags().BoolVar(&rerunFailed, "rerun-failed", false, "run the job of --idempotency-key again if it failed, was cancelled or timed out (an orchestrator's retry)")
 	cmd.Flags().StringArrayVar(&labels, "label", nil, "a KEY=VALUE label kept with the job (repeatable)")
 	cmd.Flags().StringArrayVar(&notify, "notify", nil, "POST a JSON message to URL when the job ends, a task is retried or --sla passes (repeatable)")
 	cmd.Flags().DurationVar(&sla, "sla", 0, "alert the --notify URLs once if the job still runs after DURATION")
 	cmd.Flags().DurationVar(&deadline, "deadline", 0, "end the job (timed out) if it runs longer than this (e.g. 10m)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION: the job's deadline, and with --wait, cancel it and exit 4 when it passes")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after DURATION: the job's deadline, and with --wait, end it (timed out) and exit 4 when it passes")
 	cmd.Flags().StringVar(&name, "name", "", "a label for the job (status, driver logs)")
 	sf.register(cmd)
 	pf.register(cmd)

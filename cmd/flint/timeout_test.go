@@ -75,14 +75,14 @@ func TestSQLTimeout(t *testing.T) {
 
 // TestTimeoutOnCluster: flint sql --driver and flint submit --wait with a
 // --timeout shorter than their job exit 1 and 4 naming the flag, and the job
-// is cancelled on the driver, saying why; without --wait the timeout is
+// ends timed out on the driver, saying why; without --wait the timeout is
 // the job's deadline on the driver.
 func TestTimeoutOnCluster(t *testing.T) {
 	c := startCluster(t)
 	d := c.Addr()
-	cancelled := func(t *testing.T, reason string) {
+	timedOutJob := func(t *testing.T, reason string) {
 		t.Helper()
-		re := regexp.MustCompile(`msg="job finished".*state=cancelled.*` + regexp.QuoteMeta(reason))
+		re := regexp.MustCompile(`msg="job finished".*state=timed_out.*` + regexp.QuoteMeta(reason))
 		if _, err := c.Driver().WaitOutput(re, 10*time.Second); err != nil {
 			t.Error(err)
 		}
@@ -94,7 +94,7 @@ func TestTimeoutOnCluster(t *testing.T) {
 		if r.stdout != "" {
 			t.Errorf("a timed-out query printed %q", r.stdout)
 		}
-		cancelled(t, "client: query timed out after 700ms (--timeout)")
+		timedOutJob(t, "client: query timed out after 700ms (--timeout)")
 	})
 	t.Run("submit --wait", func(t *testing.T) {
 		start := time.Now()
@@ -104,9 +104,9 @@ func TestTimeoutOnCluster(t *testing.T) {
 			t.Fatalf("stdout %q, stderr %q: want the job ID", r.stdout, r.stderr)
 		}
 		checkJobTimedOut(t, r, time.Since(start), "error: job "+id+" timed out after 800ms (--timeout)")
-		cancelled(t, "client: job timed out after 800ms (--timeout)")
+		timedOutJob(t, "client: job timed out after 800ms (--timeout)")
 		st := mustRun(t, "status", "--driver", d, id)
-		if !strings.Contains(st, "state:      cancelled") {
+		if !strings.Contains(st, "state:      timed_out") {
 			t.Errorf("status of the timed-out job:\n%s", st)
 		}
 	})

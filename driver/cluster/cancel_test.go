@@ -68,8 +68,13 @@ func interruptJob(t *testing.T, c pb.DriverClient, conn *driverclient.Conn, req 
 		time.Sleep(5 * time.Millisecond)
 	}
 	_, final := watch(bg, t, c, id)
-	if final.State != pb.JobState_JOB_STATE_CANCELLED || !strings.Contains(final.Error, "client: "+want.Error()) {
-		t.Fatalf("job %s ended %s: %q, want cancelled by the client", id, final.State, final.Error)
+	// A client past its deadline ends the job as the driver would have.
+	wantState := pb.JobState_JOB_STATE_CANCELLED
+	if deadline {
+		wantState = pb.JobState_JOB_STATE_TIMED_OUT
+	}
+	if final.State != wantState || !strings.Contains(final.Error, "client: "+want.Error()) {
+		t.Fatalf("job %s ended %s: %q, want %s by the client", id, final.State, final.Error, wantState)
 	}
 	if _, _, err := results(bg, c, id); status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("results of the cancelled job: %v", err)

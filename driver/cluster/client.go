@@ -93,7 +93,11 @@ func (d *Driver) Cancel(_ context.Context, req *pb.CancelRequest) (*pb.CancelRes
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cj, ok := d.state.Jobs[j.id]; ok && j.inState && !cj.Status.Done() {
-		if _, err := d.applyLocked(coordinator.JobCancelled{Job: j.id, Reason: reason}); err != nil {
+		var ev coordinator.Event = coordinator.JobCancelled{Job: j.id, Reason: reason}
+		if req.GetTimedOut() {
+			ev = coordinator.JobTimedOut{Job: j.id, Err: reason}
+		}
+		if _, err := d.applyLocked(ev); err != nil {
 			return nil, status.Errorf(codes.Internal, "cancel job %s: %v", j.id, err)
 		}
 		d.scheduleLocked()

@@ -143,7 +143,7 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 		d.mu.Unlock()
 		return nil, status.Error(codes.Unavailable, "driver is shutting down")
 	}
-	if id, ok := d.state.Keys[key]; ok && key != "" && !(req.GetRerun() && !d.runningLocked(id)) {
+	if id, ok := d.state.Keys[key]; ok && key != "" && !d.rerunsLocked(req, id) {
 		d.mu.Unlock()
 		return &pb.SubmitResponse{JobId: id, Existing: true}, nil
 	}
@@ -238,7 +238,7 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 		return nil, status.Error(codes.Unavailable, "driver is shutting down")
 	}
 	res, err := d.applyLocked(coordinator.JobSubmitted{ID: id, Key: key, Stages: specs, MaxAttempts: int(opts.MaxAttempts),
-		Rerun: req.GetRerun()})
+		Rerun: req.GetRerun(), RerunFailed: req.GetRerunFailed()})
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "submit: %v", err)
 	}
@@ -254,6 +254,20 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 		"executors", len(d.execs), "slots", slots)
 	d.scheduleLocked()
 	return &pb.SubmitResponse{JobId: id}, nil
+}
+
+// rerunsLocked reports whether req, whose idempotency key names job id,
+// starts a new job (the state machine decides again when it is applied).
+func (d *Driver) rerunsLocked(req *pb.SubmitRequest, id string) bool {
+	cj, ok := d.state.Jobs[id]
+	switch {
+	case !ok || !cj.Status.Done():
+		return false
+	case req.GetRerun():
+		return true
+	default:
+		return req.GetRerunFailed() && cj.Status != coordinator.StatusSucceeded
+	}
 }
 
 // jobOptions fills in the defaults of a job's options.

@@ -156,11 +156,13 @@ func (c *Conn) Await(ctx context.Context, id string) (*pb.JobStatus, error) {
 	return st, err
 }
 
-// Abandon cancels job id for a client whose ctx has ended (CancelJob,
-// giving context.Cause(ctx) as the reason) and waits for the job to end,
-// at most CancelTimeout.
+// Abandon ends job id for a client whose ctx has ended, giving
+// context.Cause(ctx) as the reason: cancelled, or timed out when the
+// context's deadline passed. It waits for the job to end, at most
+// CancelTimeout.
 func (c *Conn) Abandon(ctx context.Context, id string) {
-	if c.CancelJob(id, "client: "+context.Cause(ctx).Error()) != nil {
+	cause := context.Cause(ctx)
+	if c.endJob(id, "client: "+cause.Error(), errors.Is(ctx.Err(), context.DeadlineExceeded)) != nil {
 		return // unknown or unreachable: nothing to wait for
 	}
 	wctx, stop := context.WithTimeout(context.WithoutCancel(ctx), CancelTimeout)
@@ -171,10 +173,14 @@ func (c *Conn) Abandon(ctx context.Context, id string) {
 // CancelJob asks the driver to cancel job id, on a context of its own
 // bounded by CancelTimeout (the caller's has usually ended). Cancelling a
 // finished job does nothing; the error is the gRPC one.
-func (c *Conn) CancelJob(id, reason string) error {
+func (c *Conn) CancelJob(id, reason string) error { return c.endJob(id, reason, false) }
+
+// endJob cancels job id, or with timedOut ends it TIMED_OUT (the client's
+// deadline passed).
+func (c *Conn) endJob(id, reason string, timedOut bool) error {
 	ctx, stop := context.WithTimeout(context.Background(), CancelTimeout)
 	defer stop()
-	_, err := c.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason})
+	_, err := c.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: reason, TimedOut: timedOut})
 	return err
 }
 

@@ -116,22 +116,23 @@ func startBlockingDriver(t *testing.T) (*blockingDriver, *Conn) {
 func TestAwaitCancelsTheJob(t *testing.T) {
 	timedOut := errors.New("query timed out after 50ms (--timeout)")
 	for _, tc := range []struct {
-		name   string
-		ctx    func() (context.Context, context.CancelFunc)
-		want   error
-		reason string
+		name     string
+		ctx      func() (context.Context, context.CancelFunc)
+		want     error
+		reason   string
+		timedOut bool
 	}{
 		{"cancelled", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(50*time.Millisecond, cancel)
 			return ctx, cancel
-		}, context.Canceled, "client: context canceled"},
+		}, context.Canceled, "client: context canceled", false},
 		{"deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 50*time.Millisecond)
-		}, context.DeadlineExceeded, "client: context deadline exceeded"},
+		}, context.DeadlineExceeded, "client: context deadline exceeded", true},
 		{"deadline with a cause", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeoutCause(context.Background(), 50*time.Millisecond, timedOut)
-		}, context.DeadlineExceeded, "client: " + timedOut.Error()},
+		}, context.DeadlineExceeded, "client: " + timedOut.Error(), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, c := startBlockingDriver(t)
@@ -148,8 +149,8 @@ func TestAwaitCancelsTheJob(t *testing.T) {
 			}
 			d.mu.Lock()
 			defer d.mu.Unlock()
-			if len(d.cancelled) != 1 || d.cancelled[0].JobId != "job-1" || d.cancelled[0].Reason != tc.reason {
-				t.Fatalf("cancel requests %v, want one for job-1 saying %q", d.cancelled, tc.reason)
+			if len(d.cancelled) != 1 || d.cancelled[0].JobId != "job-1" || d.cancelled[0].Reason != tc.reason || d.cancelled[0].TimedOut != tc.timedOut {
+				t.Fatalf("cancel requests %v, want one for job-1 saying %q (timed out: %v)", d.cancelled, tc.reason, tc.timedOut)
 			}
 			if d.watches != 2 {
 				t.Fatalf("%d Watch calls, want 2: one until the cancel, one to the job's end", d.watches)

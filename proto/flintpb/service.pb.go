@@ -955,7 +955,12 @@ type SubmitRequest struct {
 	Notify []string `protobuf:"bytes,11,rep,name=notify,proto3" json:"notify,omitempty"`
 	// sla_ms, when positive, posts one alert to the notify URLs when the
 	// job is still running that long after submission (it keeps running).
-	SlaMs         int64 `protobuf:"varint,12,opt,name=sla_ms,json=slaMs,proto3" json:"sla_ms,omitempty"`
+	SlaMs int64 `protobuf:"varint,12,opt,name=sla_ms,json=slaMs,proto3" json:"sla_ms,omitempty"`
+	// rerun_failed: when idempotency_key names a job that has ended without
+	// succeeding (failed, cancelled, timed out), run the job again (the key
+	// then names the new job); a running or succeeded job is returned as it
+	// is. An orchestrator's retry of a step.
+	RerunFailed   bool `protobuf:"varint,13,opt,name=rerun_failed,json=rerunFailed,proto3" json:"rerun_failed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1072,6 +1077,13 @@ func (x *SubmitRequest) GetSlaMs() int64 {
 		return x.SlaMs
 	}
 	return 0
+}
+
+func (x *SubmitRequest) GetRerunFailed() bool {
+	if x != nil {
+		return x.RerunFailed
+	}
+	return false
 }
 
 type SubmitResponse struct {
@@ -1226,9 +1238,13 @@ func (x *StatusRequest) GetJobId() string {
 }
 
 type CancelRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	JobId  string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// timed_out: the client stops the job because its own deadline (flint
+	// --timeout, a context deadline) passed; the job ends TIMED_OUT, not
+	// CANCELLED, as if the driver had enforced that deadline.
+	TimedOut      bool `protobuf:"varint,3,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1275,6 +1291,13 @@ func (x *CancelRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *CancelRequest) GetTimedOut() bool {
+	if x != nil {
+		return x.TimedOut
+	}
+	return false
 }
 
 type CancelResponse struct {
@@ -2784,7 +2807,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"batch_size\x18\x02 \x01(\x05R\tbatchSize\x12%\n" +
 	"\x0ebroadcast_rows\x18\x03 \x01(\x01R\rbroadcastRows\x12!\n" +
-	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\"\xed\x03\n" +
+	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\"\x90\x04\n" +
 	"\rSubmitRequest\x12)\n" +
 	"\x04plan\x18\x01 \x01(\v2\x15.flint.v1.LogicalPlanR\x04plan\x12!\n" +
 	"\foutput_names\x18\x02 \x03(\tR\voutputNames\x12.\n" +
@@ -2799,7 +2822,8 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x05rerun\x18\n" +
 	" \x01(\bR\x05rerun\x12\x16\n" +
 	"\x06notify\x18\v \x03(\tR\x06notify\x12\x15\n" +
-	"\x06sla_ms\x18\f \x01(\x03R\x05slaMs\x1a9\n" +
+	"\x06sla_ms\x18\f \x01(\x03R\x05slaMs\x12!\n" +
+	"\frerun_failed\x18\r \x01(\bR\vrerunFailed\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"C\n" +
@@ -2810,10 +2834,11 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1a\n" +
 	"\bsnapshot\x18\x02 \x01(\bR\bsnapshot\"&\n" +
 	"\rStatusRequest\x12\x15\n" +
-	"\x06job_id\x18\x01 \x01(\tR\x05jobId\">\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"[\n" +
 	"\rCancelRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x10\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1b\n" +
+	"\ttimed_out\x18\x03 \x01(\bR\btimedOut\"\x10\n" +
 	"\x0eCancelResponse\"'\n" +
 	"\x0fListJobsRequest\x12\x14\n" +
 	"\x05limit\x18\x01 \x01(\x05R\x05limit\";\n" +
