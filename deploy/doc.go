@@ -5,5 +5,8 @@
 //
 // It has no Go code of its own: its test builds the images, starts the
 // compose cluster, loads TPC-H into its S3 and checks query answers against
-// DuckDB's, also across an executor killed mid-query.
+// DuckDB's, then repeats its faults five times: an executor killed
+// mid-query and restarted, one paused past the heartbeat timeout, one
+// killed mid-COPY (every row committed once, nothing left beside the
+// manifest's files).
 package deploy
