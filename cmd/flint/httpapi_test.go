@@ -92,7 +92,8 @@ func TestRESTAPI(t *testing.T) {
 
 	// A long job, cancelled.
 	var long job
-	slow := `{"sql": "CREATE EXTERNAL TABLE lineitem STORED AS PARQUET LOCATION '` + abs(filepath.Join(tpchData, "lineitem.parquet")) + `'; ` + endlessJoin + `"}`
+	slow := `{"sql": "CREATE EXTERNAL TABLE lineitem STORED AS PARQUET LOCATION '` + abs(filepath.Join(tpchData, "lineitem.parquet")) + `'; ` + endlessJoin + `",
+		"idempotency_key": "long", "rerun_failed": true}`
 	if code := call("POST", "/jobs", slow, &long); code != http.StatusCreated {
 		t.Fatalf("submit the long job: %d %+v", code, long)
 	}
@@ -107,6 +108,16 @@ func TestRESTAPI(t *testing.T) {
 	if cancelled.State != "cancelled" || cancelled.Error != "cancelled: operator" {
 		t.Errorf("cancelled job %+v", cancelled)
 	}
+	// With rerun_failed, the key's cancelled job runs again; the new one,
+	// running, is returned as it is.
+	var rerun, running job
+	if code := call("POST", "/jobs", slow, &rerun); code != http.StatusCreated || rerun.JobID == long.JobID || rerun.Existing {
+		t.Errorf("resubmit of the cancelled job with rerun_failed: %d %+v, want 201 and a new job", code, rerun)
+	}
+	if code := call("POST", "/jobs", slow, &running); code != http.StatusOK || running.JobID != rerun.JobID || !running.Existing {
+		t.Errorf("resubmit of the running job with rerun_failed: %d %+v, want 200 and %s", code, running, rerun.JobID)
+	}
+	call("POST", "/jobs/"+rerun.JobID+"/cancel", `{}`, &cancelled)
 
 	var e struct{ Error string }
 	for _, tc := range []struct {
@@ -120,6 +131,7 @@ func TestRESTAPI(t *testing.T) {
 		{"POST", "/jobs", `{"sql": "SELECT 1", "colour": 1}`, http.StatusBadRequest, `unknown field "colour"`},
 		{"POST", "/jobs", `{"sql": "SELECT x FROM nowhere"}`, http.StatusBadRequest, "nowhere"},
 		{"GET", "/jobs?limit=-1", "", http.StatusBadRequest, "limit"},
+		{"POST", "/jobs", `{"sql": "SELECT 1", "rerun_failed": true}`, http.StatusBadRequest, `need "idempotency_key"`},
 	} {
 		if code := call(tc.method, tc.path, tc.body, &e); code != tc.code || !strings.Contains(e.Error, tc.want) {
 			t.Errorf("%s %s %s: %d %q; want %d and %q", tc.method, tc.path, tc.body, code, e.Error, tc.code, tc.want)
