@@ -45,7 +45,7 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 
   POST /jobs              {"sql": "CREATE EXTERNAL TABLE ...; SELECT ...",
                            "tables": {"NAME": "PATH"}, "name", "idempotency_key",
-                           "rerun", "deadline_ms", "sla_ms", "labels", "notify"}
+                           "rerun", "rerun_failed", "deadline_ms", "sla_ms", "labels", "notify"}
                           -> 201 {"job_id", "existing": false} (200 when the
                           idempotency key named an existing job)
   GET  /jobs[?limit=N]    {"jobs": [...]}, newest first (as flint jobs --format json)
