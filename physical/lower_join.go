@@ -57,6 +57,9 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	}
 	left, lrefs := l.materialize(left, lkeys)
 	right, rrefs := l.materialize(right, rkeys)
+	if n.Type == plan.JoinSemi || n.Type == plan.JoinAnti {
+		right, rd = narrowBuild(right, rd, rrefs, residual...)
+	}
 	j := &HashJoin{Type: n.Type, LeftKeys: lrefs, RightKeys: rrefs, Residual: plan.And(residual...),
 		NullAware: n.NullAware, Out: out}
 	broadcastable := n.Type == plan.JoinInner || n.Type == plan.JoinLeft || n.Type == plan.JoinSemi || n.Type == plan.JoinAnti
@@ -130,6 +133,7 @@ func (l *lowerer) lowerMarkJoin(n *plan.Join, left Node, ld distribution, right 
 	j.Residual = plan.And(residual...)
 	left, lrefs := l.materialize(left, lkeys)
 	right, rrefs := l.materialize(right, rkeys)
+	right, rd = narrowBuild(right, rd, rrefs, j.Residual, j.MarkCond)
 	j.LeftKeys, j.RightKeys = lrefs, rrefs
 	switch {
 	case ld.kind == distSingle && rd.kind == distSingle:
@@ -151,6 +155,37 @@ func (l *lowerer) lowerMarkJoin(n *plan.Join, left Node, ld distribution, right 
 	}
 	j.Left, j.Right = left, right
 	return j, d, nil
+}
+
+// narrowBuild projects the right input of a semi, anti or mark join,
+// none of whose columns is in the join's output, down to the columns its
+// keys and conditions read. Without it, columns the input carries for its
+// own sake (a scan's filter columns) would travel through the exchange and
+// sit in the build table for nothing.
+func narrowBuild(right Node, rd distribution, keys []*plan.ColRef, conds ...plan.Expr) (Node, distribution) {
+	need := plan.ColumnSet{}
+	for _, k := range keys {
+		need[k.ID] = struct{}{}
+	}
+	for _, c := range conds {
+		if c != nil {
+			for id := range plan.ReferencedColumns(c) {
+				need[id] = struct{}{}
+			}
+		}
+	}
+	var keep plan.Schema
+	var exprs []plan.Expr
+	for _, c := range right.Schema() {
+		if need.Has(c.ID) {
+			keep = append(keep, c)
+			exprs = append(exprs, c.Ref())
+		}
+	}
+	if len(keep) == len(right.Schema()) {
+		return right, rd
+	}
+	return &Project{Input: right, Exprs: exprs, Out: keep}, projectDist(rd, exprs, keep)
 }
 
 // sideEquality splits e = (a = b) with a over the left columns and b over

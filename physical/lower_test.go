@@ -260,3 +260,30 @@ func TestNullSafeEqualityHashJoin(t *testing.T) {
 		t.Fatalf("IS NOT DISTINCT FROM must be a hash join key:\n%s", p)
 	}
 }
+
+// TestSemiJoinBuildCarriesOnlyItsColumns: the subquery side of a semi or
+// anti join reaches the exchange with the columns its keys and residual
+// read, not those only its scan's filters read.
+func TestSemiJoinBuildCarriesOnlyItsColumns(t *testing.T) {
+	cat := tpchCatalog(t)
+	for _, tc := range []struct{ name, q, want string }{
+		{"semi", "select count(*) from orders where exists (select * from lineitem where l_orderkey = o_orderkey and l_commitdate < l_receiptdate)",
+			"Project l_orderkey#"},
+		{"anti with residual", "select count(*) from lineitem l1 where not exists (select * from lineitem l3 where l3.l_orderkey = l1.l_orderkey and l3.l_suppkey <> l1.l_suppkey and l3.l_receiptdate > l3.l_commitdate)",
+			"Project l_orderkey#"},
+	} {
+		for _, broadcast := range []float64{1, 1e9} {
+			p, _ := lower(t, cat, tc.q, physical.Options{Partitions: 4, BroadcastRows: broadcast})
+			var scanLine, above string
+			lines := strings.Split(p, "\n")
+			for i, line := range lines {
+				if strings.Contains(line, "l_commitdate") && strings.Contains(line, "Scan") && i > 0 {
+					scanLine, above = line, lines[i-1]
+				}
+			}
+			if scanLine == "" || !strings.Contains(above, tc.want) || strings.Contains(above, "l_commitdate") || strings.Contains(above, "l_receiptdate") {
+				t.Errorf("%s (broadcast rows %g): the filtered scan must be narrowed right above it:\n%s", tc.name, broadcast, p)
+			}
+		}
+	}
+}
