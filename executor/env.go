@@ -129,6 +129,27 @@ func (e *Env) joinTable(ctx context.Context, exchange int, build func() (*exec.J
 	}
 }
 
+// DropBroadcast releases the hash table built from broadcast exchange
+// exchange, if any: call it once no task will probe it again (the stages
+// reading the exchange have finished), so that a finished join's table
+// does not stay alive until Close.
+func (e *Env) DropBroadcast(exchange int) {
+	e.shared.mu.Lock()
+	bt := e.shared.broadcast[exchange]
+	if bt != nil {
+		select {
+		case <-bt.done:
+			delete(e.shared.broadcast, exchange)
+		default:
+			bt = nil // still being built (a stage cut short): Close frees it
+		}
+	}
+	e.shared.mu.Unlock()
+	if bt != nil && bt.table != nil {
+		bt.table.Release()
+	}
+}
+
 // Close releases broadcast hash tables.
 func (e *Env) Close() {
 	e.shared.mu.Lock()
