@@ -118,9 +118,8 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 	env := executor.NewEnv(exchanges, d.Sources)
 	defer env.Close()
 
-	s := &schedule{d: d, env: env, sp: sp, progress: progress, slots: make(chan struct{}, d.Slots),
-		remoteSlots: make(chan struct{}, d.Slots),
-		done:        make([]chan struct{}, len(sp.Stages)), cancel: cancel}
+	s := &schedule{d: d, env: env, sp: sp, progress: progress, slots: newSlotSet(d.Slots, d.Slots),
+		done: make([]chan struct{}, len(sp.Stages)), cancel: cancel}
 	consumers := make([]int, len(sp.Stages))
 	for i, st := range sp.Stages {
 		s.done[i] = make(chan struct{})
@@ -180,16 +179,17 @@ func (d *Local) queryDir() (string, error) {
 }
 
 type schedule struct {
-	d     *Local
-	env   *executor.Env
-	sp    *physical.StagePlan
-	slots chan struct{}
-	// remoteSlots lets as many more tasks scan remote storage (S3) at
-	// once: they spend much of their time waiting for ranged GETs, and a
-	// second task per core keeps the core busy decoding meanwhile.
-	remoteSlots chan struct{}
-	done        []chan struct{}
-	cancel      context.CancelFunc
+	d   *Local
+	env *executor.Env
+	sp  *physical.StagePlan
+	// slots are the core slots, one task each, and as many remote slots:
+	// tasks that scan remote storage (S3) take either, as they spend much
+	// of their time waiting for ranged GETs, and a second task per core
+	// keeps the core busy decoding meanwhile. Later stages go first
+	// (slotSet).
+	slots  *slotSet
+	done   []chan struct{}
+	cancel context.CancelFunc
 	// progress receives the stage and task events (nil: nobody asked).
 	progress Progress
 
@@ -248,29 +248,19 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	}
 	remote := st.Scan != nil && !isLocalLocation(st.Scan.Source.Location)
 	for i, t := range tasks {
-		slot := s.slots
+		kinds := []int{coreSlot}
 		if remote {
-			// Take whichever slot frees first.
-			select {
-			case s.slots <- struct{}{}:
-			case s.remoteSlots <- struct{}{}:
-				slot = s.remoteSlots
-			case <-ctx.Done():
-				abort()
-				return
-			}
-		} else {
-			select {
-			case s.slots <- struct{}{}:
-			case <-ctx.Done():
-				abort()
-				return
-			}
+			kinds = append(kinds, remoteSlot) // whichever frees first
+		}
+		kind, err := s.slots.acquire(ctx, st.ID, kinds...)
+		if err != nil {
+			abort()
+			return
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ts := &taskSlot{slots: slot, held: true}
+			ts := &taskSlot{slots: s.slots, kind: kind, prio: st.ID, held: true}
 			defer ts.Release()
 			ctx := executor.WithSlotYielder(ctx, ts)
 			if write {
@@ -336,6 +326,7 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	s.mu.Unlock()
 	for _, in := range drop {
 		s.env.Store.Drop(in)
+		s.env.DropBroadcast(in)
 	}
 	if s.progress != nil {
 		s.progress.StageDone(st.ID)
@@ -385,18 +376,21 @@ func isLocalLocation(loc string) bool {
 	return err != nil || fs.IsLocal(fsys)
 }
 
-// taskSlot is a running task's hold on a slot of slots (a semaphore
-// channel); the task gives it up while it waits on another task's
-// broadcast build (executor.SlotYielder).
+// taskSlot is a running task's hold on a slot of kind kind; the task
+// gives it up while it waits on another task's broadcast build
+// (executor.SlotYielder), and waits for it again with its stage's
+// priority.
 type taskSlot struct {
-	slots chan struct{}
+	slots *slotSet
+	kind  int
+	prio  int
 	held  bool
 }
 
 // Release gives the slot up if the task holds it.
 func (t *taskSlot) Release() {
 	if t.held {
-		<-t.slots
+		t.slots.release(t.kind)
 		t.held = false
 	}
 }
@@ -406,11 +400,9 @@ func (t *taskSlot) Acquire(ctx context.Context) error {
 	if t.held {
 		return nil
 	}
-	select {
-	case t.slots <- struct{}{}:
-		t.held = true
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if _, err := t.slots.acquire(ctx, t.prio, t.kind); err != nil {
+		return err
 	}
+	t.held = true
+	return nil
 }
