@@ -103,9 +103,11 @@ type JoinTable struct {
 	unique    bool
 	uniqueRow []int32
 	// dense: single integer key spanning few values; key ids are k-denseMin
-	// and keys is nil.
+	// and keys is nil. With denseRow, the keys are unique and key ids are
+	// build rows instead: denseRow[k-denseMin] (-1: no such key).
 	dense    bool
 	denseMin int64
+	denseRow []int32
 
 	// memBytes is what the table accounts for in the reservation that
 	// built it: its columns, its index and what probes allocate per build
@@ -281,6 +283,47 @@ func (s *hjBuildSize) denseExtra(span int64, perRow int64) int64 {
 	return maxCol + int64(s.rows)*(20+perRow) + 12*span + 4
 }
 
+// uniqueDenseExtra is extra's counterpart for the index of unique keys
+// spanning span values: per row sel and nullRows 8, start and rows 8; per
+// key value its build row 4.
+func (s *hjBuildSize) uniqueDenseExtra(span int64, perRow int64) int64 {
+	var maxCol int64
+	if s.batches > 1 {
+		maxCol = slices.Max(s.colBytes)
+	}
+	return maxCol + int64(s.rows)*(16+perRow) + 4*span + 4
+}
+
+// hjUniqueRows maps each non-NULL value k of the integer key column col
+// of batches to its row (counting across batches): rowOf[k-lo], -1 for
+// values no row has. lo is the smallest value and span covers them all.
+// It returns nil as soon as a value repeats.
+func hjUniqueRows(batches []arrow.RecordBatch, col int, lo int64, span int) []int32 {
+	rowOf := make([]int32, span)
+	for i := range rowOf {
+		rowOf[i] = -1
+	}
+	var scratch []int64
+	base := 0
+	for _, b := range batches {
+		arr := b.Column(col)
+		vals := hashing.IntValues(arr, &scratch)[:arr.Len()]
+		v, hasNulls := hashing.ValidityOf(arr)
+		for r, k := range vals {
+			if hasNulls && !v.Valid(r) {
+				continue
+			}
+			off := k - lo
+			if rowOf[off] >= 0 {
+				return nil
+			}
+			rowOf[off] = int32(base + r)
+		}
+		base += arr.Len()
+	}
+	return rowOf
+}
+
 // hjSlotBytes is the size of the slot array of a hashing.Table holding n
 // keys (load factor at most 1/2, at least 1024 slots; no table for none).
 func hjSlotBytes(n int, intKey bool) int64 {
@@ -355,12 +398,28 @@ func hjBuild(ctx context.Context, schema *arrow.Schema, batches []arrow.RecordBa
 	// unless that costs more than the hashed one and does not fit.
 	var lo, hi int64
 	dense := false
+	var nonNull int
 	if intKey && n > 0 {
-		var nonNull int
 		lo, hi, nonNull = hjIntKeyRange(batches, keyCols[0])
 		dense = nonNull > 0 && hi-lo >= 0 && uint64(hi-lo) < uint64(max(1<<16, 4*nonNull))
 	}
 	extra := size.extra(keyCols, intKey, keyed, perRow)
+	// Unique keys (a primary key) spanning few enough values index build
+	// rows directly by key offset, when that is the cheapest index: 4
+	// bytes per key value, no hash table, no per-key lists.
+	var rowOf []int32
+	if nonNull > 0 && hi-lo >= 0 && uint64(hi-lo) < math.MaxInt32 {
+		span := hi - lo + 1
+		ue := size.uniqueDenseExtra(span, perRow)
+		cheapest := ue < extra && (!dense || ue < size.denseExtra(span, perRow))
+		if cheapest && (ue <= prepaid || res.TryGrow(ue-prepaid) == nil) {
+			if rowOf = hjUniqueRows(batches, keyCols[0], lo, int(span)); rowOf != nil {
+				extra, prepaid, dense = ue, max(ue, prepaid), false
+			} else if ue > prepaid {
+				res.Shrink(ue - prepaid) // a key repeats
+			}
+		}
+	}
 	if dense {
 		switch de := size.denseExtra(hi-lo+1, perRow); {
 		case de <= extra:
@@ -416,6 +475,17 @@ func hjBuild(ctx context.Context, schema *arrow.Schema, batches []arrow.RecordBa
 		} else {
 			sel = append(sel, int32(r))
 		}
+	}
+	if rowOf != nil {
+		t.dense, t.denseMin, t.denseRow, t.unique = true, lo, rowOf, true
+		// Key ids are build rows: each row is its own one-row list.
+		t.start = make([]int32, n+1)
+		t.rows = make([]int32, n)
+		for r := range t.rows {
+			t.start[r+1], t.rows[r] = int32(r+1), int32(r)
+		}
+		t.uniqueRow = t.rows
+		return hjBuilt(t, res, held, perRow, 0), nil
 	}
 	if dense {
 		var scratch []int64
@@ -501,7 +571,10 @@ func hjIntKeyRange(batches []arrow.RecordBatch, col int) (lo, hi int64, nonNull 
 // the finished table keeps.
 func hjBuilt(t *JoinTable, res *mempool.Reservation, held, perRow, keyTable int64) *JoinTable {
 	m := keyTable + 4*int64(cap(t.start)+cap(t.rows)+cap(t.nullRows)) + perRow*int64(t.numRows)
-	if t.dense && t.unique {
+	switch {
+	case t.denseRow != nil:
+		m += 4 * int64(cap(t.denseRow))
+	case t.dense && t.unique:
 		m += 4 * int64(cap(t.uniqueRow))
 	}
 	for _, c := range t.cols {
@@ -614,12 +687,22 @@ func (t *JoinTable) find(keys []arrow.Array, hashes []uint64, gids []int32, sc *
 		return nil
 	}
 	vals := hashing.IntValues(keys[0], ints)[:len(gids)]
-	span := uint64(len(t.start) - 1)
-	start, base := t.start, t.denseMin
-	for r, k := range vals {
-		gids[r] = -1
-		if off := uint64(k - base); k >= base && off < span && start[off+1] > start[off] {
-			gids[r] = int32(off)
+	if rowOf, base := t.denseRow, t.denseMin; rowOf != nil {
+		span := uint64(len(rowOf))
+		for r, k := range vals {
+			gids[r] = -1
+			if off := uint64(k - base); k >= base && off < span {
+				gids[r] = rowOf[off]
+			}
+		}
+	} else {
+		span := uint64(len(t.start) - 1)
+		start := t.start
+		for r, k := range vals {
+			gids[r] = -1
+			if off := uint64(k - base); k >= base && off < span && start[off+1] > start[off] {
+				gids[r] = int32(off)
+			}
 		}
 	}
 	if v, ok := hashing.ValidityOf(keys[0]); ok {
