@@ -396,7 +396,7 @@ func TestHashJoinUniqueDenseIndex(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if got := table.denseRow != nil; got != tc.unique {
+					if got := table.denseRows != nil; got != tc.unique {
 						t.Fatalf("unique keys %v: direct row index %v", tc.unique, got)
 					}
 					op, err := NewHashJoinProbe(hatSrc(t, mem, hjtSchema("l"), left, 16), table, spec)
