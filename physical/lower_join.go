@@ -78,7 +78,14 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	if l.keepBuild(n) {
 		// Build on the smaller, preserved side; the output rows are build
 		// rows, still placed by the preserved side's keys (d).
-		if !sameKeys(ld, lrefs, l.opts.Partitions) {
+		// The preserved side gets a stage of its own when it reads
+		// shuffled inputs itself, though it is placed right already:
+		// otherwise the large subquery side's exchange and the exchanges
+		// the preserved side reads must all be held at once, as one
+		// stage reads them all; cut, the preserved side's stage (its
+		// output small, by keepBuild's estimate) runs and drops its
+		// inputs before the subquery side's exchange needs to be full.
+		if !sameKeys(ld, lrefs, l.opts.Partitions) || readsShuffle(left) {
 			left = &Exchange{Input: left, Kind: ExchangeHash, Keys: lrefs, Partitions: l.opts.Partitions}
 		}
 		if !sameKeys(rd, rrefs, l.opts.Partitions) {
@@ -155,6 +162,20 @@ func (l *lowerer) lowerMarkJoin(n *plan.Join, left Node, ld distribution, right 
 	}
 	j.Left, j.Right = left, right
 	return j, d, nil
+}
+
+// readsShuffle reports whether n, in its own stage (not looking past
+// exchanges), reads a hash-partitioned exchange.
+func readsShuffle(n Node) bool {
+	if ex, ok := n.(*Exchange); ok {
+		return ex.Kind == ExchangeHash || ex.Kind == ExchangeRoundRobin
+	}
+	for _, c := range n.Children() {
+		if readsShuffle(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // narrowBuild projects the right input of a semi, anti or mark join,

@@ -287,3 +287,47 @@ func TestSemiJoinBuildCarriesOnlyItsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepBuildSideReadingShufflesGetsItsOwnStage: TPC-H Q21's anti join
+// builds on its preserved side, itself a semi join of shuffled inputs.
+// That side gets a stage of its own, so the stage reading the large
+// anti-join subquery side does not also read the semi join's inputs.
+func TestKeepBuildSideReadingShufflesGetsItsOwnStage(t *testing.T) {
+	cat := tpchCatalog(t)
+	for _, src := range cat { // scale the sample's row counts to SF1's
+		src.RowCount *= 1000
+	}
+	_, sp := lower(t, cat, tpch.Query(21), physical.Options{Partitions: 4, BroadcastRows: 1e6})
+	var semi, anti *physical.Stage
+	for _, st := range sp.Stages {
+		var walk func(n physical.Node)
+		walk = func(n physical.Node) {
+			if _, ok := n.(*physical.Exchange); ok {
+				return // another stage's
+			}
+			if j, ok := n.(*physical.HashJoin); ok && j.KeepBuild {
+				switch j.Type {
+				case plan.JoinSemi:
+					semi = st
+				case plan.JoinAnti:
+					anti = st
+				}
+			}
+			for _, c := range n.Children() {
+				walk(c)
+			}
+		}
+		walk(st.Root)
+	}
+	if semi == nil || anti == nil {
+		t.Fatalf("want a semi and an anti join building on their preserved side:\n%s", sp.Format())
+	}
+	if semi == anti {
+		t.Fatalf("the semi join runs in the anti join's stage:\n%s", sp.Format())
+	}
+	// Q4's semi join builds on a scan of orders: no extra stage.
+	_, sp4 := lower(t, cat, tpch.Query(4), physical.Options{Partitions: 4, BroadcastRows: 1e6})
+	if n := len(sp4.Stages); n != 5 {
+		t.Errorf("Q4 has %d stages, want 5:\n%s", n, sp4.Format())
+	}
+}
