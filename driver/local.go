@@ -128,6 +128,16 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		}
 	}
 	s.consumers = consumers
+	// A broadcast join's table copies its exchange's data: once built, the
+	// exchange goes, unless something else reads it (a reused exchange).
+	// Local tasks share the query's context, so a failed build fails the
+	// query: no task rebuilds from the exchange.
+	readers := exchangeReaders(sp)
+	env.OnBroadcastBuilt(func(ex int) {
+		if readers[ex] == 1 {
+			env.Store.Drop(ex)
+		}
+	})
 	var wg sync.WaitGroup
 	for _, st := range sp.Stages {
 		wg.Add(1)
@@ -147,6 +157,25 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		return nil, s.err
 	}
 	return s, nil
+}
+
+// exchangeReaders counts, per exchange, the plan nodes that read it.
+func exchangeReaders(sp *physical.StagePlan) map[int]int {
+	n := map[int]int{}
+	var walk func(x physical.Node)
+	walk = func(x physical.Node) {
+		if ex, ok := x.(*physical.Exchange); ok {
+			n[ex.ID]++ // its input is another stage's
+			return
+		}
+		for _, c := range x.Children() {
+			walk(c)
+		}
+	}
+	for _, st := range sp.Stages {
+		walk(st.Root)
+	}
+	return n
 }
 
 // DefaultExchangeMemory is the exchange data a query without a memory

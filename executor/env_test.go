@@ -120,3 +120,27 @@ func TestDropBroadcastFreesTable(t *testing.T) {
 	}
 	env.DropBroadcast(2) // idempotent
 }
+
+// OnBroadcastBuilt hears of each table once it is built, and not of a
+// build that failed.
+func TestOnBroadcastBuilt(t *testing.T) {
+	env := NewEnv(nil, nil)
+	defer env.Close()
+	var heard []int
+	env.OnBroadcastBuilt(func(ex int) { heard = append(heard, ex) })
+	ctx := context.Background()
+	if _, err := env.joinTable(ctx, 4, func() (*exec.JoinTable, error) { return nil, errors.New("lost") }); err == nil {
+		t.Fatal("failed build: no error")
+	}
+	if len(heard) != 0 {
+		t.Fatalf("heard of a failed build: %v", heard)
+	}
+	for range 3 { // built once, then shared
+		if _, err := env.WithStore(nil).joinTable(ctx, 4, func() (*exec.JoinTable, error) { return &exec.JoinTable{}, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(heard) != 1 || heard[0] != 4 {
+		t.Fatalf("heard %v, want [4]", heard)
+	}
+}
