@@ -138,6 +138,13 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 			env.Store.Drop(ex)
 		}
 	})
+	// Likewise a partitioned exchange with one reader is read once per
+	// partition: its batches go as they are read.
+	for _, st := range sp.Stages {
+		if st.Output != nil && st.Output.Kind != physical.ExchangeBroadcast && readers[st.ID] == 1 {
+			store.ReadOnce(st.ID)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, st := range sp.Stages {
 		wg.Add(1)
