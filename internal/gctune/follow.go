@@ -9,8 +9,9 @@ import (
 
 // FollowLive retunes GOGC after every collection so that the next one
 // starts once the heap has grown by max(floor, live × percent / 100),
-// live being the heap the collection found alive. It returns a function
-// that stops the retuning and restores the GOGC in force before.
+// live being the heap the collection found alive, but never by more than
+// the GOGC in force before allows. It returns a function that stops the
+// retuning and restores that GOGC.
 //
 // GOGC alone lets the heap grow by a fixed share of the live heap: at the
 // default 100 a query holding 300 MB of build tables and exchanges peaks
@@ -23,14 +24,18 @@ import (
 // world, write barriers, preempting the running tasks).
 //
 // Retuning happens right after each cycle (a finalizer), so the goal
-// always follows the heap last found alive, as with plain GOGC; it never
-// waits for a heap that has grown meanwhile.
+// follows the heap last found alive, as with plain GOGC. Until the
+// finalizer has run, the runtime paces the new cycle with the previous
+// cycle's GOGC; that one is never above the GOGC in force before (the
+// ceiling), so a heap that grew meanwhile is paced no more loosely than
+// without FollowLive.
 func FollowLive(floor uint64, percent int) (stop func()) {
-	prev := debug.SetGCPercent(percent)
+	prev := debug.SetGCPercent(100) // read the GOGC in force
 	if prev < 0 {
 		debug.SetGCPercent(prev) // GOGC=off: the user wants no collections
 		return func() {}
 	}
+	debug.SetGCPercent(min(percent, prev))
 	var stopped atomic.Bool
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	var arm func()
@@ -41,7 +46,7 @@ func FollowLive(floor uint64, percent int) (stop func()) {
 				return
 			}
 			metrics.Read(sample)
-			debug.SetGCPercent(GCPercent(sample[0].Value.Uint64(), floor, percent))
+			debug.SetGCPercent(min(GCPercent(sample[0].Value.Uint64(), floor, percent), prev))
 			arm()
 		})
 	}

@@ -30,9 +30,10 @@ func TestGCPercent(t *testing.T) {
 }
 
 // TestFollowLiveRetunes: after a collection, GOGC is what GCPercent gives
-// for the heap that collection found alive; stop restores the old GOGC.
+// for the heap that collection found alive, up to the GOGC in force
+// before; stop restores that GOGC.
 func TestFollowLiveRetunes(t *testing.T) {
-	old := debug.SetGCPercent(100)
+	old := debug.SetGCPercent(1 << 20) // a ceiling the floor stays under
 	defer debug.SetGCPercent(old)
 	const floor = 1 << 30 // far above this test's heap: the floor decides
 	stop := FollowLive(floor, 25)
@@ -59,12 +60,31 @@ func TestFollowLiveRetunes(t *testing.T) {
 		t.Fatalf("GOGC after a collection = %d, want about %d", got, want)
 	}
 	stop()
-	if p := debug.SetGCPercent(100); p != 100 {
-		t.Fatalf("stop left GOGC at %d, want the 100 in force before", p)
+	if p := debug.SetGCPercent(100); p != 1<<20 {
+		t.Fatalf("stop left GOGC at %d, want the %d in force before", p, 1<<20)
 	}
 	runtime.GC()
 	time.Sleep(10 * time.Millisecond)
 	if p := debug.SetGCPercent(100); p != 100 {
 		t.Fatalf("a collection after stop retuned GOGC to %d", p)
+	}
+}
+
+// TestFollowLiveCeiling: GOGC never goes above the one in force before,
+// however small the heap: a cycle paced before the retuning runs is never
+// looser than without FollowLive.
+func TestFollowLiveCeiling(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	stop := FollowLive(1<<30, 25) // the floor alone would allow thousands of percent
+	defer stop()
+	for range 5 {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+		p := debug.SetGCPercent(-1)
+		debug.SetGCPercent(p)
+		if p > 100 {
+			t.Fatalf("GOGC %d above the 100 in force before", p)
+		}
 	}
 }
