@@ -49,9 +49,9 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 }
 
 // Local mode's collector: the heap may grow by a quarter of what the
-// last collection found alive, and by at least 16 MiB, before the next
-// collection (gctune.FollowLive). Go's default, GOGC=100, let the heap
-// double: measured on TPC-H SF1 (each query a process), the 22 queries'
+// last collection found alive, and by at least 16 MiB (never more than
+// GOGC allows: double by default), before the next collection
+// (gctune.FollowLive). Go's default, GOGC=100, let the heap double: measured on TPC-H SF1 (each query a process), the 22 queries'
 // peak RSS sums to a quarter less this way, at a little less CPU time
 // (fewer fresh pages to fault in pays for the extra collections, which
 // mark mostly pointer-free Arrow buffers).
