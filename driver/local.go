@@ -130,20 +130,17 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 	s.consumers = consumers
 	// A broadcast join's table copies its exchange's data: once built, the
 	// exchange goes, unless something else reads it (a reused exchange).
-	// Local tasks share the query's context, so a failed build fails the
-	// query: no task rebuilds from the exchange.
+	// Only a failed build is built again (a local task's context is the
+	// query's; a retried write task finds the table built), and the
+	// exchange is dropped only after a build succeeded.
 	readers := exchangeReaders(sp)
 	env.OnBroadcastBuilt(func(ex int) {
 		if readers[ex] == 1 {
 			env.Store.Drop(ex)
 		}
 	})
-	// Likewise a partitioned exchange with one reader is read once per
-	// partition: its batches go as they are read.
-	for _, st := range sp.Stages {
-		if st.Output != nil && st.Output.Kind != physical.ExchangeBroadcast && readers[st.ID] == 1 {
-			store.ReadOnce(st.ID)
-		}
+	for _, ex := range readOnce(sp, readers) {
+		store.ReadOnce(ex)
 	}
 	var wg sync.WaitGroup
 	for _, st := range sp.Stages {
@@ -164,6 +161,26 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		return nil, s.err
 	}
 	return s, nil
+}
+
+// readOnce lists the exchanges whose partitions are each read once, so
+// their batches can go as they are read (shuffle.LocalStore.ReadOnce):
+// partitioned exchanges with one reader node (readers, from
+// exchangeReaders), unless that reader is a write stage, whose failed
+// tasks run again (WriteAttempts) and read their partition again.
+func readOnce(sp *physical.StagePlan, readers map[int]int) []int {
+	var out []int
+	for _, st := range sp.Stages {
+		if physical.WriteOf(st) != nil {
+			continue
+		}
+		for _, in := range st.Inputs {
+			if sp.Stages[in].Output.Kind != physical.ExchangeBroadcast && readers[in] == 1 {
+				out = append(out, in)
+			}
+		}
+	}
+	return out
 }
 
 // exchangeReaders counts, per exchange, the plan nodes that read it.

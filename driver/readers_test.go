@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/flint-engine/flint/physical"
@@ -27,5 +28,30 @@ func TestExchangeReaders(t *testing.T) {
 		if got[ex] != n {
 			t.Errorf("exchange %d: %d readers, want %d", ex, got[ex], n)
 		}
+	}
+}
+
+// readOnce picks partitioned exchanges with one reader, and none read by
+// a write stage (whose failed tasks read their partition again).
+func TestReadOnce(t *testing.T) {
+	scan := &physical.Scan{}
+	hash := func(id int) *physical.Exchange {
+		return &physical.Exchange{ID: id, Kind: physical.ExchangeHash, Partitions: 2, Input: scan}
+	}
+	bc := &physical.Exchange{ID: 2, Kind: physical.ExchangeBroadcast, Input: scan}
+	sp := &physical.StagePlan{Stages: []*physical.Stage{
+		{ID: 0, Root: scan, Output: hash(0)},
+		{ID: 1, Root: scan, Output: hash(1)},
+		{ID: 2, Root: scan, Output: bc},
+		{ID: 3, Root: scan, Output: hash(3)},
+		{ID: 4, Root: &physical.HashJoin{Left: hash(0), Right: bc}, Inputs: []int{0, 2}, Output: hash(4)},
+		{ID: 5, Root: &physical.Union{Inputs: []physical.Node{hash(1), hash(1)}}, Inputs: []int{1}, Output: hash(5)},
+		{ID: 6, Root: &physical.Write{Input: hash(3)}, Inputs: []int{3}},
+		{ID: 7, Root: &physical.Union{Inputs: []physical.Node{hash(4), hash(5)}}, Inputs: []int{4, 5}},
+	}}
+	got := readOnce(sp, exchangeReaders(sp))
+	want := []int{0, 4, 5} // not 1 (two readers), 2 (broadcast), 3 (a write reads it)
+	if !slices.Equal(got, want) {
+		t.Fatalf("readOnce = %v, want %v", got, want)
 	}
 }
