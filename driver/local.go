@@ -118,9 +118,8 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 	env := executor.NewEnv(exchanges, d.Sources)
 	defer env.Close()
 
-	s := &schedule{d: d, env: env, sp: sp, progress: progress, slots: make(chan struct{}, d.Slots),
-		remoteSlots: make(chan struct{}, d.Slots),
-		done:        make([]chan struct{}, len(sp.Stages)), cancel: cancel}
+	s := &schedule{d: d, env: env, sp: sp, progress: progress, slots: newSlotSet(d.Slots, d.Slots),
+		done: make([]chan struct{}, len(sp.Stages)), cancel: cancel}
 	consumers := make([]int, len(sp.Stages))
 	for i, st := range sp.Stages {
 		s.done[i] = make(chan struct{})
@@ -129,6 +128,20 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		}
 	}
 	s.consumers = consumers
+	// A broadcast join's table copies its exchange's data: once built, the
+	// exchange goes, unless something else reads it (a reused exchange).
+	// Only a failed build is built again (a local task's context is the
+	// query's; a retried write task finds the table built), and the
+	// exchange is dropped only after a build succeeded.
+	readers := exchangeReaders(sp)
+	env.OnBroadcastBuilt(func(ex int) {
+		if readers[ex] == 1 {
+			env.Store.Drop(ex)
+		}
+	})
+	for _, ex := range readOnce(sp, readers) {
+		store.ReadOnce(ex)
+	}
 	var wg sync.WaitGroup
 	for _, st := range sp.Stages {
 		wg.Add(1)
@@ -148,6 +161,45 @@ func (d *Local) run(parent context.Context, sp *physical.StagePlan) (*schedule, 
 		return nil, s.err
 	}
 	return s, nil
+}
+
+// readOnce lists the exchanges whose partitions are each read once, so
+// their batches can go as they are read (shuffle.LocalStore.ReadOnce):
+// partitioned exchanges with one reader node (readers, from
+// exchangeReaders), unless that reader is a write stage, whose failed
+// tasks run again (WriteAttempts) and read their partition again.
+func readOnce(sp *physical.StagePlan, readers map[int]int) []int {
+	var out []int
+	for _, st := range sp.Stages {
+		if physical.WriteOf(st) != nil {
+			continue
+		}
+		for _, in := range st.Inputs {
+			if sp.Stages[in].Output.Kind != physical.ExchangeBroadcast && readers[in] == 1 {
+				out = append(out, in)
+			}
+		}
+	}
+	return out
+}
+
+// exchangeReaders counts, per exchange, the plan nodes that read it.
+func exchangeReaders(sp *physical.StagePlan) map[int]int {
+	n := map[int]int{}
+	var walk func(x physical.Node)
+	walk = func(x physical.Node) {
+		if ex, ok := x.(*physical.Exchange); ok {
+			n[ex.ID]++ // its input is another stage's
+			return
+		}
+		for _, c := range x.Children() {
+			walk(c)
+		}
+	}
+	for _, st := range sp.Stages {
+		walk(st.Root)
+	}
+	return n
 }
 
 // DefaultExchangeMemory is the exchange data a query without a memory
@@ -180,16 +232,17 @@ func (d *Local) queryDir() (string, error) {
 }
 
 type schedule struct {
-	d     *Local
-	env   *executor.Env
-	sp    *physical.StagePlan
-	slots chan struct{}
-	// remoteSlots lets as many more tasks scan remote storage (S3) at
-	// once: they spend much of their time waiting for ranged GETs, and a
-	// second task per core keeps the core busy decoding meanwhile.
-	remoteSlots chan struct{}
-	done        []chan struct{}
-	cancel      context.CancelFunc
+	d   *Local
+	env *executor.Env
+	sp  *physical.StagePlan
+	// slots are the core slots, one task each, and as many remote slots:
+	// tasks that scan remote storage (S3) take either, as they spend much
+	// of their time waiting for ranged GETs, and a second task per core
+	// keeps the core busy decoding meanwhile. Later stages go first
+	// (slotSet).
+	slots  *slotSet
+	done   []chan struct{}
+	cancel context.CancelFunc
 	// progress receives the stage and task events (nil: nobody asked).
 	progress Progress
 
@@ -248,29 +301,19 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	}
 	remote := st.Scan != nil && !isLocalLocation(st.Scan.Source.Location)
 	for i, t := range tasks {
-		slot := s.slots
+		kinds := []int{coreSlot}
 		if remote {
-			// Take whichever slot frees first.
-			select {
-			case s.slots <- struct{}{}:
-			case s.remoteSlots <- struct{}{}:
-				slot = s.remoteSlots
-			case <-ctx.Done():
-				abort()
-				return
-			}
-		} else {
-			select {
-			case s.slots <- struct{}{}:
-			case <-ctx.Done():
-				abort()
-				return
-			}
+			kinds = append(kinds, remoteSlot) // whichever frees first
+		}
+		kind, err := s.slots.acquire(ctx, st.ID, kinds...)
+		if err != nil {
+			abort()
+			return
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ts := &taskSlot{slots: slot, held: true}
+			ts := &taskSlot{slots: s.slots, kind: kind, prio: st.ID, held: true}
 			defer ts.Release()
 			ctx := executor.WithSlotYielder(ctx, ts)
 			if write {
@@ -336,6 +379,7 @@ func (s *schedule) runStage(ctx context.Context, st *physical.Stage) {
 	s.mu.Unlock()
 	for _, in := range drop {
 		s.env.Store.Drop(in)
+		s.env.DropBroadcast(in)
 	}
 	if s.progress != nil {
 		s.progress.StageDone(st.ID)
@@ -385,18 +429,21 @@ func isLocalLocation(loc string) bool {
 	return err != nil || fs.IsLocal(fsys)
 }
 
-// taskSlot is a running task's hold on a slot of slots (a semaphore
-// channel); the task gives it up while it waits on another task's
-// broadcast build (executor.SlotYielder).
+// taskSlot is a running task's hold on a slot of kind kind; the task
+// gives it up while it waits on another task's broadcast build
+// (executor.SlotYielder), and waits for it again with its stage's
+// priority.
 type taskSlot struct {
-	slots chan struct{}
+	slots *slotSet
+	kind  int
+	prio  int
 	held  bool
 }
 
 // Release gives the slot up if the task holds it.
 func (t *taskSlot) Release() {
 	if t.held {
-		<-t.slots
+		t.slots.release(t.kind)
 		t.held = false
 	}
 }
@@ -406,11 +453,9 @@ func (t *taskSlot) Acquire(ctx context.Context) error {
 	if t.held {
 		return nil
 	}
-	select {
-	case t.slots <- struct{}{}:
-		t.held = true
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if _, err := t.slots.acquire(ctx, t.prio, t.kind); err != nil {
+		return err
 	}
+	t.held = true
+	return nil
 }

@@ -230,11 +230,14 @@ func TestHashJoinSpillReference(t *testing.T) {
 func TestHashJoinSpillRecursive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	var left, right [][]any
+	// Keys spread far apart: a hashed table holds them (unique keys over
+	// a short span take the much smaller rank index, and would fit).
+	const spread = 1<<20 + 7
 	for i := range 12000 {
-		right = append(right, []any{int64(i * 3), fmt.Sprintf("s%d", i%97), int32(i % 20), hatDec(i)})
+		right = append(right, []any{int64(i * 3 * spread), fmt.Sprintf("s%d", i%97), int32(i % 20), hatDec(i)})
 	}
 	for i := range 3000 {
-		var k any = rng.Int64N(40000)
+		var k any = rng.Int64N(40000) * spread
 		if i%50 == 0 {
 			k = nil
 		}

@@ -364,3 +364,54 @@ func TestHashJoinExtremeIntKeys(t *testing.T) {
 		hjtCheck(t, left, right, HashJoinSpec{Type: jt, LeftKeys: []int{0}, RightKeys: []int{0}}, 16)
 	}
 }
+
+// TestHashJoinUniqueDenseIndex: unique integer build keys (with NULLs,
+// gaps and a span wider than the rows) take the direct key -> row index
+// and join like the reference for every join type; a repeated key falls
+// back to the per-key lists.
+func TestHashJoinUniqueDenseIndex(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := WithBatchSize(WithAllocator(context.Background(), mem), 16)
+	rng := rand.New(rand.NewPCG(3, 5))
+	perm := rng.Perm(300)
+	var right [][]any
+	for i, k := range perm[:120] { // 120 distinct keys of 0..299, in random order
+		var key any = int64(3 * k) // gaps: every third value
+		if i%17 == 0 {
+			key = nil
+		}
+		right = append(right, []any{key, "a", int32(rng.IntN(20)), hatDec(int64(i))})
+	}
+	left := hjtRows(7, 400, 900)
+	for _, tc := range []struct {
+		right  [][]any
+		unique bool
+	}{{right, true}, {append(right, []any{int64(3 * perm[1]), "b", int32(1), hatDec(1)}), false}} {
+		for _, jt := range []JoinType{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti} {
+			for _, resid := range []Expr{nil, hjtLess{2, 6}} {
+				spec := HashJoinSpec{Type: jt, LeftKeys: []int{0}, RightKeys: []int{0}, Residual: resid}
+				if jt != JoinRight && jt != JoinFull && jt != JoinRightSemi && jt != JoinRightAnti {
+					table, err := BuildJoinTable(ctx, hatSrc(t, mem, hjtSchema("r"), tc.right, 16), spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := table.denseRows != nil; got != tc.unique {
+						t.Fatalf("unique keys %v: direct row index %v", tc.unique, got)
+					}
+					op, err := NewHashJoinProbe(hatSrc(t, mem, hjtSchema("l"), left, 16), table, spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					hatEqualSets(t, hatRun(t, op, mem, 16), hjtReference(left, tc.right, spec))
+					table.Release()
+				}
+				op, err := NewHashJoin(hatSrc(t, mem, hjtSchema("l"), left, 16), hatSrc(t, mem, hjtSchema("r"), tc.right, 16), spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hatEqualSets(t, hatRun(t, op, mem, 16), hjtReference(left, tc.right, spec))
+			}
+		}
+	}
+}

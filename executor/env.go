@@ -39,6 +39,7 @@ type envShared struct {
 	mu        sync.Mutex
 	schemas   map[int]*arrow.Schema
 	broadcast map[int]*broadcastTable
+	built     func(exchange int) // OnBroadcastBuilt
 }
 
 // NewEnv returns an Env over store and sources.
@@ -53,6 +54,18 @@ func NewEnv(store shuffle.Store, sources *connectors.SourceCache) *Env {
 // once no task uses any of them.
 func (e *Env) WithStore(store shuffle.Store) *Env {
 	return &Env{Store: store, Sources: e.Sources, Models: e.Models, shared: e.shared}
+}
+
+// OnBroadcastBuilt has fn called with the exchange of every broadcast
+// join table built from then on, right after it is built (before a task
+// probes it). A scheduler that knows no task will read that exchange
+// again (local mode, where a failed build fails the query) can drop the
+// exchange's data there: the table holds its own copy. Call it before
+// tasks run.
+func (e *Env) OnBroadcastBuilt(fn func(exchange int)) {
+	e.shared.mu.Lock()
+	e.shared.built = fn
+	e.shared.mu.Unlock()
 }
 
 func (e *Env) models() *store.Cache {
@@ -112,6 +125,12 @@ func (e *Env) joinTable(ctx context.Context, exchange int, build func() (*exec.J
 		}
 		bt.once.Do(func() {
 			bt.table, bt.err = build()
+			sh.mu.Lock()
+			built := sh.built
+			sh.mu.Unlock()
+			if bt.err == nil && built != nil {
+				built(exchange)
+			}
 			close(bt.done)
 		})
 		if bt.err == nil {
@@ -126,6 +145,27 @@ func (e *Env) joinTable(ctx context.Context, exchange int, build func() (*exec.J
 		if !cancelled || ctx.Err() != nil || try == 3 {
 			return nil, bt.err
 		}
+	}
+}
+
+// DropBroadcast releases the hash table built from broadcast exchange
+// exchange, if any: call it once no task will probe it again (the stages
+// reading the exchange have finished), so that a finished join's table
+// does not stay alive until Close.
+func (e *Env) DropBroadcast(exchange int) {
+	e.shared.mu.Lock()
+	bt := e.shared.broadcast[exchange]
+	if bt != nil {
+		select {
+		case <-bt.done:
+			delete(e.shared.broadcast, exchange)
+		default:
+			bt = nil // still being built (a stage cut short): Close frees it
+		}
+	}
+	e.shared.mu.Unlock()
+	if bt != nil && bt.table != nil {
+		bt.table.Release()
 	}
 }
 

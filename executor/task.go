@@ -165,11 +165,28 @@ type pending struct {
 	rows    int64
 }
 
+// add gathers b into partition p's pending batch. Pending batches are
+// written at exactly target rows (b split where it passes it): a batch a
+// little over target rows, a power of two, would take column buffers one
+// size class up (internal/bufpool), a quarter bigger, for the whole life
+// of the exchange.
 func (c *coalescer) add(ctx context.Context, p int, b arrow.RecordBatch) error {
 	if b.NumRows() >= c.target/2 && len(c.parts[p].batches) == 0 {
 		return c.w.Write(ctx, p, b)
 	}
 	pp := &c.parts[p]
+	for pp.rows+b.NumRows() > c.target {
+		n := c.target - pp.rows
+		head, tail := b.NewSlice(0, n), b.NewSlice(n, b.NumRows())
+		b.Release()
+		pp.batches = append(pp.batches, head)
+		pp.rows += n
+		if err := c.flush(ctx, p); err != nil {
+			tail.Release()
+			return err
+		}
+		b = tail
+	}
 	pp.batches = append(pp.batches, b)
 	pp.rows += b.NumRows()
 	if pp.rows >= c.target {

@@ -3,7 +3,8 @@ package optimizer
 import "github.com/flint-engine/flint/plan"
 
 // PruneColumns keeps in every node only the columns needed above it: Scan
-// Cols/Out shrink to the referenced columns, Projects drop unused
+// Cols/Out shrink to the referenced columns (a Project above the scan
+// drops those only its filters read), Projects drop unused
 // expressions, Aggregates drop unused aggregate calls, Windows drop unused
 // functions, Predicts drop unused outputs and disappear when none is used
 // (all side-effect free). The root keeps all its columns. A node
@@ -22,19 +23,22 @@ func (PruneColumns) Apply(n plan.Node, _ *Context) (plan.Node, bool, error) {
 func prune(n plan.Node, req plan.ColumnSet) plan.Node {
 	switch x := n.(type) {
 	case *plan.Scan:
-		need := union(req, refsAll(x.Filters))
-		s := *x
-		s.Cols, s.Out = nil, nil
-		for i, c := range x.Out {
-			if need.Has(c.ID) {
-				s.Cols = append(s.Cols, x.Cols[i])
-				s.Out = append(s.Out, c)
+		s := pruneScan(x, req)
+		// Columns read only by the scan's own filters stop at the scan:
+		// above it they would be carried (through exchanges, into build
+		// tables) for nothing.
+		var p plan.Project
+		for _, c := range s.Out {
+			if req.Has(c.ID) {
+				p.Projections = append(p.Projections, c.Ref())
+				p.Out = append(p.Out, c)
 			}
 		}
-		if len(s.Out) == 0 && len(x.Out) > 0 {
-			s.Cols, s.Out = x.Cols[:1:1], x.Out[:1:1]
+		if len(p.Out) > 0 && len(p.Out) < len(s.Out) {
+			p.Input = s
+			return &p
 		}
-		return &s
+		return s
 	case *plan.Values:
 		return x
 	case *plan.Filter:
@@ -50,7 +54,11 @@ func prune(n plan.Node, req plan.ColumnSet) plan.Node {
 		if len(p.Out) == 0 && len(x.Out) > 0 {
 			p.Projections, p.Out = x.Projections[:1:1], x.Out[:1:1]
 		}
-		p.Input = prune(x.Input, refsAll(p.Projections))
+		if sc, ok := x.Input.(*plan.Scan); ok {
+			p.Input = pruneScan(sc, refsAll(p.Projections)) // p drops the filter columns
+		} else {
+			p.Input = prune(x.Input, refsAll(p.Projections))
+		}
 		return p
 	case *plan.Aggregate:
 		a := &plan.Aggregate{GroupBy: x.GroupBy, Out: append(plan.Schema(nil), x.Out[:len(x.GroupBy)]...)}
@@ -171,4 +179,21 @@ func orTrue(e plan.Expr) plan.Expr {
 		return trueLit()
 	}
 	return e
+}
+
+// pruneScan keeps the columns of x that req or its filters read.
+func pruneScan(x *plan.Scan, req plan.ColumnSet) *plan.Scan {
+	need := union(req, refsAll(x.Filters))
+	s := *x
+	s.Cols, s.Out = nil, nil
+	for i, c := range x.Out {
+		if need.Has(c.ID) {
+			s.Cols = append(s.Cols, x.Cols[i])
+			s.Out = append(s.Out, c)
+		}
+	}
+	if len(s.Out) == 0 && len(x.Out) > 0 {
+		s.Cols, s.Out = x.Cols[:1:1], x.Out[:1:1]
+	}
+	return &s
 }

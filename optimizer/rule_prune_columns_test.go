@@ -83,3 +83,50 @@ func TestPruneColumnsMarkJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneColumnsScanFilterColumns: a column only a scan's own filter
+// reads is dropped right above the scan, so that it is not carried
+// further; pruning again changes nothing.
+func TestPruneColumnsScanFilterColumns(t *testing.T) {
+	b := newBuilder(t)
+	l := b.scan("lineitem", "")
+	l.Filters = []plan.Expr{bin(plan.OpLt, b.col(l, "l_commitdate"), b.col(l, "l_receiptdate"))}
+	root := project(l, b.col(l, "l_orderkey"), b.col(l, "l_suppkey"))
+	j := &plan.Join{Left: b.scan("orders", ""), Right: root, Type: plan.JoinInner}
+	j.Cond = eq(b.col(j.Left, "o_orderkey"), b.col(l, "l_orderkey"))
+	top := project(j, b.col(j.Left, "o_orderkey"))
+	out, trace, err := Apply(top, b.ids, PruneColumns{})
+	if err != nil || !fired(trace, "prune_columns") {
+		t.Fatalf("did not fire: %v", err)
+	}
+	want := "Project l_orderkey#"
+	s := plan.Format(out)
+	if !strings.Contains(s, "Scan lineitem [l_orderkey, l_commitdate, l_receiptdate]") {
+		t.Errorf("scan should read its key and filter columns:\n%s", s)
+	}
+	var above *plan.Project
+	plan.WalkPlan(out, func(x plan.Node) bool {
+		if p, ok := x.(*plan.Project); ok {
+			if _, ok := p.Input.(*plan.Scan); ok && p.Input.(*plan.Scan).Source.Name == "lineitem" {
+				above = p
+			}
+		}
+		return true
+	})
+	if above == nil || len(above.Out) != 1 || !strings.HasPrefix(plan.Format(above), want) {
+		t.Fatalf("want a Project of l_orderkey alone above the lineitem scan:\n%s", s)
+	}
+	again, trace2, _ := Apply(out, b.ids, PruneColumns{})
+	if len(trace2) != 0 || again != out {
+		t.Errorf("fired on a pruned plan:\n%s", plan.Format(again))
+	}
+
+	// A filter on a column that is also used above: no Project.
+	l2 := b.scan("lineitem", "l2")
+	l2.Filters = []plan.Expr{bin(plan.OpGt, b.col(l2, "l_quantity"), i64(3))}
+	top2 := project(l2, b.col(l2, "l_quantity"))
+	out2, _, _ := Apply(top2, b.ids, PruneColumns{})
+	if n := countNodes(out2, func(x plan.Node) bool { _, ok := x.(*plan.Project); return ok }); n != 1 {
+		t.Errorf("want only the root Project, got %d Projects:\n%s", n, plan.Format(out2))
+	}
+}

@@ -57,6 +57,9 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	}
 	left, lrefs := l.materialize(left, lkeys)
 	right, rrefs := l.materialize(right, rkeys)
+	if n.Type == plan.JoinSemi || n.Type == plan.JoinAnti {
+		right, rd = narrowBuild(right, rd, rrefs, residual...)
+	}
 	j := &HashJoin{Type: n.Type, LeftKeys: lrefs, RightKeys: rrefs, Residual: plan.And(residual...),
 		NullAware: n.NullAware, Out: out}
 	broadcastable := n.Type == plan.JoinInner || n.Type == plan.JoinLeft || n.Type == plan.JoinSemi || n.Type == plan.JoinAnti
@@ -75,7 +78,14 @@ func (l *lowerer) lowerJoin(n *plan.Join) (Node, distribution, error) {
 	if l.keepBuild(n) {
 		// Build on the smaller, preserved side; the output rows are build
 		// rows, still placed by the preserved side's keys (d).
-		if !sameKeys(ld, lrefs, l.opts.Partitions) {
+		// The preserved side gets a stage of its own when it reads
+		// shuffled inputs itself, though it is placed right already:
+		// otherwise the large subquery side's exchange and the exchanges
+		// the preserved side reads must all be held at once, as one
+		// stage reads them all; cut, the preserved side's stage (its
+		// output small, by keepBuild's estimate) runs and drops its
+		// inputs before the subquery side's exchange needs to be full.
+		if !sameKeys(ld, lrefs, l.opts.Partitions) || readsShuffle(left) {
 			left = &Exchange{Input: left, Kind: ExchangeHash, Keys: lrefs, Partitions: l.opts.Partitions}
 		}
 		if !sameKeys(rd, rrefs, l.opts.Partitions) {
@@ -130,6 +140,7 @@ func (l *lowerer) lowerMarkJoin(n *plan.Join, left Node, ld distribution, right 
 	j.Residual = plan.And(residual...)
 	left, lrefs := l.materialize(left, lkeys)
 	right, rrefs := l.materialize(right, rkeys)
+	right, rd = narrowBuild(right, rd, rrefs, j.Residual, j.MarkCond)
 	j.LeftKeys, j.RightKeys = lrefs, rrefs
 	switch {
 	case ld.kind == distSingle && rd.kind == distSingle:
@@ -151,6 +162,51 @@ func (l *lowerer) lowerMarkJoin(n *plan.Join, left Node, ld distribution, right 
 	}
 	j.Left, j.Right = left, right
 	return j, d, nil
+}
+
+// readsShuffle reports whether n, in its own stage (not looking past
+// exchanges), reads a hash-partitioned exchange.
+func readsShuffle(n Node) bool {
+	if ex, ok := n.(*Exchange); ok {
+		return ex.Kind == ExchangeHash || ex.Kind == ExchangeRoundRobin
+	}
+	for _, c := range n.Children() {
+		if readsShuffle(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// narrowBuild projects the right input of a semi, anti or mark join,
+// none of whose columns is in the join's output, down to the columns its
+// keys and conditions read. Without it, columns the input carries for its
+// own sake (a scan's filter columns) would travel through the exchange and
+// sit in the build table for nothing.
+func narrowBuild(right Node, rd distribution, keys []*plan.ColRef, conds ...plan.Expr) (Node, distribution) {
+	need := plan.ColumnSet{}
+	for _, k := range keys {
+		need[k.ID] = struct{}{}
+	}
+	for _, c := range conds {
+		if c != nil {
+			for id := range plan.ReferencedColumns(c) {
+				need[id] = struct{}{}
+			}
+		}
+	}
+	var keep plan.Schema
+	var exprs []plan.Expr
+	for _, c := range right.Schema() {
+		if need.Has(c.ID) {
+			keep = append(keep, c)
+			exprs = append(exprs, c.Ref())
+		}
+	}
+	if len(keep) == len(right.Schema()) {
+		return right, rd
+	}
+	return &Project{Input: right, Exprs: exprs, Out: keep}, projectDist(rd, exprs, keep)
 }
 
 // sideEquality splits e = (a = b) with a over the left columns and b over

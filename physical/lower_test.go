@@ -260,3 +260,74 @@ func TestNullSafeEqualityHashJoin(t *testing.T) {
 		t.Fatalf("IS NOT DISTINCT FROM must be a hash join key:\n%s", p)
 	}
 }
+
+// TestSemiJoinBuildCarriesOnlyItsColumns: the subquery side of a semi or
+// anti join reaches the exchange with the columns its keys and residual
+// read, not those only its scan's filters read.
+func TestSemiJoinBuildCarriesOnlyItsColumns(t *testing.T) {
+	cat := tpchCatalog(t)
+	for _, tc := range []struct{ name, q, want string }{
+		{"semi", "select count(*) from orders where exists (select * from lineitem where l_orderkey = o_orderkey and l_commitdate < l_receiptdate)",
+			"Project l_orderkey#"},
+		{"anti with residual", "select count(*) from lineitem l1 where not exists (select * from lineitem l3 where l3.l_orderkey = l1.l_orderkey and l3.l_suppkey <> l1.l_suppkey and l3.l_receiptdate > l3.l_commitdate)",
+			"Project l_orderkey#"},
+	} {
+		for _, broadcast := range []float64{1, 1e9} {
+			p, _ := lower(t, cat, tc.q, physical.Options{Partitions: 4, BroadcastRows: broadcast})
+			var scanLine, above string
+			lines := strings.Split(p, "\n")
+			for i, line := range lines {
+				if strings.Contains(line, "l_commitdate") && strings.Contains(line, "Scan") && i > 0 {
+					scanLine, above = line, lines[i-1]
+				}
+			}
+			if scanLine == "" || !strings.Contains(above, tc.want) || strings.Contains(above, "l_commitdate") || strings.Contains(above, "l_receiptdate") {
+				t.Errorf("%s (broadcast rows %g): the filtered scan must be narrowed right above it:\n%s", tc.name, broadcast, p)
+			}
+		}
+	}
+}
+
+// TestKeepBuildSideReadingShufflesGetsItsOwnStage: TPC-H Q21's anti join
+// builds on its preserved side, itself a semi join of shuffled inputs.
+// That side gets a stage of its own, so the stage reading the large
+// anti-join subquery side does not also read the semi join's inputs.
+func TestKeepBuildSideReadingShufflesGetsItsOwnStage(t *testing.T) {
+	cat := tpchCatalog(t)
+	for _, src := range cat { // scale the sample's row counts to SF1's
+		src.RowCount *= 1000
+	}
+	_, sp := lower(t, cat, tpch.Query(21), physical.Options{Partitions: 4, BroadcastRows: 1e6})
+	var semi, anti *physical.Stage
+	for _, st := range sp.Stages {
+		var walk func(n physical.Node)
+		walk = func(n physical.Node) {
+			if _, ok := n.(*physical.Exchange); ok {
+				return // another stage's
+			}
+			if j, ok := n.(*physical.HashJoin); ok && j.KeepBuild {
+				switch j.Type {
+				case plan.JoinSemi:
+					semi = st
+				case plan.JoinAnti:
+					anti = st
+				}
+			}
+			for _, c := range n.Children() {
+				walk(c)
+			}
+		}
+		walk(st.Root)
+	}
+	if semi == nil || anti == nil {
+		t.Fatalf("want a semi and an anti join building on their preserved side:\n%s", sp.Format())
+	}
+	if semi == anti {
+		t.Fatalf("the semi join runs in the anti join's stage:\n%s", sp.Format())
+	}
+	// Q4's semi join builds on a scan of orders: no extra stage.
+	_, sp4 := lower(t, cat, tpch.Query(4), physical.Options{Partitions: 4, BroadcastRows: 1e6})
+	if n := len(sp4.Stages); n != 5 {
+		t.Errorf("Q4 has %d stages, want 5:\n%s", n, sp4.Format())
+	}
+}

@@ -26,6 +26,7 @@ type LocalStore struct {
 	memUsed   int64
 	spilled   int64
 	exchanges map[int]map[int]*localOutput // exchange -> task -> committed output
+	readOnce  map[int]bool                 // ReadOnce
 }
 
 // localOutput is one task's committed output: in memory, or in files.
@@ -44,7 +45,18 @@ func NewLocalStore(workDir, job string, pool *mempool.Pool, memLimit int64) (*Lo
 		return nil, err
 	}
 	return &LocalStore{files: files, res: pool.Register("exchange buffers", false), memLimit: memLimit,
-		exchanges: map[int]map[int]*localOutput{}}, nil
+		exchanges: map[int]map[int]*localOutput{}, readOnce: map[int]bool{}}, nil
+}
+
+// ReadOnce declares that each partition of exchange is opened once (one
+// reader of the exchange, one task per partition, no retries): Open then
+// hands the partition's in-memory batches over to its stream, which
+// frees each once its reader is done with it, instead of keeping them
+// until Drop.
+func (s *LocalStore) ReadOnce(exchange int) {
+	s.mu.Lock()
+	s.readOnce[exchange] = true
+	s.mu.Unlock()
 }
 
 // reserve takes n bytes of the in-memory share, if they fit.
@@ -224,6 +236,17 @@ func (s *LocalStore) Open(ctx context.Context, exchange, partition int) ([]Strea
 			}
 			return nil, fmt.Errorf("shuffle: exchange %d has %d partitions, partition %d requested", exchange, len(o.parts), partition)
 		}
+		if s.readOnce[exchange] {
+			bs := o.parts[partition]
+			o.parts[partition] = nil
+			var n int64
+			for _, b := range bs {
+				n += spill.BatchBytes(b)
+			}
+			o.bytes -= n // the stream gives them back
+			out = append(out, &handoverStream{s: s, batches: bs})
+			continue
+		}
 		bs := append([]arrow.RecordBatch(nil), o.parts[partition]...)
 		for _, b := range bs {
 			b.Retain()
@@ -258,6 +281,35 @@ func (s *LocalStore) Close() error {
 	}
 	s.res.Free()
 	return s.files.RemoveJob(s.files.job)
+}
+
+// handoverStream reads batches the store handed over (ReadOnce): each
+// leaves the store's reservation as it is read.
+type handoverStream struct {
+	s       *LocalStore
+	batches []arrow.RecordBatch
+}
+
+func (h *handoverStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if len(h.batches) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b := h.batches[0]
+	h.batches[0] = nil
+	h.batches = h.batches[1:]
+	h.s.unreserve(spill.BatchBytes(b))
+	return b, nil
+}
+
+func (h *handoverStream) Close() {
+	for _, b := range h.batches {
+		h.s.unreserve(spill.BatchBytes(b))
+		b.Release()
+	}
+	h.batches = nil
 }
 
 var _ Store = (*LocalStore)(nil)

@@ -76,3 +76,71 @@ func TestLocalStoreSpills(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalStoreReadOnce: an exchange read once hands each partition's
+// batches to its stream, which gives back their reservation as it reads
+// them; a partition never opened (2) is freed by Drop, with everything else.
+func TestLocalStoreReadOnce(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := compute.WithAllocator(context.Background(), mem)
+	pool := mempool.New(0)
+	s, err := NewLocalStore(t.TempDir(), "q", pool, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.ReadOnce(7)
+	want := [][][]arrow.RecordBatch{testParts(mem, 0, 16), testParts(mem, 1, 16)}
+	defer func() {
+		for _, w := range want {
+			releaseParts(w)
+		}
+	}()
+	for task := range want {
+		if err := PutAll(ctx, s, 7, task, testParts(mem, task, 16)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := pool.Used()
+	if full == 0 {
+		t.Fatal("outputs reserved nothing")
+	}
+	got, err := ReadAll(ctx, s, 7, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for task := range got {
+		assertBatchesEqual(t, fmt.Sprintf("partition 1 task %d", task), want[task][1], got[task])
+	}
+	releaseParts(got)
+	afterRead := pool.Used()
+	if afterRead >= full {
+		t.Fatalf("reading partition 1 left the reservation at %d of %d", afterRead, full)
+	}
+	// A second Open of it finds nothing: the data was handed over.
+	again, err := ReadAll(ctx, s, 7, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for task := range again {
+		if len(again[task]) != 0 {
+			t.Fatalf("partition 1 read twice: task %d gave %d batches", task, len(again[task]))
+		}
+	}
+	// An opened stream closed unread gives its batches back too.
+	streams, err := s.Open(ctx, 7, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range streams {
+		st.Close()
+	}
+	if pool.Used() >= afterRead {
+		t.Fatalf("closing partition 3's streams unread left %d reserved", pool.Used())
+	}
+	s.Drop(7)
+	if pool.Used() != 0 {
+		t.Fatalf("%d bytes still reserved after Drop", pool.Used())
+	}
+}

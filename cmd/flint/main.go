@@ -51,10 +51,11 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
 	executorMemoryMode()
-	// The GC keeps Go's default pacing (GOGC=100): Arrow buffers are
-	// recycled (internal/bufpool), so collections are rare, and collecting
-	// at 200% instead costs a fifth more peak memory (TPC-H SF1) for no
-	// CPU saved.
+	// Commands that run queries in this process (a session opened
+	// without --driver) pace the GC by the live heap (followLiveHeap);
+	// the others keep Go's default, GOGC=100 (executors add a heap floor,
+	// see newExecutorCmd). Collecting at 200% instead costs a fifth more
+	// peak memory (TPC-H SF1) for no CPU saved.
 	// SIGTERM is how orchestrators and container runtimes ask a process to
 	// stop: treat it like Ctrl-C (cancel running work, shut down cleanly).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

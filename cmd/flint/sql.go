@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint"
+	"github.com/flint-engine/flint/internal/gctune"
 	"github.com/flint-engine/flint/internal/output"
 	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/sql/ast"
@@ -45,6 +46,24 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.models, "models", os.Getenv(modelsEnv), "model store for CREATE MODEL and ml.predict: a folder or s3://bucket/prefix (default $"+modelsEnv+", else with --driver the driver's store, else flint/models in $XDG_DATA_HOME or ~/.local/share)")
 	cmd.Flags().Float64Var(&f.broadcast, "broadcast-rows", 0, "estimated build rows at or below which a join is broadcast (default: the session's)")
 	_ = cmd.Flags().MarkHidden("broadcast-rows")
+}
+
+// Local mode's collector: the heap may grow by a quarter of what the
+// last collection found alive, and by at least 16 MiB (never more than
+// GOGC allows: double by default), before the next collection
+// (gctune.FollowLive). Go's default, GOGC=100, let the heap double: measured on TPC-H SF1 (each query a process), the 22 queries'
+// peak RSS sums to a quarter less this way, at a little less CPU time
+// (fewer fresh pages to fault in pays for the extra collections, which
+// mark mostly pointer-free Arrow buffers).
+const (
+	gcFloor   = 16 << 20
+	gcPercent = 25
+)
+
+var followLiveOnce sync.Once
+
+func followLiveHeap() {
+	followLiveOnce.Do(func() { gctune.FollowLive(gcFloor, gcPercent) })
 }
 
 // modelsEnv names the environment variable that gives --models its
@@ -79,6 +98,9 @@ func (f *sessionFlags) open(ctx context.Context) (*flint.Session, error) {
 		}
 	}
 	opts = append(opts, flint.WithMemoryLimit(limit))
+	if f.driver == "" {
+		followLiveHeap()
+	}
 	if f.workDir != "" {
 		opts = append(opts, flint.WithWorkDir(f.workDir))
 	}

@@ -7,6 +7,16 @@
 // recently freed (still in cache) out again, zeroed like Go's allocator
 // does. Buffers of MinPooled bytes or less come from Go's allocator directly.
 //
+// The pools keep what was freed only up to a share of what is in use: a
+// freed buffer is kept while they hold less than MinRetained bytes, or an
+// eighth (1/RetainShare) of the bytes of the buffers handed out and not
+// freed when that is more, counted since the last garbage collection;
+// past that it is left to the GC. A query moves through phases (scan,
+// build, probe, shuffle) whose buffers differ in size: without the cap,
+// the buffers of a finished phase (an exchange dropped once read) stayed
+// in the pools, alive to the GC, until two collections had passed, and
+// the GC let the heap grow in proportion to them.
+//
 // Like Go's allocator it returns slices whose capacity is their length
 // (Arrow's builders rely on it). It remembers the buffers it handed out
 // by address only, so Free of a slice it did not allocate leaves that
@@ -25,7 +35,9 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
+	"weak"
 )
 
 const (
@@ -35,6 +47,10 @@ const (
 	MinPooled = 4 << 10
 	maxShift  = 26 // 64 MiB: larger buffers come from Go directly
 	shards    = 64
+	// MinRetained is what the pools may always keep; RetainShare the
+	// share of the bytes in use they may keep beyond it (1/RetainShare).
+	MinRetained = 8 << 20
+	RetainShare = 8
 )
 
 // Allocator implements Arrow's memory.Allocator. The zero value is ready.
@@ -43,6 +59,10 @@ type Allocator struct {
 	pools  [numClasses]sync.Pool // pools[c]: *block of size class c
 	live   [shards]liveShard
 	poison bool
+
+	inUse    atomic.Int64 // bytes of pooled-class buffers handed out, not freed
+	retained atomic.Int64 // bytes put in the pools since the last GC, less those taken
+	gcHook   sync.Once
 }
 
 // block is a pooled buffer: its first byte and its size class.
@@ -83,13 +103,23 @@ func (a *Allocator) shard(addr uintptr) *liveShard {
 	return &a.live[(addr>>12)%shards]
 }
 
-// forget drops the entry of a buffer the GC collected without a Free.
-// Should the address already serve a new buffer, that one is merely not
-// recycled when freed.
-func (sh *liveShard) forget(addr uintptr) {
+// forget drops the entry of a buffer the GC collected without a Free,
+// and its bytes from inUse. Should the address already serve a new buffer,
+// that one is merely not recycled when freed (and counted out early).
+func (sh *liveShard) forget(f forgotten) {
 	sh.mu.Lock()
-	delete(sh.m, addr)
+	c, ok := sh.m[f.addr]
+	delete(sh.m, f.addr)
 	sh.mu.Unlock()
+	if ok {
+		f.inUse.Add(-int64(classSize(int(c))))
+	}
+}
+
+// forgotten is what forget needs of a collected buffer.
+type forgotten struct {
+	addr  uintptr
+	inUse *atomic.Int64
 }
 
 // shared is the allocator of the process's queries.
@@ -113,11 +143,15 @@ func (a *Allocator) Allocate(size int) []byte {
 	}
 	c, csize := classOf(size)
 	blk, ok := a.pools[c].Get().(*block)
-	if !ok {
+	if ok {
+		if a.retained.Add(-int64(blk.size)) < 0 {
+			a.retained.Store(0) // it came from before the last GC's reset
+		}
+	} else {
 		buf := goAllocate(csize)
 		blk = &block{p: unsafe.SliceData(buf), class: uint16(c), size: csize}
 		addr := uintptr(unsafe.Pointer(blk.p))
-		runtime.AddCleanup(blk.p, a.shard(addr).forget, addr)
+		runtime.AddCleanup(blk.p, a.shard(addr).forget, forgotten{addr, &a.inUse})
 	}
 	addr := uintptr(unsafe.Pointer(blk.p))
 	sh := a.shard(addr)
@@ -127,6 +161,7 @@ func (a *Allocator) Allocate(size int) []byte {
 	}
 	sh.m[addr] = blk.class
 	sh.mu.Unlock()
+	a.inUse.Add(int64(blk.size))
 	b := unsafe.Slice(blk.p, size)
 	if ok {
 		clear(b)
@@ -188,10 +223,49 @@ func (a *Allocator) Free(b []byte) {
 			full[i] = PoisonByte
 		}
 	}
-	if blk != nil {
-		a.pools[blk.class].Put(blk)
+	if blk == nil {
+		return
 	}
+	size := int64(blk.size)
+	inUse := a.inUse.Add(-size)
+	if a.retained.Load()+size > max(MinRetained, inUse/RetainShare) {
+		return // the GC takes it
+	}
+	a.gcHook.Do(a.resetEachGC)
+	a.retained.Add(size)
+	a.pools[blk.class].Put(blk)
 }
+
+// Retained is about how many bytes of freed buffers the pools hold: what
+// was put in them since the last GC and not taken out again (the pools
+// may hold up to as much again from before it, until the next GC drops
+// them).
+func (a *Allocator) Retained() int64 { return a.retained.Load() }
+
+// InUse is the bytes of the pooled size classes handed out and not freed.
+func (a *Allocator) InUse() int64 { return a.inUse.Load() }
+
+// resetEachGC zeroes the retained count after every collection: a
+// collection moves what the pools hold aside, to be dropped by the next
+// unless taken first. It stops when the allocator is collected.
+func (a *Allocator) resetEachGC() {
+	wp := weak.Make(a)
+	var arm func()
+	arm = func() {
+		s := new(gcSentinel)
+		runtime.SetFinalizer(s, func(*gcSentinel) {
+			if a := wp.Value(); a != nil {
+				a.retained.Store(0)
+				arm()
+			}
+		})
+	}
+	arm()
+}
+
+// gcSentinel becomes unreachable at once: its finalizer runs after the
+// next collection. (Not tiny, so the runtime does not batch it.)
+type gcSentinel struct{ _ [16]uint64 }
 
 // goAllocate is Go's allocator: a zeroed, 64-byte aligned slice of size
 // bytes whose capacity is its length.

@@ -179,3 +179,77 @@ func TestUnfreedBuffersAreCollected(t *testing.T) {
 	}
 	t.Fatal("a buffer that was never freed stayed alive")
 }
+
+// TestRetentionFollowsUse: a freed buffer is kept only while the pools
+// hold less than max(MinRetained, InUse/RetainShare), InUse as of that
+// Free; the rest go to the GC. InUse counts what is handed out.
+func TestRetentionFollowsUse(t *testing.T) {
+	var a Allocator
+	const size = 1 << 20 // a size class of its own: exactly 1 MiB
+	var held [][]byte
+	for range 200 {
+		held = append(held, a.Allocate(size))
+	}
+	if got := a.InUse(); got != 200*size {
+		t.Fatalf("InUse %d after 200 MiB handed out, want %d", got, 200*size)
+	}
+	// Free 150: the pools keep at most an eighth of the 199 MiB in use
+	// at the first Free, far from the 150 MiB freed.
+	for _, b := range held[:150] {
+		a.Free(b)
+	}
+	if got, limit := a.Retained(), int64(max(MinRetained, 199*size/RetainShare)); got > limit {
+		t.Errorf("pools keep %d bytes, want at most %d", got, limit)
+	}
+	if got := a.InUse(); got != 50*size {
+		t.Errorf("InUse %d, want %d", got, 50*size)
+	}
+	// A buffer handed out again comes off the retained count.
+	before := a.Retained()
+	b := a.Allocate(size)
+	if a.Retained() > before {
+		t.Errorf("retained grew from %d to %d on an Allocate", before, a.Retained())
+	}
+	a.Free(b)
+	for _, b := range held[150:] {
+		a.Free(b)
+	}
+	if got := a.InUse(); got != 0 {
+		t.Errorf("InUse %d after freeing everything", got)
+	}
+	if got, limit := a.Retained(), int64(max(MinRetained, 199*size/RetainShare)); got > limit {
+		t.Errorf("pools keep %d bytes, want at most %d", got, limit)
+	}
+	// Once little is in use, freed buffers past MinRetained go to the GC.
+	for deadline := time.Now().Add(10 * time.Second); a.Retained() != 0 && time.Now().Before(deadline); {
+		runtime.GC() // resets the count
+		time.Sleep(time.Millisecond)
+	}
+	var small [][]byte
+	for range 40 {
+		small = append(small, a.Allocate(size))
+	}
+	for _, b := range small {
+		a.Free(b)
+	}
+	if got := a.Retained(); got > MinRetained+size {
+		t.Errorf("pools keep %d bytes of 40 MiB freed, want at most %d", got, MinRetained+size)
+	}
+}
+
+// TestRetainedCountResetsAtGC: a collection moves the pools' contents
+// aside (the next one drops them), so the count starts again from zero.
+func TestRetainedCountResetsAtGC(t *testing.T) {
+	var a Allocator
+	a.Free(a.Allocate(1 << 20))
+	if a.Retained() == 0 {
+		t.Fatal("a freed buffer was not retained")
+	}
+	for deadline := time.Now().Add(10 * time.Second); a.Retained() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("retained count still %d after collections", a.Retained())
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
