@@ -78,6 +78,15 @@ type TaskFailed struct {
 	Fetch       []FetchFailure
 }
 
+// TaskOutputLost says the output of a task's successful attempt is gone
+// though its executor may not be: a final task's result, held in the
+// memory of a driver that is no longer the leader. The task runs again.
+// It is stale unless the job runs and the task has succeeded.
+type TaskOutputLost struct {
+	Job         string
+	Stage, Task int
+}
+
 // JobCancelled stops a job (user cancel).
 type JobCancelled struct {
 	Job    string
@@ -110,6 +119,7 @@ func (StageTasksSet) event()      {}
 func (TaskStarted) event()        {}
 func (TaskSucceeded) event()      {}
 func (TaskFailed) event()         {}
+func (TaskOutputLost) event()     {}
 func (JobCancelled) event()       {}
 func (JobAborted) event()         {}
 func (JobTimedOut) event()        {}
@@ -172,6 +182,16 @@ func (s *State) Apply(ev Event) (Result, error) {
 		return s.succeed(ev)
 	case TaskFailed:
 		return s.fail(ev)
+	case TaskOutputLost:
+		j, _, t, err := s.task(ev.Job, ev.Stage, ev.Task)
+		if err != nil {
+			return Result{}, err
+		}
+		if j.Status.Done() || t.Status != Succeeded {
+			return Result{Stale: true}, nil
+		}
+		t.Status, t.Executor = Pending, ""
+		return Result{}, nil
 	case JobCancelled:
 		return s.finish(ev.Job, StatusCancelled, "cancelled: "+ev.Reason)
 	case JobAborted:

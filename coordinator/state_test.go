@@ -490,3 +490,43 @@ func TestIdempotentRerun(t *testing.T) {
 		t.Fatalf("keys %v after forgetting j1", l.s.Keys)
 	}
 }
+
+// TestTaskOutputLost: a final task whose result is gone runs again with a
+// new attempt; on a finished job, or a task not succeeded, it is stale.
+func TestTaskOutputLost(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Addr: "a1", Slots: 1})
+	l.apply(JobSubmitted{ID: "j1", MaxAttempts: 2, Stages: []StageSpec{{ID: 0, Tasks: 2}}})
+	started := l.schedule(1)
+	if len(started) != 1 || started[0].Task != 0 {
+		t.Fatalf("started %v", started)
+	}
+	if res := l.apply(TaskOutputLost{Job: "j1", Stage: 0, Task: 0}); !res.Stale {
+		t.Fatal("losing the output of a running task must be stale")
+	}
+	l.apply(TaskSucceeded{Job: "j1", Stage: 0, Task: 0, Attempt: 1})
+	if res := l.apply(TaskOutputLost{Job: "j1", Stage: 0, Task: 0}); res.Stale {
+		t.Fatal("losing a succeeded task's output must put it back")
+	}
+	j, _ := l.s.Job("j1")
+	if task := j.Stages[0].Tasks[0]; task.Status != Pending || task.Attempt != 1 || task.Failures != 0 {
+		t.Fatalf("task after losing its output: %+v", task)
+	}
+	for round := 0; round < 4 && !j.Status.Done(); round++ {
+		for _, st := range l.schedule(1) {
+			if st.Task == 0 && st.Attempt != 2 {
+				t.Fatalf("rerun of task 0 is attempt %d, want 2", st.Attempt)
+			}
+			l.apply(TaskSucceeded{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+		}
+	}
+	if j.Status != StatusSucceeded {
+		t.Fatalf("job %s", j.Status)
+	}
+	if res := l.apply(TaskOutputLost{Job: "j1", Stage: 0, Task: 1}); !res.Stale {
+		t.Fatal("losing an output of a finished job must be stale")
+	}
+	if _, err := l.s.Apply(TaskOutputLost{Job: "j1", Stage: 3, Task: 0}); err == nil {
+		t.Fatal("an unknown stage must be an error")
+	}
+}
