@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/internal/metrics"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
@@ -65,6 +66,10 @@ type Config struct {
 	// Metrics, when set, counts jobs, task attempts and executors (flint
 	// driver --metrics serves them); nil records nothing.
 	Metrics *metrics.Driver
+	// Replica, when set, makes the driver one member of a replicated
+	// group (replicated.go): its Peers list every member, this one's
+	// client address being Listen. Its OnLeader is the driver's.
+	Replica *replica.Config
 }
 
 func (c *Config) setDefaults() {
@@ -148,6 +153,15 @@ type Driver struct {
 	closed    bool
 	// notes queues notifications for the poster.
 	notes chan notification
+
+	// rep is the driver's raft member (nil: not replicated); leading is
+	// true while this driver schedules (always without rep), term the
+	// raft term it leads in (replicated.go).
+	rep     *replica.Node
+	leading bool
+	term    uint64
+	// repReady is closed once rep is set.
+	repReady chan struct{}
 }
 
 // attemptKey names one attempt, with the coordinator's attempt number.
@@ -188,7 +202,23 @@ func Start(cfg Config) (*Driver, error) {
 		state:     coordinator.NewState(), execs: map[string]*executorConn{}, jobs: map[string]*job{},
 		attempts: map[attemptKey]*attempt{}, notes: make(chan notification, notifyQueue),
 		jobPrefix: fmt.Sprintf("job-%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.Uint32()&0xffff)}
-	d.grpc = grpc.NewServer(shuffle.ServerOptions()...)
+	opts := shuffle.ServerOptions()
+	if cfg.Replica != nil {
+		opts = append(opts, grpc.ChainUnaryInterceptor(d.leaderOnlyUnary), grpc.ChainStreamInterceptor(d.leaderOnlyStream))
+		d.repReady = make(chan struct{})
+		rc := *cfg.Replica
+		rc.OnLeader = d.onLeader
+		if d.rep, err = replica.Open(rc); err != nil {
+			cancel()
+			endCancel()
+			lis.Close()
+			return nil, fmt.Errorf("driver: %w", err)
+		}
+		close(d.repReady)
+	} else {
+		d.leading = true
+	}
+	d.grpc = grpc.NewServer(opts...)
 	pb.RegisterDriverServer(d.grpc, d)
 	go func() {
 		d.serveErr = d.grpc.Serve(lis)
@@ -237,12 +267,24 @@ func (d *Driver) Stop() {
 		d.mu.Lock()
 		d.closed = true
 		d.idleTrainingsLocked(time.Now(), true)
-		for _, id := range d.state.JobIDs() {
-			if j := d.state.Jobs[id]; !j.Status.Done() {
-				d.applyLocked(coordinator.JobAborted{Job: id, Err: "driver shutting down"})
+		if d.rep == nil {
+			for _, id := range d.state.JobIDs() {
+				if j := d.state.Jobs[id]; !j.Status.Done() {
+					d.applyLocked(coordinator.JobAborted{Job: id, Err: "driver shutting down"})
+				}
 			}
 		}
 		d.mu.Unlock()
+		if d.rep != nil {
+			// A member that stops leaves its jobs to the group: nothing is
+			// aborted, the next leader resumes them.
+			if err := d.rep.Close(); err != nil {
+				d.log.Warn("closing the raft member", "err", err)
+			}
+			d.mu.Lock()
+			d.stepDownLocked()
+			d.mu.Unlock()
+		}
 		// Watchers of the aborted jobs have their final status now; give
 		// streams a moment to drain, then cut them.
 		stopped := make(chan struct{})
@@ -269,10 +311,11 @@ func (d *Driver) Stop() {
 	})
 }
 
-// applyLocked applies ev to the state and reacts to what it did: jobs that
-// ended are finished. It does not schedule. d.mu must be held.
-func (d *Driver) applyLocked(ev coordinator.Event) (coordinator.Result, error) {
-	res, err := d.state.Apply(ev)
+// applyLocked applies ev to the state (through the group first when
+// replicated, with recs) and reacts to what it did: jobs that ended are
+// finished. It does not schedule. d.mu must be held.
+func (d *Driver) applyLocked(ev coordinator.Event, recs ...replica.Record) (coordinator.Result, error) {
+	res, err := d.commitLocked(ev, recs...)
 	if err != nil {
 		return res, err
 	}
@@ -305,7 +348,7 @@ func (d *Driver) monitor() {
 }
 
 func (d *Driver) checkLocked(now time.Time) {
-	if d.closed {
+	if d.closed || !d.leading {
 		return
 	}
 	changed := false

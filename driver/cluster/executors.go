@@ -62,6 +62,9 @@ func (d *Driver) RegisterExecutor(_ context.Context, req *pb.RegisterExecutorReq
 	}
 	if _, err := d.applyLocked(coordinator.ExecutorRegistered{ID: id, Addr: addr, Slots: slots}); err != nil {
 		conn.Close()
+		if d.rep != nil && !d.leading {
+			return nil, d.notLeaderLocked()
+		}
 		return nil, status.Errorf(codes.InvalidArgument, "register executor %s: %v", id, err)
 	}
 	d.execs[id] = &executorConn{id: id, addr: addr, slots: slots, lastSeen: time.Now(), conn: conn,
@@ -96,7 +99,7 @@ func (d *Driver) loseExecutorLocked(id, reason string) {
 	delete(d.execs, id)
 	d.m.ExecutorLost()
 	d.m.ExecutorsLive(len(d.execs))
-	if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil {
+	if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil && d.leading {
 		d.log.Error("internal error: executor lost", "executor", id, "err", err)
 	}
 	// Its attempts are lost, and so are attempts elsewhere that the state

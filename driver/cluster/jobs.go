@@ -16,6 +16,7 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
@@ -237,9 +238,20 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 	if d.closed {
 		return nil, status.Error(codes.Unavailable, "driver is shutting down")
 	}
+	var recs []replica.Record
+	if d.rep != nil {
+		rec, err := submissionRecord(id, req, opts, wspec, c.Stages, j)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "submit: %v", err)
+		}
+		recs = append(recs, rec)
+	}
 	res, err := d.applyLocked(coordinator.JobSubmitted{ID: id, Key: key, Stages: specs, MaxAttempts: int(opts.MaxAttempts),
-		Rerun: req.GetRerun()})
+		Rerun: req.GetRerun()}, recs...)
 	if err != nil {
+		if d.rep != nil && !d.leading {
+			return nil, d.notLeaderLocked()
+		}
 		return nil, status.Errorf(codes.Internal, "submit: %v", err)
 	}
 	if res.Stale { // the same key won a race with this submit
@@ -465,7 +477,7 @@ func (d *Driver) evictLocked(now time.Time) {
 		}
 		delete(d.jobs, j.id)
 		if j.inState {
-			if _, err := d.state.Apply(coordinator.JobForgotten{Job: j.id}); err != nil {
+			if _, err := d.commitLocked(coordinator.JobForgotten{Job: j.id}); err != nil && d.leading {
 				d.log.Error("internal error: forget job", "job", j.id, "err", err)
 			}
 			j.inState = false

@@ -2,15 +2,18 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
@@ -24,7 +27,7 @@ import (
 // sent to their executors, and jobs without any live executor start
 // their countdown to failure.
 func (d *Driver) scheduleLocked() {
-	if d.closed {
+	if d.closed || !d.leading {
 		return
 	}
 	p := coordinator.Plan(d.state)
@@ -56,6 +59,9 @@ func (d *Driver) scheduleLocked() {
 		go d.computeSplits(j, ref.Stage, target)
 	}
 	for _, ts := range p.Start {
+		if !d.leading {
+			return // an event could not be committed (replicated.go)
+		}
 		j := d.jobs[ts.Job]
 		e := d.execs[ts.Executor]
 		if j == nil || e == nil {
@@ -98,11 +104,20 @@ func (d *Driver) computeSplits(j *job, stage, target int) {
 		d.scheduleLocked()
 		return
 	}
-	j.splits[stage] = splits
-	if _, err := d.applyLocked(coordinator.StageTasksSet{Job: j.id, Stage: stage, Tasks: max(len(splits), 1)}); err != nil {
+	var recs []replica.Record
+	if d.rep != nil {
+		data, err := json.Marshal(splits)
+		if err != nil {
+			d.log.Error("internal error: encode splits", "job", j.id, "stage", stage, "err", err)
+			return
+		}
+		recs = append(recs, replica.Record{Job: j.id, Name: splitsRecord(stage), Data: data})
+	}
+	if _, err := d.applyLocked(coordinator.StageTasksSet{Job: j.id, Stage: stage, Tasks: max(len(splits), 1)}, recs...); err != nil {
 		d.log.Error("internal error: set stage tasks", "job", j.id, "stage", stage, "err", err)
 		return
 	}
+	j.splits[stage] = splits
 	d.scheduleLocked()
 }
 
@@ -257,7 +272,13 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 		d.dropStaleWriteLocked(j, k, o.resp)
 	}
 	current := d.currentLocked(k)
-	if _, err := d.applyLocked(ev); err != nil && j.inState {
+	var recs []replica.Record
+	if d.rep != nil && current && succeeded && o.resp.GetOutputSchema() != nil {
+		if data, err := proto.Marshal(o.resp.GetOutputSchema()); err == nil {
+			recs = append(recs, replica.Record{Job: j.id, Name: schemaRecord(k.stage), Data: data})
+		}
+	}
+	if _, err := d.applyLocked(ev, recs...); err != nil && j.inState && d.leading {
 		d.log.Error("internal error: attempt report", "job", k.job, "stage", k.stage, "task", k.task, "err", err)
 	}
 	// The last stage completing ends the job; its final status follows

@@ -85,6 +85,11 @@ type Config struct {
 // while it was proposed.
 var ErrNotLeader = errors.New("replica: not the leader")
 
+// ErrNotCommitted is returned by Apply when raft failed otherwise (a
+// full queue, a timeout): the entry may or may not be committed, so the
+// caller's copy of the state can no longer be trusted.
+var ErrNotCommitted = errors.New("replica: entry not known to be committed")
+
 // Node is one running member.
 type Node struct {
 	cfg     Config
@@ -208,7 +213,9 @@ func (n *Node) leadership() {
 
 // Apply proposes an entry and waits until it is committed and applied
 // here (at most timeout). It returns what the coordinator said of the
-// event; ErrNotLeader (wrapped) when this member does not lead.
+// event (its error when the state rejected it, which then changed
+// nothing anywhere); ErrNotLeader or ErrNotCommitted (wrapped) when raft
+// failed.
 func (n *Node) Apply(e Entry, timeout time.Duration) (coordinator.Result, error) {
 	data, err := encodeEntry(e)
 	if err != nil {
@@ -220,7 +227,7 @@ func (n *Node) Apply(e Entry, timeout time.Duration) (coordinator.Result, error)
 			errors.Is(err, raft.ErrLeadershipTransferInProgress) {
 			return coordinator.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
 		}
-		return coordinator.Result{}, fmt.Errorf("replica: apply: %w", err)
+		return coordinator.Result{}, fmt.Errorf("%w: %v", ErrNotCommitted, err)
 	}
 	a, _ := f.Response().(applied)
 	return a.res, a.err
