@@ -27,6 +27,7 @@ import (
 	"github.com/flint-engine/flint/driver/cluster"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/executor/service"
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
@@ -137,11 +138,13 @@ func startTestExecutor(t *testing.T, driverAddr, id string, slots int, hold func
 		defer e.wg.Done()
 		e.gs.Serve(lis)
 	}()
-	conn, err := grpc.NewClient(driverAddr, shuffle.DialOptions()...)
+	// A comma-separated driverAddr is a replicated group: the calls
+	// follow its leader.
+	conn, err := driverclient.Dial(driverAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := pb.NewDriverClient(conn)
+	client := conn.Client
 	reg := &pb.RegisterExecutorRequest{ExecutorId: id, Address: e.addr, Slots: int32(slots)}
 	if _, err := client.RegisterExecutor(context.Background(), reg); err != nil {
 		t.Fatalf("register %s: %v", id, err)

@@ -82,6 +82,9 @@ type job struct {
 	taskEvents int
 	// changed is closed (and replaced) whenever events or state change.
 	changed chan struct{}
+	// gone is set when a replicated driver stops leading: the job is the
+	// next leader's, and its watchers are sent there.
+	gone bool
 }
 
 func (j *job) done() bool { return j.state != pb.JobState_JOB_STATE_RUNNING }

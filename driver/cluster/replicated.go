@@ -173,8 +173,9 @@ func (d *Driver) stepDownLocked() {
 	was := d.leading || len(d.jobs) > 0 || len(d.execs) > 0
 	d.leading = false
 	for _, j := range d.jobs {
-		j.inState = false
+		j.inState, j.gone = false, true
 		j.cancel()
+		j.notifyLocked()
 	}
 	for id, e := range d.execs {
 		e.close()
@@ -193,9 +194,19 @@ func (d *Driver) stepDownLocked() {
 // resumes the running ones (see the top of this file).
 func (d *Driver) becomeLeader(term uint64) {
 	start := time.Now()
-	if err := d.rep.Barrier(barrierTimeout); err != nil {
-		d.log.Warn("elected, but the log could not be applied; not leading", "term", term, "err", err)
-		return
+	for {
+		err := d.rep.Barrier(barrierTimeout)
+		if err == nil {
+			break
+		}
+		d.mu.Lock()
+		closed := d.closed
+		d.mu.Unlock()
+		if closed || !d.rep.IsLeader() {
+			d.log.Info("elected, but leadership was lost before the log was applied", "term", term, "err", err)
+			return
+		}
+		d.log.Warn("elected, but the log could not be applied yet; trying again", "term", term, "err", err)
 	}
 	im, err := d.rep.Image()
 	if err != nil {

@@ -303,5 +303,8 @@ func (n *Node) Close() error {
 	err := n.raft.Shutdown().Error()
 	close(n.done)
 	n.wg.Wait()
+	// The pooled connections to the other members are closed too, so
+	// that their transports' readers of them end.
+	n.trans.CloseStreams()
 	return errors.Join(err, n.trans.Close(), n.store.Close())
 }

@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/flint-engine/flint/coordinator"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // group is a test group of members on 127.0.0.1, each with its own dir.
 type group struct {
