@@ -103,6 +103,9 @@ type testExecutor struct {
 	release   chan struct{} // closing it lets held (and later) calls run
 	cancelled atomic.Int32  // held calls whose context ended
 	endJobs   atomic.Int32
+	// holdEnd, when set, makes EndJob calls wait until it is closed (or
+	// their context ends).
+	holdEnd atomic.Pointer[chan struct{}]
 
 	stopHB   chan struct{}
 	hbOnce   sync.Once
@@ -192,6 +195,13 @@ func (e *testExecutor) intercept(ctx context.Context, req any, info *grpc.UnaryS
 		}
 	case *pb.EndJobRequest:
 		e.endJobs.Add(1)
+		if hold := e.holdEnd.Load(); hold != nil {
+			select {
+			case <-*hold:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 	}
 	return handler(ctx, req)
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
@@ -248,6 +249,13 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 			return nil, status.Errorf(codes.Internal, "submit: %v", err)
 		}
 		recs = append(recs, rec)
+		if wj != nil {
+			data, err := json.Marshal(wj.Begun())
+			if err != nil {
+				return nil, status.Errorf(codes.Internal, "submit: %v", err)
+			}
+			recs = append(recs, replica.Record{Job: id, Name: writeRecordName, Data: data})
+		}
 	}
 	res, err := d.applyLocked(coordinator.JobSubmitted{ID: id, Key: key, Stages: specs, MaxAttempts: int(opts.MaxAttempts),
 		Rerun: req.GetRerun()}, recs...)

@@ -44,10 +44,21 @@ import (
 //     running attempts and the map outputs still needed are redone;
 //   - a final task that had succeeded is run again (TaskOutputLost): its
 //     result was in the former leader's memory;
-//   - writes and training jobs are failed: their commit and their
-//     workers are not replicated yet.
+//   - a write's final tasks keep their success: their files were
+//     replicated with it (written/<task>);
+//   - training jobs are failed: their workers are not replicated yet.
 //
-// A finished job the former leader kept shows as failed: its result is
+// Writes are committed exactly once. The entry of the last write task's
+// success is the commit decision (the job succeeds in the state, with
+// every task's files in the records); the leader then writes the manifest
+// and records "committed". A new leader finds every decided write that is
+// not recorded committed and carries it out: if the target's manifest is
+// already this write's (connectors.WriteJob.Landed: the former leader died
+// after writing it) it only records it, else it commits, with what
+// BeginWrite had found at the target (the "write" record), not what is
+// there now. A failed write is swept again (idempotent).
+//
+// A finished query the former leader kept shows as failed: its result is
 // gone with it.
 
 // Names of the side records of a job.
@@ -55,7 +66,40 @@ const (
 	jobRecordName = "job"
 	splitsPrefix  = "splits/"
 	schemaPrefix  = "schema/"
+	// writeRecordName is a write's connectors.WriteBegun; writtenPrefix
+	// a final write task's files (with its TaskSucceeded);
+	// committedRecordName says how a decided write ended (committedOK,
+	// or why it was given up).
+	writeRecordName     = "write"
+	writtenPrefix       = "written/"
+	committedRecordName = "committed"
 )
+
+func writtenRecord(task int) string { return writtenPrefix + strconv.Itoa(task) }
+
+// committedOK is the "committed" record of a write whose manifest is in
+// place; "failed: ..." is that of a write given up (and swept).
+const committedOK = "ok"
+
+// writeEndedLocked records how a decided write ended, so that no later
+// leader carries it out again; it reports whether the group has it (not
+// replicated: true). A leader that finds no record of a committed write
+// asks the target (connectors.WriteJob.Landed).
+func (d *Driver) writeEndedLocked(j *job, outcome string) bool {
+	if d.rep == nil {
+		return true
+	}
+	if !d.leading || j.gone {
+		return false
+	}
+	_, err := d.rep.Apply(replica.Entry{UnixMs: time.Now().UnixMilli(),
+		Records: []replica.Record{{Job: j.id, Name: committedRecordName, Data: []byte(outcome)}}}, applyTimeout)
+	if err != nil {
+		d.log.Warn("recording how a write ended", "job", j.id, "err", err)
+		return false
+	}
+	return true
+}
 
 func splitsRecord(stage int) string { return splitsPrefix + strconv.Itoa(stage) }
 func schemaRecord(stage int) string { return schemaPrefix + strconv.Itoa(stage) }
@@ -223,9 +267,10 @@ func (d *Driver) becomeLeader(term uint64) {
 	now := time.Now()
 	resumed := 0
 	var abort []coordinator.Event
+	var endWrites []*job
 	for _, id := range d.state.JobIDs() {
 		cj := d.state.Jobs[id]
-		j, write, err := d.rebuildJob(id, im.Records[id])
+		j, committed, err := d.rebuildJob(id, im.Records[id])
 		if err != nil {
 			d.log.Error("cannot rebuild a replicated job", "job", id, "err", err)
 			if !cj.Status.Done() {
@@ -235,16 +280,29 @@ func (d *Driver) becomeLeader(term uint64) {
 		}
 		d.jobs[id] = j
 		switch {
+		case cj.Status.Done() && j.write != nil && !committed:
+			// Decided (the last write task's success, or the failure)
+			// but not known to be carried out: commit or abort now.
+			endWrites = append(endWrites, j)
 		case cj.Status.Done():
 			j.state, j.finished = endState(cj.Status), time.UnixMilli(im.UnixMs)
-			j.err = cj.Error
+			if j.err == "" {
+				j.err = cj.Error
+			}
 			if cj.Status == coordinator.StatusSucceeded {
-				j.state = pb.JobState_JOB_STATE_FAILED
-				j.err = "the job succeeded, but its result was held by the previous driver leader and is lost; run it again"
+				if j.write != nil && j.err != "" {
+					j.state = pb.JobState_JOB_STATE_FAILED // given up (its record says why)
+				} else if j.write != nil {
+					j.state = pb.JobState_JOB_STATE_SUCCEEDED
+					if j.result, err = writeResult(writtenInOrder(j)); err != nil {
+						j.state, j.err = pb.JobState_JOB_STATE_FAILED, fmt.Sprintf("encoding the result: %v", err)
+					}
+				} else {
+					j.state = pb.JobState_JOB_STATE_FAILED
+					j.err = "the job succeeded, but its result was held by the previous driver leader and is lost; run it again"
+				}
 			}
 			j.cancel()
-		case write:
-			abort = append(abort, coordinator.JobAborted{Job: id, Err: "the driver leader changed during the write; writes do not survive a leader change yet: run it again"})
 		case j.keep:
 			abort = append(abort, coordinator.JobAborted{Job: id, Err: "the driver leader changed during a training; run it again"})
 		default:
@@ -267,14 +325,18 @@ func (d *Driver) becomeLeader(term uint64) {
 			return
 		}
 	}
-	// Final results were in the former leader's memory.
+	for _, j := range endWrites {
+		d.endWriteLocked(j, d.state.Jobs[j.id])
+	}
+	// Final results were in the former leader's memory (a write's files
+	// are not: they were replicated with each task's success).
 	for _, id := range d.state.JobIDs() {
 		cj, j := d.state.Jobs[id], d.jobs[id]
 		if cj.Status.Done() || j == nil {
 			continue
 		}
 		for _, st := range cj.Stages {
-			if j.stages.Stages[st.ID].Output != nil {
+			if ps := j.stages.Stages[st.ID]; ps.Output != nil || physical.WriteOf(ps) != nil {
 				continue
 			}
 			for _, t := range st.Tasks {
@@ -292,8 +354,8 @@ func (d *Driver) becomeLeader(term uint64) {
 	d.scheduleLocked()
 }
 
-// rebuildJob makes a job's driver-side state from its records; write
-// reports whether it is a dataset write.
+// rebuildJob makes a job's driver-side state from its records; committed
+// reports whether a write's manifest is known to be in place.
 func (d *Driver) rebuildJob(id string, recs map[string][]byte) (*job, bool, error) {
 	var jr jobRecord
 	if err := json.Unmarshal(recs[jobRecordName], &jr); err != nil {
@@ -330,6 +392,17 @@ func (d *Driver) rebuildJob(id string, recs map[string][]byte) (*job, bool, erro
 		keep: jr.Keep, splitTarget: jr.SplitTarget, state: pb.JobState_JOB_STATE_RUNNING, changed: make(chan struct{})}
 	if req.GetWrite() != nil {
 		j.schema = writeResultSchema
+		spec, err := wire.DecodeWriteSpec(req.GetWrite())
+		if err != nil {
+			return nil, false, err
+		}
+		var begun connectors.WriteBegun
+		if err := json.Unmarshal(recs[writeRecordName], &begun); err != nil {
+			return nil, false, fmt.Errorf("write record: %w", err)
+		}
+		if j.write, err = connectors.ResumeWrite(*spec, id, begun); err != nil {
+			return nil, false, err
+		}
 	}
 	if jr.DeadlineMs > 0 {
 		j.deadline = time.UnixMilli(jr.DeadlineMs)
@@ -348,6 +421,16 @@ func (d *Driver) rebuildJob(id string, recs map[string][]byte) (*job, bool, erro
 			}
 			j.splits[stage] = splits
 			j.splitting[stage] = true
+		case strings.HasPrefix(name, writtenPrefix):
+			task, err := strconv.Atoi(strings.TrimPrefix(name, writtenPrefix))
+			if err != nil {
+				return nil, false, fmt.Errorf("record %s: %w", name, err)
+			}
+			var files []connectors.WrittenFile
+			if err := json.Unmarshal(data, &files); err != nil {
+				return nil, false, fmt.Errorf("record %s: %w", name, err)
+			}
+			j.written[task] = files
 		case strings.HasPrefix(name, schemaPrefix):
 			stage, err := strconv.Atoi(strings.TrimPrefix(name, schemaPrefix))
 			if err != nil {
@@ -362,7 +445,11 @@ func (d *Driver) rebuildJob(id string, recs map[string][]byte) (*job, bool, erro
 			}
 		}
 	}
-	return j, req.GetWrite() != nil, nil
+	outcome, committed := recs[committedRecordName]
+	if committed && string(outcome) != committedOK {
+		j.err = strings.TrimPrefix(string(outcome), "failed: ")
+	}
+	return j, committed, nil
 }
 
 // notLeaderLocked is the refusal of a member that does not lead (or not

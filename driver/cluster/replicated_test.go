@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver/cluster"
 	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/internal/driverclient"
@@ -133,4 +138,114 @@ func TestReplicatedLeaderLeaves(t *testing.T) {
 		t.Fatalf("job %s under the new leader %s: %v", id, next.Addr(), st)
 	}
 	checkAgainstLocal(ctx, t, conn.Client, cat, id, q)
+}
+
+// writeQuery is written by the replicated write tests: its last stage
+// reads an exchange.
+const writeQuery = "SELECT o_orderstatus, count(*) AS n, sum(o_totalprice) AS total FROM orders GROUP BY o_orderstatus"
+
+// checkWrittenOnce checks that job id committed writeQuery into dir
+// exactly once: one manifest, naming the job, listing exactly the files
+// in the directory, whose rows are local mode's; the job's result counts
+// three rows.
+func checkWrittenOnce(ctx context.Context, t *testing.T, c pb.DriverClient, dir, id string) {
+	t.Helper()
+	m, got := checkCommitted(t, dir)
+	if m.Job != id {
+		t.Errorf("manifest of job %s, want %s", m.Job, id)
+	}
+	n, ids := bind(t, tpchCatalog(t), writeQuery)
+	_, local := runLocal(t, n, ids, 4)
+	defer release(local)
+	want := rows(local)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("written rows %v, local mode %v", got, want)
+	}
+	_, res, err := results(ctx, c, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(res)
+	if r := rows(res); len(r) != 1 || !strings.HasPrefix(r[0], "3|") {
+		t.Errorf("write result %v", r)
+	}
+}
+
+// TestReplicatedWriteDecidedThenLeaderLeaves: the leader has committed
+// the write's decision (every write task's success, with its files) and
+// waits for the executors to drop the job before writing the manifest
+// when it stops. The next leader writes the manifest, once.
+func TestReplicatedWriteDecidedThenLeaderLeaves(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ds, addrs := startGroup(t, 3)
+	lead, _ := leaderOf(t, ds, nil)
+	a := startExecutor(t, addrs, "exec-a", 2, nil)
+	b := startExecutor(t, addrs, "exec-b", 2, nil)
+	hold := make(chan struct{})
+	a.holdEnd.Store(&hold)
+	b.holdEnd.Store(&hold)
+	conn, err := driverclient.Dial(addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dir := filepath.Join(t.TempDir(), "out")
+	id := submit(ctx, t, conn.Client, writeRequest(t, writeQuery, dir, &pb.WriteSpec{Format: "parquet"}))
+	waitFor(t, "the write's decision (EndJob before the commit)", func() bool { return a.endJobs.Load()+b.endJobs.Load() > 0 })
+	if _, err := os.Stat(filepath.Join(dir, connectors.ManifestName)); err == nil {
+		t.Fatal("the manifest was written before the executors dropped the job")
+	}
+	lead.Stop()
+	close(hold)
+	if _, err := os.Stat(filepath.Join(dir, connectors.ManifestName)); err == nil {
+		t.Fatal("the stopped leader wrote the manifest")
+	}
+	leaderOf(t, ds, lead)
+	st, err := conn.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(conn.Error("job "+id, err))
+	}
+	if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s under the new leader: %v", id, st)
+	}
+	checkWrittenOnce(ctx, t, conn.Client, dir, id)
+}
+
+// TestReplicatedWriteMidJob: a write whose leader stops while the write
+// tasks (exchange readers) are held is resumed by the next leader and
+// committed once.
+func TestReplicatedWriteMidJob(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ds, addrs := startGroup(t, 3)
+	lead, _ := leaderOf(t, ds, nil)
+	a := startExecutor(t, addrs, "exec-a", 2, readsExchange)
+	b := startExecutor(t, addrs, "exec-b", 2, readsExchange)
+	conn, err := driverclient.Dial(addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dir := filepath.Join(t.TempDir(), "out")
+	id := submit(ctx, t, conn.Client, writeRequest(t, writeQuery, dir, &pb.WriteSpec{Format: "parquet"}))
+	select {
+	case <-a.held:
+	case <-b.held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no write task reached an executor")
+	}
+	lead.Stop()
+	close(a.release)
+	close(b.release)
+	leaderOf(t, ds, lead)
+	st, err := conn.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(conn.Error("job "+id, err))
+	}
+	if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s under the new leader: %v", id, st)
+	}
+	checkWrittenOnce(ctx, t, conn.Client, dir, id)
 }

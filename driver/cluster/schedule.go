@@ -278,6 +278,13 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 			recs = append(recs, replica.Record{Job: j.id, Name: schemaRecord(k.stage), Data: data})
 		}
 	}
+	if d.rep != nil && current && succeeded && j.write != nil && physical.WriteOf(j.stages.Stages[k.stage]) != nil {
+		// The files go with the success: the last one is the commit
+		// decision (replicated.go).
+		if data, err := json.Marshal(j.written[k.task]); err == nil {
+			recs = append(recs, replica.Record{Job: j.id, Name: writtenRecord(k.task), Data: data})
+		}
+	}
 	if _, err := d.applyLocked(ev, recs...); err != nil && j.inState && d.leading {
 		d.log.Error("internal error: attempt report", "job", k.job, "stage", k.stage, "task", k.task, "err", err)
 	}
