@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/connectors/fs"
 	"github.com/flint-engine/flint/internal/clustertest"
 	"github.com/flint-engine/flint/internal/driverclient"
 	pb "github.com/flint-engine/flint/proto/flintpb"
@@ -59,7 +63,11 @@ func leaderOf(t *testing.T, addrs string) memberLine {
 	}
 }
 
-func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
+// startGroup starts three replicated drivers and two executors, checks
+// flint drivers shows one leader and two followers and that a follower
+// alone refuses, naming the leader.
+func startGroup(t *testing.T) *clustertest.Cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a cluster of OS processes")
 	}
@@ -74,16 +82,6 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 			t.Fatalf("member %s is %s", m.ID, m.State)
 		}
 	}
-	var leader *clustertest.Process
-	for _, p := range c.Drivers() {
-		if p.Addr == lead.Address {
-			leader = p
-		}
-	}
-	if leader == nil {
-		t.Fatalf("no driver process at the leader's address %s", lead.Address)
-	}
-	// A follower alone refuses a job, naming the leader.
 	for _, m := range ms {
 		if m.State == "follower" {
 			r := run(t, "jobs", "--driver", m.Address)
@@ -93,7 +91,26 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 			break
 		}
 	}
+	return c
+}
 
+// submitKillingLeader runs flint submit --wait with args on the group
+// and, mid-job — once a task has succeeded, with the executors frozen so
+// that the job cannot finish meanwhile — SIGKILLs the leader. It returns
+// the job's ID and what flint submit printed after it, once flint submit
+// has exited 0, and logs how long the group took to make progress again.
+func submitKillingLeader(t *testing.T, c *clustertest.Cluster, args ...string) (string, string) {
+	t.Helper()
+	lead := leaderOf(t, c.Addr())
+	var leader *clustertest.Process
+	for _, p := range c.Drivers() {
+		if p.Addr == lead.Address {
+			leader = p
+		}
+	}
+	if leader == nil {
+		t.Fatalf("no driver process at the leader's address %s", lead.Address)
+	}
 	conn, err := driverclient.Dial(c.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -102,9 +119,7 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	query := "q09"
-	submit := exec.Command(flintBin, "submit", "--driver", c.Addr(), "--tables", tpchData, "-f", queries+query+".sql",
-		"--wait", "--partitions", "4")
+	submit := exec.Command(flintBin, append([]string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	submit.Stdout, submit.Stderr = &stdout, &stderr
 	if err := submit.Start(); err != nil {
@@ -133,10 +148,6 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-
-	// Mid-job: once a task has succeeded and some stage is still to do,
-	// the executors are frozen (the job cannot finish meanwhile) and the
-	// leader is SIGKILLed.
 	stream, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
 	if err != nil {
 		t.Fatal(err)
@@ -179,8 +190,10 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 	// Progress under the new leader: the first task it sees succeed.
 	var progressAt time.Time
 	wctx := driverclient.WithEvents(ctx, func(ev *pb.JobEvent) {
-		if progressAt.IsZero() && ev.GetTask().GetState() == pb.TaskState_TASK_STATE_SUCCEEDED {
-			progressAt = time.Now()
+		// The new leader's events only: it stamps them with its clock.
+		if progressAt.IsZero() && ev.GetTask().GetState() == pb.TaskState_TASK_STATE_SUCCEEDED &&
+			ev.GetUnixMs() >= killedAt.UnixMilli() {
+			progressAt = time.UnixMilli(ev.GetUnixMs())
 		}
 	})
 	final, err := conn.Wait(wctx, id)
@@ -190,43 +203,34 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 	if final.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job %s after the leader change: %v", id, final)
 	}
-	if !progressAt.IsZero() {
-		t.Logf("leader loss to first task succeeded under the new leader: %s; to job end: %s",
-			progressAt.Sub(killedAt).Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond))
-	} else {
+	if progressAt.IsZero() {
 		t.Errorf("no task succeeded under the new leader")
+	} else {
+		t.Logf("leader loss to the first task succeeded under the new leader: %s; to the job's end: %s",
+			progressAt.Sub(killedAt).Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond))
 	}
 
-	// flint submit --wait followed the job to its end: its result is
-	// DuckDB's.
 	select {
 	case err := <-exited:
 		waited = true
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
-		}
 		if err != nil {
 			t.Fatalf("flint submit --wait: %v\n%s", err, stderr.String())
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("flint submit --wait did not end:\n%s", stderr.String())
 	}
-	gotID, result, _ := strings.Cut(stdout.String(), "\n")
+	gotID, rest, _ := strings.Cut(stdout.String(), "\n")
 	if gotID != id {
 		t.Fatalf("flint submit printed job %q, the group ran %q", gotID, id)
 	}
-	want, err := os.ReadFile(answers + query + ".csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := compareCSVText(string(want), result); err != nil {
-		t.Errorf("%s after the leader change: %v", query, err)
-	}
 
-	// The killed member shows as unreachable; the executors registered
-	// again with the new leader.
-	ms, _ = members(t, c.Addr())
+	// The killed member shows as unreachable, a new one leads in a later
+	// term, and the executors registered again with it.
+	now := leaderOf(t, c.Addr())
+	if now.Term <= lead.Term || now.Address == lead.Address {
+		t.Errorf("leader after the kill: %+v; before: %+v", now, lead)
+	}
+	ms, _ := members(t, c.Addr())
 	for _, m := range ms {
 		if m.Address == lead.Address && m.State != "unreachable" {
 			t.Errorf("the killed leader shows as %s", m.State)
@@ -237,10 +241,6 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	now := leaderOf(t, c.Addr())
-	if now.Term <= lead.Term || now.Address == lead.Address {
-		t.Errorf("leader after the kill: %+v; before: %+v", now, lead)
-	}
 	for _, p := range c.Drivers() {
 		if p.Addr == now.Address {
 			line, err := p.WaitOutput(leadingLine, 10*time.Second)
@@ -250,6 +250,90 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 			t.Logf("new leader: %s", line)
 		}
 	}
+	return id, rest
+}
+
+// TestDriverGroupSurvivesLeaderKill: TPC-H Q9 whose leader is SIGKILLed
+// mid-job gives DuckDB's answer through flint submit --wait.
+func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
+	c := startGroup(t)
+	const query = "q09"
+	_, result := submitKillingLeader(t, c, "--tables", tpchData, "-f", queries+query+".sql")
+	want, err := os.ReadFile(answers + query + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compareCSVText(string(want), result); err != nil {
+		t.Errorf("%s after the leader change: %v", query, err)
+	}
+}
+
+// TestDriverGroupCopyOnce: a COPY of TPC-H Q3 whose leader is SIGKILLed
+// mid-job is committed once: the directory holds the manifest and
+// exactly the files it lists, and reading them back gives DuckDB's
+// answer.
+func TestDriverGroupCopyOnce(t *testing.T) {
+	c := startGroup(t)
+	q, err := os.ReadFile(queries + "q03.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "q03")
+	script := filepath.Join(t.TempDir(), "copy.sql")
+	copySQL := "COPY (" + strings.TrimRight(strings.TrimSpace(string(q)), ";") + ") TO '" + dir + "' (FORMAT parquet)"
+	if err := os.WriteFile(script, []byte(copySQL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := submitKillingLeader(t, c, "--tables", tpchData, "-f", script)
+	m, err := connectors.ReadManifest(context.Background(), fs.Local{}, dir)
+	if err != nil || m == nil {
+		t.Fatalf("manifest: %v %v", m, err)
+	}
+	if m.Job != id {
+		t.Errorf("manifest of job %s, want %s", m.Job, id)
+	}
+	want := []string{connectors.ManifestName}
+	for _, f := range m.Files {
+		want = append(want, f.Path)
+	}
+	var got []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the directory holds %v, the manifest lists %v", got, want)
+	}
+	read := mustRun(t, "sql", "--table", "r="+dir, "-e",
+		"SELECT l_orderkey, revenue, o_orderdate, o_shippriority FROM r ORDER BY revenue DESC, o_orderdate")
+	answer, err := os.ReadFile(answers + "q03.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compareCSVText(string(answer), read); err != nil {
+		t.Errorf("the dataset read back: %v", err)
+	}
 }
 
 var leadingLine = regexp.MustCompile(`msg="leading the driver group".*`)
+
+// TestDriversAlone: a driver that is not replicated shows as the leader of
+// a group of one; a listed driver that does not answer is unreachable,
+// and without a leader flint drivers exits 1.
+func TestDriversAlone(t *testing.T) {
+	c := startCluster(t)
+	ms, code := members(t, c.Addr()+",127.0.0.1:1")
+	if code != 0 || len(ms) != 2 || ms[0].State != "leader" || ms[0].Address != c.Addr() || ms[0].ID != "" ||
+		ms[1].State != "unreachable" || ms[1].Error == "" {
+		t.Fatalf("flint drivers: exit %d, %+v", code, ms)
+	}
+	r := run(t, "drivers", "--driver", "127.0.0.1:1")
+	if r.code != 1 || !strings.Contains(r.stdout, "unreachable") || !strings.Contains(r.stderr, "no leader among 1 drivers") {
+		t.Fatalf("flint drivers without a leader: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

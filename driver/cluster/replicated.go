@@ -350,7 +350,7 @@ func (d *Driver) becomeLeader(term uint64) {
 		}
 	}
 	d.log.Info("leading the driver group", "member", d.rep.ID(), "term", term, "jobs", len(d.jobs), "resumed", resumed,
-		"took", time.Since(start).Round(time.Millisecond), "since_elected", now.Sub(start).Round(time.Millisecond))
+		"barrier", now.Sub(start).Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 	d.scheduleLocked()
 }
 
