@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,6 +90,14 @@ a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.`,
 			var stopHTTP func() error
 			if httpListen != "" {
 				cfg.Started = func(addr string) error {
+					if cfg.Replica != nil {
+						// Any member's REST API reaches the leader.
+						var all []string
+						for _, p := range cfg.Replica.Peers {
+							all = append(all, p.ClientAddr)
+						}
+						addr = strings.Join(all, ",")
+					}
 					at, stop, err := serveJobsAPI(cmd.Context(), httpListen, addr)
 					if err != nil {
 						return err
