@@ -31,29 +31,55 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// group is a replicated group of drivers in this process.
+type group struct {
+	t     *testing.T
+	peers []replica.Peer
+	dirs  []string
+	ds    []*cluster.Driver
+}
+
+// start (re)starts member i on its addresses and directory.
+func (g *group) start(i int) {
+	g.t.Helper()
+	d, err := cluster.Start(cluster.Config{Listen: g.peers[i].ClientAddr, HeartbeatInterval: 50 * time.Millisecond,
+		HeartbeatTimeout: 2 * time.Second, Logger: quietLog(g.t),
+		Replica: &replica.Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, LogOutput: io.Discard,
+			HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond}})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	g.t.Cleanup(d.Stop)
+	g.ds[i] = d
+}
+
+func (g *group) addrs() string {
+	var out []string
+	for _, p := range g.peers {
+		out = append(out, p.ClientAddr)
+	}
+	return strings.Join(out, ",")
+}
+
+func newGroup(t *testing.T, n int) *group {
+	t.Helper()
+	g := &group{t: t, ds: make([]*cluster.Driver, n)}
+	for i := range n {
+		g.peers = append(g.peers, replica.Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: freeAddr(t)})
+		g.dirs = append(g.dirs, t.TempDir())
+	}
+	for i := range n {
+		g.start(i)
+	}
+	return g
+}
+
 // startGroup starts n replicated drivers in this process and returns them
 // with their client addresses, comma-separated.
 func startGroup(t *testing.T, n int) ([]*cluster.Driver, string) {
 	t.Helper()
-	var peers []replica.Peer
-	for i := range n {
-		peers = append(peers, replica.Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: freeAddr(t)})
-	}
-	var ds []*cluster.Driver
-	var addrs []string
-	for i := range n {
-		d, err := cluster.Start(cluster.Config{Listen: peers[i].ClientAddr, HeartbeatInterval: 50 * time.Millisecond,
-			HeartbeatTimeout: 2 * time.Second, Logger: quietLog(t),
-			Replica: &replica.Config{ID: peers[i].ID, Dir: t.TempDir(), Peers: peers, LogOutput: io.Discard,
-				HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(d.Stop)
-		ds = append(ds, d)
-		addrs = append(addrs, peers[i].ClientAddr)
-	}
-	return ds, strings.Join(addrs, ",")
+	g := newGroup(t, n)
+	return g.ds, g.addrs()
 }
 
 // leaderOf waits until one of the running drivers leads and serves.
@@ -248,4 +274,48 @@ func TestReplicatedWriteMidJob(t *testing.T) {
 		t.Fatalf("job %s under the new leader: %v", id, st)
 	}
 	checkWrittenOnce(ctx, t, conn.Client, dir, id)
+}
+
+// TestReplicatedGroupRestarts: every member stops while a job runs; the
+// members come back from their directories (raft log and snapshots), one
+// leads, and the job is resumed and finishes with local mode's result.
+func TestReplicatedGroupRestarts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	g := newGroup(t, 3)
+	leaderOf(t, g.ds, nil)
+	a := startExecutor(t, g.addrs(), "exec-a", 2, readsExchange)
+	b := startExecutor(t, g.addrs(), "exec-b", 2, readsExchange)
+	conn, err := driverclient.Dial(g.addrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cat := tpchCatalog(t)
+	const q = 5
+	n, _ := bind(t, cat, tpch.Query(q))
+	id := submit(ctx, t, conn.Client, submitRequest(t, n))
+	select {
+	case <-a.held:
+	case <-b.held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exchange reader reached an executor")
+	}
+	for _, d := range g.ds {
+		d.Stop()
+	}
+	close(a.release)
+	close(b.release)
+	for i := range g.ds {
+		g.start(i)
+	}
+	leaderOf(t, g.ds, nil)
+	st, err := conn.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(conn.Error("job "+id, err))
+	}
+	if st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s after the group restarted: %v", id, st)
+	}
+	checkAgainstLocal(ctx, t, conn.Client, cat, id, q)
 }
