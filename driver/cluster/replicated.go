@@ -162,18 +162,7 @@ func (d *Driver) commitLocked(ev coordinator.Event, recs ...replica.Record) (coo
 		return coordinator.Result{}, replica.ErrNotLeader
 	}
 	res, err := d.rep.Apply(replica.Entry{UnixMs: time.Now().UnixMilli(), Event: ev, Records: recs}, applyTimeout)
-	if errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrNotCommitted) {
-		// Leadership was lost, or whether the group has the event is
-		// unknown: this copy of the state can no longer be trusted. Stop
-		// scheduling now; resync drops the jobs (the callers up the stack
-		// still hold them) and rebuilds them from the group's state if
-		// this member still leads.
-		d.log.Warn("an event could not be committed; resynchronising with the group", "event", fmt.Sprintf("%T", ev), "err", err)
-		d.leading = false
-		if !d.closed {
-			d.wg.Add(1)
-			go d.resync()
-		}
+	if d.lostLocked(err, fmt.Sprintf("%T", ev)) {
 		return res, err
 	}
 	if err != nil {
@@ -184,6 +173,63 @@ func (d *Driver) commitLocked(ev coordinator.Event, recs ...replica.Record) (coo
 		d.log.Error("internal error: the leader's state and the group's disagree", "event", fmt.Sprintf("%T", ev), "err", err)
 	}
 	return local, err
+}
+
+// lostLocked handles a raft failure of a proposal: leadership was lost,
+// or whether the group has the entry is unknown, so this copy of the
+// state can no longer be trusted. Scheduling stops now; resync drops the
+// jobs (the callers up the stack still hold them) and rebuilds them from
+// the group's state if this member still leads. It reports whether err
+// was such a failure.
+func (d *Driver) lostLocked(err error, what string) bool {
+	if !errors.Is(err, replica.ErrNotLeader) && !errors.Is(err, replica.ErrNotCommitted) {
+		return false
+	}
+	d.log.Warn("an event could not be committed; resynchronising with the group", "event", what, "err", err)
+	d.leading = false
+	if !d.closed {
+		d.wg.Add(1)
+		go d.resync()
+	}
+	return true
+}
+
+// commitStartsLocked commits the attempts of a scheduling round as one
+// entry and applies those the group accepted to the driver's state; it
+// returns an error per attempt (nil: started).
+func (d *Driver) commitStartsLocked(starts []coordinator.TaskStarted) []error {
+	errs := make([]error, len(starts))
+	if !d.leading {
+		for i := range errs {
+			errs[i] = replica.ErrNotLeader
+		}
+		return errs
+	}
+	evs := make([]coordinator.Event, len(starts))
+	for i, ts := range starts {
+		evs[i] = ts
+	}
+	got, err := d.rep.ApplyBatch(time.Now().UnixMilli(), evs, applyTimeout)
+	if err == nil && len(got) != len(evs) {
+		err = fmt.Errorf("internal error: %d answers to %d events", len(got), len(evs))
+	}
+	if err != nil {
+		d.lostLocked(err, "TaskStarted batch")
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	for i, ev := range evs {
+		if errs[i] = got[i].Err; errs[i] != nil {
+			continue
+		}
+		if _, err := d.state.Apply(ev); err != nil {
+			d.log.Error("internal error: the leader's state and the group's disagree", "event", "TaskStarted", "err", err)
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // onLeader is the replica's leadership callback.

@@ -58,21 +58,37 @@ func (d *Driver) scheduleLocked() {
 		d.wg.Add(1)
 		go d.computeSplits(j, ref.Stage, target)
 	}
+	starts := p.Start[:0]
 	for _, ts := range p.Start {
-		if !d.leading {
-			return // an event could not be committed (replicated.go)
-		}
-		j := d.jobs[ts.Job]
-		e := d.execs[ts.Executor]
-		if j == nil || e == nil {
+		if d.jobs[ts.Job] == nil || d.execs[ts.Executor] == nil {
 			d.log.Error("internal error: plan proposed an attempt of an unknown job or executor", "job", ts.Job, "executor", ts.Executor)
 			continue
+		}
+		starts = append(starts, ts)
+	}
+	if d.rep != nil && len(starts) > 1 {
+		// One round trip through the group for the whole round.
+		errs := d.commitStartsLocked(starts)
+		for i, ts := range starts {
+			if errs[i] != nil {
+				if d.leading {
+					d.log.Error("internal error: start attempt", "job", ts.Job, "stage", ts.Stage, "task", ts.Task, "err", errs[i])
+				}
+				continue
+			}
+			d.launchLocked(d.jobs[ts.Job], d.execs[ts.Executor], ts)
+		}
+		return
+	}
+	for _, ts := range starts {
+		if !d.leading {
+			return // an event could not be committed (replicated.go)
 		}
 		if _, err := d.applyLocked(ts); err != nil {
 			d.log.Error("internal error: start attempt", "job", ts.Job, "stage", ts.Stage, "task", ts.Task, "err", err)
 			continue
 		}
-		d.launchLocked(j, e, ts)
+		d.launchLocked(d.jobs[ts.Job], d.execs[ts.Executor], ts)
 	}
 }
 

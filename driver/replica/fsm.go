@@ -59,10 +59,18 @@ func newImage() *Image {
 	return &Image{State: coordinator.NewState(), Records: map[string]map[string][]byte{}}
 }
 
-// applied is the FSM's answer to one entry, returned by Node.Apply.
+// applied is the FSM's answer to one entry, returned by Node.Apply: the
+// event's, then the batch's, one each.
 type applied struct {
-	res coordinator.Result
-	err error
+	res   coordinator.Result
+	err   error
+	batch []Applied
+}
+
+// Applied is what the state said of one event of a batch.
+type Applied struct {
+	Result coordinator.Result
+	Err    error
 }
 
 // fsm is the raft.FSM over an Image. raft calls Apply, Snapshot and
@@ -91,18 +99,29 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if e.UnixMs > f.im.UnixMs {
 		f.im.UnixMs = e.UnixMs
 	}
-	var res coordinator.Result
+	var out applied
 	if e.Event != nil {
-		if res, err = f.im.State.Apply(e.Event); err != nil || res.Stale {
-			return applied{res: res, err: err}
-		}
-		if fg, ok := e.Event.(coordinator.JobForgotten); ok {
+		out.res, out.err = f.im.State.Apply(e.Event)
+		if fg, ok := e.Event.(coordinator.JobForgotten); ok && out.err == nil {
 			delete(f.im.Records, fg.Job)
 		}
 	}
-	for _, r := range e.Records {
+	if out.err == nil && !out.res.Stale {
+		f.putRecords(e.Records)
+	}
+	for _, ev := range e.Batch {
+		res, err := f.im.State.Apply(ev)
+		out.batch = append(out.batch, Applied{Result: res, Err: err})
+	}
+	return out
+}
+
+// putRecords stores records of jobs the state holds (records live as
+// long as their job).
+func (f *fsm) putRecords(recs []Record) {
+	for _, r := range recs {
 		if _, known := f.im.State.Jobs[r.Job]; !known {
-			continue // records live as long as their job
+			continue
 		}
 		m := f.im.Records[r.Job]
 		if r.Data == nil {
@@ -115,7 +134,6 @@ func (f *fsm) Apply(l *raft.Log) any {
 		}
 		m[r.Name] = r.Data
 	}
-	return applied{res: res}
 }
 
 // Snapshot encodes the image now; Persist only writes the bytes.

@@ -222,15 +222,41 @@ func (n *Node) Apply(e Entry, timeout time.Duration) (coordinator.Result, error)
 		return coordinator.Result{}, err
 	}
 	f := n.raft.Apply(data, timeout)
-	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrRaftShutdown) ||
-			errors.Is(err, raft.ErrLeadershipTransferInProgress) {
-			return coordinator.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
-		}
-		return coordinator.Result{}, fmt.Errorf("%w: %v", ErrNotCommitted, err)
+	if err := raftError(f.Error()); err != nil {
+		return coordinator.Result{}, err
 	}
 	a, _ := f.Response().(applied)
 	return a.res, a.err
+}
+
+// ApplyBatch proposes events as one entry (Entry.Batch) and waits as
+// Apply does; it returns what the state said of each, or the raft error.
+func (n *Node) ApplyBatch(unixMs int64, events []coordinator.Event, timeout time.Duration) ([]Applied, error) {
+	data, err := encodeEntry(Entry{UnixMs: unixMs, Batch: events})
+	if err != nil {
+		return nil, err
+	}
+	f := n.raft.Apply(data, timeout)
+	if err := raftError(f.Error()); err != nil {
+		return nil, err
+	}
+	a, _ := f.Response().(applied)
+	if a.err != nil {
+		return nil, a.err
+	}
+	return a.batch, nil
+}
+
+// raftError wraps raft's failures in ErrNotLeader or ErrNotCommitted.
+func raftError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+	}
+	return fmt.Errorf("%w: %v", ErrNotCommitted, err)
 }
 
 // Barrier waits until every entry committed before it has been applied

@@ -188,7 +188,19 @@ func TestElectAndReplicate(t *testing.T) {
 	if res := g.apply(l, Entry{Event: again, Records: []Record{{Job: "j3", Name: "submit", Data: []byte("b")}}}); !res.Stale {
 		t.Fatal("a second job under the same key must be stale")
 	}
+	// A batch: each event on its own, the rejected one changing nothing.
+	g.apply(l, Entry{Event: coordinator.ExecutorRegistered{ID: "e2", Addr: "y:1", Slots: 1}})
+	got, err := g.nodes[l].ApplyBatch(1003, []coordinator.Event{
+		coordinator.TaskStarted{Job: "j1", Stage: 0, Task: 1, Attempt: 1, Executor: "e2"},
+		coordinator.TaskStarted{Job: "j2", Stage: 0, Task: 0, Attempt: 1, Executor: "e2"}, // e2 is full
+	}, 5*time.Second)
+	if err != nil || len(got) != 2 || got[0].Err != nil || got[1].Err == nil {
+		t.Fatalf("batch: %+v, %v; want the first applied, the second rejected", got, err)
+	}
 	f := (l + 1) % 3
+	if _, err := g.nodes[f].ApplyBatch(0, []coordinator.Event{job("j5", 1)}, time.Second); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("batch on a follower: %v, want ErrNotLeader", err)
+	}
 	if _, err := g.nodes[f].Apply(Entry{Event: job("j4", 1)}, time.Second); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("apply on a follower: %v, want ErrNotLeader", err)
 	}
@@ -198,14 +210,20 @@ func TestElectAndReplicate(t *testing.T) {
 	if task := im.State.Jobs["j1"].Stages[0].Tasks[0]; task.Status != coordinator.Running || task.Executor != "e1" {
 		t.Fatalf("replicated task: %+v", task)
 	}
+	if task := im.State.Jobs["j1"].Stages[0].Tasks[1]; task.Status != coordinator.Running || task.Executor != "e2" {
+		t.Fatalf("replicated task of the batch: %+v", task)
+	}
+	if task := im.State.Jobs["j2"].Stages[0].Tasks[0]; task.Status != coordinator.Pending {
+		t.Fatalf("the rejected event of the batch changed the state: %+v", task)
+	}
 	if got := string(im.Records["j1"]["submit"]); got != "plan" {
 		t.Fatalf("record j1/submit = %q", got)
 	}
 	if _, ok := im.Records["j3"]; ok || im.State.Jobs["j3"] != nil {
 		t.Fatal("the stale submission left state behind")
 	}
-	if im.UnixMs != 1002 {
-		t.Fatalf("image time %d, want the last stamped 1002", im.UnixMs)
+	if im.UnixMs != 1003 {
+		t.Fatalf("image time %d, want the last stamped 1003", im.UnixMs)
 	}
 	if id, addr := g.nodes[f].Leader(); id != g.peers[l].ID || addr != g.peers[l].ClientAddr {
 		t.Fatalf("follower names leader %s at %s, want %s at %s", id, addr, g.peers[l].ID, g.peers[l].ClientAddr)
@@ -316,7 +334,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		coordinator.JobAborted{Job: "j", Err: "e"}, coordinator.JobTimedOut{Job: "j", Err: "t"}, coordinator.JobForgotten{Job: "j"},
 	}
 	for _, ev := range events {
-		in := Entry{UnixMs: 7, Event: ev, Records: []Record{{Job: "j", Name: "n", Data: []byte{0, 1}}}}
+		in := Entry{UnixMs: 7, Event: ev, Records: []Record{{Job: "j", Name: "n", Data: []byte{0, 1}}}, Batch: []coordinator.Event{ev, ev}}
 		data, err := encodeEntry(in)
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +347,7 @@ func TestEntryRoundTrip(t *testing.T) {
 			t.Fatalf("round trip of %T:\n%#v\n%#v", ev, in, out)
 		}
 	}
-	if _, err := decodeEntry([]byte(`{"type":"Nope","event":{}}`)); err == nil || !strings.Contains(err.Error(), "Nope") {
+	if _, err := decodeEntry([]byte(`{"ev":{"type":"Nope","event":{}}}`)); err == nil || !strings.Contains(err.Error(), "Nope") {
 		t.Fatalf("unknown event type: %v", err)
 	}
 }
