@@ -16,6 +16,7 @@ import (
 
 	"github.com/flint-engine/flint/coordinator"
 	"github.com/flint-engine/flint/driver/replica"
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/internal/metrics"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
@@ -160,6 +161,9 @@ type Driver struct {
 	rep     *replica.Node
 	leading bool
 	term    uint64
+	// rejoinBy is when the executors of a former leader have had time to
+	// find this one: no job counts as without executors before.
+	rejoinBy time.Time
 	// repReady is closed once rep is set.
 	repReady chan struct{}
 }
@@ -204,7 +208,8 @@ func Start(cfg Config) (*Driver, error) {
 		jobPrefix: fmt.Sprintf("job-%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.Uint32()&0xffff)}
 	opts := shuffle.ServerOptions()
 	if cfg.Replica != nil {
-		opts = append(opts, grpc.ChainUnaryInterceptor(d.leaderOnlyUnary), grpc.ChainStreamInterceptor(d.leaderOnlyStream))
+		opts = append(opts, grpc.ChainUnaryInterceptor(d.leaderOnlyUnary), grpc.ChainStreamInterceptor(d.leaderOnlyStream),
+			driverclient.ServerKeepalive())
 		d.repReady = make(chan struct{})
 		rc := *cfg.Replica
 		rc.OnLeader = d.onLeader

@@ -109,6 +109,11 @@ func schemaRecord(stage int) string { return schemaPrefix + strconv.Itoa(stage) 
 const (
 	applyTimeout   = 10 * time.Second
 	barrierTimeout = 30 * time.Second
+	// rejoinGrace is how long, beyond a heartbeat timeout, a new leader
+	// waits for the executors of the old one before it counts a job as
+	// without executors: one of a leader that hangs notices when its
+	// call times out (5s) and only then asks another member.
+	rejoinGrace = 10 * time.Second
 )
 
 // jobRecord is the "job" record: what Submit knew of the job.
@@ -309,6 +314,7 @@ func (d *Driver) becomeLeader(term uint64) {
 		return
 	}
 	d.state, d.term, d.leading = im.State, term, true
+	d.rejoinBy = time.Now().Add(d.cfg.HeartbeatTimeout + rejoinGrace)
 	d.jobs, d.attempts = map[string]*job{}, map[attemptKey]*attempt{}
 	now := time.Now()
 	resumed := 0

@@ -42,6 +42,9 @@ func (d *Driver) scheduleLocked() {
 			j.stuckSince = time.Time{}
 		case j.stuckSince.IsZero():
 			j.stuckSince = now
+			if d.rejoinBy.After(now) {
+				j.stuckSince = d.rejoinBy // a new leader: executors are on their way
+			}
 			d.log.Warn("job waiting for executors", "job", id, "fails_after", d.cfg.NoExecutorTimeout)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
 
@@ -73,11 +74,28 @@ type Group struct {
 
 var _ grpc.ClientConnInterface = (*Group)(nil)
 
+// KeepaliveTime is how often a Group pings a member on a connection with
+// calls in flight, and KeepaliveTimeout how long it waits for the answer
+// before it drops the connection (failing its calls, which then go to
+// another member): that is how a stream to a leader that hangs ends. A
+// replicated driver accepts pings that often (ServerKeepalive).
+const (
+	KeepaliveTime    = 10 * time.Second
+	KeepaliveTimeout = 5 * time.Second
+)
+
+// ServerKeepalive is the server option of a group member that lets
+// Groups ping it every KeepaliveTime.
+func ServerKeepalive() grpc.ServerOption {
+	return grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveTime / 2, PermitWithoutStream: true})
+}
+
 // NewGroup connects (lazily, as gRPC does) to every address.
 func NewGroup(addrs []string, opts ...grpc.DialOption) (*Group, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("no driver address")
 	}
+	opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}))
 	g := &Group{addrs: addrs}
 	for _, a := range addrs {
 		c, err := grpc.NewClient(a, opts...)
@@ -145,6 +163,12 @@ func (g *Group) each(ctx context.Context, call func(*grpc.ClientConn) error) err
 	for tries := 1; ; tries++ {
 		i := g.current()
 		err := call(g.conns[i])
+		if err != nil && ctx.Err() != nil && status.Code(err) == codes.DeadlineExceeded {
+			// The member did not answer in the caller's time: it may
+			// hang (a stopped process keeps its connections). The next
+			// call tries another; a follower sends it back if it leads.
+			g.moveOn(i, err)
+		}
 		if err == nil || !retryable(err) || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
