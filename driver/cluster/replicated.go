@@ -114,6 +114,10 @@ const (
 	// without executors: one of a leader that hangs notices when its
 	// call times out (5s) and only then asks another member.
 	rejoinGrace = 10 * time.Second
+	// handoverTimeout bounds how long a stopping leader tries to hand
+	// the lead over (a healthy group takes milliseconds; the last member
+	// standing finds no one).
+	handoverTimeout = time.Second
 )
 
 // jobRecord is the "job" record: what Submit knew of the job.

@@ -313,6 +313,20 @@ func (n *Node) Status() Status {
 // Peers is the group as configured.
 func (n *Node) Peers() []Peer { return append([]Peer(nil), n.cfg.Peers...) }
 
+// Handover asks another member to lead now (a leader stopping cleanly),
+// so that the group does not wait for an election timeout. It waits at
+// most timeout.
+func (n *Node) Handover(timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- n.raft.LeadershipTransfer().Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		return fmt.Errorf("replica: handing the lead over: no answer within %s", timeout)
+	}
+}
+
 // Snapshot takes a snapshot now (tests; raft takes them by itself past
 // SnapshotThreshold).
 func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }

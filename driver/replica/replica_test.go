@@ -367,3 +367,21 @@ func TestParsePeers(t *testing.T) {
 		}
 	}
 }
+
+// TestHandover: a leader hands the lead over to another member, which
+// leads in a later term with every entry.
+func TestHandover(t *testing.T) {
+	g := newGroup(t, 3, nil)
+	l := g.leader()
+	g.apply(l, Entry{Event: coordinator.ExecutorRegistered{ID: "e1", Addr: "x:1", Slots: 1}})
+	term := g.nodes[l].Status().Term
+	if err := g.nodes[l].Handover(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	l2 := g.leader()
+	if l2 == l || g.nodes[l2].Status().Term <= term {
+		t.Fatalf("after the handover member %d leads in term %d (was %d in %d)", l2, g.nodes[l2].Status().Term, l, term)
+	}
+	g.apply(l2, Entry{Event: job("j1", 1)})
+	sameState(t, g.converge(l2))
+}
