@@ -389,6 +389,7 @@ func (d *Driver) jobEndedLocked(j *job) {
 			d.finishLocked(j, pb.JobState_JOB_STATE_FAILED, fmt.Sprintf("encoding the result: %v", err))
 			return
 		}
+		d.replicateResultLocked(j, data)
 		j.result = data
 		d.finishLocked(j, pb.JobState_JOB_STATE_SUCCEEDED, "")
 	}()

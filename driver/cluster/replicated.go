@@ -58,8 +58,10 @@ import (
 // BeginWrite had found at the target (the "write" record), not what is
 // there now. A failed write is swept again (idempotent).
 //
-// A finished query the former leader kept shows as failed: its result is
-// gone with it.
+// A finished query keeps its result across a leader change when the
+// result is small (maxReplicatedResult, replicated before the job shows
+// as succeeded); a larger one is lost with the leader, and the job shows
+// as failed.
 
 // Names of the side records of a job.
 const (
@@ -76,6 +78,29 @@ const (
 )
 
 func writtenRecord(task int) string { return writtenPrefix + strconv.Itoa(task) }
+
+// resultRecordName is a succeeded query's result (Arrow IPC), when it is
+// at most maxReplicatedResult bytes: a later leader serves it. Larger
+// results stay in the leader's memory only (the raft log and its
+// snapshots would carry them).
+const (
+	resultRecordName    = "result"
+	maxReplicatedResult = 256 << 10
+)
+
+// replicateResultLocked records a small result before the job shows as
+// succeeded, so that no client sees it succeed and then lose its result
+// with the leader.
+func (d *Driver) replicateResultLocked(j *job, data []byte) {
+	if d.rep == nil || !d.leading || j.gone || len(data) > maxReplicatedResult {
+		return
+	}
+	_, err := d.rep.Apply(replica.Entry{UnixMs: time.Now().UnixMilli(),
+		Records: []replica.Record{{Job: j.id, Name: resultRecordName, Data: data}}}, applyTimeout)
+	if err != nil {
+		d.log.Warn("replicating a job's result", "job", j.id, "err", err)
+	}
+}
 
 // committedOK is the "committed" record of a write whose manifest is in
 // place; "failed: ..." is that of a write given up (and swept).
@@ -353,9 +378,11 @@ func (d *Driver) becomeLeader(term uint64) {
 					if j.result, err = writeResult(writtenInOrder(j)); err != nil {
 						j.state, j.err = pb.JobState_JOB_STATE_FAILED, fmt.Sprintf("encoding the result: %v", err)
 					}
+				} else if res, ok := im.Records[id][resultRecordName]; ok {
+					j.state, j.result = pb.JobState_JOB_STATE_SUCCEEDED, res
 				} else {
 					j.state = pb.JobState_JOB_STATE_FAILED
-					j.err = "the job succeeded, but its result was held by the previous driver leader and is lost; run it again"
+					j.err = "the job succeeded, but its result (larger than the group keeps) was held by the previous driver leader and is lost; run it again"
 				}
 			}
 			j.cancel()

@@ -319,3 +319,32 @@ func TestReplicatedGroupRestarts(t *testing.T) {
 	}
 	checkAgainstLocal(ctx, t, conn.Client, cat, id, q)
 }
+
+// TestReplicatedResultOutlivesLeader: a query that finished under one
+// leader keeps its (small) result under the next.
+func TestReplicatedResultOutlivesLeader(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ds, addrs := startGroup(t, 3)
+	lead, _ := leaderOf(t, ds, nil)
+	startExecutor(t, addrs, "exec-a", 2, nil)
+	conn, err := driverclient.Dial(addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cat := tpchCatalog(t)
+	const q = 3
+	n, _ := bind(t, cat, tpch.Query(q))
+	id := submit(ctx, t, conn.Client, submitRequest(t, n))
+	if st, err := conn.Wait(ctx, id); err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s: %v, %v", id, st, err)
+	}
+	lead.Stop()
+	leaderOf(t, ds, lead)
+	st, err := conn.Client.Status(ctx, &pb.StatusRequest{JobId: id})
+	if err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s under the next leader: %v, %v", id, st, err)
+	}
+	checkAgainstLocal(ctx, t, conn.Client, cat, id, q)
+}
