@@ -79,6 +79,9 @@ a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.`,
 				return err
 			}
 			cfg.Logger = obs.logger(os.Stderr)
+			if cfg.Replica != nil {
+				cfg.Replica.Logger = cfg.Logger
+			}
 			if obs.metrics != "" {
 				cfg.Metrics = metrics.NewDriver()
 			}
@@ -164,5 +167,5 @@ func (f *raftFlags) config(listen string) (*replica.Config, error) {
 		return nil, usagef("--peers gives %s the client address %s, but it listens on %s: they must be the same (clients are sent there)",
 			f.id, peers[self].ClientAddr, listen)
 	}
-	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers, LogOutput: os.Stderr}, nil
+	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers}, nil
 }

@@ -390,3 +390,23 @@ func TestDriverGroupLeaderFrozen(t *testing.T) {
 		t.Errorf("%s after the leader hung: %v", query, err)
 	}
 }
+
+// TestDriverRaftFlags: the raft flags go together, the member must be
+// among the peers, and its client address must be its --listen.
+func TestDriverRaftFlags(t *testing.T) {
+	peers := "d1=127.0.0.1:1@127.0.0.1:2,d2=127.0.0.1:3@127.0.0.1:4"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--raft-id", "d1"}, "needs --raft-id, --raft-dir and --peers"},
+		{[]string{"--raft-id", "d1", "--raft-dir", t.TempDir(), "--peers", "d1=127.0.0.1:1"}, "want ID=RAFTHOST:PORT@HOST:PORT"},
+		{[]string{"--raft-id", "d9", "--raft-dir", t.TempDir(), "--peers", peers}, `--raft-id "d9" is not one of --peers`},
+		{[]string{"--raft-id", "d2", "--raft-dir", t.TempDir(), "--peers", peers}, "must be the same"},
+	} {
+		r := run(t, append([]string{"driver", "--listen", "127.0.0.1:2"}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("flint driver %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

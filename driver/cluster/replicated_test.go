@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func (g *group) start(i int) {
 	g.t.Helper()
 	d, err := cluster.Start(cluster.Config{Listen: g.peers[i].ClientAddr, HeartbeatInterval: 50 * time.Millisecond,
 		HeartbeatTimeout: 2 * time.Second, Logger: quietLog(g.t),
-		Replica: &replica.Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, LogOutput: io.Discard,
+		Replica: &replica.Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond}})
 	if err != nil {
 		g.t.Fatal(err)

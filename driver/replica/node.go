@@ -3,7 +3,7 @@ package replica
 import (
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -66,9 +66,10 @@ type Config struct {
 	// OnLeader is told of every leadership change of this member (true:
 	// it leads now, from term), in order, from one goroutine.
 	OnLeader func(leader bool, term uint64)
-	// LogOutput receives raft's own log (default os.Stderr; its level is
-	// warnings and errors).
-	LogOutput io.Writer
+	// Logger receives raft's own log, warnings and errors (default
+	// slog.Default()), each line as one record with raft's fields as
+	// attributes.
+	Logger *slog.Logger
 	// HeartbeatTimeout and ElectionTimeout (default 500ms each) bound how
 	// long a group goes without a leader after losing one; tests shorten
 	// them. SnapshotThreshold (default 4096) is how many entries a log
@@ -128,8 +129,8 @@ func Open(cfg Config) (*Node, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = cfg.Peers[self].RaftAddr
 	}
-	if cfg.LogOutput == nil {
-		cfg.LogOutput = os.Stderr
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.HeartbeatTimeout <= 0 {
 		cfg.HeartbeatTimeout = 500 * time.Millisecond
@@ -146,7 +147,7 @@ func Open(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: cfg.LogOutput})
+	logger := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, JSONFormat: true, Output: slogWriter{cfg.Logger}})
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
 	rc.HeartbeatTimeout, rc.ElectionTimeout = cfg.HeartbeatTimeout, cfg.ElectionTimeout

@@ -1,9 +1,11 @@
 package replica
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"reflect"
 	"strings"
@@ -59,7 +61,7 @@ func newGroup(t *testing.T, n int, tune func(*Config)) *group {
 
 func (g *group) start(i int) {
 	g.t.Helper()
-	cfg := Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, LogOutput: io.Discard,
+	cfg := Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond,
 		OnLeader: func(lead bool, _ uint64) {
 			g.mu.Lock()
@@ -384,4 +386,31 @@ func TestHandover(t *testing.T) {
 	}
 	g.apply(l2, Entry{Event: job("j1", 1)})
 	sameState(t, g.converge(l2))
+}
+
+// TestRaftLogToSlog: raft's hclog JSON lines come out as slog records with
+// their level, message and fields.
+func TestRaftLogToSlog(t *testing.T) {
+	var buf strings.Builder
+	w := slogWriter{slog.New(slog.NewJSONHandler(&buf, nil))}
+	in := `{"@level":"error","@message":"failed to contact","@module":"raft","@timestamp":"x","server-id":"d3","time":251}` + "\n" +
+		`{"@level":"warn","@message":"heartbeat timeout reached"}` + "\nnot json\n"
+	if n, err := w.Write([]byte(in)); err != nil || n != len(in) {
+		t.Fatalf("Write: %d, %v", n, err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d records:\n%s", len(lines), buf.String())
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first["level"] != "ERROR" || first["msg"] != "raft: failed to contact" || first["server-id"] != "d3" ||
+		first["raft_time"] != float64(251) || first["component"] != "raft" {
+		t.Errorf("first record: %v", first)
+	}
+	if !strings.Contains(lines[1], `"level":"WARN"`) || !strings.Contains(lines[2], `"msg":"not json"`) {
+		t.Errorf("records:\n%s", buf.String())
+	}
 }
