@@ -369,6 +369,14 @@ func (d *Driver) checkLocked(now time.Time) {
 			d.loseExecutorLocked(id, fmt.Sprintf("no heartbeat for %s", now.Sub(e.lastSeen).Round(time.Millisecond)))
 			changed = true
 		}
+		if ce := d.state.Executors[id]; e == nil && ce.Alive && ce.Detached && now.After(d.rejoinBy) {
+			// An executor of a former leader that did not register here.
+			d.log.Warn("executor lost", "executor", id, "addr", ce.Addr, "reason", "did not register with the new leader")
+			if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil && d.leading {
+				d.log.Error("internal error: executor lost", "executor", id, "err", err)
+			}
+			changed = true
+		}
 	}
 	for _, id := range d.state.JobIDs() {
 		j, cj := d.jobs[id], d.state.Jobs[id]

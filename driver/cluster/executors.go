@@ -60,7 +60,9 @@ func (d *Driver) RegisterExecutor(_ context.Context, req *pb.RegisterExecutorReq
 			d.loseExecutorLocked(other, fmt.Sprintf("replaced by executor %s at %s", id, addr))
 		}
 	}
-	if _, err := d.applyLocked(coordinator.ExecutorRegistered{ID: id, Addr: addr, Slots: slots}); err != nil {
+	// previous_id only matters to a new leader of a replicated group,
+	// whose state has the executors of the former one detached.
+	if _, err := d.applyLocked(coordinator.ExecutorRegistered{ID: id, Addr: addr, Slots: slots, Replaces: req.GetPreviousId()}); err != nil {
 		conn.Close()
 		if d.rep != nil && !d.leading {
 			return nil, d.notLeaderLocked()

@@ -39,9 +39,14 @@ import (
 // follow. A member that becomes leader waits for the log to be applied
 // (Barrier), rebuilds its jobs from the replicated records, and resumes
 // the running ones:
-//   - every executor the state has alive is declared lost: executors
-//     register again with the new leader (under new IDs), and their
-//     running attempts and the map outputs still needed are redone;
+//   - the executors are detached (coordinator.ExecutorsDetached): their
+//     running attempts, the former leader's calls, go back to pending,
+//     and nothing starts on them until they register again here. An
+//     executor registers under a new ID naming its previous one
+//     (RegisterExecutorRequest.previous_id) and gets its map outputs
+//     back; one that has not come back after a heartbeat timeout plus
+//     rejoinGrace is declared lost, and its outputs still needed are
+//     recomputed;
 //   - a final task that had succeeded is run again (TaskOutputLost): its
 //     result was in the former leader's memory;
 //   - a write's final tasks keep their success: their files were
@@ -393,14 +398,12 @@ func (d *Driver) becomeLeader(term uint64) {
 		}
 		d.statusEventLocked(j)
 	}
-	// The executors of the former leader register again here.
-	for _, id := range d.state.ExecutorIDs() {
-		if d.state.Executors[id].Alive {
-			if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil {
-				d.log.Warn("resuming: executor lost", "executor", id, "err", err)
-				return
-			}
-		}
+	// The executors of the former leader register again here, naming
+	// their old IDs: they keep their map outputs. Until then, and for
+	// good if they do not come by rejoinBy, nothing runs on them.
+	if _, err := d.applyLocked(coordinator.ExecutorsDetached{}); err != nil {
+		d.log.Warn("resuming: detach executors", "err", err)
+		return
 	}
 	for _, ev := range abort {
 		if _, err := d.applyLocked(ev); err != nil {

@@ -35,7 +35,7 @@ var eventTypes = map[string]reflect.Type{}
 
 func init() {
 	for _, ev := range []coordinator.Event{
-		coordinator.ExecutorRegistered{}, coordinator.ExecutorLost{}, coordinator.JobSubmitted{},
+		coordinator.ExecutorRegistered{}, coordinator.ExecutorLost{}, coordinator.ExecutorsDetached{}, coordinator.JobSubmitted{},
 		coordinator.StageTasksSet{}, coordinator.TaskStarted{}, coordinator.TaskSucceeded{}, coordinator.TaskFailed{},
 		coordinator.TaskOutputLost{}, coordinator.JobCancelled{}, coordinator.JobAborted{}, coordinator.JobTimedOut{},
 		coordinator.JobForgotten{},

@@ -328,7 +328,8 @@ func TestSnapshotCatchUp(t *testing.T) {
 
 func TestEntryRoundTrip(t *testing.T) {
 	events := []coordinator.Event{
-		coordinator.ExecutorRegistered{ID: "e", Addr: "a:1", Slots: 3}, coordinator.ExecutorLost{ID: "e"}, job("j", 2),
+		coordinator.ExecutorRegistered{ID: "e", Addr: "a:1", Slots: 3, Replaces: "d"}, coordinator.ExecutorLost{ID: "e"},
+		coordinator.ExecutorsDetached{}, job("j", 2),
 		coordinator.StageTasksSet{Job: "j", Stage: 1, Tasks: 4}, coordinator.TaskStarted{Job: "j", Stage: 1, Task: 2, Attempt: 3, Executor: "e"},
 		coordinator.TaskSucceeded{Job: "j", Stage: 1, Task: 2, Attempt: 3},
 		coordinator.TaskFailed{Job: "j", Stage: 1, Task: 2, Attempt: 3, Err: "x", Fetch: []coordinator.FetchFailure{{Stage: 0, Task: 1, Executor: "e", Attempt: 2}}},

@@ -273,12 +273,14 @@ func (e *Executor) driverLoop(ctx context.Context) {
 func (e *Executor) register(ctx context.Context) (time.Duration, bool) {
 	id := newExecutorID()
 	e.mu.Lock()
+	previous := e.id
 	e.id = id
 	e.mu.Unlock()
 	wait := e.cfg.RetryMin
 	for failures := 0; ; failures++ {
 		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		resp, err := e.client.RegisterExecutor(cctx, &pb.RegisterExecutorRequest{ExecutorId: id, Address: e.addr, Slots: int32(e.cfg.Slots)})
+		resp, err := e.client.RegisterExecutor(cctx, &pb.RegisterExecutorRequest{ExecutorId: id, Address: e.addr, Slots: int32(e.cfg.Slots),
+			PreviousId: previous})
 		cancel()
 		if err == nil {
 			interval := time.Duration(resp.GetHeartbeatIntervalMs()) * time.Millisecond

@@ -717,8 +717,12 @@ type RegisterExecutorRequest struct {
 	// executor_id is chosen by the executor and unique per process start.
 	ExecutorId string `protobuf:"bytes,1,opt,name=executor_id,json=executorId,proto3" json:"executor_id,omitempty"`
 	// address is where the executor serves Executor and Arrow Flight.
-	Address       string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	Slots         int32  `protobuf:"varint,3,opt,name=slots,proto3" json:"slots,omitempty"`
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Slots   int32  `protobuf:"varint,3,opt,name=slots,proto3" json:"slots,omitempty"`
+	// previous_id is the ID this process last registered under (empty at
+	// its first registration): a new leader of a replicated driver group
+	// hands the map outputs it holds under that ID over to this one.
+	PreviousId    string `protobuf:"bytes,4,opt,name=previous_id,json=previousId,proto3" json:"previous_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -772,6 +776,13 @@ func (x *RegisterExecutorRequest) GetSlots() int32 {
 		return x.Slots
 	}
 	return 0
+}
+
+func (x *RegisterExecutorRequest) GetPreviousId() string {
+	if x != nil {
+		return x.PreviousId
+	}
+	return ""
 }
 
 type RegisterExecutorResponse struct {
@@ -2899,12 +2910,14 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"last_index\x18\x05 \x01(\x04R\tlastIndex\x12\x18\n" +
 	"\aapplied\x18\x06 \x01(\x04R\aapplied\x12%\n" +
-	"\x0eleader_address\x18\a \x01(\tR\rleaderAddress\"j\n" +
+	"\x0eleader_address\x18\a \x01(\tR\rleaderAddress\"\x8b\x01\n" +
 	"\x17RegisterExecutorRequest\x12\x1f\n" +
 	"\vexecutor_id\x18\x01 \x01(\tR\n" +
 	"executorId\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x14\n" +
-	"\x05slots\x18\x03 \x01(\x05R\x05slots\"N\n" +
+	"\x05slots\x18\x03 \x01(\x05R\x05slots\x12\x1f\n" +
+	"\vprevious_id\x18\x04 \x01(\tR\n" +
+	"previousId\"N\n" +
 	"\x18RegisterExecutorResponse\x122\n" +
 	"\x15heartbeat_interval_ms\x18\x01 \x01(\x03R\x13heartbeatIntervalMs\"f\n" +
 	"\x10HeartbeatRequest\x12\x1f\n" +
