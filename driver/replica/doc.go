@@ -5,7 +5,9 @@
 // What is replicated is an Entry: at most one coordinator.Event and the
 // side Records that go with it (a job's submission and compiled stages
 // with its JobSubmitted, a stage's splits with its StageTasksSet, an
-// exchange's schema with the TaskSucceeded that produced it). The raft
+// exchange's schema or a write task's files with the TaskSucceeded that
+// produced them), or a batch of events applied each on its own (the
+// attempts one scheduling round starts). The raft
 // FSM applies the event to its own coordinator.State — Apply stays the
 // deterministic function it is without raft — and keeps the records of
 // the jobs the state holds; JobForgotten drops them. The leader stamps an
@@ -17,7 +19,8 @@
 // can snapshot and restore them without understanding them. Snapshots
 // are one JSON document (state and records), written to raft's file
 // snapshot store; the log and raft's stable store live in raft-boltdb
-// under the member's directory.
+// under the member's directory. Raft's own log goes to the member's
+// slog.Logger.
 //
 // A group is static: every member is given every member (Peer: raft ID,
 // raft address, client address). A member whose directory holds no raft
