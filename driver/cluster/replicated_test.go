@@ -46,7 +46,9 @@ func (g *group) start(i int) {
 	d, err := cluster.Start(cluster.Config{Listen: g.peers[i].ClientAddr, HeartbeatInterval: 50 * time.Millisecond,
 		HeartbeatTimeout: 2 * time.Second, Logger: quietLog(g.t),
 		Replica: &replica.Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond}})
+			HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
+			// Snapshots all along: members restore from them.
+			SnapshotThreshold: 16, TrailingLogs: 8, SnapshotInterval: 50 * time.Millisecond}})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -278,8 +280,9 @@ func TestReplicatedWriteMidJob(t *testing.T) {
 }
 
 // TestReplicatedGroupRestarts: every member stops while a job runs; the
-// members come back from their directories (raft log and snapshots), one
-// leads, and the job is resumed and finishes with local mode's result.
+// members come back from their directories (a snapshot, with the jobs'
+// records, and the log after it), one leads, and the job is resumed and
+// finishes with local mode's result.
 func TestReplicatedGroupRestarts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -304,6 +307,14 @@ func TestReplicatedGroupRestarts(t *testing.T) {
 	}
 	for _, d := range g.ds {
 		d.Stop()
+	}
+	snapshots := 0
+	for _, dir := range g.dirs {
+		entries, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+		snapshots += len(entries)
+	}
+	if snapshots == 0 {
+		t.Error("no member took a snapshot: the restart does not restore one")
 	}
 	close(a.release)
 	close(b.release)

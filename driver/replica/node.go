@@ -79,6 +79,9 @@ type Config struct {
 	// TrailingLogs (default 10240) entries are kept after a snapshot for
 	// followers that lag.
 	TrailingLogs uint64
+	// SnapshotInterval is how often raft checks whether a snapshot is due
+	// (default raft's, two minutes); tests shorten it.
+	SnapshotInterval time.Duration
 }
 
 // ErrNotLeader is returned by Apply on a member that does not lead (any
@@ -153,6 +156,9 @@ func Open(cfg Config) (*Node, error) {
 	rc.HeartbeatTimeout, rc.ElectionTimeout = cfg.HeartbeatTimeout, cfg.ElectionTimeout
 	rc.LeaderLeaseTimeout = cfg.HeartbeatTimeout / 2
 	rc.SnapshotThreshold, rc.TrailingLogs = cfg.SnapshotThreshold, cfg.TrailingLogs
+	if cfg.SnapshotInterval > 0 {
+		rc.SnapshotInterval = cfg.SnapshotInterval
+	}
 	rc.Logger = logger
 	n := &Node{cfg: cfg, fsm: &fsm{im: newImage()}, clients: clients, notify: make(chan bool, 8), done: make(chan struct{})}
 	rc.NotifyCh = n.notify
