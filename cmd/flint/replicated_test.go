@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,12 +67,13 @@ func leaderOf(t *testing.T, addrs string) memberLine {
 // startGroup starts three replicated drivers and two executors, checks
 // flint drivers shows one leader and two followers and that a follower
 // alone refuses, naming the leader.
-func startGroup(t *testing.T) *clustertest.Cluster {
+func startGroup(t *testing.T, driverArgs ...string) *clustertest.Cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a cluster of OS processes")
 	}
-	c := clustertest.Start(t, clustertest.Options{Drivers: 3, Executors: 2, Binary: flintBin, HeartbeatTimeout: 2 * time.Second})
+	c := clustertest.Start(t, clustertest.Options{Drivers: 3, Executors: 2, Binary: flintBin, HeartbeatTimeout: 2 * time.Second,
+		DriverArgs: driverArgs})
 	lead := leaderOf(t, c.Addr())
 	ms, _ := members(t, c.Addr())
 	if len(ms) != 3 || lead.ID == "" || lead.Term == 0 || lead.LastIndex == 0 {
@@ -313,9 +315,29 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 // TestDriverGroupSurvivesLeaderKill: TPC-H Q9 whose leader is SIGKILLed
 // mid-job gives DuckDB's answer through flint submit --wait.
 func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
-	c := startGroup(t)
+	c := startGroup(t, "--http", "127.0.0.1:0")
 	const query = "q09"
-	_, result := submitKillingLeader(t, c, "--tables", tpchData, "-f", queries+query+".sql")
+	id, result := submitKillingLeader(t, c, "--tables", tpchData, "-f", queries+query+".sql")
+	// Every member's REST API answers for the leader.
+	for _, p := range c.Drivers() {
+		if p.Exited() {
+			continue
+		}
+		line, err := p.WaitOutput(restLine, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + strings.TrimPrefix(line, `msg="REST API listening" addr=`) + "/jobs/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ State string }
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || got.State != "succeeded" {
+			t.Errorf("GET /jobs/%s on %s: %d %+v %v", id, p.Name, resp.StatusCode, got, err)
+		}
+	}
 	want, err := os.ReadFile(answers + query + ".csv")
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +399,10 @@ func TestDriverGroupCopyOnce(t *testing.T) {
 	}
 }
 
-var leadingLine = regexp.MustCompile(`msg="leading the driver group".*`)
+var (
+	leadingLine = regexp.MustCompile(`msg="leading the driver group".*`)
+	restLine    = regexp.MustCompile(`msg="REST API listening" addr=\S+`)
+)
 
 // TestDriversAlone: a driver that is not replicated shows as the leader of
 // a group of one; a listed driver that does not answer is unreachable,
