@@ -223,6 +223,7 @@ func Start(cfg Config) (*Driver, error) {
 	} else {
 		d.leading = true
 	}
+	d.m.Leading(d.leading, 0)
 	d.grpc = grpc.NewServer(opts...)
 	pb.RegisterDriverServer(d.grpc, d)
 	go func() {

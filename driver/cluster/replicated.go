@@ -301,6 +301,14 @@ func (d *Driver) resync() {
 func (d *Driver) stepDownLocked() {
 	was := d.leading || len(d.jobs) > 0 || len(d.execs) > 0
 	d.leading = false
+	running := 0
+	for _, j := range d.jobs {
+		if !j.done() {
+			running++
+		}
+	}
+	d.m.JobsTakenOver(-running)
+	d.m.Leading(false, d.rep.Status().Term)
 	for _, j := range d.jobs {
 		j.inState, j.gone = false, true
 		j.cancel()
@@ -435,6 +443,14 @@ func (d *Driver) becomeLeader(term uint64) {
 			}
 		}
 	}
+	running := 0
+	for _, j := range d.jobs {
+		if !j.done() {
+			running++
+		}
+	}
+	d.m.JobsTakenOver(running)
+	d.m.Leading(true, term)
 	d.log.Info("leading the driver group", "member", d.rep.ID(), "term", term, "jobs", len(d.jobs), "resumed", resumed,
 		"barrier", now.Sub(start).Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 	d.scheduleLocked()
