@@ -24,6 +24,9 @@ const (
 	modPromText = "github.com/prometheus/common" // the text exposition parser (expfmt)
 	modPromData = "github.com/prometheus/client_model"
 	modXXH3     = "github.com/zeebo/xxh3"
+	modRaft     = "github.com/hashicorp/raft"
+	modRaftBolt = "github.com/hashicorp/raft-boltdb/v2"
+	modHCLog    = "github.com/hashicorp/go-hclog"
 )
 
 // layer is what a package's non-test files may import besides the
@@ -70,9 +73,10 @@ var layers = map[string]layer{
 
 	// Scheduling and processes.
 	"coordinator":      {},
+	"driver/replica":   {imports: []string{"coordinator"}, external: []string{modHCLog, modRaft, modRaftBolt}},
 	"driver":           {imports: []string{"connectors", "connectors/fs", "executor", "mempool", "physical", "shuffle", "spill"}, external: []string{modArrow}},
-	"driver/cluster":   {imports: []string{"connectors", "coordinator", "executor", "internal/metrics", "ml/gbdt", "ml/train", "optimizer", "physical", "plan", "planner", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
-	"executor/service": {imports: []string{"connectors", "exec", "executor", "internal/metrics", "mempool", "ml/train", "physical", "proto/flintpb", "shuffle", "spill", "wire"}, external: []string{modArrow, modGRPC}},
+	"driver/cluster":   {imports: []string{"connectors", "coordinator", "driver/replica", "executor", "internal/driverclient", "internal/metrics", "ml/gbdt", "ml/train", "optimizer", "physical", "plan", "planner", "proto/flintpb", "shuffle", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
+	"executor/service": {imports: []string{"connectors", "exec", "executor", "internal/driverclient", "internal/metrics", "mempool", "ml/train", "physical", "proto/flintpb", "shuffle", "spill", "wire"}, external: []string{modArrow, modGRPC}},
 	"wire":             {imports: []string{"connectors", "physical", "plan", "proto/flintpb"}, external: []string{modArrow}},
 	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
 
@@ -91,7 +95,7 @@ var layers = map[string]layer{
 	"ml/pipeline":               {imports: []string{".", "connectors/fs"}},
 	"examples/late-delivery":    {},
 	"examples/late-delivery/go": {imports: []string{".", "ml/pipeline"}},
-	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/metrics", "internal/output", "internal/progress", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra, modGRPC, modProm}},
+	"cmd/flint":                 {imports: []string{".", "connectors/s3", "examples/late-delivery", "driver/cluster", "driver/replica", "executor/service", "internal/bufpool", "internal/driverclient", "internal/gctune", "internal/metrics", "internal/output", "internal/progress", "mempool", "proto/flintpb", "sql/ast", "sql/parser", "tpch"}, external: []string{modArrow, modCobra, modGRPC, modProm}},
 	"internal/driverclient":     {imports: []string{"proto/flintpb", "shuffle"}, external: []string{modGRPC}},
 	"internal/bufpool":          {},
 	"internal/gctune":           {},
@@ -140,6 +144,8 @@ var mustNot = map[string][]string{
 var onlyReach = map[string][]string{
 	"types":       {},
 	"coordinator": {},
+	// Replication knows the state machine, not the engine.
+	"driver/replica": {"coordinator"},
 	// The cluster's metrics know events and numbers, not the engine.
 	"internal/metrics": {},
 	"sql/ast":          {},

@@ -332,3 +332,45 @@ func (j *WriteJob) Abort(ctx context.Context) error {
 	}
 	return nil
 }
+
+// WriteBegun is what BeginWrite found at the target, all a commit needs
+// besides the spec: a write begun by one process (a cluster driver) can be
+// committed or aborted by another (its successor) with ResumeWrite.
+type WriteBegun struct {
+	Old      *Manifest     `json:"old,omitempty"`
+	OldFiles []fs.FileInfo `json:"old_files,omitempty"`
+}
+
+// Begun is what BeginWrite found at the target.
+func (j *WriteJob) Begun() WriteBegun { return WriteBegun{Old: j.old, OldFiles: j.oldFiles} }
+
+// ResumeWrite is the WriteJob of a write begun elsewhere: the target is
+// not checked again (this write's own files may be there by now).
+func ResumeWrite(spec WriteSpec, job string, b WriteBegun) (*WriteJob, error) {
+	if spec.Mode == "" {
+		spec.Mode = ModeError
+	}
+	spec.Location = cleanLocation(spec.Location)
+	if err := spec.Check(); err != nil {
+		return nil, err
+	}
+	fsys, err := fs.For(spec.Location)
+	if err != nil {
+		return nil, err
+	}
+	wfs, err := fs.Writable(fsys, spec.Location)
+	if err != nil {
+		return nil, err
+	}
+	return &WriteJob{Spec: spec, Job: job, fsys: wfs, old: b.Old, oldFiles: b.OldFiles}, nil
+}
+
+// Landed reports whether the target's manifest is this write's: its
+// commit is done, whoever made it.
+func (j *WriteJob) Landed(ctx context.Context) (bool, error) {
+	m, err := ReadManifest(ctx, j.fsys, j.Spec.Location)
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", j.Spec.Location, err)
+	}
+	return m != nil && m.Job == j.Job, nil
+}

@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -594,5 +595,69 @@ func TestWriteCancelledMidFile(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestResumeWrite: an append begun by one WriteJob is committed by
+// another resumed from the first's Begun (through JSON, as a driver's
+// successor gets it): the old dataset's files are kept, Landed tells the
+// commit happened, and a second write's manifest is not taken for it.
+func TestResumeWrite(t *testing.T) {
+	ctx := checkedCtx(t)
+	b := writeBatch(t, ctx)
+	defer b.Release()
+	dir := t.TempDir()
+	first := writeAndCommit(t, ctx, testSpec(dir, CSV), b)
+	spec := testSpec(dir, CSV)
+	spec.Mode = ModeAppend
+	began, err := BeginWrite(ctx, spec, "job-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(began.Begun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw, err := NewTaskWriter(spec, b.Schema(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	files, err := tw.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bg WriteBegun
+	if err := json.Unmarshal(data, &bg); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := ResumeWrite(spec, "job-2", bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if landed, err := resumed.Landed(ctx); err != nil || landed {
+		t.Fatalf("Landed before the commit: %v, %v", landed, err)
+	}
+	m, err := resumed.Commit(ctx, [][]WrittenFile{files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != len(first.Files)+len(files) || m.Files[0] != first.Files[0] {
+		t.Fatalf("appended manifest %+v; first %+v", m.Files, first.Files)
+	}
+	if landed, err := resumed.Landed(ctx); err != nil || !landed {
+		t.Fatalf("Landed after the commit: %v, %v", landed, err)
+	}
+	if landed, err := began.Landed(ctx); err != nil || !landed {
+		t.Fatalf("the first WriteJob does not see the commit: %v, %v", landed, err)
+	}
+	other, err := ResumeWrite(spec, "job-3", bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if landed, err := other.Landed(ctx); err != nil || landed {
+		t.Fatalf("another write's Landed: %v, %v", landed, err)
 	}
 }

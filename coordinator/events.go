@@ -8,10 +8,22 @@ type Event interface{ event() }
 
 // ExecutorRegistered announces an executor (or its restart: an executor
 // registering again under a known ID has lost everything it held).
+// Replaces, when it names a detached executor at the same address (the
+// same process, registering with a new leader), hands that one's map
+// outputs over to this one instead of losing them.
 type ExecutorRegistered struct {
 	ID, Addr string
 	Slots    int
+	Replaces string
 }
+
+// ExecutorsDetached is applied by a new leader: the executors of the
+// former one stay, with the map outputs they hold, but are detached
+// (no task starts on them) until they register again with the leader
+// (ExecutorRegistered.Replaces) or are declared lost. Their running
+// attempts were the former leader's calls: they go back to pending
+// without counting a failure.
+type ExecutorsDetached struct{}
 
 // ExecutorLost declares an executor dead (missed heartbeats or gone).
 type ExecutorLost struct{ ID string }
@@ -93,6 +105,15 @@ type TaskFailed struct {
 	Fetch       []FetchFailure
 }
 
+// TaskOutputLost says the output of a task's successful attempt is gone
+// though its executor may not be: a final task's result, held in the
+// memory of a driver that is no longer the leader. The task runs again.
+// It is stale unless the job runs and the task has succeeded.
+type TaskOutputLost struct {
+	Job         string
+	Stage, Task int
+}
+
 // JobCancelled stops a job (user cancel).
 type JobCancelled struct {
 	Job    string
@@ -120,11 +141,13 @@ type JobForgotten struct{ Job string }
 
 func (ExecutorRegistered) event() {}
 func (ExecutorLost) event()       {}
+func (ExecutorsDetached) event()  {}
 func (JobSubmitted) event()       {}
 func (StageTasksSet) event()      {}
 func (TaskStarted) event()        {}
 func (TaskSucceeded) event()      {}
 func (TaskFailed) event()         {}
+func (TaskOutputLost) event()     {}
 func (JobCancelled) event()       {}
 func (JobAborted) event()         {}
 func (JobTimedOut) event()        {}
@@ -155,7 +178,29 @@ func (s *State) Apply(ev Event) (Result, error) {
 			res = s.loseExecutor(ev.ID)
 		}
 		s.Executors[ev.ID] = &Executor{ID: ev.ID, Addr: ev.Addr, Slots: ev.Slots, Alive: true}
+		if old, ok := s.Executors[ev.Replaces]; ok && ev.Replaces != ev.ID && old.Alive && old.Detached && old.Addr == ev.Addr {
+			s.handOver(ev.Replaces, ev.ID)
+		}
 		return res, nil
+	case ExecutorsDetached:
+		for _, id := range s.ExecutorIDs() {
+			if e := s.Executors[id]; e.Alive {
+				e.Detached, e.Running = true, 0
+			}
+		}
+		for _, j := range s.Jobs {
+			if j.Status.Done() {
+				continue
+			}
+			for _, st := range j.Stages {
+				for _, t := range st.Tasks {
+					if t.Status == Running {
+						t.Status, t.Executor = Pending, ""
+					}
+				}
+			}
+		}
+		return Result{}, nil
 	case ExecutorLost:
 		e, ok := s.Executors[ev.ID]
 		if !ok {
@@ -187,6 +232,16 @@ func (s *State) Apply(ev Event) (Result, error) {
 		return s.succeed(ev)
 	case TaskFailed:
 		return s.fail(ev)
+	case TaskOutputLost:
+		j, _, t, err := s.task(ev.Job, ev.Stage, ev.Task)
+		if err != nil {
+			return Result{}, err
+		}
+		if j.Status.Done() || t.Status != Succeeded {
+			return Result{Stale: true}, nil
+		}
+		t.Status, t.Executor = Pending, ""
+		return Result{}, nil
 	case JobCancelled:
 		return s.finish(ev.Job, StatusCancelled, "cancelled: "+ev.Reason)
 	case JobAborted:
@@ -377,6 +432,25 @@ func (s *State) finish(job string, status JobStatus, msg string) (Result, error)
 	return Result{Finished: []string{j.ID}}, nil
 }
 
+// handOver moves what a detached executor holds to the ID it registered
+// again under; the old ID is gone.
+func (s *State) handOver(from, to string) {
+	old := s.Executors[from]
+	old.Alive, old.Detached, old.Running = false, false, 0
+	for _, j := range s.Jobs {
+		for _, st := range j.Stages {
+			for _, t := range st.Tasks {
+				if t.Executor == from {
+					t.Executor = to
+				}
+				if t.FailedOn == from {
+					t.FailedOn = to
+				}
+			}
+		}
+	}
+}
+
 // loseExecutor marks an executor dead: its running attempts go back to
 // pending, and finished map outputs it held are recomputed if a stage that
 // is not complete yet still needs them. Attempts running elsewhere that
@@ -386,7 +460,7 @@ func (s *State) finish(job string, status JobStatus, msg string) (Result, error)
 // everything is redone needlessly; nothing tells the state which did.)
 func (s *State) loseExecutor(id string) Result {
 	e := s.Executors[id]
-	e.Alive, e.Running = false, 0
+	e.Alive, e.Detached, e.Running = false, false, 0
 	var res Result
 	for _, jid := range s.JobIDs() {
 		j := s.Jobs[jid]

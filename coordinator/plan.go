@@ -12,7 +12,8 @@ type StageRef struct {
 type Proposal struct {
 	Start     []TaskStarted
 	NeedTasks []StageRef
-	// Stuck lists running jobs that have work but no live executor at all.
+	// Stuck lists running jobs that have work but no live executor at all
+	// (detached ones do not count).
 	Stuck []string
 }
 
@@ -31,7 +32,7 @@ func Plan(s *State) Proposal {
 	alive := 0
 	for _, id := range s.ExecutorIDs() {
 		e := s.Executors[id]
-		if e.Alive {
+		if e.Alive && !e.Detached {
 			alive++
 			free[id] = e.Free()
 		}
@@ -61,7 +62,7 @@ func Plan(s *State) Proposal {
 					local = holders(j, st)
 				}
 				avoid := t.FailedOn
-				if e, ok := s.Executors[avoid]; ok && e.Alive && alive == 1 {
+				if e, ok := s.Executors[avoid]; ok && e.Alive && !e.Detached && alive == 1 {
 					avoid = "" // the only executor left: better there than nowhere
 				}
 				best := pick(s, free, local, avoid)

@@ -56,13 +56,16 @@ type Executor struct {
 	Addr  string
 	Slots int
 	Alive bool
+	// Detached: alive, holding its map outputs, but registered with a
+	// former leader only; no task starts on it (ExecutorsDetached).
+	Detached bool `json:",omitempty"`
 	// Running counts the task attempts currently assigned to it.
 	Running int
 }
 
 // Free is the number of idle slots.
 func (e *Executor) Free() int {
-	if !e.Alive {
+	if !e.Alive || e.Detached {
 		return 0
 	}
 	return e.Slots - e.Running

@@ -525,3 +525,112 @@ func TestIdempotentRerunFailed(t *testing.T) {
 		t.Fatalf("a retry must keep a succeeded job: stale=%v keys=%v", res.Stale, l.s.Keys)
 	}
 }
+
+// TestTaskOutputLost: a final task whose result is gone runs again with a
+// new attempt; on a finished job, or a task not succeeded, it is stale.
+func TestTaskOutputLost(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Addr: "a1", Slots: 1})
+	l.apply(JobSubmitted{ID: "j1", MaxAttempts: 2, Stages: []StageSpec{{ID: 0, Tasks: 2}}})
+	started := l.schedule(1)
+	if len(started) != 1 || started[0].Task != 0 {
+		t.Fatalf("started %v", started)
+	}
+	if res := l.apply(TaskOutputLost{Job: "j1", Stage: 0, Task: 0}); !res.Stale {
+		t.Fatal("losing the output of a running task must be stale")
+	}
+	l.apply(TaskSucceeded{Job: "j1", Stage: 0, Task: 0, Attempt: 1})
+	if res := l.apply(TaskOutputLost{Job: "j1", Stage: 0, Task: 0}); res.Stale {
+		t.Fatal("losing a succeeded task's output must put it back")
+	}
+	j, _ := l.s.Job("j1")
+	if task := j.Stages[0].Tasks[0]; task.Status != Pending || task.Attempt != 1 || task.Failures != 0 {
+		t.Fatalf("task after losing its output: %+v", task)
+	}
+	for round := 0; round < 4 && !j.Status.Done(); round++ {
+		for _, st := range l.schedule(1) {
+			if st.Task == 0 && st.Attempt != 2 {
+				t.Fatalf("rerun of task 0 is attempt %d, want 2", st.Attempt)
+			}
+			l.apply(TaskSucceeded{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+		}
+	}
+	if j.Status != StatusSucceeded {
+		t.Fatalf("job %s", j.Status)
+	}
+	if res := l.apply(TaskOutputLost{Job: "j1", Stage: 0, Task: 1}); !res.Stale {
+		t.Fatal("losing an output of a finished job must be stale")
+	}
+	if _, err := l.s.Apply(TaskOutputLost{Job: "j1", Stage: 3, Task: 0}); err == nil {
+		t.Fatal("an unknown stage must be an error")
+	}
+}
+
+// TestExecutorsDetached: a new leader detaches the executors: their
+// running attempts go back to pending, nothing starts on them, their map
+// outputs stay. One that registers again replacing its old ID gets its
+// outputs back under the new ID; one that does not is lost in the end,
+// and its outputs are recomputed; a replacement at another address hands
+// nothing over.
+func TestExecutorsDetached(t *testing.T) {
+	l := newLog(t)
+	l.apply(ExecutorRegistered{ID: "e1", Addr: "a1", Slots: 1})
+	l.apply(ExecutorRegistered{ID: "e2", Addr: "a2", Slots: 1})
+	l.apply(JobSubmitted{ID: "j1", MaxAttempts: 2, Stages: []StageSpec{{ID: 0, Tasks: 2}, {ID: 1, Inputs: []int{0}, Tasks: 2}}})
+	for _, st := range l.schedule(1) {
+		l.apply(TaskSucceeded{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+	}
+	if started := l.schedule(1); len(started) != 2 || started[0].Stage != 1 {
+		t.Fatalf("started %v", started)
+	}
+	j, _ := l.s.Job("j1")
+	held := map[int]string{0: j.Stages[0].Tasks[0].Executor, 1: j.Stages[0].Tasks[1].Executor}
+	l.apply(ExecutorsDetached{})
+	for _, task := range j.Stages[1].Tasks {
+		if task.Status != Pending || task.Failures != 0 {
+			t.Fatalf("a running attempt after detaching: %+v", task)
+		}
+	}
+	if p := Plan(l.s); len(p.Start) != 0 || len(p.Stuck) != 1 {
+		t.Fatalf("plan with detached executors only: %+v", p)
+	}
+	// e1 comes back as e1b; e2's replacement is at another address.
+	l.apply(ExecutorRegistered{ID: "e1b", Addr: "a1", Slots: 1, Replaces: "e1"})
+	l.apply(ExecutorRegistered{ID: "e2b", Addr: "elsewhere", Slots: 1, Replaces: "e2"})
+	for task, was := range held {
+		got := j.Stages[0].Tasks[task].Executor
+		switch was {
+		case "e1":
+			if got != "e1b" || j.Stages[0].Tasks[task].Status != Succeeded {
+				t.Errorf("e1's output of task %d: %+v", task, j.Stages[0].Tasks[task])
+			}
+		case "e2":
+			if got != "e2" {
+				t.Errorf("e2's output of task %d moved to %s", task, got)
+			}
+		}
+	}
+	if e := l.s.Executors["e1"]; e.Alive {
+		t.Error("the replaced ID is still alive")
+	}
+	if e := l.s.Executors["e2"]; !e.Alive || !e.Detached {
+		t.Errorf("e2 before it is declared lost: %+v", e)
+	}
+	l.apply(ExecutorLost{ID: "e2"})
+	for task, was := range held {
+		if st := j.Stages[0].Tasks[task].Status; was == "e2" && st != Pending {
+			t.Errorf("e2's lost output of task %d is %s, want pending", task, st)
+		}
+	}
+	for round := 0; round < 6 && !j.Status.Done(); round++ {
+		for _, st := range l.schedule(1) {
+			if st.Executor != "e1b" && st.Executor != "e2b" {
+				t.Fatalf("started on %s", st.Executor)
+			}
+			l.apply(TaskSucceeded{Job: st.Job, Stage: st.Stage, Task: st.Task, Attempt: st.Attempt})
+		}
+	}
+	if j.Status != StatusSucceeded {
+		t.Fatalf("job %s", j.Status)
+	}
+}

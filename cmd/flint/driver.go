@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/flint-engine/flint/driver/cluster"
+	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/internal/metrics"
 )
 
@@ -15,6 +17,7 @@ func newDriverCmd() *cobra.Command {
 	var cfg cluster.Config
 	var httpListen string
 	var obs observeFlags
+	var raftFlags raftFlags
 	cmd := &cobra.Command{
 		Use:   "driver --listen HOST:PORT",
 		Short: "Run the cluster driver: executors register with it, clients submit jobs to it",
@@ -50,9 +53,19 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
                           idempotency key named an existing job)
   GET  /jobs[?limit=N]    {"jobs": [...]}, newest first (as flint jobs --format json)
   GET  /jobs/{id}         the job, with per-stage progress; 404 when unknown
-  POST /jobs/{id}/cancel  cancel ({"reason"} optional); the job`,
+  POST /jobs/{id}/cancel  cancel ({"reason"} optional); the job
+
+--raft-id, --raft-dir and --peers make the driver one member of a
+replicated group (usually three): the coordinator's state is replicated
+over raft, one member leads and schedules, the others refuse calls and
+name the leader, and when the leader dies another one takes over and
+resumes the running jobs. --peers lists every member as
+ID=RAFTHOST:PORT@HOST:PORT (its raft address, then its client address,
+which must be its --listen); members whose --raft-dir is empty start the
+group together. Give clients and executors every member: --driver
+a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if cfg.Listen == "" {
 				return usagef("flint driver needs --listen HOST:PORT")
 			}
@@ -62,7 +75,13 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 			if err := obs.check(); err != nil {
 				return err
 			}
+			if cfg.Replica, err = raftFlags.config(cfg.Listen); err != nil {
+				return err
+			}
 			cfg.Logger = obs.logger(os.Stderr)
+			if cfg.Replica != nil {
+				cfg.Replica.Logger = cfg.Logger
+			}
 			if obs.metrics != "" {
 				cfg.Metrics = metrics.NewDriver()
 			}
@@ -74,6 +93,14 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 			var stopHTTP func() error
 			if httpListen != "" {
 				cfg.Started = func(addr string) error {
+					if cfg.Replica != nil {
+						// Any member's REST API reaches the leader.
+						var all []string
+						for _, p := range cfg.Replica.Peers {
+							all = append(all, p.ClientAddr)
+						}
+						addr = strings.Join(all, ",")
+					}
 					at, stop, err := serveJobsAPI(cmd.Context(), httpListen, addr)
 					if err != nil {
 						return err
@@ -98,6 +125,47 @@ speak HTTP only (errors are {"error": message} with a 4xx/5xx status):
 	cmd.Flags().StringVar(&httpListen, "http", "", "also serve the REST/JSON jobs API on HOST:PORT")
 	cmd.Flags().StringArrayVar(&cfg.Notify, "notify", nil, "POST job notifications to URL for jobs that name none (repeatable)")
 	cmd.Flags().StringVar(&cfg.Models, "models", os.Getenv(modelsEnv), "the cluster's model store, used by clients that name none: a folder every executor and client can reach at the same path, or s3://bucket/prefix (default $"+modelsEnv+")")
+	raftFlags.add(cmd)
 	obs.add(cmd)
 	return cmd
+}
+
+// raftFlags make a driver one member of a replicated group.
+type raftFlags struct {
+	id, listen, dir, peers string
+}
+
+func (f *raftFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.id, "raft-id", "", "this driver's ID in its replicated group (one of --peers)")
+	cmd.Flags().StringVar(&f.listen, "raft-listen", "", "HOST:PORT the raft transport binds (default: this member's raft address in --peers)")
+	cmd.Flags().StringVar(&f.dir, "raft-dir", "", "directory of this member's raft log and snapshots")
+	cmd.Flags().StringVar(&f.peers, "peers", "", "every member of the group: ID=RAFTHOST:PORT@HOST:PORT,... (raft address @ client address)")
+}
+
+// config is the group membership the flags describe (nil: none given).
+func (f *raftFlags) config(listen string) (*replica.Config, error) {
+	if f.id == "" && f.dir == "" && f.peers == "" && f.listen == "" {
+		return nil, nil
+	}
+	if f.id == "" || f.dir == "" || f.peers == "" {
+		return nil, usagef("a replicated driver needs --raft-id, --raft-dir and --peers")
+	}
+	peers, err := replica.ParsePeers(f.peers)
+	if err != nil {
+		return nil, usagef("--peers: %v", err)
+	}
+	self := -1
+	for i, p := range peers {
+		if p.ID == f.id {
+			self = i
+		}
+	}
+	if self < 0 {
+		return nil, usagef("--raft-id %q is not one of --peers", f.id)
+	}
+	if peers[self].ClientAddr != listen {
+		return nil, usagef("--peers gives %s the client address %s, but it listens on %s: they must be the same (clients are sent there)",
+			f.id, peers[self].ClientAddr, listen)
+	}
+	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers}, nil
 }

@@ -98,7 +98,7 @@ dir is used and removed at exit.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Driver, "driver", "", "the driver's HOST:PORT")
+	f.StringVar(&cfg.Driver, "driver", "", "the driver's HOST:PORT, or every member of a replicated driver group, comma-separated (it follows the leader)")
 	f.StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve tasks and shuffle data on (port 0: any free port)")
 	f.StringVar(&cfg.Advertise, "advertise", "", "HOST:PORT the driver and other executors reach this one at (default: the listen address; an unspecified host becomes the host name)")
 	f.IntVar(&cfg.Slots, "slots", 0, "tasks run at once (default: all cores)")

@@ -109,7 +109,7 @@ duration_ms, error, labels).`,
 			return printJobs(cmd.OutOrStdout(), resp.GetJobs(), asJSON, time.Now())
 		},
 	}
-	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT, or every member of a replicated group, comma-separated (default $"+driverEnv+")")
 	cmd.Flags().StringVar(&format, "format", "text", "text or json (one object per line)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most N jobs (0: all the driver keeps)")
 	return cmd
@@ -196,7 +196,7 @@ stage, tasks, task, attempt, executor, error).`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT, or every member of a replicated group, comma-separated (default $"+driverEnv+")")
 	cmd.Flags().StringVar(&format, "format", "text", "text or json (one object per line)")
 	cmd.Flags().BoolVarP(&follow, "follow", "F", false, "keep printing events until the job ends")
 	return cmd

@@ -138,7 +138,7 @@ func newRoot() *cobra.Command {
 	}
 	root.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 	root.AddCommand(newSQLCmd(), newBenchCmd(), newDemoCmd(), newDriverCmd(), newExecutorCmd(),
-		newSubmitCmd(), newStatusCmd(), newCancelCmd(), newJobsCmd(), newLogsCmd(), newPingCmd())
+		newSubmitCmd(), newStatusCmd(), newCancelCmd(), newJobsCmd(), newLogsCmd(), newPingCmd(), newDriversCmd())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}

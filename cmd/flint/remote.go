@@ -120,7 +120,7 @@ func newStatusCmd() *cobra.Command {
 			return printStatus(cmd.OutOrStdout(), st)
 		},
 	}
-	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT, or every member of a replicated group, comma-separated (default $"+driverEnv+")")
 	return cmd
 }
 
@@ -154,7 +154,7 @@ func newCancelCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the driver's HOST:PORT, or every member of a replicated group, comma-separated (default $"+driverEnv+")")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the job's error)")
 	return cmd
 }

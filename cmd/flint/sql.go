@@ -40,7 +40,7 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.slots, "slots", 0, "tasks run at once (default: all cores)")
 	cmd.Flags().IntVar(&f.partitions, "partitions", 0, "shuffle partitions (default: 2 × slots)")
 	cmd.Flags().IntVar(&f.batchSize, "batch-size", 0, "rows per batch (default 8192)")
-	cmd.Flags().StringVar(&f.driver, "driver", os.Getenv(driverEnv), "run queries on the cluster of the driver at HOST:PORT (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&f.driver, "driver", os.Getenv(driverEnv), "run queries on the cluster of the driver at HOST:PORT (a replicated group: every member, comma-separated; default $"+driverEnv+")")
 	cmd.Flags().StringVar(&f.memLimit, "memory-limit", "", "memory the process may use, e.g. 1GiB or 512MiB; operators spill to --work-dir beyond it (default: 75% of the machine's or container's memory; 0: no limit)")
 	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "folder for exchange and spill files (default: the system temp dir)")
 	cmd.Flags().StringVar(&f.models, "models", os.Getenv(modelsEnv), "model store for CREATE MODEL and ml.predict: a folder or s3://bucket/prefix (default $"+modelsEnv+", else with --driver the driver's store, else flint/models in $XDG_DATA_HOME or ~/.local/share)")

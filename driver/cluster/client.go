@@ -116,6 +116,11 @@ func (d *Driver) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[p
 	next := 0
 	for {
 		d.mu.Lock()
+		if j.gone {
+			err := d.notLeaderLocked()
+			d.mu.Unlock()
+			return err
+		}
 		evs := j.events[next:]
 		next = len(j.events)
 		done, changed := j.done(), j.changed
@@ -147,6 +152,11 @@ func (d *Driver) Results(req *pb.ResultsRequest, stream grpc.ServerStreamingServ
 	}
 	for {
 		d.mu.Lock()
+		if j.gone {
+			err := d.notLeaderLocked()
+			d.mu.Unlock()
+			return err
+		}
 		done, changed := j.done(), j.changed
 		state, errText, data := j.state, j.err, j.result
 		d.mu.Unlock()

@@ -34,6 +34,13 @@
 // one poster goroutine POSTs them in order, each with a timeout, so a slow
 // or dead webhook costs dropped messages at worst, never scheduling.
 //
+// With Config.Replica the driver is one member of a replicated group
+// (replicated.go, driver/replica): every event is committed through raft,
+// with the records a successor needs, before the leader applies it; the
+// other members refuse calls naming the leader; a new leader rebuilds its
+// jobs from the replicated records and resumes them. Without it nothing of
+// that runs and events are applied directly.
+//
 // Attempt numbers: the coordinator counts attempts from 1; on the wire
 // (wire.TaskSpec.Attempt, input locations, TaskAttemptId, shuffle files)
 // they count retries from 0, i.e. wire attempt = coordinator attempt - 1.

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/driver/replica"
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/internal/metrics"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/shuffle"
@@ -65,6 +67,10 @@ type Config struct {
 	// Metrics, when set, counts jobs, task attempts and executors (flint
 	// driver --metrics serves them); nil records nothing.
 	Metrics *metrics.Driver
+	// Replica, when set, makes the driver one member of a replicated
+	// group (replicated.go): its Peers list every member, this one's
+	// client address being Listen. Its OnLeader is the driver's.
+	Replica *replica.Config
 }
 
 func (c *Config) setDefaults() {
@@ -148,6 +154,18 @@ type Driver struct {
 	closed    bool
 	// notes queues notifications for the poster.
 	notes chan notification
+
+	// rep is the driver's raft member (nil: not replicated); leading is
+	// true while this driver schedules (always without rep), term the
+	// raft term it leads in (replicated.go).
+	rep     *replica.Node
+	leading bool
+	term    uint64
+	// rejoinBy is when the executors of a former leader have had time to
+	// find this one: no job counts as without executors before.
+	rejoinBy time.Time
+	// repReady is closed once rep is set.
+	repReady chan struct{}
 }
 
 // attemptKey names one attempt, with the coordinator's attempt number.
@@ -188,7 +206,25 @@ func Start(cfg Config) (*Driver, error) {
 		state:     coordinator.NewState(), execs: map[string]*executorConn{}, jobs: map[string]*job{},
 		attempts: map[attemptKey]*attempt{}, notes: make(chan notification, notifyQueue),
 		jobPrefix: fmt.Sprintf("job-%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.Uint32()&0xffff)}
-	d.grpc = grpc.NewServer(shuffle.ServerOptions()...)
+	opts := shuffle.ServerOptions()
+	if cfg.Replica != nil {
+		opts = append(opts, grpc.ChainUnaryInterceptor(d.leaderOnlyUnary), grpc.ChainStreamInterceptor(d.leaderOnlyStream),
+			driverclient.ServerKeepalive())
+		d.repReady = make(chan struct{})
+		rc := *cfg.Replica
+		rc.OnLeader = d.onLeader
+		if d.rep, err = replica.Open(rc); err != nil {
+			cancel()
+			endCancel()
+			lis.Close()
+			return nil, fmt.Errorf("driver: %w", err)
+		}
+		close(d.repReady)
+	} else {
+		d.leading = true
+	}
+	d.m.Leading(d.leading, 0)
+	d.grpc = grpc.NewServer(opts...)
 	pb.RegisterDriverServer(d.grpc, d)
 	go func() {
 		d.serveErr = d.grpc.Serve(lis)
@@ -237,12 +273,30 @@ func (d *Driver) Stop() {
 		d.mu.Lock()
 		d.closed = true
 		d.idleTrainingsLocked(time.Now(), true)
-		for _, id := range d.state.JobIDs() {
-			if j := d.state.Jobs[id]; !j.Status.Done() {
-				d.applyLocked(coordinator.JobAborted{Job: id, Err: "driver shutting down"})
+		if d.rep == nil {
+			for _, id := range d.state.JobIDs() {
+				if j := d.state.Jobs[id]; !j.Status.Done() {
+					d.applyLocked(coordinator.JobAborted{Job: id, Err: "driver shutting down"})
+				}
 			}
 		}
 		d.mu.Unlock()
+		if d.rep != nil {
+			// A member that stops leaves its jobs to the group: nothing is
+			// aborted, the next leader resumes them. A leader hands the
+			// lead over first, sparing the group an election timeout.
+			if d.rep.IsLeader() {
+				if err := d.rep.Handover(handoverTimeout); err != nil {
+					d.log.Warn("handing the lead over", "err", err)
+				}
+			}
+			if err := d.rep.Close(); err != nil {
+				d.log.Warn("closing the raft member", "err", err)
+			}
+			d.mu.Lock()
+			d.stepDownLocked()
+			d.mu.Unlock()
+		}
 		// Watchers of the aborted jobs have their final status now; give
 		// streams a moment to drain, then cut them.
 		stopped := make(chan struct{})
@@ -269,10 +323,11 @@ func (d *Driver) Stop() {
 	})
 }
 
-// applyLocked applies ev to the state and reacts to what it did: jobs that
-// ended are finished. It does not schedule. d.mu must be held.
-func (d *Driver) applyLocked(ev coordinator.Event) (coordinator.Result, error) {
-	res, err := d.state.Apply(ev)
+// applyLocked applies ev to the state (through the group first when
+// replicated, with recs) and reacts to what it did: jobs that ended are
+// finished. It does not schedule. d.mu must be held.
+func (d *Driver) applyLocked(ev coordinator.Event, recs ...replica.Record) (coordinator.Result, error) {
+	res, err := d.commitLocked(ev, recs...)
 	if err != nil {
 		return res, err
 	}
@@ -305,7 +360,7 @@ func (d *Driver) monitor() {
 }
 
 func (d *Driver) checkLocked(now time.Time) {
-	if d.closed {
+	if d.closed || !d.leading {
 		return
 	}
 	changed := false
@@ -313,6 +368,14 @@ func (d *Driver) checkLocked(now time.Time) {
 		e := d.execs[id]
 		if e != nil && now.Sub(e.lastSeen) > d.cfg.HeartbeatTimeout {
 			d.loseExecutorLocked(id, fmt.Sprintf("no heartbeat for %s", now.Sub(e.lastSeen).Round(time.Millisecond)))
+			changed = true
+		}
+		if ce := d.state.Executors[id]; e == nil && ce.Alive && ce.Detached && now.After(d.rejoinBy) {
+			// An executor of a former leader that did not register here.
+			d.log.Warn("executor lost", "executor", id, "addr", ce.Addr, "reason", "did not register with the new leader")
+			if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil && d.leading {
+				d.log.Error("internal error: executor lost", "executor", id, "err", err)
+			}
 			changed = true
 		}
 	}

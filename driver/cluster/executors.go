@@ -60,8 +60,13 @@ func (d *Driver) RegisterExecutor(_ context.Context, req *pb.RegisterExecutorReq
 			d.loseExecutorLocked(other, fmt.Sprintf("replaced by executor %s at %s", id, addr))
 		}
 	}
-	if _, err := d.applyLocked(coordinator.ExecutorRegistered{ID: id, Addr: addr, Slots: slots}); err != nil {
+	// previous_id only matters to a new leader of a replicated group,
+	// whose state has the executors of the former one detached.
+	if _, err := d.applyLocked(coordinator.ExecutorRegistered{ID: id, Addr: addr, Slots: slots, Replaces: req.GetPreviousId()}); err != nil {
 		conn.Close()
+		if d.rep != nil && !d.leading {
+			return nil, d.notLeaderLocked()
+		}
 		return nil, status.Errorf(codes.InvalidArgument, "register executor %s: %v", id, err)
 	}
 	d.execs[id] = &executorConn{id: id, addr: addr, slots: slots, lastSeen: time.Now(), conn: conn,
@@ -96,7 +101,7 @@ func (d *Driver) loseExecutorLocked(id, reason string) {
 	delete(d.execs, id)
 	d.m.ExecutorLost()
 	d.m.ExecutorsLive(len(d.execs))
-	if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil {
+	if _, err := d.applyLocked(coordinator.ExecutorLost{ID: id}); err != nil && d.leading {
 		d.log.Error("internal error: executor lost", "executor", id, "err", err)
 	}
 	// Its attempts are lost, and so are attempts elsewhere that the state

@@ -27,6 +27,7 @@ import (
 	"github.com/flint-engine/flint/driver/cluster"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/executor/service"
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
@@ -102,6 +103,9 @@ type testExecutor struct {
 	release   chan struct{} // closing it lets held (and later) calls run
 	cancelled atomic.Int32  // held calls whose context ended
 	endJobs   atomic.Int32
+	// holdEnd, when set, makes EndJob calls wait until it is closed (or
+	// their context ends).
+	holdEnd atomic.Pointer[chan struct{}]
 
 	stopHB   chan struct{}
 	hbOnce   sync.Once
@@ -137,11 +141,13 @@ func startTestExecutor(t *testing.T, driverAddr, id string, slots int, hold func
 		defer e.wg.Done()
 		e.gs.Serve(lis)
 	}()
-	conn, err := grpc.NewClient(driverAddr, shuffle.DialOptions()...)
+	// A comma-separated driverAddr is a replicated group: the calls
+	// follow its leader.
+	conn, err := driverclient.Dial(driverAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := pb.NewDriverClient(conn)
+	client := conn.Client
 	reg := &pb.RegisterExecutorRequest{ExecutorId: id, Address: e.addr, Slots: int32(slots)}
 	if _, err := client.RegisterExecutor(context.Background(), reg); err != nil {
 		t.Fatalf("register %s: %v", id, err)
@@ -189,6 +195,13 @@ func (e *testExecutor) intercept(ctx context.Context, req any, info *grpc.UnaryS
 		}
 	case *pb.EndJobRequest:
 		e.endJobs.Add(1)
+		if hold := e.holdEnd.Load(); hold != nil {
+			select {
+			case <-*hold:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 	}
 	return handler(ctx, req)
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/planner"
@@ -81,6 +83,9 @@ type job struct {
 	taskEvents int
 	// changed is closed (and replaced) whenever events or state change.
 	changed chan struct{}
+	// gone is set when a replicated driver stops leading: the job is the
+	// next leader's, and its watchers are sent there.
+	gone bool
 }
 
 func (j *job) done() bool { return j.state != pb.JobState_JOB_STATE_RUNNING }
@@ -237,9 +242,27 @@ func (d *Driver) submit(ctx context.Context, req *pb.SubmitRequest, keep bool, s
 	if d.closed {
 		return nil, status.Error(codes.Unavailable, "driver is shutting down")
 	}
+	var recs []replica.Record
+	if d.rep != nil {
+		rec, err := submissionRecord(id, req, opts, wspec, c.Stages, j)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "submit: %v", err)
+		}
+		recs = append(recs, rec)
+		if wj != nil {
+			data, err := json.Marshal(wj.Begun())
+			if err != nil {
+				return nil, status.Errorf(codes.Internal, "submit: %v", err)
+			}
+			recs = append(recs, replica.Record{Job: id, Name: writeRecordName, Data: data})
+		}
+	}
 	res, err := d.applyLocked(coordinator.JobSubmitted{ID: id, Key: key, Stages: specs, MaxAttempts: int(opts.MaxAttempts),
-		Rerun: req.GetRerun(), RerunFailed: req.GetRerunFailed()})
+		Rerun: req.GetRerun(), RerunFailed: req.GetRerunFailed()}, recs...)
 	if err != nil {
+		if d.rep != nil && !d.leading {
+			return nil, d.notLeaderLocked()
+		}
 		return nil, status.Errorf(codes.Internal, "submit: %v", err)
 	}
 	if res.Stale { // the same key won a race with this submit
@@ -380,6 +403,7 @@ func (d *Driver) jobEndedLocked(j *job) {
 			d.finishLocked(j, pb.JobState_JOB_STATE_FAILED, fmt.Sprintf("encoding the result: %v", err))
 			return
 		}
+		d.replicateResultLocked(j, data)
 		j.result = data
 		d.finishLocked(j, pb.JobState_JOB_STATE_SUCCEEDED, "")
 	}()
@@ -479,7 +503,7 @@ func (d *Driver) evictLocked(now time.Time) {
 		}
 		delete(d.jobs, j.id)
 		if j.inState {
-			if _, err := d.state.Apply(coordinator.JobForgotten{Job: j.id}); err != nil {
+			if _, err := d.commitLocked(coordinator.JobForgotten{Job: j.id}); err != nil && d.leading {
 				d.log.Error("internal error: forget job", "job", j.id, "err", err)
 			}
 			j.inState = false

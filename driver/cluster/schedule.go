@@ -2,15 +2,18 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/executor"
 	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
@@ -24,7 +27,7 @@ import (
 // sent to their executors, and jobs without any live executor start
 // their countdown to failure.
 func (d *Driver) scheduleLocked() {
-	if d.closed {
+	if d.closed || !d.leading {
 		return
 	}
 	p := coordinator.Plan(d.state)
@@ -39,6 +42,9 @@ func (d *Driver) scheduleLocked() {
 			j.stuckSince = time.Time{}
 		case j.stuckSince.IsZero():
 			j.stuckSince = now
+			if d.rejoinBy.After(now) {
+				j.stuckSince = d.rejoinBy // a new leader: executors are on their way
+			}
 			d.log.Warn("job waiting for executors", "job", id, "fails_after", d.cfg.NoExecutorTimeout)
 		}
 	}
@@ -55,18 +61,37 @@ func (d *Driver) scheduleLocked() {
 		d.wg.Add(1)
 		go d.computeSplits(j, ref.Stage, target)
 	}
+	starts := p.Start[:0]
 	for _, ts := range p.Start {
-		j := d.jobs[ts.Job]
-		e := d.execs[ts.Executor]
-		if j == nil || e == nil {
+		if d.jobs[ts.Job] == nil || d.execs[ts.Executor] == nil {
 			d.log.Error("internal error: plan proposed an attempt of an unknown job or executor", "job", ts.Job, "executor", ts.Executor)
 			continue
+		}
+		starts = append(starts, ts)
+	}
+	if d.rep != nil && len(starts) > 1 {
+		// One round trip through the group for the whole round.
+		errs := d.commitStartsLocked(starts)
+		for i, ts := range starts {
+			if errs[i] != nil {
+				if d.leading {
+					d.log.Error("internal error: start attempt", "job", ts.Job, "stage", ts.Stage, "task", ts.Task, "err", errs[i])
+				}
+				continue
+			}
+			d.launchLocked(d.jobs[ts.Job], d.execs[ts.Executor], ts)
+		}
+		return
+	}
+	for _, ts := range starts {
+		if !d.leading {
+			return // an event could not be committed (replicated.go)
 		}
 		if _, err := d.applyLocked(ts); err != nil {
 			d.log.Error("internal error: start attempt", "job", ts.Job, "stage", ts.Stage, "task", ts.Task, "err", err)
 			continue
 		}
-		d.launchLocked(j, e, ts)
+		d.launchLocked(d.jobs[ts.Job], d.execs[ts.Executor], ts)
 	}
 }
 
@@ -98,11 +123,20 @@ func (d *Driver) computeSplits(j *job, stage, target int) {
 		d.scheduleLocked()
 		return
 	}
-	j.splits[stage] = splits
-	if _, err := d.applyLocked(coordinator.StageTasksSet{Job: j.id, Stage: stage, Tasks: max(len(splits), 1)}); err != nil {
+	var recs []replica.Record
+	if d.rep != nil {
+		data, err := json.Marshal(splits)
+		if err != nil {
+			d.log.Error("internal error: encode splits", "job", j.id, "stage", stage, "err", err)
+			return
+		}
+		recs = append(recs, replica.Record{Job: j.id, Name: splitsRecord(stage), Data: data})
+	}
+	if _, err := d.applyLocked(coordinator.StageTasksSet{Job: j.id, Stage: stage, Tasks: max(len(splits), 1)}, recs...); err != nil {
 		d.log.Error("internal error: set stage tasks", "job", j.id, "stage", stage, "err", err)
 		return
 	}
+	j.splits[stage] = splits
 	d.scheduleLocked()
 }
 
@@ -257,7 +291,20 @@ func (d *Driver) report(j *job, e *executorConn, k attemptKey, o outcome) {
 		d.dropStaleWriteLocked(j, k, o.resp)
 	}
 	current := d.currentLocked(k)
-	if _, err := d.applyLocked(ev); err != nil && j.inState {
+	var recs []replica.Record
+	if d.rep != nil && current && succeeded && o.resp.GetOutputSchema() != nil {
+		if data, err := proto.Marshal(o.resp.GetOutputSchema()); err == nil {
+			recs = append(recs, replica.Record{Job: j.id, Name: schemaRecord(k.stage), Data: data})
+		}
+	}
+	if d.rep != nil && current && succeeded && j.write != nil && physical.WriteOf(j.stages.Stages[k.stage]) != nil {
+		// The files go with the success: the last one is the commit
+		// decision (replicated.go).
+		if data, err := json.Marshal(j.written[k.task]); err == nil {
+			recs = append(recs, replica.Record{Job: j.id, Name: writtenRecord(k.task), Data: data})
+		}
+	}
+	if _, err := d.applyLocked(ev, recs...); err != nil && j.inState && d.leading {
 		d.log.Error("internal error: attempt report", "job", k.job, "stage", k.stage, "task", k.task, "err", err)
 	}
 	// The last stage completing ends the job; its final status follows

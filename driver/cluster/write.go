@@ -114,14 +114,7 @@ func (d *Driver) endWriteLocked(j *job, cj *coordinator.Job) {
 		if len(j.written) != len(final.Tasks) {
 			succeeded, errText = false, fmt.Sprintf("internal error: %d of %d write tasks reported their files", len(j.written), len(final.Tasks))
 		}
-		tasks := make([]int, 0, len(j.written))
-		for t := range j.written {
-			tasks = append(tasks, t)
-		}
-		sort.Ints(tasks)
-		for _, t := range tasks {
-			files = append(files, j.written[t])
-		}
+		files = writtenInOrder(j)
 	}
 	calls := d.endJobOnExecutorsLocked(j.id)
 	d.wg.Add(1)
@@ -130,11 +123,25 @@ func (d *Driver) endWriteLocked(j *job, cj *coordinator.Job) {
 		waitTimeout(calls, endJobTimeout+time.Second)
 		ctx, cancel := context.WithTimeout(d.endCtx, commitTimeout)
 		defer cancel()
+		// A replicated driver that no longer leads leaves the write to
+		// its successor, which carries out the same decision.
+		if !d.stillLeads(j) {
+			return
+		}
 		var data []byte
-		if succeeded {
+		landed := false
+		if succeeded && d.rep != nil {
+			// A former leader may have committed it already.
+			landed, _ = j.write.Landed(ctx)
+		}
+		if landed {
+			d.log.Info("write already committed by a former leader", "job", j.id, "location", j.write.Spec.Location)
+		}
+		if succeeded && !landed {
 			m, err := j.write.Commit(ctx, files)
-			if err == nil {
-				data, err = writeResult(files)
+			if err != nil && d.rep != nil && (ctx.Err() != nil || !d.stillLeads(j)) {
+				d.log.Warn("the write's commit was interrupted; the next leader commits it", "job", j.id, "err", err)
+				return
 			}
 			if err != nil {
 				succeeded, errText = false, fmt.Sprintf("committing the write: %v", err)
@@ -145,7 +152,23 @@ func (d *Driver) endWriteLocked(j *job, cj *coordinator.Job) {
 				}
 			}
 		}
+		if succeeded {
+			var err error
+			if data, err = writeResult(files); err != nil {
+				succeeded, errText = false, fmt.Sprintf("encoding the result: %v", err)
+			}
+		}
 		if !succeeded {
+			// Replicated: the group learns first that this write is
+			// given up, so that no successor commits what is swept now.
+			if d.rep != nil && cj.Status == coordinator.StatusSucceeded {
+				d.mu.Lock()
+				ok := d.writeEndedLocked(j, "failed: "+errText)
+				d.mu.Unlock()
+				if !ok {
+					return
+				}
+			}
 			if err := j.write.Abort(ctx); err != nil {
 				d.log.Warn("cleaning up a failed write", "job", j.id, "err", err)
 			}
@@ -156,9 +179,35 @@ func (d *Driver) endWriteLocked(j *job, cj *coordinator.Job) {
 			d.finishLocked(j, state, errText)
 			return
 		}
+		d.writeEndedLocked(j, committedOK)
 		j.result = data
 		d.finishLocked(j, pb.JobState_JOB_STATE_SUCCEEDED, "")
 	}()
+}
+
+// stillLeads reports whether the driver may carry out j's end: always
+// when it is not replicated.
+func (d *Driver) stillLeads(j *job) bool {
+	if d.rep == nil {
+		return true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.leading && !j.gone
+}
+
+// writtenInOrder are the files of a write's final tasks, in task order.
+func writtenInOrder(j *job) [][]connectors.WrittenFile {
+	tasks := make([]int, 0, len(j.written))
+	for t := range j.written {
+		tasks = append(tasks, t)
+	}
+	sort.Ints(tasks)
+	files := make([][]connectors.WrittenFile, 0, len(tasks))
+	for _, t := range tasks {
+		files = append(files, j.written[t])
+	}
+	return files
 }
 
 // writeResult is the one-row result of a committed write.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/internal/metrics"
 	"github.com/flint-engine/flint/mempool"
 	pb "github.com/flint-engine/flint/proto/flintpb"
@@ -26,7 +28,9 @@ import (
 
 // Config configures an executor process.
 type Config struct {
-	// Driver is the driver's address (host:port).
+	// Driver is the driver's address (host:port), or the addresses of a
+	// replicated driver group, comma-separated: registration and
+	// heartbeats then follow its leader.
 	Driver string
 	// Listen is where the executor serves Executor and Arrow Flight
 	// (host:port; port 0 picks a free one).
@@ -82,7 +86,7 @@ type Executor struct {
 	gs     *grpc.Server
 	lis    net.Listener
 	addr   string
-	driver *grpc.ClientConn
+	driver io.Closer // the connection to the driver, or to its group
 	client pb.DriverClient
 
 	cancel   context.CancelFunc
@@ -146,7 +150,16 @@ func Start(cfg Config) (*Executor, error) {
 	// after a long driver outage: bound it by the same limits.
 	reconnect := grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: rpcTimeout,
 		Backoff: backoff.Config{BaseDelay: cfg.RetryMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: cfg.RetryMax}})
-	conn, err := grpc.NewClient(cfg.Driver, append(shuffle.DialOptions(), reconnect)...)
+	// A list of drivers is a replicated group: calls follow its leader.
+	var conn interface {
+		grpc.ClientConnInterface
+		Close() error
+	}
+	if addrs := driverclient.SplitAddrs(cfg.Driver); len(addrs) > 1 {
+		conn, err = driverclient.NewGroup(addrs, append(shuffle.DialOptions(), reconnect)...)
+	} else {
+		conn, err = grpc.NewClient(cfg.Driver, append(shuffle.DialOptions(), reconnect)...)
+	}
 	if err != nil {
 		lis.Close()
 		return nil, fmt.Errorf("executor: driver address %s: %w", cfg.Driver, err)
@@ -260,12 +273,14 @@ func (e *Executor) driverLoop(ctx context.Context) {
 func (e *Executor) register(ctx context.Context) (time.Duration, bool) {
 	id := newExecutorID()
 	e.mu.Lock()
+	previous := e.id
 	e.id = id
 	e.mu.Unlock()
 	wait := e.cfg.RetryMin
 	for failures := 0; ; failures++ {
 		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		resp, err := e.client.RegisterExecutor(cctx, &pb.RegisterExecutorRequest{ExecutorId: id, Address: e.addr, Slots: int32(e.cfg.Slots)})
+		resp, err := e.client.RegisterExecutor(cctx, &pb.RegisterExecutorRequest{ExecutorId: id, Address: e.addr, Slots: int32(e.cfg.Slots),
+			PreviousId: previous})
 		cancel()
 		if err == nil {
 			interval := time.Duration(resp.GetHeartbeatIntervalMs()) * time.Millisecond

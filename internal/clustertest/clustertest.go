@@ -8,6 +8,9 @@
 //	c.Executor(1).Kill() // SIGKILL mid-job; also Stop (SIGSTOP) / Cont
 //	c.StartExecutor()    // one more, registered before it returns
 //
+// With Options.Drivers >= 2 the driver is a replicated group of that many
+// `flint driver` processes (Drivers; Addr lists them all).
+//
 // The flint binary is built once per test binary (go build into a temp
 // dir); call RemoveBinary from TestMain after m.Run to delete it. Start
 // registers Close with t.Cleanup: every process is killed when the test
@@ -62,6 +65,11 @@ type Options struct {
 	// StartTimeout bounds how long the driver has to listen and each
 	// executor to register (default 60s: a loaded machine is slow).
 	StartTimeout time.Duration
+	// Drivers, when 2 or more, starts a replicated group of that many
+	// drivers (flint driver --raft-id/--raft-dir/--peers, each with its
+	// own raft dir) instead of one; Addr then lists them all, as clients
+	// and executors are given them.
+	Drivers int
 }
 
 // Cluster is a running driver and its executors.
@@ -72,6 +80,8 @@ type Cluster struct {
 	dir    string // working directory of every process; work dirs inside
 	addr   string
 	driver *Process
+	// drivers is the group of a replicated cluster (driver is its first).
+	drivers []*Process
 
 	mu     sync.Mutex
 	execs  []*Process
@@ -95,7 +105,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	c := &Cluster{t: t, opts: opts, bin: bin, dir: t.TempDir()}
 	t.Cleanup(c.logOnFailure)
 	t.Cleanup(c.Close)
-	if err := c.startDriver(); err != nil {
+	start := c.startDriver
+	if opts.Drivers >= 2 {
+		start = c.startGroup
+	}
+	if err := start(); err != nil {
 		t.Fatalf("clustertest: %v", err)
 	}
 	for i := 0; i < opts.Executors; i++ {
@@ -106,11 +120,16 @@ func Start(t testing.TB, opts Options) *Cluster {
 	return c
 }
 
-// Addr is the driver's address (host:port) for flint.WithDriver.
+// Addr is the driver's address (host:port) for flint.WithDriver; for a
+// replicated group, every member's, comma-separated.
 func (c *Cluster) Addr() string { return c.addr }
 
-// Driver is the driver process.
+// Driver is the driver process (the first member of a group).
 func (c *Cluster) Driver() *Process { return c.driver }
+
+// Drivers are the members of a replicated group, in --peers order (their
+// Name is driver-<i>, their Addr their client address).
+func (c *Cluster) Drivers() []*Process { return append([]*Process(nil), c.drivers...) }
 
 // Executor returns the i-th executor started (from 0, in start order,
 // StartExecutor included).
@@ -153,7 +172,9 @@ func (c *Cluster) Close() {
 	c.closed = true
 	procs := append([]*Process(nil), c.execs...)
 	c.mu.Unlock()
-	if c.driver != nil {
+	if len(c.drivers) > 0 {
+		procs = append(procs, c.drivers...)
+	} else if c.driver != nil {
 		procs = append(procs, c.driver)
 	}
 	for _, p := range procs {
@@ -172,6 +193,9 @@ func (c *Cluster) logOnFailure() {
 		return
 	}
 	procs := []*Process{c.driver}
+	if len(c.drivers) > 0 {
+		procs = c.Drivers()
+	}
 	procs = append(procs, c.Executors()...)
 	for _, p := range procs {
 		if p == nil {
@@ -218,6 +242,48 @@ func (c *Cluster) startDriver() error {
 		}
 	}
 	return lastErr
+}
+
+// startGroup starts opts.Drivers drivers as one replicated group on free
+// ports and waits until each listens (a leader is elected by the time an
+// executor has registered).
+func (c *Cluster) startGroup() error {
+	n := c.opts.Drivers
+	var peers, clients []string
+	for i := 0; i < n; i++ {
+		rp, err := freePort()
+		if err != nil {
+			return err
+		}
+		cp, err := freePort()
+		if err != nil {
+			return err
+		}
+		client := net.JoinHostPort("127.0.0.1", strconv.Itoa(cp))
+		clients = append(clients, client)
+		peers = append(peers, fmt.Sprintf("d%d=%s@%s", i+1, net.JoinHostPort("127.0.0.1", strconv.Itoa(rp)), client))
+	}
+	for i := 0; i < n; i++ {
+		args := []string{"driver", "--listen", clients[i], "--raft-id", fmt.Sprintf("d%d", i+1),
+			"--raft-dir", filepath.Join(c.dir, fmt.Sprintf("raft-%d", i+1)), "--peers", strings.Join(peers, ",")}
+		if c.opts.HeartbeatTimeout > 0 {
+			args = append(args, "--heartbeat-timeout", c.opts.HeartbeatTimeout.String())
+		}
+		p, err := c.start(fmt.Sprintf("driver-%d", i), append(args, c.opts.DriverArgs...))
+		if err != nil {
+			return err
+		}
+		p.Addr = clients[i]
+		c.drivers = append(c.drivers, p)
+	}
+	c.driver = c.drivers[0]
+	for _, p := range c.drivers {
+		if err := waitListening(p, p.Addr, c.opts.StartTimeout); err != nil {
+			return err
+		}
+	}
+	c.addr = strings.Join(clients, ",")
+	return nil
 }
 
 func (c *Cluster) startExecutor() (*Process, error) {
@@ -301,6 +367,8 @@ type Process struct {
 	Name string
 	// WorkDir is an executor's --work-dir.
 	WorkDir string
+	// Addr is a group member's client address.
+	Addr string
 
 	cmd  *exec.Cmd
 	out  *output

@@ -20,16 +20,28 @@ import (
 	"github.com/flint-engine/flint/shuffle"
 )
 
-// Conn is a connection to a cluster driver.
+// Conn is a connection to a cluster driver, or to every member of a
+// replicated driver group (see Group).
 type Conn struct {
 	Addr   string
 	Client pb.DriverClient
-	conn   *grpc.ClientConn
+	conn   io.Closer
+	// group is set when Addr lists several drivers.
+	group *Group
 }
 
-// Dial connects to the driver at addr. gRPC connects lazily: an
-// unreachable driver shows in the first call.
+// Dial connects to the driver at addr, or to the group of drivers when
+// addr is a comma-separated list (calls then go to the leader, see
+// Group). gRPC connects lazily: an unreachable driver shows in the first
+// call.
 func Dial(addr string) (*Conn, error) {
+	if addrs := SplitAddrs(addr); len(addrs) > 1 {
+		g, err := NewGroup(addrs, shuffle.DialOptions()...)
+		if err != nil {
+			return nil, err
+		}
+		return &Conn{Addr: strings.Join(addrs, ","), Client: pb.NewDriverClient(g), conn: g, group: g}, nil
+	}
 	conn, err := grpc.NewClient(addr, shuffle.DialOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("driver %s: %w", addr, err)
@@ -89,6 +101,12 @@ func (c *Conn) Wait(ctx context.Context, id string) (*pb.JobStatus, error) {
 	seen := 0 // events passed to WithEvents' function
 	for {
 		st, err := c.watch(ctx, id, &seen)
+		if err != nil && c.group != nil && retryable(err) && ctx.Err() == nil {
+			// The leader went while the job was followed: its successor
+			// knows the job (Status below finds it) and has events of its
+			// own, which the next Watch sends from the start.
+			st, err, seen = nil, nil, 0
+		}
 		if err != nil {
 			if ended(ctx, err) {
 				return nil, ctx.Err()

@@ -18,6 +18,8 @@ type Driver struct {
 	attemptsRetried prometheus.Counter
 	executorsLive   prometheus.Gauge
 	executorsLost   prometheus.Counter
+	raftLeader      prometheus.Gauge
+	raftTerm        prometheus.Gauge
 }
 
 // NewDriver creates the driver's collectors in a registry of their own,
@@ -41,9 +43,13 @@ func NewDriver() *Driver {
 			Help: "Executors registered and not lost."}),
 		executorsLost: prometheus.NewCounter(prometheus.CounterOpts{Name: "flint_driver_executors_lost_total",
 			Help: "Executors declared lost (missed heartbeats, unreachable, or replaced by a new registration)."}),
+		raftLeader: prometheus.NewGauge(prometheus.GaugeOpts{Name: "flint_driver_raft_leader",
+			Help: "1 while this driver leads its replicated group (and a driver alone), else 0."}),
+		raftTerm: prometheus.NewGauge(prometheus.GaugeOpts{Name: "flint_driver_raft_term",
+			Help: "The raft term this member last led in or followed (0: not replicated)."}),
 	}
 	m.reg.MustRegister(m.jobsSubmitted, m.jobsFinished, m.jobsRunning, m.attemptsStarted, m.attemptsFailed,
-		m.attemptsRetried, m.executorsLive, m.executorsLost)
+		m.attemptsRetried, m.executorsLive, m.executorsLost, m.raftLeader, m.raftTerm)
 	for _, s := range []string{"succeeded", "failed", "cancelled", "timed_out"} {
 		m.jobsFinished.WithLabelValues(s) // shown at 0 from the start
 	}
@@ -119,4 +125,28 @@ func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// Leading records whether the driver leads (always, alone) and its raft
+// term (0 alone).
+func (m *Driver) Leading(leader bool, term uint64) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if leader {
+		v = 1
+	}
+	m.raftLeader.Set(v)
+	m.raftTerm.Set(float64(term))
+}
+
+// JobsTakenOver counts jobs that keep running across a change of leader:
+// positive for those a new leader resumes, negative for those a former
+// one leaves (flint_driver_jobs_running).
+func (m *Driver) JobsTakenOver(n int) {
+	if m == nil {
+		return
+	}
+	m.jobsRunning.Add(float64(n))
 }

@@ -70,6 +70,10 @@ func TestDriverCounters(t *testing.T) {
 	m.ExecutorsLive(2)
 	m.ExecutorLost()
 	m.ExecutorsLive(1)
+	// A leader change: two running jobs left, one resumed.
+	m.Leading(true, 3)
+	m.JobsTakenOver(-2)
+	m.JobsTakenOver(1)
 	got := scrape(t, srv.URL+"/metrics")
 	expect(t, got, map[string]float64{
 		"flint_driver_jobs_submitted_total":                 3,
@@ -77,7 +81,9 @@ func TestDriverCounters(t *testing.T) {
 		"flint_driver_jobs_finished_total{state=failed}":    1,
 		"flint_driver_jobs_finished_total{state=cancelled}": 0,
 		"flint_driver_jobs_finished_total{state=timed_out}": 0,
-		"flint_driver_jobs_running":                         1,
+		"flint_driver_jobs_running":                         0,
+		"flint_driver_raft_leader":                          1,
+		"flint_driver_raft_term":                            3,
 		"flint_driver_task_attempts_started_total":          5,
 		"flint_driver_task_attempts_failed_total":           2,
 		"flint_driver_task_attempts_retried_total":          1,

@@ -578,20 +578,158 @@ func (x *InfoResponse) GetModels() string {
 	return ""
 }
 
+type MemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberRequest) Reset() {
+	*x = MemberRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberRequest) ProtoMessage() {}
+
+func (x *MemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberRequest.ProtoReflect.Descriptor instead.
+func (*MemberRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{8}
+}
+
+type MemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the member's raft ID (empty: not replicated).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// address is its client address (the Driver service).
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// state: leader, follower, candidate or shutdown.
+	State string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	Term  uint64 `protobuf:"varint,4,opt,name=term,proto3" json:"term,omitempty"`
+	// last_index is the last raft log index the member holds; applied the
+	// last it has applied to its state.
+	LastIndex uint64 `protobuf:"varint,5,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	Applied   uint64 `protobuf:"varint,6,opt,name=applied,proto3" json:"applied,omitempty"`
+	// leader_address is the leader's client address as the member knows it.
+	LeaderAddress string `protobuf:"bytes,7,opt,name=leader_address,json=leaderAddress,proto3" json:"leader_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberResponse) Reset() {
+	*x = MemberResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberResponse) ProtoMessage() {}
+
+func (x *MemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberResponse.ProtoReflect.Descriptor instead.
+func (*MemberResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MemberResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MemberResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *MemberResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *MemberResponse) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *MemberResponse) GetLastIndex() uint64 {
+	if x != nil {
+		return x.LastIndex
+	}
+	return 0
+}
+
+func (x *MemberResponse) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *MemberResponse) GetLeaderAddress() string {
+	if x != nil {
+		return x.LeaderAddress
+	}
+	return ""
+}
+
 type RegisterExecutorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// executor_id is chosen by the executor and unique per process start.
 	ExecutorId string `protobuf:"bytes,1,opt,name=executor_id,json=executorId,proto3" json:"executor_id,omitempty"`
 	// address is where the executor serves Executor and Arrow Flight.
-	Address       string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	Slots         int32  `protobuf:"varint,3,opt,name=slots,proto3" json:"slots,omitempty"`
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Slots   int32  `protobuf:"varint,3,opt,name=slots,proto3" json:"slots,omitempty"`
+	// previous_id is the ID this process last registered under (empty at
+	// its first registration): a new leader of a replicated driver group
+	// hands the map outputs it holds under that ID over to this one.
+	PreviousId    string `protobuf:"bytes,4,opt,name=previous_id,json=previousId,proto3" json:"previous_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterExecutorRequest) Reset() {
 	*x = RegisterExecutorRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[8]
+	mi := &file_flint_v1_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +741,7 @@ func (x *RegisterExecutorRequest) String() string {
 func (*RegisterExecutorRequest) ProtoMessage() {}
 
 func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[8]
+	mi := &file_flint_v1_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +754,7 @@ func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorRequest.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{8}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RegisterExecutorRequest) GetExecutorId() string {
@@ -640,6 +778,13 @@ func (x *RegisterExecutorRequest) GetSlots() int32 {
 	return 0
 }
 
+func (x *RegisterExecutorRequest) GetPreviousId() string {
+	if x != nil {
+		return x.PreviousId
+	}
+	return ""
+}
+
 type RegisterExecutorResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// heartbeat_interval_ms is how often the driver expects a heartbeat.
@@ -650,7 +795,7 @@ type RegisterExecutorResponse struct {
 
 func (x *RegisterExecutorResponse) Reset() {
 	*x = RegisterExecutorResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[9]
+	mi := &file_flint_v1_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -662,7 +807,7 @@ func (x *RegisterExecutorResponse) String() string {
 func (*RegisterExecutorResponse) ProtoMessage() {}
 
 func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[9]
+	mi := &file_flint_v1_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -675,7 +820,7 @@ func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorResponse.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{9}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RegisterExecutorResponse) GetHeartbeatIntervalMs() int64 {
@@ -696,7 +841,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +853,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +866,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *HeartbeatRequest) GetExecutorId() string {
@@ -750,7 +895,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +907,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +920,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HeartbeatResponse) GetReregister() bool {
@@ -797,7 +942,7 @@ type TaskAttemptId struct {
 
 func (x *TaskAttemptId) Reset() {
 	*x = TaskAttemptId{}
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +954,7 @@ func (x *TaskAttemptId) String() string {
 func (*TaskAttemptId) ProtoMessage() {}
 
 func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +967,7 @@ func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskAttemptId.ProtoReflect.Descriptor instead.
 func (*TaskAttemptId) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TaskAttemptId) GetJobId() string {
@@ -866,7 +1011,7 @@ type JobOptions struct {
 
 func (x *JobOptions) Reset() {
 	*x = JobOptions{}
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +1023,7 @@ func (x *JobOptions) String() string {
 func (*JobOptions) ProtoMessage() {}
 
 func (x *JobOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +1036,7 @@ func (x *JobOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobOptions.ProtoReflect.Descriptor instead.
 func (*JobOptions) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *JobOptions) GetPartitions() int32 {
@@ -967,7 +1112,7 @@ type SubmitRequest struct {
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1124,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1137,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SubmitRequest) GetPlan() *LogicalPlan {
@@ -1097,7 +1242,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1254,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1267,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SubmitResponse) GetJobId() string {
@@ -1151,7 +1296,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1308,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1321,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WatchRequest) GetJobId() string {
@@ -1202,7 +1347,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1359,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1372,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StatusRequest) GetJobId() string {
@@ -1251,7 +1396,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1408,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1421,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CancelRequest) GetJobId() string {
@@ -1308,7 +1453,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1465,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1478,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 type ListJobsRequest struct {
@@ -1346,7 +1491,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1503,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1516,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListJobsRequest) GetLimit() int32 {
@@ -1391,7 +1536,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1548,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1561,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListJobsResponse) GetJobs() []*JobStatus {
@@ -1435,7 +1580,7 @@ type ResultsRequest struct {
 
 func (x *ResultsRequest) Reset() {
 	*x = ResultsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1592,7 @@ func (x *ResultsRequest) String() string {
 func (*ResultsRequest) ProtoMessage() {}
 
 func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1605,7 @@ func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultsRequest.ProtoReflect.Descriptor instead.
 func (*ResultsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ResultsRequest) GetJobId() string {
@@ -1479,7 +1624,7 @@ type ResultChunk struct {
 
 func (x *ResultChunk) Reset() {
 	*x = ResultChunk{}
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1636,7 @@ func (x *ResultChunk) String() string {
 func (*ResultChunk) ProtoMessage() {}
 
 func (x *ResultChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1649,7 @@ func (x *ResultChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
 func (*ResultChunk) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ResultChunk) GetData() []byte {
@@ -1533,7 +1678,7 @@ type TaskMetrics struct {
 
 func (x *TaskMetrics) Reset() {
 	*x = TaskMetrics{}
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1545,7 +1690,7 @@ func (x *TaskMetrics) String() string {
 func (*TaskMetrics) ProtoMessage() {}
 
 func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1558,7 +1703,7 @@ func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMetrics.ProtoReflect.Descriptor instead.
 func (*TaskMetrics) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TaskMetrics) GetRowsOut() int64 {
@@ -1644,7 +1789,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1801,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1814,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TaskEvent) GetId() *TaskAttemptId {
@@ -1719,7 +1864,7 @@ type StageProgress struct {
 
 func (x *StageProgress) Reset() {
 	*x = StageProgress{}
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +1876,7 @@ func (x *StageProgress) String() string {
 func (*StageProgress) ProtoMessage() {}
 
 func (x *StageProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +1889,7 @@ func (x *StageProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageProgress.ProtoReflect.Descriptor instead.
 func (*StageProgress) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StageProgress) GetStage() int32 {
@@ -1791,7 +1936,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_flint_v1_service_proto_msgTypes[27]
+	mi := &file_flint_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1948,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[27]
+	mi := &file_flint_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1961,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *JobStatus) GetJobId() string {
@@ -1889,7 +2034,7 @@ type StageEvent struct {
 
 func (x *StageEvent) Reset() {
 	*x = StageEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[28]
+	mi := &file_flint_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1901,7 +2046,7 @@ func (x *StageEvent) String() string {
 func (*StageEvent) ProtoMessage() {}
 
 func (x *StageEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[28]
+	mi := &file_flint_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1914,7 +2059,7 @@ func (x *StageEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageEvent.ProtoReflect.Descriptor instead.
 func (*StageEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *StageEvent) GetStage() int32 {
@@ -1954,7 +2099,7 @@ type JobEvent struct {
 
 func (x *JobEvent) Reset() {
 	*x = JobEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[29]
+	mi := &file_flint_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2111,7 @@ func (x *JobEvent) String() string {
 func (*JobEvent) ProtoMessage() {}
 
 func (x *JobEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[29]
+	mi := &file_flint_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2124,7 @@ func (x *JobEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEvent.ProtoReflect.Descriptor instead.
 func (*JobEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *JobEvent) GetEvent() isJobEvent_Event {
@@ -2057,7 +2202,7 @@ type TrainPartition struct {
 
 func (x *TrainPartition) Reset() {
 	*x = TrainPartition{}
-	mi := &file_flint_v1_service_proto_msgTypes[30]
+	mi := &file_flint_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2214,7 @@ func (x *TrainPartition) String() string {
 func (*TrainPartition) ProtoMessage() {}
 
 func (x *TrainPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[30]
+	mi := &file_flint_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2227,7 @@ func (x *TrainPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainPartition.ProtoReflect.Descriptor instead.
 func (*TrainPartition) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TrainPartition) GetTask() int32 {
@@ -2118,7 +2263,7 @@ type TrainOpenRequest struct {
 
 func (x *TrainOpenRequest) Reset() {
 	*x = TrainOpenRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[31]
+	mi := &file_flint_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2275,7 @@ func (x *TrainOpenRequest) String() string {
 func (*TrainOpenRequest) ProtoMessage() {}
 
 func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[31]
+	mi := &file_flint_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2288,7 @@ func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainOpenRequest.ProtoReflect.Descriptor instead.
 func (*TrainOpenRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TrainOpenRequest) GetDataSet() string {
@@ -2182,7 +2327,7 @@ type TrainOpenResponse struct {
 
 func (x *TrainOpenResponse) Reset() {
 	*x = TrainOpenResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[32]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2194,7 +2339,7 @@ func (x *TrainOpenResponse) String() string {
 func (*TrainOpenResponse) ProtoMessage() {}
 
 func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[32]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2207,7 +2352,7 @@ func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainOpenResponse.ProtoReflect.Descriptor instead.
 func (*TrainOpenResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 type TrainCallRequest struct {
@@ -2220,7 +2365,7 @@ type TrainCallRequest struct {
 
 func (x *TrainCallRequest) Reset() {
 	*x = TrainCallRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[33]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2232,7 +2377,7 @@ func (x *TrainCallRequest) String() string {
 func (*TrainCallRequest) ProtoMessage() {}
 
 func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[33]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2245,7 +2390,7 @@ func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainCallRequest.ProtoReflect.Descriptor instead.
 func (*TrainCallRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TrainCallRequest) GetDataSet() string {
@@ -2271,7 +2416,7 @@ type TrainCallResponse struct {
 
 func (x *TrainCallResponse) Reset() {
 	*x = TrainCallResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[34]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2428,7 @@ func (x *TrainCallResponse) String() string {
 func (*TrainCallResponse) ProtoMessage() {}
 
 func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[34]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2441,7 @@ func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainCallResponse.ProtoReflect.Descriptor instead.
 func (*TrainCallResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TrainCallResponse) GetReply() []byte {
@@ -2315,7 +2460,7 @@ type TrainDropRequest struct {
 
 func (x *TrainDropRequest) Reset() {
 	*x = TrainDropRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[35]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2327,7 +2472,7 @@ func (x *TrainDropRequest) String() string {
 func (*TrainDropRequest) ProtoMessage() {}
 
 func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[35]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2340,7 +2485,7 @@ func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainDropRequest.ProtoReflect.Descriptor instead.
 func (*TrainDropRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TrainDropRequest) GetDataSet() string {
@@ -2358,7 +2503,7 @@ type TrainDropResponse struct {
 
 func (x *TrainDropResponse) Reset() {
 	*x = TrainDropResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[36]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2515,7 @@ func (x *TrainDropResponse) String() string {
 func (*TrainDropResponse) ProtoMessage() {}
 
 func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[36]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2528,7 @@ func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainDropResponse.ProtoReflect.Descriptor instead.
 func (*TrainDropResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 type RunTaskRequest struct {
@@ -2396,7 +2541,7 @@ type RunTaskRequest struct {
 
 func (x *RunTaskRequest) Reset() {
 	*x = RunTaskRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[37]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2553,7 @@ func (x *RunTaskRequest) String() string {
 func (*RunTaskRequest) ProtoMessage() {}
 
 func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[37]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2566,7 @@ func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskRequest.ProtoReflect.Descriptor instead.
 func (*RunTaskRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RunTaskRequest) GetTask() *Task {
@@ -2452,7 +2597,7 @@ type FetchFailure struct {
 
 func (x *FetchFailure) Reset() {
 	*x = FetchFailure{}
-	mi := &file_flint_v1_service_proto_msgTypes[38]
+	mi := &file_flint_v1_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2464,7 +2609,7 @@ func (x *FetchFailure) String() string {
 func (*FetchFailure) ProtoMessage() {}
 
 func (x *FetchFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[38]
+	mi := &file_flint_v1_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2477,7 +2622,7 @@ func (x *FetchFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchFailure.ProtoReflect.Descriptor instead.
 func (*FetchFailure) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FetchFailure) GetExchange() int32 {
@@ -2534,7 +2679,7 @@ type RunTaskResponse struct {
 
 func (x *RunTaskResponse) Reset() {
 	*x = RunTaskResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[39]
+	mi := &file_flint_v1_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2691,7 @@ func (x *RunTaskResponse) String() string {
 func (*RunTaskResponse) ProtoMessage() {}
 
 func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[39]
+	mi := &file_flint_v1_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2704,7 @@ func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskResponse.ProtoReflect.Descriptor instead.
 func (*RunTaskResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RunTaskResponse) GetOk() bool {
@@ -2616,7 +2761,7 @@ type WrittenFile struct {
 
 func (x *WrittenFile) Reset() {
 	*x = WrittenFile{}
-	mi := &file_flint_v1_service_proto_msgTypes[40]
+	mi := &file_flint_v1_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2628,7 +2773,7 @@ func (x *WrittenFile) String() string {
 func (*WrittenFile) ProtoMessage() {}
 
 func (x *WrittenFile) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[40]
+	mi := &file_flint_v1_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2641,7 +2786,7 @@ func (x *WrittenFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenFile.ProtoReflect.Descriptor instead.
 func (*WrittenFile) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{40}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WrittenFile) GetPath() string {
@@ -2674,7 +2819,7 @@ type EndJobRequest struct {
 
 func (x *EndJobRequest) Reset() {
 	*x = EndJobRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[41]
+	mi := &file_flint_v1_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +2831,7 @@ func (x *EndJobRequest) String() string {
 func (*EndJobRequest) ProtoMessage() {}
 
 func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[41]
+	mi := &file_flint_v1_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +2844,7 @@ func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobRequest.ProtoReflect.Descriptor instead.
 func (*EndJobRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{41}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *EndJobRequest) GetJobId() string {
@@ -2717,7 +2862,7 @@ type EndJobResponse struct {
 
 func (x *EndJobResponse) Reset() {
 	*x = EndJobResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[42]
+	mi := &file_flint_v1_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2729,7 +2874,7 @@ func (x *EndJobResponse) String() string {
 func (*EndJobResponse) ProtoMessage() {}
 
 func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[42]
+	mi := &file_flint_v1_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2742,7 +2887,7 @@ func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobResponse.ProtoReflect.Descriptor instead.
 func (*EndJobResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{42}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{44}
 }
 
 var File_flint_v1_service_proto protoreflect.FileDescriptor
@@ -2778,12 +2923,24 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x12TrainCloseResponse\"\r\n" +
 	"\vInfoRequest\"&\n" +
 	"\fInfoResponse\x12\x16\n" +
-	"\x06models\x18\x01 \x01(\tR\x06models\"j\n" +
+	"\x06models\x18\x01 \x01(\tR\x06models\"\x0f\n" +
+	"\rMemberRequest\"\xc4\x01\n" +
+	"\x0eMemberResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x12\n" +
+	"\x04term\x18\x04 \x01(\x04R\x04term\x12\x1d\n" +
+	"\n" +
+	"last_index\x18\x05 \x01(\x04R\tlastIndex\x12\x18\n" +
+	"\aapplied\x18\x06 \x01(\x04R\aapplied\x12%\n" +
+	"\x0eleader_address\x18\a \x01(\tR\rleaderAddress\"\x8b\x01\n" +
 	"\x17RegisterExecutorRequest\x12\x1f\n" +
 	"\vexecutor_id\x18\x01 \x01(\tR\n" +
 	"executorId\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x14\n" +
-	"\x05slots\x18\x03 \x01(\x05R\x05slots\"N\n" +
+	"\x05slots\x18\x03 \x01(\x05R\x05slots\x12\x1f\n" +
+	"\vprevious_id\x18\x04 \x01(\tR\n" +
+	"previousId\"N\n" +
 	"\x18RegisterExecutorResponse\x122\n" +
 	"\x15heartbeat_interval_ms\x18\x01 \x01(\x03R\x13heartbeatIntervalMs\"f\n" +
 	"\x10HeartbeatRequest\x12\x1f\n" +
@@ -2952,7 +3109,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x12TASK_STATE_RUNNING\x10\x01\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x02\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x03\x12\x13\n" +
-	"\x0fTASK_STATE_LOST\x10\x042\xa5\x06\n" +
+	"\x0fTASK_STATE_LOST\x10\x042\xe2\x06\n" +
 	"\x06Driver\x12Y\n" +
 	"\x10RegisterExecutor\x12!.flint.v1.RegisterExecutorRequest\x1a\".flint.v1.RegisterExecutorResponse\x12D\n" +
 	"\tHeartbeat\x12\x1a.flint.v1.HeartbeatRequest\x1a\x1b.flint.v1.HeartbeatResponse\x12;\n" +
@@ -2962,7 +3119,8 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x06Cancel\x12\x17.flint.v1.CancelRequest\x1a\x18.flint.v1.CancelResponse\x12A\n" +
 	"\bListJobs\x12\x19.flint.v1.ListJobsRequest\x1a\x1a.flint.v1.ListJobsResponse\x12<\n" +
 	"\aResults\x12\x18.flint.v1.ResultsRequest\x1a\x15.flint.v1.ResultChunk0\x01\x125\n" +
-	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse\x12M\n" +
+	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse\x12;\n" +
+	"\x06Member\x12\x17.flint.v1.MemberRequest\x1a\x18.flint.v1.MemberResponse\x12M\n" +
 	"\fTrainPrepare\x12\x1d.flint.v1.TrainPrepareRequest\x1a\x1e.flint.v1.TrainPrepareResponse\x12A\n" +
 	"\bTrainRun\x12\x19.flint.v1.TrainRunRequest\x1a\x1a.flint.v1.TrainRunResponse\x12G\n" +
 	"\n" +
@@ -2987,7 +3145,7 @@ func file_flint_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_flint_v1_service_proto_goTypes = []any{
 	(JobState)(0),                    // 0: flint.v1.JobState
 	(TaskState)(0),                   // 1: flint.v1.TaskState
@@ -2999,109 +3157,113 @@ var file_flint_v1_service_proto_goTypes = []any{
 	(*TrainCloseResponse)(nil),       // 7: flint.v1.TrainCloseResponse
 	(*InfoRequest)(nil),              // 8: flint.v1.InfoRequest
 	(*InfoResponse)(nil),             // 9: flint.v1.InfoResponse
-	(*RegisterExecutorRequest)(nil),  // 10: flint.v1.RegisterExecutorRequest
-	(*RegisterExecutorResponse)(nil), // 11: flint.v1.RegisterExecutorResponse
-	(*HeartbeatRequest)(nil),         // 12: flint.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 13: flint.v1.HeartbeatResponse
-	(*TaskAttemptId)(nil),            // 14: flint.v1.TaskAttemptId
-	(*JobOptions)(nil),               // 15: flint.v1.JobOptions
-	(*SubmitRequest)(nil),            // 16: flint.v1.SubmitRequest
-	(*SubmitResponse)(nil),           // 17: flint.v1.SubmitResponse
-	(*WatchRequest)(nil),             // 18: flint.v1.WatchRequest
-	(*StatusRequest)(nil),            // 19: flint.v1.StatusRequest
-	(*CancelRequest)(nil),            // 20: flint.v1.CancelRequest
-	(*CancelResponse)(nil),           // 21: flint.v1.CancelResponse
-	(*ListJobsRequest)(nil),          // 22: flint.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),         // 23: flint.v1.ListJobsResponse
-	(*ResultsRequest)(nil),           // 24: flint.v1.ResultsRequest
-	(*ResultChunk)(nil),              // 25: flint.v1.ResultChunk
-	(*TaskMetrics)(nil),              // 26: flint.v1.TaskMetrics
-	(*TaskEvent)(nil),                // 27: flint.v1.TaskEvent
-	(*StageProgress)(nil),            // 28: flint.v1.StageProgress
-	(*JobStatus)(nil),                // 29: flint.v1.JobStatus
-	(*StageEvent)(nil),               // 30: flint.v1.StageEvent
-	(*JobEvent)(nil),                 // 31: flint.v1.JobEvent
-	(*TrainPartition)(nil),           // 32: flint.v1.TrainPartition
-	(*TrainOpenRequest)(nil),         // 33: flint.v1.TrainOpenRequest
-	(*TrainOpenResponse)(nil),        // 34: flint.v1.TrainOpenResponse
-	(*TrainCallRequest)(nil),         // 35: flint.v1.TrainCallRequest
-	(*TrainCallResponse)(nil),        // 36: flint.v1.TrainCallResponse
-	(*TrainDropRequest)(nil),         // 37: flint.v1.TrainDropRequest
-	(*TrainDropResponse)(nil),        // 38: flint.v1.TrainDropResponse
-	(*RunTaskRequest)(nil),           // 39: flint.v1.RunTaskRequest
-	(*FetchFailure)(nil),             // 40: flint.v1.FetchFailure
-	(*RunTaskResponse)(nil),          // 41: flint.v1.RunTaskResponse
-	(*WrittenFile)(nil),              // 42: flint.v1.WrittenFile
-	(*EndJobRequest)(nil),            // 43: flint.v1.EndJobRequest
-	(*EndJobResponse)(nil),           // 44: flint.v1.EndJobResponse
-	nil,                              // 45: flint.v1.SubmitRequest.LabelsEntry
-	nil,                              // 46: flint.v1.JobStatus.LabelsEntry
-	(*LogicalPlan)(nil),              // 47: flint.v1.LogicalPlan
-	(*WriteSpec)(nil),                // 48: flint.v1.WriteSpec
-	(*Task)(nil),                     // 49: flint.v1.Task
-	(*ArrowSchema)(nil),              // 50: flint.v1.ArrowSchema
+	(*MemberRequest)(nil),            // 10: flint.v1.MemberRequest
+	(*MemberResponse)(nil),           // 11: flint.v1.MemberResponse
+	(*RegisterExecutorRequest)(nil),  // 12: flint.v1.RegisterExecutorRequest
+	(*RegisterExecutorResponse)(nil), // 13: flint.v1.RegisterExecutorResponse
+	(*HeartbeatRequest)(nil),         // 14: flint.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 15: flint.v1.HeartbeatResponse
+	(*TaskAttemptId)(nil),            // 16: flint.v1.TaskAttemptId
+	(*JobOptions)(nil),               // 17: flint.v1.JobOptions
+	(*SubmitRequest)(nil),            // 18: flint.v1.SubmitRequest
+	(*SubmitResponse)(nil),           // 19: flint.v1.SubmitResponse
+	(*WatchRequest)(nil),             // 20: flint.v1.WatchRequest
+	(*StatusRequest)(nil),            // 21: flint.v1.StatusRequest
+	(*CancelRequest)(nil),            // 22: flint.v1.CancelRequest
+	(*CancelResponse)(nil),           // 23: flint.v1.CancelResponse
+	(*ListJobsRequest)(nil),          // 24: flint.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),         // 25: flint.v1.ListJobsResponse
+	(*ResultsRequest)(nil),           // 26: flint.v1.ResultsRequest
+	(*ResultChunk)(nil),              // 27: flint.v1.ResultChunk
+	(*TaskMetrics)(nil),              // 28: flint.v1.TaskMetrics
+	(*TaskEvent)(nil),                // 29: flint.v1.TaskEvent
+	(*StageProgress)(nil),            // 30: flint.v1.StageProgress
+	(*JobStatus)(nil),                // 31: flint.v1.JobStatus
+	(*StageEvent)(nil),               // 32: flint.v1.StageEvent
+	(*JobEvent)(nil),                 // 33: flint.v1.JobEvent
+	(*TrainPartition)(nil),           // 34: flint.v1.TrainPartition
+	(*TrainOpenRequest)(nil),         // 35: flint.v1.TrainOpenRequest
+	(*TrainOpenResponse)(nil),        // 36: flint.v1.TrainOpenResponse
+	(*TrainCallRequest)(nil),         // 37: flint.v1.TrainCallRequest
+	(*TrainCallResponse)(nil),        // 38: flint.v1.TrainCallResponse
+	(*TrainDropRequest)(nil),         // 39: flint.v1.TrainDropRequest
+	(*TrainDropResponse)(nil),        // 40: flint.v1.TrainDropResponse
+	(*RunTaskRequest)(nil),           // 41: flint.v1.RunTaskRequest
+	(*FetchFailure)(nil),             // 42: flint.v1.FetchFailure
+	(*RunTaskResponse)(nil),          // 43: flint.v1.RunTaskResponse
+	(*WrittenFile)(nil),              // 44: flint.v1.WrittenFile
+	(*EndJobRequest)(nil),            // 45: flint.v1.EndJobRequest
+	(*EndJobResponse)(nil),           // 46: flint.v1.EndJobResponse
+	nil,                              // 47: flint.v1.SubmitRequest.LabelsEntry
+	nil,                              // 48: flint.v1.JobStatus.LabelsEntry
+	(*LogicalPlan)(nil),              // 49: flint.v1.LogicalPlan
+	(*WriteSpec)(nil),                // 50: flint.v1.WriteSpec
+	(*Task)(nil),                     // 51: flint.v1.Task
+	(*ArrowSchema)(nil),              // 52: flint.v1.ArrowSchema
 }
 var file_flint_v1_service_proto_depIdxs = []int32{
-	47, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
-	15, // 1: flint.v1.TrainPrepareRequest.options:type_name -> flint.v1.JobOptions
-	14, // 2: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
-	47, // 3: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
-	15, // 4: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
-	48, // 5: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
-	45, // 6: flint.v1.SubmitRequest.labels:type_name -> flint.v1.SubmitRequest.LabelsEntry
-	29, // 7: flint.v1.ListJobsResponse.jobs:type_name -> flint.v1.JobStatus
-	14, // 8: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
+	49, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
+	17, // 1: flint.v1.TrainPrepareRequest.options:type_name -> flint.v1.JobOptions
+	16, // 2: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
+	49, // 3: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
+	17, // 4: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
+	50, // 5: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
+	47, // 6: flint.v1.SubmitRequest.labels:type_name -> flint.v1.SubmitRequest.LabelsEntry
+	31, // 7: flint.v1.ListJobsResponse.jobs:type_name -> flint.v1.JobStatus
+	16, // 8: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
 	1,  // 9: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
-	26, // 10: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
+	28, // 10: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
 	0,  // 11: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
-	28, // 12: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
-	46, // 13: flint.v1.JobStatus.labels:type_name -> flint.v1.JobStatus.LabelsEntry
-	27, // 14: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
-	29, // 15: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
-	30, // 16: flint.v1.JobEvent.stage:type_name -> flint.v1.StageEvent
-	32, // 17: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
-	49, // 18: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
-	15, // 19: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
-	40, // 20: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
-	50, // 21: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
-	26, // 22: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
-	42, // 23: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
-	10, // 24: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
-	12, // 25: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
-	16, // 26: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
-	18, // 27: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
-	19, // 28: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
-	20, // 29: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
-	22, // 30: flint.v1.Driver.ListJobs:input_type -> flint.v1.ListJobsRequest
-	24, // 31: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
+	30, // 12: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
+	48, // 13: flint.v1.JobStatus.labels:type_name -> flint.v1.JobStatus.LabelsEntry
+	29, // 14: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
+	31, // 15: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
+	32, // 16: flint.v1.JobEvent.stage:type_name -> flint.v1.StageEvent
+	34, // 17: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
+	51, // 18: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
+	17, // 19: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
+	42, // 20: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
+	52, // 21: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
+	28, // 22: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
+	44, // 23: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
+	12, // 24: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
+	14, // 25: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
+	18, // 26: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
+	20, // 27: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
+	21, // 28: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
+	22, // 29: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
+	24, // 30: flint.v1.Driver.ListJobs:input_type -> flint.v1.ListJobsRequest
+	26, // 31: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
 	8,  // 32: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
-	2,  // 33: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
-	4,  // 34: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
-	6,  // 35: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
-	39, // 36: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
-	43, // 37: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
-	33, // 38: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
-	35, // 39: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
-	37, // 40: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
-	11, // 41: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
-	13, // 42: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
-	17, // 43: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
-	31, // 44: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
-	29, // 45: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
-	21, // 46: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
-	23, // 47: flint.v1.Driver.ListJobs:output_type -> flint.v1.ListJobsResponse
-	25, // 48: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
-	9,  // 49: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
-	3,  // 50: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
-	5,  // 51: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
-	7,  // 52: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
-	41, // 53: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
-	44, // 54: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
-	34, // 55: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
-	36, // 56: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
-	38, // 57: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
-	41, // [41:58] is the sub-list for method output_type
-	24, // [24:41] is the sub-list for method input_type
+	10, // 33: flint.v1.Driver.Member:input_type -> flint.v1.MemberRequest
+	2,  // 34: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
+	4,  // 35: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
+	6,  // 36: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
+	41, // 37: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
+	45, // 38: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
+	35, // 39: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
+	37, // 40: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
+	39, // 41: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
+	13, // 42: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
+	15, // 43: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
+	19, // 44: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
+	33, // 45: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
+	31, // 46: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
+	23, // 47: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
+	25, // 48: flint.v1.Driver.ListJobs:output_type -> flint.v1.ListJobsResponse
+	27, // 49: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
+	9,  // 50: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
+	11, // 51: flint.v1.Driver.Member:output_type -> flint.v1.MemberResponse
+	3,  // 52: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
+	5,  // 53: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
+	7,  // 54: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
+	43, // 55: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
+	46, // 56: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
+	36, // 57: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
+	38, // 58: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
+	40, // 59: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
+	42, // [42:60] is the sub-list for method output_type
+	24, // [24:42] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name
@@ -3114,7 +3276,7 @@ func file_flint_v1_service_proto_init() {
 	}
 	file_flint_v1_plan_proto_init()
 	file_flint_v1_physical_proto_init()
-	file_flint_v1_service_proto_msgTypes[29].OneofWrappers = []any{
+	file_flint_v1_service_proto_msgTypes[31].OneofWrappers = []any{
 		(*JobEvent_Task)(nil),
 		(*JobEvent_Status)(nil),
 		(*JobEvent_Stage)(nil),
@@ -3125,7 +3287,7 @@ func file_flint_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_service_proto_rawDesc), len(file_flint_v1_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   45,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -40,6 +40,7 @@ const (
 	Driver_ListJobs_FullMethodName         = "/flint.v1.Driver/ListJobs"
 	Driver_Results_FullMethodName          = "/flint.v1.Driver/Results"
 	Driver_Info_FullMethodName             = "/flint.v1.Driver/Info"
+	Driver_Member_FullMethodName           = "/flint.v1.Driver/Member"
 	Driver_TrainPrepare_FullMethodName     = "/flint.v1.Driver/TrainPrepare"
 	Driver_TrainRun_FullMethodName         = "/flint.v1.Driver/TrainRun"
 	Driver_TrainClose_FullMethodName       = "/flint.v1.Driver/TrainClose"
@@ -67,6 +68,10 @@ type DriverClient interface {
 	Results(ctx context.Context, in *ResultsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResultChunk], error)
 	// Info describes the cluster to clients (its model store).
 	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
+	// Member describes this driver as a member of a replicated group (flint
+	// drivers); every member answers, leader or not. A driver that is not
+	// replicated answers as the leader of a group of one.
+	Member(ctx context.Context, in *MemberRequest, opts ...grpc.CallOption) (*MemberResponse, error)
 	// Training (ml/train): TrainPrepare runs the query of a training's rows
 	// as a job whose final tasks keep their output on their executors, and
 	// prepares the rows there (labels, split, sketch, binning); TrainRun
@@ -193,6 +198,16 @@ func (c *driverClient) Info(ctx context.Context, in *InfoRequest, opts ...grpc.C
 	return out, nil
 }
 
+func (c *driverClient) Member(ctx context.Context, in *MemberRequest, opts ...grpc.CallOption) (*MemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MemberResponse)
+	err := c.cc.Invoke(ctx, Driver_Member_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) TrainPrepare(ctx context.Context, in *TrainPrepareRequest, opts ...grpc.CallOption) (*TrainPrepareResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TrainPrepareResponse)
@@ -245,6 +260,10 @@ type DriverServer interface {
 	Results(*ResultsRequest, grpc.ServerStreamingServer[ResultChunk]) error
 	// Info describes the cluster to clients (its model store).
 	Info(context.Context, *InfoRequest) (*InfoResponse, error)
+	// Member describes this driver as a member of a replicated group (flint
+	// drivers); every member answers, leader or not. A driver that is not
+	// replicated answers as the leader of a group of one.
+	Member(context.Context, *MemberRequest) (*MemberResponse, error)
 	// Training (ml/train): TrainPrepare runs the query of a training's rows
 	// as a job whose final tasks keep their output on their executors, and
 	// prepares the rows there (labels, split, sketch, binning); TrainRun
@@ -289,6 +308,9 @@ func (UnimplementedDriverServer) Results(*ResultsRequest, grpc.ServerStreamingSe
 }
 func (UnimplementedDriverServer) Info(context.Context, *InfoRequest) (*InfoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Info not implemented")
+}
+func (UnimplementedDriverServer) Member(context.Context, *MemberRequest) (*MemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Member not implemented")
 }
 func (UnimplementedDriverServer) TrainPrepare(context.Context, *TrainPrepareRequest) (*TrainPrepareResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TrainPrepare not implemented")
@@ -468,6 +490,24 @@ func _Driver_Info_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_Member_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).Member(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_Member_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).Member(ctx, req.(*MemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_TrainPrepare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(TrainPrepareRequest)
 	if err := dec(in); err != nil {
@@ -556,6 +596,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Info",
 			Handler:    _Driver_Info_Handler,
+		},
+		{
+			MethodName: "Member",
+			Handler:    _Driver_Member_Handler,
 		},
 		{
 			MethodName: "TrainPrepare",

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flint-engine/flint/internal/driverclient"
+	pb "github.com/flint-engine/flint/proto/flintpb"
+)
+
+// memberLine is one driver of flint drivers --format json.
+type memberLine struct {
+	ID        string `json:"id,omitempty"`
+	Address   string `json:"address"`
+	State     string `json:"state"`
+	Term      uint64 `json:"term"`
+	LastIndex uint64 `json:"last_index"`
+	Error     string `json:"error,omitempty"`
+}
+
+// memberTimeout bounds the question to one driver.
+const memberTimeout = 3 * time.Second
+
+func newDriversCmd() *cobra.Command {
+	var driver, format string
+	cmd := &cobra.Command{
+		Use:   "drivers --driver HOST:PORT,...",
+		Short: "Show the members of a replicated driver group: leader, followers, raft term and log index",
+		Long: `Drivers asks every driver listed in --driver (or $FLINT_DRIVER) about
+itself: its raft ID, client address, state (leader, follower, candidate;
+unreachable when it does not answer), raft term and last log index. A
+driver that is not replicated shows as the leader of a group of one.
+--format json prints one JSON object per line (id, address, state, term,
+last_index, error). The exit status is 1 when no listed driver leads.`,
+		Example: `  flint drivers --driver 10.0.0.1:7077,10.0.0.2:7077,10.0.0.3:7077`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := parseListFormat(format)
+			if err != nil {
+				return err
+			}
+			addrs := driverclient.SplitAddrs(driver)
+			if len(addrs) == 0 {
+				return usagef("--driver HOST:PORT,... (or $%s) is required", driverEnv)
+			}
+			lines := make([]memberLine, len(addrs))
+			done := make(chan struct{}, len(addrs))
+			for i, a := range addrs {
+				go func() {
+					defer func() { done <- struct{}{} }()
+					lines[i] = askMember(cmd.Context(), a)
+				}()
+			}
+			for range addrs {
+				<-done
+			}
+			if err := printMembers(cmd.OutOrStdout(), lines, asJSON); err != nil {
+				return err
+			}
+			for _, l := range lines {
+				if l.State == "leader" {
+					return nil
+				}
+			}
+			return fmt.Errorf("no leader among %d drivers", len(addrs))
+		},
+	}
+	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the drivers' HOST:PORT, comma-separated (default $"+driverEnv+")")
+	cmd.Flags().StringVar(&format, "format", "text", "text or json (one object per line)")
+	return cmd
+}
+
+// askMember asks one driver (alone, not following a leader) about itself.
+func askMember(ctx context.Context, addr string) memberLine {
+	line := memberLine{Address: addr, State: "unreachable"}
+	c, err := driverclient.Dial(addr)
+	if err != nil {
+		line.Error = err.Error()
+		return line
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, memberTimeout)
+	defer cancel()
+	m, err := c.Client.Member(ctx, &pb.MemberRequest{})
+	if err != nil {
+		line.Error = c.Error("", err).Error()
+		return line
+	}
+	line.ID, line.State, line.Term, line.LastIndex = m.GetId(), m.GetState(), m.GetTerm(), m.GetLastIndex()
+	if m.GetAddress() != "" {
+		line.Address = m.GetAddress()
+	}
+	return line
+}
+
+func printMembers(w io.Writer, lines []memberLine, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		for _, l := range lines {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tADDRESS\tSTATE\tTERM\tLAST INDEX")
+	for _, l := range lines {
+		id := l.ID
+		if id == "" {
+			id = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", id, l.Address, l.State, l.Term, l.LastIndex)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,468 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flint-engine/flint/connectors"
+	"github.com/flint-engine/flint/connectors/fs"
+	"github.com/flint-engine/flint/internal/clustertest"
+	"github.com/flint-engine/flint/internal/driverclient"
+	pb "github.com/flint-engine/flint/proto/flintpb"
+)
+
+// A replicated driver group of three real processes and two executors:
+// flint drivers shows it, and a job whose leader is SIGKILLed mid-job
+// finishes, with DuckDB's answer, under the next leader.
+
+// members runs flint drivers --format json.
+func members(t *testing.T, addrs string) ([]memberLine, int) {
+	t.Helper()
+	r := run(t, "drivers", "--driver", addrs, "--format", "json")
+	var out []memberLine
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	for {
+		var m memberLine
+		if err := dec.Decode(&m); err != nil {
+			break
+		}
+		out = append(out, m)
+	}
+	return out, r.code
+}
+
+// leaderOf waits for exactly one member to lead and returns its line.
+func leaderOf(t *testing.T, addrs string) memberLine {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ms, code := members(t, addrs)
+		var leaders []memberLine
+		for _, m := range ms {
+			if m.State == "leader" {
+				leaders = append(leaders, m)
+			}
+		}
+		if code == 0 && len(leaders) == 1 {
+			return leaders[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no single leader within 30s: %+v (exit %d)", ms, code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startGroup starts three replicated drivers and two executors, checks
+// flint drivers shows one leader and two followers and that a follower
+// alone refuses, naming the leader.
+func startGroup(t *testing.T, driverArgs ...string) *clustertest.Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a cluster of OS processes")
+	}
+	c := clustertest.Start(t, clustertest.Options{Drivers: 3, Executors: 2, Binary: flintBin, HeartbeatTimeout: 2 * time.Second,
+		DriverArgs: driverArgs})
+	lead := leaderOf(t, c.Addr())
+	ms, _ := members(t, c.Addr())
+	if len(ms) != 3 || lead.ID == "" || lead.Term == 0 || lead.LastIndex == 0 {
+		t.Fatalf("flint drivers: %+v", ms)
+	}
+	for _, m := range ms {
+		if m.State != "leader" && m.State != "follower" {
+			t.Fatalf("member %s is %s", m.ID, m.State)
+		}
+	}
+	for _, m := range ms {
+		if m.State == "follower" {
+			r := run(t, "jobs", "--driver", m.Address)
+			if r.code == 0 || !strings.Contains(r.stderr, "leader at "+lead.Address) {
+				t.Fatalf("flint jobs on follower %s: exit %d, stderr %q", m.Address, r.code, r.stderr)
+			}
+			break
+		}
+	}
+	return c
+}
+
+// submitKillingLeader runs flint submit --wait with args on the group
+// and, mid-job — once a task has succeeded, with the executors frozen so
+// that the job cannot finish meanwhile — SIGKILLs the leader. It returns
+// the job's ID and what flint submit printed after it, once flint submit
+// has exited 0, and logs how long the group took to make progress again.
+func submitKillingLeader(t *testing.T, c *clustertest.Cluster, args ...string) (string, string) {
+	t.Helper()
+	return submitLosingLeader(t, c, false, args...)
+}
+
+// submitLosingLeader is submitKillingLeader; with freeze the leader is
+// SIGSTOPped instead (a hung machine: it keeps its connections), and
+// SIGCONTed once the job has finished under its successor, to which it
+// must then defer.
+func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args ...string) (string, string) {
+	t.Helper()
+	lead := leaderOf(t, c.Addr())
+	var leader *clustertest.Process
+	for _, p := range c.Drivers() {
+		if p.Addr == lead.Address {
+			leader = p
+		}
+	}
+	if leader == nil {
+		t.Fatalf("no driver process at the leader's address %s", lead.Address)
+	}
+	conn, err := driverclient.Dial(c.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	submit := exec.Command(flintBin, append([]string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	submit.Stdout, submit.Stderr = &stdout, &stderr
+	if err := submit.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- submit.Wait() }()
+	waited := false
+	defer func() {
+		if !waited {
+			submit.Process.Kill()
+			<-exited
+		}
+	}()
+
+	// The job's ID, from the leader.
+	var id string
+	for id == "" {
+		resp, err := conn.Client.ListJobs(ctx, &pb.ListJobsRequest{})
+		if err != nil {
+			t.Fatal(conn.Error("list jobs", err))
+		}
+		if len(resp.GetJobs()) > 0 {
+			id = resp.GetJobs()[0].GetJobId()
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stream, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var killedAt time.Time
+	for killedAt.IsZero() {
+		ev, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("watching job %s: %v", id, err)
+		}
+		if st := ev.GetStatus(); st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+			t.Fatalf("job %s ended before the leader could be killed: %v", id, st)
+		}
+		if ev.GetTask().GetState() != pb.TaskState_TASK_STATE_SUCCEEDED {
+			continue
+		}
+		for _, p := range c.Executors() {
+			p.Stop()
+		}
+		st, err := conn.Client.Status(ctx, &pb.StatusRequest{JobId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+			t.Fatalf("job %s ended before the leader could be killed: %v", id, st)
+		}
+		done, all := 0, 0
+		for _, s := range st.GetStages() {
+			done += int(s.GetSucceeded())
+			all += max(int(s.GetTasks()), 1)
+		}
+		if freeze {
+			leader.Stop()
+		} else {
+			leader.Kill()
+		}
+		killedAt = time.Now()
+		for _, p := range c.Executors() {
+			p.Cont()
+		}
+		t.Logf("lost leader %s (%s, frozen: %v) with %d of at least %d tasks of job %s done", lead.ID, lead.Address, freeze, done, all, id)
+	}
+
+	// Progress under the new leader: the first task it sees succeed.
+	final, err := conn.Wait(ctx, id)
+	if err != nil {
+		t.Fatalf("waiting for job %s across the leader change: %v", id, conn.Error("", err))
+	}
+	if final.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s after the leader change: %v", id, final)
+	}
+	sawEnd := time.Since(killedAt)
+	// The new leader's record of the job: the tasks it ran, stamped with
+	// its clock.
+	var progressAt time.Time
+	type taskRef struct{ stage, task int32 }
+	ranAfter := map[taskRef]bool{}
+	events, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id, Snapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := 0
+	for {
+		ev, err := events.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := ev.GetStatus(); st != nil && len(st.GetStages()) > 0 {
+			all = 0
+			for _, sp := range st.GetStages() {
+				all += int(sp.GetTasks())
+			}
+		}
+		if ev.GetTask().GetState() == pb.TaskState_TASK_STATE_SUCCEEDED && ev.GetUnixMs() >= killedAt.UnixMilli() {
+			if progressAt.IsZero() {
+				progressAt = time.UnixMilli(ev.GetUnixMs())
+			}
+			ranAfter[taskRef{ev.GetTask().GetId().GetStage(), ev.GetTask().GetId().GetTask()}] = true
+		}
+	}
+	// Map outputs finished before the loss, on executors that registered
+	// again, are not recomputed (a hung leader's executors come back too).
+	t.Logf("tasks run under the new leader: %d of %d", len(ranAfter), all)
+	if len(ranAfter) >= all {
+		t.Errorf("the new leader ran all %d tasks again: the map outputs of the old one were not reused", all)
+	}
+	if progressAt.IsZero() {
+		t.Errorf("no task succeeded under the new leader")
+	} else {
+		t.Logf("leader loss to the first task succeeded under the new leader: %s; until the client saw the job end: %s",
+			progressAt.Sub(killedAt).Round(time.Millisecond), sawEnd.Round(time.Millisecond))
+	}
+
+	select {
+	case err := <-exited:
+		waited = true
+		if err != nil {
+			t.Fatalf("flint submit --wait: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("flint submit --wait did not end:\n%s", stderr.String())
+	}
+	gotID, rest, _ := strings.Cut(stdout.String(), "\n")
+	if gotID != id {
+		t.Fatalf("flint submit printed job %q, the group ran %q", gotID, id)
+	}
+
+	// The killed member shows as unreachable, a new one leads in a later
+	// term, and the executors registered again with it.
+	now := leaderOf(t, c.Addr())
+	if now.Term <= lead.Term || now.Address == lead.Address {
+		t.Errorf("leader after the kill: %+v; before: %+v", now, lead)
+	}
+	ms, _ := members(t, c.Addr())
+	for _, m := range ms {
+		if m.Address == lead.Address && m.State != "unreachable" {
+			t.Errorf("the lost leader shows as %s", m.State)
+		}
+	}
+	if freeze {
+		// Back, the old leader learns of the new term and follows.
+		leader.Cont()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ms, _ := members(t, c.Addr())
+			var back memberLine
+			for _, m := range ms {
+				if m.Address == lead.Address {
+					back = m
+				}
+			}
+			if back.State == "follower" && back.Term >= now.Term {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the old leader, back, is %+v; the group's leader %+v", back, now)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if again := leaderOf(t, c.Addr()); again.Address != now.Address {
+			t.Errorf("leader after the old one came back: %+v, want %+v", again, now)
+		}
+	}
+	for _, p := range c.Executors() {
+		if _, err := p.WaitReregistered(2, 30*time.Second); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, p := range c.Drivers() {
+		if p.Addr == now.Address {
+			line, err := p.WaitOutput(leadingLine, 10*time.Second)
+			if err != nil {
+				t.Error(err)
+			}
+			t.Logf("new leader: %s", line)
+		}
+	}
+	return id, rest
+}
+
+// TestDriverGroupSurvivesLeaderKill: TPC-H Q9 whose leader is SIGKILLed
+// mid-job gives DuckDB's answer through flint submit --wait.
+func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
+	c := startGroup(t, "--http", "127.0.0.1:0")
+	const query = "q09"
+	id, result := submitKillingLeader(t, c, "--tables", tpchData, "-f", queries+query+".sql")
+	// Every member's REST API answers for the leader.
+	for _, p := range c.Drivers() {
+		if p.Exited() {
+			continue
+		}
+		line, err := p.WaitOutput(restLine, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + strings.TrimPrefix(line, `msg="REST API listening" addr=`) + "/jobs/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ State string }
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || got.State != "succeeded" {
+			t.Errorf("GET /jobs/%s on %s: %d %+v %v", id, p.Name, resp.StatusCode, got, err)
+		}
+	}
+	want, err := os.ReadFile(answers + query + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compareCSVText(string(want), result); err != nil {
+		t.Errorf("%s after the leader change: %v", query, err)
+	}
+}
+
+// TestDriverGroupCopyOnce: a COPY of TPC-H Q3 whose leader is SIGKILLed
+// mid-job is committed once: the directory holds the manifest and
+// exactly the files it lists, and reading them back gives DuckDB's
+// answer.
+func TestDriverGroupCopyOnce(t *testing.T) {
+	c := startGroup(t)
+	q, err := os.ReadFile(queries + "q03.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "q03")
+	script := filepath.Join(t.TempDir(), "copy.sql")
+	copySQL := "COPY (" + strings.TrimRight(strings.TrimSpace(string(q)), ";") + ") TO '" + dir + "' (FORMAT parquet)"
+	if err := os.WriteFile(script, []byte(copySQL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := submitKillingLeader(t, c, "--tables", tpchData, "-f", script)
+	m, err := connectors.ReadManifest(context.Background(), fs.Local{}, dir)
+	if err != nil || m == nil {
+		t.Fatalf("manifest: %v %v", m, err)
+	}
+	if m.Job != id {
+		t.Errorf("manifest of job %s, want %s", m.Job, id)
+	}
+	want := []string{connectors.ManifestName}
+	for _, f := range m.Files {
+		want = append(want, f.Path)
+	}
+	var got []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the directory holds %v, the manifest lists %v", got, want)
+	}
+	read := mustRun(t, "sql", "--table", "r="+dir, "-e",
+		"SELECT l_orderkey, revenue, o_orderdate, o_shippriority FROM r ORDER BY revenue DESC, o_orderdate")
+	answer, err := os.ReadFile(answers + "q03.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compareCSVText(string(answer), read); err != nil {
+		t.Errorf("the dataset read back: %v", err)
+	}
+}
+
+var (
+	leadingLine = regexp.MustCompile(`msg="leading the driver group".*`)
+	restLine    = regexp.MustCompile(`msg="REST API listening" addr=\S+`)
+)
+
+// TestDriversAlone: a driver that is not replicated shows as the leader of
+// a group of one; a listed driver that does not answer is unreachable,
+// and without a leader flint drivers exits 1.
+func TestDriversAlone(t *testing.T) {
+	c := startCluster(t)
+	ms, code := members(t, c.Addr()+",127.0.0.1:1")
+	if code != 0 || len(ms) != 2 || ms[0].State != "leader" || ms[0].Address != c.Addr() || ms[0].ID != "" ||
+		ms[1].State != "unreachable" || ms[1].Error == "" {
+		t.Fatalf("flint drivers: exit %d, %+v", code, ms)
+	}
+	r := run(t, "drivers", "--driver", "127.0.0.1:1")
+	if r.code != 1 || !strings.Contains(r.stdout, "unreachable") || !strings.Contains(r.stderr, "no leader among 1 drivers") {
+		t.Fatalf("flint drivers without a leader: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestDriverGroupLeaderFrozen: TPC-H Q18 whose leader hangs (SIGSTOP)
+// mid-job gives DuckDB's answer under the next leader; the old leader,
+// resumed, follows.
+func TestDriverGroupLeaderFrozen(t *testing.T) {
+	c := startGroup(t)
+	const query = "q18"
+	_, result := submitLosingLeader(t, c, true, "--tables", tpchData, "-f", queries+query+".sql")
+	want, err := os.ReadFile(answers + query + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compareCSVText(string(want), result); err != nil {
+		t.Errorf("%s after the leader hung: %v", query, err)
+	}
+}
+
+// TestDriverRaftFlags: the raft flags go together, the member must be
+// among the peers, and its client address must be its --listen.
+func TestDriverRaftFlags(t *testing.T) {
+	peers := "d1=127.0.0.1:1@127.0.0.1:2,d2=127.0.0.1:3@127.0.0.1:4"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--raft-id", "d1"}, "needs --raft-id, --raft-dir and --peers"},
+		{[]string{"--raft-id", "d1", "--raft-dir", t.TempDir(), "--peers", "d1=127.0.0.1:1"}, "want ID=RAFTHOST:PORT@HOST:PORT"},
+		{[]string{"--raft-id", "d9", "--raft-dir", t.TempDir(), "--peers", peers}, `--raft-id "d9" is not one of --peers`},
+		{[]string{"--raft-id", "d2", "--raft-dir", t.TempDir(), "--peers", peers}, "must be the same"},
+	} {
+		r := run(t, append([]string{"driver", "--listen", "127.0.0.1:2"}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("flint driver %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package driverclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+)
+
+// A replicated driver group answers only on its leader; the other members
+// refuse every call with NotLeader, naming the leader's client address
+// when they know it. Group, a grpc.ClientConnInterface over every member,
+// sends each call to the member it believes leads and follows the
+// refusals (or tries the next member when one is unreachable) until a
+// leader answers, FailoverTimeout passes or the call's context ends.
+
+// leaderMarker starts the leader's address in a NotLeader message.
+const leaderMarker = "leader at "
+
+// NotLeader is the error a member that does not lead answers with: code
+// Unavailable, and leader (when known) in the message for clients to
+// follow (LeaderOf).
+func NotLeader(member, leader string) error {
+	if leader == "" {
+		return status.Errorf(codes.Unavailable, "driver %s is not the leader of its group (no leader known yet)", member)
+	}
+	return status.Errorf(codes.Unavailable, "driver %s is not the leader of its group; %s%s", member, leaderMarker, leader)
+}
+
+// LeaderOf is the leader's address a NotLeader error names ("" if err is
+// none, or names none).
+func LeaderOf(err error) string {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unavailable {
+		return ""
+	}
+	_, after, found := strings.Cut(st.Message(), leaderMarker)
+	if !found {
+		return ""
+	}
+	return strings.TrimSpace(after)
+}
+
+// SplitAddrs splits a comma-separated list of driver addresses.
+func SplitAddrs(list string) []string {
+	var out []string
+	for _, a := range strings.Split(list, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// FailoverTimeout bounds how long one call keeps looking for a leader: an
+// election takes a second or two, a group without a majority longer.
+var FailoverTimeout = 30 * time.Second
+
+// Group is a connection to every member of a driver group. Safe for
+// concurrent use.
+type Group struct {
+	addrs []string
+	conns []*grpc.ClientConn
+	mu    sync.Mutex
+	cur   int // the member believed to lead
+}
+
+var _ grpc.ClientConnInterface = (*Group)(nil)
+
+// KeepaliveTime is how often a Group pings a member on a connection with
+// calls in flight, and KeepaliveTimeout how long it waits for the answer
+// before it drops the connection (failing its calls, which then go to
+// another member): that is how a stream to a leader that hangs ends. A
+// replicated driver accepts pings that often (ServerKeepalive).
+const (
+	KeepaliveTime    = 10 * time.Second
+	KeepaliveTimeout = 5 * time.Second
+)
+
+// ServerKeepalive is the server option of a group member that lets
+// Groups ping it every KeepaliveTime.
+func ServerKeepalive() grpc.ServerOption {
+	return grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveTime / 2, PermitWithoutStream: true})
+}
+
+// NewGroup connects (lazily, as gRPC does) to every address.
+func NewGroup(addrs []string, opts ...grpc.DialOption) (*Group, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("no driver address")
+	}
+	opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}))
+	g := &Group{addrs: addrs}
+	for _, a := range addrs {
+		c, err := grpc.NewClient(a, opts...)
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("driver %s: %w", a, err)
+		}
+		g.conns = append(g.conns, c)
+	}
+	return g, nil
+}
+
+// Close closes every connection.
+func (g *Group) Close() error {
+	var errs []error
+	for _, c := range g.conns {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Leader is the address of the member calls go to first.
+func (g *Group) Leader() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.addrs[g.cur]
+}
+
+func (g *Group) current() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cur
+}
+
+// moveOn picks the member to try after member i failed with err: the
+// leader it named when it is one of ours, else the next one.
+func (g *Group) moveOn(i int, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cur != i {
+		return // another call moved on already
+	}
+	if l := LeaderOf(err); l != "" {
+		for j, a := range g.addrs {
+			if a == l && j != i {
+				g.cur = j
+				return
+			}
+		}
+	}
+	g.cur = (i + 1) % len(g.addrs)
+}
+
+// retryable reports whether a call that failed with err may succeed on
+// another member (or the same one later): it was refused by a member that
+// does not lead, or found no member to talk to.
+func retryable(err error) bool { return status.Code(err) == codes.Unavailable }
+
+// each calls call on the leader until it answers with something else
+// than Unavailable; after a round of members without an answer it waits
+// a little (an election is under way).
+func (g *Group) each(ctx context.Context, call func(*grpc.ClientConn) error) error {
+	deadline := time.Now().Add(FailoverTimeout)
+	wait := 50 * time.Millisecond
+	for tries := 1; ; tries++ {
+		i := g.current()
+		err := call(g.conns[i])
+		if err != nil && ctx.Err() != nil && status.Code(err) == codes.DeadlineExceeded {
+			// The member did not answer in the caller's time: it may
+			// hang (a stopped process keeps its connections). The next
+			// call tries another; a follower sends it back if it leads.
+			g.moveOn(i, err)
+		}
+		if err == nil || !retryable(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		g.moveOn(i, err)
+		if tries%len(g.conns) == 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
+			wait = min(2*wait, time.Second)
+		}
+	}
+}
+
+// Invoke implements grpc.ClientConnInterface.
+func (g *Group) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	return g.each(ctx, func(c *grpc.ClientConn) error { return c.Invoke(ctx, method, args, reply, opts...) })
+}
+
+// NewStream implements grpc.ClientConnInterface. A server stream whose
+// first message is a refusal is opened again on the leader, with the
+// request sent again; once a message has arrived the stream is the
+// member's, and its errors are the caller's.
+func (g *Group) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	open := func() (grpc.ClientStream, error) {
+		var s grpc.ClientStream
+		err := g.each(ctx, func(c *grpc.ClientConn) error {
+			var err error
+			s, err = c.NewStream(ctx, desc, method, opts...)
+			return err
+		})
+		return s, err
+	}
+	s, err := open()
+	if err != nil || desc.ClientStreams || !desc.ServerStreams {
+		return s, err
+	}
+	return &retryStream{ClientStream: s, g: g, ctx: ctx, open: open}, nil
+}
+
+// retryStream is a server stream that moves to another member while its
+// first message has not arrived.
+type retryStream struct {
+	grpc.ClientStream
+	g        *Group
+	ctx      context.Context
+	open     func() (grpc.ClientStream, error)
+	sent     []any
+	closed   bool
+	received bool
+}
+
+func (s *retryStream) SendMsg(m any) error {
+	s.sent = append(s.sent, m)
+	return s.ClientStream.SendMsg(m)
+}
+
+func (s *retryStream) CloseSend() error {
+	s.closed = true
+	return s.ClientStream.CloseSend()
+}
+
+func (s *retryStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if s.received || err == nil {
+		s.received = s.received || err == nil
+		return err
+	}
+	deadline := time.Now().Add(FailoverTimeout)
+	wait := 50 * time.Millisecond
+	for retryable(err) && s.ctx.Err() == nil && time.Now().Before(deadline) {
+		s.g.moveOn(s.g.current(), err)
+		t := time.NewTimer(wait)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+		ns, oerr := s.open()
+		if oerr != nil {
+			return oerr
+		}
+		s.ClientStream = ns
+		if err = s.replay(); err == nil {
+			err = ns.RecvMsg(m)
+		}
+	}
+	s.received = err == nil
+	return err
+}
+
+func (s *retryStream) replay() error {
+	for _, m := range s.sent {
+		if err := s.ClientStream.SendMsg(m); err != nil {
+			return err
+		}
+	}
+	if s.closed {
+		return s.ClientStream.CloseSend()
+	}
+	return nil
+}

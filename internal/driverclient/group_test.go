@@ -1,0 +1,169 @@
+package driverclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/flint-engine/flint/proto/flintpb"
+	"github.com/flint-engine/flint/shuffle"
+)
+
+// member is a fake group member: it answers Status and Watch when it
+// leads, else refuses with NotLeader naming *leader.
+type member struct {
+	pb.UnimplementedDriverServer
+	name   string
+	mu     *sync.Mutex
+	leader *string // the leader's address ("" none)
+	addr   string
+	calls  atomic.Int32
+}
+
+func (m *member) refusal() error {
+	m.calls.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if *m.leader == m.addr {
+		return nil
+	}
+	return NotLeader(m.name, *m.leader)
+}
+
+func (m *member) Status(_ context.Context, req *pb.StatusRequest) (*pb.JobStatus, error) {
+	if err := m.refusal(); err != nil {
+		return nil, err
+	}
+	return &pb.JobStatus{JobId: req.GetJobId(), Name: m.name}, nil
+}
+
+func (m *member) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[pb.JobEvent]) error {
+	if err := m.refusal(); err != nil {
+		return err
+	}
+	return stream.Send(&pb.JobEvent{Event: &pb.JobEvent_Status{Status: &pb.JobStatus{JobId: req.GetJobId(), Name: m.name}}})
+}
+
+func (m *member) Cancel(context.Context, *pb.CancelRequest) (*pb.CancelResponse, error) {
+	return nil, status.Error(codes.NotFound, "no such job")
+}
+
+// startMembers serves n members on 127.0.0.1 and returns them with a
+// free address where nothing listens (a dead member).
+func startMembers(t *testing.T, n int) ([]*member, *sync.Mutex, *string, string) {
+	t.Helper()
+	mu, leader := &sync.Mutex{}, new(string)
+	var ms []*member
+	for i := range n {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &member{name: string(rune('a' + i)), mu: mu, leader: leader, addr: lis.Addr().String()}
+		gs := grpc.NewServer()
+		pb.RegisterDriverServer(gs, m)
+		done := make(chan struct{})
+		go func() { defer close(done); gs.Serve(lis) }()
+		t.Cleanup(func() { gs.Stop(); <-done })
+		ms = append(ms, m)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	lis.Close()
+	return ms, mu, leader, dead
+}
+
+func TestLeaderOf(t *testing.T) {
+	if got := LeaderOf(NotLeader("d1", "h:7077")); got != "h:7077" {
+		t.Errorf("LeaderOf = %q", got)
+	}
+	for _, err := range []error{NotLeader("d1", ""), status.Error(codes.NotFound, "leader at h:1"), errors.New("leader at h:1"), nil} {
+		if got := LeaderOf(err); got != "" {
+			t.Errorf("LeaderOf(%v) = %q, want none", err, got)
+		}
+	}
+	if got := SplitAddrs(" a:1, ,b:2,"); strings.Join(got, "|") != "a:1|b:2" {
+		t.Errorf("SplitAddrs = %q", got)
+	}
+}
+
+// TestGroupFollowsTheLeader: calls through a group whose first member is
+// dead and whose second refuses reach the leader the refusal names, for
+// unary calls and server streams alike; other errors come back at once;
+// when the leader changes, calls follow it.
+func TestGroupFollowsTheLeader(t *testing.T) {
+	ms, mu, leader, dead := startMembers(t, 3)
+	*leader = ms[2].addr
+	c, err := Dial(strings.Join([]string{dead, ms[0].addr, ms[1].addr, ms[2].addr}, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := c.Client.Status(ctx, &pb.StatusRequest{JobId: "j"})
+	if err != nil || st.GetName() != "c" {
+		t.Fatalf("Status through the group: %v, %v; want member c's answer", st, err)
+	}
+	if n := ms[1].calls.Load(); n != 0 {
+		t.Errorf("member b was asked %d times; a's refusal named c", n)
+	}
+	if _, err := c.Client.Cancel(ctx, &pb.CancelRequest{JobId: "j"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("Cancel: %v, want the leader's NotFound", err)
+	}
+
+	// The leader moves to a: the next calls (a stream first) follow.
+	mu.Lock()
+	*leader = ms[0].addr
+	mu.Unlock()
+	stream, err := c.Client.Watch(ctx, &pb.WatchRequest{JobId: "j"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := stream.Recv()
+	if err != nil || ev.GetStatus().GetName() != "a" {
+		t.Fatalf("Watch through the group: %v, %v; want member a's event", ev, err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Fatalf("end of the stream: %v", err)
+	}
+	if st, err := c.Client.Status(ctx, &pb.StatusRequest{JobId: "j"}); err != nil || st.GetName() != "a" {
+		t.Fatalf("Status after the move: %v, %v", st, err)
+	}
+	if got := c.group.Leader(); got != ms[0].addr {
+		t.Errorf("group leader %s, want %s", got, ms[0].addr)
+	}
+}
+
+// TestGroupWithoutLeader: while no member leads, a call keeps trying
+// until its context ends, and returns the refusal.
+func TestGroupWithoutLeader(t *testing.T) {
+	ms, _, _, _ := startMembers(t, 2)
+	g, err := NewGroup([]string{ms[0].addr, ms[1].addr}, shuffle.DialOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, err = pb.NewDriverClient(g).Status(ctx, &pb.StatusRequest{JobId: "j"})
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "no leader known") {
+		t.Fatalf("Status without a leader: %v", err)
+	}
+	if a, b := ms[0].calls.Load(), ms[1].calls.Load(); a < 2 || b < 2 {
+		t.Errorf("members asked %d and %d times: want retries on both", a, b)
+	}
+}
