@@ -20,6 +20,10 @@ type Entry struct {
 	Event   coordinator.Event
 	Records []Record
 	Batch   []coordinator.Event
+	// Member records a member added to the group (its addresses, which
+	// raft's configuration does not hold all of); Removed one removed.
+	Member  *Peer
+	Removed string
 }
 
 // Record is a named piece of a job's side state: Name is the driver's
@@ -57,6 +61,8 @@ type wireEntry struct {
 	Event   *wireEvent  `json:"ev,omitempty"`
 	Records []Record    `json:"records,omitempty"`
 	Batch   []wireEvent `json:"batch,omitempty"`
+	Member  *Peer       `json:"member,omitempty"`
+	Removed string      `json:"removed,omitempty"`
 }
 
 func encodeEvent(ev coordinator.Event) (wireEvent, error) {
@@ -84,7 +90,7 @@ func decodeEvent(w wireEvent) (coordinator.Event, error) {
 }
 
 func encodeEntry(e Entry) ([]byte, error) {
-	w := wireEntry{UnixMs: e.UnixMs, Records: e.Records}
+	w := wireEntry{UnixMs: e.UnixMs, Records: e.Records, Member: e.Member, Removed: e.Removed}
 	if e.Event != nil {
 		we, err := encodeEvent(e.Event)
 		if err != nil {
@@ -107,7 +113,7 @@ func decodeEntry(data []byte) (Entry, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Entry{}, fmt.Errorf("replica: decode entry: %w", err)
 	}
-	e := Entry{UnixMs: w.UnixMs, Records: w.Records}
+	e := Entry{UnixMs: w.UnixMs, Records: w.Records, Member: w.Member, Removed: w.Removed}
 	var err error
 	if w.Event != nil {
 		if e.Event, err = decodeEvent(*w.Event); err != nil {

@@ -16,6 +16,9 @@ import (
 type Image struct {
 	State   *coordinator.State
 	Records map[string]map[string][]byte
+	// Members are the members added to the group after it started, by
+	// ID (the others are every member's Config.Peers).
+	Members map[string]Peer `json:",omitempty"`
 	// Index is the last log index applied; UnixMs the time of the last
 	// entry (the leader's clock).
 	Index  uint64
@@ -98,6 +101,15 @@ func (f *fsm) Apply(l *raft.Log) any {
 	}
 	if e.UnixMs > f.im.UnixMs {
 		f.im.UnixMs = e.UnixMs
+	}
+	if e.Member != nil {
+		if f.im.Members == nil {
+			f.im.Members = map[string]Peer{}
+		}
+		f.im.Members[e.Member.ID] = *e.Member
+	}
+	if e.Removed != "" {
+		delete(f.im.Members, e.Removed)
 	}
 	var out applied
 	if e.Event != nil {

@@ -82,6 +82,12 @@ type Config struct {
 	// SnapshotInterval is how often raft checks whether a snapshot is due
 	// (default raft's, two minutes); tests shorten it.
 	SnapshotInterval time.Duration
+	// Join starts a member that a running group is to add (AddMember on
+	// its leader; flint driver --join): it never bootstraps, even from an
+	// empty directory, and waits to be contacted. Peers then lists the
+	// group's members and this one, as etcd's initial cluster with state
+	// "existing".
+	Join bool
 }
 
 // ErrNotLeader is returned by Apply on a member that does not lead (any
@@ -183,7 +189,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("replica: raft transport on %s: %w", cfg.Listen, err)
 	}
 	existing, err := raft.HasExistingState(store, store, snaps)
-	if err == nil && !existing {
+	if err == nil && !existing && !cfg.Join {
 		err = raft.BootstrapCluster(rc, store, store, snaps, trans, raft.Configuration{Servers: servers})
 	}
 	if err != nil {
@@ -292,7 +298,90 @@ func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 // knows them ("" when it knows of none).
 func (n *Node) Leader() (id, clientAddr string) {
 	_, lid := n.raft.LeaderWithID()
-	return string(lid), n.clients[string(lid)]
+	return string(lid), n.clientAddr(string(lid))
+}
+
+// clientAddr is a member's client address: from the configured peers,
+// or as recorded when the member was added.
+func (n *Node) clientAddr(id string) string {
+	if a, ok := n.clients[id]; ok {
+		return a
+	}
+	n.fsm.mu.Lock()
+	defer n.fsm.mu.Unlock()
+	return n.fsm.im.Members[id].ClientAddr
+}
+
+// Members lists the group's members as raft's latest configuration has
+// them (voters and non-voters), with their client addresses.
+func (n *Node) Members() ([]Peer, error) {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("replica: configuration: %w", err)
+	}
+	var out []Peer
+	for _, s := range f.Configuration().Servers {
+		out = append(out, Peer{ID: string(s.ID), RaftAddr: string(s.Address), ClientAddr: n.clientAddr(string(s.ID))})
+	}
+	return out, nil
+}
+
+// AddMember adds p to the group as a voter, on the leader: its
+// addresses are committed first (so that every member can send clients
+// to it once it leads), then raft's configuration changes. p must be
+// running with Config.Join (or be a former member restarting); it then
+// catches up from the leader's log or snapshot. Adding a member that is
+// already one with the same addresses changes nothing.
+func (n *Node) AddMember(p Peer, timeout time.Duration) error {
+	if p.ID == "" || p.RaftAddr == "" || p.ClientAddr == "" {
+		return errors.New("replica: a member needs an ID, a raft address and a client address")
+	}
+	members, err := n.Members()
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		switch {
+		case m.ID == p.ID && m.RaftAddr == p.RaftAddr:
+			return nil
+		case m.ID == p.ID:
+			return fmt.Errorf("replica: member %s is already in the group at raft address %s", p.ID, m.RaftAddr)
+		case m.RaftAddr == p.RaftAddr:
+			return fmt.Errorf("replica: raft address %s is member %s's", p.RaftAddr, m.ID)
+		}
+	}
+	if _, err := n.Apply(Entry{UnixMs: time.Now().UnixMilli(), Member: &p}, timeout); err != nil {
+		return err
+	}
+	return raftError(n.raft.AddVoter(raft.ServerID(p.ID), raft.ServerAddress(p.RaftAddr), 0, timeout).Error())
+}
+
+// RemoveMember removes member id from the group, on the leader. A leader
+// removing itself steps down once the change is committed; the others
+// elect one among themselves.
+func (n *Node) RemoveMember(id string, timeout time.Duration) error {
+	members, err := n.Members()
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, m := range members {
+		known = known || m.ID == id
+	}
+	if !known {
+		return fmt.Errorf("replica: no member %q in the group", id)
+	}
+	if len(members) == 1 {
+		return fmt.Errorf("replica: %s is the group's only member", id)
+	}
+	if err := raftError(n.raft.RemoveServer(raft.ServerID(id), 0, timeout).Error()); err != nil {
+		return err
+	}
+	if id == n.cfg.ID {
+		return nil // no longer a member: the others forget its address
+	}
+	_, err = n.Apply(Entry{UnixMs: time.Now().UnixMilli(), Removed: id}, timeout)
+	return err
 }
 
 // ID is this member's ID.

@@ -415,3 +415,84 @@ func TestRaftLogToSlog(t *testing.T) {
 		t.Errorf("records:\n%s", buf.String())
 	}
 }
+
+// TestMembership: a member started with Join is added through the leader
+// and catches up; a follower is removed, then the leader removes itself
+// and the others elect one among them that knows the added member's
+// client address.
+func TestMembership(t *testing.T) {
+	g := newGroup(t, 3, nil)
+	l := g.leader()
+	g.apply(l, Entry{Event: coordinator.ExecutorRegistered{ID: "e1", Addr: "a1", Slots: 2}})
+	g.apply(l, Entry{Event: job("j1", 2), Records: []Record{{Job: "j1", Name: "submit", Data: []byte("plan")}}})
+
+	// d4 joins: started with the group's members and itself, no bootstrap.
+	d4 := Peer{ID: "d4", RaftAddr: freeAddr(t), ClientAddr: "client-4:1"}
+	g.peers = append(g.peers, d4)
+	g.dirs = append(g.dirs, t.TempDir())
+	g.nodes = append(g.nodes, nil)
+	g.mu.Lock()
+	g.leads = append(g.leads, nil)
+	g.mu.Unlock()
+	join := g.tune
+	g.tune = func(c *Config) {
+		if join != nil {
+			join(c)
+		}
+		c.Join = c.ID == "d4"
+	}
+	g.start(3)
+	if g.nodes[3].IsLeader() {
+		t.Fatal("a joining member must not elect itself")
+	}
+	if err := g.nodes[l].AddMember(d4, 5*time.Second); err != nil {
+		t.Fatalf("add d4: %v", err)
+	}
+	if err := g.nodes[l].AddMember(d4, 5*time.Second); err != nil {
+		t.Fatalf("adding d4 again: %v", err)
+	}
+	if err := g.nodes[l].AddMember(Peer{ID: "d4", RaftAddr: freeAddr(t), ClientAddr: "x:1"}, time.Second); err == nil {
+		t.Fatal("adding d4 at another raft address must fail")
+	}
+	g.apply(l, Entry{Event: job("j2", 1)})
+	ims := g.converge(l)
+	if len(ims) != 4 || ims[3].State.Jobs["j2"] == nil || string(ims[3].Records["j1"]["submit"]) != "plan" {
+		t.Fatalf("d4 did not catch up: %d images", len(ims))
+	}
+	members, err := g.nodes[3].Members()
+	if err != nil || len(members) != 4 || members[3] != d4 {
+		t.Fatalf("members seen by d4: %v %v", members, err)
+	}
+
+	// A follower leaves.
+	f := (l + 1) % 3
+	if err := g.nodes[l].RemoveMember(g.peers[f].ID, 5*time.Second); err != nil {
+		t.Fatalf("remove %s: %v", g.peers[f].ID, err)
+	}
+	g.stop(f)
+	if err := g.nodes[l].RemoveMember("nobody", time.Second); err == nil {
+		t.Fatal("removing an unknown member must fail")
+	}
+	// The leader leaves: one of the other two (d4 or the third) leads,
+	// and every member left knows where to send clients.
+	old := l
+	if err := g.nodes[old].RemoveMember(g.peers[old].ID, 5*time.Second); err != nil {
+		t.Fatalf("leader removing itself: %v", err)
+	}
+	g.stop(old)
+	l = g.leader()
+	g.apply(l, Entry{Event: job("j3", 1)})
+	g.converge(l)
+	members, err = g.nodes[l].Members()
+	if err != nil || len(members) != 2 {
+		t.Fatalf("members after two left: %v %v", members, err)
+	}
+	for i, n := range g.nodes {
+		if n == nil {
+			continue
+		}
+		if id, addr := n.Leader(); id != g.peers[l].ID || addr != g.peers[l].ClientAddr {
+			t.Errorf("%s sees leader %s at %q, want %s at %s", g.peers[i].ID, id, addr, g.peers[l].ID, g.peers[l].ClientAddr)
+		}
+	}
+}
