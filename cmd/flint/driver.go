@@ -63,7 +63,12 @@ resumes the running jobs. --peers lists every member as
 ID=RAFTHOST:PORT@HOST:PORT (its raft address, then its client address,
 which must be its --listen); members whose --raft-dir is empty start the
 group together. Give clients and executors every member: --driver
-a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.`,
+a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.
+
+To add a member to a running group, start it with --join and --peers
+listing the members and itself, then run flint drivers add
+ID=RAFTHOST:PORT@HOST:PORT on the group; flint drivers remove ID takes one
+out (a leader removing itself hands over first).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if cfg.Listen == "" {
@@ -133,6 +138,7 @@ a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.`,
 // raftFlags make a driver one member of a replicated group.
 type raftFlags struct {
 	id, listen, dir, peers string
+	join                   bool
 }
 
 func (f *raftFlags) add(cmd *cobra.Command) {
@@ -140,11 +146,12 @@ func (f *raftFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.listen, "raft-listen", "", "HOST:PORT the raft transport binds (default: this member's raft address in --peers)")
 	cmd.Flags().StringVar(&f.dir, "raft-dir", "", "directory of this member's raft log and snapshots")
 	cmd.Flags().StringVar(&f.peers, "peers", "", "every member of the group: ID=RAFTHOST:PORT@HOST:PORT,... (raft address @ client address)")
+	cmd.Flags().BoolVar(&f.join, "join", false, "join a running group instead of starting one (--peers: its members and this driver); then run flint drivers add on it")
 }
 
 // config is the group membership the flags describe (nil: none given).
 func (f *raftFlags) config(listen string) (*replica.Config, error) {
-	if f.id == "" && f.dir == "" && f.peers == "" && f.listen == "" {
+	if f.id == "" && f.dir == "" && f.peers == "" && f.listen == "" && !f.join {
 		return nil, nil
 	}
 	if f.id == "" || f.dir == "" || f.peers == "" {
@@ -167,5 +174,5 @@ func (f *raftFlags) config(listen string) (*replica.Config, error) {
 		return nil, usagef("--peers gives %s the client address %s, but it listens on %s: they must be the same (clients are sent there)",
 			f.id, peers[self].ClientAddr, listen)
 	}
-	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers}, nil
+	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers, Join: f.join}, nil
 }

@@ -74,6 +74,7 @@ last_index, error). The exit status is 1 when no listed driver leads.`,
 	}
 	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the drivers' HOST:PORT, comma-separated (default $"+driverEnv+")")
 	cmd.Flags().StringVar(&format, "format", "text", "text or json (one object per line)")
+	cmd.AddCommand(newDriversChangeCmd(true), newDriversChangeCmd(false))
 	return cmd
 }
 

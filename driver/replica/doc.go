@@ -22,10 +22,13 @@
 // under the member's directory. Raft's own log goes to the member's
 // slog.Logger.
 //
-// A group is static: every member is given every member (Peer: raft ID,
-// raft address, client address). A member whose directory holds no raft
-// state bootstraps the group with that list, as etcd's initial cluster
-// does: when all start empty they agree on the same first configuration.
+// A group starts from a list: every member is given every member (Peer:
+// raft ID, raft address, client address). A member whose directory holds
+// no raft state bootstraps the group with that list, as etcd's initial
+// cluster does: when all start empty they agree on the same first
+// configuration. Later members start with Config.Join (no bootstrap) and
+// are added by the leader (AddMember: their addresses committed as an
+// entry, then raft's configuration changed); RemoveMember takes one out.
 //
 // Concurrency: Apply, State and Status may be called from any goroutine.
 // The FSM's methods run on raft's goroutines and never call back into the

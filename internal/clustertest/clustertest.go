@@ -79,6 +79,7 @@ type Cluster struct {
 	bin    string
 	dir    string // working directory of every process; work dirs inside
 	addr   string
+	peers  string
 	driver *Process
 	// drivers is the group of a replicated cluster (driver is its first).
 	drivers []*Process
@@ -283,8 +284,16 @@ func (c *Cluster) startGroup() error {
 		}
 	}
 	c.addr = strings.Join(clients, ",")
+	c.peers = strings.Join(peers, ",")
 	return nil
 }
+
+// Peers is a replicated group's --peers (ID=RAFTHOST:PORT@HOST:PORT,...);
+// empty for a lone driver.
+func (c *Cluster) Peers() string { return c.peers }
+
+// Dir is the working directory of the cluster's processes.
+func (c *Cluster) Dir() string { return c.dir }
 
 func (c *Cluster) startExecutor() (*Process, error) {
 	c.mu.Lock()

@@ -66,9 +66,10 @@ var FailoverTimeout = 30 * time.Second
 // Group is a connection to every member of a driver group. Safe for
 // concurrent use.
 type Group struct {
+	opts  []grpc.DialOption
+	mu    sync.Mutex
 	addrs []string
 	conns []*grpc.ClientConn
-	mu    sync.Mutex
 	cur   int // the member believed to lead
 }
 
@@ -96,7 +97,7 @@ func NewGroup(addrs []string, opts ...grpc.DialOption) (*Group, error) {
 		return nil, errors.New("no driver address")
 	}
 	opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}))
-	g := &Group{addrs: addrs}
+	g := &Group{addrs: addrs, opts: opts}
 	for _, a := range addrs {
 		c, err := grpc.NewClient(a, opts...)
 		if err != nil {
@@ -110,6 +111,8 @@ func NewGroup(addrs []string, opts ...grpc.DialOption) (*Group, error) {
 
 // Close closes every connection.
 func (g *Group) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	var errs []error
 	for _, c := range g.conns {
 		errs = append(errs, c.Close())
@@ -124,14 +127,22 @@ func (g *Group) Leader() string {
 	return g.addrs[g.cur]
 }
 
-func (g *Group) current() int {
+func (g *Group) current() (int, *grpc.ClientConn) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.cur
+	return g.cur, g.conns[g.cur]
+}
+
+// size is the number of members the group knows.
+func (g *Group) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.conns)
 }
 
 // moveOn picks the member to try after member i failed with err: the
-// leader it named when it is one of ours, else the next one.
+// leader it named (one added to the group since the client started is
+// connected to and kept), else the next one.
 func (g *Group) moveOn(i int, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -139,9 +150,20 @@ func (g *Group) moveOn(i int, err error) {
 		return // another call moved on already
 	}
 	if l := LeaderOf(err); l != "" {
+		known := false
 		for j, a := range g.addrs {
-			if a == l && j != i {
-				g.cur = j
+			if a == l {
+				known = true
+				if j != i {
+					g.cur = j
+					return
+				}
+			}
+		}
+		if !known {
+			if c, err := grpc.NewClient(l, g.opts...); err == nil {
+				g.addrs, g.conns = append(g.addrs, l), append(g.conns, c)
+				g.cur = len(g.conns) - 1
 				return
 			}
 		}
@@ -161,8 +183,8 @@ func (g *Group) each(ctx context.Context, call func(*grpc.ClientConn) error) err
 	deadline := time.Now().Add(FailoverTimeout)
 	wait := 50 * time.Millisecond
 	for tries := 1; ; tries++ {
-		i := g.current()
-		err := call(g.conns[i])
+		i, conn := g.current()
+		err := call(conn)
 		if err != nil && ctx.Err() != nil && status.Code(err) == codes.DeadlineExceeded {
 			// The member did not answer in the caller's time: it may
 			// hang (a stopped process keeps its connections). The next
@@ -173,7 +195,7 @@ func (g *Group) each(ctx context.Context, call func(*grpc.ClientConn) error) err
 			return err
 		}
 		g.moveOn(i, err)
-		if tries%len(g.conns) == 0 {
+		if tries%g.size() == 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -243,7 +265,8 @@ func (s *retryStream) RecvMsg(m any) error {
 	deadline := time.Now().Add(FailoverTimeout)
 	wait := 50 * time.Millisecond
 	for retryable(err) && s.ctx.Err() == nil && time.Now().Before(deadline) {
-		s.g.moveOn(s.g.current(), err)
+		i, _ := s.g.current()
+		s.g.moveOn(i, err)
 		t := time.NewTimer(wait)
 		select {
 		case <-s.ctx.Done():

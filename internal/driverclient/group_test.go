@@ -167,3 +167,28 @@ func TestGroupWithoutLeader(t *testing.T) {
 		t.Errorf("members asked %d and %d times: want retries on both", a, b)
 	}
 }
+
+// TestGroupFollowsANewMember: a refusal naming a leader the client was
+// not given (a driver added to the group since) sends calls there.
+func TestGroupFollowsANewMember(t *testing.T) {
+	ms, mu, leader, _ := startMembers(t, 2)
+	mu.Lock()
+	*leader = ms[1].addr
+	mu.Unlock()
+	c, err := Dial(ms[0].addr + "," + ms[0].addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 2 {
+		st, err := c.Client.Status(ctx, &pb.StatusRequest{JobId: "j"})
+		if err != nil || st.GetName() != "b" {
+			t.Fatalf("Status through the group: %v, %v; want the new member b's answer", st, err)
+		}
+	}
+	if n := ms[0].calls.Load(); n != 1 {
+		t.Errorf("member a was asked %d times, want once: the group keeps the new leader", n)
+	}
+}

@@ -712,6 +712,168 @@ func (x *MemberResponse) GetLeaderAddress() string {
 	return ""
 }
 
+// GroupMember is one member of a replicated driver group.
+type GroupMember struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	RaftAddress string                 `protobuf:"bytes,2,opt,name=raft_address,json=raftAddress,proto3" json:"raft_address,omitempty"`
+	// client_address is where its Driver service listens.
+	ClientAddress string `protobuf:"bytes,3,opt,name=client_address,json=clientAddress,proto3" json:"client_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMember) Reset() {
+	*x = GroupMember{}
+	mi := &file_flint_v1_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMember) ProtoMessage() {}
+
+func (x *GroupMember) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMember.ProtoReflect.Descriptor instead.
+func (*GroupMember) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GroupMember) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GroupMember) GetRaftAddress() string {
+	if x != nil {
+		return x.RaftAddress
+	}
+	return ""
+}
+
+func (x *GroupMember) GetClientAddress() string {
+	if x != nil {
+		return x.ClientAddress
+	}
+	return ""
+}
+
+type ChangeMembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// add: a driver started with --join to add as a voter. Exactly one of
+	// add and remove.
+	Add *GroupMember `protobuf:"bytes,1,opt,name=add,proto3" json:"add,omitempty"`
+	// remove: the raft ID of the member to remove.
+	Remove        string `protobuf:"bytes,2,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeMembersRequest) Reset() {
+	*x = ChangeMembersRequest{}
+	mi := &file_flint_v1_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeMembersRequest) ProtoMessage() {}
+
+func (x *ChangeMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeMembersRequest.ProtoReflect.Descriptor instead.
+func (*ChangeMembersRequest) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChangeMembersRequest) GetAdd() *GroupMember {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *ChangeMembersRequest) GetRemove() string {
+	if x != nil {
+		return x.Remove
+	}
+	return ""
+}
+
+type ChangeMembersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// members are the group's members after the change.
+	Members       []*GroupMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeMembersResponse) Reset() {
+	*x = ChangeMembersResponse{}
+	mi := &file_flint_v1_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeMembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeMembersResponse) ProtoMessage() {}
+
+func (x *ChangeMembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flint_v1_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeMembersResponse.ProtoReflect.Descriptor instead.
+func (*ChangeMembersResponse) Descriptor() ([]byte, []int) {
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ChangeMembersResponse) GetMembers() []*GroupMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
 type RegisterExecutorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// executor_id is chosen by the executor and unique per process start.
@@ -729,7 +891,7 @@ type RegisterExecutorRequest struct {
 
 func (x *RegisterExecutorRequest) Reset() {
 	*x = RegisterExecutorRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +903,7 @@ func (x *RegisterExecutorRequest) String() string {
 func (*RegisterExecutorRequest) ProtoMessage() {}
 
 func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[10]
+	mi := &file_flint_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +916,7 @@ func (x *RegisterExecutorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorRequest.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RegisterExecutorRequest) GetExecutorId() string {
@@ -795,7 +957,7 @@ type RegisterExecutorResponse struct {
 
 func (x *RegisterExecutorResponse) Reset() {
 	*x = RegisterExecutorResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +969,7 @@ func (x *RegisterExecutorResponse) String() string {
 func (*RegisterExecutorResponse) ProtoMessage() {}
 
 func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[11]
+	mi := &file_flint_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +982,7 @@ func (x *RegisterExecutorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterExecutorResponse.ProtoReflect.Descriptor instead.
 func (*RegisterExecutorResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegisterExecutorResponse) GetHeartbeatIntervalMs() int64 {
@@ -841,7 +1003,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +1015,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[12]
+	mi := &file_flint_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +1028,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *HeartbeatRequest) GetExecutorId() string {
@@ -895,7 +1057,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +1069,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[13]
+	mi := &file_flint_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +1082,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *HeartbeatResponse) GetReregister() bool {
@@ -942,7 +1104,7 @@ type TaskAttemptId struct {
 
 func (x *TaskAttemptId) Reset() {
 	*x = TaskAttemptId{}
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -954,7 +1116,7 @@ func (x *TaskAttemptId) String() string {
 func (*TaskAttemptId) ProtoMessage() {}
 
 func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[14]
+	mi := &file_flint_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -967,7 +1129,7 @@ func (x *TaskAttemptId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskAttemptId.ProtoReflect.Descriptor instead.
 func (*TaskAttemptId) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TaskAttemptId) GetJobId() string {
@@ -1011,7 +1173,7 @@ type JobOptions struct {
 
 func (x *JobOptions) Reset() {
 	*x = JobOptions{}
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1185,7 @@ func (x *JobOptions) String() string {
 func (*JobOptions) ProtoMessage() {}
 
 func (x *JobOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[15]
+	mi := &file_flint_v1_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +1198,7 @@ func (x *JobOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobOptions.ProtoReflect.Descriptor instead.
 func (*JobOptions) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *JobOptions) GetPartitions() int32 {
@@ -1112,7 +1274,7 @@ type SubmitRequest struct {
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1286,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[16]
+	mi := &file_flint_v1_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1299,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{16}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubmitRequest) GetPlan() *LogicalPlan {
@@ -1242,7 +1404,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1416,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[17]
+	mi := &file_flint_v1_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1429,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{17}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitResponse) GetJobId() string {
@@ -1296,7 +1458,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1470,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[18]
+	mi := &file_flint_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1483,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{18}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WatchRequest) GetJobId() string {
@@ -1347,7 +1509,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1521,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[19]
+	mi := &file_flint_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1534,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{19}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StatusRequest) GetJobId() string {
@@ -1396,7 +1558,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1570,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[20]
+	mi := &file_flint_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1583,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CancelRequest) GetJobId() string {
@@ -1453,7 +1615,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1627,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[21]
+	mi := &file_flint_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1640,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 type ListJobsRequest struct {
@@ -1491,7 +1653,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1665,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[22]
+	mi := &file_flint_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1678,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListJobsRequest) GetLimit() int32 {
@@ -1536,7 +1698,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1710,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[23]
+	mi := &file_flint_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1723,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListJobsResponse) GetJobs() []*JobStatus {
@@ -1580,7 +1742,7 @@ type ResultsRequest struct {
 
 func (x *ResultsRequest) Reset() {
 	*x = ResultsRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1754,7 @@ func (x *ResultsRequest) String() string {
 func (*ResultsRequest) ProtoMessage() {}
 
 func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[24]
+	mi := &file_flint_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1767,7 @@ func (x *ResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultsRequest.ProtoReflect.Descriptor instead.
 func (*ResultsRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ResultsRequest) GetJobId() string {
@@ -1624,7 +1786,7 @@ type ResultChunk struct {
 
 func (x *ResultChunk) Reset() {
 	*x = ResultChunk{}
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1798,7 @@ func (x *ResultChunk) String() string {
 func (*ResultChunk) ProtoMessage() {}
 
 func (x *ResultChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[25]
+	mi := &file_flint_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1811,7 @@ func (x *ResultChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
 func (*ResultChunk) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ResultChunk) GetData() []byte {
@@ -1678,7 +1840,7 @@ type TaskMetrics struct {
 
 func (x *TaskMetrics) Reset() {
 	*x = TaskMetrics{}
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1690,7 +1852,7 @@ func (x *TaskMetrics) String() string {
 func (*TaskMetrics) ProtoMessage() {}
 
 func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[26]
+	mi := &file_flint_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1703,7 +1865,7 @@ func (x *TaskMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskMetrics.ProtoReflect.Descriptor instead.
 func (*TaskMetrics) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TaskMetrics) GetRowsOut() int64 {
@@ -1789,7 +1951,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[27]
+	mi := &file_flint_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +1963,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[27]
+	mi := &file_flint_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +1976,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TaskEvent) GetId() *TaskAttemptId {
@@ -1864,7 +2026,7 @@ type StageProgress struct {
 
 func (x *StageProgress) Reset() {
 	*x = StageProgress{}
-	mi := &file_flint_v1_service_proto_msgTypes[28]
+	mi := &file_flint_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2038,7 @@ func (x *StageProgress) String() string {
 func (*StageProgress) ProtoMessage() {}
 
 func (x *StageProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[28]
+	mi := &file_flint_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +2051,7 @@ func (x *StageProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageProgress.ProtoReflect.Descriptor instead.
 func (*StageProgress) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StageProgress) GetStage() int32 {
@@ -1936,7 +2098,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_flint_v1_service_proto_msgTypes[29]
+	mi := &file_flint_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1948,7 +2110,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[29]
+	mi := &file_flint_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1961,7 +2123,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *JobStatus) GetJobId() string {
@@ -2034,7 +2196,7 @@ type StageEvent struct {
 
 func (x *StageEvent) Reset() {
 	*x = StageEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[30]
+	mi := &file_flint_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2208,7 @@ func (x *StageEvent) String() string {
 func (*StageEvent) ProtoMessage() {}
 
 func (x *StageEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[30]
+	mi := &file_flint_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2221,7 @@ func (x *StageEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageEvent.ProtoReflect.Descriptor instead.
 func (*StageEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *StageEvent) GetStage() int32 {
@@ -2099,7 +2261,7 @@ type JobEvent struct {
 
 func (x *JobEvent) Reset() {
 	*x = JobEvent{}
-	mi := &file_flint_v1_service_proto_msgTypes[31]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2273,7 @@ func (x *JobEvent) String() string {
 func (*JobEvent) ProtoMessage() {}
 
 func (x *JobEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[31]
+	mi := &file_flint_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +2286,7 @@ func (x *JobEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEvent.ProtoReflect.Descriptor instead.
 func (*JobEvent) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *JobEvent) GetEvent() isJobEvent_Event {
@@ -2202,7 +2364,7 @@ type TrainPartition struct {
 
 func (x *TrainPartition) Reset() {
 	*x = TrainPartition{}
-	mi := &file_flint_v1_service_proto_msgTypes[32]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2376,7 @@ func (x *TrainPartition) String() string {
 func (*TrainPartition) ProtoMessage() {}
 
 func (x *TrainPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[32]
+	mi := &file_flint_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2227,7 +2389,7 @@ func (x *TrainPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainPartition.ProtoReflect.Descriptor instead.
 func (*TrainPartition) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TrainPartition) GetTask() int32 {
@@ -2263,7 +2425,7 @@ type TrainOpenRequest struct {
 
 func (x *TrainOpenRequest) Reset() {
 	*x = TrainOpenRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[33]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2437,7 @@ func (x *TrainOpenRequest) String() string {
 func (*TrainOpenRequest) ProtoMessage() {}
 
 func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[33]
+	mi := &file_flint_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2450,7 @@ func (x *TrainOpenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainOpenRequest.ProtoReflect.Descriptor instead.
 func (*TrainOpenRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TrainOpenRequest) GetDataSet() string {
@@ -2327,7 +2489,7 @@ type TrainOpenResponse struct {
 
 func (x *TrainOpenResponse) Reset() {
 	*x = TrainOpenResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[34]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2501,7 @@ func (x *TrainOpenResponse) String() string {
 func (*TrainOpenResponse) ProtoMessage() {}
 
 func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[34]
+	mi := &file_flint_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2514,7 @@ func (x *TrainOpenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainOpenResponse.ProtoReflect.Descriptor instead.
 func (*TrainOpenResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 type TrainCallRequest struct {
@@ -2365,7 +2527,7 @@ type TrainCallRequest struct {
 
 func (x *TrainCallRequest) Reset() {
 	*x = TrainCallRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[35]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2377,7 +2539,7 @@ func (x *TrainCallRequest) String() string {
 func (*TrainCallRequest) ProtoMessage() {}
 
 func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[35]
+	mi := &file_flint_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2390,7 +2552,7 @@ func (x *TrainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainCallRequest.ProtoReflect.Descriptor instead.
 func (*TrainCallRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TrainCallRequest) GetDataSet() string {
@@ -2416,7 +2578,7 @@ type TrainCallResponse struct {
 
 func (x *TrainCallResponse) Reset() {
 	*x = TrainCallResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[36]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2590,7 @@ func (x *TrainCallResponse) String() string {
 func (*TrainCallResponse) ProtoMessage() {}
 
 func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[36]
+	mi := &file_flint_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2603,7 @@ func (x *TrainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainCallResponse.ProtoReflect.Descriptor instead.
 func (*TrainCallResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TrainCallResponse) GetReply() []byte {
@@ -2460,7 +2622,7 @@ type TrainDropRequest struct {
 
 func (x *TrainDropRequest) Reset() {
 	*x = TrainDropRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[37]
+	mi := &file_flint_v1_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2634,7 @@ func (x *TrainDropRequest) String() string {
 func (*TrainDropRequest) ProtoMessage() {}
 
 func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[37]
+	mi := &file_flint_v1_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2647,7 @@ func (x *TrainDropRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainDropRequest.ProtoReflect.Descriptor instead.
 func (*TrainDropRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{37}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TrainDropRequest) GetDataSet() string {
@@ -2503,7 +2665,7 @@ type TrainDropResponse struct {
 
 func (x *TrainDropResponse) Reset() {
 	*x = TrainDropResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[38]
+	mi := &file_flint_v1_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2515,7 +2677,7 @@ func (x *TrainDropResponse) String() string {
 func (*TrainDropResponse) ProtoMessage() {}
 
 func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[38]
+	mi := &file_flint_v1_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2528,7 +2690,7 @@ func (x *TrainDropResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainDropResponse.ProtoReflect.Descriptor instead.
 func (*TrainDropResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{38}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{41}
 }
 
 type RunTaskRequest struct {
@@ -2541,7 +2703,7 @@ type RunTaskRequest struct {
 
 func (x *RunTaskRequest) Reset() {
 	*x = RunTaskRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[39]
+	mi := &file_flint_v1_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2553,7 +2715,7 @@ func (x *RunTaskRequest) String() string {
 func (*RunTaskRequest) ProtoMessage() {}
 
 func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[39]
+	mi := &file_flint_v1_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2566,7 +2728,7 @@ func (x *RunTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskRequest.ProtoReflect.Descriptor instead.
 func (*RunTaskRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{39}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RunTaskRequest) GetTask() *Task {
@@ -2597,7 +2759,7 @@ type FetchFailure struct {
 
 func (x *FetchFailure) Reset() {
 	*x = FetchFailure{}
-	mi := &file_flint_v1_service_proto_msgTypes[40]
+	mi := &file_flint_v1_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2609,7 +2771,7 @@ func (x *FetchFailure) String() string {
 func (*FetchFailure) ProtoMessage() {}
 
 func (x *FetchFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[40]
+	mi := &file_flint_v1_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2622,7 +2784,7 @@ func (x *FetchFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchFailure.ProtoReflect.Descriptor instead.
 func (*FetchFailure) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{40}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *FetchFailure) GetExchange() int32 {
@@ -2679,7 +2841,7 @@ type RunTaskResponse struct {
 
 func (x *RunTaskResponse) Reset() {
 	*x = RunTaskResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[41]
+	mi := &file_flint_v1_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2691,7 +2853,7 @@ func (x *RunTaskResponse) String() string {
 func (*RunTaskResponse) ProtoMessage() {}
 
 func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[41]
+	mi := &file_flint_v1_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2704,7 +2866,7 @@ func (x *RunTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunTaskResponse.ProtoReflect.Descriptor instead.
 func (*RunTaskResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{41}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RunTaskResponse) GetOk() bool {
@@ -2761,7 +2923,7 @@ type WrittenFile struct {
 
 func (x *WrittenFile) Reset() {
 	*x = WrittenFile{}
-	mi := &file_flint_v1_service_proto_msgTypes[42]
+	mi := &file_flint_v1_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2773,7 +2935,7 @@ func (x *WrittenFile) String() string {
 func (*WrittenFile) ProtoMessage() {}
 
 func (x *WrittenFile) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[42]
+	mi := &file_flint_v1_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2786,7 +2948,7 @@ func (x *WrittenFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenFile.ProtoReflect.Descriptor instead.
 func (*WrittenFile) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{42}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *WrittenFile) GetPath() string {
@@ -2819,7 +2981,7 @@ type EndJobRequest struct {
 
 func (x *EndJobRequest) Reset() {
 	*x = EndJobRequest{}
-	mi := &file_flint_v1_service_proto_msgTypes[43]
+	mi := &file_flint_v1_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +2993,7 @@ func (x *EndJobRequest) String() string {
 func (*EndJobRequest) ProtoMessage() {}
 
 func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[43]
+	mi := &file_flint_v1_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +3006,7 @@ func (x *EndJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobRequest.ProtoReflect.Descriptor instead.
 func (*EndJobRequest) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{43}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *EndJobRequest) GetJobId() string {
@@ -2862,7 +3024,7 @@ type EndJobResponse struct {
 
 func (x *EndJobResponse) Reset() {
 	*x = EndJobResponse{}
-	mi := &file_flint_v1_service_proto_msgTypes[44]
+	mi := &file_flint_v1_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2874,7 +3036,7 @@ func (x *EndJobResponse) String() string {
 func (*EndJobResponse) ProtoMessage() {}
 
 func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flint_v1_service_proto_msgTypes[44]
+	mi := &file_flint_v1_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2887,7 +3049,7 @@ func (x *EndJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndJobResponse.ProtoReflect.Descriptor instead.
 func (*EndJobResponse) Descriptor() ([]byte, []int) {
-	return file_flint_v1_service_proto_rawDescGZIP(), []int{44}
+	return file_flint_v1_service_proto_rawDescGZIP(), []int{47}
 }
 
 var File_flint_v1_service_proto protoreflect.FileDescriptor
@@ -2933,7 +3095,16 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"last_index\x18\x05 \x01(\x04R\tlastIndex\x12\x18\n" +
 	"\aapplied\x18\x06 \x01(\x04R\aapplied\x12%\n" +
-	"\x0eleader_address\x18\a \x01(\tR\rleaderAddress\"\x8b\x01\n" +
+	"\x0eleader_address\x18\a \x01(\tR\rleaderAddress\"g\n" +
+	"\vGroupMember\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fraft_address\x18\x02 \x01(\tR\vraftAddress\x12%\n" +
+	"\x0eclient_address\x18\x03 \x01(\tR\rclientAddress\"W\n" +
+	"\x14ChangeMembersRequest\x12'\n" +
+	"\x03add\x18\x01 \x01(\v2\x15.flint.v1.GroupMemberR\x03add\x12\x16\n" +
+	"\x06remove\x18\x02 \x01(\tR\x06remove\"H\n" +
+	"\x15ChangeMembersResponse\x12/\n" +
+	"\amembers\x18\x01 \x03(\v2\x15.flint.v1.GroupMemberR\amembers\"\x8b\x01\n" +
 	"\x17RegisterExecutorRequest\x12\x1f\n" +
 	"\vexecutor_id\x18\x01 \x01(\tR\n" +
 	"executorId\x12\x18\n" +
@@ -3109,7 +3280,7 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\x12TASK_STATE_RUNNING\x10\x01\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x02\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x03\x12\x13\n" +
-	"\x0fTASK_STATE_LOST\x10\x042\xe2\x06\n" +
+	"\x0fTASK_STATE_LOST\x10\x042\xb4\a\n" +
 	"\x06Driver\x12Y\n" +
 	"\x10RegisterExecutor\x12!.flint.v1.RegisterExecutorRequest\x1a\".flint.v1.RegisterExecutorResponse\x12D\n" +
 	"\tHeartbeat\x12\x1a.flint.v1.HeartbeatRequest\x1a\x1b.flint.v1.HeartbeatResponse\x12;\n" +
@@ -3120,7 +3291,8 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\bListJobs\x12\x19.flint.v1.ListJobsRequest\x1a\x1a.flint.v1.ListJobsResponse\x12<\n" +
 	"\aResults\x12\x18.flint.v1.ResultsRequest\x1a\x15.flint.v1.ResultChunk0\x01\x125\n" +
 	"\x04Info\x12\x15.flint.v1.InfoRequest\x1a\x16.flint.v1.InfoResponse\x12;\n" +
-	"\x06Member\x12\x17.flint.v1.MemberRequest\x1a\x18.flint.v1.MemberResponse\x12M\n" +
+	"\x06Member\x12\x17.flint.v1.MemberRequest\x1a\x18.flint.v1.MemberResponse\x12P\n" +
+	"\rChangeMembers\x12\x1e.flint.v1.ChangeMembersRequest\x1a\x1f.flint.v1.ChangeMembersResponse\x12M\n" +
 	"\fTrainPrepare\x12\x1d.flint.v1.TrainPrepareRequest\x1a\x1e.flint.v1.TrainPrepareResponse\x12A\n" +
 	"\bTrainRun\x12\x19.flint.v1.TrainRunRequest\x1a\x1a.flint.v1.TrainRunResponse\x12G\n" +
 	"\n" +
@@ -3145,7 +3317,7 @@ func file_flint_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_flint_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_flint_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_flint_v1_service_proto_goTypes = []any{
 	(JobState)(0),                    // 0: flint.v1.JobState
 	(TaskState)(0),                   // 1: flint.v1.TaskState
@@ -3159,114 +3331,121 @@ var file_flint_v1_service_proto_goTypes = []any{
 	(*InfoResponse)(nil),             // 9: flint.v1.InfoResponse
 	(*MemberRequest)(nil),            // 10: flint.v1.MemberRequest
 	(*MemberResponse)(nil),           // 11: flint.v1.MemberResponse
-	(*RegisterExecutorRequest)(nil),  // 12: flint.v1.RegisterExecutorRequest
-	(*RegisterExecutorResponse)(nil), // 13: flint.v1.RegisterExecutorResponse
-	(*HeartbeatRequest)(nil),         // 14: flint.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),        // 15: flint.v1.HeartbeatResponse
-	(*TaskAttemptId)(nil),            // 16: flint.v1.TaskAttemptId
-	(*JobOptions)(nil),               // 17: flint.v1.JobOptions
-	(*SubmitRequest)(nil),            // 18: flint.v1.SubmitRequest
-	(*SubmitResponse)(nil),           // 19: flint.v1.SubmitResponse
-	(*WatchRequest)(nil),             // 20: flint.v1.WatchRequest
-	(*StatusRequest)(nil),            // 21: flint.v1.StatusRequest
-	(*CancelRequest)(nil),            // 22: flint.v1.CancelRequest
-	(*CancelResponse)(nil),           // 23: flint.v1.CancelResponse
-	(*ListJobsRequest)(nil),          // 24: flint.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),         // 25: flint.v1.ListJobsResponse
-	(*ResultsRequest)(nil),           // 26: flint.v1.ResultsRequest
-	(*ResultChunk)(nil),              // 27: flint.v1.ResultChunk
-	(*TaskMetrics)(nil),              // 28: flint.v1.TaskMetrics
-	(*TaskEvent)(nil),                // 29: flint.v1.TaskEvent
-	(*StageProgress)(nil),            // 30: flint.v1.StageProgress
-	(*JobStatus)(nil),                // 31: flint.v1.JobStatus
-	(*StageEvent)(nil),               // 32: flint.v1.StageEvent
-	(*JobEvent)(nil),                 // 33: flint.v1.JobEvent
-	(*TrainPartition)(nil),           // 34: flint.v1.TrainPartition
-	(*TrainOpenRequest)(nil),         // 35: flint.v1.TrainOpenRequest
-	(*TrainOpenResponse)(nil),        // 36: flint.v1.TrainOpenResponse
-	(*TrainCallRequest)(nil),         // 37: flint.v1.TrainCallRequest
-	(*TrainCallResponse)(nil),        // 38: flint.v1.TrainCallResponse
-	(*TrainDropRequest)(nil),         // 39: flint.v1.TrainDropRequest
-	(*TrainDropResponse)(nil),        // 40: flint.v1.TrainDropResponse
-	(*RunTaskRequest)(nil),           // 41: flint.v1.RunTaskRequest
-	(*FetchFailure)(nil),             // 42: flint.v1.FetchFailure
-	(*RunTaskResponse)(nil),          // 43: flint.v1.RunTaskResponse
-	(*WrittenFile)(nil),              // 44: flint.v1.WrittenFile
-	(*EndJobRequest)(nil),            // 45: flint.v1.EndJobRequest
-	(*EndJobResponse)(nil),           // 46: flint.v1.EndJobResponse
-	nil,                              // 47: flint.v1.SubmitRequest.LabelsEntry
-	nil,                              // 48: flint.v1.JobStatus.LabelsEntry
-	(*LogicalPlan)(nil),              // 49: flint.v1.LogicalPlan
-	(*WriteSpec)(nil),                // 50: flint.v1.WriteSpec
-	(*Task)(nil),                     // 51: flint.v1.Task
-	(*ArrowSchema)(nil),              // 52: flint.v1.ArrowSchema
+	(*GroupMember)(nil),              // 12: flint.v1.GroupMember
+	(*ChangeMembersRequest)(nil),     // 13: flint.v1.ChangeMembersRequest
+	(*ChangeMembersResponse)(nil),    // 14: flint.v1.ChangeMembersResponse
+	(*RegisterExecutorRequest)(nil),  // 15: flint.v1.RegisterExecutorRequest
+	(*RegisterExecutorResponse)(nil), // 16: flint.v1.RegisterExecutorResponse
+	(*HeartbeatRequest)(nil),         // 17: flint.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),        // 18: flint.v1.HeartbeatResponse
+	(*TaskAttemptId)(nil),            // 19: flint.v1.TaskAttemptId
+	(*JobOptions)(nil),               // 20: flint.v1.JobOptions
+	(*SubmitRequest)(nil),            // 21: flint.v1.SubmitRequest
+	(*SubmitResponse)(nil),           // 22: flint.v1.SubmitResponse
+	(*WatchRequest)(nil),             // 23: flint.v1.WatchRequest
+	(*StatusRequest)(nil),            // 24: flint.v1.StatusRequest
+	(*CancelRequest)(nil),            // 25: flint.v1.CancelRequest
+	(*CancelResponse)(nil),           // 26: flint.v1.CancelResponse
+	(*ListJobsRequest)(nil),          // 27: flint.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),         // 28: flint.v1.ListJobsResponse
+	(*ResultsRequest)(nil),           // 29: flint.v1.ResultsRequest
+	(*ResultChunk)(nil),              // 30: flint.v1.ResultChunk
+	(*TaskMetrics)(nil),              // 31: flint.v1.TaskMetrics
+	(*TaskEvent)(nil),                // 32: flint.v1.TaskEvent
+	(*StageProgress)(nil),            // 33: flint.v1.StageProgress
+	(*JobStatus)(nil),                // 34: flint.v1.JobStatus
+	(*StageEvent)(nil),               // 35: flint.v1.StageEvent
+	(*JobEvent)(nil),                 // 36: flint.v1.JobEvent
+	(*TrainPartition)(nil),           // 37: flint.v1.TrainPartition
+	(*TrainOpenRequest)(nil),         // 38: flint.v1.TrainOpenRequest
+	(*TrainOpenResponse)(nil),        // 39: flint.v1.TrainOpenResponse
+	(*TrainCallRequest)(nil),         // 40: flint.v1.TrainCallRequest
+	(*TrainCallResponse)(nil),        // 41: flint.v1.TrainCallResponse
+	(*TrainDropRequest)(nil),         // 42: flint.v1.TrainDropRequest
+	(*TrainDropResponse)(nil),        // 43: flint.v1.TrainDropResponse
+	(*RunTaskRequest)(nil),           // 44: flint.v1.RunTaskRequest
+	(*FetchFailure)(nil),             // 45: flint.v1.FetchFailure
+	(*RunTaskResponse)(nil),          // 46: flint.v1.RunTaskResponse
+	(*WrittenFile)(nil),              // 47: flint.v1.WrittenFile
+	(*EndJobRequest)(nil),            // 48: flint.v1.EndJobRequest
+	(*EndJobResponse)(nil),           // 49: flint.v1.EndJobResponse
+	nil,                              // 50: flint.v1.SubmitRequest.LabelsEntry
+	nil,                              // 51: flint.v1.JobStatus.LabelsEntry
+	(*LogicalPlan)(nil),              // 52: flint.v1.LogicalPlan
+	(*WriteSpec)(nil),                // 53: flint.v1.WriteSpec
+	(*Task)(nil),                     // 54: flint.v1.Task
+	(*ArrowSchema)(nil),              // 55: flint.v1.ArrowSchema
 }
 var file_flint_v1_service_proto_depIdxs = []int32{
-	49, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
-	17, // 1: flint.v1.TrainPrepareRequest.options:type_name -> flint.v1.JobOptions
-	16, // 2: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
-	49, // 3: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
-	17, // 4: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
-	50, // 5: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
-	47, // 6: flint.v1.SubmitRequest.labels:type_name -> flint.v1.SubmitRequest.LabelsEntry
-	31, // 7: flint.v1.ListJobsResponse.jobs:type_name -> flint.v1.JobStatus
-	16, // 8: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
-	1,  // 9: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
-	28, // 10: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
-	0,  // 11: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
-	30, // 12: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
-	48, // 13: flint.v1.JobStatus.labels:type_name -> flint.v1.JobStatus.LabelsEntry
-	29, // 14: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
-	31, // 15: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
-	32, // 16: flint.v1.JobEvent.stage:type_name -> flint.v1.StageEvent
-	34, // 17: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
-	51, // 18: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
-	17, // 19: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
-	42, // 20: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
-	52, // 21: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
-	28, // 22: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
-	44, // 23: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
-	12, // 24: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
-	14, // 25: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
-	18, // 26: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
-	20, // 27: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
-	21, // 28: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
-	22, // 29: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
-	24, // 30: flint.v1.Driver.ListJobs:input_type -> flint.v1.ListJobsRequest
-	26, // 31: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
-	8,  // 32: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
-	10, // 33: flint.v1.Driver.Member:input_type -> flint.v1.MemberRequest
-	2,  // 34: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
-	4,  // 35: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
-	6,  // 36: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
-	41, // 37: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
-	45, // 38: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
-	35, // 39: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
-	37, // 40: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
-	39, // 41: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
-	13, // 42: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
-	15, // 43: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
-	19, // 44: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
-	33, // 45: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
-	31, // 46: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
-	23, // 47: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
-	25, // 48: flint.v1.Driver.ListJobs:output_type -> flint.v1.ListJobsResponse
-	27, // 49: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
-	9,  // 50: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
-	11, // 51: flint.v1.Driver.Member:output_type -> flint.v1.MemberResponse
-	3,  // 52: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
-	5,  // 53: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
-	7,  // 54: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
-	43, // 55: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
-	46, // 56: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
-	36, // 57: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
-	38, // 58: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
-	40, // 59: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
-	42, // [42:60] is the sub-list for method output_type
-	24, // [24:42] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	52, // 0: flint.v1.TrainPrepareRequest.plan:type_name -> flint.v1.LogicalPlan
+	20, // 1: flint.v1.TrainPrepareRequest.options:type_name -> flint.v1.JobOptions
+	12, // 2: flint.v1.ChangeMembersRequest.add:type_name -> flint.v1.GroupMember
+	12, // 3: flint.v1.ChangeMembersResponse.members:type_name -> flint.v1.GroupMember
+	19, // 4: flint.v1.HeartbeatRequest.running:type_name -> flint.v1.TaskAttemptId
+	52, // 5: flint.v1.SubmitRequest.plan:type_name -> flint.v1.LogicalPlan
+	20, // 6: flint.v1.SubmitRequest.options:type_name -> flint.v1.JobOptions
+	53, // 7: flint.v1.SubmitRequest.write:type_name -> flint.v1.WriteSpec
+	50, // 8: flint.v1.SubmitRequest.labels:type_name -> flint.v1.SubmitRequest.LabelsEntry
+	34, // 9: flint.v1.ListJobsResponse.jobs:type_name -> flint.v1.JobStatus
+	19, // 10: flint.v1.TaskEvent.id:type_name -> flint.v1.TaskAttemptId
+	1,  // 11: flint.v1.TaskEvent.state:type_name -> flint.v1.TaskState
+	31, // 12: flint.v1.TaskEvent.metrics:type_name -> flint.v1.TaskMetrics
+	0,  // 13: flint.v1.JobStatus.state:type_name -> flint.v1.JobState
+	33, // 14: flint.v1.JobStatus.stages:type_name -> flint.v1.StageProgress
+	51, // 15: flint.v1.JobStatus.labels:type_name -> flint.v1.JobStatus.LabelsEntry
+	32, // 16: flint.v1.JobEvent.task:type_name -> flint.v1.TaskEvent
+	34, // 17: flint.v1.JobEvent.status:type_name -> flint.v1.JobStatus
+	35, // 18: flint.v1.JobEvent.stage:type_name -> flint.v1.StageEvent
+	37, // 19: flint.v1.TrainOpenRequest.partitions:type_name -> flint.v1.TrainPartition
+	54, // 20: flint.v1.RunTaskRequest.task:type_name -> flint.v1.Task
+	20, // 21: flint.v1.RunTaskRequest.options:type_name -> flint.v1.JobOptions
+	45, // 22: flint.v1.RunTaskResponse.fetch_failures:type_name -> flint.v1.FetchFailure
+	55, // 23: flint.v1.RunTaskResponse.output_schema:type_name -> flint.v1.ArrowSchema
+	31, // 24: flint.v1.RunTaskResponse.metrics:type_name -> flint.v1.TaskMetrics
+	47, // 25: flint.v1.RunTaskResponse.written:type_name -> flint.v1.WrittenFile
+	15, // 26: flint.v1.Driver.RegisterExecutor:input_type -> flint.v1.RegisterExecutorRequest
+	17, // 27: flint.v1.Driver.Heartbeat:input_type -> flint.v1.HeartbeatRequest
+	21, // 28: flint.v1.Driver.Submit:input_type -> flint.v1.SubmitRequest
+	23, // 29: flint.v1.Driver.Watch:input_type -> flint.v1.WatchRequest
+	24, // 30: flint.v1.Driver.Status:input_type -> flint.v1.StatusRequest
+	25, // 31: flint.v1.Driver.Cancel:input_type -> flint.v1.CancelRequest
+	27, // 32: flint.v1.Driver.ListJobs:input_type -> flint.v1.ListJobsRequest
+	29, // 33: flint.v1.Driver.Results:input_type -> flint.v1.ResultsRequest
+	8,  // 34: flint.v1.Driver.Info:input_type -> flint.v1.InfoRequest
+	10, // 35: flint.v1.Driver.Member:input_type -> flint.v1.MemberRequest
+	13, // 36: flint.v1.Driver.ChangeMembers:input_type -> flint.v1.ChangeMembersRequest
+	2,  // 37: flint.v1.Driver.TrainPrepare:input_type -> flint.v1.TrainPrepareRequest
+	4,  // 38: flint.v1.Driver.TrainRun:input_type -> flint.v1.TrainRunRequest
+	6,  // 39: flint.v1.Driver.TrainClose:input_type -> flint.v1.TrainCloseRequest
+	44, // 40: flint.v1.Executor.RunTask:input_type -> flint.v1.RunTaskRequest
+	48, // 41: flint.v1.Executor.EndJob:input_type -> flint.v1.EndJobRequest
+	38, // 42: flint.v1.Executor.TrainOpen:input_type -> flint.v1.TrainOpenRequest
+	40, // 43: flint.v1.Executor.TrainCall:input_type -> flint.v1.TrainCallRequest
+	42, // 44: flint.v1.Executor.TrainDrop:input_type -> flint.v1.TrainDropRequest
+	16, // 45: flint.v1.Driver.RegisterExecutor:output_type -> flint.v1.RegisterExecutorResponse
+	18, // 46: flint.v1.Driver.Heartbeat:output_type -> flint.v1.HeartbeatResponse
+	22, // 47: flint.v1.Driver.Submit:output_type -> flint.v1.SubmitResponse
+	36, // 48: flint.v1.Driver.Watch:output_type -> flint.v1.JobEvent
+	34, // 49: flint.v1.Driver.Status:output_type -> flint.v1.JobStatus
+	26, // 50: flint.v1.Driver.Cancel:output_type -> flint.v1.CancelResponse
+	28, // 51: flint.v1.Driver.ListJobs:output_type -> flint.v1.ListJobsResponse
+	30, // 52: flint.v1.Driver.Results:output_type -> flint.v1.ResultChunk
+	9,  // 53: flint.v1.Driver.Info:output_type -> flint.v1.InfoResponse
+	11, // 54: flint.v1.Driver.Member:output_type -> flint.v1.MemberResponse
+	14, // 55: flint.v1.Driver.ChangeMembers:output_type -> flint.v1.ChangeMembersResponse
+	3,  // 56: flint.v1.Driver.TrainPrepare:output_type -> flint.v1.TrainPrepareResponse
+	5,  // 57: flint.v1.Driver.TrainRun:output_type -> flint.v1.TrainRunResponse
+	7,  // 58: flint.v1.Driver.TrainClose:output_type -> flint.v1.TrainCloseResponse
+	46, // 59: flint.v1.Executor.RunTask:output_type -> flint.v1.RunTaskResponse
+	49, // 60: flint.v1.Executor.EndJob:output_type -> flint.v1.EndJobResponse
+	39, // 61: flint.v1.Executor.TrainOpen:output_type -> flint.v1.TrainOpenResponse
+	41, // 62: flint.v1.Executor.TrainCall:output_type -> flint.v1.TrainCallResponse
+	43, // 63: flint.v1.Executor.TrainDrop:output_type -> flint.v1.TrainDropResponse
+	45, // [45:64] is the sub-list for method output_type
+	26, // [26:45] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_flint_v1_service_proto_init() }
@@ -3276,7 +3455,7 @@ func file_flint_v1_service_proto_init() {
 	}
 	file_flint_v1_plan_proto_init()
 	file_flint_v1_physical_proto_init()
-	file_flint_v1_service_proto_msgTypes[31].OneofWrappers = []any{
+	file_flint_v1_service_proto_msgTypes[34].OneofWrappers = []any{
 		(*JobEvent_Task)(nil),
 		(*JobEvent_Status)(nil),
 		(*JobEvent_Stage)(nil),
@@ -3287,7 +3466,7 @@ func file_flint_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flint_v1_service_proto_rawDesc), len(file_flint_v1_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   47,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

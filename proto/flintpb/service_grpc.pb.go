@@ -41,6 +41,7 @@ const (
 	Driver_Results_FullMethodName          = "/flint.v1.Driver/Results"
 	Driver_Info_FullMethodName             = "/flint.v1.Driver/Info"
 	Driver_Member_FullMethodName           = "/flint.v1.Driver/Member"
+	Driver_ChangeMembers_FullMethodName    = "/flint.v1.Driver/ChangeMembers"
 	Driver_TrainPrepare_FullMethodName     = "/flint.v1.Driver/TrainPrepare"
 	Driver_TrainRun_FullMethodName         = "/flint.v1.Driver/TrainRun"
 	Driver_TrainClose_FullMethodName       = "/flint.v1.Driver/TrainClose"
@@ -72,6 +73,10 @@ type DriverClient interface {
 	// drivers); every member answers, leader or not. A driver that is not
 	// replicated answers as the leader of a group of one.
 	Member(ctx context.Context, in *MemberRequest, opts ...grpc.CallOption) (*MemberResponse, error)
+	// ChangeMembers adds a driver to a replicated group, or removes one
+	// (flint drivers add/remove), on the leader, and lists the members after
+	// the change.
+	ChangeMembers(ctx context.Context, in *ChangeMembersRequest, opts ...grpc.CallOption) (*ChangeMembersResponse, error)
 	// Training (ml/train): TrainPrepare runs the query of a training's rows
 	// as a job whose final tasks keep their output on their executors, and
 	// prepares the rows there (labels, split, sketch, binning); TrainRun
@@ -208,6 +213,16 @@ func (c *driverClient) Member(ctx context.Context, in *MemberRequest, opts ...gr
 	return out, nil
 }
 
+func (c *driverClient) ChangeMembers(ctx context.Context, in *ChangeMembersRequest, opts ...grpc.CallOption) (*ChangeMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeMembersResponse)
+	err := c.cc.Invoke(ctx, Driver_ChangeMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) TrainPrepare(ctx context.Context, in *TrainPrepareRequest, opts ...grpc.CallOption) (*TrainPrepareResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TrainPrepareResponse)
@@ -264,6 +279,10 @@ type DriverServer interface {
 	// drivers); every member answers, leader or not. A driver that is not
 	// replicated answers as the leader of a group of one.
 	Member(context.Context, *MemberRequest) (*MemberResponse, error)
+	// ChangeMembers adds a driver to a replicated group, or removes one
+	// (flint drivers add/remove), on the leader, and lists the members after
+	// the change.
+	ChangeMembers(context.Context, *ChangeMembersRequest) (*ChangeMembersResponse, error)
 	// Training (ml/train): TrainPrepare runs the query of a training's rows
 	// as a job whose final tasks keep their output on their executors, and
 	// prepares the rows there (labels, split, sketch, binning); TrainRun
@@ -311,6 +330,9 @@ func (UnimplementedDriverServer) Info(context.Context, *InfoRequest) (*InfoRespo
 }
 func (UnimplementedDriverServer) Member(context.Context, *MemberRequest) (*MemberResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Member not implemented")
+}
+func (UnimplementedDriverServer) ChangeMembers(context.Context, *ChangeMembersRequest) (*ChangeMembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangeMembers not implemented")
 }
 func (UnimplementedDriverServer) TrainPrepare(context.Context, *TrainPrepareRequest) (*TrainPrepareResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TrainPrepare not implemented")
@@ -508,6 +530,24 @@ func _Driver_Member_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_ChangeMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ChangeMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ChangeMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ChangeMembers(ctx, req.(*ChangeMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_TrainPrepare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(TrainPrepareRequest)
 	if err := dec(in); err != nil {
@@ -600,6 +640,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Member",
 			Handler:    _Driver_Member_Handler,
+		},
+		{
+			MethodName: "ChangeMembers",
+			Handler:    _Driver_ChangeMembers_Handler,
 		},
 		{
 			MethodName: "TrainPrepare",
