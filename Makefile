@@ -10,8 +10,9 @@ build:
 
 # image: flint:latest and flint-versitygw:latest, FROM scratch with a static
 # binary built here (deploy/build-images.sh; nothing is pulled).
-# cluster-up / cluster-down: deploy/compose.yaml (versitygw as S3, a driver
-# on 127.0.0.1:7070, two executors); cluster-down also removes its volumes.
+# cluster-up / cluster-down: deploy/compose.yaml (versitygw as S3, three
+# drivers as a raft group, driver-1 on 127.0.0.1:7070, two executors);
+# cluster-down also removes its volumes.
 COMPOSE ?= docker-compose
 image:
 	GO=$(GO) ./deploy/build-images.sh

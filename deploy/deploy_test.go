@@ -76,6 +76,10 @@ var registered = regexp.MustCompile(`msg="registered with driver"`)
 //     file read with arrow-go, not Flint) and leaves no object beside the
 //     manifest and the files it lists, and no unfinished upload.
 //
+// The driver is a raft group of three containers. Last, its leader is
+// killed mid-query (TPC-H Q9): the query answers right through the new
+// leader; the old one, started again, rejoins the group as a follower.
+//
 // It needs a Docker daemon and docker-compose (or the docker compose
 // plugin); without them it is skipped, saying so, unless
 // FLINT_REQUIRE_DOCKER is set (CI sets it): then it fails. -short skips it.
@@ -90,24 +94,28 @@ func TestCompose(t *testing.T) {
 	// builds); with a warm one the whole test takes about 20 seconds.
 	buildCtx, cancelBuild := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancelBuild()
-	buildImages(t, buildCtx)
+	flintBin := buildImages(t, buildCtx)
 	checkImage(t, buildCtx)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	t.Logf("images built and checked in %v", time.Since(start).Round(time.Millisecond))
 
-	c := up(t, ctx, compose)
+	c := up(t, ctx, compose, flintBin)
 	s3Endpoint := "http://" + c.port("s3", 7000)
-	driver := c.port("driver", 7070)
+	for _, d := range drivers {
+		c.driverAddrs[d] = c.port(d, 7070)
+	}
+	driver := c.driverList()
 	waitHealthy(t, ctx, s3Endpoint+"/health")
 	for _, e := range []string{"executor-1", "executor-2"} {
 		c.waitRegistered(e, 1)
 	}
 	// Their health checks (flint ping in the image) pass, and each
 	// executor container is limited to the memory of its --memory-limit.
-	for _, svc := range []string{"driver", "executor-1", "executor-2"} {
+	for _, svc := range append(drivers[:len(drivers):len(drivers)], "executor-1", "executor-2") {
 		c.waitHealth(svc)
 	}
+	c.lead = c.leader(nil).ID
 	for _, svc := range []string{"executor-1", "executor-2"} {
 		if got := c.inspect(svc, "{{.HostConfig.Memory}} {{.Config.User}}"); got != "1073741824 10001" {
 			t.Errorf("%s: memory limit and user %q, want 1073741824 (1GiB, its --memory-limit) and 10001", svc, got)
@@ -116,7 +124,7 @@ func TestCompose(t *testing.T) {
 	if got := c.inspect("s3", "{{.Config.User}}"); got != "10001" {
 		t.Errorf("s3 runs as user %q, want 10001", got)
 	}
-	t.Logf("cluster up in %v (driver %s, S3 %s)", time.Since(start).Round(time.Millisecond), driver, s3Endpoint)
+	t.Logf("cluster up in %v (drivers %s, %s leads; S3 %s)", time.Since(start).Round(time.Millisecond), driver, c.lead, s3Endpoint)
 
 	load(t, ctx, s3Endpoint)
 	// The session opens the tables here, at the published S3 port; the
@@ -172,6 +180,7 @@ func TestCompose(t *testing.T) {
 		t.Logf("fault round %d of %d passed in %v (killed %s mid-query and mid-COPY, paused %s past the heartbeat timeout)",
 			r, rounds, time.Since(roundStart).Round(time.Millisecond), victim, other)
 	}
+	c.killLeaderMidQuery(sess, 9)
 	for _, q := range []int{5, 18} {
 		if err := runQuery(ctx, sess, q); err != nil {
 			t.Errorf("after the faults: %v", err)
@@ -180,8 +189,142 @@ func TestCompose(t *testing.T) {
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }
 
-// driverLog is the driver container's log so far.
-func (c *cluster) driverLog() string { return c.compose("logs", "--no-color", "driver") }
+// drivers are the driver services, a raft group; their raft IDs are
+// their service names.
+var drivers = []string{"driver-1", "driver-2", "driver-3"}
+
+// driverLog is the leading driver container's log so far (the executors
+// register with it, it declares them lost).
+func (c *cluster) driverLog() string { return c.compose("logs", "--no-color", c.lead) }
+
+// driverList is every driver's published address, comma-separated, as
+// clients on the host are given them.
+func (c *cluster) driverList() string {
+	var addrs []string
+	for _, d := range drivers {
+		addrs = append(addrs, c.driverAddrs[d])
+	}
+	return strings.Join(addrs, ",")
+}
+
+// member is one line of flint drivers --format json.
+type member struct {
+	ID, Address, State, Error string
+	Term                      uint64
+	Applied                   uint64
+}
+
+// members runs flint drivers --format json on the host, through the
+// published ports.
+func (c *cluster) members() []member {
+	c.t.Helper()
+	cmd := exec.CommandContext(c.ctx, c.flint, "drivers", "--driver", c.driverList(), "--format", "json")
+	out, _ := cmd.Output() // exit 1 without a leader: the lines say why
+	var ms []member
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var m member
+		if err := dec.Decode(&m); err != nil {
+			break
+		}
+		ms = append(ms, m)
+	}
+	if len(ms) != len(drivers) {
+		c.t.Fatalf("flint drivers --format json printed %q", out)
+	}
+	return ms
+}
+
+// leader waits until exactly one driver leads, and ok (when not nil)
+// accepts the group, and returns the leader.
+func (c *cluster) leader(ok func(lead member, ms []member) bool) member {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ms := c.members()
+		var leads []member
+		for _, m := range ms {
+			if m.State == "leader" {
+				leads = append(leads, m)
+			}
+		}
+		if len(leads) == 1 && slices.Contains(drivers, leads[0].ID) && (ok == nil || ok(leads[0], ms)) {
+			return leads[0]
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("flint drivers: no single leader as awaited within 60s: %+v", ms)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// killLeaderMidQuery kills (SIGKILL) the leading driver's container while
+// TPC-H query q runs — the executors frozen meanwhile, so that q cannot
+// end before — and checks q's answer, given by the next leader. Then the
+// old leader's container starts again, from its raft log, and rejoins
+// the group as a follower.
+func (c *cluster) killLeaderMidQuery(sess *flint.Session, q int) {
+	c.t.Helper()
+	old := c.leader(nil)
+	execs := []string{c.container("executor-1"), c.container("executor-2")}
+	for _, id := range execs {
+		c.run("pause", id)
+	}
+	done := make(chan error, 1)
+	go func() { done <- runQuery(c.ctx, sess, q) }()
+	// The job is submitted (committed by the group) and waits for the
+	// frozen executors.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(c.jobs(), `"state":"running"`) {
+		select {
+		case err := <-done:
+			c.t.Fatalf("Q%d ended with the executors frozen: %v", q, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("Q%d is not running after 20s: flint jobs %s", q, c.jobs())
+		}
+	}
+	c.run("kill", c.container(old.ID))
+	killed := time.Now()
+	for _, id := range execs {
+		c.run("unpause", id)
+	}
+	if err := <-done; err != nil {
+		c.t.Fatalf("with the leader %s killed mid-query: %v", old.ID, err)
+	}
+	answered := time.Since(killed)
+	lead := c.leader(func(m member, _ []member) bool { return m.ID != old.ID })
+	if lead.Term <= old.Term {
+		c.t.Errorf("leader after the kill: %+v; before: %+v", lead, old)
+	}
+	c.lead = lead.ID
+	c.t.Logf("Q%d answered right %v after the leader %s was killed mid-query; %s leads in term %d", q,
+		answered.Round(time.Millisecond), old.ID, lead.ID, lead.Term)
+
+	started := time.Now()
+	c.compose("start", old.ID)
+	c.driverAddrs[old.ID] = c.port(old.ID, 7070) // a port of 0 is chosen anew
+	c.leader(func(m member, ms []member) bool {
+		for _, b := range ms {
+			if b.ID == old.ID {
+				return m.ID == lead.ID && b.State == "follower" && b.Term == m.Term && b.Applied >= lead.Applied
+			}
+		}
+		return false
+	})
+	c.t.Logf("%s, started again (docker-compose start), follows %s, caught up, %v later", old.ID, lead.ID, time.Since(started).Round(time.Millisecond))
+}
+
+// jobs is what flint jobs --format json prints of the group's jobs.
+func (c *cluster) jobs() string {
+	c.t.Helper()
+	out, err := exec.CommandContext(c.ctx, c.flint, "jobs", "--driver", c.driverList(), "--format", "json").CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("flint jobs: %v\n%s", err, out)
+	}
+	return string(out)
+}
 
 // count is the number of matches of re in s.
 func count(re *regexp.Regexp, s string) int { return len(re.FindAllStringIndex(s, -1)) }
@@ -473,19 +616,22 @@ func composeCommand(t *testing.T) []string {
 
 // buildImages runs deploy/build-images.sh into a temporary context; the
 // images are removed when t ends, so that test runs do not pile up images.
-func buildImages(t *testing.T, ctx context.Context) {
+// It returns the static flint binary of the image, which runs on the host
+// too.
+func buildImages(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	t.Cleanup(func() {
 		if out, err := exec.Command("docker", "rmi", flintImage, versitygwImage).CombinedOutput(); err != nil {
 			t.Logf("docker rmi: %v\n%s", err, out)
 		}
 	})
+	buildDir := filepath.Join(t.TempDir(), "context")
 	cmd := exec.CommandContext(ctx, "./build-images.sh")
-	cmd.Env = append(os.Environ(), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
-		"BUILD_DIR="+filepath.Join(t.TempDir(), "context"))
+	cmd.Env = append(os.Environ(), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage, "BUILD_DIR="+buildDir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build-images.sh: %v\n%s", err, out)
 	}
+	return filepath.Join(buildDir, "flint")
 }
 
 // checkImage checks the flint image's size and user, and that it runs.
@@ -517,13 +663,19 @@ type cluster struct {
 	ctx     context.Context
 	command []string
 	env     []string
+	// flint is a flint binary to run on the host (flint drivers).
+	flint string
+	// driverAddrs are the drivers' published addresses; lead is the
+	// service that leads.
+	driverAddrs map[string]string
+	lead        string
 }
 
 // up starts deploy/compose.yaml as a project named for this run, on free
 // host ports, and takes it down with its volumes when t ends (after
 // logging its output if t failed).
-func up(t *testing.T, ctx context.Context, compose []string) *cluster {
-	c := &cluster{t: t, ctx: ctx,
+func up(t *testing.T, ctx context.Context, compose []string, flintBin string) *cluster {
+	c := &cluster{t: t, ctx: ctx, flint: flintBin, driverAddrs: map[string]string{},
 		command: append(append([]string(nil), compose...), "-p", project, "-f", "compose.yaml"),
 		env: append(os.Environ(), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
 			"FLINT_DRIVER_PORT=0", "FLINT_S3_PORT=0", "FLINT_BIND=127.0.0.1",

@@ -22,6 +22,7 @@ type memberLine struct {
 	State     string `json:"state"`
 	Term      uint64 `json:"term"`
 	LastIndex uint64 `json:"last_index"`
+	Applied   uint64 `json:"applied"`
 	Error     string `json:"error,omitempty"`
 }
 
@@ -38,7 +39,9 @@ itself: its raft ID, client address, state (leader, follower, candidate;
 unreachable when it does not answer), raft term and last log index. A
 driver that is not replicated shows as the leader of a group of one.
 --format json prints one JSON object per line (id, address, state, term,
-last_index, error). The exit status is 1 when no listed driver leads.`,
+last_index, applied: the last log index applied, error). The exit status
+is 1 when no listed driver leads; when fewer than a majority of the
+listed drivers answer, the error says that the group has lost its quorum.`,
 		Example: `  flint drivers --driver 10.0.0.1:7077,10.0.0.2:7077,10.0.0.3:7077`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,6 +72,16 @@ last_index, error). The exit status is 1 when no listed driver leads.`,
 					return nil
 				}
 			}
+			answering := 0
+			for _, l := range lines {
+				if l.State != "unreachable" {
+					answering++
+				}
+			}
+			if quorum := len(addrs)/2 + 1; answering < quorum && len(addrs) > 1 {
+				return fmt.Errorf("no leader among %d drivers: the group has lost its quorum (%d of %d answer, a leader needs %d)",
+					len(addrs), answering, len(addrs), quorum)
+			}
 			return fmt.Errorf("no leader among %d drivers", len(addrs))
 		},
 	}
@@ -94,7 +107,7 @@ func askMember(ctx context.Context, addr string) memberLine {
 		line.Error = c.Error("", err).Error()
 		return line
 	}
-	line.ID, line.State, line.Term, line.LastIndex = m.GetId(), m.GetState(), m.GetTerm(), m.GetLastIndex()
+	line.ID, line.State, line.Term, line.LastIndex, line.Applied = m.GetId(), m.GetState(), m.GetTerm(), m.GetLastIndex(), m.GetApplied()
 	if m.GetAddress() != "" {
 		line.Address = m.GetAddress()
 	}

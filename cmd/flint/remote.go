@@ -40,6 +40,9 @@ func (d *driverConn) rpcError(err error) error { return d.Error("", err) }
 // wait follows a job until a final status.
 func (d *driverConn) wait(ctx context.Context, id string) (*pb.JobStatus, error) {
 	st, err := d.Wait(ctx, id)
+	if driverclient.IsNoQuorum(err) {
+		return nil, fmt.Errorf("%w; job %s stays with the group and resumes once enough drivers are back", d.rpcError(err), id)
+	}
 	if err != nil {
 		return nil, d.rpcError(err)
 	}

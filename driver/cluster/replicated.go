@@ -148,6 +148,11 @@ const (
 	// the lead over (a healthy group takes milliseconds; the last member
 	// standing finds no one).
 	handoverTimeout = time.Second
+	// quorumLostAfter is how long a member goes without a leader before
+	// it says that its group has lost its quorum (driverclient.NoQuorum):
+	// an election in a group with a majority up takes one or two
+	// election timeouts (500ms each), a loaded machine a few more.
+	quorumLostAfter = 5 * time.Second
 )
 
 // jobRecord is the "job" record: what Submit knew of the job.
@@ -558,6 +563,11 @@ func (d *Driver) rebuildJob(id string, recs map[string][]byte) (*job, bool, erro
 // yet: elected, still rebuilding).
 func (d *Driver) notLeaderLocked() error {
 	id, addr := d.rep.Leader()
+	if id == "" {
+		if gone := d.rep.Leaderless(); gone >= quorumLostAfter {
+			return driverclient.NoQuorum(d.rep.ID(), gone, len(d.rep.Peers()))
+		}
+	}
 	if id == d.rep.ID() {
 		addr = "" // this member, not ready yet: ask again
 	}

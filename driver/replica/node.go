@@ -113,6 +113,11 @@ type Node struct {
 	wg      sync.WaitGroup
 	closeMu sync.Mutex
 	closed  bool
+
+	// leaderMu guards leaderlessSince: when this member last saw the
+	// group lose its leader (zero while it knows one).
+	leaderMu        sync.Mutex
+	leaderlessSince time.Time
 }
 
 // Open starts a member: its stores in cfg.Dir, its transport, and — when
@@ -166,7 +171,8 @@ func Open(cfg Config) (*Node, error) {
 		rc.SnapshotInterval = cfg.SnapshotInterval
 	}
 	rc.Logger = logger
-	n := &Node{cfg: cfg, fsm: &fsm{im: newImage()}, clients: clients, notify: make(chan bool, 8), done: make(chan struct{})}
+	n := &Node{cfg: cfg, fsm: &fsm{im: newImage()}, clients: clients, notify: make(chan bool, 8), done: make(chan struct{}),
+		leaderlessSince: time.Now()}
 	rc.NotifyCh = n.notify
 
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
@@ -204,9 +210,51 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("replica: start raft: %w", err)
 	}
 	n.raft, n.trans, n.store = r, trans, store
-	n.wg.Add(1)
+	observed := make(chan raft.Observation, 16)
+	r.RegisterObserver(raft.NewObserver(observed, true, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	}))
+	n.wg.Add(2)
 	go n.leadership()
+	go n.watchLeader(observed)
 	return n, nil
+}
+
+// watchLeader keeps leaderlessSince from raft's leader observations.
+func (n *Node) watchLeader(observed <-chan raft.Observation) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.done:
+			return
+		case o := <-observed:
+			lo := o.Data.(raft.LeaderObservation)
+			n.leaderMu.Lock()
+			if lo.LeaderID == "" && n.leaderlessSince.IsZero() {
+				n.leaderlessSince = time.Now()
+			} else if lo.LeaderID != "" {
+				n.leaderlessSince = time.Time{}
+			}
+			n.leaderMu.Unlock()
+		}
+	}
+}
+
+// Leaderless is how long this member has known of no leader (0 while it
+// knows one). A group that keeps a majority elects one within a few
+// election timeouts: much longer means it has lost its quorum.
+func (n *Node) Leaderless() time.Duration {
+	if id, _ := n.Leader(); id != "" {
+		return 0
+	}
+	n.leaderMu.Lock()
+	defer n.leaderMu.Unlock()
+	if n.leaderlessSince.IsZero() {
+		// raft has not told of the loss yet
+		n.leaderlessSince = time.Now()
+	}
+	return time.Since(n.leaderlessSince)
 }
 
 // leadership passes raft's leadership notifications to OnLeader.
@@ -397,13 +445,16 @@ type Status struct {
 	// Applied is the last index applied to the state here.
 	Applied uint64
 	Leader  string
+	// Leaderless is how long the member has known of no leader.
+	Leaderless time.Duration
 }
 
 // Status describes this member now.
 func (n *Node) Status() Status {
 	lid, _ := n.Leader()
 	return Status{ID: n.cfg.ID, ClientAddr: n.clients[n.cfg.ID], State: strings.ToLower(n.raft.State().String()),
-		Term: n.raft.CurrentTerm(), LastIndex: n.raft.LastIndex(), Applied: n.raft.AppliedIndex(), Leader: lid}
+		Term: n.raft.CurrentTerm(), LastIndex: n.raft.LastIndex(), Applied: n.raft.AppliedIndex(), Leader: lid,
+		Leaderless: n.Leaderless()}
 }
 
 // Peers is the group as configured.

@@ -9,7 +9,8 @@
 //	c.StartExecutor()    // one more, registered before it returns
 //
 // With Options.Drivers >= 2 the driver is a replicated group of that many
-// `flint driver` processes (Drivers; Addr lists them all).
+// `flint driver` processes (Drivers; Addr lists them all); a killed
+// member can be started again from its raft dir (RestartDriver).
 //
 // The flint binary is built once per test binary (go build into a temp
 // dir); call RemoveBinary from TestMain after m.Run to delete it. Start
@@ -130,7 +131,11 @@ func (c *Cluster) Driver() *Process { return c.driver }
 
 // Drivers are the members of a replicated group, in --peers order (their
 // Name is driver-<i>, their Addr their client address).
-func (c *Cluster) Drivers() []*Process { return append([]*Process(nil), c.drivers...) }
+func (c *Cluster) Drivers() []*Process {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Process(nil), c.drivers...)
+}
 
 // Executor returns the i-th executor started (from 0, in start order,
 // StartExecutor included).
@@ -172,12 +177,12 @@ func (c *Cluster) Close() {
 	}
 	c.closed = true
 	procs := append([]*Process(nil), c.execs...)
-	c.mu.Unlock()
 	if len(c.drivers) > 0 {
 		procs = append(procs, c.drivers...)
 	} else if c.driver != nil {
 		procs = append(procs, c.driver)
 	}
+	c.mu.Unlock()
 	for _, p := range procs {
 		p.signal(syscall.SIGKILL)
 	}
@@ -294,6 +299,37 @@ func (c *Cluster) Peers() string { return c.peers }
 
 // Dir is the working directory of the cluster's processes.
 func (c *Cluster) Dir() string { return c.dir }
+
+// RestartDriver starts member i of a replicated group (in Drivers'
+// order) again with the command line it was first started with — its
+// raft dir, and so its log, kept — once it has ended (Kill it first),
+// and waits until it listens. The new process replaces the old one in
+// Drivers.
+func (c *Cluster) RestartDriver(i int) *Process {
+	c.t.Helper()
+	if i < 0 || i >= len(c.drivers) {
+		c.t.Fatalf("clustertest: no driver %d (%d in the group)", i, len(c.drivers))
+	}
+	old := c.drivers[i]
+	if !old.Exited() {
+		c.t.Fatalf("clustertest: %s is still running", old.Name)
+	}
+	p, err := c.start(old.Name, old.cmd.Args[1:])
+	if err != nil {
+		c.t.Fatalf("clustertest: %v", err)
+	}
+	p.Addr = old.Addr
+	c.mu.Lock()
+	c.drivers[i] = p
+	if i == 0 {
+		c.driver = p
+	}
+	c.mu.Unlock()
+	if err := waitListening(p, p.Addr, c.opts.StartTimeout); err != nil {
+		c.t.Fatalf("clustertest: %v", err)
+	}
+	return p
+}
 
 func (c *Cluster) startExecutor() (*Process, error) {
 	c.mu.Lock()

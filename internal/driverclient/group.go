@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,36 @@ func NotLeader(member, leader string) error {
 		return status.Errorf(codes.Unavailable, "driver %s is not the leader of its group (no leader known yet)", member)
 	}
 	return status.Errorf(codes.Unavailable, "driver %s is not the leader of its group; %s%s", member, leaderMarker, leader)
+}
+
+// quorumMarker is in the refusal of a member that has been without a
+// leader for so long that its group has lost its quorum (NoQuorum).
+const quorumMarker = "lost its quorum"
+
+// NoQuorum is the refusal of a member that has known of no leader for
+// leaderless, much longer than an election takes: fewer than a majority
+// of its group's voters are up (or reach each other), so none can be
+// elected and nothing the group holds moves on until enough come back.
+// Like NotLeader it is Unavailable; a Group that finds no leader but
+// such members gives up at once (see each) instead of trying for
+// FailoverTimeout.
+func NoQuorum(member string, leaderless time.Duration, voters int) error {
+	return status.Errorf(codes.Unavailable, "driver %s has had no leader for %s: its group has %s (a leader needs %d of its %d members up)",
+		member, leaderless.Round(100*time.Millisecond), quorumMarker, voters/2+1, voters)
+}
+
+// IsNoQuorum reports whether err is a NoQuorum refusal, or a Group's
+// error made of them.
+func IsNoQuorum(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), quorumMarker)
+}
+
+// refused reports whether err is a member's refusal (NotLeader, NoQuorum)
+// rather than the member not answering.
+func refused(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), "is not the leader")
 }
 
 // LeaderOf is the leader's address a NotLeader error names ("" if err is
@@ -133,6 +164,13 @@ func (g *Group) current() (int, *grpc.ClientConn) {
 	return g.cur, g.conns[g.cur]
 }
 
+// indexOf is the index of member connection c.
+func (g *Group) indexOf(c *grpc.ClientConn) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Index(g.conns, c)
+}
+
 // size is the number of members the group knows.
 func (g *Group) size() int {
 	g.mu.Lock()
@@ -178,13 +216,23 @@ func retryable(err error) bool { return status.Code(err) == codes.Unavailable }
 
 // each calls call on the leader until it answers with something else
 // than Unavailable; after a round of members without an answer it waits
-// a little (an election is under way).
-func (g *Group) each(ctx context.Context, call func(*grpc.ClientConn) error) error {
+// a little (an election is under way). When every member has either not
+// answered or refused with NoQuorum (at least one), the group has lost
+// its quorum: each returns that at once, naming every member's answer.
+// last holds each member's latest answer to the call (a stream's
+// opening and first message share it).
+func (g *Group) each(ctx context.Context, last *[]error, call func(*grpc.ClientConn) error) error {
 	deadline := time.Now().Add(FailoverTimeout)
 	wait := 50 * time.Millisecond
 	for tries := 1; ; tries++ {
 		i, conn := g.current()
 		err := call(conn)
+		*last = answered(*last, i, err)
+		if err != nil && retryable(err) && ctx.Err() == nil {
+			if qerr := g.quorumLost(*last); qerr != nil {
+				return qerr
+			}
+		}
 		if err != nil && ctx.Err() != nil && status.Code(err) == codes.DeadlineExceeded {
 			// The member did not answer in the caller's time: it may
 			// hang (a stopped process keeps its connections). The next
@@ -208,9 +256,55 @@ func (g *Group) each(ctx context.Context, call func(*grpc.ClientConn) error) err
 	}
 }
 
+// answered records member i's answer err in last, grown as members are
+// added (a leader the client was not given).
+func answered(last []error, i int, err error) []error {
+	for len(last) <= i {
+		last = append(last, nil)
+	}
+	last[i] = err
+	return last
+}
+
+// quorumLost is the error of a group whose members (their latest
+// answers in last) either do not answer or say that the group has lost
+// its quorum, at least one of them; nil otherwise.
+func (g *Group) quorumLost(last []error) error {
+	g.mu.Lock()
+	addrs := append([]string(nil), g.addrs...)
+	g.mu.Unlock()
+	if len(last) < len(addrs) {
+		return nil // a member not asked yet
+	}
+	said := false
+	for _, err := range last {
+		switch {
+		case err == nil || !retryable(err):
+			return nil
+		case IsNoQuorum(err):
+			said = true
+		case refused(err):
+			return nil // a member that may yet see a leader elected
+		}
+	}
+	if !said {
+		return nil
+	}
+	parts := make([]string, len(last))
+	for i, err := range last {
+		msg := status.Convert(err).Message()
+		if !refused(err) && !IsNoQuorum(err) {
+			msg = "does not answer (" + msg + ")"
+		}
+		parts[i] = addrs[i] + ": " + msg
+	}
+	return status.Errorf(codes.Unavailable, "the driver group has %s, no driver leads: %s", quorumMarker, strings.Join(parts, "; "))
+}
+
 // Invoke implements grpc.ClientConnInterface.
 func (g *Group) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	return g.each(ctx, func(c *grpc.ClientConn) error { return c.Invoke(ctx, method, args, reply, opts...) })
+	last := make([]error, g.size())
+	return g.each(ctx, &last, func(c *grpc.ClientConn) error { return c.Invoke(ctx, method, args, reply, opts...) })
 }
 
 // NewStream implements grpc.ClientConnInterface. A server stream whose
@@ -218,10 +312,13 @@ func (g *Group) Invoke(ctx context.Context, method string, args, reply any, opts
 // request sent again; once a message has arrived the stream is the
 // member's, and its errors are the caller's.
 func (g *Group) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	var member int // the member the stream was last opened on
+	last := make([]error, g.size())
 	open := func() (grpc.ClientStream, error) {
 		var s grpc.ClientStream
-		err := g.each(ctx, func(c *grpc.ClientConn) error {
+		err := g.each(ctx, &last, func(c *grpc.ClientConn) error {
 			var err error
+			member = g.indexOf(c)
 			s, err = c.NewStream(ctx, desc, method, opts...)
 			return err
 		})
@@ -231,7 +328,7 @@ func (g *Group) NewStream(ctx context.Context, desc *grpc.StreamDesc, method str
 	if err != nil || desc.ClientStreams || !desc.ServerStreams {
 		return s, err
 	}
-	return &retryStream{ClientStream: s, g: g, ctx: ctx, open: open}, nil
+	return &retryStream{ClientStream: s, g: g, ctx: ctx, open: open, member: &member, last: &last}, nil
 }
 
 // retryStream is a server stream that moves to another member while its
@@ -244,6 +341,8 @@ type retryStream struct {
 	sent     []any
 	closed   bool
 	received bool
+	member   *int     // the member of the stream now
+	last     *[]error // each member's latest answer
 }
 
 func (s *retryStream) SendMsg(m any) error {
@@ -264,9 +363,14 @@ func (s *retryStream) RecvMsg(m any) error {
 	}
 	deadline := time.Now().Add(FailoverTimeout)
 	wait := 50 * time.Millisecond
+	// Opening a stream sends nothing yet: refusals come here, and so does
+	// the news of a lost quorum.
 	for retryable(err) && s.ctx.Err() == nil && time.Now().Before(deadline) {
-		i, _ := s.g.current()
-		s.g.moveOn(i, err)
+		*s.last = answered(*s.last, *s.member, err)
+		if qerr := s.g.quorumLost(*s.last); qerr != nil {
+			return qerr
+		}
+		s.g.moveOn(*s.member, err)
 		t := time.NewTimer(wait)
 		select {
 		case <-s.ctx.Done():

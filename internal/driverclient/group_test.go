@@ -37,6 +37,9 @@ func (m *member) refusal() error {
 	if *m.leader == m.addr {
 		return nil
 	}
+	if *m.leader == lost {
+		return NoQuorum(m.name, 6*time.Second, 3)
+	}
 	return NotLeader(m.name, *m.leader)
 }
 
@@ -57,6 +60,9 @@ func (m *member) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[p
 func (m *member) Cancel(context.Context, *pb.CancelRequest) (*pb.CancelResponse, error) {
 	return nil, status.Error(codes.NotFound, "no such job")
 }
+
+// lost as the leader makes every member refuse with NoQuorum.
+const lost = "lost"
 
 // startMembers serves n members on 127.0.0.1 and returns them with a
 // free address where nothing listens (a dead member).
@@ -190,5 +196,50 @@ func TestGroupFollowsANewMember(t *testing.T) {
 	}
 	if n := ms[0].calls.Load(); n != 1 {
 		t.Errorf("member a was asked %d times, want once: the group keeps the new leader", n)
+	}
+}
+
+// TestGroupQuorumLost: when the members that answer say that the group
+// has lost its quorum and the others do not answer, calls and streams
+// fail at once with an error naming every member's answer, not after
+// FailoverTimeout.
+func TestGroupQuorumLost(t *testing.T) {
+	ms, mu, leader, dead := startMembers(t, 1)
+	mu.Lock()
+	*leader = lost
+	mu.Unlock()
+	g, err := NewGroup([]string{dead, ms[0].addr}, shuffle.DialOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := pb.NewDriverClient(g)
+	began := time.Now()
+	_, err = c.Status(ctx, &pb.StatusRequest{JobId: "j"})
+	if !IsNoQuorum(err) || !strings.Contains(err.Error(), dead+": does not answer") ||
+		!strings.Contains(err.Error(), ms[0].addr+": driver a has had no leader for 6s: its group has lost its quorum (a leader needs 2 of its 3 members up)") {
+		t.Fatalf("Status without a quorum: %v", err)
+	}
+	stream, err := c.Watch(ctx, &pb.WatchRequest{JobId: "j"})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if !IsNoQuorum(err) {
+		t.Fatalf("Watch without a quorum: %v", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the calls took %s to fail", took)
+	}
+	// A member that refuses without saying the quorum is lost (an
+	// election may be under way) keeps the call trying.
+	mu.Lock()
+	*leader = ""
+	mu.Unlock()
+	short, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer stop()
+	if _, err := c.Status(short, &pb.StatusRequest{JobId: "j"}); IsNoQuorum(err) || status.Code(err) != codes.Unavailable {
+		t.Errorf("Status during an election: %v", err)
 	}
 }
