@@ -58,8 +58,8 @@ func IsNoQuorum(err error) bool {
 	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), quorumMarker)
 }
 
-// refused reports whether err is a member's refusal (NotLeader, NoQuorum)
-// rather than the member not answering.
+// refused reports whether err is a NotLeader refusal: the member answers,
+// and may yet see a leader elected.
 func refused(err error) bool {
 	st, ok := status.FromError(err)
 	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), "is not the leader")
