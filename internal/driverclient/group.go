@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
@@ -93,6 +94,13 @@ func SplitAddrs(list string) []string {
 // FailoverTimeout bounds how long one call keeps looking for a leader: an
 // election takes a second or two, a group without a majority longer.
 var FailoverTimeout = 30 * time.Second
+
+// ConnectTimeout bounds how long a call waits for a connection to a
+// member before it tries the next one. A member whose machine or
+// container is gone may not refuse connections: its address leads
+// nowhere (no RST), and gRPC would wait for the connection until the
+// call's deadline. A member that answers connects in milliseconds.
+var ConnectTimeout = time.Second
 
 // Group is a connection to every member of a driver group. Safe for
 // concurrent use.
@@ -197,7 +205,10 @@ func (g *Group) each(ctx context.Context, last []error, call func(*grpc.ClientCo
 	wait := 50 * time.Millisecond
 	for tries := 1; ; tries++ {
 		i := g.current()
-		err := call(g.conns[i])
+		err := g.connected(ctx, i)
+		if err == nil {
+			err = call(g.conns[i])
+		}
 		last[i] = err
 		if err != nil && retryable(err) && ctx.Err() == nil {
 			if qerr := g.quorumLost(last); qerr != nil {
@@ -223,6 +234,31 @@ func (g *Group) each(ctx context.Context, last []error, call func(*grpc.ClientCo
 			case <-t.C:
 			}
 			wait = min(2*wait, time.Second)
+		}
+	}
+}
+
+// connected waits until the connection to member i is ready, at most
+// ConnectTimeout; else it returns an Unavailable error, as a call on a
+// connection that failed would be. A connection that has just failed
+// (TRANSIENT_FAILURE) is left to the call, which fails at once.
+func (g *Group) connected(ctx context.Context, i int) error {
+	c := g.conns[i]
+	wait, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	for {
+		s := c.GetState()
+		switch s {
+		case connectivity.Ready, connectivity.TransientFailure, connectivity.Shutdown:
+			return nil
+		case connectivity.Idle:
+			c.Connect()
+		}
+		if !c.WaitForStateChange(wait, s) {
+			if ctx.Err() != nil {
+				return nil // the caller's context ended: the call says so
+			}
+			return status.Errorf(codes.Unavailable, "no connection within %s (%s)", ConnectTimeout, strings.ToLower(s.String()))
 		}
 	}
 }
