@@ -290,17 +290,17 @@ func (c *cluster) killLeaderMidQuery(sess *flint.Session, q int) {
 	for _, id := range execs {
 		c.run("unpause", id)
 	}
-	if err := <-done; err != nil {
-		c.t.Fatalf("with the leader %s killed mid-query: %v", old.ID, err)
-	}
-	answered := time.Since(killed)
 	lead := c.leader(func(m member, _ []member) bool { return m.ID != old.ID })
+	elected := time.Since(killed)
 	if lead.Term <= old.Term {
 		c.t.Errorf("leader after the kill: %+v; before: %+v", lead, old)
 	}
+	if err := <-done; err != nil {
+		c.t.Fatalf("with the leader %s killed mid-query: %v", old.ID, err)
+	}
 	c.lead = lead.ID
-	c.t.Logf("Q%d answered right %v after the leader %s was killed mid-query; %s leads in term %d", q,
-		answered.Round(time.Millisecond), old.ID, lead.ID, lead.Term)
+	c.t.Logf("Q%d answered right %v after the leader %s was killed mid-query; %s led in term %d after %v", q,
+		time.Since(killed).Round(time.Millisecond), old.ID, lead.ID, lead.Term, elected.Round(time.Millisecond))
 
 	started := time.Now()
 	c.compose("start", old.ID)

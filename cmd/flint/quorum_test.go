@@ -16,23 +16,33 @@ import (
 	pb "github.com/flint-engine/flint/proto/flintpb"
 )
 
-// TestDriverGroupQuorumLoss: two of three drivers — the followers — are
-// SIGKILLed while TPC-H Q18 runs. The leader left alone commits nothing
-// more and says why: flint drivers, flint status and the running flint
-// submit --wait fail within seconds, naming the lost quorum, instead of
-// hanging. One of the lost drivers, started again from its raft dir,
-// gives the group a leader back; the job resumes, and flint submit
-// --wait retried with the same idempotency key gets that job's answer,
-// DuckDB's. The group ran one job.
+// TestDriverGroupQuorumLoss: two of three drivers are SIGKILLed while
+// TPC-H Q18 runs — the two followers, or the leader and a follower. The
+// driver left alone commits nothing more and says why: flint drivers,
+// flint status and the running flint submit --wait fail within seconds,
+// naming the lost quorum, instead of hanging. The first of the lost
+// drivers, started again from its raft dir, gives the group a leader
+// back; the job resumes, and flint submit --wait retried with the same
+// idempotency key gets that job's answer, DuckDB's. The group ran one
+// job.
 func TestDriverGroupQuorumLoss(t *testing.T) {
+	t.Run("followers", func(t *testing.T) { quorumLoss(t, false) })
+	t.Run("leader", func(t *testing.T) { quorumLoss(t, true) })
+}
+
+func quorumLoss(t *testing.T, killLeader bool) {
 	c := startGroup(t)
 	lead := leaderOf(t, c.Addr())
 	var killed []int
 	var survivor *clustertest.Process
 	for i, p := range c.Drivers() {
-		if p.Addr == lead.Address {
+		isLeader := p.Addr == lead.Address
+		switch {
+		case killLeader && isLeader:
+			killed = append([]int{i}, killed...) // the leader comes back
+		case isLeader || (killLeader && survivor == nil):
 			survivor = p
-		} else {
+		default:
 			killed = append(killed, i)
 		}
 	}
@@ -109,8 +119,8 @@ func TestDriverGroupQuorumLoss(t *testing.T) {
 	for _, p := range c.Executors() {
 		p.Cont()
 	}
-	t.Logf("killed followers %s and %s; leader %s (%s) left alone with job %s running", drivers[killed[0]].Addr,
-		drivers[killed[1]].Addr, lead.ID, lead.Address, id)
+	t.Logf("killed %s and %s (leader %s at %s); %s left alone with job %s running", drivers[killed[0]].Addr,
+		drivers[killed[1]].Addr, lead.ID, lead.Address, survivor.Addr, id)
 
 	// The client following the job is told, in seconds, that the group
 	// lost its quorum; it printed the job's ID first.

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
@@ -58,8 +59,8 @@ func IsNoQuorum(err error) bool {
 	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), quorumMarker)
 }
 
-// refused reports whether err is a member's refusal (NotLeader, NoQuorum)
-// rather than the member not answering.
+// refused reports whether err is a NotLeader refusal: the member answers,
+// and may yet see a leader elected.
 func refused(err error) bool {
 	st, ok := status.FromError(err)
 	return ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), "is not the leader")
@@ -93,6 +94,13 @@ func SplitAddrs(list string) []string {
 // FailoverTimeout bounds how long one call keeps looking for a leader: an
 // election takes a second or two, a group without a majority longer.
 var FailoverTimeout = 30 * time.Second
+
+// ConnectTimeout bounds how long a call waits for a connection to a
+// member before it tries the next one. A member whose machine or
+// container is gone may not refuse connections: its address leads
+// nowhere (no RST), and gRPC would wait for the connection until the
+// call's deadline. A member that answers connects in milliseconds.
+var ConnectTimeout = time.Second
 
 // Group is a connection to every member of a driver group. Safe for
 // concurrent use.
@@ -226,7 +234,10 @@ func (g *Group) each(ctx context.Context, last *[]error, call func(*grpc.ClientC
 	wait := 50 * time.Millisecond
 	for tries := 1; ; tries++ {
 		i, conn := g.current()
-		err := call(conn)
+		err := connected(ctx, conn)
+		if err == nil {
+			err = call(conn)
+		}
 		*last = answered(*last, i, err)
 		if err != nil && retryable(err) && ctx.Err() == nil {
 			if qerr := g.quorumLost(*last); qerr != nil {
@@ -264,6 +275,30 @@ func answered(last []error, i int, err error) []error {
 	}
 	last[i] = err
 	return last
+}
+
+// connected waits until the connection c to a member is ready, at most
+// ConnectTimeout; else it returns an Unavailable error, as a call on a
+// connection that failed would be. A connection that has just failed
+// (TRANSIENT_FAILURE) is left to the call, which fails at once.
+func connected(ctx context.Context, c *grpc.ClientConn) error {
+	wait, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	for {
+		s := c.GetState()
+		switch s {
+		case connectivity.Ready, connectivity.TransientFailure, connectivity.Shutdown:
+			return nil
+		case connectivity.Idle:
+			c.Connect()
+		}
+		if !c.WaitForStateChange(wait, s) {
+			if ctx.Err() != nil {
+				return nil // the caller's context ended: the call says so
+			}
+			return status.Errorf(codes.Unavailable, "no connection within %s (%s)", ConnectTimeout, strings.ToLower(s.String()))
+		}
+	}
 }
 
 // quorumLost is the error of a group whose members (their latest

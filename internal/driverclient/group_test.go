@@ -243,3 +243,54 @@ func TestGroupQuorumLost(t *testing.T) {
 		t.Errorf("Status during an election: %v", err)
 	}
 }
+
+// TestGroupMemberThatNeverConnects: a member whose address accepts TCP
+// but never speaks (as a vanished container's address that answers
+// nothing) holds a call up for ConnectTimeout, not until the call's
+// deadline: the call goes on to the leader.
+func TestGroupMemberThatNeverConnects(t *testing.T) {
+	ms, mu, leader, _ := startMembers(t, 1)
+	mu.Lock()
+	*leader = ms[0].addr
+	mu.Unlock()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var heldMu sync.Mutex
+	var held []net.Conn
+	defer func() {
+		heldMu.Lock()
+		defer heldMu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			heldMu.Lock()
+			held = append(held, c) // never answered
+			heldMu.Unlock()
+		}
+	}()
+	g, err := NewGroup([]string{silent.Addr().String(), ms[0].addr}, shuffle.DialOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	began := time.Now()
+	st, err := pb.NewDriverClient(g).Status(ctx, &pb.StatusRequest{JobId: "j"})
+	if err != nil || st.GetName() != "a" {
+		t.Fatalf("Status: %v %v", st, err)
+	}
+	if took := time.Since(began); took > ConnectTimeout+2*time.Second {
+		t.Errorf("the call took %s: held up by the member that never connects", took)
+	}
+}
