@@ -110,6 +110,12 @@ type Group struct {
 	addrs []string
 	conns []*grpc.ClientConn
 	cur   int // the member believed to lead
+	// given is how many of addrs the client was given; the others were
+	// named as leader by a member (added to the group since). One of
+	// those that cannot be reached from here (a name that only resolves
+	// inside the drivers' network) is passed over from then on: unreached.
+	given     int
+	unreached map[int]bool
 }
 
 var _ grpc.ClientConnInterface = (*Group)(nil)
@@ -136,7 +142,7 @@ func NewGroup(addrs []string, opts ...grpc.DialOption) (*Group, error) {
 		return nil, errors.New("no driver address")
 	}
 	opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: KeepaliveTime, Timeout: KeepaliveTimeout}))
-	g := &Group{addrs: addrs, opts: opts}
+	g := &Group{addrs: addrs, opts: opts, given: len(addrs), unreached: map[int]bool{}}
 	for _, a := range addrs {
 		c, err := grpc.NewClient(a, opts...)
 		if err != nil {
@@ -188,25 +194,24 @@ func (g *Group) size() int {
 
 // moveOn picks the member to try after member i failed with err: the
 // leader it named (one added to the group since the client started is
-// connected to and kept), else the next one.
+// connected to and kept, unless it proved unreachable from here), else
+// the next one.
 func (g *Group) moveOn(i int, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.cur != i {
 		return // another call moved on already
 	}
+	if i >= g.given && !refused(err) && !IsNoQuorum(err) {
+		g.unreached[i] = true
+	}
 	if l := LeaderOf(err); l != "" {
-		known := false
-		for j, a := range g.addrs {
-			if a == l {
-				known = true
-				if j != i {
-					g.cur = j
-					return
-				}
-			}
-		}
-		if !known {
+		j := slices.Index(g.addrs, l)
+		switch {
+		case j >= 0 && j != i && !g.unreached[j]:
+			g.cur = j
+			return
+		case j < 0:
 			if c, err := grpc.NewClient(l, g.opts...); err == nil {
 				g.addrs, g.conns = append(g.addrs, l), append(g.conns, c)
 				g.cur = len(g.conns) - 1
@@ -214,7 +219,12 @@ func (g *Group) moveOn(i int, err error) {
 			}
 		}
 	}
-	g.cur = (i + 1) % len(g.addrs)
+	for n := 1; n <= len(g.addrs); n++ {
+		if j := (i + n) % len(g.addrs); !g.unreached[j] {
+			g.cur = j
+			return
+		}
+	}
 }
 
 // retryable reports whether a call that failed with err may succeed on

@@ -28,13 +28,16 @@ type member struct {
 	leader *string // the leader's address ("" none)
 	addr   string
 	calls  atomic.Int32
+	// leads makes the member answer whatever leader the others name (it
+	// is known to them by an address the client cannot reach).
+	leads bool
 }
 
 func (m *member) refusal() error {
 	m.calls.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if *m.leader == m.addr {
+	if *m.leader == m.addr || m.leads {
 		return nil
 	}
 	if *m.leader == lost {
@@ -292,5 +295,30 @@ func TestGroupMemberThatNeverConnects(t *testing.T) {
 	}
 	if took := time.Since(began); took > ConnectTimeout+2*time.Second {
 		t.Errorf("the call took %s: held up by the member that never connects", took)
+	}
+}
+
+// TestGroupPassesOverAnUnreachableLeader: when members name the leader by
+// an address that does not resolve here (a name inside the drivers'
+// network), the client passes over it and finds the leader among the
+// addresses it was given.
+func TestGroupPassesOverAnUnreachableLeader(t *testing.T) {
+	ms, mu, leader, _ := startMembers(t, 3)
+	mu.Lock()
+	*leader = "driver-2.invalid:7070"
+	mu.Unlock()
+	ms[2].leads = true
+	c, err := Dial(ms[0].addr + "," + ms[1].addr + "," + ms[2].addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 3 {
+		st, err := c.Client.Status(ctx, &pb.StatusRequest{JobId: "j"})
+		if err != nil || st.GetName() != "c" {
+			t.Fatalf("Status through the group: %v, %v; want member c's answer", st, err)
+		}
 	}
 }
