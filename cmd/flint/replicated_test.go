@@ -131,6 +131,15 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
+	// Jobs the group ran before: the new one is the job not among them.
+	before, err := conn.Client.ListJobs(ctx, &pb.ListJobsRequest{})
+	if err != nil {
+		t.Fatal(conn.Error("list jobs", err))
+	}
+	known := map[string]bool{}
+	for _, j := range before.GetJobs() {
+		known[j.GetJobId()] = true
+	}
 	submit := exec.Command(flintBin, append([]string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	submit.Stdout, submit.Stderr = &stdout, &stderr
@@ -154,9 +163,10 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 		if err != nil {
 			t.Fatal(conn.Error("list jobs", err))
 		}
-		if len(resp.GetJobs()) > 0 {
-			id = resp.GetJobs()[0].GetJobId()
-			break
+		for _, j := range resp.GetJobs() {
+			if !known[j.GetJobId()] {
+				id = j.GetJobId()
+			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
