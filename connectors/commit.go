@@ -55,22 +55,11 @@ type WriteJob struct {
 // fails when the target holds a manifest or any visible file; append
 // needs the same format and partition columns as an existing manifest.
 func BeginWrite(ctx context.Context, spec WriteSpec, job string) (*WriteJob, error) {
-	if spec.Mode == "" {
-		spec.Mode = ModeError
-	}
-	spec.Location = cleanLocation(spec.Location)
-	if err := spec.Check(); err != nil {
-		return nil, err
-	}
-	fsys, err := fs.For(spec.Location)
+	j, fsys, err := newWriteJob(spec, job)
 	if err != nil {
 		return nil, err
 	}
-	wfs, err := fs.Writable(fsys, spec.Location)
-	if err != nil {
-		return nil, err
-	}
-	j := &WriteJob{Spec: spec, Job: job, fsys: wfs}
+	spec = j.Spec
 	if j.old, err = ReadManifest(ctx, fsys, spec.Location); err != nil {
 		return nil, fmt.Errorf("write %s: reading the existing dataset: %w", spec.Location, err)
 	}
@@ -347,22 +336,34 @@ func (j *WriteJob) Begun() WriteBegun { return WriteBegun{Old: j.old, OldFiles: 
 // ResumeWrite is the WriteJob of a write begun elsewhere: the target is
 // not checked again (this write's own files may be there by now).
 func ResumeWrite(spec WriteSpec, job string, b WriteBegun) (*WriteJob, error) {
+	j, _, err := newWriteJob(spec, job)
+	if err != nil {
+		return nil, err
+	}
+	j.old, j.oldFiles = b.Old, b.OldFiles
+	return j, nil
+}
+
+// newWriteJob checks spec (mode error by default, location cleaned) and
+// opens its target's file system for writing; it returns the job and the
+// file system it reads the target through.
+func newWriteJob(spec WriteSpec, job string) (*WriteJob, fs.FS, error) {
 	if spec.Mode == "" {
 		spec.Mode = ModeError
 	}
 	spec.Location = cleanLocation(spec.Location)
 	if err := spec.Check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fsys, err := fs.For(spec.Location)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wfs, err := fs.Writable(fsys, spec.Location)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &WriteJob{Spec: spec, Job: job, fsys: wfs, old: b.Old, oldFiles: b.OldFiles}, nil
+	return &WriteJob{Spec: spec, Job: job, fsys: wfs}, fsys, nil
 }
 
 // Landed reports whether the target's manifest is this write's: its

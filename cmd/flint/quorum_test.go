@@ -77,17 +77,7 @@ func quorumLoss(t *testing.T, killLeader bool) {
 
 	// Mid-job (a task done, the executors frozen so that the job cannot
 	// end meanwhile), both followers die.
-	var id string
-	for id == "" {
-		resp, err := conn.Client.ListJobs(ctx, &pb.ListJobsRequest{})
-		if err != nil {
-			t.Fatal(conn.Error("list jobs", err))
-		}
-		if len(resp.GetJobs()) > 0 {
-			id = resp.GetJobs()[0].GetJobId()
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	id := newJob(ctx, t, conn, nil)
 	stream, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
 	if err != nil {
 		t.Fatal(err)

@@ -131,15 +131,7 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	// Jobs the group ran before: the new one is the job not among them.
-	before, err := conn.Client.ListJobs(ctx, &pb.ListJobsRequest{})
-	if err != nil {
-		t.Fatal(conn.Error("list jobs", err))
-	}
-	known := map[string]bool{}
-	for _, j := range before.GetJobs() {
-		known[j.GetJobId()] = true
-	}
+	known := jobIDs(ctx, t, conn)
 	submit := exec.Command(flintBin, append([]string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	submit.Stdout, submit.Stderr = &stdout, &stderr
@@ -156,20 +148,7 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 		}
 	}()
 
-	// The job's ID, from the leader.
-	var id string
-	for id == "" {
-		resp, err := conn.Client.ListJobs(ctx, &pb.ListJobsRequest{})
-		if err != nil {
-			t.Fatal(conn.Error("list jobs", err))
-		}
-		for _, j := range resp.GetJobs() {
-			if !known[j.GetJobId()] {
-				id = j.GetJobId()
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	id := newJob(ctx, t, conn, known)
 	stream, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
 	if err != nil {
 		t.Fatal(err)
@@ -474,5 +453,33 @@ func TestDriverRaftFlags(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("flint driver %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// jobIDs are the jobs the group holds now.
+func jobIDs(ctx context.Context, t *testing.T, conn *driverclient.Conn) map[string]bool {
+	t.Helper()
+	resp, err := conn.Client.ListJobs(ctx, &pb.ListJobsRequest{})
+	if err != nil {
+		t.Fatal(conn.Error("list jobs", err))
+	}
+	ids := map[string]bool{}
+	for _, j := range resp.GetJobs() {
+		ids[j.GetJobId()] = true
+	}
+	return ids
+}
+
+// newJob waits for a job not among known (one a submit just started) and
+// returns its ID, as the leader lists it.
+func newJob(ctx context.Context, t *testing.T, conn *driverclient.Conn, known map[string]bool) string {
+	t.Helper()
+	for {
+		for id := range jobIDs(ctx, t, conn) {
+			if !known[id] {
+				return id
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
