@@ -221,15 +221,7 @@ func (c *cluster) members() []member {
 	cmd := exec.CommandContext(c.ctx, c.flint, "drivers", "--driver", c.driverList(), "--format", "json")
 	out, _ := cmd.Output() // exit 1 without a leader: the lines say why
 	var ms []member
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var m member
-		if err := dec.Decode(&m); err != nil {
-			break
-		}
-		ms = append(ms, m)
-	}
-	if len(ms) != len(drivers) {
+	if err := json.Unmarshal(out, &ms); err != nil || len(ms) != len(drivers) {
 		c.t.Fatalf("flint drivers --format json printed %q", out)
 	}
 	return ms

@@ -64,6 +64,10 @@ ID=RAFTHOST:PORT@HOST:PORT (its raft address, then its client address,
 which must be its --listen); members whose --raft-dir is empty start the
 group together. Give clients and executors every member: --driver
 a:7077,b:7077,c:7077 (or $FLINT_DRIVER). flint drivers shows the group.
+Each member snapshots its state (bounded: a finished job is kept ten
+minutes, the newest 100 at most) and compacts its log on the schedule the
+--raft-snapshot-* flags set; a member that was down catches up from the
+leader's log, or from its snapshot once the log has moved on.
 
 To add a member to a running group, start it with --join and --peers
 listing the members and itself, then run flint drivers add
@@ -126,6 +130,8 @@ out (a leader removing itself hands over first).`,
 	}
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "", "HOST:PORT to serve on (port 0: any free port)")
 	cmd.Flags().DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 5*time.Second, "declare an executor lost after this long without a heartbeat")
+	cmd.Flags().DurationVar(&cfg.CommitDelay, "fault-commit-delay", 0, "fault tests: hold each write between its decision and its commit")
+	cmd.Flags().MarkHidden("fault-commit-delay")
 	cmd.Flags().DurationVar(&cfg.NoExecutorTimeout, "no-executor-timeout", 0, "fail a job that has had no live executor for this long (default: 2 × heartbeat timeout)")
 	cmd.Flags().StringVar(&httpListen, "http", "", "also serve the REST/JSON jobs API on HOST:PORT")
 	cmd.Flags().StringArrayVar(&cfg.Notify, "notify", nil, "POST job notifications to URL for jobs that name none (repeatable)")
@@ -139,6 +145,10 @@ out (a leader removing itself hands over first).`,
 type raftFlags struct {
 	id, listen, dir, peers string
 	join                   bool
+	// The snapshot schedule, as Consul's raft_snapshot_interval,
+	// raft_snapshot_threshold and raft_trailing_logs.
+	snapshotInterval                time.Duration
+	snapshotThreshold, trailingLogs uint64
 }
 
 func (f *raftFlags) add(cmd *cobra.Command) {
@@ -147,12 +157,18 @@ func (f *raftFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dir, "raft-dir", "", "directory of this member's raft log and snapshots")
 	cmd.Flags().StringVar(&f.peers, "peers", "", "every member of the group: ID=RAFTHOST:PORT@HOST:PORT,... (raft address @ client address)")
 	cmd.Flags().BoolVar(&f.join, "join", false, "join a running group instead of starting one (--peers: its members and this driver); then run flint drivers add on it")
+	cmd.Flags().DurationVar(&f.snapshotInterval, "raft-snapshot-interval", 2*time.Minute, "how often a member checks whether to snapshot its state and compact its log (each check waits between one and two intervals)")
+	cmd.Flags().Uint64Var(&f.snapshotThreshold, "raft-snapshot-threshold", 4096, "log entries since the last snapshot that make the next check take one")
+	cmd.Flags().Uint64Var(&f.trailingLogs, "raft-trailing-logs", 10240, "log entries kept after a snapshot, so that a lagging member catches up from the log rather than a whole snapshot")
 }
 
 // config is the group membership the flags describe (nil: none given).
 func (f *raftFlags) config(listen string) (*replica.Config, error) {
 	if f.id == "" && f.dir == "" && f.peers == "" && f.listen == "" && !f.join {
 		return nil, nil
+	}
+	if f.snapshotInterval <= 0 || f.snapshotThreshold == 0 || f.trailingLogs == 0 {
+		return nil, usagef("--raft-snapshot-interval, --raft-snapshot-threshold and --raft-trailing-logs must be positive")
 	}
 	if f.id == "" || f.dir == "" || f.peers == "" {
 		return nil, usagef("a replicated driver needs --raft-id, --raft-dir and --peers")
@@ -174,5 +190,6 @@ func (f *raftFlags) config(listen string) (*replica.Config, error) {
 		return nil, usagef("--peers gives %s the client address %s, but it listens on %s: they must be the same (clients are sent there)",
 			f.id, peers[self].ClientAddr, listen)
 	}
-	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers, Join: f.join}, nil
+	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers, Join: f.join,
+		SnapshotInterval: f.snapshotInterval, SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs}, nil
 }

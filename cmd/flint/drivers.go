@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -23,7 +24,10 @@ type memberLine struct {
 	Term      uint64 `json:"term"`
 	LastIndex uint64 `json:"last_index"`
 	Applied   uint64 `json:"applied"`
-	Error     string `json:"error,omitempty"`
+	// Lag is how many entries the member's log is behind the leader's
+	// (unset when no leader or not the member answered).
+	Lag   *uint64 `json:"lag,omitempty"`
+	Error string  `json:"error,omitempty"`
 }
 
 // memberTimeout bounds the question to one driver.
@@ -36,10 +40,12 @@ func newDriversCmd() *cobra.Command {
 		Short: "Show the members of a replicated driver group: leader, followers, raft term and log index",
 		Long: `Drivers asks every driver listed in --driver (or $FLINT_DRIVER) about
 itself: its raft ID, client address, state (leader, follower, candidate;
-unreachable when it does not answer), raft term and last log index. A
-driver that is not replicated shows as the leader of a group of one.
---format json prints one JSON object per line (id, address, state, term,
-last_index, applied: the last log index applied, error). The exit status
+unreachable when it does not answer), raft term, last log index and its
+lag: how many entries its log is behind the leader's. A driver that is
+not replicated shows as the leader of a group of one. --format json
+prints a JSON array with one object per driver (id, address, state,
+term, last_index, applied: the last log index applied, lag, error). The
+exit status
 is 1 when no listed driver leads; when fewer than a majority of the
 listed drivers answer, the error says that the group has lost its quorum.`,
 		Example: `  flint drivers --driver 10.0.0.1:7077,10.0.0.2:7077,10.0.0.3:7077`,
@@ -64,6 +70,7 @@ listed drivers answer, the error says that the group has lost its quorum.`,
 			for range addrs {
 				<-done
 			}
+			setLag(lines)
 			if err := printMembers(cmd.OutOrStdout(), lines, asJSON); err != nil {
 				return err
 			}
@@ -86,7 +93,7 @@ listed drivers answer, the error says that the group has lost its quorum.`,
 		},
 	}
 	cmd.Flags().StringVar(&driver, "driver", os.Getenv(driverEnv), "the drivers' HOST:PORT, comma-separated (default $"+driverEnv+")")
-	cmd.Flags().StringVar(&format, "format", "text", "text or json (one object per line)")
+	cmd.Flags().StringVar(&format, "format", "text", "text or json (an array of objects)")
 	cmd.AddCommand(newDriversChangeCmd(true), newDriversChangeCmd(false))
 	return cmd
 }
@@ -114,24 +121,49 @@ func askMember(ctx context.Context, addr string) memberLine {
 	return line
 }
 
+// setLag sets each answering member's lag behind the leader's log, when
+// one of them leads (a member ahead of it, with entries it will drop,
+// lags 0).
+func setLag(lines []memberLine) {
+	lead := -1
+	for i, l := range lines {
+		if l.State == "leader" {
+			lead = i
+		}
+	}
+	if lead < 0 {
+		return
+	}
+	for i := range lines {
+		if lines[i].State == "unreachable" {
+			continue
+		}
+		var lag uint64
+		if last := lines[lead].LastIndex; last > lines[i].LastIndex {
+			lag = last - lines[i].LastIndex
+		}
+		lines[i].Lag = &lag
+	}
+}
+
 func printMembers(w io.Writer, lines []memberLine, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
+		if lines == nil {
+			lines = []memberLine{}
 		}
-		return nil
+		return json.NewEncoder(w).Encode(lines)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tADDRESS\tSTATE\tTERM\tLAST INDEX")
+	fmt.Fprintln(tw, "ID\tADDRESS\tSTATE\tTERM\tLAST INDEX\tLAG")
 	for _, l := range lines {
-		id := l.ID
+		id, lag := l.ID, "-"
 		if id == "" {
 			id = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", id, l.Address, l.State, l.Term, l.LastIndex)
+		if l.Lag != nil {
+			lag = strconv.FormatUint(*l.Lag, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", id, l.Address, l.State, l.Term, l.LastIndex, lag)
 	}
 	return tw.Flush()
 }

@@ -32,13 +32,8 @@ func members(t *testing.T, addrs string) ([]memberLine, int) {
 	t.Helper()
 	r := run(t, "drivers", "--driver", addrs, "--format", "json")
 	var out []memberLine
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	for {
-		var m memberLine
-		if err := dec.Decode(&m); err != nil {
-			break
-		}
-		out = append(out, m)
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("flint drivers --format json printed %q: %v", r.stdout, err)
 	}
 	return out, r.code
 }
@@ -70,11 +65,18 @@ func leaderOf(t *testing.T, addrs string) memberLine {
 // alone refuses, naming the leader.
 func startGroup(t *testing.T, driverArgs ...string) *clustertest.Cluster {
 	t.Helper()
+	return startGroupWith(t, clustertest.Options{DriverArgs: driverArgs})
+}
+
+// startGroupWith is startGroup with more options (the group's size, its
+// executors and its timeouts are startGroup's).
+func startGroupWith(t *testing.T, opts clustertest.Options) *clustertest.Cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a cluster of OS processes")
 	}
-	c := clustertest.Start(t, clustertest.Options{Drivers: 3, Executors: 2, Binary: flintBin, HeartbeatTimeout: 2 * time.Second,
-		DriverArgs: driverArgs})
+	opts.Drivers, opts.Executors, opts.Binary, opts.HeartbeatTimeout = 3, 2, flintBin, 2*time.Second
+	c := clustertest.Start(t, opts)
 	lead := leaderOf(t, c.Addr())
 	ms, _ := members(t, c.Addr())
 	if len(ms) != 3 || lead.ID == "" || lead.Term == 0 || lead.LastIndex == 0 {
@@ -104,20 +106,68 @@ func startGroup(t *testing.T, driverArgs ...string) *clustertest.Cluster {
 // has exited 0, and logs how long the group took to make progress again.
 func submitKillingLeader(t *testing.T, c *clustertest.Cluster, args ...string) (string, string) {
 	t.Helper()
-	return submitLosingLeader(t, c, false, args...)
+	return submitLosingLeader(t, c, fault{leaderKilled, midMap}, args...)
 }
 
-// submitLosingLeader is submitKillingLeader; with freeze the leader is
-// SIGSTOPped instead (a hung machine: it keeps its connections), and
-// SIGCONTed once the job has finished under its successor, to which it
-// must then defer.
-func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args ...string) (string, string) {
+// fault is how and when a test loses the leader of a job.
+type fault struct {
+	loss leaderLoss
+	at   jobPoint
+}
+
+// jobPoint is when in a job a test loses its leader.
+type jobPoint int
+
+const (
+	// midMap: once a task has succeeded, with the executors frozen so
+	// that the job cannot finish meanwhile.
+	midMap jobPoint = iota
+	// midReduce: once a task has succeeded in a stage that started after
+	// another stage completed (one reading that stage's map outputs),
+	// the executors frozen likewise.
+	midReduce
+	// beforeCommit: once a write is decided (every task has succeeded)
+	// and before its manifest is written: the drivers must run with
+	// --fault-commit-delay, holding that window open.
+	beforeCommit
+)
+
+func (p jobPoint) String() string {
+	return [...]string{"mid-map", "mid-reduce", "before the commit"}[p]
+}
+
+// leaderLoss is how a test loses the leader.
+type leaderLoss int
+
+const (
+	// leaderKilled: SIGKILL, as a crashed machine.
+	leaderKilled leaderLoss = iota
+	// leaderFrozen: SIGSTOP, as a hung machine (it keeps its
+	// connections), SIGCONTed once the job has finished under its
+	// successor, to which it must then defer.
+	leaderFrozen
+	// leaderIsolated: cut off from the other drivers (a network
+	// partition; the cluster must be Partitionable) while it still runs
+	// and executors and clients still reach it; healed once the job has
+	// finished under its successor, to which it must then defer.
+	leaderIsolated
+)
+
+func (l leaderLoss) String() string {
+	return [...]string{"killed", "frozen", "isolated"}[l]
+}
+
+// submitLosingLeader is submitKillingLeader, losing the leader as f
+// says.
+func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...string) (string, string) {
 	t.Helper()
+	loss := f.loss
 	lead := leaderOf(t, c.Addr())
 	var leader *clustertest.Process
-	for _, p := range c.Drivers() {
+	leaderIndex := -1
+	for i, p := range c.Drivers() {
 		if p.Addr == lead.Address {
-			leader = p
+			leader, leaderIndex = p, i
 		}
 	}
 	if leader == nil {
@@ -154,42 +204,63 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 		t.Fatal(err)
 	}
 	var killedAt time.Time
+	completed := false         // a stage has completed
+	reduce := map[int32]bool{} // stages started after that
+	committing := regexp.MustCompile(`msg="committing the write" job=` + regexp.QuoteMeta(id))
 	for killedAt.IsZero() {
-		ev, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("watching job %s: %v", id, err)
-		}
-		if st := ev.GetStatus(); st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-			t.Fatalf("job %s ended before the leader could be killed: %v", id, st)
-		}
-		if ev.GetTask().GetState() != pb.TaskState_TASK_STATE_SUCCEEDED {
-			continue
-		}
-		for _, p := range c.Executors() {
-			p.Stop()
+		if f.at == beforeCommit {
+			if _, err := leader.WaitOutput(committing, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			ev, err := stream.Recv()
+			if err != nil {
+				t.Fatalf("watching job %s: %v", id, err)
+			}
+			if st := ev.GetStatus(); st != nil && st.GetState() != pb.JobState_JOB_STATE_RUNNING {
+				t.Fatalf("job %s ended before the leader could be lost: %v", id, st)
+			}
+			if se := ev.GetStage(); se != nil {
+				if se.GetCompleted() {
+					completed = true
+				} else if completed {
+					reduce[se.GetStage()] = true
+				}
+				continue
+			}
+			if ev.GetTask().GetState() != pb.TaskState_TASK_STATE_SUCCEEDED ||
+				(f.at == midReduce && !reduce[ev.GetTask().GetId().GetStage()]) {
+				continue
+			}
+			for _, p := range c.Executors() {
+				p.Stop()
+			}
 		}
 		st, err := conn.Client.Status(ctx, &pb.StatusRequest{JobId: id})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
-			t.Fatalf("job %s ended before the leader could be killed: %v", id, st)
+			t.Fatalf("job %s ended before the leader could be lost: %v", id, st)
 		}
 		done, all := 0, 0
 		for _, s := range st.GetStages() {
 			done += int(s.GetSucceeded())
 			all += max(int(s.GetTasks()), 1)
 		}
-		if freeze {
-			leader.Stop()
-		} else {
+		switch loss {
+		case leaderKilled:
 			leader.Kill()
+		case leaderFrozen:
+			leader.Stop()
+		case leaderIsolated:
+			c.IsolateDriver(leaderIndex)
 		}
 		killedAt = time.Now()
 		for _, p := range c.Executors() {
 			p.Cont()
 		}
-		t.Logf("lost leader %s (%s, frozen: %v) with %d of at least %d tasks of job %s done", lead.ID, lead.Address, freeze, done, all, id)
+		t.Logf("lost leader %s (%s, %s %s) with %d of at least %d tasks of job %s done", lead.ID, lead.Address, loss, f.at, done, all, id)
 	}
 
 	// Progress under the new leader: the first task it sees succeed.
@@ -238,7 +309,13 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 	if len(ranAfter) >= all {
 		t.Errorf("the new leader ran all %d tasks again: the map outputs of the old one were not reused", all)
 	}
-	if progressAt.IsZero() {
+	if f.at == beforeCommit {
+		// A decided write is committed with its replicated files.
+		if len(ranAfter) > 0 {
+			t.Errorf("the new leader ran %d tasks of a decided write again", len(ranAfter))
+		}
+		t.Logf("leader loss to the client seeing the write committed: %s", sawEnd.Round(time.Millisecond))
+	} else if progressAt.IsZero() {
 		t.Errorf("no task succeeded under the new leader")
 	} else {
 		t.Logf("leader loss to the first task succeeded under the new leader: %s; until the client saw the job end: %s",
@@ -259,21 +336,32 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, freeze bool, args 
 		t.Fatalf("flint submit printed job %q, the group ran %q", gotID, id)
 	}
 
-	// The killed member shows as unreachable, a new one leads in a later
-	// term, and the executors registered again with it.
+	// A new member leads in a later term; the lost one shows as
+	// unreachable (killed, frozen) or as not leading (cut off); the
+	// executors registered again with the new leader.
 	now := leaderOf(t, c.Addr())
 	if now.Term <= lead.Term || now.Address == lead.Address {
-		t.Errorf("leader after the kill: %+v; before: %+v", now, lead)
+		t.Errorf("leader after the loss: %+v; before: %+v", now, lead)
 	}
 	ms, _ := members(t, c.Addr())
 	for _, m := range ms {
-		if m.Address == lead.Address && m.State != "unreachable" {
-			t.Errorf("the lost leader shows as %s", m.State)
+		if m.Address != lead.Address {
+			continue
+		}
+		if want := "unreachable"; loss != leaderIsolated && m.State != want {
+			t.Errorf("the lost leader shows as %s, want %s", m.State, want)
+		}
+		if loss == leaderIsolated && (m.State == "leader" || m.State == "unreachable") {
+			t.Errorf("the cut-off leader shows as %s", m.State)
 		}
 	}
-	if freeze {
+	if loss != leaderKilled {
 		// Back, the old leader learns of the new term and follows.
-		leader.Cont()
+		if loss == leaderFrozen {
+			leader.Cont()
+		} else {
+			c.Heal()
+		}
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			ms, _ := members(t, c.Addr())
@@ -347,12 +435,52 @@ func TestDriverGroupSurvivesLeaderKill(t *testing.T) {
 	}
 }
 
+// TestDriverGroupLeaderKilledMidReduce: TPC-H Q21 whose leader is
+// SIGKILLed once a stage reading map outputs has had a task succeed gives
+// DuckDB's answer under the next leader.
+func TestDriverGroupLeaderKilledMidReduce(t *testing.T) {
+	c := startGroup(t)
+	const query = "q21"
+	_, result := submitLosingLeader(t, c, fault{leaderKilled, midReduce}, "--tables", tpchData, "-f", queries+query+".sql")
+	want, err := os.ReadFile(answers + query + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compareCSVText(string(want), result); err != nil {
+		t.Errorf("%s after the leader change: %v", query, err)
+	}
+}
+
+// TestDriverGroupKilledBeforeCommit: the leader of a COPY of TPC-H Q3 is
+// SIGKILLed once every write task has succeeded and before the manifest
+// is written; the next leader commits the dataset, once, without running
+// a task again.
+func TestDriverGroupKilledBeforeCommit(t *testing.T) {
+	copyLosingLeader(t, startGroup(t, "--fault-commit-delay", "3s"), fault{leaderKilled, beforeCommit})
+}
+
 // TestDriverGroupCopyOnce: a COPY of TPC-H Q3 whose leader is SIGKILLed
 // mid-job is committed once: the directory holds the manifest and
 // exactly the files it lists, and reading them back gives DuckDB's
 // answer.
 func TestDriverGroupCopyOnce(t *testing.T) {
-	c := startGroup(t)
+	copyLosingLeader(t, startGroup(t), fault{leaderKilled, midMap})
+}
+
+// TestDriverGroupLeaderPartitioned: the leader of a COPY of TPC-H Q3 is
+// cut off from the other drivers mid-job (their raft links, both ways:
+// executors and clients still reach it). It steps down, the others elect
+// a leader that finishes the job, the old one's attempts are fenced and
+// the dataset is committed once; healed, the old leader follows.
+func TestDriverGroupLeaderPartitioned(t *testing.T) {
+	copyLosingLeader(t, startGroupWith(t, clustertest.Options{Partitionable: true}), fault{leaderIsolated, midMap})
+}
+
+// copyLosingLeader runs a COPY of TPC-H Q3 on c, losing the leader as f
+// says, and checks that the target holds one committed dataset
+// with DuckDB's answer.
+func copyLosingLeader(t *testing.T, c *clustertest.Cluster, f fault) {
+	t.Helper()
 	q, err := os.ReadFile(queries + "q03.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +491,7 @@ func TestDriverGroupCopyOnce(t *testing.T) {
 	if err := os.WriteFile(script, []byte(copySQL), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	id, _ := submitKillingLeader(t, c, "--tables", tpchData, "-f", script)
+	id, _ := submitLosingLeader(t, c, f, "--tables", tpchData, "-f", script)
 	m, err := connectors.ReadManifest(context.Background(), fs.Local{}, dir)
 	if err != nil || m == nil {
 		t.Fatalf("manifest: %v %v", m, err)
@@ -426,7 +554,7 @@ func TestDriversAlone(t *testing.T) {
 func TestDriverGroupLeaderFrozen(t *testing.T) {
 	c := startGroup(t)
 	const query = "q18"
-	_, result := submitLosingLeader(t, c, true, "--tables", tpchData, "-f", queries+query+".sql")
+	_, result := submitLosingLeader(t, c, fault{leaderFrozen, midMap}, "--tables", tpchData, "-f", queries+query+".sql")
 	want, err := os.ReadFile(answers + query + ".csv")
 	if err != nil {
 		t.Fatal(err)

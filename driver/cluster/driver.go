@@ -71,6 +71,11 @@ type Config struct {
 	// group (replicated.go): its Peers list every member, this one's
 	// client address being Listen. Its OnLeader is the driver's.
 	Replica *replica.Config
+	// CommitDelay holds a write between its decision (every write task
+	// has succeeded) and its commit (the manifest): fault tests kill the
+	// leader in that window (flint driver --fault-commit-delay, hidden).
+	// Zero in production.
+	CommitDelay time.Duration
 }
 
 func (c *Config) setDefaults() {

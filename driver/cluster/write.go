@@ -138,6 +138,16 @@ func (d *Driver) endWriteLocked(j *job, cj *coordinator.Job) {
 			d.log.Info("write already committed by a former leader", "job", j.id, "location", j.write.Spec.Location)
 		}
 		if succeeded && !landed {
+			d.log.Info("committing the write", "job", j.id, "location", j.write.Spec.Location)
+			if d.cfg.CommitDelay > 0 {
+				select {
+				case <-time.After(d.cfg.CommitDelay):
+				case <-d.endCtx.Done():
+				}
+				if !d.stillLeads(j) {
+					return
+				}
+			}
 			m, err := j.write.Commit(ctx, files)
 			if err != nil && d.rep != nil && (ctx.Err() != nil || !d.stillLeads(j)) {
 				d.log.Warn("the write's commit was interrupted; the next leader commits it", "job", j.id, "err", err)

@@ -189,11 +189,12 @@ func Open(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("replica: raft address %s: %w", cfg.Peers[self].RaftAddr, err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(cfg.Listen, advertise, 3, 10*time.Second, logger)
+	stream, err := newTCPStream(cfg.Listen, advertise)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("replica: raft transport on %s: %w", cfg.Listen, err)
 	}
+	trans := raft.NewNetworkTransportWithLogger(stream, 3, 10*time.Second, logger)
 	existing, err := raft.HasExistingState(store, store, snaps)
 	if err == nil && !existing && !cfg.Join {
 		err = raft.BootstrapCluster(rc, store, store, snaps, trans, raft.Configuration{Servers: servers})

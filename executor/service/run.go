@@ -310,11 +310,16 @@ func (e *Executor) heartbeat(ctx context.Context, interval time.Duration) bool {
 	id := e.ID()
 	lost := false
 	wait := interval
+	// A heartbeat is small and answered at once: one that takes several
+	// intervals is a driver that hangs (a stopped process keeps its
+	// connections), and a replicated group's next call goes to another
+	// member, which names the leader it knows.
+	timeout := min(max(4*interval, time.Second), rpcTimeout)
 	for {
 		if !sleep(ctx, wait) {
 			return false
 		}
-		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		cctx, cancel := context.WithTimeout(ctx, timeout)
 		resp, err := e.client.Heartbeat(cctx, &pb.HeartbeatRequest{ExecutorId: id, Running: e.svc.Running()})
 		cancel()
 		if ctx.Err() != nil {

@@ -71,6 +71,11 @@ type Options struct {
 	// own raft dir) instead of one; Addr then lists them all, as clients
 	// and executors are given them.
 	Drivers int
+	// Partitionable puts the raft links between a replicated group's
+	// members behind proxies in the test process (see raftLinks), so that
+	// IsolateDriver can cut one member off from the others while clients
+	// and executors still reach it.
+	Partitionable bool
 }
 
 // Cluster is a running driver and its executors.
@@ -84,6 +89,8 @@ type Cluster struct {
 	driver *Process
 	// drivers is the group of a replicated cluster (driver is its first).
 	drivers []*Process
+	// links stand between the drivers with Options.Partitionable.
+	links *raftLinks
 
 	mu     sync.Mutex
 	execs  []*Process
@@ -189,6 +196,9 @@ func (c *Cluster) Close() {
 	for _, p := range procs {
 		<-p.done
 	}
+	if c.links != nil {
+		c.links.close()
+	}
 }
 
 // logLines bounds how much of each process's output goes to the log.
@@ -254,12 +264,51 @@ func (c *Cluster) startDriver() error {
 // ports and waits until each listens (a leader is elected by the time an
 // executor has registered).
 func (c *Cluster) startGroup() error {
+	var err error
+	// A port found free can be taken before a driver binds it: start the
+	// group again on other ports, from empty raft dirs.
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = c.startGroupOnce(); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return err
+		}
+		for _, p := range c.drivers {
+			p.signal(syscall.SIGKILL)
+			<-p.done
+		}
+		c.drivers, c.driver = nil, nil
+		if c.links != nil {
+			c.links.close()
+			c.links = nil
+		}
+		for i := 0; i < c.opts.Drivers; i++ {
+			if rerr := os.RemoveAll(filepath.Join(c.dir, fmt.Sprintf("raft-%d", i+1))); rerr != nil {
+				return rerr
+			}
+		}
+	}
+	return err
+}
+
+func (c *Cluster) startGroupOnce() error {
 	n := c.opts.Drivers
-	var peers, clients []string
-	for i := 0; i < n; i++ {
-		rp, err := freePort()
+	if c.opts.Partitionable {
+		links, err := newRaftLinks(n)
 		if err != nil {
 			return err
+		}
+		c.links = links
+	}
+	var peers, clients []string
+	for i := 0; i < n; i++ {
+		var raftAddr string
+		if c.links != nil {
+			raftAddr = c.links.addr(i)
+		} else {
+			rp, err := freePort()
+			if err != nil {
+				return err
+			}
+			raftAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(rp))
 		}
 		cp, err := freePort()
 		if err != nil {
@@ -267,11 +316,14 @@ func (c *Cluster) startGroup() error {
 		}
 		client := net.JoinHostPort("127.0.0.1", strconv.Itoa(cp))
 		clients = append(clients, client)
-		peers = append(peers, fmt.Sprintf("d%d=%s@%s", i+1, net.JoinHostPort("127.0.0.1", strconv.Itoa(rp)), client))
+		peers = append(peers, fmt.Sprintf("d%d=%s@%s", i+1, raftAddr, client))
 	}
 	for i := 0; i < n; i++ {
 		args := []string{"driver", "--listen", clients[i], "--raft-id", fmt.Sprintf("d%d", i+1),
 			"--raft-dir", filepath.Join(c.dir, fmt.Sprintf("raft-%d", i+1)), "--peers", strings.Join(peers, ",")}
+		if c.links != nil {
+			args = append(args, "--raft-listen", c.links.binds[i])
+		}
 		if c.opts.HeartbeatTimeout > 0 {
 			args = append(args, "--heartbeat-timeout", c.opts.HeartbeatTimeout.String())
 		}
@@ -296,6 +348,25 @@ func (c *Cluster) startGroup() error {
 // Peers is a replicated group's --peers (ID=RAFTHOST:PORT@HOST:PORT,...);
 // empty for a lone driver.
 func (c *Cluster) Peers() string { return c.peers }
+
+// IsolateDriver cuts member i of a Partitionable group (in Drivers'
+// order) off from the other members: the raft connections between them
+// are closed and new ones refused, both ways, until Heal. Clients and
+// executors still reach it.
+func (c *Cluster) IsolateDriver(i int) {
+	c.t.Helper()
+	if c.links == nil || i < 0 || i >= c.links.n {
+		c.t.Fatalf("clustertest: cannot isolate driver %d: the group is not Partitionable or has no such member", i)
+	}
+	c.links.isolate(i)
+}
+
+// Heal restores every raft link of a Partitionable group.
+func (c *Cluster) Heal() {
+	if c.links != nil {
+		c.links.heal()
+	}
+}
 
 // Dir is the working directory of the cluster's processes.
 func (c *Cluster) Dir() string { return c.dir }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -224,6 +225,10 @@ func (c *Conn) watch(ctx context.Context, id string, seen *int) (*pb.JobStatus, 
 	if err != nil {
 		return nil, err
 	}
+	var hung atomic.Bool
+	if c.group != nil {
+		go c.probe(ctx, func() { hung.Store(true); stop() })
+	}
 	on, _ := ctx.Value(eventsKey{}).(func(*pb.JobEvent))
 	n := 0
 	var last *pb.JobStatus
@@ -231,6 +236,9 @@ func (c *Conn) watch(ctx context.Context, id string, seen *int) (*pb.JobStatus, 
 		ev, err := stream.Recv()
 		if err == io.EOF {
 			return last, nil
+		}
+		if err != nil && hung.Load() {
+			return last, status.Errorf(codes.Unavailable, "driver %s does not answer within %s", c.group.Leader(), ProbeTimeout)
 		}
 		if err != nil {
 			return last, err
@@ -244,6 +252,39 @@ func (c *Conn) watch(ctx context.Context, id string, seen *int) (*pb.JobStatus, 
 			if st.GetState() != pb.JobState_JOB_STATE_RUNNING {
 				return last, nil
 			}
+		}
+	}
+}
+
+// ProbeInterval is how often a job followed on a driver group asks the
+// member it follows whether it still answers; ProbeTimeout how long it
+// waits. A member that hangs (a stopped process, a machine gone without
+// closing its connections) sends nothing more on the stream, and gRPC's
+// keepalive — at least 10s between pings — notices only after 12s; the
+// probe notices within about 2s, and the job is followed on another
+// member (a probe that times out moves the group's calls on).
+const (
+	ProbeInterval = time.Second
+	ProbeTimeout  = 1500 * time.Millisecond
+)
+
+// probe asks the group's current member about itself every ProbeInterval
+// until ctx ends, and calls hung when it does not answer in time.
+func (c *Conn) probe(ctx context.Context, hung func()) {
+	t := time.NewTicker(ProbeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+		_, err := c.Client.Member(pctx, &pb.MemberRequest{})
+		cancel()
+		if status.Code(err) == codes.DeadlineExceeded && ctx.Err() == nil {
+			hung()
+			return
 		}
 	}
 }

@@ -123,11 +123,13 @@ var _ grpc.ClientConnInterface = (*Group)(nil)
 // KeepaliveTime is how often a Group pings a member on a connection with
 // calls in flight, and KeepaliveTimeout how long it waits for the answer
 // before it drops the connection (failing its calls, which then go to
-// another member): that is how a stream to a leader that hangs ends. A
-// replicated driver accepts pings that often (ServerKeepalive).
+// another member). gRPC pings 10s apart at the most, so this is a
+// backstop: a job followed on a group notices a member that hangs
+// sooner (Conn.probe). A replicated driver accepts pings that often
+// (ServerKeepalive).
 const (
 	KeepaliveTime    = 10 * time.Second
-	KeepaliveTimeout = 5 * time.Second
+	KeepaliveTimeout = 2 * time.Second
 )
 
 // ServerKeepalive is the server option of a group member that lets
