@@ -15,6 +15,8 @@ import (
 
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/internal/clustertest"
+	"github.com/flint-engine/flint/internal/driverclient"
+	pb "github.com/flint-engine/flint/proto/flintpb"
 )
 
 // TestTrainCluster trains on a cluster: the rows stay on the executors
@@ -116,4 +118,94 @@ func floatAt(t *testing.T, batches []arrow.RecordBatch, col int) float64 {
 	}
 	t.Fatal("no rows")
 	return 0
+}
+
+// TestTrainDriverGroup trains on a replicated driver group whose leader is
+// SIGKILLed in the middle of a training: the session prepares the
+// training again on the new leader and trains there, and the model is the
+// one trained without the loss, byte for byte.
+func TestTrainDriverGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := clustertest.Start(t, clustertest.Options{Drivers: 3, Executors: 2, HeartbeatTimeout: 3 * time.Second})
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := flint.NewSession(ctx, flint.WithDriver(c.Addr()), flint.WithModels(filepath.Join(dir, "models")), flint.WithPartitions(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data, _ := filepath.Abs("ml/gbdt/testdata")
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := s.SQL(ctx, sql).Collect(ctx); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE EXTERNAL TABLE gtrain STORED AS CSV LOCATION '" + data + "/train.csv.gz'")
+	const model = `OPTIONS (model_type = 'boosted_tree_classifier', input_label_cols = ['y_bin'], max_iterations = 300,
+	  max_tree_depth = 8, subsample = 0.8, seed = 5, early_stop = FALSE, data_split_method = 'RANDOM')
+	  AS SELECT DISTINCT f0, f1, f2, f3, f4, f5, f6, f7, y_bin FROM gtrain`
+	exec("CREATE MODEL calm " + model)
+
+	leader := func() *clustertest.Process {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			for _, p := range c.Drivers() {
+				if p.Exited() {
+					continue
+				}
+				conn, err := driverclient.Dial(p.Addr)
+				if err != nil {
+					continue
+				}
+				mctx, cancel := context.WithTimeout(ctx, time.Second)
+				m, err := conn.Client.Member(mctx, &pb.MemberRequest{})
+				cancel()
+				conn.Close()
+				if err == nil && m.GetState() == "leader" {
+					return p
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("no leader within 30s")
+		return nil
+	}
+	lead := leader()
+	prepared := regexp.MustCompile(`msg="training prepared"`)
+	before := len(prepared.FindAllString(lead.Output(), -1))
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.SQL(ctx, "CREATE MODEL storm "+model).Collect(ctx)
+		done <- err
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(prepared.FindAllString(lead.Output(), -1)) == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the second training was never prepared")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // some rounds in
+	lead.Kill()
+	killed := time.Now()
+	if err := <-done; err != nil {
+		t.Fatalf("training with the leader killed: %v", err)
+	}
+	next := leader()
+	if !prepared.MatchString(next.Output()) {
+		t.Fatal("the new leader prepared no training: did the training end before the kill?")
+	}
+	t.Logf("the training ended %s after the leader was killed", time.Since(killed).Round(time.Millisecond))
+	for _, name := range []string{"calm", "storm"} {
+		exec("EXPORT MODEL " + name + " TO '" + filepath.Join(dir, name+".json") + "'")
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "calm.json"))
+	b, _ := os.ReadFile(filepath.Join(dir, "storm.json"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("the model trained through a leader change differs from the one trained without (%d and %d bytes)", len(a), len(b))
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -140,6 +142,12 @@ func (m *memoryStream) Close() {}
 // as a job whose final tasks keep their rows on their executors, which
 // bin them) and trains there: only histograms, trees and losses reach the
 // driver, and only the model reaches this session.
+//
+// A training lives in the memory of the driver that prepared it. On a
+// replicated driver group whose leader changes, a prepare or a trial
+// that fails is started again on the new leader (see remoteTraining): the
+// same query, partitioned alike, gives the same rows, so the model is the
+// one an undisturbed training gives.
 func (s *Session) trainRemote(ctx context.Context, rows *DataFrame, spec train.Spec, o *trainOptions) (*trainResult, error) {
 	sub, err := s.submitRequest(rows.plan)
 	if err != nil {
@@ -149,27 +157,95 @@ func (s *Session) trainRemote(ctx context.Context, rows *DataFrame, spec train.S
 	if err := gob.NewEncoder(&sb).Encode(spec); err != nil {
 		return nil, err
 	}
-	cl := s.remote.Client
-	resp, err := cl.TrainPrepare(ctx, &pb.TrainPrepareRequest{Plan: sub.Plan, OutputNames: sub.OutputNames,
-		Options: sub.Options, Name: "CREATE MODEL", Spec: sb.Bytes()})
+	rt := &remoteTraining{r: s.remote, req: &pb.TrainPrepareRequest{Plan: sub.Plan, OutputNames: sub.OutputNames,
+		Options: sub.Options, Name: "CREATE MODEL", Spec: sb.Bytes()}}
+	defer rt.close(ctx)
+	resp, err := rt.prepare(ctx, 0)
 	if err != nil {
-		return nil, s.remote.trainError("prepare", err)
+		return nil, err
 	}
-	id := resp.GetTrainingId()
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_, _ = cl.TrainClose(cctx, &pb.TrainCloseRequest{TrainingId: id})
-	}()
 	prep := &train.Prepared{Classes: resp.GetClasses(), TrainRows: int(resp.GetTrainRows()), EvalRows: int(resp.GetEvalRows())}
-	return o.trainWith(ctx, prep, func(ctx context.Context, p gbdt.Params) (*gbdt.Booster, *gbdt.TrainInfo, error) {
-		var pb2 bytes.Buffer
-		if err := gob.NewEncoder(&pb2).Encode(p); err != nil {
-			return nil, nil, err
+	return o.trainWith(ctx, prep, rt.run)
+}
+
+// leaderChanges bounds how many times a training starts again because
+// the driver group's leader changed.
+const leaderChanges = 3
+
+// remoteTraining is a training prepared on the cluster, prepared again
+// when the driver that held it is no longer the group's leader. Its
+// trials may run at once.
+type remoteTraining struct {
+	r   *remote
+	req *pb.TrainPrepareRequest
+
+	mu   sync.Mutex
+	id   string   // the training now
+	gen  int      // how many times it has been prepared
+	term uint64   // the group's term when it was
+	ids  []string // every training prepared, closed at the end
+	resp *pb.TrainPrepareResponse
+}
+
+// groupTerm is the driver group's raft term as the member asked knows it (0
+// for a lone driver, or when no member answers).
+func (rt *remoteTraining) groupTerm(ctx context.Context) uint64 {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	m, err := rt.r.Client.Member(ctx, &pb.MemberRequest{})
+	if err != nil {
+		return 0
+	}
+	return m.GetTerm()
+}
+
+// prepare prepares the training unless another caller already prepared
+// it again since generation gen, and returns the training's figures. A
+// prepare that fails while the leader changes is tried again.
+func (rt *remoteTraining) prepare(ctx context.Context, gen int) (*pb.TrainPrepareResponse, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.gen > gen {
+		return rt.resp, nil
+	}
+	for changes := 0; ; changes++ {
+		term := rt.groupTerm(ctx)
+		resp, err := rt.r.Client.TrainPrepare(ctx, rt.req)
+		if err == nil {
+			if rt.resp != nil && !slices.Equal(resp.GetClasses(), rt.resp.GetClasses()) {
+				return nil, fmt.Errorf("training prepared again after a driver leader change: labels %v, before %v", resp.GetClasses(), rt.resp.GetClasses())
+			}
+			rt.id, rt.term, rt.resp = resp.GetTrainingId(), term, resp
+			rt.gen++
+			rt.ids = append(rt.ids, rt.id)
+			return resp, nil
 		}
-		r, err := cl.TrainRun(ctx, &pb.TrainRunRequest{TrainingId: id, Params: pb2.Bytes()})
+		if ctx.Err() != nil || changes >= leaderChanges || rt.groupTerm(ctx) <= term {
+			return nil, rt.r.trainError("prepare", err)
+		}
+	}
+}
+
+// run is one trial: TrainRun on the training now, or on the training
+// prepared again when it fails because the leader changed.
+func (rt *remoteTraining) run(ctx context.Context, p gbdt.Params) (*gbdt.Booster, *gbdt.TrainInfo, error) {
+	var pb2 bytes.Buffer
+	if err := gob.NewEncoder(&pb2).Encode(p); err != nil {
+		return nil, nil, err
+	}
+	for changes := 0; ; changes++ {
+		rt.mu.Lock()
+		id, gen, term := rt.id, rt.gen, rt.term
+		rt.mu.Unlock()
+		r, err := rt.r.Client.TrainRun(ctx, &pb.TrainRunRequest{TrainingId: id, Params: pb2.Bytes()})
 		if err != nil {
-			return nil, nil, s.remote.trainError("run", err)
+			if ctx.Err() != nil || changes >= leaderChanges || rt.groupTerm(ctx) <= term {
+				return nil, nil, rt.r.trainError("run", err)
+			}
+			if _, err := rt.prepare(ctx, gen); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
 		var b gbdt.Booster
 		if err := b.UnmarshalBinary(r.GetBooster()); err != nil {
@@ -180,7 +256,20 @@ func (s *Session) trainRemote(ctx context.Context, rows *DataFrame, spec train.S
 			return nil, nil, err
 		}
 		return &b, &info, nil
-	})
+	}
+}
+
+// close drops every training prepared (those on a former leader are
+// gone with it: closing them does nothing).
+func (rt *remoteTraining) close(ctx context.Context) {
+	rt.mu.Lock()
+	ids := rt.ids
+	rt.mu.Unlock()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, id := range ids {
+		_, _ = rt.r.Client.TrainClose(cctx, &pb.TrainCloseRequest{TrainingId: id})
+	}
 }
 
 // trainError is the driver's message for a refused training call.

@@ -51,7 +51,11 @@ import (
 //     result was in the former leader's memory;
 //   - a write's final tasks keep their success: their files were
 //     replicated with it (written/<task>);
-//   - training jobs are failed: their workers are not replicated yet.
+//   - a training's jobs are aborted: the training (its workers, its
+//     rounds) lived in the former leader's memory. The session that ran
+//     it sees its call fail and the group's term move on, and prepares
+//     the training again here (remoteTraining in the flint package):
+//     the same rows, so the same model.
 //
 // Writes are committed exactly once. The entry of the last write task's
 // success is the commit decision (the job succeeds in the state, with
