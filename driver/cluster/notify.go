@@ -94,10 +94,15 @@ func (d *Driver) notifyEndLocked(j *job) {
 	d.queueNotifyLocked(j, stateName(j.state), j.err)
 }
 
-// slaLocked posts the SLA alert of every running job past its SLA, once.
+// slaLocked posts the SLA alert of every running job past its SLA, once:
+// a replicated driver records the alert in the group first, so that a
+// later leader does not post it again.
 func (d *Driver) slaLocked(now time.Time) {
 	for _, j := range d.jobs {
 		if j.sla > 0 && !j.slaAlerted && !j.done() && now.Sub(j.submitted) > j.sla {
+			if !d.recordLocked(j, slaAlertedRecordName, []byte{1}) {
+				continue // not leading, or not committed: the next tick tries again
+			}
 			j.slaAlerted = true
 			d.log.Warn("job past its SLA", "job", j.id, "name", j.name, "sla", j.sla)
 			d.queueNotifyLocked(j, "sla", "")

@@ -111,6 +111,27 @@ func (d *Driver) replicateResultLocked(j *job, data []byte) {
 	}
 }
 
+// slaAlertedRecordName marks a job whose SLA alert was posted.
+const slaAlertedRecordName = "sla-alerted"
+
+// recordLocked replicates a side record of job j; it reports whether the
+// group has it (not replicated: true).
+func (d *Driver) recordLocked(j *job, name string, data []byte) bool {
+	if d.rep == nil {
+		return true
+	}
+	if !d.leading || j.gone {
+		return false
+	}
+	_, err := d.rep.Apply(replica.Entry{UnixMs: time.Now().UnixMilli(),
+		Records: []replica.Record{{Job: j.id, Name: name, Data: data}}}, applyTimeout)
+	if err != nil {
+		d.log.Warn("replicating a job's record", "job", j.id, "record", name, "err", err)
+		return false
+	}
+	return true
+}
+
 // committedOK is the "committed" record of a write whose manifest is in
 // place; "failed: ..." is that of a write given up (and swept).
 const committedOK = "ok"
@@ -120,19 +141,7 @@ const committedOK = "ok"
 // replicated: true). A leader that finds no record of a committed write
 // asks the target (connectors.WriteJob.Landed).
 func (d *Driver) writeEndedLocked(j *job, outcome string) bool {
-	if d.rep == nil {
-		return true
-	}
-	if !d.leading || j.gone {
-		return false
-	}
-	_, err := d.rep.Apply(replica.Entry{UnixMs: time.Now().UnixMilli(),
-		Records: []replica.Record{{Job: j.id, Name: committedRecordName, Data: []byte(outcome)}}}, applyTimeout)
-	if err != nil {
-		d.log.Warn("recording how a write ended", "job", j.id, "err", err)
-		return false
-	}
-	return true
+	return d.recordLocked(j, committedRecordName, []byte(outcome))
 }
 
 func splitsRecord(stage int) string { return splitsPrefix + strconv.Itoa(stage) }
@@ -518,6 +527,7 @@ func (d *Driver) rebuildJob(id string, recs map[string][]byte) (*job, bool, erro
 	if jr.DeadlineMs > 0 {
 		j.deadline = time.UnixMilli(jr.DeadlineMs)
 	}
+	_, j.slaAlerted = recs[slaAlertedRecordName]
 	j.ctx, j.cancel = context.WithCancel(d.ctx)
 	for name, data := range recs {
 		switch {

@@ -362,3 +362,39 @@ func TestReplicatedResultOutlivesLeader(t *testing.T) {
 	}
 	checkAgainstLocal(ctx, t, conn.Client, cat, id, q)
 }
+
+// TestReplicatedSLAAlertOnce: a job past its SLA is alerted once by its
+// leader; the next leader, resuming the job, does not alert again.
+func TestReplicatedSLAAlertOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := startReceiver(t)
+	ds, addrs := startGroup(t, 3)
+	lead, _ := leaderOf(t, ds, nil)
+	a := startExecutor(t, addrs, "exec-a", 2, readsExchange)
+	conn, err := driverclient.Dial(addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n, _ := bind(t, tpchCatalog(t), tpch.Query(1))
+	req := submitRequest(t, n)
+	req.Notify, req.SlaMs = []string{r.URL}, 100
+	id := submit(ctx, t, conn.Client, req)
+	a.waitHeld(t, 1)
+	waitFor(t, "the SLA alert", func() bool { return len(r.events("sla")) > 0 })
+	lead.Stop()
+	leaderOf(t, ds, lead)
+	waitFor(t, "the job resumed under the new leader", func() bool {
+		st, err := conn.Client.Status(ctx, &pb.StatusRequest{JobId: id})
+		return err == nil && st.GetState() == pb.JobState_JOB_STATE_RUNNING
+	})
+	time.Sleep(time.Second) // the new leader checks SLAs on every tick
+	if sla := r.events("sla"); len(sla) != 1 || sla[0].JobID != id {
+		t.Fatalf("SLA alerts %+v, want one of %s", sla, id)
+	}
+	if _, err := conn.Client.Cancel(ctx, &pb.CancelRequest{JobId: id, Reason: "test"}); err != nil {
+		t.Fatal(conn.Error("cancel", err))
+	}
+	close(a.release)
+}
