@@ -365,21 +365,35 @@ func (s *Session) waitJob(ctx context.Context, id string) (*pb.JobStatus, error)
 }
 
 // fetchResults reads a finished job's result stream (one Arrow IPC
-// stream cut into chunks) into batches from the session's allocator.
+// stream cut into chunks) into batches from the session's allocator. On
+// a driver group, a stream cut because the leader went is read again
+// from the start, from the next leader (which has the result too).
 func (s *Session) fetchResults(ctx context.Context, id string) (schema *arrow.Schema, batches []arrow.RecordBatch, err error) {
+	for tries := 0; ; tries++ {
+		var cut bool
+		schema, batches, cut, err = s.fetchResultsOnce(ctx, id)
+		if !cut || !s.remote.Replicated() || tries >= 3 || ctx.Err() != nil {
+			return schema, batches, err
+		}
+	}
+}
+
+// fetchResultsOnce is one reading of fetchResults; cut reports a stream
+// that failed as one does when its driver goes.
+func (s *Session) fetchResultsOnce(ctx context.Context, id string) (schema *arrow.Schema, batches []arrow.RecordBatch, cut bool, err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	stream, err := s.remote.Client.Results(ctx, &pb.ResultsRequest{JobId: id})
 	if err != nil {
-		return nil, nil, s.remote.rpcError("results of job "+id, err)
+		return nil, nil, status.Code(err) == codes.Unavailable, s.remote.rpcError("results of job "+id, err)
 	}
 	cr := &chunkReader{recv: stream.Recv}
 	rd, err := ipc.NewReader(cr, ipc.WithAllocator(s.cfg.mem))
 	if err != nil {
 		if cr.err != nil {
-			return nil, nil, s.remote.rpcError("results of job "+id, cr.err)
+			return nil, nil, status.Code(cr.err) == codes.Unavailable, s.remote.rpcError("results of job "+id, cr.err)
 		}
-		return nil, nil, fmt.Errorf("results of job %s: %w", id, err)
+		return nil, nil, false, fmt.Errorf("results of job %s: %w", id, err)
 	}
 	defer rd.Release()
 	defer func() {
@@ -397,12 +411,12 @@ func (s *Session) fetchResults(ctx context.Context, id string) (schema *arrow.Sc
 		batches = append(batches, b)
 	}
 	if cr.err != nil {
-		return nil, nil, s.remote.rpcError("results of job "+id, cr.err)
+		return nil, nil, status.Code(cr.err) == codes.Unavailable, s.remote.rpcError("results of job "+id, cr.err)
 	}
 	if err := rd.Err(); err != nil {
-		return nil, nil, fmt.Errorf("results of job %s: %w", id, err)
+		return nil, nil, false, fmt.Errorf("results of job %s: %w", id, err)
 	}
-	return rd.Schema(), batches, nil
+	return rd.Schema(), batches, false, nil
 }
 
 // chunkReader is an io.Reader over a stream of ResultChunks. A stream

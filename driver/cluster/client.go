@@ -157,7 +157,7 @@ func (d *Driver) Results(req *pb.ResultsRequest, stream grpc.ServerStreamingServ
 			d.mu.Unlock()
 			return err
 		}
-		done, changed := j.done(), j.changed
+		done, changed := j.done() && !j.resultPending, j.changed
 		state, errText, data := j.state, j.err, j.result
 		d.mu.Unlock()
 		if done {

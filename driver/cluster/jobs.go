@@ -78,6 +78,12 @@ type job struct {
 	state  pb.JobState
 	err    string
 	result []byte // Arrow IPC stream of the result, once SUCCEEDED
+	// resultKept: the final tasks' outputs stay on the executors once the
+	// job has ended, until it is evicted, so that a later leader can
+	// fetch the result again (a replicated driver's result too large to
+	// replicate). resultPending: SUCCEEDED, but the result is being
+	// fetched again from them (refetchResult); Results waits.
+	resultKept, resultPending bool
 
 	events     []*pb.JobEvent
 	taskEvents int
@@ -403,6 +409,9 @@ func (d *Driver) jobEndedLocked(j *job) {
 			d.finishLocked(j, pb.JobState_JOB_STATE_FAILED, fmt.Sprintf("encoding the result: %v", err))
 			return
 		}
+		if d.rep != nil && len(data) > maxReplicatedResult {
+			j.resultKept = true
+		}
 		d.replicateResultLocked(j, data)
 		j.result = data
 		d.finishLocked(j, pb.JobState_JOB_STATE_SUCCEEDED, "")
@@ -466,7 +475,7 @@ func (d *Driver) finishLocked(j *job, state pb.JobState, errText string) {
 	j.state, j.err, j.finished = state, errText, time.Now()
 	d.m.JobFinished(stateName(state))
 	d.statusEventLocked(j)
-	if j.inState && !(j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED) {
+	if j.inState && !(j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED) && !(j.resultKept && state == pb.JobState_JOB_STATE_SUCCEEDED) {
 		d.endJobOnExecutorsLocked(j.id)
 	}
 	attrs := []any{"job", j.id, "name", j.name, "state", stateName(state), "duration", j.finished.Sub(j.submitted).Round(time.Millisecond)}
@@ -502,6 +511,9 @@ func (d *Driver) evictLocked(now time.Time) {
 			continue
 		}
 		delete(d.jobs, j.id)
+		if j.resultKept && d.leading {
+			d.endJobOnExecutorsLocked(j.id)
+		}
 		if j.inState {
 			if _, err := d.commitLocked(coordinator.JobForgotten{Job: j.id}); err != nil && d.leading {
 				d.log.Error("internal error: forget job", "job", j.id, "err", err)

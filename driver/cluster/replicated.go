@@ -19,6 +19,7 @@ import (
 	"github.com/flint-engine/flint/internal/driverclient"
 	"github.com/flint-engine/flint/physical"
 	pb "github.com/flint-engine/flint/proto/flintpb"
+	"github.com/flint-engine/flint/shuffle"
 	"github.com/flint-engine/flint/wire"
 )
 
@@ -67,10 +68,13 @@ import (
 // BeginWrite had found at the target (the "write" record), not what is
 // there now. A failed write is swept again (idempotent).
 //
-// A finished query keeps its result across a leader change when the
-// result is small (maxReplicatedResult, replicated before the job shows
-// as succeeded); a larger one is lost with the leader, and the job shows
-// as failed.
+// A finished query keeps its result across a leader change. A small one
+// (maxReplicatedResult) is replicated before the job shows as succeeded;
+// a larger one stays where the final tasks wrote it, on the executors
+// (resultKept: EndJob waits for the job's eviction), and a new leader
+// fetches it again once they have registered with it (refetchResult;
+// Results waits meanwhile). Only when one of them is lost too is the
+// result lost, and the job shows as failed.
 
 // Names of the side records of a job.
 const (
@@ -109,6 +113,103 @@ func (d *Driver) replicateResultLocked(j *job, data []byte) {
 	if err != nil {
 		d.log.Warn("replicating a job's result", "job", j.id, "err", err)
 	}
+}
+
+// refetchTimeout bounds the fetch of one final task's output.
+const refetchTimeout = time.Minute
+
+// refetchResult fetches again the result of succeeded query j, too large
+// to replicate, from the executors holding its final tasks' outputs
+// (resultKept): once they have registered again with this leader. When
+// one of them is declared lost instead, the result is lost and the job
+// shows as failed.
+func (d *Driver) refetchResult(j *job) {
+	defer d.wg.Done()
+	type output struct {
+		e       *executorConn
+		task    int
+		attempt int
+	}
+	var outs []output
+	stage := j.stages.Final().ID
+	for {
+		d.mu.Lock()
+		if !d.leading || j.gone || d.closed {
+			d.mu.Unlock()
+			return
+		}
+		cj := d.state.Jobs[j.id]
+		if cj == nil {
+			d.mu.Unlock()
+			return
+		}
+		outs = outs[:0]
+		lost, waiting := "", false
+		for _, t := range cj.Stages[stage].Tasks {
+			if e := d.execs[t.Executor]; e != nil {
+				outs = append(outs, output{e: e, task: t.Index, attempt: t.Attempt - 1})
+			} else if ex := d.state.Executors[t.Executor]; ex != nil && ex.Alive {
+				waiting = true // detached: not registered again yet
+			} else {
+				lost = t.Executor
+			}
+		}
+		if lost != "" {
+			d.resultLostLocked(j, fmt.Sprintf("executor %s, which held it, was lost", lost))
+			d.mu.Unlock()
+			return
+		}
+		d.mu.Unlock()
+		if !waiting {
+			break
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-d.ctx.Done():
+			return
+		}
+	}
+	start := time.Now()
+	results := map[int][]arrow.RecordBatch{}
+	var err error
+	for _, o := range outs {
+		ctx, cancel := context.WithTimeout(d.ctx, refetchTimeout)
+		results[o.task], err = fetchResult(ctx, o.e, shuffle.Ticket{MapOutputID: shuffle.MapOutputID{Job: j.id, Exchange: stage,
+			MapTask: o.task, Attempt: o.attempt}})
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("fetching task %d's output from executor %s (%s): %w", o.task, o.e.id, o.e.addr, err)
+			break
+		}
+	}
+	var data []byte
+	if err == nil {
+		data, err = d.encodeResult(j, results)
+	} else {
+		releaseResults(results)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.leading || j.gone {
+		return
+	}
+	if err != nil {
+		d.resultLostLocked(j, err.Error())
+		return
+	}
+	j.result, j.resultPending = data, false
+	d.log.Info("result fetched again from the executors", "job", j.id, "result_bytes", len(data),
+		"took", time.Since(start).Round(time.Millisecond))
+	j.notifyLocked()
+}
+
+// resultLostLocked fails succeeded job j whose result could not be
+// fetched again.
+func (d *Driver) resultLostLocked(j *job, why string) {
+	j.state, j.resultPending = pb.JobState_JOB_STATE_FAILED, false
+	j.err = "the job succeeded, but its result (larger than the group keeps) is lost: " + why + "; run it again"
+	d.log.Warn("result lost", "job", j.id, "err", j.err)
+	d.statusEventLocked(j)
 }
 
 // slaAlertedRecordName marks a job whose SLA alert was posted.
@@ -379,7 +480,7 @@ func (d *Driver) becomeLeader(term uint64) {
 	now := time.Now()
 	resumed := 0
 	var abort []coordinator.Event
-	var endWrites []*job
+	var endWrites, refetch []*job
 	for _, id := range d.state.JobIDs() {
 		cj := d.state.Jobs[id]
 		j, committed, err := d.rebuildJob(id, im.Records[id])
@@ -412,8 +513,10 @@ func (d *Driver) becomeLeader(term uint64) {
 				} else if res, ok := im.Records[id][resultRecordName]; ok {
 					j.state, j.result = pb.JobState_JOB_STATE_SUCCEEDED, res
 				} else {
-					j.state = pb.JobState_JOB_STATE_FAILED
-					j.err = "the job succeeded, but its result (larger than the group keeps) was held by the previous driver leader and is lost; run it again"
+					// Too large to replicate: the final tasks' outputs
+					// are still on the executors.
+					j.state, j.resultKept, j.resultPending = pb.JobState_JOB_STATE_SUCCEEDED, true, true
+					refetch = append(refetch, j)
 				}
 			}
 			j.cancel()
@@ -439,6 +542,10 @@ func (d *Driver) becomeLeader(term uint64) {
 	}
 	for _, j := range endWrites {
 		d.endWriteLocked(j, d.state.Jobs[j.id])
+	}
+	for _, j := range refetch {
+		d.wg.Add(1)
+		go d.refetchResult(j)
 	}
 	// Final results were in the former leader's memory (a write's files
 	// are not: they were replicated with each task's success).

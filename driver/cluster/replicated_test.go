@@ -9,10 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver/cluster"
@@ -397,4 +403,69 @@ func TestReplicatedSLAAlertOnce(t *testing.T) {
 		t.Fatal(conn.Error("cancel", err))
 	}
 	close(a.release)
+}
+
+// TestReplicatedLargeResultOutlivesLeader: a query whose result is too
+// large to replicate succeeds, and its leader stops before any client has
+// read the result. The next leader fetches it again from the executor
+// that kept the final tasks' outputs, and serves all of it: the rows of
+// lineitem.parquet as arrow-go's Parquet reader reads them.
+func TestReplicatedLargeResultOutlivesLeader(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ds, addrs := startGroup(t, 3)
+	lead, _ := leaderOf(t, ds, nil)
+	startExecutor(t, addrs, "exec-a", 2, nil)
+	conn, err := driverclient.Dial(addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n, _ := bind(t, tpchCatalog(t), "SELECT l_orderkey, l_linenumber, l_comment FROM lineitem")
+	id := submit(ctx, t, conn.Client, submitRequest(t, n))
+	if st, err := conn.Wait(ctx, id); err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job %s: %v, %v", id, st, err)
+	}
+	lead.Stop()
+	leaderOf(t, ds, lead)
+	_, got, err := results(ctx, conn.Client, id)
+	if err != nil {
+		t.Fatalf("results of job %s under the next leader: %v", id, conn.Error("", err))
+	}
+	defer release(got)
+
+	f, err := file.OpenParquetFile("../../testdata/tpch/sf-sample/lineitem.parquet", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []int
+	for _, name := range []string{"l_orderkey", "l_linenumber", "l_comment"} {
+		cols = append(cols, fr.Manifest.Fields[slices.IndexFunc(fr.Manifest.Fields, func(f pqarrow.SchemaField) bool { return f.Field.Name == name })].ColIndex)
+	}
+	rr, err := fr.GetRecordReader(ctx, cols, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	var want []arrow.RecordBatch
+	for rr.Next() {
+		b := rr.RecordBatch()
+		b.Retain()
+		want = append(want, b)
+	}
+	defer release(want)
+	g, w := rows(got), rows(want)
+	sort.Strings(g)
+	sort.Strings(w)
+	if len(w) < 20000 { // the comments alone pass 256 KiB
+		t.Fatalf("lineitem.parquet has %d rows: too few to pass the replicated result's limit", len(w))
+	}
+	if !slices.Equal(g, w) {
+		t.Fatalf("result under the next leader: %d rows %q; lineitem.parquet: %d rows %q", len(g), head(g), len(w), head(w))
+	}
 }

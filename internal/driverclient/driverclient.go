@@ -50,6 +50,11 @@ func Dial(addr string) (*Conn, error) {
 	return &Conn{Addr: addr, Client: pb.NewDriverClient(conn), conn: conn}, nil
 }
 
+// Replicated reports whether the connection is to a group of drivers
+// (Dial was given several addresses): a call that fails because the
+// leader went may then be made again.
+func (c *Conn) Replicated() bool { return c.group != nil }
+
 // Close closes the connection.
 func (c *Conn) Close() error { return c.conn.Close() }
 
