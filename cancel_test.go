@@ -20,7 +20,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/connectors"
@@ -52,16 +51,7 @@ func slowJoinFrame(s *flint.Session) *flint.DataFrame {
 // (rows with k).
 func slowJoinAnswer(t *testing.T) []string {
 	t.Helper()
-	rdr, err := file.OpenParquetFile(filepath.Join(sampleDir, "lineitem.parquet"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
+	tbl, err := resultcmp.ReadParquet(filepath.Join(sampleDir, "lineitem.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

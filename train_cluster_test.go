@@ -32,20 +32,7 @@ func TestTrainCluster(t *testing.T) {
 	}
 	c := clustertest.Start(t, clustertest.Options{Executors: 2, HeartbeatTimeout: 3 * time.Second})
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := flint.NewSession(ctx, flint.WithDriver(c.Addr()), flint.WithModels(filepath.Join(dir, "models")), flint.WithPartitions(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	data, _ := filepath.Abs("ml/gbdt/testdata")
-	exec := func(sql string) {
-		t.Helper()
-		if _, err := s.SQL(ctx, sql).Collect(ctx); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE EXTERNAL TABLE gtrain STORED AS CSV LOCATION '" + data + "/train.csv.gz'")
+	s, exec, dir, data := trainSession(t, c)
 	exec("CREATE EXTERNAL TABLE gtest STORED AS CSV LOCATION '" + data + "/test.csv.gz'")
 	// DISTINCT: a hash aggregate, so the rows end in four final tasks.
 	const rows = "SELECT DISTINCT f0, f1, f2, f3, f4, f5, f6, f7, y_bin FROM gtrain"
@@ -108,6 +95,29 @@ func TestTrainCluster(t *testing.T) {
 	}
 }
 
+// trainSession is a session on cluster c with a model store in dir, four
+// partitions and table gtrain (the GBDT fixture's training rows, in data);
+// exec runs a statement, failing the test on an error.
+func trainSession(t *testing.T, c *clustertest.Cluster) (s *flint.Session, exec func(string), dir, data string) {
+	t.Helper()
+	ctx := context.Background()
+	dir = t.TempDir()
+	s, err := flint.NewSession(ctx, flint.WithDriver(c.Addr()), flint.WithModels(filepath.Join(dir, "models")), flint.WithPartitions(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	data, _ = filepath.Abs("ml/gbdt/testdata")
+	exec = func(sql string) {
+		t.Helper()
+		if _, err := s.SQL(ctx, sql).Collect(ctx); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE EXTERNAL TABLE gtrain STORED AS CSV LOCATION '" + data + "/train.csv.gz'")
+	return s, exec, dir, data
+}
+
 // floatAt is column col of the first row of a result of DOUBLE columns.
 func floatAt(t *testing.T, batches []arrow.RecordBatch, col int) float64 {
 	t.Helper()
@@ -130,20 +140,7 @@ func TestTrainDriverGroup(t *testing.T) {
 	}
 	c := clustertest.Start(t, clustertest.Options{Drivers: 3, Executors: 2, HeartbeatTimeout: 3 * time.Second})
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := flint.NewSession(ctx, flint.WithDriver(c.Addr()), flint.WithModels(filepath.Join(dir, "models")), flint.WithPartitions(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	data, _ := filepath.Abs("ml/gbdt/testdata")
-	exec := func(sql string) {
-		t.Helper()
-		if _, err := s.SQL(ctx, sql).Collect(ctx); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE EXTERNAL TABLE gtrain STORED AS CSV LOCATION '" + data + "/train.csv.gz'")
+	s, exec, dir, _ := trainSession(t, c)
 	const model = `OPTIONS (model_type = 'boosted_tree_classifier', input_label_cols = ['y_bin'], max_iterations = 300,
 	  max_tree_depth = 8, subsample = 0.8, seed = 5, early_stop = FALSE, data_split_method = 'RANDOM')
 	  AS SELECT DISTINCT f0, f1, f2, f3, f4, f5, f6, f7, y_bin FROM gtrain`

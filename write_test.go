@@ -13,8 +13,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/connectors"
@@ -34,16 +32,7 @@ const sampleDir = "testdata/tpch/sf-sample"
 // to every row (partition values that live in folder names).
 func pqRows(t *testing.T, path string, extra ...string) (*arrow.Schema, []string) {
 	t.Helper()
-	rdr, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
+	tbl, err := resultcmp.ReadParquet(path)
 	if err != nil {
 		t.Fatal(err)
 	}

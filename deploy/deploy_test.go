@@ -18,9 +18,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -526,16 +523,7 @@ type keySums struct{ rows, sum int64 }
 // arrow-go's reader directly, not through Flint.
 func sourceKeys(t *testing.T) keySums {
 	t.Helper()
-	rdr, err := file.OpenParquetFile(filepath.Join(sampleDir, "lineitem.parquet"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
+	tbl, err := resultcmp.ReadParquet(filepath.Join(sampleDir, "lineitem.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

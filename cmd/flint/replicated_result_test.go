@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,9 +10,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/flint-engine/flint/internal/resultcmp"
 )
 
 // TestDriverGroupLargeResult: a job whose result is too large to
@@ -50,16 +48,7 @@ func TestDriverGroupLargeResult(t *testing.T) {
 	got := strings.Split(strings.TrimSpace(result), "\n")[1:] // the header
 	sort.Strings(got)
 
-	f, err := file.OpenParquetFile(tpchData+"/lineitem.parquet", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: 8192}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
+	tbl, err := resultcmp.ReadParquet(tpchData + "/lineitem.parquet")
 	if err != nil {
 		t.Fatal(err)
 	}

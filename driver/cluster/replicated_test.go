@@ -16,14 +16,13 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/driver/cluster"
 	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/internal/driverclient"
+	"github.com/flint-engine/flint/internal/resultcmp"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/tpch"
 )
@@ -434,29 +433,23 @@ func TestReplicatedLargeResultOutlivesLeader(t *testing.T) {
 	}
 	defer release(got)
 
-	f, err := file.OpenParquetFile("../../testdata/tpch/sf-sample/lineitem.parquet", false)
+	tbl, err := resultcmp.ReadParquet("../../testdata/tpch/sf-sample/lineitem.parquet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols []int
-	for _, name := range []string{"l_orderkey", "l_linenumber", "l_comment"} {
-		cols = append(cols, fr.Manifest.Fields[slices.IndexFunc(fr.Manifest.Fields, func(f pqarrow.SchemaField) bool { return f.Field.Name == name })].ColIndex)
-	}
-	rr, err := fr.GetRecordReader(ctx, cols, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rr.Release()
+	defer tbl.Release()
 	var want []arrow.RecordBatch
-	for rr.Next() {
-		b := rr.RecordBatch()
-		b.Retain()
-		want = append(want, b)
+	tr := array.NewTableReader(tbl, 8192)
+	defer tr.Release()
+	for tr.Next() {
+		b := tr.RecordBatch()
+		var cols []arrow.Array
+		var fields []arrow.Field
+		for _, name := range []string{"l_orderkey", "l_linenumber", "l_comment"} {
+			i := b.Schema().FieldIndices(name)[0]
+			cols, fields = append(cols, b.Column(i)), append(fields, b.Schema().Field(i))
+		}
+		want = append(want, array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows()))
 	}
 	defer release(want)
 	g, w := rows(got), rows(want)
