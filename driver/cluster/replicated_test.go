@@ -344,6 +344,17 @@ func TestReplicatedGroupRestarts(t *testing.T) {
 func TestReplicatedResultOutlivesLeader(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	const q = 3
+	conn, id := finishedThenLeaderStops(ctx, t, tpch.Query(q))
+	checkAgainstLocal(ctx, t, conn.Client, tpchCatalog(t), id, q)
+}
+
+// finishedThenLeaderStops runs query on a group of three drivers and an
+// executor until it succeeds, then stops the leader, before any client
+// has read the result. It returns a connection to the group, under its
+// next leader, and the job's ID.
+func finishedThenLeaderStops(ctx context.Context, t *testing.T, query string) (*driverclient.Conn, string) {
+	t.Helper()
 	ds, addrs := startGroup(t, 3)
 	lead, _ := leaderOf(t, ds, nil)
 	startExecutor(t, addrs, "exec-a", 2, nil)
@@ -351,10 +362,8 @@ func TestReplicatedResultOutlivesLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	cat := tpchCatalog(t)
-	const q = 3
-	n, _ := bind(t, cat, tpch.Query(q))
+	t.Cleanup(func() { conn.Close() })
+	n, _ := bind(t, tpchCatalog(t), query)
 	id := submit(ctx, t, conn.Client, submitRequest(t, n))
 	if st, err := conn.Wait(ctx, id); err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job %s: %v, %v", id, st, err)
@@ -365,7 +374,7 @@ func TestReplicatedResultOutlivesLeader(t *testing.T) {
 	if err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job %s under the next leader: %v, %v", id, st, err)
 	}
-	checkAgainstLocal(ctx, t, conn.Client, cat, id, q)
+	return conn, id
 }
 
 // TestReplicatedSLAAlertOnce: a job past its SLA is alerted once by its
@@ -412,21 +421,7 @@ func TestReplicatedSLAAlertOnce(t *testing.T) {
 func TestReplicatedLargeResultOutlivesLeader(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ds, addrs := startGroup(t, 3)
-	lead, _ := leaderOf(t, ds, nil)
-	startExecutor(t, addrs, "exec-a", 2, nil)
-	conn, err := driverclient.Dial(addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	n, _ := bind(t, tpchCatalog(t), "SELECT l_orderkey, l_linenumber, l_comment FROM lineitem")
-	id := submit(ctx, t, conn.Client, submitRequest(t, n))
-	if st, err := conn.Wait(ctx, id); err != nil || st.GetState() != pb.JobState_JOB_STATE_SUCCEEDED {
-		t.Fatalf("job %s: %v, %v", id, st, err)
-	}
-	lead.Stop()
-	leaderOf(t, ds, lead)
+	conn, id := finishedThenLeaderStops(ctx, t, "SELECT l_orderkey, l_linenumber, l_comment FROM lineitem")
 	_, got, err := results(ctx, conn.Client, id)
 	if err != nil {
 		t.Fatalf("results of job %s under the next leader: %v", id, conn.Error("", err))
