@@ -149,6 +149,7 @@ type raftFlags struct {
 	// raft_snapshot_threshold and raft_trailing_logs.
 	snapshotInterval                time.Duration
 	snapshotThreshold, trailingLogs uint64
+	electionTimeout                 time.Duration
 }
 
 func (f *raftFlags) add(cmd *cobra.Command) {
@@ -157,6 +158,7 @@ func (f *raftFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dir, "raft-dir", "", "directory of this member's raft log and snapshots")
 	cmd.Flags().StringVar(&f.peers, "peers", "", "every member of the group: ID=RAFTHOST:PORT@HOST:PORT,... (raft address @ client address)")
 	cmd.Flags().BoolVar(&f.join, "join", false, "join a running group instead of starting one (--peers: its members and this driver); then run flint drivers add on it")
+	cmd.Flags().DurationVar(&f.electionTimeout, "raft-election-timeout", 500*time.Millisecond, "how long a member goes without hearing from the leader before it stands for election (raft's heartbeat and election timeouts): the least time a group takes to replace a lost leader")
 	cmd.Flags().DurationVar(&f.snapshotInterval, "raft-snapshot-interval", 2*time.Minute, "how often a member checks whether to snapshot its state and compact its log (each check waits between one and two intervals)")
 	cmd.Flags().Uint64Var(&f.snapshotThreshold, "raft-snapshot-threshold", 4096, "log entries since the last snapshot that make the next check take one")
 	cmd.Flags().Uint64Var(&f.trailingLogs, "raft-trailing-logs", 10240, "log entries kept after a snapshot, so that a lagging member catches up from the log rather than a whole snapshot")
@@ -169,6 +171,9 @@ func (f *raftFlags) config(listen string) (*replica.Config, error) {
 	}
 	if f.snapshotInterval <= 0 || f.snapshotThreshold == 0 || f.trailingLogs == 0 {
 		return nil, usagef("--raft-snapshot-interval, --raft-snapshot-threshold and --raft-trailing-logs must be positive")
+	}
+	if f.electionTimeout < 10*time.Millisecond {
+		return nil, usagef("--raft-election-timeout must be at least 10ms")
 	}
 	if f.id == "" || f.dir == "" || f.peers == "" {
 		return nil, usagef("a replicated driver needs --raft-id, --raft-dir and --peers")
@@ -191,5 +196,6 @@ func (f *raftFlags) config(listen string) (*replica.Config, error) {
 			f.id, peers[self].ClientAddr, listen)
 	}
 	return &replica.Config{ID: f.id, Listen: f.listen, Dir: f.dir, Peers: peers, Join: f.join,
-		SnapshotInterval: f.snapshotInterval, SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs}, nil
+		SnapshotInterval: f.snapshotInterval, SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs,
+		HeartbeatTimeout: f.electionTimeout, ElectionTimeout: f.electionTimeout}, nil
 }

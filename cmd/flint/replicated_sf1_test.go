@@ -13,7 +13,9 @@ import (
 // is SIGKILLed once during each of Q9, Q18 and Q21 (submitKillingLeader:
 // once a task of the job has succeeded, the executors frozen meanwhile
 // so that the job cannot end first) and started again from its raft dir
-// afterwards, so that the next kill leaves a majority. It runs when
+// afterwards, so that the next kill leaves a majority. The members run
+// with a 1s election timeout (--raft-election-timeout), the figure the
+// time to progress after a loss is judged by. It runs when
 // FLINT_TPCH_SF1 names the SF1 Parquet files (flint bench tpch gen --sf 1
 // --out DIR); CI skips it.
 func TestDriverGroupTPCHSF1(t *testing.T) {
@@ -21,7 +23,7 @@ func TestDriverGroupTPCHSF1(t *testing.T) {
 	if dir == "" {
 		t.Skip("set FLINT_TPCH_SF1 to a directory of TPC-H SF1 Parquet files")
 	}
-	c := startGroup(t)
+	c := startGroup(t, "--raft-election-timeout", "1s")
 	const sf1Answers = "../../testdata/tpch/answers/sf1/"
 	for q := 1; q <= 22; q++ {
 		name := fmt.Sprintf("q%02d", q)

@@ -274,7 +274,7 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...s
 	sawEnd := time.Since(killedAt)
 	// The new leader's record of the job: the tasks it ran, stamped with
 	// its clock.
-	var progressAt time.Time
+	var progressAt, startedAt time.Time
 	type taskRef struct{ stage, task int32 }
 	ranAfter := map[taskRef]bool{}
 	events, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id, Snapshot: true})
@@ -295,6 +295,9 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...s
 			for _, sp := range st.GetStages() {
 				all += int(sp.GetTasks())
 			}
+		}
+		if ev.GetTask().GetState() == pb.TaskState_TASK_STATE_RUNNING && ev.GetUnixMs() >= killedAt.UnixMilli() && startedAt.IsZero() {
+			startedAt = time.UnixMilli(ev.GetUnixMs())
 		}
 		if ev.GetTask().GetState() == pb.TaskState_TASK_STATE_SUCCEEDED && ev.GetUnixMs() >= killedAt.UnixMilli() {
 			if progressAt.IsZero() {
@@ -318,8 +321,8 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...s
 	} else if progressAt.IsZero() {
 		t.Errorf("no task succeeded under the new leader")
 	} else {
-		t.Logf("leader loss to the first task succeeded under the new leader: %s; until the client saw the job end: %s",
-			progressAt.Sub(killedAt).Round(time.Millisecond), sawEnd.Round(time.Millisecond))
+		t.Logf("leader loss to the first task started under the new leader: %s, to the first task succeeded: %s; until the client saw the job end: %s",
+			startedAt.Sub(killedAt).Round(time.Millisecond), progressAt.Sub(killedAt).Round(time.Millisecond), sawEnd.Round(time.Millisecond))
 	}
 
 	select {
@@ -394,7 +397,9 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...s
 			if err != nil {
 				t.Error(err)
 			}
-			t.Logf("new leader: %s", line)
+			if at, err := time.Parse(time.RFC3339Nano, leadingLine.FindStringSubmatch(line)[1]); err == nil {
+				t.Logf("new leader leading %s after the loss: %s", at.Sub(killedAt).Round(time.Millisecond), line)
+			}
 		}
 	}
 	return id, rest
@@ -528,7 +533,7 @@ func copyLosingLeader(t *testing.T, c *clustertest.Cluster, f fault) {
 }
 
 var (
-	leadingLine = regexp.MustCompile(`msg="leading the driver group".*`)
+	leadingLine = regexp.MustCompile(`time=(\S+) level=\S+ msg="leading the driver group".*`)
 	restLine    = regexp.MustCompile(`msg="REST API listening" addr=\S+`)
 )
 

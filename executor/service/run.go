@@ -74,6 +74,10 @@ type Config struct {
 // rpcTimeout bounds each call to the driver.
 const rpcTimeout = 5 * time.Second
 
+// failoverPace is how long after losing its driver an executor keeps
+// heartbeating at the driver's interval before it backs off.
+const failoverPace = 15 * time.Second
+
 // defaultHeartbeat is used when the driver does not say.
 const defaultHeartbeat = 500 * time.Millisecond
 
@@ -309,6 +313,7 @@ func (e *Executor) register(ctx context.Context) (time.Duration, bool) {
 func (e *Executor) heartbeat(ctx context.Context, interval time.Duration) bool {
 	id := e.ID()
 	lost := false
+	var lostAt time.Time
 	wait := interval
 	// A heartbeat is small and answered at once: one that takes several
 	// intervals is a driver that hangs (a stopped process keeps its
@@ -328,9 +333,14 @@ func (e *Executor) heartbeat(ctx context.Context, interval time.Duration) bool {
 		if err != nil {
 			if !lost {
 				e.cfg.Log.Warn("lost driver", "driver", e.cfg.Driver, "executor_id", id, "error", err)
-				lost = true
+				lost, lostAt = true, time.Now()
 			}
-			wait = min(max(2*wait, e.cfg.RetryMin), max(e.cfg.RetryMax, interval))
+			// A driver group elects a new leader within seconds: keep
+			// the pace meanwhile, so that the executor is back with the
+			// new leader as soon as it leads; then back off.
+			if time.Since(lostAt) > failoverPace {
+				wait = min(max(2*wait, e.cfg.RetryMin), max(e.cfg.RetryMax, interval))
+			}
 			continue
 		}
 		if lost {

@@ -229,6 +229,11 @@ func (g *Group) moveOn(i int, err error) {
 	}
 }
 
+// maxElectionPoll bounds the pause between rounds of members while no
+// member leads (an election is under way): a new leader is found within
+// that much of being elected. A round costs each member one refusal.
+const maxElectionPoll = 200 * time.Millisecond
+
 // retryable reports whether a call that failed with err may succeed on
 // another member (or the same one later): it was refused by a member that
 // does not lead, or found no member to talk to.
@@ -274,7 +279,7 @@ func (g *Group) each(ctx context.Context, last *[]error, call func(*grpc.ClientC
 				return err
 			case <-t.C:
 			}
-			wait = min(2*wait, time.Second)
+			wait = min(2*wait, maxElectionPoll)
 		}
 	}
 }
@@ -425,7 +430,7 @@ func (s *retryStream) RecvMsg(m any) error {
 			return err
 		case <-t.C:
 		}
-		wait = min(2*wait, time.Second)
+		wait = min(2*wait, maxElectionPoll)
 		ns, oerr := s.open()
 		if oerr != nil {
 			return oerr
