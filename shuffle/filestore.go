@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -212,6 +213,55 @@ func (s *FileStore) RemoveJob(jobID string) error {
 		s.mu.Unlock()
 	}
 	if err := os.RemoveAll(JobDir(s.workDir, jobID)); err != nil {
+		return fmt.Errorf("shuffle: remove job %q: %w", jobID, err)
+	}
+	return nil
+}
+
+// RemoveJobExcept removes a job's shuffle files but exchange keep's
+// (served as before: a later driver may fetch them); RemoveJob removes
+// them later. Spill files and other exchanges go at once.
+func (s *FileStore) RemoveJobExcept(jobID string, keep int) error {
+	if err := validateJobID(jobID); err != nil {
+		return err
+	}
+	if jobID == s.job {
+		s.mu.Lock()
+		for x := range s.outputs {
+			if x != keep {
+				delete(s.outputs, x)
+			}
+		}
+		s.mu.Unlock()
+	}
+	dir := JobDir(s.workDir, jobID)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("shuffle: remove job %q: %w", jobID, err)
+	}
+	kept := filepath.Base(ExchangeDir(s.workDir, jobID, keep))
+	var errs []error
+	for _, e := range entries {
+		if e.Name() != kept {
+			errs = append(errs, os.RemoveAll(filepath.Join(dir, e.Name())))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("shuffle: remove job %q: %w", jobID, err)
+	}
+	return nil
+}
+
+// RemoveJobDir removes what is left of an ended job's files in workDir
+// (an exchange RemoveJobExcept kept).
+func RemoveJobDir(workDir, jobID string) error {
+	if err := validateJobID(jobID); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(JobDir(workDir, jobID)); err != nil {
 		return fmt.Errorf("shuffle: remove job %q: %w", jobID, err)
 	}
 	return nil

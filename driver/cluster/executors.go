@@ -146,6 +146,13 @@ func (d *Driver) liveSlotsLocked() int {
 // and shuffle files. The returned group is done when every call has
 // returned (the executors' attempts of the job have then ended).
 func (d *Driver) endJobOnExecutorsLocked(jobID string) *sync.WaitGroup {
+	return d.endJobKeepingLocked(jobID, nil)
+}
+
+// endJobKeepingLocked is endJobOnExecutorsLocked; with keep set, the
+// executors keep that exchange's outputs (EndJobRequest.keep_exchange)
+// until a later EndJob without it.
+func (d *Driver) endJobKeepingLocked(jobID string, keep *int32) *sync.WaitGroup {
 	calls := &sync.WaitGroup{}
 	for _, e := range d.execs {
 		d.wg.Add(1)
@@ -155,7 +162,7 @@ func (d *Driver) endJobOnExecutorsLocked(jobID string) *sync.WaitGroup {
 			defer calls.Done()
 			ctx, cancel := context.WithTimeout(d.endCtx, endJobTimeout)
 			defer cancel()
-			if _, err := e.exec.EndJob(ctx, &pb.EndJobRequest{JobId: jobID}); err != nil {
+			if _, err := e.exec.EndJob(ctx, &pb.EndJobRequest{JobId: jobID, KeepExchange: keep}); err != nil {
 				d.log.Warn("end job on executor failed", "job", jobID, "executor", e.id, "addr", e.addr, "err", err)
 			}
 		}()

@@ -79,9 +79,9 @@ type job struct {
 	err    string
 	result []byte // Arrow IPC stream of the result, once SUCCEEDED
 	// resultKept: the final tasks' outputs stay on the executors once the
-	// job has ended, until it is evicted, so that a later leader can
-	// fetch the result again (a replicated driver's result too large to
-	// replicate). resultPending: SUCCEEDED, but the result is being
+	// job has ended (the rest of its files go), until it is evicted, so
+	// that a later leader can fetch the result again (a replicated
+	// driver's result too large to replicate). resultPending: SUCCEEDED, but the result is being
 	// fetched again from them (refetchResult); Results waits.
 	resultKept, resultPending bool
 
@@ -475,7 +475,13 @@ func (d *Driver) finishLocked(j *job, state pb.JobState, errText string) {
 	j.state, j.err, j.finished = state, errText, time.Now()
 	d.m.JobFinished(stateName(state))
 	d.statusEventLocked(j)
-	if j.inState && !(j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED) && !(j.resultKept && state == pb.JobState_JOB_STATE_SUCCEEDED) {
+	switch {
+	case !j.inState || (j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED):
+	case j.resultKept && state == pb.JobState_JOB_STATE_SUCCEEDED:
+		// The executors keep only the final stage's outputs.
+		final := int32(j.stages.Final().ID)
+		d.endJobKeepingLocked(j.id, &final)
+	default:
 		d.endJobOnExecutorsLocked(j.id)
 	}
 	attrs := []any{"job", j.id, "name", j.name, "state", stateName(state), "duration", j.finished.Sub(j.submitted).Round(time.Millisecond)}

@@ -71,7 +71,8 @@ import (
 // A finished query keeps its result across a leader change. A small one
 // (maxReplicatedResult) is replicated before the job shows as succeeded;
 // a larger one stays where the final tasks wrote it, on the executors
-// (resultKept: EndJob waits for the job's eviction), and a new leader
+// (resultKept: EndJob keeps the final stage's outputs, with
+// EndJobRequest.keep_exchange, until the job is evicted), and a new leader
 // fetches it again once they have registered with it (refetchResult;
 // Results waits meanwhile). Only when one of them is lost too is the
 // result lost, and the job shows as failed.
@@ -198,6 +199,10 @@ func (d *Driver) refetchResult(j *job) {
 		return
 	}
 	j.result, j.resultPending = data, false
+	// The executors drop the rest of the job's files (a former leader
+	// that died before the job's end had left them).
+	final := int32(stage)
+	d.endJobKeepingLocked(j.id, &final)
 	d.log.Info("result fetched again from the executors", "job", j.id, "result_bytes", len(data),
 		"took", time.Since(start).Round(time.Millisecond))
 	j.notifyLocked()
@@ -512,6 +517,15 @@ func (d *Driver) becomeLeader(term uint64) {
 					}
 				} else if res, ok := im.Records[id][resultRecordName]; ok {
 					j.state, j.result = pb.JobState_JOB_STATE_SUCCEEDED, res
+				} else if j.keep || j.stages == nil {
+					// A training's rows (no result; the executors drop
+					// them when the job is evicted), or an EXPLAIN whose
+					// leader died before replicating its text.
+					j.state, j.resultKept = pb.JobState_JOB_STATE_SUCCEEDED, j.keep
+					if j.stages == nil {
+						j.state = pb.JobState_JOB_STATE_FAILED
+						j.err = "the job succeeded, but its result was held by the previous driver leader and is lost; run it again"
+					}
 				} else {
 					// Too large to replicate: the final tasks' outputs
 					// are still on the executors.

@@ -348,9 +348,19 @@ func (s *Service) EndJob(_ context.Context, req *pb.EndJobRequest) (*pb.EndJobRe
 	}
 	s.mu.Unlock()
 	if j == nil {
+		// Ended before: what an earlier EndJob kept goes now.
+		if req.KeepExchange == nil {
+			if err := shuffle.RemoveJobDir(s.workDir, id); err != nil {
+				return nil, status.Errorf(codes.Internal, "end job %q: %v", id, err)
+			}
+		}
 		return &pb.EndJobResponse{}, nil
 	}
-	if err := s.dropJob(j, errJobEnded); err != nil {
+	keep := -1
+	if req.KeepExchange != nil {
+		keep = int(req.GetKeepExchange())
+	}
+	if err := s.dropJob(j, errJobEnded, keep); err != nil {
 		return nil, status.Errorf(codes.Internal, "end job %q: %v", id, err)
 	}
 	return &pb.EndJobResponse{}, nil
@@ -358,7 +368,7 @@ func (s *Service) EndJob(_ context.Context, req *pb.EndJobRequest) (*pb.EndJobRe
 
 // dropJob cancels j's running attempts (j is no longer in s.jobs), waits
 // for them and releases everything the job holds.
-func (s *Service) dropJob(j *job, cause error) error {
+func (s *Service) dropJob(j *job, cause error, keep int) error {
 	s.mu.Lock()
 	for _, c := range j.running {
 		c(cause)
@@ -366,7 +376,13 @@ func (s *Service) dropJob(j *job, cause error) error {
 	s.mu.Unlock()
 	j.active.Wait()
 	j.env.Close()
-	return errors.Join(j.reader.Close(), j.spills.Close(), j.files.RemoveJob(j.id))
+	var remove error
+	if keep >= 0 {
+		remove = j.files.RemoveJobExcept(j.id, keep)
+	} else {
+		remove = j.files.RemoveJob(j.id)
+	}
+	return errors.Join(j.reader.Close(), j.spills.Close(), remove)
 }
 
 // Close refuses new tasks, cancels the running ones, waits for them and
@@ -382,7 +398,7 @@ func (s *Service) Close() error {
 	s.mu.Unlock()
 	var errs []error
 	for _, j := range jobs {
-		errs = append(errs, s.dropJob(j, errShutdown))
+		errs = append(errs, s.dropJob(j, errShutdown, -1))
 	}
 	s.handlers.Wait()
 	s.dropTrainSets()

@@ -592,6 +592,40 @@ func TestEndJobRemovesFiles(t *testing.T) {
 	}
 }
 
+// TestEndJobKeepsExchange: EndJob with keep_exchange removes the job's
+// other files and keeps that exchange's outputs (a replicated driver's
+// final stage); a second EndJob without it removes them.
+func TestEndJobKeepsExchange(t *testing.T) {
+	ctx := context.Background()
+	_, nodes := startCluster(t, 1)
+	sp := compile(t, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY 1", 1e6)
+	j := newJob(t, "job-keep", nodes)
+	j.runStage(ctx, sp.Stages[0])
+	j.runStage(ctx, sp.Stages[1])
+	work := nodes[0].workDir
+	first := shuffle.IndexPath(work, shuffle.MapOutputID{Job: j.id, Exchange: 0, MapTask: 0})
+	final := shuffle.IndexPath(work, shuffle.MapOutputID{Job: j.id, Exchange: 1, MapTask: 0})
+	for _, p := range []string{first, final} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("map output not on disk: %v", err)
+		}
+	}
+	keep := int32(1)
+	if _, err := nodes[0].client.EndJob(ctx, &pb.EndJobRequest{JobId: j.id, KeepExchange: &keep}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(first); !os.IsNotExist(err) {
+		t.Errorf("exchange 0 after EndJob keeping exchange 1: %v", err)
+	}
+	if _, err := os.Stat(final); err != nil {
+		t.Errorf("exchange 1 after EndJob keeping it: %v", err)
+	}
+	j.end(ctx)
+	if _, err := os.Stat(shuffle.JobDir(work, j.id)); !os.IsNotExist(err) {
+		t.Fatalf("job dir after the second EndJob: %v", err)
+	}
+}
+
 // blockingFlight is a Flight server whose DoGet never sends: a map output
 // on a hung executor.
 type blockingFlight struct {

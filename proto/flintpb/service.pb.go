@@ -2973,8 +2973,13 @@ func (x *WrittenFile) GetBytes() int64 {
 }
 
 type EndJobRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	JobId string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// keep_exchange, when set, is an exchange (a stage ID) whose map
+	// outputs stay on disk and served once the job has ended: a replicated
+	// driver's final stage, whose result a later leader may fetch again.
+	// A second EndJob without it removes them.
+	KeepExchange  *int32 `protobuf:"varint,2,opt,name=keep_exchange,json=keepExchange,proto3,oneof" json:"keep_exchange,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3014,6 +3019,13 @@ func (x *EndJobRequest) GetJobId() string {
 		return x.JobId
 	}
 	return ""
+}
+
+func (x *EndJobRequest) GetKeepExchange() int32 {
+	if x != nil && x.KeepExchange != nil {
+		return *x.KeepExchange
+	}
+	return 0
 }
 
 type EndJobResponse struct {
@@ -3264,9 +3276,11 @@ const file_flint_v1_service_proto_rawDesc = "" +
 	"\vWrittenFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x14\n" +
-	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"&\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"b\n" +
 	"\rEndJobRequest\x12\x15\n" +
-	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"\x10\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12(\n" +
+	"\rkeep_exchange\x18\x02 \x01(\x05H\x00R\fkeepExchange\x88\x01\x01B\x10\n" +
+	"\x0e_keep_exchange\"\x10\n" +
 	"\x0eEndJobResponse*\x9d\x01\n" +
 	"\bJobState\x12\x19\n" +
 	"\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
@@ -3460,6 +3474,7 @@ func file_flint_v1_service_proto_init() {
 		(*JobEvent_Status)(nil),
 		(*JobEvent_Stage)(nil),
 	}
+	file_flint_v1_service_proto_msgTypes[46].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
