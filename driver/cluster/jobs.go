@@ -476,9 +476,11 @@ func (d *Driver) finishLocked(j *job, state pb.JobState, errText string) {
 	d.m.JobFinished(stateName(state))
 	d.statusEventLocked(j)
 	switch {
-	case !j.inState || (j.keep && state == pb.JobState_JOB_STATE_SUCCEEDED):
-	case j.resultKept && state == pb.JobState_JOB_STATE_SUCCEEDED:
-		// The executors keep only the final stage's outputs.
+	case !j.inState:
+	case (j.keep || j.resultKept) && state == pb.JobState_JOB_STATE_SUCCEEDED:
+		// The executors keep only the final stage's outputs: a training
+		// reads them (closeTraining ends the job), or a later leader
+		// fetches the result again (eviction ends the job).
 		final := int32(j.stages.Final().ID)
 		d.endJobKeepingLocked(j.id, &final)
 	default:
