@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -178,6 +179,7 @@ func TestCompose(t *testing.T) {
 			r, rounds, time.Since(roundStart).Round(time.Millisecond), victim, other)
 	}
 	c.killLeaderMidQuery(sess, 9)
+	c.partitionLeaderMidQuery(sess, 18)
 	for _, q := range []int{5, 18} {
 		if err := runQuery(ctx, sess, q); err != nil {
 			t.Errorf("after the faults: %v", err)
@@ -253,8 +255,25 @@ func (c *cluster) leader(ok func(lead member, ms []member) bool) member {
 // old leader's container starts again, from its raft log, and rejoins
 // the group as a follower.
 func (c *cluster) killLeaderMidQuery(sess *flint.Session, q int) {
+	c.loseLeaderMidQuery(sess, q, false)
+}
+
+// partitionLeaderMidQuery is killLeaderMidQuery with the leader's
+// container disconnected from the cluster's network instead (docker
+// network disconnect: a network partition; it keeps running, cut off
+// from the other drivers, the executors and the clients alike), and
+// connected again once q is answered.
+func (c *cluster) partitionLeaderMidQuery(sess *flint.Session, q int) {
+	c.loseLeaderMidQuery(sess, q, true)
+}
+
+func (c *cluster) loseLeaderMidQuery(sess *flint.Session, q int, partition bool) {
 	c.t.Helper()
 	old := c.leader(nil)
+	how := "killed"
+	if partition {
+		how = "cut off"
+	}
 	execs := []string{c.container("executor-1"), c.container("executor-2")}
 	for _, id := range execs {
 		c.run("pause", id)
@@ -274,26 +293,38 @@ func (c *cluster) killLeaderMidQuery(sess *flint.Session, q int) {
 			c.t.Fatalf("Q%d is not running after 20s: flint jobs %s", q, c.jobs())
 		}
 	}
-	c.run("kill", c.container(old.ID))
-	killed := time.Now()
+	network := c.inspect(old.ID, "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}")
+	if partition {
+		c.run("network", "disconnect", network, c.container(old.ID))
+	} else {
+		c.run("kill", c.container(old.ID))
+	}
+	lost := time.Now()
 	for _, id := range execs {
 		c.run("unpause", id)
 	}
 	lead := c.leader(func(m member, _ []member) bool { return m.ID != old.ID })
-	elected := time.Since(killed)
+	elected := time.Since(lost)
 	if lead.Term <= old.Term {
-		c.t.Errorf("leader after the kill: %+v; before: %+v", lead, old)
+		c.t.Errorf("leader after the loss: %+v; before: %+v", lead, old)
 	}
 	if err := <-done; err != nil {
-		c.t.Fatalf("with the leader %s killed mid-query: %v", old.ID, err)
+		c.t.Fatalf("with the leader %s %s mid-query: %v", old.ID, how, err)
 	}
 	c.lead = lead.ID
-	c.t.Logf("Q%d answered right %v after the leader %s was killed mid-query; %s led in term %d after %v", q,
-		time.Since(killed).Round(time.Millisecond), old.ID, lead.ID, lead.Term, elected.Round(time.Millisecond))
+	c.t.Logf("Q%d answered right %v after the leader %s was %s mid-query; %s led in term %d after %v", q,
+		time.Since(lost).Round(time.Millisecond), old.ID, how, lead.ID, lead.Term, elected.Round(time.Millisecond))
 
 	started := time.Now()
-	c.compose("start", old.ID)
-	c.driverAddrs[old.ID] = c.port(old.ID, 7070) // a port of 0 is chosen anew
+	if partition {
+		// Its service name resolves to it again on the network.
+		c.run("network", "connect", "--alias", old.ID, network, c.container(old.ID))
+	} else {
+		c.compose("start", old.ID)
+	}
+	if addr := c.port(old.ID, 7070); addr != c.driverAddrs[old.ID] {
+		c.t.Errorf("%s is published on %s now, on %s before", old.ID, addr, c.driverAddrs[old.ID])
+	}
 	c.leader(func(m member, ms []member) bool {
 		for _, b := range ms {
 			if b.ID == old.ID {
@@ -302,7 +333,11 @@ func (c *cluster) killLeaderMidQuery(sess *flint.Session, q int) {
 		}
 		return false
 	})
-	c.t.Logf("%s, started again (docker-compose start), follows %s, caught up, %v later", old.ID, lead.ID, time.Since(started).Round(time.Millisecond))
+	again := "started again (docker-compose start)"
+	if partition {
+		again = "connected again (docker network connect)"
+	}
+	c.t.Logf("%s, %s, follows %s, caught up, %v later", old.ID, again, lead.ID, time.Since(started).Round(time.Millisecond))
 }
 
 // jobs is what flint jobs --format json prints of the group's jobs.
@@ -655,10 +690,22 @@ type cluster struct {
 // host ports, and takes it down with its volumes when t ends (after
 // logging its output if t failed).
 func up(t *testing.T, ctx context.Context, compose []string, flintBin string) *cluster {
+	// The drivers' host ports are fixed for the run, as a deployment's
+	// addresses are: a driver that restarts or rejoins is where the
+	// clients were told it is.
+	var ports []string
+	for _, name := range []string{"FLINT_DRIVER_PORT", "FLINT_DRIVER_2_PORT", "FLINT_DRIVER_3_PORT"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, fmt.Sprintf("%s=%d", name, l.Addr().(*net.TCPAddr).Port))
+		l.Close()
+	}
 	c := &cluster{t: t, ctx: ctx, flint: flintBin, driverAddrs: map[string]string{},
 		command: append(append([]string(nil), compose...), "-p", project, "-f", "compose.yaml"),
-		env: append(os.Environ(), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
-			"FLINT_DRIVER_PORT=0", "FLINT_S3_PORT=0", "FLINT_BIND=127.0.0.1",
+		env: append(append(os.Environ(), ports...), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
+			"FLINT_S3_PORT=0", "FLINT_BIND=127.0.0.1",
 			"FLINT_S3_ACCESS_KEY="+accessKey, "FLINT_S3_SECRET_KEY="+secretKey)}
 	t.Cleanup(func() {
 		// Not ctx: the cluster goes even when the test ran out of time.
