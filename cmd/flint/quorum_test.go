@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -60,20 +59,8 @@ func quorumLoss(t *testing.T, killLeader bool) {
 	const query = "q18"
 	args := []string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4", "--idempotency-key", "quorum-" + query,
 		"--tables", tpchData, "-f", queries + query + ".sql"}
-	submit := exec.Command(flintBin, args...)
-	var stdout, stderr bytes.Buffer
-	submit.Stdout, submit.Stderr = &stdout, &stderr
-	if err := submit.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- submit.Wait() }()
-	defer func() {
-		if submit.ProcessState == nil {
-			submit.Process.Kill()
-			<-exited
-		}
-	}()
+	submit := startSubmit(t, args...)
+	stdout, stderr := &submit.stdout, &submit.stderr
 
 	// Mid-job (a task done, the executors frozen so that the job cannot
 	// end meanwhile), both followers die.
@@ -115,7 +102,7 @@ func quorumLoss(t *testing.T, killLeader bool) {
 	// The client following the job is told, in seconds, that the group
 	// lost its quorum; it printed the job's ID first.
 	select {
-	case err := <-exited:
+	case err := <-submit.exited:
 		code := -1
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()

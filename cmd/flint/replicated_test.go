@@ -182,21 +182,7 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...s
 	defer cancel()
 
 	known := jobIDs(ctx, t, conn)
-	submit := exec.Command(flintBin, append([]string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4"}, args...)...)
-	var stdout, stderr bytes.Buffer
-	submit.Stdout, submit.Stderr = &stdout, &stderr
-	if err := submit.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- submit.Wait() }()
-	waited := false
-	defer func() {
-		if !waited {
-			submit.Process.Kill()
-			<-exited
-		}
-	}()
+	submit := startSubmit(t, append([]string{"submit", "--driver", c.Addr(), "--wait", "--partitions", "4"}, args...)...)
 
 	id := newJob(ctx, t, conn, known)
 	stream, err := conn.Client.Watch(ctx, &pb.WatchRequest{JobId: id})
@@ -326,15 +312,14 @@ func submitLosingLeader(t *testing.T, c *clustertest.Cluster, f fault, args ...s
 	}
 
 	select {
-	case err := <-exited:
-		waited = true
+	case err := <-submit.exited:
 		if err != nil {
-			t.Fatalf("flint submit --wait: %v\n%s", err, stderr.String())
+			t.Fatalf("flint submit --wait: %v\n%s", err, submit.stderr.String())
 		}
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("flint submit --wait did not end:\n%s", stderr.String())
+		t.Fatalf("flint submit --wait did not end:\n%s", submit.stderr.String())
 	}
-	gotID, rest, _ := strings.Cut(stdout.String(), "\n")
+	gotID, rest, _ := strings.Cut(submit.stdout.String(), "\n")
 	if gotID != id {
 		t.Fatalf("flint submit printed job %q, the group ran %q", gotID, id)
 	}
@@ -587,6 +572,36 @@ func TestDriverRaftFlags(t *testing.T) {
 			t.Errorf("flint driver %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
+}
+
+// backgroundSubmit is a flint command running while the test acts on
+// the cluster; exited receives its end once.
+type backgroundSubmit struct {
+	stdout, stderr bytes.Buffer
+	exited         chan error
+}
+
+// startSubmit starts flint with args; it is killed when the test ends if
+// it is still running.
+func startSubmit(t *testing.T, args ...string) *backgroundSubmit {
+	t.Helper()
+	b := &backgroundSubmit{exited: make(chan error, 1)}
+	cmd := exec.Command(flintBin, args...)
+	cmd.Stdout, cmd.Stderr = &b.stdout, &b.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		close(done)
+		b.exited <- err
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	return b
 }
 
 // jobIDs are the jobs the group holds now.
