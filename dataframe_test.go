@@ -157,6 +157,20 @@ func release(batches []arrow.RecordBatch) {
 	}
 }
 
+// checkAnswer compares got, in order and with its column names, with the
+// DuckDB answer in the CSV file at path.
+func checkAnswer(t *testing.T, path string, got []arrow.RecordBatch) {
+	t.Helper()
+	want, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
+		t.Errorf("%s: %v", path, err)
+	}
+}
+
 // rowsText joins each row's cells with "|" for compact expectations.
 func rowsText(rows [][]string) []string {
 	out := make([]string, len(rows))
@@ -684,19 +698,12 @@ func TestDataFrameTPCH(t *testing.T) {
 				df *flint.DataFrame
 			}{{1, q1}, {3, q3}, {6, q6}} {
 				t.Run(fmt.Sprintf("q%02d", q.n), func(t *testing.T) {
-					want, err := os.Open(fmt.Sprintf("testdata/tpch/answers/sample/q%02d.csv", q.n))
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer want.Close()
 					got, err := q.df.Collect(ctx)
 					if err != nil {
 						t.Fatalf("Q%d: %v", q.n, err)
 					}
 					defer release(got)
-					if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
-						t.Errorf("Q%d: %v", q.n, err)
-					}
+					checkAnswer(t, fmt.Sprintf("testdata/tpch/answers/sample/q%02d.csv", q.n), got)
 				})
 			}
 		})
@@ -859,12 +866,5 @@ func TestWriteParquetTPCH(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release(got)
-	want, err := os.Open("testdata/tpch/answers/sample/q01.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer want.Close()
-	if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
-		t.Error(err)
-	}
+	checkAnswer(t, "testdata/tpch/answers/sample/q01.csv", got)
 }

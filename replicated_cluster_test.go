@@ -3,7 +3,6 @@ package flint_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/internal/clustertest"
 	"github.com/flint-engine/flint/internal/driverclient"
-	"github.com/flint-engine/flint/internal/resultcmp"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/tpch"
 )
@@ -38,23 +36,12 @@ func TestSessionOnDriverGroup(t *testing.T) {
 	}
 	query := func(q int) {
 		t.Helper()
-		want, err := os.Open(fmt.Sprintf("testdata/tpch/answers/sample/q%02d.csv", q))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer want.Close()
 		got, err := s.SQL(ctx, tpch.Query(q)).Collect(ctx)
 		if err != nil {
 			t.Fatalf("Q%d: %v", q, err)
 		}
-		defer func() {
-			for _, b := range got {
-				b.Release()
-			}
-		}()
-		if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
-			t.Errorf("Q%d: %v", q, err)
-		}
+		defer release(got)
+		checkAnswer(t, fmt.Sprintf("testdata/tpch/answers/sample/q%02d.csv", q), got)
 	}
 	query(1)
 	query(3)

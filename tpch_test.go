@@ -13,7 +13,6 @@ import (
 	"github.com/flint-engine/flint"
 	"github.com/flint-engine/flint/internal/bufpool"
 	"github.com/flint-engine/flint/internal/clustertest"
-	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/mempool"
 	"github.com/flint-engine/flint/tpch"
 )
@@ -115,23 +114,12 @@ func runTPCH(t *testing.T, dir, answers string, configs []tpchConfig) {
 			}
 			for q := 1; q <= 22; q++ {
 				t.Run(fmt.Sprintf("q%02d", q), func(t *testing.T) {
-					want, err := os.Open(filepath.Join(answers, fmt.Sprintf("q%02d.csv", q)))
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer want.Close()
 					got, err := s.SQL(ctx, tpch.Query(q)).Collect(ctx)
 					if err != nil {
 						t.Fatalf("Q%d: %v", q, err)
 					}
-					defer func() {
-						for _, b := range got {
-							b.Release()
-						}
-					}()
-					if err := resultcmp.CompareCSV(want, got, resultcmp.Options{Ordered: true, CheckNames: true}); err != nil {
-						t.Errorf("Q%d: %v", q, err)
-					}
+					defer release(got)
+					checkAnswer(t, filepath.Join(answers, fmt.Sprintf("q%02d.csv", q)), got)
 				})
 			}
 			mem.AssertSize(t, 0)
