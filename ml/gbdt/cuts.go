@@ -33,6 +33,9 @@ type featureSketch struct {
 	// maxBin+1; overflow marks that there were more.
 	distinct []float32
 	overflow bool
+	// pending holds values added but not yet folded into the above; they
+	// are folded a buffer at a time (flush), sorted once.
+	pending []float64
 }
 
 // NewSketch returns an empty sketch of numFeatures features for cuts of at
@@ -67,11 +70,26 @@ func (s *Sketch) Add(cols [][]float64) error {
 				return fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
 			}
 			if ok {
-				fs.add(x, s.maxBin)
+				if fs.pending == nil {
+					fs.pending = make([]float64, 0, quantile.K)
+				}
+				fs.pending = append(fs.pending, float64(x))
+				if len(fs.pending) == quantile.K {
+					fs.flush(s.maxBin)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// flush folds every feature's pending values in and lets their buffers
+// go: it comes before anything reads the sketch.
+func (s *Sketch) flush() {
+	for j := range s.feats {
+		s.feats[j].flush(s.maxBin)
+		s.feats[j].pending = nil
+	}
 }
 
 // toFloat32 rounds v as XGBoost does when it reads a value; ok is false
@@ -87,35 +105,79 @@ func toFloat32(v float64) (x float32, ok bool, err error) {
 	return x, true, nil
 }
 
-func (fs *featureSketch) add(x float32, maxBin int) {
-	fs.q.Add(float64(x))
-	switch {
-	case fs.n == 0:
-		fs.min, fs.max, fs.nmin, fs.nmax = x, x, 1, 1
-	default:
-		switch {
-		case x < fs.min:
-			fs.min, fs.nmin = x, 1
-		case x == fs.min:
-			fs.nmin++
-		}
-		switch {
-		case x > fs.max:
-			fs.max, fs.nmax = x, 1
-		case x == fs.max:
-			fs.nmax++
-		}
+func (fs *featureSketch) flush(maxBin int) {
+	p := fs.pending
+	if len(p) == 0 {
+		return
 	}
-	fs.n++
+	fs.pending = p[:0]
+	// Sorted, the values give their extremes and distinct values in one
+	// pass, and the quantile sketch's compaction finds them in order.
+	quantile.SortFloats(p)
+	lo, hi := float32(p[0]), float32(p[len(p)-1])
+	nlo, nhi := 0, 0
+	for nlo < len(p) && float32(p[nlo]) == lo {
+		nlo++
+	}
+	for nhi < len(p) && float32(p[len(p)-1-nhi]) == hi {
+		nhi++
+	}
+	fs.foldExtremes(int64(len(p)), lo, hi, int64(nlo), int64(nhi))
 	if !fs.overflow {
-		i, found := slices.BinarySearch(fs.distinct, x)
-		if !found {
-			if len(fs.distinct) > maxBin {
-				fs.distinct, fs.overflow = nil, true
-			} else {
-				fs.distinct = slices.Insert(fs.distinct, i, x)
+		var u []float32
+		for i, v := range p {
+			if i == 0 || v != p[i-1] {
+				u = append(u, float32(v))
+				if len(u) > maxBin+1 {
+					break
+				}
 			}
 		}
+		fs.foldDistinct(u, maxBin)
+	}
+	for _, v := range p {
+		fs.q.Add(v)
+	}
+}
+
+// foldExtremes folds n more values, lo the smallest (nlo times) and hi
+// the largest (nhi times), into the counts and extremes.
+func (fs *featureSketch) foldExtremes(n int64, lo, hi float32, nlo, nhi int64) {
+	if n == 0 {
+		return
+	}
+	if fs.n == 0 {
+		fs.min, fs.max, fs.nmin, fs.nmax = lo, hi, nlo, nhi
+	} else {
+		switch {
+		case lo < fs.min:
+			fs.min, fs.nmin = lo, nlo
+		case lo == fs.min:
+			fs.nmin += nlo
+		}
+		switch {
+		case hi > fs.max:
+			fs.max, fs.nmax = hi, nhi
+		case hi == fs.max:
+			fs.nmax += nhi
+		}
+	}
+	fs.n += n
+}
+
+// foldDistinct adds the sorted distinct values u to the distinct values,
+// or marks the overflow when there are then more than maxBin+1.
+func (fs *featureSketch) foldDistinct(u []float32, maxBin int) {
+	if fs.overflow {
+		return
+	}
+	all := append(slices.Clone(fs.distinct), u...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	if len(all) > maxBin+1 {
+		fs.distinct, fs.overflow = nil, true
+	} else {
+		fs.distinct = all
 	}
 }
 
@@ -135,39 +197,19 @@ func (s *Sketch) Merge(o *Sketch) error {
 // mergeFeature folds feature j of o into s's.
 func (s *Sketch) mergeFeature(o *Sketch, j int) {
 	a, b := &s.feats[j], &o.feats[j]
+	a.flush(s.maxBin)
+	b.flush(o.maxBin)
+	a.pending, b.pending = nil, nil
 	if b.n == 0 {
 		return
 	}
 	a.q.Merge(&b.q)
-	if a.n == 0 {
-		a.min, a.max, a.nmin, a.nmax = b.min, b.max, b.nmin, b.nmax
-	} else {
-		switch {
-		case b.min < a.min:
-			a.min, a.nmin = b.min, b.nmin
-		case b.min == a.min:
-			a.nmin += b.nmin
-		}
-		switch {
-		case b.max > a.max:
-			a.max, a.nmax = b.max, b.nmax
-		case b.max == a.max:
-			a.nmax += b.nmax
-		}
-	}
-	a.n += b.n
-	if a.overflow || b.overflow {
+	a.foldExtremes(b.n, b.min, b.max, b.nmin, b.nmax)
+	if b.overflow {
 		a.distinct, a.overflow = nil, true
 		return
 	}
-	u := append(slices.Clone(a.distinct), b.distinct...)
-	slices.Sort(u)
-	u = slices.Compact(u)
-	if len(u) > s.maxBin+1 {
-		a.distinct, a.overflow = nil, true
-	} else {
-		a.distinct = u
-	}
+	a.foldDistinct(b.distinct, s.maxBin)
 }
 
 const sketchMagic = 0xB5 // first byte of a marshaled Sketch (format version 1)
@@ -176,6 +218,7 @@ const sketchMagic = 0xB5 // first byte of a marshaled Sketch (format version 1)
 // features, then per feature its counts, extremes, distinct values and
 // quantile sketch, little-endian.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
+	s.flush()
 	b := []byte{sketchMagic}
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.maxBin))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(s.feats)))
@@ -278,6 +321,7 @@ type Cuts struct {
 // approximate sketch (ε = 1/(8·max_bin)), so its cuts can sit a few ranks
 // away from these.
 func (s *Sketch) Cuts() *Cuts {
+	s.flush()
 	c := &Cuts{values: make([][]float32, len(s.feats)), minVals: make([]float32, len(s.feats))}
 	eachPartition(len(s.feats), func(j int) {
 		c.values[j], c.minVals[j] = s.feats[j].cuts(s.maxBin)
@@ -347,6 +391,63 @@ func (c *Cuts) Bin(f int, v float64) (bin int, ok bool) {
 		return 0, false
 	}
 	return searchBin(c.values[f], float32(v)), true
+}
+
+// orderKey maps x to an integer that orders as x does, −0 as +0: the
+// searches below compare integers, which the compiler turns into
+// conditional moves (a float comparison stays a branch, and a binary
+// search's branches mispredict half the time).
+func orderKey(x float32) uint32 {
+	b := math.Float32bits(x + 0) // −0 + 0 = +0
+	return b ^ (uint32(int32(b)>>31) | 1<<31)
+}
+
+// orderKeys returns the order keys of cuts.
+func orderKeys(cuts []float32) []uint32 {
+	keys := make([]uint32, len(cuts))
+	for i, c := range cuts {
+		keys[i] = orderKey(c)
+	}
+	return keys
+}
+
+// searchBins sets codes[i] to searchBin(cuts, float32(col[i])) for the
+// rows of col, keys being cuts' order keys, four rows at a time, up to
+// the first group of four with a value that is missing or out of
+// float32's range, and returns how many rows it did (the caller does the
+// rest one at a time). Four searches run side by side: each step of a
+// search waits on the load of the one before, so one alone leaves the
+// core idle most of the time.
+func searchBins(keys []uint32, col []float64, codes []uint16) int {
+	n := len(keys)
+	codes = codes[:len(col)]
+	i := 0
+	for ; i+4 <= len(col); i += 4 {
+		c := col[i : i+4 : i+4]
+		x0, x1, x2, x3 := float32(c[0]), float32(c[1]), float32(c[2]), float32(c[3])
+		// NaN and ±Inf fail this test (x − x is NaN for both).
+		if x0-x0 != 0 || x1-x1 != 0 || x2-x2 != 0 || x3-x3 != 0 {
+			break
+		}
+		k0, k1, k2, k3 := orderKey(x0), orderKey(x1), orderKey(x2), orderKey(x3)
+		b0, b1, b2, b3 := 0, 0, 0, 0
+		for m := n; m > 1; {
+			half := m / 2
+			// b += half when the cut is ≤ x, as a mask: no branch.
+			b0 += half & -b2i(keys[b0+half-1] <= k0)
+			b1 += half & -b2i(keys[b1+half-1] <= k1)
+			b2 += half & -b2i(keys[b2+half-1] <= k2)
+			b3 += half & -b2i(keys[b3+half-1] <= k3)
+			m -= half
+		}
+		b0 += b2i(keys[b0] <= k0)
+		b1 += b2i(keys[b1] <= k1)
+		b2 += b2i(keys[b2] <= k2)
+		b3 += b2i(keys[b3] <= k3)
+		out := codes[i : i+4 : i+4]
+		out[0], out[1], out[2], out[3] = uint16(min(b0, n-1)), uint16(min(b1, n-1)), uint16(min(b2, n-1)), uint16(min(b3, n-1))
+	}
+	return i
 }
 
 // searchBin is SearchBin: the index of the first cut > x (upper_bound),

@@ -195,3 +195,46 @@ func TestSearchBin(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchBins: the four-at-a-time search agrees with searchBin, and
+// stops at the first group of four holding a missing or infinite value.
+func TestSearchBins(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 5))
+	for n := 1; n < 300; n += 7 {
+		cuts := make([]float32, n)
+		for i := range cuts {
+			cuts[i] = float32(i) * 0.5
+		}
+		cuts[0] = -1
+		if n > 1 {
+			cuts[1] = float32(math.Copysign(0, -1))
+		}
+		col := make([]float64, 103)
+		for i := range col {
+			col[i] = r.Float64()*float64(n)*0.6 - 1
+			switch i % 5 {
+			case 0:
+				col[i] = float64(cuts[r.IntN(n)])
+			case 1:
+				col[i] = math.Copysign(0, -1)
+			case 2:
+				col[i] = -col[i] * 1e3
+			}
+		}
+		codes := make([]uint16, len(col))
+		if done := searchBins(orderKeys(cuts), col, codes); done != 100 {
+			t.Fatalf("%d cuts: %d rows done, want 100", n, done)
+		}
+		for i := range 100 {
+			if want := searchBin(cuts, float32(col[i])); int(codes[i]) != want {
+				t.Fatalf("%d cuts, x %v: bin %d, want %d", n, col[i], codes[i], want)
+			}
+		}
+		for _, bad := range []float64{math.NaN(), math.Inf(-1), 1e300} {
+			col[41] = bad
+			if done := searchBins(orderKeys(cuts), col, codes); done != 40 {
+				t.Fatalf("%v at row 41: %d rows done, want 40", bad, done)
+			}
+		}
+	}
+}

@@ -108,16 +108,22 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 	codes := make([]uint16, n)
 	for j, col := range d.Features {
 		cv := cuts.values[j]
-		for i, v := range col {
-			x, ok, err := toFloat32(v)
-			if err != nil {
-				return nil, fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+		keys := orderKeys(cv)
+		for i := 0; i < n; {
+			// Four rows at a time while they are all present, then the
+			// group that stopped it one by one.
+			i += searchBins(keys, col[i:], codes[i:])
+			for end := min(i+4, n); i < end; i++ {
+				x, ok, err := toFloat32(col[i])
+				if err != nil {
+					return nil, fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+				}
+				if !ok {
+					codes[i] = uint16(len(cv))
+					continue
+				}
+				codes[i] = uint16(searchBin(cv, x))
 			}
-			if !ok {
-				codes[i] = uint16(len(cv))
-				continue
-			}
-			codes[i] = uint16(searchBin(cv, x))
 		}
 		if narrow {
 			c := make([]uint8, n)

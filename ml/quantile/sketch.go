@@ -90,7 +90,7 @@ func (s *Sketch) Merge(o *Sketch) {
 // weight stays exactly n.
 func (s *Sketch) compact(h int) {
 	l := s.levels[h]
-	slices.Sort(l)
+	SortFloats(l)
 	var keep []float64
 	if len(l)%2 == 1 {
 		keep = append(keep, l[len(l)-1])
