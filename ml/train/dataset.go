@@ -343,16 +343,14 @@ func (d *DataSet) Sketch(ctx context.Context, req *SketchRequest) (*SketchReply,
 				toEval[p] = append(toEval[p], eval)
 				if eval {
 					counts[p][1]++
-					continue
+				} else {
+					counts[p][0]++
 				}
-				counts[p][0]++
-				for j, f := range feats {
-					v := math.NaN()
-					if f.IsValid(i) {
-						v = float64(f.Value(i))
-					}
-					cols[j] = append(cols[j], v)
-				}
+			}
+			// The training rows' features, a column at a time.
+			side := toEval[p][len(toEval[p])-n:]
+			for j, f := range feats {
+				cols[j] = appendFeature(cols[j], f, side, false)
 			}
 			if len(cols[0]) == 0 {
 				return nil
@@ -431,22 +429,24 @@ func (d *DataSet) Bin(ctx context.Context, req *BinRequest) (*BinReply, error) {
 			if row+n > len(labels[p]) {
 				return errors.New("the rows changed between passes")
 			}
-			for i := 0; i < n; i++ {
-				dd := &td
-				if toEval[p][row+i] {
-					dd = &ed
+			side := toEval[p][row : row+n]
+			for _, dd := range []*gbdt.Data{&td, &ed} {
+				eval := dd == &ed
+				before := len(dd.Label)
+				for i, e := range side {
+					if e == eval {
+						dd.Label = append(dd.Label, float64(labels[p][row+i]))
+					}
+				}
+				if len(dd.Label) == before {
+					continue
 				}
 				if dd.Features == nil {
 					dd.Features = make([][]float64, nf)
 				}
 				for j, f := range feats {
-					v := math.NaN()
-					if f.IsValid(i) {
-						v = float64(f.Value(i))
-					}
-					dd.Features[j] = append(dd.Features[j], v)
+					dd.Features[j] = appendFeature(dd.Features[j], f, side, eval)
 				}
-				dd.Label = append(dd.Label, float64(labels[p][row+i]))
 			}
 			row += n
 			return flush(false)
@@ -510,3 +510,21 @@ func (d *DataSet) open() error {
 }
 
 func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
+
+// appendFeature appends to dst the values of f (NaN where NULL) of the
+// rows whose side is eval.
+func appendFeature(dst []float64, f *array.Float32, side []bool, eval bool) []float64 {
+	vals := f.Float32Values()
+	nulls := f.NullN() > 0
+	for i, v := range vals {
+		if side[i] != eval {
+			continue
+		}
+		x := float64(v)
+		if nulls && f.IsNull(i) {
+			x = math.NaN()
+		}
+		dst = append(dst, x)
+	}
+	return dst
+}

@@ -40,6 +40,14 @@ func LabelText(c arrow.Array, i int) string {
 		return strconv.FormatFloat(c.Value(i), 'g', -1, 64)
 	case *array.Float32:
 		return strconv.FormatFloat(float64(c.Value(i)), 'g', -1, 32)
+	case *array.Int64:
+		return strconv.FormatInt(c.Value(i), 10)
+	case *array.Int32:
+		return strconv.FormatInt(int64(c.Value(i)), 10)
+	case *array.Int16:
+		return strconv.FormatInt(int64(c.Value(i)), 10)
+	case *array.Int8:
+		return strconv.FormatInt(int64(c.Value(i)), 10)
 	}
 	return c.ValueStr(i)
 }
@@ -48,6 +56,12 @@ func LabelText(c arrow.Array, i int) string {
 func NumberAt(c arrow.Array, i int) float64 {
 	if c.IsNull(i) {
 		return math.NaN()
+	}
+	switch c := c.(type) {
+	case *array.Int64:
+		return float64(c.Value(i))
+	case *array.Int32:
+		return float64(c.Value(i))
 	}
 	v, err := strconv.ParseFloat(LabelText(c, i), 64)
 	if err != nil {
