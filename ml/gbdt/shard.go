@@ -335,6 +335,9 @@ func (s *Shard) buildHistograms(st *shardState, nodes []int32, out []*Histogram,
 func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, rows []uint32, gp []float32) {
 	f := lo
 	for ; f+4 <= hi; f += 4 {
+		if histPass(h, cols, f, 4, rows, gp) {
+			continue
+		}
 		c0, c1, c2, c3 := cols[f], cols[f+1], cols[f+2], cols[f+3]
 		s0, s1, s2, s3 := h.feature(f), h.feature(f+1), h.feature(f+2), h.feature(f+3)
 		for _, r := range rows {
@@ -354,6 +357,9 @@ func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, rows []uin
 			x3[0] += g
 			x3[1] += hs
 		}
+	}
+	if f < hi && histPass(h, cols, f, hi-f, rows, gp) {
+		return
 	}
 	for ; f < hi; f++ {
 		c, seg := cols[f], h.feature(f)

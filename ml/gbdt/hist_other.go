@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package gbdt
+
+// histPass has no assembly on this platform: histRows's Go loops run.
+func histPass[B uint8 | uint16](h *Histogram, cols [][]B, f, w int, rows []uint32, gp []float32) bool {
+	return false
+}
