@@ -135,9 +135,7 @@ func (fs *featureSketch) flush(maxBin int) {
 		}
 		fs.foldDistinct(u, maxBin)
 	}
-	for _, v := range p {
-		fs.q.Add(v)
-	}
+	fs.q.AddMany(p)
 }
 
 // foldExtremes folds n more values, lo the smallest (nlo times) and hi

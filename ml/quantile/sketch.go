@@ -54,6 +54,24 @@ func (s *Sketch) Add(x float64) {
 	}
 }
 
+// AddMany adds every value of xs, as Add does one at a time (NaN is
+// ignored), into a level 0 allocated at its full size once.
+func (s *Sketch) AddMany(xs []float64) {
+	for _, x := range xs {
+		if x != x {
+			continue
+		}
+		if len(s.levels) == 0 {
+			s.levels = append(s.levels, make([]float64, 0, K))
+		}
+		s.levels[0] = append(s.levels[0], x)
+		s.n++
+		if len(s.levels[0]) >= K {
+			s.compact(0)
+		}
+	}
+}
+
 // AddMeasured is Add that also returns by how much Bytes grew (cheap:
 // Bytes is recomputed only when the add reallocates or compacts).
 func (s *Sketch) AddMeasured(x float64) int64 {

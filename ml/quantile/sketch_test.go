@@ -1,6 +1,7 @@
 package quantile
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -143,4 +144,29 @@ func FuzzUnmarshal(f *testing.F) {
 		x.Splits(10)
 		x.Merge(&x)
 	})
+}
+
+// TestAddMany: adding a slice leaves the sketch Add leaves adding its
+// values one at a time (NaN ignored), byte for byte.
+func TestAddMany(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var one, many Sketch
+	for _, n := range []int{0, 1, 100, K - 1, 2, 3*K + 17} {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+			if i%97 == 0 {
+				xs[i] = math.NaN()
+			}
+		}
+		for _, x := range xs {
+			one.Add(x)
+		}
+		many.AddMany(xs)
+		a, _ := one.MarshalBinary()
+		b, _ := many.MarshalBinary()
+		if !bytes.Equal(a, b) {
+			t.Fatalf("after %d more values: AddMany's sketch differs from Add's (count %d vs %d)", n, many.Count(), one.Count())
+		}
+	}
 }
