@@ -1331,11 +1331,18 @@ func (p *hjProbe) output(ctx context.Context, lIdx, rIdx []int32, n int) (arrow.
 		}
 		return nil, fmt.Errorf("hash join: %w", err)
 	}
+	lo, run := contiguous(lIdx)
 	for _, c := range p.leftOut {
 		var a arrow.Array
-		if lIdx == nil {
+		switch {
+		case lIdx == nil:
 			a = array.MakeArrayOfNull(mem, p.left.Schema().Field(c).Type, n)
-		} else {
+		case run:
+			// Every probe row in order, each once (a foreign-key join
+			// whose rows all match): the probe's columns are the
+			// output's, sliced, not copied.
+			a = array.NewSlice(p.batch.Column(c), int64(lo), int64(lo+len(lIdx)))
+		default:
 			var err error
 			if a, err = hashing.Take(mem, p.batch.Column(c), lIdx); err != nil {
 				return fail(err)
@@ -1355,6 +1362,21 @@ func (p *hjProbe) output(ctx context.Context, lIdx, rIdx []int32, n int) (arrow.
 		c.Release()
 	}
 	return rb, nil
+}
+
+// contiguous reports whether idx is lo, lo+1, …, lo+len(idx)−1 with lo ≥ 0
+// (and not empty).
+func contiguous(idx []int32) (lo int, ok bool) {
+	if len(idx) == 0 || idx[0] < 0 {
+		return 0, false
+	}
+	first := idx[0]
+	for k, i := range idx {
+		if i != first+int32(k) {
+			return 0, false
+		}
+	}
+	return int(first), true
 }
 
 // next produces the next output batch; (nil, nil) at end.

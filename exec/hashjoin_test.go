@@ -415,3 +415,79 @@ func TestHashJoinUniqueDenseIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestHashJoinForeignKeySlicesProbe: when every row of a probe batch
+// finds exactly one match (a foreign-key join), the output's probe
+// columns are slices of the probe batch, not copies; a batch with a row
+// that finds none is gathered. Both give the reference join's rows.
+func TestHashJoinForeignKeySlicesProbe(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var right [][]any
+	for k := range 50 {
+		right = append(right, []any{int64(k), "r", int32(k), hatDec(int64(k))})
+	}
+	for _, tc := range []struct {
+		name    string
+		missing bool // one probe row finds no match
+	}{{"all match", false}, {"one misses", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var left [][]any
+			for i := range 40 {
+				left = append(left, []any{int64((i * 7) % 50), "l", int32(i), hatDec(int64(i))})
+			}
+			if tc.missing {
+				left[5][0] = int64(1000)
+			}
+			for _, jt := range []JoinType{JoinInner, JoinLeft} {
+				spec := HashJoinSpec{Type: jt, LeftKeys: []int{0}, RightKeys: []int{0}}
+				src := hatSrc(t, mem, hjtSchema("l"), left, 16)
+				probe := map[*memory.Buffer]bool{}
+				for _, b := range src.batches {
+					probe[b.Column(2).Data().Buffers()[1]] = true
+				}
+				op, err := NewHashJoin(src, hatSrc(t, mem, hjtSchema("r"), right, 16), spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := WithBatchSize(WithAllocator(context.Background(), mem), 16)
+				if err := op.Open(ctx); err != nil {
+					t.Fatal(err)
+				}
+				var rows [][]any
+				shared := 0
+				for {
+					b, err := op.Next(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if b == nil {
+						break
+					}
+					if probe[b.Column(2).Data().Buffers()[1]] {
+						shared++
+					}
+					for r := range int(b.NumRows()) {
+						row := make([]any, b.NumCols())
+						for c := range row {
+							row[c] = hatVal(t, b.Column(c), r)
+						}
+						rows = append(rows, row)
+					}
+					b.Release()
+				}
+				op.Close()
+				hatEqualSets(t, rows, hjtReference(left, right, spec))
+				// Three probe batches; the one holding the missing row is
+				// gathered by an inner join, sliced by a left join.
+				want := 3
+				if tc.missing && jt == JoinInner {
+					want = 2
+				}
+				if shared != want {
+					t.Errorf("%s: %d output batches share the probe's columns, want %d", jt, shared, want)
+				}
+			}
+		})
+	}
+}
