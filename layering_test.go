@@ -81,14 +81,15 @@ var layers = map[string]layer{
 	"proto/flintpb":    {external: []string{modGRPC, modProtobuf}},
 
 	// Machine learning: models and their loaders.
-	"ml/model":            {},
-	"ml/quantile":         {},
-	"ml/gbdt":             {imports: []string{"ml/internal/xgbmath", "ml/model", "ml/quantile"}},
-	"ml/train":            {imports: []string{"ml/gbdt", "ml/quantile"}, external: []string{modArrow}},
-	"ml/internal/xgbmath": {},
-	"ml/lightgbm":         {imports: []string{"ml/model"}},
-	"ml/xgboost":          {imports: []string{"ml/internal/xgbmath", "ml/model"}},
-	"ml/store":            {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
+	"ml/model":                 {},
+	"ml/quantile":              {},
+	"ml/gbdt":                  {imports: []string{"ml/internal/xgbmath", "ml/model", "ml/quantile"}},
+	"ml/train":                 {imports: []string{"ml/gbdt", "ml/quantile"}, external: []string{modArrow}},
+	"ml/internal/xgbmath":      {},
+	"ml/gbdt/internal/histgen": {},
+	"ml/lightgbm":              {imports: []string{"ml/model"}},
+	"ml/xgboost":               {imports: []string{"ml/internal/xgbmath", "ml/model"}},
+	"ml/store":                 {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.
 	".":                         {imports: []string{"connectors", "connectors/s3", "driver", "exec", "executor", "mempool", "ml/gbdt", "ml/store", "ml/train", "internal/bufpool", "internal/driverclient", "internal/output", "plan", "planner", "proto/flintpb", "sql/ast", "sql/binder", "sql/parser", "types", "wire"}, external: []string{modArrow, modGRPC, modProtobuf}},
