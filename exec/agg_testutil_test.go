@@ -151,13 +151,7 @@ func hatRun(t testing.TB, op Operator, mem memory.Allocator, bs int) [][]any {
 		if !b.Schema().Equal(op.Schema()) {
 			t.Errorf("batch schema %s differs from operator schema %s", b.Schema(), op.Schema())
 		}
-		for r := 0; r < int(b.NumRows()); r++ {
-			row := make([]any, b.NumCols())
-			for c := range row {
-				row[c] = hatVal(t, b.Column(c), r)
-			}
-			rows = append(rows, row)
-		}
+		rows = append(rows, hatRows(t, b)...)
 		b.Release()
 	}
 	if err := op.Close(); err != nil {
@@ -253,4 +247,17 @@ func hatSrcSliced(t testing.TB, mem memory.Allocator, schema *arrow.Schema, rows
 		b.Release()
 	}
 	return src
+}
+
+// hatRows is b's rows as Go values (hatVal).
+func hatRows(t testing.TB, b arrow.RecordBatch) [][]any {
+	rows := make([][]any, b.NumRows())
+	for r := range rows {
+		row := make([]any, b.NumCols())
+		for c := range row {
+			row[c] = hatVal(t, b.Column(c), r)
+		}
+		rows[r] = row
+	}
+	return rows
 }

@@ -451,32 +451,15 @@ func TestHashJoinForeignKeySlicesProbe(t *testing.T) {
 					t.Fatal(err)
 				}
 				ctx := WithBatchSize(WithAllocator(context.Background(), mem), 16)
-				if err := op.Open(ctx); err != nil {
-					t.Fatal(err)
-				}
 				var rows [][]any
 				shared := 0
-				for {
-					b, err := op.Next(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if b == nil {
-						break
-					}
+				for _, b := range aggDrain(t, ctx, op) {
 					if probe[b.Column(2).Data().Buffers()[1]] {
 						shared++
 					}
-					for r := range int(b.NumRows()) {
-						row := make([]any, b.NumCols())
-						for c := range row {
-							row[c] = hatVal(t, b.Column(c), r)
-						}
-						rows = append(rows, row)
-					}
+					rows = append(rows, hatRows(t, b)...)
 					b.Release()
 				}
-				op.Close()
 				hatEqualSets(t, rows, hjtReference(left, right, spec))
 				// Three probe batches; the one holding the missing row is
 				// gathered by an inner join, sliced by a left join.
