@@ -84,15 +84,23 @@ func (o objective) gradients(margin, label, weight []float32, out, prob []float3
 		const block = 512
 		for lo := 0; lo < n; lo += block {
 			hi := min(lo+block, n)
-			for i := lo; i < hi; i++ {
-				w := float32(1)
-				if weight != nil {
-					w = weight[i]
+			xgbmath.Sigmoids(prob[lo:hi], margin[lo:hi])
+			if weight == nil {
+				for i, p := range prob[lo:hi] {
+					j := 2 * (lo + i)
+					out[j] = p - label[lo+i]
+					h := p * (1 - p)
+					if h < 1e-16 { // max(h, 1e-16), which keeps a NaN as this does
+						h = 1e-16
+					}
+					out[j+1] = h
 				}
-				p := xgbmath.Sigmoid(margin[i])
-				out[2*i] = (p - label[i]) * w
-				out[2*i+1] = max(float32(p*(1-p)), 1e-16) * w
-				prob[i] = p
+			} else {
+				for i, p := range prob[lo:hi] {
+					w := weight[lo+i]
+					out[2*(lo+i)] = (p - label[lo+i]) * w
+					out[2*(lo+i)+1] = max(float32(p*(1-p)), 1e-16) * w
+				}
 			}
 			var ws []float32
 			if weight != nil {
