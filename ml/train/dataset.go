@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -433,6 +434,11 @@ func (d *DataSet) Bin(ctx context.Context, req *BinRequest) (*BinReply, error) {
 			for _, dd := range []*gbdt.Data{&td, &ed} {
 				eval := dd == &ed
 				before := len(dd.Label)
+				if dd.Label == nil && slices.Contains(side, eval) {
+					// A shard gathers ShardRows rows and then some: room
+					// for them at once, not by doubling.
+					dd.Label = make([]float64, 0, ShardRows+n)
+				}
 				for i, e := range side {
 					if e == eval {
 						dd.Label = append(dd.Label, float64(labels[p][row+i]))
@@ -443,6 +449,9 @@ func (d *DataSet) Bin(ctx context.Context, req *BinRequest) (*BinReply, error) {
 				}
 				if dd.Features == nil {
 					dd.Features = make([][]float64, nf)
+					for j := range dd.Features {
+						dd.Features[j] = make([]float64, 0, cap(dd.Label))
+					}
 				}
 				for j, f := range feats {
 					dd.Features[j] = appendFeature(dd.Features[j], f, side, eval)
