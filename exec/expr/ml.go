@@ -146,16 +146,16 @@ func mlCall(name string, args []exec.Expr, res arrow.DataType, casts []arrow.Dat
 	case types.MLLabelIndex:
 		e := &labelIndex{s: cargs[0], cats: cargs[1]}
 		if lv, ok := cargs[1].(*listValue); ok && allLit(lv.items...) {
-			e.index = make(map[string]int64, len(lv.items))
+			var keys []string
+			var pos []int64
 			for i, it := range lv.items {
 				l, _ := isLit(it)
 				if l.null {
 					continue
 				}
-				if _, dup := e.index[l.str]; !dup {
-					e.index[l.str] = int64(i)
-				}
+				keys, pos = append(keys, l.str), append(pos, int64(i))
 			}
+			e.index = newStrIndex(keys, pos)
 			e.k = int64(len(lv.items))
 		}
 		return e, true, nil
@@ -338,7 +338,7 @@ func (e *bucketize) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Ar
 // ml.label_encoder).
 type labelIndex struct {
 	s, cats exec.Expr
-	index   map[string]int64 // constant categories
+	index   *strIndex // constant categories
 	k       int64
 }
 
@@ -371,6 +371,17 @@ func (e *labelIndex) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.A
 		child = l.ListValues().(*array.String)
 	}
 	buf, out := allocFixed[int64](mem, n)
+	if e.index != nil {
+		// Constant categories: every row has a position.
+		if s != nil {
+			e.index.lookupAll(s, out, e.k)
+		} else {
+			for i := range out {
+				out[i] = e.k
+			}
+		}
+		return makeArray(types.Int64, n, 0, nil, buf), nil
+	}
 	valid, vbits := allocBits(mem, n)
 	nulls := 0
 	for i := range out {
@@ -380,15 +391,6 @@ func (e *labelIndex) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.A
 			continue
 		}
 		vbits[i>>3] |= 1 << (i & 7)
-		if l == nil {
-			out[i] = e.k
-			if s != nil && s.IsValid(i) {
-				if j, ok := e.index[s.Value(i)]; ok {
-					out[i] = j
-				}
-			}
-			continue
-		}
 		lo, hi := l.ValueOffsets(i)
 		out[i] = hi - lo
 		if s != nil && s.IsValid(i) {
