@@ -31,10 +31,13 @@ type code struct {
 
 var codes = []code{{8, "uint8", "MOVBQZX", 1}, {16, "uint16", "MOVWQZX", 2}}
 
-// Registers of a pass: feature k's code column and its scratch registers.
+// Registers of a pass: feature k's code column and, for the first three,
+// its slots (the fourth's slot pointer is read from the frame: there is no
+// thirteenth register). Keeping slot pointers in registers spares a load
+// per feature and row, and loads are what a pass is short of.
 var (
-	colRegs = []string{"R8", "R9", "R10", "R11"}
-	tmpRegs = []string{"DX", "AX", "R12", "R13"}
+	colRegs  = []string{"R8", "R9", "R10", "R11"}
+	slotRegs = []string{"R12", "R13", "AX"}
 )
 
 const maxWidth = 4
@@ -73,14 +76,22 @@ func asm() []byte {
 			for k := range w {
 				fmt.Fprintf(&b, "\tMOVQ c%d+%d(FP), %s\n", k, coff(k), colRegs[k])
 			}
+			for k := range min(w, len(slotRegs)) {
+				fmt.Fprintf(&b, "\tMOVQ s%d+%d(FP), %s\n", k, soff(k), slotRegs[k])
+			}
 			fmt.Fprintf(&b, "\tMOVQ rows_base+%d(FP), SI\n\tMOVQ rows_len+%d(FP), CX\n\tMOVQ gp+%d(FP), DI\n", roff, roff+8, goff)
 			fmt.Fprintf(&b, "\tTESTQ CX, CX\n\tJZ %s_done\n\n%s_loop:\n", n, n)
-			fmt.Fprint(&b, "\tMOVL (SI), BX\n\tMOVSD (DI)(BX*8), X0\n\tCVTPS2PD X0, X0\n")
+			fmt.Fprint(&b, "\tMOVL (SI), BX\n\tCVTPS2PD (DI)(BX*8), X0\n")
 			for k := range w {
-				t, x := tmpRegs[k], fmt.Sprintf("X%d", k+1)
-				fmt.Fprintf(&b, "\t%s (%s)(BX*%d), %s\n", c.load, colRegs[k], c.scale, t)
-				fmt.Fprintf(&b, "\tSHLQ $4, %s\n\tADDQ s%d+%d(FP), %s\n", t, k, soff(k), t)
-				fmt.Fprintf(&b, "\tMOVUPD (%s), %s\n\tADDPD X0, %s\n\tMOVUPD %s, (%s)\n", t, x, x, x, t)
+				x := fmt.Sprintf("X%d", k+1)
+				fmt.Fprintf(&b, "\t%s (%s)(BX*%d), DX\n\tSHLQ $4, DX\n", c.load, colRegs[k], c.scale)
+				slot := "(DX)"
+				if k < len(slotRegs) {
+					slot = fmt.Sprintf("(%s)(DX*1)", slotRegs[k])
+				} else {
+					fmt.Fprintf(&b, "\tADDQ s%d+%d(FP), DX\n", k, soff(k))
+				}
+				fmt.Fprintf(&b, "\tMOVUPD %s, %s\n\tADDPD X0, %s\n\tMOVUPD %s, %s\n", slot, x, x, x, slot)
 			}
 			fmt.Fprintf(&b, "\tADDQ $4, SI\n\tDECQ CX\n\tJNZ %s_loop\n\n%s_done:\n\tRET\n", n, n)
 		}
