@@ -111,6 +111,7 @@ TEXT ·histPass4U8(SB), NOSPLIT, $0-96
 	MOVQ s0+0(FP), R12
 	MOVQ s1+8(FP), R13
 	MOVQ s2+16(FP), AX
+	MOVQ s3+24(FP), R15
 	MOVQ rows_base+64(FP), SI
 	MOVQ rows_len+72(FP), CX
 	MOVQ gp+88(FP), DI
@@ -137,10 +138,9 @@ histPass4U8_loop:
 	MOVUPD X3, (AX)(DX*1)
 	MOVBQZX (R11)(BX*1), DX
 	SHLQ $4, DX
-	ADDQ s3+24(FP), DX
-	MOVUPD (DX), X4
+	MOVUPD (R15)(DX*1), X4
 	ADDPD X0, X4
-	MOVUPD X4, (DX)
+	MOVUPD X4, (R15)(DX*1)
 	ADDQ $4, SI
 	DECQ CX
 	JNZ histPass4U8_loop
@@ -253,6 +253,7 @@ TEXT ·histPass4U16(SB), NOSPLIT, $0-96
 	MOVQ s0+0(FP), R12
 	MOVQ s1+8(FP), R13
 	MOVQ s2+16(FP), AX
+	MOVQ s3+24(FP), R15
 	MOVQ rows_base+64(FP), SI
 	MOVQ rows_len+72(FP), CX
 	MOVQ gp+88(FP), DI
@@ -279,10 +280,9 @@ histPass4U16_loop:
 	MOVUPD X3, (AX)(DX*1)
 	MOVWQZX (R11)(BX*2), DX
 	SHLQ $4, DX
-	ADDQ s3+24(FP), DX
-	MOVUPD (DX), X4
+	MOVUPD (R15)(DX*1), X4
 	ADDPD X0, X4
-	MOVUPD X4, (DX)
+	MOVUPD X4, (R15)(DX*1)
 	ADDQ $4, SI
 	DECQ CX
 	JNZ histPass4U16_loop

@@ -31,13 +31,13 @@ type code struct {
 
 var codes = []code{{8, "uint8", "MOVBQZX", 1}, {16, "uint16", "MOVWQZX", 2}}
 
-// Registers of a pass: feature k's code column and, for the first three,
-// its slots (the fourth's slot pointer is read from the frame: there is no
-// thirteenth register). Keeping slot pointers in registers spares a load
-// per feature and row, and loads are what a pass is short of.
+// Registers of a pass: feature k's code column and its slots. Keeping
+// slot pointers in registers spares a load per feature and row, and loads
+// are what a pass is short of. R15 is free: these functions are ABI0 and
+// touch no global (which under -dynlink would clobber it).
 var (
 	colRegs  = []string{"R8", "R9", "R10", "R11"}
-	slotRegs = []string{"R12", "R13", "AX"}
+	slotRegs = []string{"R12", "R13", "AX", "R15"}
 )
 
 const maxWidth = 4
