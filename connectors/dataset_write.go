@@ -297,39 +297,127 @@ func (w *TaskWriter) write(ctx context.Context, b arrow.RecordBatch) error {
 	if len(w.partCols) == 0 {
 		return w.writeTo(ctx, "", b, nil)
 	}
-	folders := make([]string, n)
-	var seg strings.Builder
-	for r := 0; r < n; r++ {
-		seg.Reset()
-		for k, c := range w.partCols {
-			if k > 0 {
-				seg.WriteByte('/')
-			}
-			seg.WriteString(EscapePartitionValue(w.spec.PartitionBy[k].Name))
-			seg.WriteByte('=')
-			seg.WriteString(partitionValue(b.Column(c), r))
-		}
-		folders[r] = seg.String()
-	}
-	// Group rows by folder, keeping first-seen order of folders and the
-	// row order within each.
-	var order []string
-	groups := map[string][]int32{}
-	for r, f := range folders {
-		if _, ok := groups[f]; !ok {
-			order = append(order, f)
-		}
-		groups[f] = append(groups[f], int32(r))
-	}
+	order, groups := w.partitionGroups(b)
 	if len(order) == 1 {
 		return w.writeTo(ctx, order[0], b, nil)
 	}
-	for _, f := range order {
-		if err := w.writeTo(ctx, f, b, groups[f]); err != nil {
+	for i, f := range order {
+		if err := w.writeTo(ctx, f, b, groups[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// partitionGroups returns the partition folders of b's rows, in order of
+// first appearance, and the rows of each, in order. A value's folder
+// segment is formatted once per batch, not per row: rows are told apart
+// by their raw values (fixed-width bits or string bytes).
+func (w *TaskWriter) partitionGroups(b arrow.RecordBatch) ([]string, [][]int32) {
+	var row []int32      // each row's folder so far, numbered in order of appearance
+	var folders []string // the folders so far
+	for k, c := range w.partCols {
+		ids, vals := valueIDs(b.Column(c))
+		seg := EscapePartitionValue(w.spec.PartitionBy[k].Name) + "="
+		if k == 0 {
+			row, folders = ids, vals
+			for i := range folders {
+				folders[i] = seg + folders[i]
+			}
+			continue
+		}
+		pair := map[[2]int32]int32{}
+		var next []string
+		for r, id := range ids {
+			p := [2]int32{row[r], id}
+			f, ok := pair[p]
+			if !ok {
+				f = int32(len(next))
+				pair[p] = f
+				next = append(next, folders[row[r]]+"/"+seg+vals[id])
+			}
+			row[r] = f
+		}
+		folders = next
+	}
+	groups := make([][]int32, len(folders))
+	for r, f := range row {
+		groups[f] = append(groups[f], int32(r))
+	}
+	return folders, groups
+}
+
+// valueIDs numbers col's distinct values in order of first appearance:
+// ids[r] is row r's, vals[id] its partition folder value (escaped).
+func valueIDs(col arrow.Array) (ids []int32, vals []string) {
+	n := col.Len()
+	ids = make([]int32, n)
+	nullID := int32(-1)
+	byValue := map[string]int32{} // values that format alike share a folder
+	add := func(r int) int32 {
+		v := partitionValue(col, r)
+		if id, ok := byValue[v]; ok {
+			return id
+		}
+		vals = append(vals, strings.Clone(v))
+		byValue[v] = int32(len(vals) - 1)
+		return int32(len(vals) - 1)
+	}
+	fw, fixed := col.DataType().(arrow.FixedWidthDataType)
+	width := 0
+	if fixed && col.DataType().ID() != arrow.BOOL && fw.BitWidth() <= 64 && fw.BitWidth()%8 == 0 {
+		width = fw.BitWidth() / 8
+	}
+	switch {
+	case width > 0 && len(col.Data().Buffers()) > 1 && col.Data().Buffers()[1] != nil:
+		data := col.Data().Buffers()[1].Bytes()[col.Data().Offset()*width:]
+		seen := map[uint64]int32{}
+		for r := range ids {
+			if col.IsNull(r) {
+				if nullID < 0 {
+					nullID = add(r)
+				}
+				ids[r] = nullID
+				continue
+			}
+			var v uint64
+			for i := range width {
+				v |= uint64(data[r*width+i]) << (8 * i)
+			}
+			id, ok := seen[v]
+			if !ok {
+				id = add(r)
+				seen[v] = id
+			}
+			ids[r] = id
+		}
+	default:
+		// Other types by their formatted value; strings by their bytes.
+		seen := map[string]int32{}
+		str, _ := col.(*array.String)
+		for r := range ids {
+			if col.IsNull(r) {
+				if nullID < 0 {
+					nullID = add(r)
+				}
+				ids[r] = nullID
+				continue
+			}
+			var k string
+			if str != nil {
+				k = str.Value(r)
+			} else {
+				k = partitionValue(col, r)
+			}
+			id, ok := seen[k]
+			if !ok {
+				id = add(r)
+				seen[strings.Clone(k)] = id
+			}
+			ids[r] = id
+		}
+	}
+	return ids, vals
 }
 
 // writeTo writes rows (nil: all) of b's data columns into the open file
