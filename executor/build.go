@@ -168,11 +168,14 @@ func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
 		fields[i] = arrow.Field{Name: n.Out[i].Name, Type: f.Type, Nullable: f.Nullable}
 	}
 	schema := arrow.NewSchema(fields, nil)
-	if n.Filter == nil {
-		return exec.NewScan(src, b.task.Splits, n.Cols, schema), nil
-	}
 	if op, ok, err := b.buildDictScan(src, n, schema); ok || err != nil {
 		return op, err
+	}
+	if op, ok, err := b.buildDictDecode(src, n, schema); ok || err != nil {
+		return op, err
+	}
+	if n.Filter == nil {
+		return exec.NewScan(src, b.task.Splits, n.Cols, schema), nil
 	}
 	cond, err := CompileExpr(n.Filter, n.Out)
 	if err != nil {
@@ -242,6 +245,73 @@ func (b *builder) buildDictScan(src connectors.Source, n *physical.Scan, schema 
 		op = exec.NewFilter(op, cond)
 	}
 	return op, true, nil
+}
+
+// buildDictDecode builds scan -> dictionary decode [-> filter] for a scan
+// of a source that reads dictionaries (Parquet) with STRING columns and
+// no dictionary predicate: the STRING columns arrive as dictionaries, the
+// filter's conjuncts that read no STRING column (deterministic, no
+// subquery) drop rows before any string is decoded (exec.NewDictDecode),
+// and the others run in an ordinary filter above. ok is false when the
+// source reads no dictionaries or the scan has no STRING column.
+func (b *builder) buildDictDecode(src connectors.Source, n *physical.Scan, schema *arrow.Schema) (op exec.Operator, ok bool, err error) {
+	if _, can := src.(connectors.DictOpener); !can || !decodeLate {
+		return nil, false, nil
+	}
+	dict := make([]bool, len(n.Out))
+	var dictCols []int
+	for i, f := range schema.Fields() {
+		if f.Type.ID() == arrow.STRING {
+			dict[i] = true
+			dictCols = append(dictCols, i)
+		}
+	}
+	if len(dictCols) == 0 {
+		return nil, false, nil
+	}
+	var early, rest []plan.Expr
+	if n.Filter != nil {
+		for _, c := range plan.SplitConjuncts(n.Filter) {
+			if readsString(c, n.Out) || plan.HasSubquery(c) || plan.Volatile(c) {
+				rest = append(rest, c)
+			} else {
+				early = append(early, c)
+			}
+		}
+	}
+	var cond exec.Expr
+	if len(early) > 0 {
+		if cond, err = CompileExpr(plan.And(early...), n.Out); err != nil {
+			return nil, false, err
+		}
+	}
+	scan, err := exec.NewDictScan(src, b.task.Splits, n.Cols, dict, schema)
+	if err != nil {
+		return nil, false, err
+	}
+	if op, err = exec.NewDictDecode(scan, cond, dictCols); err != nil {
+		scan.Close()
+		return nil, false, err
+	}
+	if len(rest) > 0 {
+		c, err := CompileExpr(plan.And(rest...), n.Out)
+		if err != nil {
+			op.Close()
+			return nil, false, err
+		}
+		op = exec.NewFilter(op, c)
+	}
+	return op, true, nil
+}
+
+// readsString reports whether e reads a STRING column of out.
+func readsString(e plan.Expr, out plan.Schema) bool {
+	for id := range plan.ReferencedColumns(e) {
+		if i := out.Index(id); i >= 0 && out[i].Type.ID() == arrow.STRING {
+			return true
+		}
+	}
+	return false
 }
 
 // singleStringColumn returns the position in out of the only column e
