@@ -172,8 +172,6 @@ func walkSum(nodes []node, tr *tree, x []float32, idx []int32, a []float32) {
 	}
 }
 
-var forceRows = true
-
 // walkSlow walks a block through a tree one row at a time down to its
 // leaf, reading the raw values (NaN for missing): it serves trees with
 // categorical splits.
