@@ -73,11 +73,34 @@ func Sigmoid(x float32) float32 {
 }
 
 // Sigmoids sets p[i] = Sigmoid(m[i]) for every margin in m, len(p) >=
-// len(m). It is Sigmoid with Expf's polynomial written into the loop, so
-// that rows overlap in the processor instead of waiting on a call each.
+// len(m). With AVX2 (sigmoid_amd64.s) four rows go through Expf's
+// polynomial at once, the rows near a midpoint or out of its range
+// (which it lists) then through Sigmoid; elsewhere, and for the last
+// rows, sigmoidsGo is the same loop in Go.
 func Sigmoids(p, m []float32) {
-	const eps float32 = 1e-16
 	p = p[:len(m)]
+	if !useAVX2 || len(m) < 4 {
+		sigmoidsGo(p, m)
+		return
+	}
+	var slow [256]int32
+	for lo := 0; lo < len(m); lo += len(slow) {
+		hi := min(lo+len(slow), len(m))
+		n4 := (hi - lo) &^ 3
+		if n4 > 0 {
+			ns := sigmoidsAVX2(&p[lo], &m[lo], n4, &slow[0], &sigConsts)
+			for _, i := range slow[:ns] {
+				p[lo+int(i)] = Sigmoid(m[lo+int(i)])
+			}
+		}
+		sigmoidsGo(p[lo+n4:hi], m[lo+n4:hi])
+	}
+}
+
+// sigmoidsGo is Sigmoids with Expf's polynomial written into the loop, so
+// that rows overlap in the processor instead of waiting on a call each.
+func sigmoidsGo(p, m []float32) {
+	const eps float32 = 1e-16
 	for i, x := range m {
 		nx := float64(-x)
 		if !(nx >= -87 && nx <= 88.7) {

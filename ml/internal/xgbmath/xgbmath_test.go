@@ -104,28 +104,48 @@ func BenchmarkExpfMath(b *testing.B) {
 	_ = s
 }
 
-// TestSigmoidsEqualsSigmoid compares the batch sigmoid with Sigmoid bit
-// for bit over a sweep of float32s and the specials.
+// TestSigmoidsEqualsSigmoid compares the batch sigmoid, in Go and with
+// AVX2 where the processor has it, with Sigmoid bit for bit over a sweep
+// of float32s (every one with FLINT_EXHAUSTIVE=1) and the specials.
 func TestSigmoidsEqualsSigmoid(t *testing.T) {
-	var m []float32
-	for b := uint64(0); b < 1<<32; b += 257 {
-		m = append(m, math.Float32frombits(uint32(b)))
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	stride := uint64(257)
+	if os.Getenv("FLINT_EXHAUSTIVE") != "" {
+		stride = 1
 	}
-	m = append(m, 0, 87, -87, 88.7, -88.7, 87.0001, -88.70001, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
-	p := make([]float32, len(m))
-	Sigmoids(p, m)
-	bad := 0
-	for i, x := range m {
-		want := Sigmoid(x)
-		if math.Float32bits(p[i]) != math.Float32bits(want) && !(want != want && p[i] != p[i]) {
-			if bad < 5 {
-				t.Errorf("Sigmoids: %v → %v, Sigmoid %v", x, p[i], want)
-			}
-			bad++
+	specials := []float32{0, 87, -87, 88.7, -88.7, 87.0001, -88.70001, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	const chunk = 1 << 20
+	m := make([]float32, 0, chunk+len(specials))
+	p := make([]float32, cap(m))
+	for _, avx := range []bool{false, true} {
+		if avx && !hasAVX2 {
+			t.Log("no AVX2 here")
+			continue
 		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of %d differ", bad, len(m))
+		useAVX2 = avx
+		bad := 0
+		for b := uint64(0); b < 1<<32; {
+			m = m[:0]
+			for ; b < 1<<32 && len(m) < chunk; b += stride {
+				m = append(m, math.Float32frombits(uint32(b)))
+			}
+			if b >= 1<<32 {
+				m = append(m, specials...)
+			}
+			Sigmoids(p, m)
+			for i, x := range m {
+				want := Sigmoid(x)
+				if math.Float32bits(p[i]) != math.Float32bits(want) && !(want != want && p[i] != p[i]) {
+					if bad < 5 {
+						t.Errorf("AVX2 %v: Sigmoids: %v → %v, Sigmoid %v", avx, x, p[i], want)
+					}
+					bad++
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("AVX2 %v: %d differ", avx, bad)
+		}
 	}
 }
 
