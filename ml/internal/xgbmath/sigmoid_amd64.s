@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // Constant k of sigConsts, four lanes, at offset 32·k from R10.
