@@ -27,6 +27,7 @@ const (
 	modRaft     = "github.com/hashicorp/raft"
 	modRaftBolt = "github.com/hashicorp/raft-boltdb/v2"
 	modHCLog    = "github.com/hashicorp/go-hclog"
+	modSys      = "golang.org/x/sys" // cpu: the AVX2 kernels' feature check
 )
 
 // layer is what a package's non-test files may import besides the
@@ -83,9 +84,9 @@ var layers = map[string]layer{
 	// Machine learning: models and their loaders.
 	"ml/model":                 {},
 	"ml/quantile":              {},
-	"ml/gbdt":                  {imports: []string{"ml/internal/xgbmath", "ml/model", "ml/quantile"}},
+	"ml/gbdt":                  {imports: []string{"ml/internal/xgbmath", "ml/model", "ml/quantile"}, external: []string{modSys}},
 	"ml/train":                 {imports: []string{"ml/gbdt", "ml/quantile"}, external: []string{modArrow}},
-	"ml/internal/xgbmath":      {},
+	"ml/internal/xgbmath":      {external: []string{modSys}},
 	"ml/gbdt/internal/histgen": {},
 	"ml/lightgbm":              {imports: []string{"ml/model"}},
 	"ml/xgboost":               {imports: []string{"ml/internal/xgbmath", "ml/model"}},

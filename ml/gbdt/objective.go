@@ -165,7 +165,31 @@ func logLoss(y, p float64) float64 {
 // each row's loss is one logarithm, of its label's probability
 // y·p + (1−y)·(1−p), with no branch per row (a branch on the label costs
 // more than the logarithm).
+//
+// Without weights the losses are summed in four lanes, row i in lane
+// i%4, then (l0 + l1) + (l2 + l3): with AVX2 four rows at once
+// (loss_amd64.s), else in Go, to the same bits.
 func logLosses(prob, label, weight []float32) (sum, wsum float64) {
+	if weight == nil {
+		var lanes, nb [4]float64
+		n4 := 0
+		if useAVX2 && len(prob) >= 4 {
+			n4 = len(prob) &^ 3
+			logLossesAVX2(&prob[0], &label[0], n4, &lanes, &nb, &lossConsts)
+		}
+		for i := n4; i < len(prob); i++ {
+			y := float64(label[i])
+			d := y * (1 - y)
+			nb[0] += d * d
+		}
+		if nb == [4]float64{} { // every label is 0 or 1 (a NaN would show)
+			for i := n4; i < len(prob); i++ {
+				y, q := float64(label[i]), float64(prob[i])
+				lanes[i%4] -= logClipped(y*q + (1-y)*(1-q))
+			}
+			return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]), float64(len(prob))
+		}
+	}
 	var nonBinary float64 // 0 when every label is 0 or 1; no branch per label
 	for _, y := range label[:len(prob)] {
 		d := float64(y) * (1 - float64(y))
@@ -181,13 +205,6 @@ func logLosses(prob, label, weight []float32) (sum, wsum float64) {
 			wsum += w
 		}
 		return sum, wsum
-	}
-	if weight == nil {
-		for i, p := range prob {
-			y, q := float64(label[i]), float64(p)
-			sum -= logClipped(y*q + (1-y)*(1-q))
-		}
-		return sum, float64(len(prob))
 	}
 	for i, p := range prob {
 		y, q, w := float64(label[i]), float64(p), float64(weight[i])
@@ -207,7 +224,8 @@ func logClipped(x float64) float64 {
 	bits := math.Float64bits(max(x, probEps))
 	t := &logTable[bits>>45&127]
 	u := math.Float64frombits(bits&(1<<52-1)|1023<<52)*t.inv - 1
-	return float64(int64(bits>>52)-1023)*math.Ln2 + t.log + u*(1-u*(0.5-u*(1.0/3-u*0.25)))
+	// + (x − x): 0, or NaN for a NaN x, whose bits would read as a number.
+	return float64(int64(bits>>52)-1023)*math.Ln2 + t.log + u*(1-u*(0.5-u*(1.0/3-u*0.25))) + (x - x)
 }
 
 var logTable = func() (tab [128]struct{ inv, log float64 }) {
