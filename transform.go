@@ -1,15 +1,18 @@
 package flint
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/ml/store"
 	"github.com/flint-engine/flint/plan"
 	"github.com/flint-engine/flint/sql/ast"
@@ -44,7 +47,7 @@ func (df *DataFrame) FitTransform(ctx context.Context, transform string) (string
 	if !ok || !types.IsMLTransform(mlFuncName(fc)) {
 		return "", fmt.Errorf("transform %q is not a call of an ML transform (ml.standard_scaler, ml.min_max_scaler, ml.imputer, ml.quantile_bucketize, ml.label_encoder, ml.one_hot_encoder)", transform)
 	}
-	fitted, err := df.fitTransform(ctx, fc)
+	fitted, err := df.fitTransform(ctx, fc, nil)
 	if err != nil {
 		return "", err
 	}
@@ -60,7 +63,10 @@ func mlFuncName(fc *ast.FuncCall) string {
 
 // fitTransform fits the ML transform fc on df's rows and returns its
 // fitted form (a call of the fitted scalar functions).
-func (df *DataFrame) fitTransform(ctx context.Context, fc *ast.FuncCall) (*ast.FuncCall, error) {
+//
+// counted holds categories already counted (prefitCategories), by the
+// encoder's VARCHAR expression; an encoder found there runs no query.
+func (df *DataFrame) fitTransform(ctx context.Context, fc *ast.FuncCall, counted map[string][]categoryCount) (*ast.FuncCall, error) {
 	name := mlFuncName(fc)
 	if fc.Over != nil && (len(fc.Over.PartitionBy) > 0 || len(fc.Over.OrderBy) > 0 || fc.Over.Frame != nil || fc.Over.Name != "") {
 		return nil, fmt.Errorf("%s: a fitted transform is fitted over all rows: write OVER () or no OVER, without PARTITION BY", fc.String())
@@ -195,9 +201,11 @@ func (df *DataFrame) fitTransform(ctx context.Context, fc *ast.FuncCall) (*ast.F
 		if err != nil {
 			return nil, err
 		}
-		text := "CAST((" + arg + ") AS VARCHAR)"
-		cats, err := df.topValues(ctx, text, topK, minFreq)
-		if err != nil {
+		text := encoderText(arg)
+		var cats []any
+		if counts, ok := counted[text]; ok {
+			cats = topCategories(counts, topK, minFreq)
+		} else if cats, err = df.topValues(ctx, text, topK, minFreq); err != nil {
 			return nil, err
 		}
 		items := make([]string, len(cats))
@@ -220,6 +228,102 @@ func (df *DataFrame) fitTransform(ctx context.Context, fc *ast.FuncCall) (*ast.F
 		return call(types.MLOneHot, idx, strconv.Itoa(len(items)))
 	}
 	return nil, fmt.Errorf("%s is not an ML transform", name)
+}
+
+// encoderText is the VARCHAR expression an encoder of arg counts.
+func encoderText(arg string) string { return "CAST((" + arg + ") AS VARCHAR)" }
+
+// categoryCount is a category and how many rows hold it.
+type categoryCount struct {
+	value string
+	count int64
+}
+
+// topCategories is topValues over counted categories: those seen at
+// least minFreq times, by descending count, ties by ascending value, the
+// first topK (all when topK is 0).
+func topCategories(counts []categoryCount, topK, minFreq int64) []any {
+	cs := slices.Clone(counts)
+	slices.SortFunc(cs, func(a, b categoryCount) int {
+		if a.count != b.count {
+			return cmp.Compare(b.count, a.count)
+		}
+		return strings.Compare(a.value, b.value)
+	})
+	var out []any
+	for _, c := range cs {
+		if c.count < minFreq || (topK > 0 && int64(len(out)) == topK) {
+			break
+		}
+		out = append(out, c.value)
+	}
+	return out
+}
+
+// prefitCategories counts the categories of every encoder among calls
+// (label_encoder and one_hot_encoder whose argument holds no other
+// transform) in one scan of df, with ml.category_counts, where fitting
+// them one by one runs a GROUP BY query each. The result is by
+// encoderText; nil when fewer than two encoders would share the scan.
+func (df *DataFrame) prefitCategories(ctx context.Context, calls []*ast.FuncCall) (map[string][]categoryCount, error) {
+	var texts []string
+	seen := map[string]bool{}
+	for _, fc := range calls {
+		name := mlFuncName(fc)
+		if (name != types.MLLabelEncoder && name != types.MLOneHotEncoder) || len(fc.Args) == 0 || hasMLTransform(fc.Args[0]) {
+			continue
+		}
+		if t := encoderText(fc.Args[0].String()); !seen[t] {
+			seen[t] = true
+			texts = append(texts, t)
+		}
+	}
+	if len(texts) < 2 {
+		return nil, nil
+	}
+	cols := make([]Column, len(texts))
+	for i, t := range texts {
+		cols[i] = Expr("ml.category_counts(" + t + ")").Alias(fmt.Sprintf("ml_categories%d", i))
+	}
+	batches, err := df.GroupBy().Agg(cols...).Collect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseAll(batches)
+	out := make(map[string][]categoryCount, len(texts))
+	for i, t := range texts {
+		out[t] = []categoryCount{}
+		for _, b := range batches {
+			a, ok := b.Column(i).(*array.Binary)
+			if !ok {
+				return nil, fmt.Errorf("fitting %s: category counts of type %s", t, b.Column(i).DataType())
+			}
+			for r := 0; r < a.Len(); r++ {
+				if a.IsNull(r) {
+					continue
+				}
+				err := exec.DecodeCategoryCounts(a.Value(r), func(v string, c int64) {
+					out[t] = append(out[t], categoryCount{v, c})
+				})
+				if err != nil {
+					return nil, fmt.Errorf("fitting %s: %w", t, err)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// hasMLTransform reports whether e calls an ML transform.
+func hasMLTransform(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if fc, ok := n.(*ast.FuncCall); ok && types.IsMLTransform(mlFuncName(fc)) {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // topValues returns the non-NULL values of expr seen at least minFreq
@@ -331,6 +435,22 @@ func sqlNumber(v any) string {
 // over df's columns, possibly containing transforms; it is named by its
 // alias or, for a plain column, the column's name.
 func (df *DataFrame) fitTransformItems(ctx context.Context, items []*ast.SelectItem) ([]store.TransformColumn, error) {
+	var all []*ast.FuncCall
+	for _, it := range items {
+		if it.Star {
+			continue
+		}
+		ast.Inspect(it.Expr, func(n ast.Node) bool {
+			if fc, ok := n.(*ast.FuncCall); ok && types.IsMLTransform(mlFuncName(fc)) {
+				all = append(all, fc)
+			}
+			return true
+		})
+	}
+	counted, err := df.prefitCategories(ctx, all)
+	if err != nil {
+		return nil, err
+	}
 	var out []store.TransformColumn
 	seen := map[string]bool{}
 	for _, it := range items {
@@ -358,7 +478,7 @@ func (df *DataFrame) fitTransformItems(ctx context.Context, items []*ast.SelectI
 		})
 		// Inspect visits a call before its arguments: fit from the last.
 		for i := len(calls) - 1; i >= 0; i-- {
-			fitted, err := df.fitTransform(ctx, calls[i])
+			fitted, err := df.fitTransform(ctx, calls[i], counted)
 			if err != nil {
 				return nil, err
 			}

@@ -33,11 +33,15 @@ const (
 	// sketch (package ml/quantile) of the non-null, non-NaN DOUBLE values,
 	// as BINARY; NULL when there are none.
 	AggQuantileSketch
+	// AggCategoryCounts is ml.category_counts(s): the distinct non-null
+	// STRING values with their counts, as BINARY (AppendCategoryCounts'
+	// encoding, read by DecodeCategoryCounts); NULL when there are none.
+	AggCategoryCounts
 )
 
 var aggFuncNames = [...]string{"count", "count_star", "sum", "avg", "min", "max",
 	"stddev_samp", "stddev_pop", "var_samp", "var_pop", "bool_and", "bool_or", "first",
-	"ml.quantile_sketch"}
+	"ml.quantile_sketch", "ml.category_counts"}
 
 func (f AggFunc) String() string {
 	if f >= 0 && int(f) < len(aggFuncNames) {
@@ -150,6 +154,10 @@ func AggResultType(f AggFunc, arg arrow.DataType) (arrow.DataType, error) {
 	case AggQuantileSketch:
 		// BINARY: the final phase, which sees the state column.
 		if arg.ID() == arrow.FLOAT64 || arg.ID() == arrow.BINARY {
+			return arrow.BinaryTypes.Binary, nil
+		}
+	case AggCategoryCounts:
+		if arg.ID() == arrow.STRING || arg.ID() == arrow.BINARY {
 			return arrow.BinaryTypes.Binary, nil
 		}
 	default:

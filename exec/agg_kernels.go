@@ -142,6 +142,8 @@ func newAggKernel(f AggFunc, arg arrow.DataType, name string) (aggKernel, error)
 		return &aggVar{fn: f, arg: arg}, nil
 	case AggQuantileSketch:
 		return &aggSketch{}, nil
+	case AggCategoryCounts:
+		return &aggCategories{}, nil
 	}
 	return nil, fmt.Errorf("%s: no kernel for %s(%s)", name, f, arg)
 }

@@ -110,6 +110,8 @@ func hatVal(t testing.TB, arr arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.String:
 		return a.Value(i)
+	case *array.Binary:
+		return string(a.Value(i))
 	case *array.Boolean:
 		return a.Value(i)
 	case *array.Decimal128:

@@ -451,6 +451,7 @@ var aggFuncs = map[string]exec.AggFunc{
 	"var_samp": exec.AggVarSamp, "variance": exec.AggVarSamp, "var_pop": exec.AggVarPop,
 	"bool_and": exec.AggBoolAnd, "bool_or": exec.AggBoolOr, "first": exec.AggFirst, "any_value": exec.AggFirst,
 	"ml.quantile_sketch": exec.AggQuantileSketch,
+	"ml.category_counts": exec.AggCategoryCounts,
 }
 
 func (b *builder) buildAgg(n *physical.HashAgg) (exec.Operator, error) {

@@ -33,6 +33,10 @@ var aggregateNames = map[string]string{
 	// (package ml/quantile) as BINARY, which ml.sketch_quantile and
 	// ml.sketch_splits query. The ML transforms fit with it.
 	MLQuantileSketch: MLQuantileSketch,
+	// ml.category_counts(s): the distinct non-NULL values of STRING s
+	// with their counts, as BINARY (package exec's encoding, which
+	// DecodeCategoryCounts reads). The encoders fit with it.
+	MLCategoryCounts: MLCategoryCounts,
 }
 
 // windowOnlyNames are the functions that exist only as window functions.
@@ -109,6 +113,11 @@ func AggregateType(name string, arg arrow.DataType) (arrow.DataType, error) {
 			return arrow.BinaryTypes.Binary, nil
 		}
 		return nil, fmt.Errorf("%s takes a DOUBLE, not %s", canon, TypeName(arg))
+	case MLCategoryCounts:
+		if arg.ID() == arrow.STRING {
+			return arrow.BinaryTypes.Binary, nil
+		}
+		return nil, fmt.Errorf("%s takes a VARCHAR, not %s", canon, TypeName(arg))
 	}
 	return bad()
 }

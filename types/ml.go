@@ -22,6 +22,9 @@ const (
 
 	// MLQuantileSketch is the aggregate the transforms fit quantiles with.
 	MLQuantileSketch = "ml.quantile_sketch"
+	// MLCategoryCounts is the aggregate the encoders fit their categories
+	// with: each distinct non-NULL STRING and how many rows hold it.
+	MLCategoryCounts = "ml.category_counts"
 
 	// Scalar functions.
 	MLBucketize      = "ml.bucketize"       // (x, [s1, s2, ...]) → bucket index

@@ -1,0 +1,75 @@
+package flint
+
+import (
+	"context"
+	"testing"
+
+	"github.com/flint-engine/flint/sql/ast"
+	"github.com/flint-engine/flint/sql/parser"
+)
+
+// TestPrefitCategoriesMatchesQueries fits a TRANSFORM's encoders together
+// (one ml.category_counts scan) and each alone (a GROUP BY query each,
+// FitTransform) and expects the same fitted SQL: ties by value, top_k,
+// min_frequency, NULLs, a number cast to VARCHAR, a repeated argument, and
+// an encoder nested in a scaler (fitted alone, after).
+func TestPrefitCategoriesMatchesQueries(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewSession(ctx, WithSlots(2), WithPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	df := s.SQL(ctx, `SELECT * FROM (VALUES (1, 'b', 'q'), (2, 'a', 'q'), (2, 'a', NULL), (NULL, NULL, 'r'),
+		(3, 'c', 'q'), (1, 'b', 's'), (1, 'it''s', 'r')) AS t(x, c, d)`)
+	items := []struct{ expr, alias string }{
+		{"ml.label_encoder(c)", "a"},
+		{"ml.label_encoder(c, 2)", "b"},
+		{"ml.one_hot_encoder(d)", "o"},
+		{"ml.label_encoder(x)", "xi"},
+		{"ml.label_encoder(c, 10, 2)", "m"},
+		{"ml.label_encoder(c) OVER ()", "again"},
+		{"ml.standard_scaler(ml.label_encoder(d))", "nested"},
+		{"x", ""},
+	}
+	var sel []*ast.SelectItem
+	for _, it := range items {
+		e, err := parser.ParseExpr(it.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel = append(sel, &ast.SelectItem{Expr: e, Alias: it.alias})
+	}
+	var calls []*ast.FuncCall
+	for _, it := range sel {
+		ast.Inspect(it.Expr, func(n ast.Node) bool {
+			if fc, ok := n.(*ast.FuncCall); ok {
+				calls = append(calls, fc)
+			}
+			return true
+		})
+	}
+	counted, err := df.prefitCategories(ctx, calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counted) != 3 { // c, d (the nested encoder's too) and x
+		t.Errorf("prefit %d expressions, want 4 (c, d, x)", len(counted))
+	}
+	got, err := df.fitTransformItems(ctx, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items[:6] {
+		want, err := df.FitTransform(ctx, it.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i].SQL != want {
+			t.Errorf("%s: fitted together %s, alone %s", it.expr, got[i].SQL, want)
+		}
+	}
+	if got[6].SQL == "" || got[7].SQL != "x" {
+		t.Errorf("nested %q, plain %q", got[6].SQL, got[7].SQL)
+	}
+}
