@@ -156,16 +156,25 @@ func walkSum(nodes []node, tr *tree, x []float32, idx []int32, a []float32) {
 		}
 		return
 	}
-	for r := range idx {
-		idx[r] = tr.root
+	// The first step: every row is at the root, so its split is read once.
+	root := at(tr.root)
+	xr := x[int(root.feat)*blockRows:][:len(idx)]
+	for r, v := range xr {
+		idx[r] = root.next + b2i(v < root.thresh)
 	}
-	for range tr.depth - 1 {
+	for range tr.depth - 2 {
 		for r, i := range idx {
 			nd := at(i)
 			idx[r] = nd.next + b2i(value(nd, r) < nd.thresh)
 		}
 	}
 	a = a[:len(idx)]
+	if tr.depth == 1 {
+		for r, i := range idx {
+			a[r] += float32(at(i).leaf * w)
+		}
+		return
+	}
 	for r, i := range idx {
 		nd := at(i)
 		a[r] += float32(at(nd.next+b2i(value(nd, r) < nd.thresh)).leaf * w)
