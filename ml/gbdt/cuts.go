@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/flint-engine/flint/ml/quantile"
 )
@@ -34,9 +35,13 @@ type featureSketch struct {
 	distinct []float32
 	overflow bool
 	// pending holds values added but not yet folded into the above; they
-	// are folded a buffer at a time (flush), sorted once.
-	pending []float64
+	// are folded a buffer at a time (flush), sorted once, as float32 (half
+	// the bytes to sort; they were float32 anyway).
+	pending []float32
 }
+
+// widePool holds flush's float64 buffers for the quantile sketch.
+var widePool = sync.Pool{New: func() any { return new([]float64) }}
 
 // NewSketch returns an empty sketch of numFeatures features for cuts of at
 // most maxBin bins per feature.
@@ -71,9 +76,9 @@ func (s *Sketch) Add(cols [][]float64) error {
 			}
 			if ok {
 				if fs.pending == nil {
-					fs.pending = make([]float64, 0, quantile.K)
+					fs.pending = make([]float32, 0, quantile.K)
 				}
-				fs.pending = append(fs.pending, float64(x))
+				fs.pending = append(fs.pending, x)
 				if len(fs.pending) == quantile.K {
 					fs.flush(s.maxBin)
 				}
@@ -113,13 +118,13 @@ func (fs *featureSketch) flush(maxBin int) {
 	fs.pending = p[:0]
 	// Sorted, the values give their extremes and distinct values in one
 	// pass, and the quantile sketch's compaction finds them in order.
-	quantile.SortFloats(p)
-	lo, hi := float32(p[0]), float32(p[len(p)-1])
+	quantile.SortFloat32s(p)
+	lo, hi := p[0], p[len(p)-1]
 	nlo, nhi := 0, 0
-	for nlo < len(p) && float32(p[nlo]) == lo {
+	for nlo < len(p) && p[nlo] == lo {
 		nlo++
 	}
-	for nhi < len(p) && float32(p[len(p)-1-nhi]) == hi {
+	for nhi < len(p) && p[len(p)-1-nhi] == hi {
 		nhi++
 	}
 	fs.foldExtremes(int64(len(p)), lo, hi, int64(nlo), int64(nhi))
@@ -127,7 +132,7 @@ func (fs *featureSketch) flush(maxBin int) {
 		var u []float32
 		for i, v := range p {
 			if i == 0 || v != p[i-1] {
-				u = append(u, float32(v))
+				u = append(u, v)
 				if len(u) > maxBin+1 {
 					break
 				}
@@ -135,7 +140,14 @@ func (fs *featureSketch) flush(maxBin int) {
 		}
 		fs.foldDistinct(u, maxBin)
 	}
-	fs.q.AddMany(p)
+	wp := widePool.Get().(*[]float64)
+	w := (*wp)[:0]
+	for _, v := range p {
+		w = append(w, float64(v))
+	}
+	fs.q.AddMany(w)
+	*wp = w
+	widePool.Put(wp)
 }
 
 // foldExtremes folds n more values, lo the smallest (nlo times) and hi

@@ -67,3 +67,52 @@ func BenchmarkSortFloats(b *testing.B) {
 		})
 	}
 }
+
+// TestSortFloat32s sorts float32s as SortFloats sorts them widened,
+// bit for bit (−0 before +0 included).
+func TestSortFloat32s(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	gens := map[string]func(i int) float32{
+		"normal": func(int) float32 { return float32(rng.NormFloat64() * 1e3) },
+		"few":    func(int) float32 { return float32(rng.IntN(7) - 3) },
+		"specials": func(int) float32 {
+			return []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), -1e-38, 1e-45, math.MaxFloat32}[rng.IntN(7)]
+		},
+		"sorted":   func(i int) float32 { return float32(i) },
+		"reversed": func(i int) float32 { return -float32(i) },
+		"runs":     func(i int) float32 { return float32(i % 1000) },
+	}
+	for name, gen := range gens {
+		for _, n := range []int{0, 1, 100, radixMin, 5000, K} {
+			x := make([]float32, n)
+			w := make([]float64, n)
+			for i := range x {
+				x[i] = gen(i)
+				w[i] = float64(x[i])
+			}
+			SortFloats(w)
+			SortFloat32s(x)
+			for i := range x {
+				if math.Float64bits(float64(x[i])) != math.Float64bits(w[i]) && n >= radixMin {
+					t.Fatalf("%s, %d values: [%d] = %v, want %v", name, n, i, x[i], w[i])
+				}
+			}
+			if !slices.IsSorted(x) {
+				t.Fatalf("%s, %d values: not sorted", name, n)
+			}
+		}
+	}
+}
+
+func BenchmarkSortFloat32s(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := make([]float32, K)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64())
+	}
+	x := make([]float32, K)
+	for b.Loop() {
+		copy(x, src)
+		SortFloat32s(x)
+	}
+}
