@@ -421,43 +421,44 @@ func orderKeys(cuts []float32) []uint32 {
 	return keys
 }
 
+// binIndex returns, for each 16-bit prefix p of an order key (sign,
+// exponent and 7 bits of mantissa), how many of keys (ascending) are
+// below p<<16: where a value's search starts.
+func binIndex(keys []uint32) []uint16 {
+	idx := make([]uint16, 1<<16)
+	b := 0
+	for p := range idx {
+		for b < len(keys) && keys[b] < uint32(p)<<16 {
+			b++
+		}
+		idx[p] = uint16(b)
+	}
+	return idx
+}
+
 // searchBins sets codes[i] to searchBin(cuts, float32(col[i])) for the
-// rows of col, keys being cuts' order keys, four rows at a time, up to
-// the first group of four with a value that is missing or out of
-// float32's range, and returns how many rows it did (the caller does the
-// rest one at a time). Four searches run side by side: each step of a
-// search waits on the load of the one before, so one alone leaves the
-// core idle most of the time.
-func searchBins(keys []uint32, col []float64, codes []uint16) int {
+// rows of col, keys being cuts' order keys and index their binIndex, up
+// to the first value that is missing or out of float32's range, and
+// returns how many rows it did (the caller does that one). The index
+// gives the bins below the value's 16-bit prefix; the cuts within that
+// prefix (rarely more than one: it is 1/128 of a binade) are stepped over
+// one by one. A binary search over the cuts took eight dependent loads.
+func searchBins(keys []uint32, index []uint16, col []float64, codes []uint16) int {
 	n := len(keys)
 	codes = codes[:len(col)]
-	i := 0
-	for ; i+4 <= len(col); i += 4 {
-		c := col[i : i+4 : i+4]
-		x0, x1, x2, x3 := float32(c[0]), float32(c[1]), float32(c[2]), float32(c[3])
-		// NaN and ±Inf fail this test (x − x is NaN for both).
-		if x0-x0 != 0 || x1-x1 != 0 || x2-x2 != 0 || x3-x3 != 0 {
-			break
+	for i, v := range col {
+		x := float32(v)
+		if x-x != 0 { // NaN or ±Inf
+			return i
 		}
-		k0, k1, k2, k3 := orderKey(x0), orderKey(x1), orderKey(x2), orderKey(x3)
-		b0, b1, b2, b3 := 0, 0, 0, 0
-		for m := n; m > 1; {
-			half := m / 2
-			// b += half when the cut is ≤ x, as a mask: no branch.
-			b0 += half & -b2i(keys[b0+half-1] <= k0)
-			b1 += half & -b2i(keys[b1+half-1] <= k1)
-			b2 += half & -b2i(keys[b2+half-1] <= k2)
-			b3 += half & -b2i(keys[b3+half-1] <= k3)
-			m -= half
+		k := orderKey(x)
+		b := int(index[k>>16])
+		for b < n && keys[b] <= k {
+			b++
 		}
-		b0 += b2i(keys[b0] <= k0)
-		b1 += b2i(keys[b1] <= k1)
-		b2 += b2i(keys[b2] <= k2)
-		b3 += b2i(keys[b3] <= k3)
-		out := codes[i : i+4 : i+4]
-		out[0], out[1], out[2], out[3] = uint16(min(b0, n-1)), uint16(min(b1, n-1)), uint16(min(b2, n-1)), uint16(min(b3, n-1))
+		codes[i] = uint16(min(b, n-1))
 	}
-	return i
+	return len(col)
 }
 
 // searchBin is SearchBin: the index of the first cut > x (upper_bound),

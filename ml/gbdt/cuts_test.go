@@ -209,6 +209,12 @@ func TestSearchBins(t *testing.T) {
 		if n > 1 {
 			cuts[1] = float32(math.Copysign(0, -1))
 		}
+		if n > 100 {
+			// Dense cuts: many share a 16-bit key prefix.
+			for i := 50; i < n; i++ {
+				cuts[i] = 30 + float32(i)*0.01
+			}
+		}
 		col := make([]float64, 103)
 		for i := range col {
 			col[i] = r.Float64()*float64(n)*0.6 - 1
@@ -222,18 +228,19 @@ func TestSearchBins(t *testing.T) {
 			}
 		}
 		codes := make([]uint16, len(col))
-		if done := searchBins(orderKeys(cuts), col, codes); done != 100 {
-			t.Fatalf("%d cuts: %d rows done, want 100", n, done)
+		keys := orderKeys(cuts)
+		if done := searchBins(keys, binIndex(keys), col, codes); done != len(col) {
+			t.Fatalf("%d cuts: %d rows done, want %d", n, done, len(col))
 		}
-		for i := range 100 {
+		for i := range col {
 			if want := searchBin(cuts, float32(col[i])); int(codes[i]) != want {
 				t.Fatalf("%d cuts, x %v: bin %d, want %d", n, col[i], codes[i], want)
 			}
 		}
 		for _, bad := range []float64{math.NaN(), math.Inf(-1), 1e300} {
 			col[41] = bad
-			if done := searchBins(orderKeys(cuts), col, codes); done != 40 {
-				t.Fatalf("%v at row 41: %d rows done, want 40", bad, done)
+			if done := searchBins(keys, binIndex(keys), col, codes); done != 41 {
+				t.Fatalf("%v at row 41: %d rows done, want 41", bad, done)
 			}
 		}
 	}

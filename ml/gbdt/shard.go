@@ -109,21 +109,21 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 	for j, col := range d.Features {
 		cv := cuts.values[j]
 		keys := orderKeys(cv)
-		for i := 0; i < n; {
-			// Four rows at a time while they are all present, then the
-			// group that stopped it one by one.
-			i += searchBins(keys, col[i:], codes[i:])
-			for end := min(i+4, n); i < end; i++ {
-				x, ok, err := toFloat32(col[i])
-				if err != nil {
-					return nil, fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
-				}
-				if !ok {
-					codes[i] = uint16(len(cv))
-					continue
-				}
-				codes[i] = uint16(searchBin(cv, x))
+		index := binIndex(keys)
+		for i := 0; i < n; i++ {
+			// The present values in a run, then the one that stopped it.
+			if i += searchBins(keys, index, col[i:], codes[i:]); i == n {
+				break
 			}
+			x, ok, err := toFloat32(col[i])
+			if err != nil {
+				return nil, fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+			}
+			if !ok {
+				codes[i] = uint16(len(cv))
+				continue
+			}
+			codes[i] = uint16(searchBin(cv, x))
 		}
 		if narrow {
 			c := make([]uint8, n)
