@@ -28,6 +28,13 @@ type categoryCounts struct {
 	index  map[string]int32
 	values []string
 	counts []int64
+	// recent caches index lookups by a hash of a value's length and end
+	// bytes: categories are few, and a Go map of up to eight strings
+	// compares the value with each of them.
+	recent [64]struct {
+		v string
+		i int32
+	}
 }
 
 // categoryEntryBytes is a value's cost besides its bytes.
@@ -49,6 +56,15 @@ func (k *aggCategories) group(g uint32) *categoryCounts {
 }
 
 func (k *aggCategories) add(c *categoryCounts, v string, n int64) {
+	h := len(v)
+	if h > 0 {
+		h = h*7 + int(v[0])*3 + int(v[len(v)-1])
+	}
+	slot := &c.recent[h&63]
+	if slot.v == v && (slot.i > 0 || len(c.values) > 0 && c.values[0] == v) {
+		c.counts[slot.i] += n
+		return
+	}
 	i, ok := c.index[v]
 	if !ok {
 		v = strings.Clone(v) // v points into a batch
@@ -57,6 +73,7 @@ func (k *aggCategories) add(c *categoryCounts, v string, n int64) {
 		c.values, c.counts = append(c.values, v), append(c.counts, 0)
 		k.bytes += int64(len(v)) + categoryEntryBytes
 	}
+	slot.v, slot.i = c.values[i], i
 	c.counts[i] += n
 }
 
