@@ -291,3 +291,99 @@ histPass4U16_loop:
 
 histPass4U16_done:
 	RET
+
+// func histRunU8(s *float64, c *uint8, rows []uint32, gp *float32)
+//
+// One feature whose rows mostly repeat the previous row's code: the
+// current slot's pair is kept in X1 while the code repeats, and stored
+// when it changes (and at the end), so that a run of rows adds in a
+// register instead of through memory, one store-to-load wait a row. The
+// additions are the same, in the same order.
+TEXT ·histRunU8(SB), NOSPLIT, $0-48
+	MOVQ s+0(FP), R12
+	MOVQ c+8(FP), R8
+	MOVQ rows_base+16(FP), SI
+	MOVQ rows_len+24(FP), CX
+	MOVQ gp+40(FP), DI
+	TESTQ CX, CX
+	JZ histRunU8_done
+	MOVL (SI), BX
+	MOVBQZX (R8)(BX*1), DX
+	SHLQ $4, DX
+	MOVUPD (R12)(DX*1), X1
+
+histRunU8_loop:
+	MOVL (SI), BX
+	CVTPS2PD (DI)(BX*8), X0
+	MOVBQZX (R8)(BX*1), AX
+	SHLQ $4, AX
+	CMPQ AX, DX
+	JNE histRunU8_switch
+	ADDPD X0, X1
+	ADDQ $4, SI
+	DECQ CX
+	JNZ histRunU8_loop
+	JMP histRunU8_flush
+
+histRunU8_switch:
+	MOVUPD X1, (R12)(DX*1)
+	MOVQ AX, DX
+	MOVUPD (R12)(DX*1), X1
+	ADDPD X0, X1
+	ADDQ $4, SI
+	DECQ CX
+	JNZ histRunU8_loop
+
+histRunU8_flush:
+	MOVUPD X1, (R12)(DX*1)
+
+histRunU8_done:
+	RET
+
+// func histRunU16(s *float64, c *uint16, rows []uint32, gp *float32)
+//
+// One feature whose rows mostly repeat the previous row's code: the
+// current slot's pair is kept in X1 while the code repeats, and stored
+// when it changes (and at the end), so that a run of rows adds in a
+// register instead of through memory, one store-to-load wait a row. The
+// additions are the same, in the same order.
+TEXT ·histRunU16(SB), NOSPLIT, $0-48
+	MOVQ s+0(FP), R12
+	MOVQ c+8(FP), R8
+	MOVQ rows_base+16(FP), SI
+	MOVQ rows_len+24(FP), CX
+	MOVQ gp+40(FP), DI
+	TESTQ CX, CX
+	JZ histRunU16_done
+	MOVL (SI), BX
+	MOVWQZX (R8)(BX*2), DX
+	SHLQ $4, DX
+	MOVUPD (R12)(DX*1), X1
+
+histRunU16_loop:
+	MOVL (SI), BX
+	CVTPS2PD (DI)(BX*8), X0
+	MOVWQZX (R8)(BX*2), AX
+	SHLQ $4, AX
+	CMPQ AX, DX
+	JNE histRunU16_switch
+	ADDPD X0, X1
+	ADDQ $4, SI
+	DECQ CX
+	JNZ histRunU16_loop
+	JMP histRunU16_flush
+
+histRunU16_switch:
+	MOVUPD X1, (R12)(DX*1)
+	MOVQ AX, DX
+	MOVUPD (R12)(DX*1), X1
+	ADDPD X0, X1
+	ADDQ $4, SI
+	DECQ CX
+	JNZ histRunU16_loop
+
+histRunU16_flush:
+	MOVUPD X1, (R12)(DX*1)
+
+histRunU16_done:
+	RET

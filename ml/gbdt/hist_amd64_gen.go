@@ -28,6 +28,12 @@ func histPass3U16(s0, s1, s2 *float64, c0, c1, c2 *uint16, rows []uint32, gp *fl
 //go:noescape
 func histPass4U16(s0, s1, s2, s3 *float64, c0, c1, c2, c3 *uint16, rows []uint32, gp *float32)
 
+//go:noescape
+func histRunU8(s *float64, c *uint8, rows []uint32, gp *float32)
+
+//go:noescape
+func histRunU16(s *float64, c *uint16, rows []uint32, gp *float32)
+
 // histPassU8 runs histPass{w}U8 on the first w slot and code pointers.
 func histPassU8(s *[4]*float64, c *[4]*uint8, w int, rows []uint32, gp *float32) {
 	switch w {

@@ -221,8 +221,15 @@ func testHistRowsExact[B uint8 | uint16](t *testing.T, bins int) {
 		for i := range cols[f] {
 			// Few distinct codes in some features: runs of the same slot.
 			cols[f][i] = B(r.IntN(bins >> (f % 3 * 3)))
+			if f%4 == 1 && r.IntN(20) > 0 {
+				cols[f][i] = 3 // a dominant value
+			}
 		}
 	}
+	// Features 1 and 5 are runny (their passes keep the slot in a
+	// register), 2 too though its codes do not run.
+	runny := make([]bool, nf)
+	runny[1], runny[2], runny[5] = true, true, true
 	gp := make([]float32, 2*n)
 	for i := range gp {
 		gp[i] = float32(r.NormFloat64())
@@ -233,9 +240,14 @@ func testHistRowsExact[B uint8 | uint16](t *testing.T, bins int) {
 			rows = append(rows, uint32(i))
 		}
 	}
-	for _, span := range [][2]int{{0, nf}, {1, 8}, {0, 4}, {5, 9}, {0, 6}} {
+	for _, c := range []struct {
+		span  [2]int
+		runny []bool
+	}{{[2]int{0, nf}, nil}, {[2]int{1, 8}, nil}, {[2]int{0, 4}, nil}, {[2]int{5, 9}, nil}, {[2]int{0, 6}, nil},
+		{[2]int{0, nf}, runny}, {[2]int{1, 3}, runny}, {[2]int{2, 7}, runny}} {
+		span := c.span
 		got := newHistogram(layout)
-		histRows(got, cols, span[0], span[1], rows, gp)
+		histRows(got, cols, span[0], span[1], c.runny, rows, gp)
 		want := newHistogram(layout)
 		for f := span[0]; f < span[1]; f++ {
 			for _, i := range rows {
@@ -244,7 +256,7 @@ func testHistRowsExact[B uint8 | uint16](t *testing.T, bins int) {
 		}
 		for k, v := range want.sums {
 			if math.Float64bits(v) != math.Float64bits(got.sums[k]) {
-				t.Fatalf("%d bins, features %v, slot %d: %v, want %v", bins, span, k/2, got.sums[k], v)
+				t.Fatalf("%d bins, features %v, runny %v, slot %d: %v, want %v", bins, span, c.runny != nil, k/2, got.sums[k], v)
 			}
 		}
 	}

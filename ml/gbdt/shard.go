@@ -75,13 +75,23 @@ func toFloat32s(x []float64) []float32 {
 // process than the trainer. The training state lives beside the shard
 // (shardState), so several trainings can share a shard at once.
 type Shard struct {
-	cuts   *Cuts
-	n      int
-	u8     [][]uint8  // per feature, when the codes fit a byte
-	u16    [][]uint16 // per feature, otherwise
+	cuts *Cuts
+	n    int
+	u8   [][]uint8  // per feature, when the codes fit a byte
+	u16  [][]uint16 // per feature, otherwise
+	// runny marks the features whose codes repeat the previous row's in
+	// most rows (a dominant value): their histograms add runs in a
+	// register (histRows).
+	runny  []bool
 	label  []float32
 	weight []float32 // nil: all 1
 }
+
+// runnyPercent is how many rows in a hundred must repeat the previous
+// row's code for a feature to be runny. Runs of a few rows (the lines of
+// one order) cost a pass of four little; a value held by most rows makes
+// it wait on every row.
+const runnyPercent = 85
 
 // NewShard bins one partition's rows with cuts. It checks the rows: one
 // column per feature, all as long as the labels; labels finite; weights
@@ -124,6 +134,16 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 				continue
 			}
 			codes[i] = uint16(searchBin(cv, x))
+		}
+		same := 0
+		for i := 1; i < n; i++ {
+			same += b2i(codes[i] == codes[i-1])
+		}
+		if n > 1 && same > n/100*runnyPercent {
+			if s.runny == nil {
+				s.runny = make([]bool, nf)
+			}
+			s.runny[j] = true
 		}
 		if narrow {
 			c := make([]uint8, n)
@@ -321,9 +341,9 @@ func (s *Shard) buildHistograms(st *shardState, nodes []int32, out []*Histogram,
 		rows := st.rows[r.begin:r.end]
 		h := out[k]
 		if s.u8 != nil {
-			histRows(h, s.u8, lo, hi, rows, st.gp)
+			histRows(h, s.u8, lo, hi, s.runny, rows, st.gp)
 		} else {
-			histRows(h, s.u16, lo, hi, rows, st.gp)
+			histRows(h, s.u16, lo, hi, s.runny, rows, st.gp)
 		}
 	}
 }
@@ -331,15 +351,40 @@ func (s *Shard) buildHistograms(st *shardState, nodes []int32, out []*Histogram,
 // histRows adds each row's gradient pair to the slot of its code in every
 // feature lo to hi of h. Features go four at a time through the rows, so
 // that four histograms' additions overlap instead of each waiting on the
-// previous one to the same slot.
-func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, rows []uint32, gp []float32) {
-	f := lo
-	for ; f+4 <= hi; f += 4 {
-		if histPass(h, cols, f, 4, rows, gp) {
+// previous one to the same slot; a feature runny marks (nil: none), whose
+// rows mostly repeat the previous row's code, goes alone through a pass
+// that keeps the current slot in a register (histRun), where a pass of
+// four would wait on it row after row.
+func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, runny []bool, rows []uint32, gp []float32) {
+	var group [4]int
+	k := 0
+	for f := lo; f < hi; f++ {
+		if runny != nil && runny[f] {
+			if !histRun(h, cols, f, rows, gp) {
+				histFeatures(h, cols, []int{f}, rows, gp)
+			}
 			continue
 		}
-		c0, c1, c2, c3 := cols[f], cols[f+1], cols[f+2], cols[f+3]
-		s0, s1, s2, s3 := h.feature(f), h.feature(f+1), h.feature(f+2), h.feature(f+3)
+		group[k] = f
+		if k++; k == 4 {
+			histFeatures(h, cols, group[:], rows, gp)
+			k = 0
+		}
+	}
+	if k > 0 {
+		histFeatures(h, cols, group[:k], rows, gp)
+	}
+}
+
+// histFeatures adds the rows to features feats (one to four) of h: in
+// assembly where there is some (histPass), else in Go.
+func histFeatures[B uint8 | uint16](h *Histogram, cols [][]B, feats []int, rows []uint32, gp []float32) {
+	if histPass(h, cols, feats, rows, gp) {
+		return
+	}
+	if len(feats) == 4 {
+		c0, c1, c2, c3 := cols[feats[0]], cols[feats[1]], cols[feats[2]], cols[feats[3]]
+		s0, s1, s2, s3 := h.feature(feats[0]), h.feature(feats[1]), h.feature(feats[2]), h.feature(feats[3])
 		for _, r := range rows {
 			p := gp[2*r : 2*r+2 : 2*r+2]
 			g, hs := float64(p[0]), float64(p[1])
@@ -357,11 +402,9 @@ func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, rows []uin
 			x3[0] += g
 			x3[1] += hs
 		}
-	}
-	if f < hi && histPass(h, cols, f, hi-f, rows, gp) {
 		return
 	}
-	for ; f < hi; f++ {
+	for _, f := range feats {
 		c, seg := cols[f], h.feature(f)
 		for _, r := range rows {
 			p := gp[2*r : 2*r+2 : 2*r+2]

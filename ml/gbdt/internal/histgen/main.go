@@ -1,6 +1,6 @@
 // Command histgen writes ml/gbdt's histogram passes in amd64 assembly:
 // hist_amd64.s (histPass{W}U{8,16}: W = 1…4 features a pass, byte or
-// 16-bit codes) and hist_amd64_gen.go (their declarations and the switch
+// 16-bit codes; histRunU{8,16}: one feature whose codes run) and hist_amd64_gen.go (their declarations and the switch
 // that picks one). Run it through go generate in ml/gbdt:
 //
 //	go generate ./ml/gbdt
@@ -98,8 +98,62 @@ func asm() []byte {
 			fmt.Fprintf(&b, "\tADDQ $4, SI\n\tDECQ CX\n\tJNZ %s_loop\n\n%s_done:\n\tRET\n", n, n)
 		}
 	}
+	for _, c := range codes {
+		n := runName(c)
+		fmt.Fprintf(&b, `
+// func %s(s *float64, c *%s, rows []uint32, gp *float32)
+//
+// One feature whose rows mostly repeat the previous row's code: the
+// current slot's pair is kept in X1 while the code repeats, and stored
+// when it changes (and at the end), so that a run of rows adds in a
+// register instead of through memory, one store-to-load wait a row. The
+// additions are the same, in the same order.
+TEXT ·%s(SB), NOSPLIT, $0-48
+	MOVQ s+0(FP), R12
+	MOVQ c+8(FP), R8
+	MOVQ rows_base+16(FP), SI
+	MOVQ rows_len+24(FP), CX
+	MOVQ gp+40(FP), DI
+	TESTQ CX, CX
+	JZ %s_done
+	MOVL (SI), BX
+	%s (R8)(BX*%d), DX
+	SHLQ $4, DX
+	MOVUPD (R12)(DX*1), X1
+
+%s_loop:
+	MOVL (SI), BX
+	CVTPS2PD (DI)(BX*8), X0
+	%s (R8)(BX*%d), AX
+	SHLQ $4, AX
+	CMPQ AX, DX
+	JNE %s_switch
+	ADDPD X0, X1
+	ADDQ $4, SI
+	DECQ CX
+	JNZ %s_loop
+	JMP %s_flush
+
+%s_switch:
+	MOVUPD X1, (R12)(DX*1)
+	MOVQ AX, DX
+	MOVUPD (R12)(DX*1), X1
+	ADDPD X0, X1
+	ADDQ $4, SI
+	DECQ CX
+	JNZ %s_loop
+
+%s_flush:
+	MOVUPD X1, (R12)(DX*1)
+
+%s_done:
+	RET
+`, n, c.elem, n, n, c.load, c.scale, n, c.load, c.scale, n, n, n, n, n, n, n)
+	}
 	return b.Bytes()
 }
+
+func runName(c code) string { return fmt.Sprintf("histRunU%d", c.bits) }
 
 func decls() ([]byte, error) {
 	var b bytes.Buffer
@@ -113,6 +167,9 @@ package gbdt
 		for w := 1; w <= maxWidth; w++ {
 			fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(%s)\n", name(w, c), params(w, c))
 		}
+	}
+	for _, c := range codes {
+		fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(s *float64, c *%s, rows []uint32, gp *float32)\n", runName(c), c.elem)
 	}
 	for _, c := range codes {
 		fmt.Fprintf(&b, "\n// histPassU%d runs histPass{w}U%d on the first w slot and code pointers.\n", c.bits, c.bits)
