@@ -287,7 +287,13 @@ func (df *DataFrame) prefitCategories(ctx context.Context, calls []*ast.FuncCall
 	}
 	batches, err := df.GroupBy().Agg(cols...).Collect(ctx)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		// A call the shared query cannot run (an argument that does not
+		// bind, say): each encoder then fits alone, and the one at fault
+		// reports its own error.
+		return nil, nil
 	}
 	defer releaseAll(batches)
 	out := make(map[string][]categoryCount, len(texts))

@@ -2,6 +2,7 @@ package flint
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/flint-engine/flint/sql/ast"
@@ -71,5 +72,29 @@ func TestPrefitCategoriesMatchesQueries(t *testing.T) {
 	}
 	if got[6].SQL == "" || got[7].SQL != "x" {
 		t.Errorf("nested %q, plain %q", got[6].SQL, got[7].SQL)
+	}
+}
+
+// TestPrefitCategoriesBadArgument: when an encoder's argument does not
+// bind, the shared query steps aside and the error names that encoder.
+func TestPrefitCategoriesBadArgument(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewSession(ctx, WithSlots(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	df := s.SQL(ctx, "SELECT * FROM (VALUES (1, 'b')) AS t(x, c)")
+	var sel []*ast.SelectItem
+	for _, e := range []string{"ml.label_encoder(c)", "ml.label_encoder(nope)"} {
+		x, err := parser.ParseExpr(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel = append(sel, &ast.SelectItem{Expr: x, Alias: "a" + e[len(e)-3:len(e)-1]})
+	}
+	_, err = df.fitTransformItems(ctx, sel)
+	if err == nil || !strings.Contains(err.Error(), "ml.label_encoder(nope)") {
+		t.Fatalf("err = %v, want one naming ml.label_encoder(nope)", err)
 	}
 }

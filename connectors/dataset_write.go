@@ -368,54 +368,44 @@ func valueIDs(col arrow.Array) (ids []int32, vals []string) {
 	if fixed && col.DataType().ID() != arrow.BOOL && fw.BitWidth() <= 64 && fw.BitWidth()%8 == 0 {
 		width = fw.BitWidth() / 8
 	}
-	switch {
-	case width > 0 && len(col.Data().Buffers()) > 1 && col.Data().Buffers()[1] != nil:
-		data := col.Data().Buffers()[1].Bytes()[col.Data().Offset()*width:]
-		seen := map[uint64]int32{}
-		for r := range ids {
-			if col.IsNull(r) {
-				if nullID < 0 {
-					nullID = add(r)
-				}
-				ids[r] = nullID
-				continue
+	var data []byte // the fixed-width values, when they are read as bits
+	if bufs := col.Data().Buffers(); width > 0 && len(bufs) > 1 && bufs[1] != nil {
+		data = bufs[1].Bytes()[col.Data().Offset()*width:]
+	}
+	str, _ := col.(*array.String)
+	byBits, byText := map[uint64]int32{}, map[string]int32{}
+	for r := range ids {
+		var id int32
+		var ok bool
+		switch {
+		case col.IsNull(r):
+			if nullID < 0 {
+				nullID = add(r)
 			}
+			id = nullID
+		case data != nil:
 			var v uint64
 			for i := range width {
 				v |= uint64(data[r*width+i]) << (8 * i)
 			}
-			id, ok := seen[v]
-			if !ok {
+			if id, ok = byBits[v]; !ok {
 				id = add(r)
-				seen[v] = id
+				byBits[v] = id
 			}
-			ids[r] = id
-		}
-	default:
-		// Other types by their formatted value; strings by their bytes.
-		seen := map[string]int32{}
-		str, _ := col.(*array.String)
-		for r := range ids {
-			if col.IsNull(r) {
-				if nullID < 0 {
-					nullID = add(r)
-				}
-				ids[r] = nullID
-				continue
-			}
+		default:
+			// Other types by their formatted value; strings by their bytes.
 			var k string
 			if str != nil {
 				k = str.Value(r)
 			} else {
 				k = partitionValue(col, r)
 			}
-			id, ok := seen[k]
-			if !ok {
+			if id, ok = byText[k]; !ok {
 				id = add(r)
-				seen[strings.Clone(k)] = id
+				byText[strings.Clone(k)] = id
 			}
-			ids[r] = id
 		}
+		ids[r] = id
 	}
 	return ids, vals
 }

@@ -64,6 +64,18 @@ func SortFloats(x []float64) {
 		counts[6][byte(b>>48)]++
 		counts[7][byte(b>>56)]++
 	}
+	src := radixPasses(keys, tmp, counts[:])
+	for i, k := range src {
+		k ^= uint64(int64(^k)>>63) | 1<<63
+		x[i] = math.Float64frombits(k)
+	}
+}
+
+// radixPasses sorts keys by byte d = 0, 1, … of counts (counts[d][b]:
+// how many keys have byte d equal to b), through tmp, skipping the bytes
+// every key shares, and returns the slice (keys or tmp) holding them
+// sorted.
+func radixPasses[K uint32 | uint64](keys, tmp []K, counts [][256]int) []K {
 	src, dst := keys, tmp
 	for d := range counts {
 		c := &counts[d]
@@ -83,10 +95,7 @@ func SortFloats(x []float64) {
 		}
 		src, dst = dst, src
 	}
-	for i, k := range src {
-		k ^= uint64(int64(^k)>>63) | 1<<63
-		x[i] = math.Float64frombits(k)
-	}
+	return src
 }
 
 // mergeRuns merges the sorted runs x[:mid] and x[mid:] in place (through
@@ -150,25 +159,7 @@ func SortFloat32s(x []float32) {
 		counts[2][byte(b>>16)]++
 		counts[3][byte(b>>24)]++
 	}
-	src, dst := keys, tmp
-	for d := range counts {
-		c := &counts[d]
-		shift := uint(8 * d)
-		if c[byte(src[0]>>shift)] == len(src) {
-			continue // every value has this byte
-		}
-		sum := 0
-		for i, n := range c {
-			c[i] = sum
-			sum += n
-		}
-		for _, k := range src {
-			b := byte(k >> shift)
-			dst[c[b]] = k
-			c[b]++
-		}
-		src, dst = dst, src
-	}
+	src := radixPasses(keys, tmp, counts[:])
 	for i, k := range src {
 		k ^= uint32(int32(^k)>>31) | 1<<31
 		x[i] = math.Float32frombits(k)
