@@ -13,42 +13,42 @@ package gbdt
 
 //go:generate go run ./internal/histgen -dir .
 
-// histPass adds rows' pairs to features feats (one to four) of h, as
-// histRows's loops do, in assembly; it reports whether it did. The
-// shard's invariants make the unchecked loads safe: every row id is below
-// the shard's row count, which every column and gp (two values a row)
-// hold, and every code is at most its feature's number of bins (the
-// missing slot), so within the feature's slots.
-func histPass[B uint8 | uint16](h *Histogram, cols [][]B, feats []int, rows []uint32, gp []float32) bool {
-	w := len(feats)
+// histPass adds rows' pairs to targets k (one to four): slots[k] at the
+// codes cols[k], as histColumns's loops do, in assembly; it reports
+// whether it did. The shard's invariants make the unchecked loads safe:
+// every row id is below the shard's row count, which every column and gp
+// (two values a row) hold, and every code indexes a slot pair of its
+// target (a feature's bins and missing slot, or a bundle's joint slots).
+func histPass[B uint8 | uint16](slots [][]float64, cols [][]B, rows []uint32, gp []float32) bool {
+	w := len(slots)
 	if len(rows) == 0 {
 		return true
 	}
-	if w < 1 || w > 4 {
+	if w < 1 || w > 4 || len(cols) != w {
 		return false
 	}
-	n := len(cols[feats[0]])
+	n := len(cols[0])
 	if len(gp) < 2*n {
 		return false
 	}
 	var s [4]*float64
-	for k, f := range feats {
-		if len(cols[f]) != n {
+	for k := range w {
+		if len(cols[k]) != n || len(slots[k]) == 0 {
 			return false
 		}
-		s[k] = &h.feature(f)[0]
+		s[k] = &slots[k][0]
 	}
 	switch c := any(cols).(type) {
 	case [][]uint8:
 		var cp [4]*uint8
-		for k, f := range feats {
-			cp[k] = &c[f][0]
+		for k := range w {
+			cp[k] = &c[k][0]
 		}
 		histPassU8(&s, &cp, w, rows, &gp[0])
 	case [][]uint16:
 		var cp [4]*uint16
-		for k, f := range feats {
-			cp[k] = &c[f][0]
+		for k := range w {
+			cp[k] = &c[k][0]
 		}
 		histPassU16(&s, &cp, w, rows, &gp[0])
 	default:
@@ -57,22 +57,22 @@ func histPass[B uint8 | uint16](h *Histogram, cols [][]B, feats []int, rows []ui
 	return true
 }
 
-// histRun is histPass for one feature whose codes mostly repeat from row
+// histRun is histPass for one target whose codes mostly repeat from row
 // to row (histRunU8/16: the current slot stays in a register).
-func histRun[B uint8 | uint16](h *Histogram, cols [][]B, f int, rows []uint32, gp []float32) bool {
+func histRun[B uint8 | uint16](slots []float64, col []B, rows []uint32, gp []float32) bool {
 	if len(rows) == 0 {
 		return true
 	}
-	n := len(cols[f])
-	if n == 0 || len(gp) < 2*n {
+	n := len(col)
+	if n == 0 || len(gp) < 2*n || len(slots) == 0 {
 		return false
 	}
-	s := &h.feature(f)[0]
-	switch c := any(cols).(type) {
-	case [][]uint8:
-		histRunU8(s, &c[f][0], rows, &gp[0])
-	case [][]uint16:
-		histRunU16(s, &c[f][0], rows, &gp[0])
+	s := &slots[0]
+	switch c := any(col).(type) {
+	case []uint8:
+		histRunU8(s, &c[0], rows, &gp[0])
+	case []uint16:
+		histRunU16(s, &c[0], rows, &gp[0])
 	default:
 		return false
 	}

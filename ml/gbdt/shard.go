@@ -67,6 +67,8 @@ func toFloat32s(x []float64) []float32 {
 // bins (the histogram's missing slot); then labels and weights as
 // float32. Codes are uint8 when they fit (every feature has fewer than
 // 256 bins, or 256 and no missing value in the shard), else uint16.
+// Features of few bins are bundled: a column of joint codes stands for
+// several features' columns (bundle).
 //
 // During training a shard also holds its rows' margins, gradients and
 // their partition among the current tree's nodes: the trainer asks a
@@ -82,8 +84,14 @@ type Shard struct {
 	// runny marks the features whose codes repeat the previous row's in
 	// most rows (a dominant value): their histograms add runs in a
 	// register (histRows).
-	runny  []bool
-	label  []float32
+	runny []bool
+	// bundles are the features of few bins kept as one column of joint
+	// codes each, joint[b] (their own columns are nil); member[f] is
+	// feature f's bundle, or -1. nil: no bundles.
+	bundles []bundle
+	joint   [][]uint8
+	member  []int32
+	label   []float32
 	weight []float32 // nil: all 1
 }
 
@@ -116,6 +124,7 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 		s.u16 = make([][]uint16, nf)
 	}
 	codes := make([]uint16, n)
+	sizes := make([]int, nf)
 	for j, col := range d.Features {
 		cv := cuts.values[j]
 		keys := orderKeys(cv)
@@ -135,9 +144,13 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 			}
 			codes[i] = uint16(searchBin(cv, x))
 		}
-		same := 0
+		same, miss := 0, uint16(len(cv))
+		sizes[j] = len(cv)
 		for i := 1; i < n; i++ {
 			same += b2i(codes[i] == codes[i-1])
+		}
+		if slices.Contains(codes, miss) {
+			sizes[j]++
 		}
 		if n > 1 && same > n/100*runnyPercent {
 			if s.runny == nil {
@@ -155,7 +168,39 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 			s.u16[j] = slices.Clone(codes)
 		}
 	}
+	s.bundle(sizes)
 	return s, nil
+}
+
+// bundle plans the shard's bundles over its features' codes (sizes) and
+// replaces their members' columns by the bundles' joint codes.
+func (s *Shard) bundle(sizes []int) {
+	s.bundles = planBundles(sizes)
+	if len(s.bundles) == 0 {
+		s.bundles = nil
+		return
+	}
+	s.member = make([]int32, len(sizes))
+	for f := range s.member {
+		s.member[f] = -1
+	}
+	s.joint = make([][]uint8, len(s.bundles))
+	for i := range s.bundles {
+		b := &s.bundles[i]
+		if s.u8 != nil {
+			s.joint[i] = jointCodes(b, s.u8, s.n)
+		} else {
+			s.joint[i] = jointCodes(b, s.u16, s.n)
+		}
+		for _, f := range b.feats {
+			s.member[f] = int32(i)
+			if s.u8 != nil {
+				s.u8[f] = nil
+			} else {
+				s.u16[f] = nil
+			}
+		}
+	}
 }
 
 // NumRows is the number of rows of the shard.
@@ -167,7 +212,10 @@ func (s *Shard) Cuts() *Cuts { return s.cuts }
 // bin returns the bin of row i of feature f and whether it is present.
 func (s *Shard) bin(f, i int) (int, bool) {
 	c := 0
-	if s.u8 != nil {
+	if s.member != nil && s.member[f] >= 0 {
+		b := &s.bundles[s.member[f]]
+		c = b.code(s.joint[s.member[f]][i], slices.Index(b.feats, f))
+	} else if s.u8 != nil {
 		c = int(s.u8[f][i])
 	} else {
 		c = int(s.u16[f][i])
@@ -282,7 +330,13 @@ func (s *Shard) applySplits(st *shardState, splits []split) {
 		rows := st.rows[r.begin:r.end]
 		miss := int32(s.cuts.NumBins(int(sp.feature)))
 		var nl int
-		if s.u8 != nil {
+		if s.member != nil && s.member[sp.feature] >= 0 {
+			bi := s.member[sp.feature]
+			b := &s.bundles[bi]
+			var tbl [maxJoint]uint8
+			b.leftTable(&tbl, slices.Index(b.feats, int(sp.feature)), miss, sp.bin, sp.defaultLeft)
+			nl = partitionTable(rows, st.scratch, s.joint[bi], &tbl)
+		} else if s.u8 != nil {
 			nl = partition(rows, st.scratch, s.u8[sp.feature], miss, sp.bin, sp.defaultLeft)
 		} else {
 			nl = partition(rows, st.scratch, s.u16[sp.feature], miss, sp.bin, sp.defaultLeft)
@@ -336,6 +390,14 @@ func zeroed(bufs *[]*Histogram, layout []int32, n int) []*Histogram {
 // features lo to hi only (so that goroutines can share a shard by
 // feature). Each sum adds the rows in ascending order.
 func (s *Shard) buildHistograms(st *shardState, nodes []int32, out []*Histogram, lo, hi int) {
+	if s.bundles != nil {
+		if s.u8 != nil {
+			buildBundled(s, s.u8, st, nodes, out, lo, hi)
+		} else {
+			buildBundled(s, s.u16, st, nodes, out, lo, hi)
+		}
+		return
+	}
 	for k, nid := range nodes {
 		r := st.ranges[nid]
 		rows := st.rows[r.begin:r.end]
@@ -348,43 +410,120 @@ func (s *Shard) buildHistograms(st *shardState, nodes []int32, out []*Histogram,
 	}
 }
 
-// histRows adds each row's gradient pair to the slot of its code in every
-// feature lo to hi of h. Features go four at a time through the rows, so
-// that four histograms' additions overlap instead of each waiting on the
-// previous one to the same slot; a feature runny marks (nil: none), whose
-// rows mostly repeat the previous row's code, goes alone through a pass
-// that keeps the current slot in a register (histRun), where a pass of
-// four would wait on it row after row.
-func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, runny []bool, rows []uint32, gp []float32) {
-	var group [4]int
-	k := 0
+// buildBundled is buildHistograms for a shard with bundles: per node, the
+// pass over the features lo to hi of no bundle, then the pass over the
+// joint codes of the bundles led from lo to hi, expanded into their
+// members.
+func buildBundled[B uint8 | uint16](s *Shard, cols [][]B, st *shardState, nodes []int32, out []*Histogram, lo, hi int) {
+	var feats []int
+	var fcols [][]B
+	var run []bool
 	for f := lo; f < hi; f++ {
-		if runny != nil && runny[f] {
-			if !histRun(h, cols, f, rows, gp) {
-				histFeatures(h, cols, []int{f}, rows, gp)
+		if s.member[f] < 0 {
+			feats = append(feats, f)
+			fcols = append(fcols, cols[f])
+			run = append(run, s.runny != nil && s.runny[f])
+		}
+	}
+	var bs []*bundle
+	var jcols [][]uint8
+	njoint := 0
+	for i := range s.bundles {
+		if b := &s.bundles[i]; lo <= b.lead && b.lead < hi {
+			bs = append(bs, b)
+			jcols = append(jcols, s.joint[i])
+			njoint += 2 * b.slots
+		}
+	}
+	buf := make([]float64, njoint)
+	jslots := make([][]float64, len(bs))
+	for i, at := 0, 0; i < len(bs); i++ {
+		jslots[i] = buf[at : at+2*bs[i].slots]
+		at += 2 * bs[i].slots
+	}
+	// With byte codes the features and the bundles share passes.
+	nf := len(feats)
+	joined := false
+	if c8, ok := any(fcols).([][]uint8); ok {
+		fcols = any(append(c8, jcols...)).([][]B)
+		run = append(run, make([]bool, len(jcols))...)
+		joined = true
+	}
+	slots := make([][]float64, len(fcols))
+	if joined {
+		copy(slots[nf:], jslots)
+	}
+	for k, nid := range nodes {
+		r := st.ranges[nid]
+		rows := st.rows[r.begin:r.end]
+		h := out[k]
+		for i, f := range feats {
+			slots[i] = h.feature(f)
+		}
+		clear(buf)
+		histColumns(slots, fcols, run, rows, st.gp)
+		if !joined {
+			histColumns(jslots, jcols, nil, rows, st.gp)
+		}
+		for i, b := range bs {
+			b.expand(h, jslots[i])
+		}
+	}
+}
+
+// histRows adds each row's gradient pair to the slot of its code in every
+// feature lo to hi of h (histColumns over those features' columns).
+func histRows[B uint8 | uint16](h *Histogram, cols [][]B, lo, hi int, runny []bool, rows []uint32, gp []float32) {
+	slots := make([][]float64, 0, hi-lo)
+	for f := lo; f < hi; f++ {
+		slots = append(slots, h.feature(f))
+	}
+	var run []bool
+	if runny != nil {
+		run = runny[lo:hi]
+	}
+	histColumns(slots, cols[lo:hi], run, rows, gp)
+}
+
+// histColumns adds each row's gradient pair to slot pair cols[k][row] of
+// slots[k], for every target k (a feature's histogram, or a bundle's
+// joint one). Targets go four at a time through the rows, so that four
+// histograms' additions overlap instead of each waiting on the previous
+// one to the same slot; a target runny marks (nil: none), whose rows
+// mostly repeat the previous row's code, goes alone through a pass that
+// keeps the current slot in a register (histRun), where a pass of four
+// would wait on it row after row.
+func histColumns[B uint8 | uint16](slots [][]float64, cols [][]B, runny []bool, rows []uint32, gp []float32) {
+	var gs [4][]float64
+	var gc [4][]B
+	k := 0
+	for t := range slots {
+		if runny != nil && runny[t] {
+			if !histRun(slots[t], cols[t], rows, gp) {
+				histTargets(slots[t:t+1], cols[t:t+1], rows, gp)
 			}
 			continue
 		}
-		group[k] = f
+		gs[k], gc[k] = slots[t], cols[t]
 		if k++; k == 4 {
-			histFeatures(h, cols, group[:], rows, gp)
+			histTargets(gs[:], gc[:], rows, gp)
 			k = 0
 		}
 	}
 	if k > 0 {
-		histFeatures(h, cols, group[:k], rows, gp)
+		histTargets(gs[:k], gc[:k], rows, gp)
 	}
 }
 
-// histFeatures adds the rows to features feats (one to four) of h: in
-// assembly where there is some (histPass), else in Go.
-func histFeatures[B uint8 | uint16](h *Histogram, cols [][]B, feats []int, rows []uint32, gp []float32) {
-	if histPass(h, cols, feats, rows, gp) {
+// histTargets adds the rows to targets (one to four): in assembly where
+// there is some (histPass), else in Go.
+func histTargets[B uint8 | uint16](slots [][]float64, cols [][]B, rows []uint32, gp []float32) {
+	if histPass(slots, cols, rows, gp) {
 		return
 	}
-	if len(feats) == 4 {
-		c0, c1, c2, c3 := cols[feats[0]], cols[feats[1]], cols[feats[2]], cols[feats[3]]
-		s0, s1, s2, s3 := h.feature(feats[0]), h.feature(feats[1]), h.feature(feats[2]), h.feature(feats[3])
+	if len(slots) == 4 {
+		c0, c1, c2, c3 := cols[0], cols[1], cols[2], cols[3]
+		s0, s1, s2, s3 := slots[0], slots[1], slots[2], slots[3]
 		for _, r := range rows {
 			p := gp[2*r : 2*r+2 : 2*r+2]
 			g, hs := float64(p[0]), float64(p[1])
@@ -404,8 +543,8 @@ func histFeatures[B uint8 | uint16](h *Histogram, cols [][]B, feats []int, rows 
 		}
 		return
 	}
-	for _, f := range feats {
-		c, seg := cols[f], h.feature(f)
+	for k, seg := range slots {
+		c := cols[k]
 		for _, r := range rows {
 			p := gp[2*r : 2*r+2 : 2*r+2]
 			b := 2 * int(c[r])
