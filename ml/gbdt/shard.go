@@ -92,7 +92,7 @@ type Shard struct {
 	joint   [][]uint8
 	member  []int32
 	label   []float32
-	weight []float32 // nil: all 1
+	weight  []float32 // nil: all 1
 }
 
 // runnyPercent is how many rows in a hundred must repeat the previous
