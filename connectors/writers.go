@@ -3,8 +3,10 @@ package connectors
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"sort"
@@ -252,7 +254,9 @@ func NewBatchWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o Wr
 // columns are widened batch by batch (schema holds the widened types), and
 // every DECIMAL(p <= 18) is stored as a Parquet INT32/INT64 decimal.
 type parquetWriter struct {
-	fw     *pqarrow.FileWriter
+	fw     *pqarrow.FileWriter // nil until the first batch (or Close)
+	w      io.Writer
+	props  []parquet.WriterProperty
 	o      WriteOptions
 	mem    memory.Allocator
 	schema *arrow.Schema // the file's Arrow schema (Decimal64 widened)
@@ -277,7 +281,7 @@ func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o 
 			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
 		}
 	}
-	props := parquet.NewWriterProperties(opts...)
+	pw.w, pw.props = w, opts
 	for i, f := range fields {
 		if d, ok := f.Type.(*arrow.Decimal64Type); ok {
 			fields[i].Type = &arrow.Decimal128Type{Precision: d.Precision, Scale: d.Scale}
@@ -288,13 +292,84 @@ func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o 
 		md := schema.Metadata()
 		pw.schema = arrow.NewSchema(fields, &md)
 	}
-	fw, err := pqarrow.NewFileWriter(pw.schema, w, props,
-		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
-	if err != nil {
-		return nil, fmt.Errorf("parquet writer: %w", err)
-	}
-	pw.fw = fw
 	return pw, nil
+}
+
+// open creates the file writer, the first batch (nil: none) deciding
+// which columns go without a dictionary (manyDistinct).
+func (p *parquetWriter) open(first arrow.RecordBatch) error {
+	opts := p.props
+	if first != nil {
+		for i, f := range first.Schema().Fields() {
+			if dictionaryWorthIt(f.Type) && manyDistinct(first.Column(i), p.o.rowGroupRows) {
+				opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+			}
+		}
+	}
+	fw, err := pqarrow.NewFileWriter(p.schema, p.w, parquet.NewWriterProperties(opts...),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(p.mem), pqarrow.WithStoreSchema()))
+	if err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
+	}
+	p.fw = fw
+	return nil
+}
+
+// probeRows is how many of a first batch's rows manyDistinct looks at.
+const probeRows = 4096
+
+// manyDistinct reports whether column a, judged by its first rows,
+// would fill a row group of rowGroupRows rows with more distinct values
+// than the dictionary limit holds: a key (an order key, even in runs of a
+// few rows) or a measure. The writer would hash every value into a table
+// that grows to the limit and then give up on it for PLAIN pages; such a
+// column goes PLAIN from the start. Columns of few distinct values, and
+// first batches too short to tell, keep the dictionary.
+func manyDistinct(a arrow.Array, rowGroupRows int64) bool {
+	n := min(a.Len(), probeRows)
+	if n < 1024 {
+		return false
+	}
+	seen := make(map[uint64]struct{}, n)
+	var bytes int
+	var h maphash.Hash
+	switch a := a.(type) {
+	case *array.String:
+		for i := range n {
+			if a.IsValid(i) {
+				v := a.Value(i)
+				h.Reset()
+				h.WriteString(v)
+				if _, ok := seen[h.Sum64()]; !ok {
+					seen[h.Sum64()] = struct{}{}
+					bytes += 4 + len(v)
+				}
+			}
+		}
+	default:
+		width := 0
+		if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
+			width = fw.BitWidth() / 8
+		}
+		if width != 4 && width != 8 {
+			return false
+		}
+		data := a.Data().Buffers()[1].Bytes()[a.Data().Offset()*width:]
+		for i := range n {
+			if a.IsValid(i) {
+				var v uint64
+				if width == 4 {
+					v = uint64(binary.LittleEndian.Uint32(data[4*i:]))
+				} else {
+					v = binary.LittleEndian.Uint64(data[8*i:])
+				}
+				seen[v] = struct{}{}
+			}
+		}
+		bytes = len(seen) * width
+	}
+	// Distinct values grow at most linearly with the rows.
+	return int64(bytes)*rowGroupRows/int64(n) > 2*dictionaryLimit
 }
 
 // dictionaryWorthIt reports whether a column of type t is written with
@@ -320,6 +395,11 @@ func dictionaryWorthIt(t arrow.DataType) bool {
 func (p *parquetWriter) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
+	}
+	if p.fw == nil {
+		if err := p.open(b); err != nil {
+			return err
+		}
 	}
 	if p.widen != nil {
 		cols := make([]arrow.Array, b.NumCols())
@@ -359,6 +439,11 @@ func widenDecimal64(mem memory.Allocator, a *array.Decimal64) arrow.Array {
 }
 
 func (p *parquetWriter) Close() error {
+	if p.fw == nil {
+		if err := p.open(nil); err != nil {
+			return err
+		}
+	}
 	if err := p.fw.Close(); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
