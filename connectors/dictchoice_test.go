@@ -4,52 +4,68 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestDictionaryChoice: the Parquet writer judges each column by its first
 // batch. A key (order keys in runs of four, or all distinct strings) is
 // written PLAIN from the start; a column of few values (a line number, a
-// ship mode) keeps its dictionary; and a file of no batch is still a
-// valid Parquet file.
+// ship mode) keeps its dictionary, strings dictionary-encoded by the
+// writer itself, nulls included. A batch that brings a new string begins
+// a row group, so that every chunk's pages stay dictionary-encoded. The
+// file reads back as it was written (strings as strings), and a file of
+// no batch is still a valid Parquet file.
 func TestDictionaryChoice(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "orderkey", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "linenumber", Type: arrow.PrimitiveTypes.Int32},
-		{Name: "mode", Type: arrow.BinaryTypes.String},
+		{Name: "mode", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "comment", Type: arrow.BinaryTypes.String},
 	}, nil)
-	b := array.NewRecordBuilder(mem, schema)
-	defer b.Release()
-	modes := []string{"AIR", "MAIL", "SHIP", "TRUCK", "RAIL", "FOB", "REG AIR"}
-	for i := range 20000 {
-		b.Field(0).(*array.Int64Builder).Append(int64(i/4 + 1))
-		b.Field(1).(*array.Int32Builder).Append(int32(i%4 + 1))
-		b.Field(2).(*array.StringBuilder).Append(modes[i*7919%len(modes)])
-		b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("comment %d", i))
+	modes := []string{"AIR", "MAIL", "SHIP", "TRUCK", "RAIL", "FOB", "REG AIR", "NEW MODE"}
+	batch := func(from, n, nmodes int) arrow.RecordBatch {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for i := from; i < from+n; i++ {
+			b.Field(0).(*array.Int64Builder).Append(int64(i/4 + 1))
+			b.Field(1).(*array.Int32Builder).Append(int32(i%4 + 1))
+			if i%13 == 0 {
+				b.Field(2).AppendNull()
+			} else {
+				b.Field(2).(*array.StringBuilder).Append(modes[i*7919%nmodes])
+			}
+			b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("comment %d", i))
+		}
+		return b.NewRecordBatch()
 	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
+	recs := []arrow.RecordBatch{batch(0, 20000, 7), batch(20000, 5000, 8)}
+	defer recs[0].Release()
+	defer recs[1].Release()
 	o, err := ParseWriteOptions(Parquet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := compute.WithAllocator(context.Background(), mem)
 	var buf bytes.Buffer
 	w, err := NewBatchWriter(ctx, schema, &buf, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -58,19 +74,52 @@ func TestDictionaryChoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg := r.MetaData().RowGroup(0)
-	for i, want := range []bool{false, true, true, false} {
-		cc, err := rg.ColumnChunk(i)
+	if r.NumRowGroups() != 2 {
+		t.Fatalf("%d row groups, want 2 (the new mode begins one)", r.NumRowGroups())
+	}
+	for g := range r.NumRowGroups() {
+		rg := r.MetaData().RowGroup(g)
+		for i, want := range []bool{false, true, true, false} {
+			cc, err := rg.ColumnChunk(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dict, plain := false, false
+			for _, e := range cc.EncodingStats() {
+				if strings.HasPrefix(e.PageType.String(), "DATA_PAGE") {
+					dict = dict || e.Encoding == parquet.Encodings.RLEDict || e.Encoding == parquet.Encodings.PlainDict
+					plain = plain || e.Encoding == parquet.Encodings.Plain
+				}
+			}
+			if dict != want || plain == want {
+				t.Errorf("row group %d column %s: dictionary pages %v, plain pages %v; want dictionary %v", g, schema.Field(i).Name, dict, plain, want)
+			}
+		}
+	}
+	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(buf.Bytes()), nil, pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	for i, f := range tbl.Schema().Fields() {
+		if want := schema.Field(i); f.Name != want.Name || !arrow.TypeEqual(f.Type, want.Type) {
+			t.Fatalf("read back column %d as %s %s, want %s %s", i, f.Name, f.Type, want.Name, want.Type)
+		}
+	}
+	for i := range schema.NumFields() {
+		got, err := array.Concatenate(tbl.Column(i).Data().Chunks(), mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dict := false
-		for _, e := range cc.Encodings() {
-			dict = dict || e == parquet.Encodings.RLEDict || e == parquet.Encodings.PlainDict
+		want, err := array.Concatenate([]arrow.Array{recs[0].Column(i), recs[1].Column(i)}, mem)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if dict != want {
-			t.Errorf("column %s: dictionary %v, want %v (encodings %v)", schema.Field(i).Name, dict, want, cc.Encodings())
+		if !array.Equal(got, want) {
+			t.Errorf("column %s reads back different", schema.Field(i).Name)
 		}
+		got.Release()
+		want.Release()
 	}
 	// No batch at all.
 	buf.Reset()

@@ -2,13 +2,16 @@ package connectors
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -261,7 +265,21 @@ type parquetWriter struct {
 	mem    memory.Allocator
 	schema *arrow.Schema // the file's Arrow schema (Decimal64 widened)
 	widen  []int         // columns to widen
+	// dicts[i] dictionary-encodes string column i before pqarrow sees it
+	// (nil: no column is); fileSchema is then the schema pqarrow writes,
+	// those columns as dictionaries, while the file's stored Arrow schema
+	// stays schema. splits counts the row groups begun early because a
+	// dictionary grew.
+	dicts      []*stringDict
+	fileSchema *arrow.Schema
+	splits     int
 }
+
+// maxDictSplits is how many row groups a file may begin early so that a
+// grown dictionary starts a column chunk of its own (pqarrow writes a
+// chunk's later batches PLAIN once its dictionary changes). A column
+// whose dictionary keeps growing gets PLAIN pages after that.
+const maxDictSplits = 4
 
 func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o WriteOptions) (*parquetWriter, error) {
 	mem := compute.GetAllocator(ctx)
@@ -300,19 +318,73 @@ func newParquetWriter(ctx context.Context, schema *arrow.Schema, w io.Writer, o 
 func (p *parquetWriter) open(first arrow.RecordBatch) error {
 	opts := p.props
 	if first != nil {
+		flat := !slices.ContainsFunc(p.schema.Fields(), func(f arrow.Field) bool { return arrow.IsNested(f.Type.ID()) })
 		for i, f := range first.Schema().Fields() {
-			if dictionaryWorthIt(f.Type) && manyDistinct(first.Column(i), p.o.rowGroupRows) {
+			switch {
+			case !dictionaryWorthIt(f.Type):
+			case manyDistinct(first.Column(i), p.o.rowGroupRows):
 				opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+			case flat && f.Type.ID() == arrow.STRING:
+				if p.dicts == nil {
+					p.dicts = make([]*stringDict, len(p.schema.Fields()))
+				}
+				p.dicts[i] = newStringDict(p.mem)
 			}
 		}
 	}
-	fw, err := pqarrow.NewFileWriter(p.schema, p.w, parquet.NewWriterProperties(opts...),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(p.mem), pqarrow.WithStoreSchema()))
+	schema, aprops := p.schema, []pqarrow.WriterOption{pqarrow.WithAllocator(p.mem), pqarrow.WithStoreSchema()}
+	if p.dicts != nil {
+		// pqarrow would store the dictionary types as the file's Arrow
+		// schema, and readers would get dictionaries back: store the
+		// file's own schema, as pqarrow does (an IPC schema message).
+		fields := slices.Clone(p.schema.Fields())
+		for i, d := range p.dicts {
+			if d != nil {
+				fields[i].Type = dictOfStrings
+			}
+		}
+		var buf bytes.Buffer
+		w := ipc.NewWriter(&buf, ipc.WithSchema(p.schema), ipc.WithAllocator(p.mem))
+		if err := w.Close(); err != nil {
+			return fmt.Errorf("parquet writer: %w", err)
+		}
+		m := p.schema.Metadata()
+		md := arrow.NewMetadata(append(slices.Clone(m.Keys()), "ARROW:schema"),
+			append(slices.Clone(m.Values()), base64.StdEncoding.EncodeToString(buf.Bytes())))
+		schema, aprops = arrow.NewSchema(fields, &md), aprops[:1]
+		p.fileSchema = schema
+	}
+	fw, err := pqarrow.NewFileWriter(schema, p.w, parquet.NewWriterProperties(opts...), pqarrow.NewArrowWriterProperties(aprops...))
 	if err != nil {
 		return fmt.Errorf("parquet writer: %w", err)
 	}
 	p.fw = fw
 	return nil
+}
+
+// encodeDicts replaces b's dictionary-encoded string columns (dicts) by
+// dictionary arrays, beginning a row group first when a dictionary grew
+// (within maxDictSplits). The caller releases the result.
+func (p *parquetWriter) encodeDicts(b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := slices.Clone(b.Columns())
+	grew := false
+	for i, d := range p.dicts {
+		if d == nil {
+			continue
+		}
+		a, g := d.encode(cols[i].(*array.String))
+		defer a.Release()
+		cols[i], grew = a, grew || g
+	}
+	if grew && p.splits < maxDictSplits {
+		if n, err := p.fw.RowGroupNumRows(); err == nil && n > 0 {
+			if err := p.fw.NewBufferedRowGroupChecked(); err != nil {
+				return nil, fmt.Errorf("parquet: %w", err)
+			}
+			p.splits++
+		}
+	}
+	return array.NewRecordBatch(p.fileSchema, cols, b.NumRows()), nil
 }
 
 // probeRows is how many of a first batch's rows manyDistinct looks at.
@@ -411,6 +483,13 @@ func (p *parquetWriter) Write(b arrow.RecordBatch) error {
 		b = array.NewRecordBatch(p.schema, cols, b.NumRows())
 		defer b.Release()
 	}
+	if p.dicts != nil {
+		var err error
+		if b, err = p.encodeDicts(b); err != nil {
+			return err
+		}
+		defer b.Release()
+	}
 	if err := p.fw.WriteBuffered(b); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
@@ -444,7 +523,13 @@ func (p *parquetWriter) Close() error {
 			return err
 		}
 	}
-	if err := p.fw.Close(); err != nil {
+	err := p.fw.Close()
+	for _, d := range p.dicts {
+		if d != nil {
+			d.release()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
 	return nil
