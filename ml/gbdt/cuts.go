@@ -1,10 +1,12 @@
 package gbdt
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -16,13 +18,18 @@ import (
 // each partition sketches its rows, the sketches are merged (they travel
 // as bytes, MarshalBinary) and the merged sketch gives the Cuts.
 //
-// Per feature it holds an ml/quantile sketch (rank error ≤ 0.001·n), the
-// smallest and largest value with how often each occurs, and the distinct
-// values while there are at most max_bin+1 of them. Values are rounded to
+// Per feature it holds the smallest and largest value with how often each
+// occurs, and, while there are at most max_bin+1 distinct values, those
+// values with their counts (the cuts are then the distinct values); once
+// there are more, an ml/quantile sketch (rank error ≤ 0.001·n) of every
+// value instead. Most features of a training have few distinct values (a
+// category, a count, a month): their values are counted in a small hash
+// table, never sorted nor sketched. Values are rounded to
 // float32 first, as XGBoost stores them; NaN is missing and not counted.
 type Sketch struct {
 	maxBin int
 	feats  []featureSketch
+	table  countTable // flush's scratch
 }
 
 type featureSketch struct {
@@ -31,8 +38,10 @@ type featureSketch struct {
 	min, max   float32 // valid when n > 0
 	nmin, nmax int64   // how often min and max occur
 	// distinct holds the sorted distinct values while there are at most
-	// maxBin+1; overflow marks that there were more.
+	// maxBin+1, counts how often each occurs, and q is empty; overflow
+	// marks that there were more, and q then summarizes every value.
 	distinct []float32
+	counts   []int64
 	overflow bool
 	// pending holds values added but not yet folded into the above; they
 	// are folded a buffer at a time (flush), sorted once, as float32 (half
@@ -80,7 +89,7 @@ func (s *Sketch) Add(cols [][]float64) error {
 				}
 				fs.pending = append(fs.pending, x)
 				if len(fs.pending) == quantile.K {
-					fs.flush(s.maxBin)
+					fs.flush(s.maxBin, &s.table)
 				}
 			}
 		}
@@ -92,7 +101,7 @@ func (s *Sketch) Add(cols [][]float64) error {
 // go: it comes before anything reads the sketch.
 func (s *Sketch) flush() {
 	for j := range s.feats {
-		s.feats[j].flush(s.maxBin)
+		s.feats[j].flush(s.maxBin, &s.table)
 		s.feats[j].pending = nil
 	}
 }
@@ -110,14 +119,22 @@ func toFloat32(v float64) (x float32, ok bool, err error) {
 	return x, true, nil
 }
 
-func (fs *featureSketch) flush(maxBin int) {
+func (fs *featureSketch) flush(maxBin int, t *countTable) {
 	p := fs.pending
 	if len(p) == 0 {
 		return
 	}
 	fs.pending = p[:0]
-	// Sorted, the values give their extremes and distinct values in one
-	// pass, and the quantile sketch's compaction finds them in order.
+	if !fs.overflow {
+		if u, c, ok := t.count(p, maxBin+1); ok {
+			fs.foldExtremes(int64(len(p)), u[0], u[len(u)-1], c[0], c[len(c)-1])
+			fs.foldCounts(u, c, maxBin)
+			return
+		}
+		fs.spill() // more than maxBin+1 distinct values in p alone
+	}
+	// Sorted, the values give their extremes in one pass, and the
+	// quantile sketch's compaction finds them in order.
 	quantile.SortFloat32s(p)
 	lo, hi := p[0], p[len(p)-1]
 	nlo, nhi := 0, 0
@@ -128,18 +145,6 @@ func (fs *featureSketch) flush(maxBin int) {
 		nhi++
 	}
 	fs.foldExtremes(int64(len(p)), lo, hi, int64(nlo), int64(nhi))
-	if !fs.overflow {
-		var u []float32
-		for i, v := range p {
-			if i == 0 || v != p[i-1] {
-				u = append(u, v)
-				if len(u) > maxBin+1 {
-					break
-				}
-			}
-		}
-		fs.foldDistinct(u, maxBin)
-	}
 	wp := widePool.Get().(*[]float64)
 	w := (*wp)[:0]
 	for _, v := range p {
@@ -148,6 +153,115 @@ func (fs *featureSketch) flush(maxBin int) {
 	fs.q.AddMany(w)
 	*wp = w
 	widePool.Put(wp)
+}
+
+// foldCounts merges the sorted distinct values u, occurring c times each,
+// into the feature's; when there are then more than maxBin+1, the feature
+// overflows (spill).
+func (fs *featureSketch) foldCounts(u []float32, c []int64, maxBin int) {
+	if fs.overflow {
+		return
+	}
+	var du []float32
+	var dc []int64
+	i, j := 0, 0
+	for i < len(fs.distinct) || j < len(u) {
+		switch {
+		case j == len(u) || (i < len(fs.distinct) && fs.distinct[i] < u[j]):
+			du, dc = append(du, fs.distinct[i]), append(dc, fs.counts[i])
+			i++
+		case i == len(fs.distinct) || u[j] < fs.distinct[i]:
+			du, dc = append(du, u[j]), append(dc, c[j])
+			j++
+		default:
+			du, dc = append(du, u[j]), append(dc, fs.counts[i]+c[j])
+			i, j = i+1, j+1
+		}
+	}
+	fs.distinct, fs.counts = du, dc
+	if len(du) > maxBin+1 {
+		fs.spill()
+	}
+}
+
+// spill turns a feature of counted distinct values into one of too many:
+// its values so far, each as often as it occurred, go into the quantile
+// sketch, and the distinct values go.
+func (fs *featureSketch) spill() {
+	fs.overflow = true
+	wp := widePool.Get().(*[]float64)
+	w := (*wp)[:0]
+	for k, v := range fs.distinct {
+		for c := fs.counts[k]; c > 0; c-- {
+			w = append(w, float64(v))
+			if len(w) == quantile.K {
+				fs.q.AddMany(w)
+				w = w[:0]
+			}
+		}
+	}
+	fs.q.AddMany(w)
+	*wp = w[:0]
+	widePool.Put(wp)
+	fs.distinct, fs.counts = nil, nil
+}
+
+// countTable counts the distinct values of a buffer (count): an
+// open-addressing table on the values' bits, reused buffer after buffer.
+type countTable struct {
+	keys  []uint32
+	cnt   []int64
+	shift uint
+	used  []int32 // slots in use, in order of first use
+}
+
+// count returns the distinct values of p, ascending (−0 as +0), and how
+// often each occurs; ok is false when there are more than limit.
+func (t *countTable) count(p []float32, limit int) (u []float32, c []int64, ok bool) {
+	size := 1024
+	for size < 4*limit {
+		size *= 2
+	}
+	if len(t.keys) != size {
+		t.keys, t.cnt = make([]uint32, size), make([]int64, size)
+		t.shift = uint(32 - bits.TrailingZeros(uint(size)))
+	}
+	defer func() {
+		for _, h := range t.used {
+			t.cnt[h] = 0
+		}
+		t.used = t.used[:0]
+	}()
+	mask := uint32(size - 1)
+	last, lastSlot := uint32(0), -1
+	for _, x := range p {
+		b := math.Float32bits(x + 0)
+		if b == last && lastSlot >= 0 {
+			t.cnt[lastSlot]++
+			continue
+		}
+		h := (b * 0x9e3779b1) >> t.shift
+		for t.cnt[h] != 0 && t.keys[h] != b {
+			h = (h + 1) & mask
+		}
+		if t.cnt[h] == 0 {
+			if len(t.used) == limit {
+				return nil, nil, false
+			}
+			t.keys[h] = b
+			t.used = append(t.used, int32(h))
+		}
+		t.cnt[h]++
+		last, lastSlot = b, int(h)
+	}
+	slices.SortFunc(t.used, func(a, b int32) int {
+		return cmp.Compare(math.Float32frombits(t.keys[a]), math.Float32frombits(t.keys[b]))
+	})
+	u, c = make([]float32, len(t.used)), make([]int64, len(t.used))
+	for k, h := range t.used {
+		u[k], c[k] = math.Float32frombits(t.keys[h]), t.cnt[h]
+	}
+	return u, c, true
 }
 
 // foldExtremes folds n more values, lo the smallest (nlo times) and hi
@@ -175,22 +289,6 @@ func (fs *featureSketch) foldExtremes(n int64, lo, hi float32, nlo, nhi int64) {
 	fs.n += n
 }
 
-// foldDistinct adds the sorted distinct values u to the distinct values,
-// or marks the overflow when there are then more than maxBin+1.
-func (fs *featureSketch) foldDistinct(u []float32, maxBin int) {
-	if fs.overflow {
-		return
-	}
-	all := append(slices.Clone(fs.distinct), u...)
-	slices.Sort(all)
-	all = slices.Compact(all)
-	if len(all) > maxBin+1 {
-		fs.distinct, fs.overflow = nil, true
-	} else {
-		fs.distinct = all
-	}
-}
-
 // Merge folds o into s; both must sketch the same number of features for
 // the same max_bin.
 func (s *Sketch) Merge(o *Sketch) error {
@@ -207,26 +305,38 @@ func (s *Sketch) Merge(o *Sketch) error {
 // mergeFeature folds feature j of o into s's.
 func (s *Sketch) mergeFeature(o *Sketch, j int) {
 	a, b := &s.feats[j], &o.feats[j]
-	a.flush(s.maxBin)
-	b.flush(o.maxBin)
+	var t countTable // features merge in parallel: a table of their own
+	a.flush(s.maxBin, &t)
+	b.flush(o.maxBin, &t)
 	a.pending, b.pending = nil, nil
 	if b.n == 0 {
 		return
 	}
-	a.q.Merge(&b.q)
 	a.foldExtremes(b.n, b.min, b.max, b.nmin, b.nmax)
-	if b.overflow {
-		a.distinct, a.overflow = nil, true
-		return
+	switch {
+	case !b.overflow:
+		if a.overflow {
+			// b's values, as often as they occurred, into a's sketch.
+			bq := featureSketch{distinct: b.distinct, counts: b.counts}
+			bq.spill()
+			a.q.Merge(&bq.q)
+		} else {
+			a.foldCounts(b.distinct, b.counts, s.maxBin)
+		}
+	default:
+		if !a.overflow {
+			a.spill()
+		}
+		a.q.Merge(&b.q)
 	}
-	a.foldDistinct(b.distinct, s.maxBin)
 }
 
-const sketchMagic = 0xB5 // first byte of a marshaled Sketch (format version 1)
+const sketchMagic = 0xB6 // first byte of a marshaled Sketch (format version 2)
 
 // MarshalBinary encodes the sketch: a magic byte, max_bin, the number of
-// features, then per feature its counts, extremes, distinct values and
-// quantile sketch, little-endian.
+// features, then per feature its counts, extremes, distinct values with
+// how often each occurs (or none, the overflow mark) and quantile sketch,
+// little-endian.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
 	s.flush()
 	b := []byte{sketchMagic}
@@ -246,6 +356,9 @@ func (s *Sketch) MarshalBinary() ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, nd)
 		for _, v := range fs.distinct {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		for _, c := range fs.counts {
+			b = binary.LittleEndian.AppendUint64(b, uint64(c))
 		}
 		q := fs.q.AppendBinary(nil)
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(q)))
@@ -284,6 +397,9 @@ func (s *Sketch) UnmarshalBinary(b []byte) error {
 			for k := uint32(0); k < nd && !r.err; k++ {
 				fs.distinct = append(fs.distinct, math.Float32frombits(r.u32()))
 			}
+			for k := uint32(0); k < nd && !r.err; k++ {
+				fs.counts = append(fs.counts, int64(r.u64()))
+			}
 		}
 		q := r.bytes(int(r.u32()))
 		if r.err {
@@ -292,7 +408,19 @@ func (s *Sketch) UnmarshalBinary(b []byte) error {
 		if err := fs.q.UnmarshalBinary(q); err != nil {
 			return fmt.Errorf("gbdt: sketch of feature %d: %w", i, err)
 		}
-		ok := fs.n >= 0 && fs.q.Count() == fs.n && slices.IsSorted(fs.distinct)
+		// Overflowed, the quantile sketch holds every value; else the
+		// distinct values, strictly ascending, counted.
+		ok := fs.n >= 0 && slices.IsSorted(fs.distinct) && len(slices.Compact(slices.Clone(fs.distinct))) == len(fs.distinct)
+		if fs.overflow {
+			ok = ok && fs.q.Count() == fs.n
+		} else {
+			sum := int64(0)
+			for _, c := range fs.counts {
+				ok = ok && c >= 1
+				sum += c
+			}
+			ok = ok && fs.q.Count() == 0 && sum == fs.n
+		}
 		if fs.n > 0 {
 			ok = ok && fs.min <= fs.max && fs.nmin >= 1 && fs.nmin <= fs.n && fs.nmax >= 1 && fs.nmax <= fs.n &&
 				(fs.overflow || len(fs.distinct) >= 1)

@@ -65,25 +65,8 @@ func TestCutsManyValues(t *testing.T) {
 		col[i] = math.Round(r.NormFloat64()*1000) / 100
 	}
 	col[0], col[1] = -100, -100 // two at the minimum
-	sorted := make([]float32, n)
-	for i, v := range col {
-		sorted[i] = float32(v)
-	}
-	slices.Sort(sorted)
 	c := cutsOf(t, maxBin, col)
-	var want []float32
-	begin, rng := float32(2), float32(n-2-1)
-	for k := 1; k < maxBin; k++ {
-		d := float32(float32(float32(k)*rng)/float32(maxBin)) + begin
-		v := sorted[int(d)]
-		if len(want) == 0 || v > want[len(want)-1] {
-			want = append(want, v)
-		}
-	}
-	if len(want) < maxBin-1 {
-		want = append(want, sorted[n-1])
-	}
-	want = append(want, sorted[n-1]+(sorted[n-1]+1e-5))
+	want := exactCuts(col, maxBin)
 	if got := c.Values(0); !slices.Equal(got, want) {
 		t.Errorf("cuts\n%v\nwant\n%v", got, want)
 	}
@@ -105,6 +88,101 @@ func TestCutsManyValues(t *testing.T) {
 	}
 	if got := sk.Cuts().Values(0); !slices.Equal(got, want) {
 		t.Errorf("merged partitions' cuts\n%v\nwant\n%v", got, want)
+	}
+}
+
+// exactCuts is the rank rule on all of col (more than maxBin+1 distinct
+// values, fewer than quantile.K, so that the sketch is exact).
+func exactCuts(col []float64, maxBin int) []float32 {
+	n := len(col)
+	sorted := make([]float32, n)
+	for i, v := range col {
+		sorted[i] = float32(v)
+	}
+	slices.Sort(sorted)
+	nmin := 0
+	for nmin < n && sorted[nmin] == sorted[0] {
+		nmin++
+	}
+	nmax := 0
+	for nmax < n && sorted[n-1-nmax] == sorted[n-1] {
+		nmax++
+	}
+	var want []float32
+	begin, rng := float32(nmin), float32(n-nmin-nmax)
+	for k := 1; k < maxBin; k++ {
+		d := float32(float32(float32(k)*rng)/float32(maxBin)) + begin
+		v := sorted[int(d)]
+		if len(want) == 0 || v > want[len(want)-1] {
+			want = append(want, v)
+		}
+	}
+	if len(want) < maxBin-1 {
+		want = append(want, sorted[n-1])
+	}
+	return append(want, sorted[n-1]+(sorted[n-1]+1e-5))
+}
+
+// TestCutsCountedThenSpilled: a feature's values are counted while they
+// have at most max_bin+1 distinct values, and go into the quantile sketch
+// when a later buffer, or a merged partition, brings more; the cuts are
+// the rank rule's on all the values whichever way they arrived.
+func TestCutsCountedThenSpilled(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const maxBin = 32
+	part := func(n, lo, k int) []float64 {
+		col := make([]float64, n)
+		for i := range col {
+			col[i] = float64(lo + r.IntN(k))
+		}
+		return col
+	}
+	// 20 values, 20 more (30 in all: still counted), then 30 more.
+	parts := [][]float64{part(3000, 0, 20), part(3000, 10, 20), part(2000, 30, 30)}
+	all := slices.Concat(parts...)
+	want := exactCuts(all, maxBin)
+	sketch := func(col []float64) *Sketch {
+		sk, _ := NewSketch(1, maxBin)
+		if err := sk.Add([][]float64{col}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := sk.MarshalBinary()
+		var back Sketch
+		if err := back.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		return &back
+	}
+	for _, order := range [][]int{{0, 1, 2}, {2, 0, 1}, {0, 2, 1}, {1, 0, 2}} {
+		sk := sketch(parts[order[0]])
+		for k, p := range order[1:] {
+			if err := sk.Merge(sketch(parts[p])); err != nil {
+				t.Fatal(err)
+			}
+			if merged := order[:k+2]; !slices.Contains(merged, 2) && sk.feats[0].overflow {
+				t.Fatalf("partitions %v: 30 distinct values overflowed", merged)
+			}
+		}
+		if fs := &sk.feats[0]; !fs.overflow || fs.q.Count() != int64(len(all)) {
+			t.Fatalf("partitions in order %v: overflow %v, %d values in the quantile sketch, want %d", order, fs.overflow, fs.q.Count(), len(all))
+		}
+		if got := sk.Cuts().Values(0); !slices.Equal(got, want) {
+			t.Errorf("partitions in order %v: cuts\n%v\nwant\n%v", order, got, want)
+		}
+	}
+	// In one sketch: the first values counted (a flush), then the rest.
+	sk, _ := NewSketch(1, maxBin)
+	for _, col := range parts {
+		if err := sk.Add([][]float64{col}); err != nil {
+			t.Fatal(err)
+		}
+		sk.flush()
+	}
+	if fs := &sk.feats[0]; fs.q.Count() != int64(len(all)) {
+		t.Fatalf("one sketch: %d values in the quantile sketch, want %d", fs.q.Count(), len(all))
+	}
+	if got := sk.Cuts().Values(0); !slices.Equal(got, want) {
+		t.Errorf("one sketch: cuts\n%v\nwant\n%v", got, want)
 	}
 }
 
