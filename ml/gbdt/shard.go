@@ -233,7 +233,8 @@ type shardState struct {
 	margin []float32 // row-major: margin[i*groups+g]
 	weight []float32 // the rows' weights times their class's; nil: all 1
 	grad   []float32 // group-major: group g's (gradient, hessian) pairs at grad[g*2n:]
-	gp     []float32 // the current tree's pairs: its group's, zero where not sampled
+	gp     []float32 // the current tree's pairs: its group's in grad, or a copy zero where not sampled
+	sample []float32 // gp's buffer when rows are sampled
 	prob   []float32 // scratch of gradients: each row's probability of its label
 
 	rows    []uint32   // row ids, each node's rows contiguous and ascending
@@ -251,7 +252,6 @@ func (s *Shard) begin(index, groups int, baseMargin float32, classWeights []floa
 	}
 	st.weight = effectiveWeights(s.label, s.weight, classWeights)
 	st.grad = make([]float32, 2*s.n*groups)
-	st.gp = make([]float32, 2*s.n)
 	st.prob = make([]float32, s.n)
 	st.rows = make([]uint32, s.n)
 	st.scratch = make([]uint32, s.n)
@@ -283,8 +283,13 @@ func (s *Shard) gradients(st *shardState, obj objective) (sum, weight float64) {
 // the rows subsample leaves out (as XGBoost's InitSampling does), and puts
 // every row in the root.
 func (s *Shard) startTree(st *shardState, group, round int, seed uint64, subsample float64) {
-	copy(st.gp, st.grad[group*2*s.n:(group+1)*2*s.n])
+	st.gp = st.grad[group*2*s.n : (group+1)*2*s.n]
 	if subsample < 1 {
+		if st.sample == nil {
+			st.sample = make([]float32, 2*s.n)
+		}
+		st.gp = st.sample
+		copy(st.gp, st.grad[group*2*s.n:(group+1)*2*s.n])
 		// A row is kept when its hash falls below subsample·2^53: a
 		// counter-based draw, the same whatever the order rows are seen in.
 		limit := uint64(subsample * (1 << 53))
