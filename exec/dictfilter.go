@@ -33,6 +33,12 @@ type dictFilterOp struct {
 	sel    []int32       // reused selection vector
 	idx    []int32       // reused dictionary indices of the selection
 	keep   []bool        // reused by filterDenseSelected
+	// NewDictDecodeMapped's: expressions appended as columns, the
+	// columns not decoded (nil: none), and the all-NULL column they
+	// come out as (cut to each batch's rows).
+	maps  []*dictMap
+	skip  []bool
+	nulls arrow.Array
 }
 
 // dictColumn holds the predicates of one column and what they gave on the
@@ -133,6 +139,17 @@ func (o *dictFilterOp) Close() error {
 			g.dict.Release()
 			g.dict = nil
 		}
+	}
+	for _, m := range o.maps {
+		m.release()
+		if m.null != nil {
+			m.null.Release()
+			m.null = nil
+		}
+	}
+	if o.nulls != nil {
+		o.nulls.Release()
+		o.nulls = nil
 	}
 	return o.input.Close()
 }
@@ -527,16 +544,32 @@ func (o *dictFilterOp) output(ctx context.Context, b arrow.RecordBatch, all bool
 	rows := int64(len(sel))
 	if all {
 		rows = b.NumRows()
-		if !hasDict {
+		if !hasDict && o.maps == nil && o.skip == nil {
 			b.Retain()
 			return b, nil
 		}
 	}
 	mem := Allocator(ctx)
-	cols := make([]arrow.Array, b.NumCols())
+	nc := int(b.NumCols())
+	cols := make([]arrow.Array, nc+len(o.maps))
+	for k, m := range o.maps {
+		var err error
+		if cols[nc+k], err = o.mapColumn(ctx, m, b.Column(m.Col), all, sel, int(rows)); err != nil {
+			batchReleaseAll(cols[nc:])
+			return nil, err
+		}
+	}
 	for i, c := range b.Columns() {
 		var err error
 		switch {
+		case o.skip != nil && o.skip[i]:
+			if o.nulls == nil || int64(o.nulls.Len()) < rows {
+				if o.nulls != nil {
+					o.nulls.Release()
+				}
+				o.nulls = array.MakeArrayOfNull(mem, arrow.BinaryTypes.String, int(max(rows, DefaultBatchSize)))
+			}
+			cols[i] = array.NewSlice(o.nulls, 0, rows)
 		case c.DataType().ID() == arrow.DICTIONARY:
 			cols[i], err = o.decode(mem, b.ColumnName(i), c.(*array.Dictionary), all, sel)
 		case all:
@@ -547,6 +580,7 @@ func (o *dictFilterOp) output(ctx context.Context, b arrow.RecordBatch, all bool
 		}
 		if err != nil {
 			batchReleaseAll(cols[:i])
+			batchReleaseAll(cols[nc:])
 			return nil, fmt.Errorf("dictionary filter column %s: %w", b.ColumnName(i), err)
 		}
 	}

@@ -50,18 +50,29 @@ func (b *builder) buildNode(n physical.Node) (op exec.Operator, err error) {
 		}
 		return exec.NewFilter(in, cond), nil
 	case *physical.Project:
+		names := make([]string, len(n.Exprs))
+		for i := range n.Exprs {
+			names[i] = n.Out[i].Name
+		}
+		if sc, ok := n.Input.(*physical.Scan); ok {
+			in, exprs, ok, err := b.buildMappedScan(sc, n.Exprs)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return exec.NewProject(in, exprs, names), nil
+			}
+		}
 		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
 		exprs := make([]exec.Expr, len(n.Exprs))
-		names := make([]string, len(n.Exprs))
 		for i, e := range n.Exprs {
 			if exprs[i], err = CompileExpr(e, n.Input.Schema()); err != nil {
 				in.Close()
 				return nil, err
 			}
-			names[i] = n.Out[i].Name
 		}
 		return exec.NewProject(in, exprs, names), nil
 	case *physical.HashAgg:
@@ -148,30 +159,14 @@ func fieldList(s *arrow.Schema) string {
 }
 
 func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
-	src, err := OpenSource(b.ctx, b.env.Sources, n.Source)
+	src, schema, err := b.openScan(n)
 	if err != nil {
 		return nil, err
 	}
-	full := src.Schema()
-	// Column positions come from the schema the plan was made against; a
-	// table whose files changed since then could put other data there.
-	if want := n.Source.Schema; want != nil && !sameFields(want, full) {
-		return nil, fmt.Errorf("table %s at %s changed since it was registered: the plan expects columns %s, the files now have %s",
-			n.Source.Name, n.Source.Location, fieldList(want), fieldList(full))
-	}
-	fields := make([]arrow.Field, len(n.Cols))
-	for i, c := range n.Cols {
-		if c < 0 || c >= full.NumFields() {
-			return nil, fmt.Errorf("table %s: column %d out of range", n.Source.Name, c)
-		}
-		f := full.Field(c)
-		fields[i] = arrow.Field{Name: n.Out[i].Name, Type: f.Type, Nullable: f.Nullable}
-	}
-	schema := arrow.NewSchema(fields, nil)
 	if op, ok, err := b.buildDictScan(src, n, schema); ok || err != nil {
 		return op, err
 	}
-	if op, ok, err := b.buildDictDecode(src, n, schema); ok || err != nil {
+	if op, ok, err := b.buildDictDecode(src, n, schema, nil); ok || err != nil {
 		return op, err
 	}
 	if n.Filter == nil {
@@ -182,6 +177,31 @@ func (b *builder) buildScan(n *physical.Scan) (exec.Operator, error) {
 		return nil, err
 	}
 	return exec.NewFilter(exec.NewScan(src, b.task.Splits, n.Cols, schema), cond), nil
+}
+
+// openScan opens the source of scan n and returns it with the schema of
+// the scan's columns.
+func (b *builder) openScan(n *physical.Scan) (connectors.Source, *arrow.Schema, error) {
+	src, err := OpenSource(b.ctx, b.env.Sources, n.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	full := src.Schema()
+	// Column positions come from the schema the plan was made against; a
+	// table whose files changed since then could put other data there.
+	if want := n.Source.Schema; want != nil && !sameFields(want, full) {
+		return nil, nil, fmt.Errorf("table %s at %s changed since it was registered: the plan expects columns %s, the files now have %s",
+			n.Source.Name, n.Source.Location, fieldList(want), fieldList(full))
+	}
+	fields := make([]arrow.Field, len(n.Cols))
+	for i, c := range n.Cols {
+		if c < 0 || c >= full.NumFields() {
+			return nil, nil, fmt.Errorf("table %s: column %d out of range", n.Source.Name, c)
+		}
+		f := full.Field(c)
+		fields[i] = arrow.Field{Name: n.Out[i].Name, Type: f.Type, Nullable: f.Nullable}
+	}
+	return src, arrow.NewSchema(fields, nil), nil
 }
 
 // decodeLate also reads, as dictionaries, the projected STRING columns no
@@ -254,7 +274,10 @@ func (b *builder) buildDictScan(src connectors.Source, n *physical.Scan, schema 
 // subquery) drop rows before any string is decoded (exec.NewDictDecode),
 // and the others run in an ordinary filter above. ok is false when the
 // source reads no dictionaries or the scan has no STRING column.
-func (b *builder) buildDictDecode(src connectors.Source, n *physical.Scan, schema *arrow.Schema) (op exec.Operator, ok bool, err error) {
+//
+// With maps (buildMappedScan), every conjunct must be early, and the
+// decode appends the maps' columns and leaves the skipped columns out.
+func (b *builder) buildDictDecode(src connectors.Source, n *physical.Scan, schema *arrow.Schema, m *scanMaps) (op exec.Operator, ok bool, err error) {
 	if _, can := src.(connectors.DictOpener); !can || !decodeLate {
 		return nil, false, nil
 	}
@@ -279,6 +302,9 @@ func (b *builder) buildDictDecode(src connectors.Source, n *physical.Scan, schem
 			}
 		}
 	}
+	if m != nil && len(rest) > 0 {
+		return nil, false, nil
+	}
 	var cond exec.Expr
 	if len(early) > 0 {
 		if cond, err = CompileExpr(plan.And(early...), n.Out); err != nil {
@@ -289,7 +315,12 @@ func (b *builder) buildDictDecode(src connectors.Source, n *physical.Scan, schem
 	if err != nil {
 		return nil, false, err
 	}
-	if op, err = exec.NewDictDecode(scan, cond, dictCols); err != nil {
+	if m != nil {
+		op, err = exec.NewDictDecodeMapped(scan, cond, dictCols, m.maps, m.skip)
+	} else {
+		op, err = exec.NewDictDecode(scan, cond, dictCols)
+	}
+	if err != nil {
 		scan.Close()
 		return nil, false, err
 	}

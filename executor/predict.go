@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/flint-engine/flint/exec"
+	"github.com/flint-engine/flint/exec/expr"
 	"github.com/flint-engine/flint/ml/store"
 	"github.com/flint-engine/flint/physical"
 	"github.com/flint-engine/flint/plan"
@@ -26,15 +27,24 @@ func (b *builder) buildPredict(n *physical.Predict) (exec.Operator, error) {
 	if len(m.Features()) != len(n.Features) {
 		return nil, fmt.Errorf("model %s reads %d features, the plan gives it %d columns", ref.Name, len(m.Features()), len(n.Features))
 	}
-	in, err := b.build(n.Input)
-	if err != nil {
-		return nil, err
-	}
-	feats := make([]exec.Expr, len(n.Features))
-	for i, f := range n.Features {
-		if feats[i], err = CompileExpr(f, n.Input.Schema()); err != nil {
-			in.Close()
+	var in exec.Operator
+	var feats []exec.Expr
+	mapped := false
+	if sc, ok := n.Input.(*physical.Scan); ok {
+		if in, feats, mapped, err = b.buildMappedScan(sc, n.Features); err != nil {
 			return nil, err
+		}
+	}
+	if !mapped {
+		if in, err = b.build(n.Input); err != nil {
+			return nil, err
+		}
+		feats = make([]exec.Expr, len(n.Features))
+		for i, f := range n.Features {
+			if feats[i], err = CompileExpr(f, n.Input.Schema()); err != nil {
+				in.Close()
+				return nil, err
+			}
 		}
 	}
 	outs := n.Out[len(n.Out)-len(n.Kinds):]
@@ -56,6 +66,21 @@ func (b *builder) buildPredict(n *physical.Predict) (exec.Operator, error) {
 	if err != nil {
 		in.Close()
 		return nil, err
+	}
+	if mapped {
+		// The scan's columns and the predictions, without the columns the
+		// dictionary decode appended for the features.
+		sch := op.Schema()
+		ncols := len(n.Input.Schema())
+		var keep []exec.Expr
+		var keepNames []string
+		for i, f := range sch.Fields() {
+			if i < ncols || i >= sch.NumFields()-len(kinds) {
+				keep = append(keep, expr.Col(i, f.Type, f.Name))
+				keepNames = append(keepNames, f.Name)
+			}
+		}
+		op = exec.NewProject(op, keep, keepNames)
 	}
 	// The plan was typed from the model's manifest; the file it loaded must
 	// agree (the content hash makes that a formality).
