@@ -137,3 +137,76 @@ func TestDictionaryChoice(t *testing.T) {
 		t.Fatalf("empty file: %d rows, %d columns", r.NumRows(), r.MetaData().Schema.NumColumns())
 	}
 }
+
+// TestDictionaryOutgrown: a string column whose first batch holds a few
+// values and whose later batches hold ever new ones outgrows the
+// dictionary; the writer goes on with a dictionary per batch (PLAIN pages)
+// and the file reads back as written.
+func TestDictionaryOutgrown(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	ctx := compute.WithAllocator(context.Background(), mem)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	var recs []arrow.RecordBatch
+	for k := range 4 {
+		b := array.NewStringBuilder(mem)
+		for i := range 20000 {
+			if k == 0 {
+				b.Append([]string{"a", "b", "c"}[i%3])
+			} else {
+				b.Append(fmt.Sprintf("value number %08d", k*20000+i))
+			}
+		}
+		a := b.NewArray()
+		recs = append(recs, array.NewRecordBatch(schema, []arrow.Array{a}, 20000))
+		a.Release()
+		b.Release()
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	o, err := ParseWriteOptions(Parquet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := NewBatchWriter(ctx, schema, &buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pw := w.(*parquetWriter); pw.dicts == nil || pw.dicts[0] == nil || !pw.dicts[0].local {
+		t.Fatal("the outgrown column did not go to a dictionary per batch")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(buf.Bytes()), nil, pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	got, err := array.Concatenate(tbl.Column(0).Data().Chunks(), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	cols := make([]arrow.Array, len(recs))
+	for i, r := range recs {
+		cols[i] = r.Column(0)
+	}
+	want, err := array.Concatenate(cols, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Release()
+	if !array.Equal(got, want) {
+		t.Fatal("column reads back different")
+	}
+}

@@ -19,12 +19,19 @@ import (
 // first appearance and is shared by every batch of the file: a value
 // seen before costs a comparison with the previous row's (runs) or one
 // probe of an open-addressing table.
+//
+// A column that turns out to hold more than the dictionary limit (its
+// first batch looked like a category column, the rest did not) keeps one
+// dictionary per batch from then on (local): the writer falls back to
+// PLAIN pages for it, and memory and time stay linear in the rows.
 type stringDict struct {
 	mem   memory.Allocator
 	vals  [][]byte // the dictionary's values
+	size  int      // their bytes
 	table []int32  // open addressing: index+1 of a value, 0 empty
 	dict  arrow.Array
 	grew  bool // values were added since dict was built
+	local bool // past the limit: a dictionary per batch
 }
 
 var dictSeed = maphash.MakeSeed()
@@ -40,6 +47,7 @@ func (d *stringDict) find(v []byte) int32 {
 		k := d.table[i]
 		if k == 0 {
 			d.vals = append(d.vals, bytes.Clone(v))
+			d.size += len(v)
 			d.table[i] = int32(len(d.vals))
 			d.grew = true
 			if 2*len(d.vals) > len(d.table) {
@@ -69,6 +77,13 @@ func (d *stringDict) rehash() {
 // (the caller releases it), and whether the dictionary grew since the
 // previous batch's.
 func (d *stringDict) encode(a *array.String) (arr *array.Dictionary, grew bool) {
+	if !d.local && d.size+4*len(d.vals) > dictionaryLimit {
+		d.local = true
+	}
+	if d.local {
+		d.vals, d.size = d.vals[:0], 0
+		clear(d.table)
+	}
 	n := a.Len()
 	idx := memory.NewResizableBuffer(d.mem)
 	idx.Resize(n * 4)
@@ -101,7 +116,7 @@ func (d *stringDict) encode(a *array.String) (arr *array.Dictionary, grew bool) 
 	}
 	indices := array.MakeFromData(idata)
 	defer indices.Release()
-	grew = d.grew
+	grew = d.grew && !d.local
 	if d.dict == nil || d.grew {
 		if d.dict != nil {
 			d.dict.Release()
