@@ -52,24 +52,9 @@ func TestDictionaryChoice(t *testing.T) {
 	recs := []arrow.RecordBatch{batch(0, 20000, 7), batch(20000, 5000, 8)}
 	defer recs[0].Release()
 	defer recs[1].Release()
-	o, err := ParseWriteOptions(Parquet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := compute.WithAllocator(context.Background(), mem)
 	var buf bytes.Buffer
-	w, err := NewBatchWriter(ctx, schema, &buf, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range recs {
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetFile(t, ctx, schema, &buf, recs, nil)
 	r, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -123,12 +108,7 @@ func TestDictionaryChoice(t *testing.T) {
 	}
 	// No batch at all.
 	buf.Reset()
-	if w, err = NewBatchWriter(ctx, schema, &buf, o); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetFile(t, ctx, schema, &buf, nil, nil)
 	r, err = file.NewParquetReader(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -167,26 +147,12 @@ func TestDictionaryOutgrown(t *testing.T) {
 			r.Release()
 		}
 	}()
-	o, err := ParseWriteOptions(Parquet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf bytes.Buffer
-	w, err := NewBatchWriter(ctx, schema, &buf, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
+	writeParquetFile(t, ctx, schema, &buf, recs, func(pw *parquetWriter) {
+		if pw.dicts == nil || pw.dicts[0] == nil || !pw.dicts[0].local {
+			t.Fatal("the outgrown column did not go to a dictionary per batch")
 		}
-	}
-	if pw := w.(*parquetWriter); pw.dicts == nil || pw.dicts[0] == nil || !pw.dicts[0].local {
-		t.Fatal("the outgrown column did not go to a dictionary per batch")
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	tbl, err := pqarrow.ReadTable(ctx, bytes.NewReader(buf.Bytes()), nil, pqarrow.ArrowReadProperties{}, mem)
 	if err != nil {
 		t.Fatal(err)
@@ -208,5 +174,30 @@ func TestDictionaryOutgrown(t *testing.T) {
 	defer want.Release()
 	if !array.Equal(got, want) {
 		t.Fatal("column reads back different")
+	}
+}
+
+// writeParquetFile writes recs as a Parquet file into buf with the default
+// options, calling check (when not nil) on the writer before it closes.
+func writeParquetFile(t *testing.T, ctx context.Context, schema *arrow.Schema, buf *bytes.Buffer, recs []arrow.RecordBatch, check func(*parquetWriter)) {
+	t.Helper()
+	o, err := ParseWriteOptions(Parquet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewBatchWriter(ctx, schema, buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if check != nil {
+		check(w.(*parquetWriter))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
