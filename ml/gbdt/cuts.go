@@ -69,7 +69,12 @@ func (s *Sketch) NumFeatures() int { return len(s.feats) }
 
 // Add folds rows into the sketch: cols[j] holds feature j (NaN is
 // missing). An infinite value, or one beyond float32's range, is an error.
-func (s *Sketch) Add(cols [][]float64) error {
+func (s *Sketch) Add(cols [][]float64) error { return addColumns(s, cols) }
+
+// AddFloat32 is Add for float32 columns (NaN is missing).
+func (s *Sketch) AddFloat32(cols [][]float32) error { return addColumns(s, cols) }
+
+func addColumns[T float32 | float64](s *Sketch, cols [][]T) error {
 	if len(cols) != len(s.feats) {
 		return fmt.Errorf("gbdt: sketch of %d features given %d columns", len(s.feats), len(cols))
 	}
@@ -79,18 +84,19 @@ func (s *Sketch) Add(cols [][]float64) error {
 		}
 		fs := &s.feats[j]
 		for i, v := range col {
-			x, ok, err := toFloat32(v)
-			if err != nil {
-				return fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+			x := float32(v)
+			if x-x != 0 { // NaN (missing), ±Inf or beyond float32's range
+				if _, _, err := toFloat32(float64(v)); err != nil {
+					return fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
+				}
+				continue
 			}
-			if ok {
-				if fs.pending == nil {
-					fs.pending = make([]float32, 0, quantile.K)
-				}
-				fs.pending = append(fs.pending, x)
-				if len(fs.pending) == quantile.K {
-					fs.flush(s.maxBin, &s.table)
-				}
+			if fs.pending == nil {
+				fs.pending = make([]float32, 0, quantile.K)
+			}
+			fs.pending = append(fs.pending, x)
+			if len(fs.pending) == quantile.K {
+				fs.flush(s.maxBin, &s.table)
 			}
 		}
 	}
@@ -571,7 +577,7 @@ func binIndex(keys []uint32) []uint16 {
 // gives the bins below the value's 16-bit prefix; the cuts within that
 // prefix (rarely more than one: it is 1/128 of a binade) are stepped over
 // one by one. A binary search over the cuts took eight dependent loads.
-func searchBins(keys []uint32, index []uint16, col []float64, codes []uint16) int {
+func searchBins[T float32 | float64](keys []uint32, index []uint16, col []T, codes []uint16) int {
 	n := len(keys)
 	codes = codes[:len(col)]
 	for i, v := range col {

@@ -10,26 +10,45 @@ import (
 
 // Data is one partition's rows as a caller has them: Features[j] holds
 // feature j of every row (NaN is missing), Label the labels and Weight the
-// rows' weights (nil: every row weighs 1).
+// rows' weights (nil: every row weighs 1). Features32, when Features is
+// nil, holds the features as float32 columns instead: the REAL columns a
+// query gives, which training rounds values to anyway.
 type Data struct {
-	Features [][]float64
-	Label    []float64
-	Weight   []float64
+	Features   [][]float64
+	Features32 [][]float32
+	Label      []float64
+	Weight     []float64
+}
+
+// numFeatures is the number of feature columns of d.
+func (d *Data) numFeatures() int {
+	if d.Features == nil {
+		return len(d.Features32)
+	}
+	return len(d.Features)
+}
+
+// columnLen is the length of feature column j.
+func (d *Data) columnLen(j int) int {
+	if d.Features == nil {
+		return len(d.Features32[j])
+	}
+	return len(d.Features[j])
 }
 
 // check validates the shape and the labels and weights of d for a model
 // of numFeatures features.
 func (d *Data) check(numFeatures int) (n int, err error) {
-	if len(d.Features) != numFeatures {
-		return 0, fmt.Errorf("gbdt: %d feature columns, the model has %d features", len(d.Features), numFeatures)
+	if nf := d.numFeatures(); nf != numFeatures {
+		return 0, fmt.Errorf("gbdt: %d feature columns, the model has %d features", nf, numFeatures)
 	}
 	n = len(d.Label)
 	if n > math.MaxUint32 {
 		return 0, fmt.Errorf("gbdt: %d rows in one partition, at most %d", n, uint32(math.MaxUint32))
 	}
-	for j, col := range d.Features {
-		if len(col) != n {
-			return 0, fmt.Errorf("gbdt: feature %d has %d rows, the labels %d", j, len(col), n)
+	for j := range numFeatures {
+		if m := d.columnLen(j); m != n {
+			return 0, fmt.Errorf("gbdt: feature %d has %d rows, the labels %d", j, m, n)
 		}
 	}
 	for i, y := range d.Label {
@@ -112,9 +131,9 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 	s := &Shard{cuts: cuts, n: n, label: toFloat32s(d.Label), weight: toFloat32s(d.Weight)}
 	nf := cuts.NumFeatures()
 	narrow := true
-	for j, col := range d.Features {
+	for j := range nf {
 		nb := cuts.NumBins(j)
-		if nb > 256 || (nb == 256 && slices.ContainsFunc(col, math.IsNaN)) {
+		if nb > 256 || (nb == 256 && d.hasMissing(j)) {
 			narrow = false
 		}
 	}
@@ -125,24 +144,15 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 	}
 	codes := make([]uint16, n)
 	sizes := make([]int, nf)
-	for j, col := range d.Features {
+	for j := range nf {
 		cv := cuts.values[j]
-		keys := orderKeys(cv)
-		index := binIndex(keys)
-		for i := 0; i < n; i++ {
-			// The present values in a run, then the one that stopped it.
-			if i += searchBins(keys, index, col[i:], codes[i:]); i == n {
-				break
-			}
-			x, ok, err := toFloat32(col[i])
-			if err != nil {
-				return nil, fmt.Errorf("gbdt: feature %d, row %d: %w", j, i, err)
-			}
-			if !ok {
-				codes[i] = uint16(len(cv))
-				continue
-			}
-			codes[i] = uint16(searchBin(cv, x))
+		if d.Features == nil {
+			err = binColumn(cv, d.Features32[j], codes)
+		} else {
+			err = binColumn(cv, d.Features[j], codes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gbdt: feature %d, %w", j, err)
 		}
 		same, miss := 0, uint16(len(cv))
 		sizes[j] = len(cv)
@@ -170,6 +180,39 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 	}
 	s.bundle(sizes)
 	return s, nil
+}
+
+// hasMissing reports whether feature j of d has a missing value.
+func (d *Data) hasMissing(j int) bool {
+	if d.Features == nil {
+		return slices.ContainsFunc(d.Features32[j], func(x float32) bool { return x != x })
+	}
+	return slices.ContainsFunc(d.Features[j], math.IsNaN)
+}
+
+// binColumn writes the code of every value of col into codes: its bin
+// among the cuts cv, or len(cv) for a missing value. An infinite value,
+// or one beyond float32's range, is an error naming its row.
+func binColumn[T float32 | float64](cv []float32, col []T, codes []uint16) error {
+	keys := orderKeys(cv)
+	index := binIndex(keys)
+	n := len(col)
+	for i := 0; i < n; i++ {
+		// The present values in a run, then the one that stopped it.
+		if i += searchBins(keys, index, col[i:], codes[i:]); i == n {
+			break
+		}
+		x, ok, err := toFloat32(float64(col[i]))
+		if err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+		if !ok {
+			codes[i] = uint16(len(cv))
+			continue
+		}
+		codes[i] = uint16(searchBin(cv, x))
+	}
+	return nil
 }
 
 // bundle plans the shard's bundles over its features' codes (sizes) and
@@ -599,27 +642,45 @@ type evalState struct {
 // NewEvalShard keeps one partition of an evaluation set, checked as
 // NewShard checks a training partition.
 func NewEvalShard(d Data) (*EvalShard, error) {
-	n, err := d.check(len(d.Features))
+	nf := d.numFeatures()
+	n, err := d.check(nf)
 	if err != nil {
 		return nil, err
 	}
 	e := &EvalShard{n: n, label: toFloat32s(d.Label), weight: toFloat32s(d.Weight)}
-	e.cols = make([][]float32, len(d.Features))
-	for j, col := range d.Features {
-		c := make([]float32, n)
-		for i, v := range col {
-			x, ok, err := toFloat32(v)
-			if err != nil {
-				return nil, fmt.Errorf("gbdt: eval set: feature %d, row %d: %w", j, i, err)
+	e.cols = make([][]float32, nf)
+	for j := range nf {
+		if d.Features == nil {
+			e.cols[j], err = evalColumn(d.Features32[j])
+		} else {
+			e.cols[j], err = evalColumn(d.Features[j])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gbdt: eval set: feature %d, %w", j, err)
+		}
+	}
+	return e, nil
+}
+
+// evalColumn is col as float32 values, NaN where missing; an infinite
+// value is an error naming its row.
+func evalColumn[T float32 | float64](col []T) ([]float32, error) {
+	c := make([]float32, len(col))
+	for i, v := range col {
+		x := float32(v)
+		if x-x != 0 { // NaN, ±Inf or beyond float32's range
+			var ok bool
+			var err error
+			if x, ok, err = toFloat32(float64(v)); err != nil {
+				return nil, fmt.Errorf("row %d: %w", i, err)
 			}
 			if !ok {
 				x = float32(math.NaN())
 			}
-			c[i] = x
 		}
-		e.cols[j] = c
+		c[i] = x
 	}
-	return e, nil
+	return c, nil
 }
 
 // NumRows is the number of rows of the shard.
@@ -653,7 +714,7 @@ func Prepare(maxBin int, parts []Data) ([]*Shard, *Cuts, error) {
 	if len(parts) == 0 {
 		return nil, nil, fmt.Errorf("gbdt: no partitions")
 	}
-	nf := len(parts[0].Features)
+	nf := parts[0].numFeatures()
 	sketches := make([]*Sketch, len(parts))
 	errs := make([]error, len(parts))
 	eachPartition(len(parts), func(i int) {
@@ -661,7 +722,11 @@ func Prepare(maxBin int, parts []Data) ([]*Shard, *Cuts, error) {
 			return
 		}
 		if sketches[i], errs[i] = NewSketch(nf, maxBin); errs[i] == nil {
-			errs[i] = sketches[i].Add(parts[i].Features)
+			if parts[i].Features == nil {
+				errs[i] = sketches[i].AddFloat32(parts[i].Features32)
+			} else {
+				errs[i] = sketches[i].Add(parts[i].Features)
+			}
 		}
 	})
 	for i, err := range errs {

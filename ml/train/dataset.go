@@ -315,7 +315,7 @@ func (d *DataSet) Sketch(ctx context.Context, req *SketchRequest) (*SketchReply,
 		}
 		sketches[p] = sk
 		defer merged.done(p)
-		cols := make([][]float64, nf)
+		cols := make([][]float32, nf)
 		return d.read(ctx, p, nf, false, func(b arrow.RecordBatch, feats []*array.Float32) error {
 			n := int(b.NumRows())
 			lab := b.Column(nf)
@@ -356,7 +356,7 @@ func (d *DataSet) Sketch(ctx context.Context, req *SketchRequest) (*SketchReply,
 			if len(cols[0]) == 0 {
 				return nil
 			}
-			return sk.Add(cols)
+			return sk.AddFloat32(cols)
 		})
 	})
 	if err != nil {
@@ -447,14 +447,14 @@ func (d *DataSet) Bin(ctx context.Context, req *BinRequest) (*BinReply, error) {
 				if len(dd.Label) == before {
 					continue
 				}
-				if dd.Features == nil {
-					dd.Features = make([][]float64, nf)
-					for j := range dd.Features {
-						dd.Features[j] = make([]float64, 0, cap(dd.Label))
+				if dd.Features32 == nil {
+					dd.Features32 = make([][]float32, nf)
+					for j := range dd.Features32 {
+						dd.Features32[j] = make([]float32, 0, cap(dd.Label))
 					}
 				}
 				for j, f := range feats {
-					dd.Features[j] = appendFeature(dd.Features[j], f, side, eval)
+					dd.Features32[j] = appendFeature(dd.Features32[j], f, side, eval)
 				}
 			}
 			row += n
@@ -522,18 +522,17 @@ func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
 
 // appendFeature appends to dst the values of f (NaN where NULL) of the
 // rows whose side is eval.
-func appendFeature(dst []float64, f *array.Float32, side []bool, eval bool) []float64 {
+func appendFeature(dst []float32, f *array.Float32, side []bool, eval bool) []float32 {
 	vals := f.Float32Values()
 	nulls := f.NullN() > 0
 	for i, v := range vals {
 		if side[i] != eval {
 			continue
 		}
-		x := float64(v)
 		if nulls && f.IsNull(i) {
-			x = math.NaN()
+			v = float32(math.NaN())
 		}
-		dst = append(dst, x)
+		dst = append(dst, v)
 	}
 	return dst
 }
