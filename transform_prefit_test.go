@@ -98,3 +98,62 @@ func TestPrefitCategoriesBadArgument(t *testing.T) {
 		t.Fatalf("err = %v, want one naming ml.label_encoder(nope)", err)
 	}
 }
+
+// TestPrefitCategoriesParquet: over a Parquet table whose strings are
+// dictionary-encoded, the shared fit counts dictionary indices
+// (exec.NewDictCategoryCounts), with a filter on another column and
+// NULLs, and fits what each encoder's own GROUP BY query fits.
+func TestPrefitCategoriesParquet(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewSession(ctx, WithSlots(2), WithPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := t.TempDir() + "/cats"
+	digits := "(VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9))"
+	copySQL := `COPY (SELECT id,
+		CASE WHEN id % 17 = 0 THEN NULL ELSE 'c' || CAST(id * 7 % 13 AS VARCHAR) END AS c,
+		CASE id % 3 WHEN 0 THEN 'x' WHEN 1 THEN 'y' ELSE 'zz' END AS d
+		FROM (SELECT a.i * 1000 + b.i * 100 + c.i * 10 + d.i + 10000 * e.i AS id
+		      FROM ` + digits + ` a(i), ` + digits + ` b(i), ` + digits + ` c(i), ` + digits + ` d(i), (VALUES (0), (1), (2)) e(i)))
+		TO '` + dir + `' (FORMAT parquet)`
+	if _, err := s.SQL(ctx, copySQL).Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RegisterTable(ctx, "cats", "parquet", dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	df := s.SQL(ctx, "SELECT * FROM cats WHERE id % 5 < 3")
+	exprs := []string{"ml.label_encoder(c)", "ml.one_hot_encoder(d)", "ml.label_encoder(d, 2)"}
+	var sel []*ast.SelectItem
+	var calls []*ast.FuncCall
+	for i, x := range exprs {
+		e, err := parser.ParseExpr(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel = append(sel, &ast.SelectItem{Expr: e, Alias: string(rune('a' + i))})
+		calls = append(calls, e.(*ast.FuncCall))
+	}
+	counted, err := df.prefitCategories(ctx, calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counted) != 2 {
+		t.Fatalf("prefit %d expressions, want 2 (c, d)", len(counted))
+	}
+	got, err := df.fitTransformItems(ctx, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range exprs {
+		want, err := df.FitTransform(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i].SQL != want {
+			t.Errorf("%s: fitted together %s, alone %s", x, got[i].SQL, want)
+		}
+	}
+}

@@ -486,6 +486,9 @@ var aggFuncs = map[string]exec.AggFunc{
 }
 
 func (b *builder) buildAgg(n *physical.HashAgg) (exec.Operator, error) {
+	if op, ok, err := b.buildDictCounts(n); ok || err != nil {
+		return op, err
+	}
 	in, err := b.build(n.Input)
 	if err != nil {
 		return nil, err

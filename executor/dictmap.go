@@ -1,10 +1,12 @@
 package executor
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/exec"
 	"github.com/flint-engine/flint/exec/expr"
 	"github.com/flint-engine/flint/physical"
@@ -90,3 +92,108 @@ func (b *builder) buildMappedScan(n *physical.Scan, exprs []plan.Expr) (op exec.
 	}
 	return op, compiled, true, nil
 }
+
+// buildDictCounts builds the partial aggregation n as
+// exec.NewDictCategoryCounts when it is what a TRANSFORM's encoder fit
+// asks for: ml.category_counts of STRING columns, no GROUP BY, over
+// renaming projections of a Parquet scan whose filter reads no STRING
+// column. The counts then come from the dictionary indices, and no string
+// is decoded. ok is false for any other aggregation.
+func (b *builder) buildDictCounts(n *physical.HashAgg) (op exec.Operator, ok bool, err error) {
+	if !decodeLate || n.Mode != physical.AggPartial || len(n.Groups) > 0 || len(n.Aggs) == 0 {
+		return nil, false, nil
+	}
+	ids := make([]plan.ColumnID, len(n.Aggs))
+	for i, a := range n.Aggs {
+		if f, known := aggFuncs[a.Func]; !known || f != exec.AggCategoryCounts || a.Distinct || a.Filter != nil || len(a.Args) != 1 {
+			return nil, false, nil
+		}
+		r, isCol := a.Args[0].(*plan.ColRef)
+		if !isCol {
+			return nil, false, nil
+		}
+		ids[i] = r.ID
+	}
+	node := n.Input
+	for {
+		p, isProj := node.(*physical.Project)
+		if !isProj {
+			break
+		}
+		for i, id := range ids {
+			j := p.Out.Index(id)
+			if j < 0 {
+				return nil, false, nil
+			}
+			r, isCol := p.Exprs[j].(*plan.ColRef)
+			if !isCol {
+				return nil, false, nil
+			}
+			ids[i] = r.ID
+		}
+		node = p.Input
+	}
+	sc, isScan := node.(*physical.Scan)
+	if !isScan {
+		return nil, false, nil
+	}
+	cols := make([]int, len(ids))
+	for i, id := range ids {
+		if cols[i] = sc.Out.Index(id); cols[i] < 0 || sc.Out[cols[i]].Type.ID() != arrow.STRING {
+			return nil, false, nil
+		}
+	}
+	var cond exec.Expr
+	if sc.Filter != nil {
+		for _, c := range plan.SplitConjuncts(sc.Filter) {
+			if readsString(c, sc.Out) || plan.HasSubquery(c) || plan.Volatile(c) {
+				return nil, false, nil
+			}
+		}
+		if cond, err = CompileExpr(sc.Filter, sc.Out); err != nil {
+			return nil, false, err
+		}
+	}
+	src, schema, err := b.openScan(sc)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, can := src.(connectors.DictOpener); !can {
+		return nil, false, nil
+	}
+	// The output is the partial aggregation's own: its state columns as
+	// exec.NewHashAggregate names them.
+	in := n.Input.Schema()
+	specs := make([]exec.AggSpec, len(n.Aggs))
+	for i, a := range n.Aggs {
+		specs[i] = exec.AggSpec{Func: exec.AggCategoryCounts, Arg: in.Index(a.Args[0].(*plan.ColRef).ID), Name: fmt.Sprintf("agg%d", i)}
+	}
+	shape, err := exec.NewHashAggregate(schemaOnly{in.Arrow()}, nil, specs, exec.AggPartial)
+	if err != nil {
+		return nil, false, err
+	}
+	dict := make([]bool, len(sc.Out))
+	for i, f := range schema.Fields() {
+		dict[i] = f.Type.ID() == arrow.STRING
+	}
+	scan, err := exec.NewDictScan(src, b.task.Splits, sc.Cols, dict, schema)
+	if err != nil {
+		return nil, false, err
+	}
+	if op, err = exec.NewDictCategoryCounts(scan, cond, cols, shape.Schema()); err != nil {
+		scan.Close()
+		return nil, false, err
+	}
+	return op, true, nil
+}
+
+// schemaOnly is an operator that is never run: what an operator built
+// over it only to learn its output schema reads.
+type schemaOnly struct{ schema *arrow.Schema }
+
+func (s schemaOnly) Schema() *arrow.Schema    { return s.schema }
+func (schemaOnly) Open(context.Context) error { return fmt.Errorf("internal error: schemaOnly opened") }
+func (schemaOnly) Next(context.Context) (arrow.RecordBatch, error) {
+	return nil, fmt.Errorf("internal error: schemaOnly read")
+}
+func (schemaOnly) Close() error { return nil }
