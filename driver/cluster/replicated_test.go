@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,9 +47,31 @@ type group struct {
 	ds    []*cluster.Driver
 }
 
-// start (re)starts member i on its addresses and directory.
+// start (re)starts member i on its addresses and directory. A restarted
+// member binds the addresses it had, and one freed a moment ago may still
+// be held (another test's connection took it as its own port): it tries
+// again for a while.
 func (g *group) start(i int) {
 	g.t.Helper()
+	var err error
+	for try := 0; try < 30; try++ {
+		if err = g.tryStart(i); err == nil || !addrInUse(err) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// addrInUse reports whether err is a listener's address being taken.
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
+}
+
+// tryStart (re)starts member i, returning the error.
+func (g *group) tryStart(i int) error {
 	d, err := cluster.Start(cluster.Config{Listen: g.peers[i].ClientAddr, HeartbeatInterval: 50 * time.Millisecond,
 		HeartbeatTimeout: 2 * time.Second, Logger: quietLog(g.t),
 		Replica: &replica.Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -55,10 +79,11 @@ func (g *group) start(i int) {
 			// Snapshots all along: members restore from them.
 			SnapshotThreshold: 4, TrailingLogs: 2, SnapshotInterval: 50 * time.Millisecond}})
 	if err != nil {
-		g.t.Fatal(err)
+		return err
 	}
 	g.t.Cleanup(d.Stop)
 	g.ds[i] = d
+	return nil
 }
 
 func (g *group) addrs() string {
@@ -69,17 +94,36 @@ func (g *group) addrs() string {
 	return strings.Join(out, ",")
 }
 
+// newGroup starts n members on free addresses. An address is free when
+// chosen and taken when bound: if another test's connection took one in
+// between, the group starts again on new addresses.
 func newGroup(t *testing.T, n int) *group {
 	t.Helper()
-	g := &group{t: t, ds: make([]*cluster.Driver, n)}
-	for i := range n {
-		g.peers = append(g.peers, replica.Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: freeAddr(t)})
-		g.dirs = append(g.dirs, t.TempDir())
+	for attempt := 1; ; attempt++ {
+		g := &group{t: t, ds: make([]*cluster.Driver, n)}
+		for i := range n {
+			g.peers = append(g.peers, replica.Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: freeAddr(t)})
+			g.dirs = append(g.dirs, t.TempDir())
+		}
+		var err error
+		for i := range n {
+			if err = g.tryStart(i); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			return g
+		}
+		for _, d := range g.ds {
+			if d != nil {
+				d.Stop()
+			}
+		}
+		if !addrInUse(err) || attempt == 5 {
+			t.Fatal(err)
+		}
+		t.Logf("starting the group again on new addresses: %v", err)
 	}
-	for i := range n {
-		g.start(i)
-	}
-	return g
 }
 
 // startGroup starts n replicated drivers in this process and returns them

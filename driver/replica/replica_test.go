@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,14 +43,33 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// newGroup opens n members on free addresses. An address is free when
+// chosen and taken when bound: if another test's connection took one in
+// between, the group opens again on new addresses.
 func newGroup(t *testing.T, n int, tune func(*Config)) *group {
-	g := &group{t: t, nodes: make([]*Node, n), leads: make([][]bool, n), tune: tune}
-	for i := range n {
-		g.peers = append(g.peers, Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: fmt.Sprintf("client-%d:1", i+1)})
-		g.dirs = append(g.dirs, t.TempDir())
-	}
-	for i := range n {
-		g.start(i)
+	var g *group
+	for attempt := 1; ; attempt++ {
+		g = &group{t: t, nodes: make([]*Node, n), leads: make([][]bool, n), tune: tune}
+		for i := range n {
+			g.peers = append(g.peers, Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: fmt.Sprintf("client-%d:1", i+1)})
+			g.dirs = append(g.dirs, t.TempDir())
+		}
+		var err error
+		for i := range n {
+			if err = g.tryStart(i); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			break
+		}
+		for i := range g.nodes {
+			g.stop(i)
+		}
+		if !addrInUse(err) || attempt == 5 {
+			t.Fatal(err)
+		}
+		t.Logf("opening the group again on new addresses: %v", err)
 	}
 	t.Cleanup(func() {
 		for i := range g.nodes {
@@ -59,8 +79,29 @@ func newGroup(t *testing.T, n int, tune func(*Config)) *group {
 	return g
 }
 
+// start opens member i (again), retrying for a while when its address is
+// still held: one freed a moment ago may be.
 func (g *group) start(i int) {
 	g.t.Helper()
+	var err error
+	for try := 0; try < 30; try++ {
+		if err = g.tryStart(i); err == nil || !addrInUse(err) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// addrInUse reports whether err is a listener's address being taken.
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
+}
+
+// tryStart opens member i, returning the error.
+func (g *group) tryStart(i int) error {
 	cfg := Config{ID: g.peers[i].ID, Dir: g.dirs[i], Peers: g.peers, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond,
 		OnLeader: func(lead bool, _ uint64) {
@@ -73,9 +114,10 @@ func (g *group) start(i int) {
 	}
 	n, err := Open(cfg)
 	if err != nil {
-		g.t.Fatalf("open %s: %v", cfg.ID, err)
+		return fmt.Errorf("open %s: %w", cfg.ID, err)
 	}
 	g.nodes[i] = n
+	return nil
 }
 
 func (g *group) stop(i int) {
