@@ -111,6 +111,7 @@ var layers = map[string]layer{
 	"deploy":               {},
 	"internal/clustertest": {},
 	"internal/hivetest":    {external: []string{modArrow}},
+	"internal/porttest":    {},
 	"internal/resultcmp":   {external: []string{modArrow}},
 	"internal/s3test":      {external: []string{modAWS}},
 	"sqllogictest":         {imports: []string{".", "internal/bufpool", "internal/output", "sqllogictest/slt"}, external: []string{modArrow}},
@@ -118,7 +119,7 @@ var layers = map[string]layer{
 }
 
 // testOnly packages serve tests; no package's non-test files import them.
-var testOnly = []string{"internal/clustertest", "internal/hivetest", "internal/resultcmp", "internal/s3test"}
+var testOnly = []string{"internal/clustertest", "internal/hivetest", "internal/porttest", "internal/resultcmp", "internal/s3test"}
 
 // mustNot lists, per package, the packages (and their subpackages) it must
 // never reach, directly or through others: imports flow parse -> plan ->

@@ -2,7 +2,6 @@ package cluster_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/flint-engine/flint/driver/cluster"
 	"github.com/flint-engine/flint/driver/replica"
 	"github.com/flint-engine/flint/internal/driverclient"
+	"github.com/flint-engine/flint/internal/porttest"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	pb "github.com/flint-engine/flint/proto/flintpb"
 	"github.com/flint-engine/flint/tpch"
@@ -53,21 +52,9 @@ type group struct {
 // again for a while.
 func (g *group) start(i int) {
 	g.t.Helper()
-	var err error
-	for try := 0; try < 30; try++ {
-		if err = g.tryStart(i); err == nil || !addrInUse(err) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
+	if err := porttest.Retry(30, 100*time.Millisecond, func() error { return g.tryStart(i) }); err != nil {
 		g.t.Fatal(err)
 	}
-}
-
-// addrInUse reports whether err is a listener's address being taken.
-func addrInUse(err error) bool {
-	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }
 
 // tryStart (re)starts member i, returning the error.
@@ -119,7 +106,7 @@ func newGroup(t *testing.T, n int) *group {
 				d.Stop()
 			}
 		}
-		if !addrInUse(err) || attempt == 5 {
+		if !porttest.InUse(err) || attempt == 5 {
 			t.Fatal(err)
 		}
 		t.Logf("starting the group again on new addresses: %v", err)

@@ -10,13 +10,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/flint-engine/flint/coordinator"
+	"github.com/flint-engine/flint/internal/porttest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -66,7 +66,7 @@ func newGroup(t *testing.T, n int, tune func(*Config)) *group {
 		for i := range g.nodes {
 			g.stop(i)
 		}
-		if !addrInUse(err) || attempt == 5 {
+		if !porttest.InUse(err) || attempt == 5 {
 			t.Fatal(err)
 		}
 		t.Logf("opening the group again on new addresses: %v", err)
@@ -83,21 +83,9 @@ func newGroup(t *testing.T, n int, tune func(*Config)) *group {
 // still held: one freed a moment ago may be.
 func (g *group) start(i int) {
 	g.t.Helper()
-	var err error
-	for try := 0; try < 30; try++ {
-		if err = g.tryStart(i); err == nil || !addrInUse(err) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
+	if err := porttest.Retry(30, 100*time.Millisecond, func() error { return g.tryStart(i) }); err != nil {
 		g.t.Fatal(err)
 	}
-}
-
-// addrInUse reports whether err is a listener's address being taken.
-func addrInUse(err error) bool {
-	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }
 
 // tryStart opens member i, returning the error.
