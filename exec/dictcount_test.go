@@ -37,13 +37,7 @@ func TestDictCategoryCounts(t *testing.T) {
 							}
 						}
 					}
-					rec := b.build(mem)
-					if slice > 0 {
-						recs = append(recs, exec.SliceBatches(rec, slice)...)
-						rec.Release()
-					} else {
-						recs = append(recs, rec)
-					}
+					recs = appendBatch(recs, b, mem, slice)
 				}
 				defer func() {
 					for _, r := range recs {

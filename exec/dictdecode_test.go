@@ -41,6 +41,18 @@ func (c idCond) Eval(ctx context.Context, b arrow.RecordBatch) (arrow.Array, err
 	return bb.NewArray(), nil
 }
 
+// appendBatch appends b's batch to recs, cut into batches of slice rows
+// (indices with non-zero offsets) when slice > 0.
+func appendBatch(recs []arrow.RecordBatch, b dictTestBatch, mem memory.Allocator, slice int) []arrow.RecordBatch {
+	rec := b.build(mem)
+	if slice == 0 {
+		return append(recs, rec)
+	}
+	recs = append(recs, exec.SliceBatches(rec, slice)...)
+	rec.Release()
+	return recs
+}
+
 // TestDictDecode filters by a condition on a non-dictionary column and
 // decodes the dictionary columns of the kept rows: the rows equal a
 // filter over the dense rows, for conditions keeping some, every, no
@@ -75,13 +87,7 @@ func TestDictDecode(t *testing.T) {
 							want = append(want, r)
 						}
 					}
-					rec := b.build(mem)
-					if slice > 0 {
-						recs = append(recs, exec.SliceBatches(rec, slice)...)
-						rec.Release()
-						continue
-					}
-					recs = append(recs, rec)
+					recs = appendBatch(recs, b, mem, slice)
 				}
 				defer func() {
 					for _, r := range recs {

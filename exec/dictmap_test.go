@@ -46,13 +46,7 @@ func TestDictDecodeMapped(t *testing.T) {
 							}
 							want = append(want, mappedRow{r.id, "NULL", r.t, r.u, showBool(p.ref(b.s.row(i))), showBool(p.ref(b.t.row(i)))})
 						}
-						rec := b.build(mem)
-						if slice > 0 {
-							recs = append(recs, exec.SliceBatches(rec, slice)...)
-							rec.Release()
-						} else {
-							recs = append(recs, rec)
-						}
+						recs = appendBatch(recs, b, mem, slice)
 					}
 					defer func() {
 						for _, r := range recs {
