@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 	"github.com/flint-engine/flint/connectors"
 	"github.com/flint-engine/flint/connectors/fs"
 	"github.com/flint-engine/flint/connectors/s3"
+	"github.com/flint-engine/flint/internal/porttest"
 	"github.com/flint-engine/flint/internal/resultcmp"
 	"github.com/flint-engine/flint/tpch"
 )
@@ -695,12 +695,11 @@ func up(t *testing.T, ctx context.Context, compose []string, flintBin string) *c
 	// clients were told it is.
 	var ports []string
 	for _, name := range []string{"FLINT_DRIVER_PORT", "FLINT_DRIVER_2_PORT", "FLINT_DRIVER_3_PORT"} {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		port, err := porttest.Free("127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ports = append(ports, fmt.Sprintf("%s=%d", name, l.Addr().(*net.TCPAddr).Port))
-		l.Close()
+		ports = append(ports, fmt.Sprintf("%s=%d", name, port))
 	}
 	c := &cluster{t: t, ctx: ctx, flint: flintBin, driverAddrs: map[string]string{},
 		command: append(append([]string(nil), compose...), "-p", project, "-f", "compose.yaml"),

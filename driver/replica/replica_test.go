@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"reflect"
 	"strings"
 	"sync"
@@ -33,14 +32,14 @@ type group struct {
 	tune  func(*Config)
 }
 
+// freeAddr is an address free on 127.0.0.1 and not handed out before.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := porttest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // newGroup opens n members on free addresses. An address is free when

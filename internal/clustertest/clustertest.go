@@ -45,6 +45,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flint-engine/flint/internal/porttest"
 )
 
 // Options describe a cluster.
@@ -447,14 +449,9 @@ func (c *Cluster) start(name string, args []string) (*Process, error) {
 	return p, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort is a port free on 127.0.0.1 and not handed out before: the
+// members of a group must not be told the same address.
+func freePort() (int, error) { return porttest.Free("127.0.0.1") }
 
 // waitListening waits until addr accepts TCP connections, p exits or the
 // timeout passes.

@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"sync"
+
+	"github.com/flint-engine/flint/internal/porttest"
 )
 
 // raftLinks stands between the members of a replicated group
@@ -167,12 +169,5 @@ func (l *raftLinks) close() {
 	l.wg.Wait()
 }
 
-// freePortOn finds a port free on ip.
-func freePortOn(ip string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port on %s: %w", ip, err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+// freePortOn finds a port free on ip and not handed out before.
+func freePortOn(ip string) (int, error) { return porttest.Free(ip) }

@@ -44,3 +44,24 @@ func TestRetry(t *testing.T) {
 		t.Fatal("InUse of nil or another error")
 	}
 }
+
+// TestFreeDistinct: ports from Free never repeat, though the system may
+// offer a port again as soon as its finder closes.
+func TestFreeDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 500; i++ {
+		addr, err := FreeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[addr] {
+			t.Fatalf("FreeAddr returned %s twice", addr)
+		}
+		seen[addr] = true
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("FreeAddr's %s: %v", addr, err)
+		}
+		l.Close()
+	}
+}
