@@ -116,10 +116,8 @@ type localTraining struct {
 	ev     []*evalState
 	chunks [][2]int // feature ranges a shard's histogram work is split into
 	trees  int      // trees added to the margins
-	// window is the number of shards whose histograms are built at once,
-	// into bufs (per shard of the window, per node).
-	window int
-	bufs   [][]*Histogram
+	// bufs are the lanes' histograms (per lane, per node).
+	bufs [][]*Histogram
 }
 
 // NewLocalWorker returns a worker over training shards (all binned with
@@ -219,9 +217,8 @@ func (w *LocalWorker) Begin(ctx context.Context, req *BeginRequest) (*BeginReply
 		lt.st[i] = w.shards[i].begin(req.FirstShard+i, obj.groups, base, classWeights)
 	})
 	w.parallel(len(w.evals), func(i int) { lt.ev[i] = w.evals[i].begin(obj.groups, base, classWeights) })
-	lt.window = max(2, 2*w.threads)
-	if len(w.shards) > 0 {
-		nchunks := min(nf, max(1, (w.threads+len(w.shards)-1)/len(w.shards)))
+	if lanes := lanesOf(len(w.shards)); lanes > 0 {
+		nchunks := min(nf, max(1, (w.threads+lanes-1)/lanes))
 		for c := 0; c < nchunks; c++ {
 			lt.chunks = append(lt.chunks, [2]int{c * nf / nchunks, (c + 1) * nf / nchunks})
 		}
@@ -289,45 +286,52 @@ func (w *LocalWorker) Level(_ context.Context, req *LevelRequest, out []*Histogr
 	if len(build) == 0 {
 		return nil
 	}
-	// The shards' histograms are built a window of shards at a time into
-	// the training's buffers and added to out in shard order (out[k] =
-	// shard 0's + shard 1's + …, as Merge adds them): the buffers stay a
-	// window's, whatever the number of shards.
+	// The shards are split into lanes of consecutive shards: a lane adds
+	// its shards' rows, shard after shard, into histograms of its own,
+	// and out[k] is the lanes' sums added in lane order. A lane's sums
+	// do not depend on which goroutine runs it, nor the lanes on the
+	// number of threads, so the model does not either; and a level zeroes
+	// and merges a histogram a lane and node, not one a shard and node.
 	nc := len(lt.chunks)
 	nslots := int(lt.layout[len(lt.layout)-1])
-	win := min(len(w.shards), lt.window)
-	for len(lt.bufs) < win {
-		lt.bufs = append(lt.bufs, nil)
-	}
-	if len(w.shards) == 0 {
+	lanes := lanesOf(len(w.shards))
+	if lanes == 0 {
 		for _, h := range out {
 			h.Reset()
 		}
 		return nil
 	}
-	for first := 0; first < len(w.shards); first += win {
-		n := min(win, len(w.shards)-first)
-		parts := make([][]*Histogram, n)
-		for j := range parts {
-			parts[j] = zeroed(&lt.bufs[j], lt.layout, len(build))
-		}
-		w.parallel(n*nc, func(t int) {
-			j, c := t/nc, lt.chunks[t%nc]
-			w.shards[first+j].buildHistograms(lt.st[first+j], build, parts[j], c[0], c[1])
-		})
-		w.parallel(len(build), func(k int) {
-			hs := make([]*Histogram, 0, n+1)
-			if first > 0 {
-				hs = append(hs, out[k])
-			}
-			for j := range parts {
-				hs = append(hs, parts[j][k])
-			}
-			mergeInto(out[k], hs, 0, nslots)
-		})
+	for len(lt.bufs) < lanes {
+		lt.bufs = append(lt.bufs, nil)
 	}
+	parts := make([][]*Histogram, lanes)
+	for l := range parts {
+		parts[l] = zeroed(&lt.bufs[l], lt.layout, len(build))
+	}
+	w.parallel(lanes*nc, func(t int) {
+		l, c := t/nc, lt.chunks[t%nc]
+		for j := l * len(w.shards) / lanes; j < (l+1)*len(w.shards)/lanes; j++ {
+			w.shards[j].buildHistograms(lt.st[j], build, parts[l], c[0], c[1])
+		}
+	})
+	w.parallel(len(build), func(k int) {
+		hs := make([]*Histogram, lanes)
+		for l := range parts {
+			hs[l] = parts[l][k]
+		}
+		mergeInto(out[k], hs, 0, nslots)
+	})
 	return nil
 }
+
+// histLanes is the most lanes a worker's shards are split into for
+// building histograms (Level): enough for the threads of a machine to
+// share, few enough that zeroing and merging the lanes' histograms stays
+// small beside building them.
+const histLanes = 8
+
+// lanesOf is the number of lanes of n shards.
+func lanesOf(n int) int { return min(n, histLanes) }
 
 // check validates a level request against the training (a remote one
 // arrives from the wire).
