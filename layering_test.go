@@ -89,7 +89,7 @@ var layers = map[string]layer{
 	"ml/internal/xgbmath":      {external: []string{modSys}},
 	"ml/gbdt/internal/histgen": {},
 	"ml/lightgbm":              {imports: []string{"ml/model"}},
-	"ml/xgboost":               {imports: []string{"ml/internal/xgbmath", "ml/model"}},
+	"ml/xgboost":               {imports: []string{"ml/internal/xgbmath", "ml/model"}, external: []string{modSys}},
 	"ml/store":                 {imports: []string{"connectors/fs", "ml/lightgbm", "ml/model", "ml/xgboost"}},
 
 	// The API, the command and their helpers.

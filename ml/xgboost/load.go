@@ -474,6 +474,7 @@ func (m *Model) readTrees(gm *value, p path, weights []float64, weightsPath path
 			m.catOf[i] = int32(k)
 		}
 	}
+	m.vectorTables()
 	return nil
 }
 

@@ -37,6 +37,9 @@ type Model struct {
 	catOf   []int32
 	catSets [][]int32
 	slow    bool // some tree is slow: Predict also keeps the raw values
+	// vec holds the trees' complete-tree tables (vecTable) back to back;
+	// tree.vec is a tree's offset, or -1.
+	vec []uint32
 }
 
 var _ model.Model = (*Model)(nil)
@@ -79,6 +82,9 @@ type tree struct {
 	// two copies cannot express) walk one row at a time, testing for
 	// missing values.
 	slow bool
+	// vec is the offset of the tree's vecTable in Model.vec, or -1 (a
+	// slow or lopsided tree, or one deeper than vecDepth).
+	vec int32
 }
 
 // Load reads a model saved by XGBoost's Booster.save_model, in JSON

@@ -102,6 +102,8 @@ func (m *Model) Predict(cols [][]float64, out []float64) {
 				for r, i := range idx[:rows] {
 					a[r] += float32(m.nodes[i].leaf * tr.weight)
 				}
+			} else if tr.vec >= 0 && !tr.rowWise {
+				walkTree(m, tr, x, a)
 			} else {
 				walkSum(m.nodes, tr, x, idx[:rows], a)
 			}
