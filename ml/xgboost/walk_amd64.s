@@ -21,55 +21,54 @@ DATA lanes16<>+56(SB)/4, $14
 DATA lanes16<>+60(SB)/4, $15
 GLOBL lanes16<>(SB), RODATA|NOPTR, $64
 
-// A level's step for the sixteen rows of a group: Z0 their positions,
-// Z2 the nodes' thresholds, Z3 their value offsets (+ the rows, Z1), Z4
-// the values (gathered under the live rows, K7), K2 the rows going left
-// (value < threshold, ordered: false for NaN); position = 2·position +
-// (1 going right).
-#define DESCEND \
-	VPADDD Z1, Z3, Z3; \
+// The steps of one group of sixteen rows: POS their positions in the
+// complete tree, T the nodes' thresholds, F their value offsets (+ the
+// rows, ROW), V the values, gathered under the live rows (K7); K2 marks
+// the rows going left (value < threshold, ordered: false for NaN), and
+// position = 2·position + (1 going right). The vecTable's levels are
+// looked up from memory (AX): 0-4 by one permute, 5 (32 nodes) by a
+// two-table one, the 64 leaves by two and a blend on position bit 5.
+#define DESC(POS, T, F, V, ROW) \
+	VPADDD ROW, F, F; \
 	KMOVW K7, K1; \
-	VPXORD Z4, Z4, Z4; \
-	VGATHERDPS (BX)(Z3*4), K1, Z4; \
-	VCMPPS $1, Z2, Z4, K7, K2; \
-	VPADDD Z0, Z0, Z0; \
-	KNOTW K2, K3; \
-	VPADDD Z7, Z0, K3, Z0
+	VPXORD V, V, V; \
+	VGATHERDPS (BX)(F*4), K1, V; \
+	VCMPPS $1, T, V, K7, K2; \
+	VPADDD POS, POS, POS; \
+	KNOTW K2, K2; \
+	VPADDD Z7, POS, K2, POS
 
-// A level of at most 16 nodes: one table each.
-#define LEVEL16(TT, TF) \
-	VPERMPS TT, Z0, Z2; \
-	VPERMD TF, Z0, Z3; \
-	DESCEND
+#define LVL(TOFF, FOFF, POS, T, F, V, ROW) \
+	VPERMPS TOFF(AX), POS, T; \
+	VPERMD FOFF(AX), POS, F; \
+	DESC(POS, T, F, V, ROW)
+
+#define LVL5(POS, T, F, V, ROW) \
+	VMOVDQU32 320(AX), T; \
+	VPERMT2PS 384(AX), POS, T; \
+	VMOVDQU32 768(AX), F; \
+	VPERMT2D 832(AX), POS, F; \
+	DESC(POS, T, F, V, ROW)
+
+#define LEAVES(POS, OUT, TMP) \
+	VMOVDQU32 896(AX), OUT; \
+	VPERMT2PS 960(AX), POS, OUT; \
+	VMOVDQU32 1024(AX), TMP; \
+	VPERMT2PS 1088(AX), POS, TMP; \
+	VPTESTMD Z9, POS, K3; \
+	VMOVAPS TMP, K3, OUT
 
 // func walkTree512(tab *uint32, x *float32, a *float32, n int)
 //
-// Registers: thresholds of levels 0-4 in Z16-Z20, level 5 in Z21:Z22;
-// value offsets likewise in Z23-Z27, Z28:Z29; the 64 leaves in Z10-Z13.
-// (Z15 is left alone: Go keeps X15 zero.)
+// Each group's walk is a chain of dependent steps (a permute, a gather,
+// a compare a level), so four groups go at once while 64 rows are left —
+// rows in Z1, Z14, Z20, Z25; positions in Z0, Z10, Z16, Z21 — and the
+// rest a group at a time. (Z15 is left alone: Go keeps X15 zero.)
 TEXT ·walkTree512(SB), NOSPLIT, $0-32
 	MOVQ tab+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ a+16(FP), DI
 	MOVQ n+24(FP), CX
-	VMOVDQU32 0(AX), Z16
-	VMOVDQU32 64(AX), Z17
-	VMOVDQU32 128(AX), Z18
-	VMOVDQU32 192(AX), Z19
-	VMOVDQU32 256(AX), Z20
-	VMOVDQU32 320(AX), Z21
-	VMOVDQU32 384(AX), Z22
-	VMOVDQU32 448(AX), Z23
-	VMOVDQU32 512(AX), Z24
-	VMOVDQU32 576(AX), Z25
-	VMOVDQU32 640(AX), Z26
-	VMOVDQU32 704(AX), Z27
-	VMOVDQU32 768(AX), Z28
-	VMOVDQU32 832(AX), Z29
-	VMOVDQU32 896(AX), Z10
-	VMOVDQU32 960(AX), Z11
-	VMOVDQU32 1024(AX), Z12
-	VMOVDQU32 1088(AX), Z13
 	VMOVDQU32 lanes16<>(SB), Z1
 	MOVL $1, R8
 	VPBROADCASTD R8, Z7
@@ -77,6 +76,58 @@ TEXT ·walkTree512(SB), NOSPLIT, $0-32
 	VPBROADCASTD R8, Z8
 	MOVL $32, R8
 	VPBROADCASTD R8, Z9
+	KXNORW K0, K0, K7
+
+quad:
+	CMPQ CX, $64
+	JLT group
+	VPADDD Z8, Z1, Z14
+	VPADDD Z8, Z14, Z20
+	VPADDD Z8, Z20, Z25
+	VPXORD Z0, Z0, Z0
+	VPXORD Z10, Z10, Z10
+	VPXORD Z16, Z16, Z16
+	VPXORD Z21, Z21, Z21
+	LVL(0, 448, Z0, Z2, Z3, Z4, Z1)
+	LVL(0, 448, Z10, Z11, Z12, Z13, Z14)
+	LVL(0, 448, Z16, Z17, Z18, Z19, Z20)
+	LVL(0, 448, Z21, Z22, Z23, Z24, Z25)
+	LVL(64, 512, Z0, Z2, Z3, Z4, Z1)
+	LVL(64, 512, Z10, Z11, Z12, Z13, Z14)
+	LVL(64, 512, Z16, Z17, Z18, Z19, Z20)
+	LVL(64, 512, Z21, Z22, Z23, Z24, Z25)
+	LVL(128, 576, Z0, Z2, Z3, Z4, Z1)
+	LVL(128, 576, Z10, Z11, Z12, Z13, Z14)
+	LVL(128, 576, Z16, Z17, Z18, Z19, Z20)
+	LVL(128, 576, Z21, Z22, Z23, Z24, Z25)
+	LVL(192, 640, Z0, Z2, Z3, Z4, Z1)
+	LVL(192, 640, Z10, Z11, Z12, Z13, Z14)
+	LVL(192, 640, Z16, Z17, Z18, Z19, Z20)
+	LVL(192, 640, Z21, Z22, Z23, Z24, Z25)
+	LVL(256, 704, Z0, Z2, Z3, Z4, Z1)
+	LVL(256, 704, Z10, Z11, Z12, Z13, Z14)
+	LVL(256, 704, Z16, Z17, Z18, Z19, Z20)
+	LVL(256, 704, Z21, Z22, Z23, Z24, Z25)
+	LVL5(Z0, Z2, Z3, Z4, Z1)
+	LVL5(Z10, Z11, Z12, Z13, Z14)
+	LVL5(Z16, Z17, Z18, Z19, Z20)
+	LVL5(Z21, Z22, Z23, Z24, Z25)
+	LEAVES(Z0, Z2, Z5)
+	VADDPS (DI), Z2, Z2
+	VMOVUPS Z2, (DI)
+	LEAVES(Z10, Z11, Z5)
+	VADDPS 64(DI), Z11, Z11
+	VMOVUPS Z11, 64(DI)
+	LEAVES(Z16, Z17, Z5)
+	VADDPS 128(DI), Z17, Z17
+	VMOVUPS Z17, 128(DI)
+	LEAVES(Z21, Z22, Z5)
+	VADDPS 192(DI), Z22, Z22
+	VMOVUPS Z22, 192(DI)
+	VPADDD Z8, Z25, Z1
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP quad
 
 group:
 	TESTQ CX, CX
@@ -91,24 +142,13 @@ group:
 full:
 	KMOVW R10, K7
 	VPXORD Z0, Z0, Z0
-	LEVEL16(Z16, Z23)
-	LEVEL16(Z17, Z24)
-	LEVEL16(Z18, Z25)
-	LEVEL16(Z19, Z26)
-	LEVEL16(Z20, Z27)
-	// Level 5: 32 nodes, two tables each.
-	VMOVAPS Z21, Z2
-	VPERMT2PS Z22, Z0, Z2
-	VMOVDQA32 Z28, Z3
-	VPERMT2D Z29, Z0, Z3
-	DESCEND
-	// The leaves: 64, in four tables; position bit 5 picks the half.
-	VMOVAPS Z10, Z2
-	VPERMT2PS Z11, Z0, Z2
-	VMOVAPS Z12, Z5
-	VPERMT2PS Z13, Z0, Z5
-	VPTESTMD Z9, Z0, K4
-	VMOVAPS Z5, K4, Z2
+	LVL(0, 448, Z0, Z2, Z3, Z4, Z1)
+	LVL(64, 512, Z0, Z2, Z3, Z4, Z1)
+	LVL(128, 576, Z0, Z2, Z3, Z4, Z1)
+	LVL(192, 640, Z0, Z2, Z3, Z4, Z1)
+	LVL(256, 704, Z0, Z2, Z3, Z4, Z1)
+	LVL5(Z0, Z2, Z3, Z4, Z1)
+	LEAVES(Z0, Z2, Z5)
 	VPXORD Z6, Z6, Z6
 	VMOVUPS (DI), K7, Z6
 	VADDPS Z2, Z6, Z6
