@@ -23,45 +23,52 @@ const (
 // splits in XGBoost's JSON format.
 func syntheticModel(trees, depth, features int, seed uint64) []byte {
 	rng := rand.New(rand.NewPCG(seed, 1))
+	nodes := 1<<(depth+1) - 1
+	inner := nodes / 2 // nodes 0..inner-1 split; the rest are leaves
+	var ts []jsonTree
+	for range trees {
+		var t jsonTree
+		for i := range nodes {
+			l, r, cond := "-1", "-1", fmt.Sprint(float32(rng.NormFloat64()*0.1))
+			if i < inner {
+				l, r = fmt.Sprint(2*i+1), fmt.Sprint(2*i+2)
+			}
+			split := fmt.Sprint(rng.IntN(features))
+			if i < inner {
+				cond = fmt.Sprint(float32(rng.NormFloat64() * 0.8))
+			}
+			t.add(l, r, split, cond, fmt.Sprint(rng.IntN(2)))
+		}
+		ts = append(ts, t)
+	}
+	return modelJSON(features, ts)
+}
+
+// jsonTree is a tree's arrays as XGBoost's JSON model holds them, node by
+// node.
+type jsonTree struct{ left, right, split, cond, defaultLeft []string }
+
+func (t *jsonTree) add(left, right, split, cond, defaultLeft string) {
+	t.left, t.right = append(t.left, left), append(t.right, right)
+	t.split, t.cond = append(t.split, split), append(t.cond, cond)
+	t.defaultLeft = append(t.defaultLeft, defaultLeft)
+}
+
+// modelJSON writes a binary:logistic gbtree model of trees over features
+// in XGBoost 1.7's JSON format.
+func modelJSON(features int, trees []jsonTree) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"learner":{"feature_names":[],"gradient_booster":{"name":"gbtree","model":{`+
 		`"gbtree_model_param":{"num_trees":"%d"},"tree_info":[%s],"trees":[`,
-		trees, strings.TrimSuffix(strings.Repeat("0,", trees), ","))
-	nodes := 1<<(depth+1) - 1
-	list := func(n int, f func(i int) string) string {
-		s := make([]string, n)
-		for i := range s {
-			s[i] = f(i)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	}
-	for t := range trees {
-		if t > 0 {
+		len(trees), strings.TrimSuffix(strings.Repeat("0,", len(trees)), ","))
+	list := func(s []string) string { return "[" + strings.Join(s, ",") + "]" }
+	for i, t := range trees {
+		if i > 0 {
 			b.WriteString(",")
 		}
-		inner := nodes / 2 // nodes 0..inner-1 split; the rest are leaves
 		fmt.Fprintf(&b, `{"id":%d,"tree_param":{"num_nodes":"%d"},"left_children":%s,"right_children":%s,`+
-			`"split_indices":%s,"split_conditions":%s,"default_left":%s}`, t, nodes,
-			list(nodes, func(i int) string {
-				if i < inner {
-					return fmt.Sprint(2*i + 1)
-				}
-				return "-1"
-			}),
-			list(nodes, func(i int) string {
-				if i < inner {
-					return fmt.Sprint(2*i + 2)
-				}
-				return "-1"
-			}),
-			list(nodes, func(i int) string { return fmt.Sprint(rng.IntN(features)) }),
-			list(nodes, func(i int) string {
-				if i < inner {
-					return fmt.Sprint(float32(rng.NormFloat64() * 0.8))
-				}
-				return fmt.Sprint(float32(rng.NormFloat64() * 0.1))
-			}),
-			list(nodes, func(i int) string { return fmt.Sprint(rng.IntN(2)) }))
+			`"split_indices":%s,"split_conditions":%s,"default_left":%s}`, i, len(t.left),
+			list(t.left), list(t.right), list(t.split), list(t.cond), list(t.defaultLeft))
 	}
 	fmt.Fprintf(&b, `]}},"learner_model_param":{"base_score":"5E-1","num_class":"0","num_feature":"%d"},`+
 		`"objective":{"name":"binary:logistic"}},"version":[1,7,4]}`, features)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 )
 
@@ -13,39 +12,29 @@ import (
 // XGBoost's JSON format, splits defaulting left or right at random.
 func unevenModel(trees, depth, features int, seed uint64) []byte {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	var b strings.Builder
-	fmt.Fprintf(&b, `{"learner":{"feature_names":[],"gradient_booster":{"name":"gbtree","model":{`+
-		`"gbtree_model_param":{"num_trees":"%d"},"tree_info":[%s],"trees":[`,
-		trees, strings.TrimSuffix(strings.Repeat("0,", trees), ","))
-	for t := range trees {
-		var left, right, split, cond, dl []string
+	var ts []jsonTree
+	for range trees {
+		var t jsonTree
 		var grow func(d int) int
 		grow = func(d int) int {
-			i := len(left)
-			left, right = append(left, "-1"), append(right, "-1")
-			split = append(split, fmt.Sprint(rng.IntN(features)))
-			dl = append(dl, fmt.Sprint(rng.IntN(2)))
-			if d == depth || (d > 0 && rng.IntN(3) == 0) {
-				cond = append(cond, fmt.Sprint(float32(rng.NormFloat64()*0.5)))
-				return i
+			i := len(t.left)
+			leaf := d == depth || (d > 0 && rng.IntN(3) == 0)
+			cond := float32(rng.NormFloat64())
+			if leaf {
+				cond = float32(rng.NormFloat64() * 0.5)
 			}
-			cond = append(cond, fmt.Sprint(float32(rng.NormFloat64())))
-			l := grow(d + 1)
-			r := grow(d + 1)
-			left[i], right[i] = fmt.Sprint(l), fmt.Sprint(r)
+			t.add("-1", "-1", fmt.Sprint(rng.IntN(features)), fmt.Sprint(cond), fmt.Sprint(rng.IntN(2)))
+			if !leaf {
+				l := grow(d + 1)
+				r := grow(d + 1)
+				t.left[i], t.right[i] = fmt.Sprint(l), fmt.Sprint(r)
+			}
 			return i
 		}
 		grow(0)
-		if t > 0 {
-			b.WriteString(",")
-		}
-		j := func(s []string) string { return "[" + strings.Join(s, ",") + "]" }
-		fmt.Fprintf(&b, `{"id":%d,"tree_param":{"num_nodes":"%d"},"left_children":%s,"right_children":%s,`+
-			`"split_indices":%s,"split_conditions":%s,"default_left":%s}`, t, len(left), j(left), j(right), j(split), j(cond), j(dl))
+		ts = append(ts, t)
 	}
-	fmt.Fprintf(&b, `]}},"learner_model_param":{"base_score":"5E-1","num_class":"0","num_feature":"%d"},`+
-		`"objective":{"name":"binary:logistic"}},"version":[1,7,4]}`, features)
-	return []byte(b.String())
+	return modelJSON(features, ts)
 }
 
 // TestVectorWalk: trees walked sixteen rows at a time through their
