@@ -102,8 +102,11 @@ func (m *Model) Predict(cols [][]float64, out []float64) {
 				for r, i := range idx[:rows] {
 					a[r] += float32(m.nodes[i].leaf * tr.weight)
 				}
-			} else if tr.vec >= 0 && !tr.rowWise {
+			} else if tr.vec >= 0 && !tr.rowWise && tr.depth <= vecDepth {
 				walkTree(m, tr, x, a)
+			} else if tr.vec >= 0 && !tr.rowWise {
+				walkTop(m, tr, x, idx[:rows])
+				walkOn(m.nodes, tr, x, idx[:rows], a, int(tr.depth)-vecDepth)
 			} else {
 				walkSum(m.nodes, tr, x, idx[:rows], a)
 			}
@@ -180,6 +183,25 @@ func walkSum(nodes []node, tr *tree, x []float32, idx []int32, a []float32) {
 	for r, i := range idx {
 		nd := at(i)
 		a[r] += float32(at(nd.next+b2i(value(nd, r) < nd.thresh)).leaf * w)
+	}
+}
+
+// walkOn takes the rows of a block on from the nodes idx holds, steps
+// levels down tr as walkSum does, and adds their leaves' values to a.
+func walkOn(nodes []node, tr *tree, x []float32, idx []int32, a []float32, steps int) {
+	np := unsafe.Pointer(unsafe.SliceData(nodes))
+	xp := unsafe.Pointer(unsafe.SliceData(x))
+	at := func(i int32) *node { return (*node)(unsafe.Add(np, uintptr(i)*unsafe.Sizeof(node{}))) }
+	for range steps {
+		for r, i := range idx {
+			nd := at(i)
+			v := *(*float32)(unsafe.Add(xp, (uintptr(nd.feat)*blockRows+uintptr(r))*4))
+			idx[r] = nd.next + b2i(v < nd.thresh)
+		}
+	}
+	a = a[:len(idx)]
+	for r, i := range idx {
+		a[r] += float32(at(i).leaf * tr.weight)
 	}
 }
 

@@ -8,29 +8,40 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// hasWalk512 is whether the processor has AVX-512: then trees of depth
-// up to vecDepth walk sixteen rows at a time (walkTree).
+// hasWalk512 is whether the processor has AVX-512: then trees walk
+// their first vecDepth levels sixteen rows at a time (walkTree, walkTop).
 var hasWalk512 = cpu.X86.HasAVX512F
 
-// walkTree512 adds to a[r], for each of the n rows of a block, the leaf
-// value its walk through one tree's vecTable ends at. Per sixteen rows
-// and level, the node's threshold and value offset are looked up in
-// registers (the tables of a level fit one or two), the rows' values
-// gathered from x, and each row goes left when value < threshold, as
-// walkSum's steps do.
+// walkTree512 walks the n rows of a block through the first vecDepth
+// levels of a tree's vecTable and adds each row's leaf value to out (a
+// []float32 of margins), or with store set writes the word its walk ends
+// at — a node index — to out (a []int32). Per sixteen rows and level, the
+// node's threshold and value offset are looked up in registers (the
+// tables of a level fit one or two), the rows' values gathered from x,
+// and each row goes left when value < threshold, as walkSum's steps do.
 //
 //go:noescape
-func walkTree512(tab *uint32, x *float32, a *float32, n int)
+func walkTree512(tab *uint32, x *float32, out unsafe.Pointer, n int, store int)
 
-// walkTree is walkTree512 on tree tr's table: x is the block's feature
-// copies, a its margins (len(a) rows). The caller checked hasWalk512 and
-// tr.vec >= 0.
+// walkTree adds tree tr's leaf values to the block's margins a (len(a)
+// rows): x is the block's feature copies. The caller checked hasWalk512,
+// tr.vec >= 0 and tr.depth <= vecDepth.
 func walkTree(m *Model, tr *tree, x []float32, a []float32) {
 	if len(a) == 0 {
 		return
 	}
 	tab := m.vec[tr.vec:][:vecTableWords]
-	walkTree512(unsafe.SliceData(tab), unsafe.SliceData(x), unsafe.SliceData(a), len(a))
+	walkTree512(unsafe.SliceData(tab), unsafe.SliceData(x), unsafe.Pointer(unsafe.SliceData(a)), len(a), 0)
+}
+
+// walkTop sets idx[r] to the node row r reaches after vecDepth levels of
+// tree tr (deeper than that): the walk's scalar steps go on from there.
+func walkTop(m *Model, tr *tree, x []float32, idx []int32) {
+	if len(idx) == 0 {
+		return
+	}
+	tab := m.vec[tr.vec:][:vecTableWords]
+	walkTree512(unsafe.SliceData(tab), unsafe.SliceData(x), unsafe.Pointer(unsafe.SliceData(idx)), len(idx), 1)
 }
 
 // walkTree512 finds a row's value at feat·128 + row (vecTable's offsets):

@@ -27,7 +27,10 @@ GLOBL lanes16<>(SB), RODATA|NOPTR, $64
 // the rows going left (value < threshold, ordered: false for NaN), and
 // position = 2·position + (1 going right). The vecTable's levels are
 // looked up from memory (AX): 0-4 by one permute, 5 (32 nodes) by a
-// two-table one, the 64 leaves by two and a blend on position bit 5.
+// two-table one, the 64 leaves by two and a blend on position bit 5 (a
+// tree deeper than six levels has, in place of the leaf values, the node
+// indexes (int32) its walk goes on from, which a permute moves as it
+// moves floats).
 #define DESC(POS, T, F, V, ROW) \
 	VPADDD ROW, F, F; \
 	KMOVW K7, K1; \
@@ -58,19 +61,23 @@ GLOBL lanes16<>(SB), RODATA|NOPTR, $64
 	VPTESTMD Z9, POS, K3; \
 	VMOVAPS TMP, K3, OUT
 
-// func walkTree512(tab *uint32, x *float32, a *float32, n int)
+// func walkTree512(tab *uint32, x *float32, out unsafe.Pointer, n int, store int)
 //
-// Each group's walk is a chain of dependent steps (a permute, a gather,
+// out is the rows' margins (float32), to which each row's leaf value is
+// added; or, with store set, their node indexes (int32), which the looked
+// up words are written to. Each group's walk is a chain of dependent steps (a permute, a gather,
 // a compare a level), so four groups go at once while 64 rows are left —
 // rows in Z1, Z14, Z20, Z25; positions in Z0, Z10, Z16, Z21 — and the
 // rest a group at a time. The four go level by level, interleaved: one
 // group's whole walk after another's leaves the core waiting (1M rows ×
-// 60 trees took 0.30 s so, 0.18 s interleaved). (Z15 is left alone: Go keeps X15 zero.)
-TEXT ·walkTree512(SB), NOSPLIT, $0-32
+// 60 trees took 0.30 s so, 0.18 s interleaved). (Z15 is left alone: Go
+// keeps X15 zero.)
+TEXT ·walkTree512(SB), NOSPLIT, $0-40
 	MOVQ tab+0(FP), AX
 	MOVQ x+8(FP), BX
-	MOVQ a+16(FP), DI
+	MOVQ out+16(FP), DI
 	MOVQ n+24(FP), CX
+	MOVQ store+32(FP), R12
 	VMOVDQU32 lanes16<>(SB), Z1
 	MOVL $1, R8
 	VPBROADCASTD R8, Z7
@@ -115,17 +122,28 @@ quad:
 	LVL5(Z16, Z17, Z18, Z19, Z20)
 	LVL5(Z21, Z22, Z23, Z24, Z25)
 	LEAVES(Z0, Z2, Z5)
+	LEAVES(Z10, Z11, Z5)
+	LEAVES(Z16, Z17, Z5)
+	LEAVES(Z21, Z22, Z5)
+	TESTQ R12, R12
+	JNZ quadstore
 	VADDPS (DI), Z2, Z2
 	VMOVUPS Z2, (DI)
-	LEAVES(Z10, Z11, Z5)
 	VADDPS 64(DI), Z11, Z11
 	VMOVUPS Z11, 64(DI)
-	LEAVES(Z16, Z17, Z5)
 	VADDPS 128(DI), Z17, Z17
 	VMOVUPS Z17, 128(DI)
-	LEAVES(Z21, Z22, Z5)
 	VADDPS 192(DI), Z22, Z22
 	VMOVUPS Z22, 192(DI)
+	JMP quadnext
+
+quadstore:
+	VMOVDQU32 Z2, (DI)
+	VMOVDQU32 Z11, 64(DI)
+	VMOVDQU32 Z17, 128(DI)
+	VMOVDQU32 Z22, 192(DI)
+
+quadnext:
 	VPADDD Z8, Z25, Z1
 	ADDQ $256, DI
 	SUBQ $64, CX
@@ -151,10 +169,18 @@ full:
 	LVL(256, 704, Z0, Z2, Z3, Z4, Z1)
 	LVL5(Z0, Z2, Z3, Z4, Z1)
 	LEAVES(Z0, Z2, Z5)
+	TESTQ R12, R12
+	JNZ groupstore
 	VPXORD Z6, Z6, Z6
 	VMOVUPS (DI), K7, Z6
 	VADDPS Z2, Z6, Z6
 	VMOVUPS Z6, K7, (DI)
+	JMP groupnext
+
+groupstore:
+	VMOVDQU32 Z2, K7, (DI)
+
+groupnext:
 	ADDQ $64, DI
 	VPADDD Z8, Z1, Z1
 	SUBQ $16, CX

@@ -8,3 +8,7 @@ var hasWalk512 = false
 func walkTree(m *Model, tr *tree, x []float32, a []float32) {
 	panic("xgboost: no vector walk on this platform")
 }
+
+func walkTop(m *Model, tr *tree, x []float32, idx []int32) {
+	panic("xgboost: no vector walk on this platform")
+}
