@@ -83,7 +83,7 @@ func planBundles(sizes []int) []bundle {
 // jointCodes returns the bundle's joint code of every row, from its
 // members' columns.
 func jointCodes[B uint8 | uint16](b *bundle, cols [][]B, n int) []uint8 {
-	joint := make([]uint8, n)
+	joint := make([]uint8, n, n+3) // three bytes to spare: partitionVector reads four at a time
 	stride := 1
 	for k, f := range b.feats {
 		c := cols[f]
@@ -137,12 +137,18 @@ func (b *bundle) leftTable(tbl *[maxJoint]uint8, k int, miss, bin int32, default
 	}
 }
 
-// partitionTable is partition for a bundle's joint codes: tbl says, per
-// joint code, whether a row goes left.
+// partitionTable is partition for byte codes (a bundle's joint codes, or
+// a feature's): tbl says, per code, whether a row goes left (1) or not
+// (0). Where it can, sixteen rows go at once (partitionVector), the table
+// as a bitmap.
 func partitionTable(rows, scratch []uint32, joint []uint8, tbl *[maxJoint]uint8) int {
-	nl, nr := 0, 0
 	scratch = scratch[:len(rows)]
-	for _, r := range rows {
+	var bits [maxJoint / 32]uint32
+	for c, l := range tbl {
+		bits[c>>5] |= uint32(l&1) << (c & 31)
+	}
+	nl, nr, done := partitionVector(rows, scratch, joint, &bits)
+	for _, r := range rows[done:] {
 		left := int(tbl[joint[r]])
 		rows[nl] = r
 		scratch[nr] = r

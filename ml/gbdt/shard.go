@@ -169,7 +169,7 @@ func NewShard(cuts *Cuts, d Data) (*Shard, error) {
 			s.runny[j] = true
 		}
 		if narrow {
-			c := make([]uint8, n)
+			c := make([]uint8, n, n+3) // three bytes to spare: partitionVector reads four at a time
 			for i, v := range codes {
 				c[i] = uint8(v)
 			}
@@ -385,7 +385,12 @@ func (s *Shard) applySplits(st *shardState, splits []split) {
 			b.leftTable(&tbl, slices.Index(b.feats, int(sp.feature)), miss, sp.bin, sp.defaultLeft)
 			nl = partitionTable(rows, st.scratch, s.joint[bi], &tbl)
 		} else if s.u8 != nil {
-			nl = partition(rows, st.scratch, s.u8[sp.feature], miss, sp.bin, sp.defaultLeft)
+			var tbl [maxJoint]uint8
+			dl := b2i(sp.defaultLeft)
+			for c := range tbl {
+				tbl[c] = uint8(b2i(int32(c) <= sp.bin) | (b2i(int32(c) == miss) & dl))
+			}
+			nl = partitionTable(rows, st.scratch, s.u8[sp.feature], &tbl)
 		} else {
 			nl = partition(rows, st.scratch, s.u16[sp.feature], miss, sp.bin, sp.defaultLeft)
 		}
