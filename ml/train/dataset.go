@@ -350,8 +350,9 @@ func (d *DataSet) Sketch(ctx context.Context, req *SketchRequest) (*SketchReply,
 			}
 			// The training rows' features, a column at a time.
 			side := toEval[p][len(toEval[p])-n:]
+			all := !slices.Contains(side, true)
 			for j, f := range feats {
-				cols[j] = appendFeature(cols[j], f, side, false)
+				cols[j] = appendFeature(cols[j], f, side, false, all)
 			}
 			if len(cols[0]) == 0 {
 				return nil
@@ -453,8 +454,9 @@ func (d *DataSet) Bin(ctx context.Context, req *BinRequest) (*BinReply, error) {
 						dd.Features32[j] = make([]float32, 0, cap(dd.Label))
 					}
 				}
+				all := len(dd.Label)-before == len(side)
 				for j, f := range feats {
-					dd.Features32[j] = appendFeature(dd.Features32[j], f, side, eval)
+					dd.Features32[j] = appendFeature(dd.Features32[j], f, side, eval, all)
 				}
 			}
 			row += n
@@ -521,10 +523,14 @@ func (d *DataSet) open() error {
 func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
 
 // appendFeature appends to dst the values of f (NaN where NULL) of the
-// rows whose side is eval.
-func appendFeature(dst []float32, f *array.Float32, side []bool, eval bool) []float32 {
+// rows whose side is eval; all says every row's side is eval (then, with
+// no NULL, the values go in one copy).
+func appendFeature(dst []float32, f *array.Float32, side []bool, eval, all bool) []float32 {
 	vals := f.Float32Values()
 	nulls := f.NullN() > 0
+	if all && !nulls {
+		return append(dst, vals...)
+	}
 	for i, v := range vals {
 		if side[i] != eval {
 			continue
