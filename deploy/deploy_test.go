@@ -705,7 +705,11 @@ func up(t *testing.T, ctx context.Context, compose []string, flintBin string) *c
 		command: append(append([]string(nil), compose...), "-p", project, "-f", "compose.yaml"),
 		env: append(append(os.Environ(), ports...), "FLINT_IMAGE="+flintImage, "VERSITYGW_IMAGE="+versitygwImage,
 			"FLINT_S3_PORT=0", "FLINT_BIND=127.0.0.1",
-			"FLINT_S3_ACCESS_KEY="+accessKey, "FLINT_S3_SECRET_KEY="+secretKey)}
+			"FLINT_S3_ACCESS_KEY="+accessKey, "FLINT_S3_SECRET_KEY="+secretKey,
+			// docker-compose 1.x gives up on a request to the daemon after
+			// 60 s by default; a daemon on a busy 2-core machine has
+			// taken longer to answer `logs`.
+			"COMPOSE_HTTP_TIMEOUT=300")}
 	t.Cleanup(func() {
 		// Not ctx: the cluster goes even when the test ran out of time.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -729,17 +733,25 @@ func (c *cluster) cmd(ctx context.Context, args ...string) *exec.Cmd {
 }
 
 // compose runs a compose subcommand and returns its stdout; it fails the
-// test if the command fails.
+// test if the command fails. A command that only reads (logs, port, ps)
+// is tried again when the daemon was too slow to answer.
 func (c *cluster) compose(args ...string) string {
 	c.t.Helper()
-	var stderr bytes.Buffer
-	cmd := c.cmd(c.ctx, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
+	for try := 1; ; try++ {
+		var stderr bytes.Buffer
+		cmd := c.cmd(c.ctx, args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err == nil {
+			return string(out)
+		}
+		readOnly := len(args) > 0 && (args[0] == "logs" || args[0] == "port" || args[0] == "ps")
+		if readOnly && try < 3 && c.ctx.Err() == nil && strings.Contains(stderr.String(), "took too long") {
+			c.t.Logf("%s %s: the daemon was slow (%v); trying again", strings.Join(c.command, " "), strings.Join(args, " "), err)
+			continue
+		}
 		c.t.Fatalf("%s %s: %v\n%s", strings.Join(c.command, " "), strings.Join(args, " "), err, stderr.Bytes())
 	}
-	return string(out)
 }
 
 // run runs docker with args; it fails the test if that fails.

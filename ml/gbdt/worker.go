@@ -114,7 +114,7 @@ type localTraining struct {
 	nf     int
 	st     []*shardState
 	ev     []*evalState
-	chunks [][2]int // feature ranges a shard's histogram work is split into
+	chunks [][2]int // feature ranges a lane's histogram work is split into
 	trees  int      // trees added to the margins
 	// bufs are the lanes' histograms (per lane, per node).
 	bufs [][]*Histogram

@@ -10,9 +10,9 @@ const vecDepth = 6
 
 // vecTable is the layout of a tree as a complete tree of depth vecDepth,
 // in uint32 words: per level L (2^L nodes, node p's children at 2p, left,
-// and 2p+1, right) the thresholds (float32 bits) at vecThresh[L] and the
-// value offsets (feat·blockRows) at vecFeat[L], then the 64 leaves' values
-// times the tree's weight at vecLeaves. A leaf above the last level
+// and 2p+1, right) the thresholds (float32 bits) from vecLevelAt(L), the
+// value offsets (feat·blockRows) from vecLevelWords + vecLevelAt(L), then
+// the 64 leaves' values times the tree's weight from vecLeaves. A leaf above the last level
 // stands for the whole subtree below it: its split, threshold 0 on copy
 // 0, sends rows to two copies of it. Levels 0 to 4 take 16 words each,
 // level 5 32. A tree deeper than vecDepth has, in place of the 64 leaf
