@@ -66,7 +66,7 @@ var registered = regexp.MustCompile(`msg="registered with driver"`)
 //   - an executor container is killed (docker kill: SIGKILL) while a query
 //     has work on it: the answer is still right; restarted, it registers
 //     with the driver anew and the driver counts two executors;
-//   - one is frozen (docker pause) while a query runs, past the driver's
+//   - one is frozen (SIGSTOP) while a query runs, past the driver's
 //     heartbeat timeout: the driver declares it lost, the query's tasks run
 //     on the other one and the answer is right; thawed, it registers again;
 //   - one is killed while a COPY to S3 has write tasks on it: the COPY
@@ -175,7 +175,7 @@ func TestCompose(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("round %d of %d failed", r, rounds)
 		}
-		t.Logf("fault round %d of %d passed in %v (killed %s mid-query and mid-COPY, paused %s past the heartbeat timeout)",
+		t.Logf("fault round %d of %d passed in %v (killed %s mid-query and mid-COPY, froze %s past the heartbeat timeout)",
 			r, rounds, time.Since(roundStart).Round(time.Millisecond), victim, other)
 	}
 	c.killLeaderMidQuery(sess, 9)
@@ -276,7 +276,7 @@ func (c *cluster) loseLeaderMidQuery(sess *flint.Session, q int, partition bool)
 	}
 	execs := []string{c.container("executor-1"), c.container("executor-2")}
 	for _, id := range execs {
-		c.run("pause", id)
+		c.freeze(id)
 	}
 	done := make(chan error, 1)
 	go func() { done <- runQuery(c.ctx, sess, q) }()
@@ -301,7 +301,7 @@ func (c *cluster) loseLeaderMidQuery(sess *flint.Session, q int, partition bool)
 	}
 	lost := time.Now()
 	for _, id := range execs {
-		c.run("unpause", id)
+		c.thaw(id)
 	}
 	lead := c.leader(func(m member, _ []member) bool { return m.ID != old.ID })
 	elected := time.Since(lost)
@@ -353,18 +353,27 @@ func (c *cluster) jobs() string {
 // count is the number of matches of re in s.
 func count(re *regexp.Regexp, s string) int { return len(re.FindAllStringIndex(s, -1)) }
 
-// freezeDuring freezes victim (docker pause) and starts work, then waits
+// freeze stops every process of container id (SIGSTOP, from the host: the
+// signal reaches its PID 1 too) and thaw lets them go on (SIGCONT). Not
+// docker pause: a health check's exec that starts as the cgroup freezes
+// is frozen with it, and the daemon then hung on that container — compose
+// logs timed out, and neither unpause nor compose down came back.
+func (c *cluster) freeze(id string) { c.run("kill", "--signal", "STOP", id) }
+
+func (c *cluster) thaw(id string) { c.run("kill", "--signal", "CONT", id) }
+
+// freezeDuring freezes victim (freeze) and starts work, then waits
 // until work has run a while without finishing, so the victim holds some
 // of its tasks, and returns the channel work's error arrives on.
 func (c *cluster) freezeDuring(victim, what string, work func() error) (<-chan error, string) {
 	c.t.Helper()
 	id := c.container(victim)
-	c.run("pause", id)
+	c.freeze(id)
 	done := make(chan error, 1)
 	go func() { done <- work() }()
 	select {
 	case err := <-done:
-		c.run("unpause", id)
+		c.thaw(id)
 		c.t.Fatalf("%s ended while %s was frozen (it got no task there, or failed: %v); the fault would not hit it mid-run", what, victim, err)
 	case <-time.After(1500 * time.Millisecond):
 	}
@@ -438,14 +447,14 @@ func (c *cluster) pausePastHeartbeat(sess *flint.Session, victim string, q int) 
 	paused := time.Now()
 	done, id := c.freezeDuring(victim, fmt.Sprintf("Q%d", q), func() error { return runQuery(c.ctx, sess, q) })
 	if err := <-done; err != nil {
-		c.run("unpause", id)
+		c.thaw(id)
 		c.t.Fatalf("with %s frozen past the heartbeat timeout: %v", victim, err)
 	}
 	if count(silent, c.driverLog()) <= before {
 		c.t.Errorf("the driver did not declare the frozen %s lost for want of heartbeats", victim)
 	}
 	c.t.Logf("Q%d answered right %v after %s was frozen", q, time.Since(paused).Round(time.Millisecond), victim)
-	c.run("unpause", id)
+	c.thaw(id)
 	c.waitRegistered(victim, n+1)
 	c.waitTwoExecutors(victim)
 }
