@@ -85,31 +85,29 @@ func (g *group) addrs() string {
 // between, the group starts again on new addresses.
 func newGroup(t *testing.T, n int) *group {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		g := &group{t: t, ds: make([]*cluster.Driver, n)}
+	var g *group
+	err := porttest.Retry(5, 0, func() error {
+		g = &group{t: t, ds: make([]*cluster.Driver, n)}
 		for i := range n {
 			g.peers = append(g.peers, replica.Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: freeAddr(t)})
 			g.dirs = append(g.dirs, t.TempDir())
 		}
-		var err error
 		for i := range n {
-			if err = g.tryStart(i); err != nil {
-				break
+			if err := g.tryStart(i); err != nil {
+				for _, d := range g.ds {
+					if d != nil {
+						d.Stop()
+					}
+				}
+				return err
 			}
 		}
-		if err == nil {
-			return g
-		}
-		for _, d := range g.ds {
-			if d != nil {
-				d.Stop()
-			}
-		}
-		if !porttest.InUse(err) || attempt == 5 {
-			t.Fatal(err)
-		}
-		t.Logf("starting the group again on new addresses: %v", err)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return g
 }
 
 // startGroup starts n replicated drivers in this process and returns them

@@ -47,28 +47,24 @@ func freeAddr(t *testing.T) string {
 // between, the group opens again on new addresses.
 func newGroup(t *testing.T, n int, tune func(*Config)) *group {
 	var g *group
-	for attempt := 1; ; attempt++ {
+	err := porttest.Retry(5, 0, func() error {
 		g = &group{t: t, nodes: make([]*Node, n), leads: make([][]bool, n), tune: tune}
 		for i := range n {
 			g.peers = append(g.peers, Peer{ID: fmt.Sprintf("d%d", i+1), RaftAddr: freeAddr(t), ClientAddr: fmt.Sprintf("client-%d:1", i+1)})
 			g.dirs = append(g.dirs, t.TempDir())
 		}
-		var err error
 		for i := range n {
-			if err = g.tryStart(i); err != nil {
-				break
+			if err := g.tryStart(i); err != nil {
+				for j := range g.nodes {
+					g.stop(j)
+				}
+				return err
 			}
 		}
-		if err == nil {
-			break
-		}
-		for i := range g.nodes {
-			g.stop(i)
-		}
-		if !porttest.InUse(err) || attempt == 5 {
-			t.Fatal(err)
-		}
-		t.Logf("opening the group again on new addresses: %v", err)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		for i := range g.nodes {
